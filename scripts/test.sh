@@ -1,0 +1,59 @@
+#!/bin/sh
+# The whole test suite, from a fresh Debian 12 machine (as root):
+#   1. install the packages it needs;
+#   2. gcc -Werror build + make check;
+#   3. clang ASan+UBSan -Werror build + make check;
+#   4. make distcheck (when KMSAUTHZ_DISTCHECK is not 0).
+# Ends with "N passed, N failed" counted from the real TAP results, and
+# exits non-zero on any failure.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+sh scripts/deps.sh || exit 2
+status=0
+for b in gcc asan; do
+	dir=$top/_build/$b
+	case $b in
+	gcc)	opts="--enable-werror CC=gcc" ;;
+	asan)	opts="--enable-werror --enable-asan CC=clang" ;;
+	esac
+	echo "== $b: build"
+	if ! sh scripts/build.sh "$dir" $opts; then
+		echo "== $b: BUILD FAILED"
+		status=1
+		continue
+	fi
+	find "$dir" -name '*.trs' -delete
+	echo "== $b: make check"
+	if ! make -C "$dir" -j"$(nproc)" check >"$dir/check.out" 2>&1; then
+		status=1
+		grep -E '^(FAIL|ERROR|XPASS)' "$dir/check.out" | head -50
+		for f in $(grep -l ':test-result: \(FAIL\|ERROR\|XPASS\)' \
+		    $(find "$dir" -name '*.trs') 2>/dev/null); do
+			log=${f%.trs}.log
+			echo "--- $log"
+			grep -v '^ok ' "$log" | tail -40
+		done
+	fi
+	grep -E '^# (TOTAL|PASS|FAIL|SKIP|ERROR)' "$dir/check.out" |
+	    sed "s/^/   $b /"
+done
+if [ "${KMSAUTHZ_DISTCHECK:-1}" != 0 ]; then
+	echo "== make distcheck"
+	if ! make -C "$top/_build/gcc" distcheck >"$top/_build/distcheck.out" 2>&1; then
+		tail -40 "$top/_build/distcheck.out"
+		echo "== distcheck FAILED"
+		status=1
+	fi
+fi
+pass=0 fail=0 skip=0
+for f in $(find "$top/_build/gcc" "$top/_build/asan" -name '*.trs' 2>/dev/null); do
+	p=$(grep -c '^:test-result: PASS' "$f")
+	x=$(grep -c '^:test-result: \(FAIL\|ERROR\|XPASS\)' "$f")
+	s=$(grep -c '^:test-result: \(SKIP\|XFAIL\)' "$f")
+	pass=$((pass + p)) fail=$((fail + x)) skip=$((skip + s))
+done
+[ "$status" -ne 0 ] && [ "$fail" -eq 0 ] && fail=1	# a build or distcheck failure
+[ "$pass" -eq 0 ] && status=1
+echo "$pass passed, $fail failed, $skip skipped"
+exit $status

@@ -1,0 +1,24 @@
+/*
+ * ctl.h: kmsauthzctl's command table and the helpers its commands share.
+ * Each command lives in its own ctl-<name>.c and returns the process exit
+ * status (by convention 0 success or ALLOW, 1 rejected or denied,
+ * 2 usage, I/O or connection error).
+ */
+#ifndef KMSAUTHZ_CTL_H
+#define KMSAUTHZ_CTL_H
+
+#define CTL_EXIT_OK	0
+#define CTL_EXIT_NO	1	/* invalid, rejected, denied */
+#define CTL_EXIT_ERROR	2	/* usage, I/O, connection */
+
+struct ctl_cmd {
+	const char	*name;
+	int		(*fn)(int, char **);
+	const char	*usage;		/* one line, after "kmsauthzctl " */
+};
+
+/* Reads a whole file ("-" is standard input) into a NUL-terminated
+ * buffer; returns NULL with a message on stderr. */
+char	*ctl_read_file(const char *path, size_t max, size_t *lenp);
+
+#endif

@@ -1,0 +1,75 @@
+/*
+ * policy.h: strict parsing and validation of policy documents
+ * (POLICY-SEMANTICS.md sections 1 to 3), and the diagnostics they report.
+ *
+ * Knows json-c; knows nothing of sockets or LMDB.
+ */
+#ifndef KMSAUTHZ_POLICY_H
+#define KMSAUTHZ_POLICY_H
+
+#include <stddef.h>
+
+struct json_object;
+
+enum policy_kind {
+	POLICY_KIND_KEY,	/* a KMS key policy */
+	POLICY_KIND_RAM		/* a RAM identity policy */
+};
+
+/* Limits of section 1. */
+#define POLICY_KEY_MAX_BYTES		32768
+#define POLICY_RAM_MAX_BYTES_DEFAULT	6144
+#define POLICY_MAX_DEPTH		32	/* JSON nesting */
+#define POLICY_NAME_MAX			128
+
+/*
+ * One violation: an API error code ("InvalidParameter", ...), the JSON
+ * path of the offending place ("Statement[1].Condition.IpAddress.
+ * acs:SourceIp[0]"; "" for the document as a whole) and a reason a person
+ * can act on.
+ */
+struct policy_diag {
+	const char	*code;
+	char		*path;
+	char		*reason;
+};
+
+/* Every violation of a document, in document order. */
+struct policy_diags {
+	struct policy_diag	*v;
+	size_t			 n;
+	size_t			 cap;
+};
+
+void	policy_diags_init(struct policy_diags *);
+void	policy_diags_free(struct policy_diags *);
+/* Appends a diagnostic; returns -1 only when out of memory. */
+int	policy_diags_add(struct policy_diags *, const char *code,
+	    const char *path, const char *fmt, ...)
+	    __attribute__((__format__(printf, 4, 5)));
+
+/*
+ * Strict JSON: json-c's tokener in strict mode with UTF-8 validation and
+ * a depth limit, the whole input consumed, and duplicate object keys
+ * rejected.  Returns the tree (the caller puts it) or NULL with the
+ * reasons added to diags under path_prefix.
+ */
+struct json_object *policy_json_parse(const char *text, size_t len,
+	    int max_depth, const char *path_prefix, struct policy_diags *);
+
+/*
+ * Validate a policy document given as text of len bytes.  max_bytes is
+ * the size limit (POLICY_KEY_MAX_BYTES for key policies; configurable for
+ * RAM policies).  Every violation is added to diags, with paths prefixed
+ * by path_prefix ("" or e.g. "Keys[3].KeyPolicy").  Returns 0 when valid,
+ * and then *docp (if not NULL) receives the parsed tree, which the caller
+ * puts; -1 when invalid (or out of memory), *docp untouched.
+ */
+int	policy_validate(enum policy_kind, const char *text, size_t len,
+	    size_t max_bytes, const char *path_prefix,
+	    struct json_object **docp, struct policy_diags *);
+
+/* 1 when name is a valid policy name (1-128 of A-Z a-z 0-9 . -). */
+int	policy_name_valid(const char *, size_t);
+
+#endif
