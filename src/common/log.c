@@ -14,7 +14,8 @@ static const char	*log_progname = "kmsauthz";
 static int		 log_verbose;
 static int		 log_prefix;
 
-static void	log_vwrite(int, int, const char *, va_list);
+static void	log_vwrite(int, int, const char *, va_list)
+	    __attribute__((__format__(printf, 3, 0)));
 
 void
 log_init(const char *progname, int verbose, int prefix_priority)
