@@ -1,0 +1,138 @@
+/*
+ * cpolicy.h: compiled policies.  A compiled policy is immutable once
+ * finished, reference counted (atomically: worlds share it) and holds
+ * its statements with precompiled globs and parsed condition values.
+ *
+ * Pure C.  src/policy/policy-compile.c builds one from a validated
+ * json-c tree through the builder below; the engine evaluates it.
+ */
+#ifndef KMSAUTHZ_CPOLICY_H
+#define KMSAUTHZ_CPOLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/value.h"
+
+struct cpolicy;
+
+enum cpolicy_kind {
+	CPOLICY_KEY = 0,	/* a key policy: Principal, Resource "*" */
+	CPOLICY_RAM		/* an identity policy */
+};
+
+enum cpolicy_effect {
+	CPOLICY_ALLOW = 0,
+	CPOLICY_DENY
+};
+
+/* The condition operators of section 3. */
+enum cpolicy_op {
+	CPOLICY_OP_STRING_EQUALS = 0,
+	CPOLICY_OP_STRING_NOT_EQUALS,
+	CPOLICY_OP_STRING_EQUALS_IGNORE_CASE,
+	CPOLICY_OP_STRING_NOT_EQUALS_IGNORE_CASE,
+	CPOLICY_OP_STRING_LIKE,
+	CPOLICY_OP_STRING_NOT_LIKE,
+	CPOLICY_OP_NUMERIC_EQUALS,
+	CPOLICY_OP_NUMERIC_NOT_EQUALS,
+	CPOLICY_OP_NUMERIC_LESS_THAN,
+	CPOLICY_OP_NUMERIC_LESS_THAN_EQUALS,
+	CPOLICY_OP_NUMERIC_GREATER_THAN,
+	CPOLICY_OP_NUMERIC_GREATER_THAN_EQUALS,
+	CPOLICY_OP_DATE_EQUALS,
+	CPOLICY_OP_DATE_NOT_EQUALS,
+	CPOLICY_OP_DATE_LESS_THAN,
+	CPOLICY_OP_DATE_LESS_THAN_EQUALS,
+	CPOLICY_OP_DATE_GREATER_THAN,
+	CPOLICY_OP_DATE_GREATER_THAN_EQUALS,
+	CPOLICY_OP_BOOL,
+	CPOLICY_OP_IP_ADDRESS,
+	CPOLICY_OP_NOT_IP_ADDRESS
+};
+#define CPOLICY_OP_COUNT	21
+
+/* Operator names ("StringEquals", ...), exact: 0 or -1. */
+int		 cpolicy_op_parse(const char *, size_t, enum cpolicy_op *);
+const char	*cpolicy_op_name(enum cpolicy_op);
+
+/*
+ * Builder.  cpolicy_new returns an empty policy (one reference) or NULL.
+ * cpolicy_add_stmt starts a statement; the stmt_* calls add to the
+ * statement last started, cond_value to the condition last started.
+ * Strings are copied.  Each returns 0, or -1 (ENOMEM; EINVAL when called
+ * out of order or when a condition value cannot be read as its
+ * operator's type).  cpolicy_finish makes the policy immutable (0/-1);
+ * only a finished policy may be evaluated or put into a world.
+ *  - actions are matched ASCII-case-insensitively; negated: NotAction;
+ *  - resources: negated: NotResource; in a key policy every resource is
+ *    "*" and means "this key";
+ *  - principal patterns: acs:ram::UID:root is rewritten to
+ *    acs:ram::UID:* (section 2).
+ */
+struct cpolicy	*cpolicy_new(enum cpolicy_kind);
+int	cpolicy_add_stmt(struct cpolicy *, enum cpolicy_effect,
+	    const char *sid, size_t sidlen);	/* sid NULL: none */
+int	cpolicy_stmt_action(struct cpolicy *, int negated, const char *,
+	    size_t);
+int	cpolicy_stmt_resource(struct cpolicy *, int negated, const char *,
+	    size_t);
+int	cpolicy_stmt_principal(struct cpolicy *, const char *, size_t);
+int	cpolicy_stmt_cond(struct cpolicy *, enum cpolicy_op, const char *key,
+	    size_t keylen);
+int	cpolicy_cond_value(struct cpolicy *, const char *, size_t);
+int	cpolicy_finish(struct cpolicy *);
+
+struct cpolicy	*cpolicy_ref(const struct cpolicy *);
+void		 cpolicy_unref(const struct cpolicy *);
+enum cpolicy_kind cpolicy_kind(const struct cpolicy *);
+size_t		 cpolicy_nstmts(const struct cpolicy *);
+/* Statement i's Sid (NULL when none) and effect. */
+const char	*cpolicy_stmt_sid(const struct cpolicy *, size_t i,
+	    size_t *lenp);
+enum cpolicy_effect cpolicy_stmt_effect(const struct cpolicy *, size_t i);
+
+/*
+ * Share quota (section 5): calls cb once per distinct account part
+ * (the fourth ':' field, as written, non-empty) of the principal
+ * patterns of the Allow statements that differs from own_account.
+ * Patterns are those written (before the root rewrite).  Returns 0, or
+ * the first non-zero value cb returned.
+ */
+int	cpolicy_foreign_accounts(const struct cpolicy *, const char *own,
+	    int (*cb)(const char *, size_t, void *), void *arg);
+
+/*
+ * Evaluation (engine-internal, used by eval.c).  A statement applies
+ * when its action, resource, principal and conditions all match.
+ */
+struct cpolicy_tag {
+	const char	*key;
+	const char	*value;
+};
+
+struct cpolicy_req {
+	const char		*principal;
+	size_t			 principal_len;
+	const char		*action;
+	size_t			 action_len;
+	const char		*resource;	/* ignored for key policies */
+	size_t			 resource_len;
+	const struct value_ip	*source_ip;	/* NULL: absent */
+	const struct value_time	*now;
+	const void		*ctx;		/* struct eval_ctx[] */
+	size_t			 nctx;
+	const struct cpolicy_tag *tags;		/* the key's, or NULL */
+	size_t			 ntags;
+};
+
+/*
+ * Calls cb(index, effect, arg) for every applying statement, in index
+ * order; stops early when cb returns non-zero.  Returns a bit set:
+ * 1 an Allow applied, 2 a Deny applied.
+ */
+typedef int (*cpolicy_match_cb)(uint32_t, enum cpolicy_effect, void *);
+unsigned	cpolicy_eval(const struct cpolicy *, const struct cpolicy_req *,
+	    cpolicy_match_cb, void *);
+
+#endif

@@ -1,0 +1,134 @@
+/*
+ * bundle.h: the bundle, one JSON document for a whole policy world
+ * (docs/bundle-format.md): its parsing with full validation, a plain
+ * in-memory model, its compilation into a world and its deterministic
+ * export.  The store imports and exports through it.
+ *
+ * Knows json-c; knows nothing of sockets or LMDB.
+ */
+#ifndef KMSAUTHZ_BUNDLE_H
+#define KMSAUTHZ_BUNDLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/world.h"
+#include "policy/policy.h"
+
+#define BUNDLE_FORMAT_VERSION	1
+#define BUNDLE_MAX_BYTES	(256u * 1024 * 1024)	/* whole bundle */
+
+/*
+ * The model.  Every string is NUL-terminated and malloc'd; bundle_free
+ * frees every field with free(), so code that fills a bundle itself
+ * (the store, to export) must allocate with malloc too.
+ */
+struct bundle_instance {
+	char				*id;
+	enum world_instance_state	 state;
+	uint32_t			 share_quota;
+};
+
+struct bundle_tag {
+	char	*key;
+	char	*value;
+};
+
+struct bundle_key {
+	char			*id;
+	char			*region;
+	char			*creator;
+	char			*instance;	/* NULL: outside any instance */
+	enum world_key_state	 state;
+	struct bundle_tag	*tags;
+	size_t			 ntags;
+	/*
+	 * The key policy's stored text: as given, or the compact
+	 * serialization of a JSON object, or (absent for a key in an
+	 * instance) the default key policy of its creator.  NULL exactly
+	 * when instance is NULL.
+	 */
+	char			*policy;
+	size_t			 policy_len;
+};
+
+struct bundle_alias {
+	char	*name;		/* "alias/..." */
+	char	*key_id;
+};
+
+struct bundle_policy {
+	char	*account;
+	char	*name;
+	char	*text;		/* stored text, as for key policies */
+	size_t	 len;
+};
+
+/* A user, role or group (groups only for users). */
+struct bundle_principal {
+	char	*account;
+	char	*name;
+	char	**groups;
+	size_t	 ngroups;
+	char	**policies;
+	size_t	 npolicies;
+};
+
+struct bundle {
+	struct bundle_instance	*instances;
+	size_t			 ninstances;
+	struct bundle_key	*keys;
+	size_t			 nkeys;
+	struct bundle_alias	*aliases;
+	size_t			 naliases;
+	struct bundle_policy	*policies;
+	size_t			 npolicies;
+	struct bundle_principal	*users;
+	size_t			 nusers;
+	struct bundle_principal	*roles;
+	size_t			 nroles;
+	struct bundle_principal	*groups;
+	size_t			 ngroups;
+};
+
+/*
+ * Parse and validate a bundle (len bytes, no NUL needed).
+ * ram_max_bytes: the identity-policy size limit (0: the default,
+ * POLICY_RAM_MAX_BYTES_DEFAULT).  On success returns 0 and *bp (free
+ * with bundle_free).  Otherwise returns -1 and diags lists every error,
+ * each with its JSON path ("Keys[1].KeyPolicy.Statement[0].Effect") and
+ * reason; the bundle is rejected whole.
+ */
+int	bundle_parse(const char *text, size_t len, size_t ram_max_bytes,
+	    struct bundle **bp, struct policy_diags *diags);
+
+/*
+ * Check a bundle built in memory against every rule bundle_parse
+ * enforces beyond JSON syntax (references, uniqueness, states, share
+ * quotas, policy documents).  0 when valid, -1 with diags.
+ */
+int	bundle_validate(const struct bundle *, size_t ram_max_bytes,
+	    struct policy_diags *diags);
+
+void	bundle_free(struct bundle *);
+
+/*
+ * Compile a valid bundle into a new world with the given generation
+ * (one reference, the caller's).  NULL when out of memory or when a
+ * policy text fails to compile (then diags says which; never for a
+ * bundle from bundle_parse).
+ */
+struct world *bundle_to_world(const struct bundle *, uint64_t generation,
+	    struct policy_diags *diags);
+
+/*
+ * Deterministic JSON text of a bundle (malloc'd, NUL-terminated, *lenp
+ * its length): every array sorted by its identifiers (instances and keys
+ * by id, aliases by name then key id, policies, users, roles and groups
+ * by account then name; tags by key), policies as their stored text
+ * (embedded as JSON strings), a key policy omitted for keys outside any
+ * instance.  NULL when out of memory.
+ */
+char	*bundle_export(const struct bundle *, size_t *lenp);
+
+#endif
