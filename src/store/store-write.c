@@ -1,0 +1,120 @@
+/*
+ * store-write.c: the write loop.  One LMDB write transaction per change,
+ * the generation raised by exactly one inside it, the new world version
+ * built before the commit and published after it, and MDB_MAP_FULL
+ * answered by growing the map and running the change again.
+ */
+#include <stdlib.h>
+
+#include "engine/world.h"
+#include "store/store-int.h"
+
+static void
+store_holder_free(struct world_holder *h)
+{
+	world_holder_free(h);
+}
+
+struct world_holder *
+store_holder(struct store *st)
+{
+	return (st->loaded ? st->holder : NULL);
+}
+
+static int
+store_gen_bump(struct store *st, MDB_txn *txn, uint64_t *genp)
+{
+	struct store_wbuf	 w;
+	MDB_val			 k, v;
+	uint64_t		 gen;
+	int			 rc;
+
+	if ((rc = store_meta_get_u(st, txn, "generation", 8, &gen)) != 0)
+		return (rc);
+	store_w_init(&w);
+	store_w_u64(&w, gen + 1);
+	k.mv_data = (void *)"generation";
+	k.mv_size = 10;
+	v.mv_data = w.p;
+	v.mv_size = w.len;
+	rc = mdb_put(txn, st->dbi[DBI_META], &k, &v, 0);
+	store_w_free(&w);
+	if (rc != 0)
+		return (store_err_mdb(st, rc, "writing the generation"));
+	*genp = gen + 1;
+	return (STORE_OK);
+}
+
+int
+store_write(struct store *st, store_write_fn fn, void *arg, int from_empty,
+    uint64_t *genp)
+{
+	struct world		*base, *w;
+	struct world_txn	*wt;
+	MDB_txn			*txn;
+	uint64_t		 gen;
+	int			 rc, mrc;
+
+	if (st->readonly)
+		return (store_seterr(st, STORE_ERDONLY, "%s: the store was "
+		    "opened read-only", st->dir));
+	if (!from_empty && !st->loaded)
+		return (store_seterr(st, STORE_EINVAL, "%s: the store is not "
+		    "loaded", st->dir));
+	/* Made before the commit: publishing afterwards cannot fail. */
+	if (st->holder == NULL) {
+		if ((st->holder = world_holder_new(NULL)) == NULL)
+			return (store_seterr(st, STORE_ENOMEM, "out of memory"));
+		st->holder_free = store_holder_free;
+	}
+	for (;;) {
+		st->errmsg[0] = '\0';
+		txn = NULL;
+		w = NULL;
+		base = from_empty ? NULL : world_holder_acquire(st->holder);
+		if ((wt = world_txn_begin(base)) == NULL) {
+			world_unref(base);
+			return (store_seterr(st, STORE_ENOMEM, "out of memory"));
+		}
+		if ((mrc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0) {
+			txn = NULL;
+			rc = store_err_mdb(st, mrc, "beginning a transaction");
+		} else
+			rc = fn(st, txn, wt, arg);
+		if (rc == STORE_OK)
+			rc = store_gen_bump(st, txn, &gen);
+		if (rc == STORE_OK) {
+			w = world_txn_commit(wt, gen);
+			wt = NULL;
+			if (w == NULL)
+				rc = store_seterr(st, STORE_ENOMEM,
+				    "out of memory compiling the world");
+		}
+		if (rc == STORE_OK) {
+			mrc = mdb_txn_commit(txn);
+			txn = NULL;
+			if (mrc != 0)
+				rc = store_err_mdb(st, mrc, "commit");
+		}
+		if (txn != NULL)
+			mdb_txn_abort(txn);
+		if (wt != NULL)
+			world_txn_abort(wt);
+		world_unref(base);
+		if (rc == STORE_OK) {
+			st->generation = gen;
+			st->loaded = 1;
+			world_holder_publish(st->holder, w);
+			if (genp != NULL)
+				*genp = gen;
+			return (STORE_OK);
+		}
+		world_unref(w);
+		if (rc != STORE_EFULL)
+			return (rc);
+		/* MDB_MAP_FULL: the transaction is gone; grow and retry. */
+		if ((rc = store_grow(st)) != STORE_OK)
+			return (rc);
+	}
+}
+

@@ -1,0 +1,515 @@
+/*
+ * test-store-core.c: opening, locking and refusing stores; the record
+ * codec.  Every refusal is checked to leave the files as they were.
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <lmdb.h>
+
+#include "store/store-int.h"
+#include "store-test.h"
+
+struct fx {
+	char	*tmp;
+	char	*db;
+};
+
+static int
+setup(void **state)
+{
+	struct fx	*fx = calloc(1, sizeof(*fx));
+
+	fx->tmp = st_tmpdir();
+	fx->db = st_join(fx->tmp, "db");
+	*state = fx;
+	return (0);
+}
+
+static int
+teardown(void **state)
+{
+	struct fx	*fx = *state;
+
+	st_rmrf(fx->tmp);
+	free(fx->tmp);
+	free(fx->db);
+	free(fx);
+	return (0);
+}
+
+static struct store *
+open_ok(const char *dir, int readonly)
+{
+	struct store_opts	 o = { 0 };
+	struct store		*st;
+	char			*cause;
+	int			 rc;
+
+	o.create = 1;
+	o.readonly = readonly;
+	rc = store_open(dir, &o, &st, &cause);
+	if (rc != 0)
+		fprintf(stderr, "open %s: %s\n", dir, cause);
+	assert_int_equal(rc, STORE_OK);
+	assert_null(cause);
+	return (st);
+}
+
+/* Expects a refusal with err and a message containing each needle. */
+static void
+open_fails(const char *dir, int readonly, int create, int err, ...)
+{
+	struct store_opts	 o = { 0 };
+	struct store		*st;
+	char			*cause;
+	const char		*needle;
+	va_list			 ap;
+
+	o.create = create;
+	o.readonly = readonly;
+	assert_int_equal(store_open(dir, &o, &st, &cause), err);
+	assert_null(st);
+	assert_non_null(cause);
+	va_start(ap, err);
+	while ((needle = va_arg(ap, const char *)) != NULL) {
+		if (strstr(cause, needle) == NULL)
+			fail_msg("\"%s\" lacks \"%s\"", cause, needle);
+	}
+	va_end(ap);
+	free(cause);
+}
+
+/* Raw LMDB access to forge what the store must refuse. */
+static void
+raw_put(const char *dir, const char *dbname, const char *key,
+    const void *val, size_t len)
+{
+	MDB_env	*env;
+	MDB_txn	*txn;
+	MDB_dbi	 dbi;
+	MDB_val	 k, v;
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 32), 0);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, dbname, MDB_CREATE, &dbi), 0);
+	k.mv_data = (void *)key;
+	k.mv_size = strlen(key);
+	v.mv_data = (void *)val;
+	v.mv_size = len;
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+static void
+t_create_and_reopen(void **state)
+{
+	struct fx	*fx = *state;
+	struct store	*st;
+	struct stat	 sb;
+	char		*p;
+
+	st = open_ok(fx->db, 0);
+	assert_int_equal(store_generation(st), 0);
+	assert_int_equal(store_is_empty(st), 1);
+	assert_string_equal(store_dir(st), fx->db);
+	store_close(st);
+	assert_int_equal(stat(fx->db, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0700);
+	p = st_join(fx->db, STORE_LOCK_FILE);
+	assert_int_equal(access(p, F_OK), 0);
+	free(p);
+	st = open_ok(fx->db, 0);
+	assert_int_equal(store_generation(st), 0);
+	store_close(st);
+	st = open_ok(fx->db, 1);
+	assert_int_equal(store_generation(st), 0);
+	store_close(st);
+}
+
+static void
+t_missing_dir(void **state)
+{
+	struct fx	*fx = *state;
+
+	open_fails(fx->db, 0, 0, STORE_ENOTFOUND, fx->db,
+	    "No such file", NULL);
+	open_fails(fx->db, 1, 1, STORE_ENOTFOUND, fx->db, NULL);
+	assert_int_equal(access(fx->db, F_OK), -1);
+}
+
+static void
+t_not_a_dir(void **state)
+{
+	struct fx	*fx = *state;
+
+	st_spew(fx->db, "x", 1);
+	open_fails(fx->db, 0, 1, STORE_EIO, fx->db, "not a directory", NULL);
+}
+
+static void
+t_readonly_empty_dir(void **state)
+{
+	struct fx	*fx = *state;
+
+	assert_int_equal(mkdir(fx->db, 0700), 0);
+	open_fails(fx->db, 1, 0, STORE_ENOTFOUND, fx->db, "no data.mdb",
+	    NULL);
+}
+
+static void
+t_lock_same_process(void **state)
+{
+	struct fx	*fx = *state;
+	struct store	*st, *st2;
+	char		 pid[32];
+
+	st = open_ok(fx->db, 0);
+	snprintf(pid, sizeof(pid), "pid %ld", (long)getpid());
+	open_fails(fx->db, 0, 1, STORE_ELOCKED, fx->db, pid,
+	    STORE_LOCK_FILE, NULL);
+	/* Readers take no lock. */
+	st2 = open_ok(fx->db, 1);
+	store_close(st2);
+	store_close(st);
+	st = open_ok(fx->db, 0);
+	store_close(st);
+}
+
+static void
+t_lock_other_process(void **state)
+{
+	struct fx	*fx = *state;
+	struct store	*st;
+	char		 pid[32];
+	int		 p[2], status;
+	pid_t		 child;
+	char		 c;
+
+	assert_int_equal(pipe(p), 0);
+	if ((child = fork()) == 0) {
+		struct store_opts	 o = { 0 };
+		char			*cause;
+
+		o.create = 1;
+		close(p[0]);
+		if (store_open(fx->db, &o, &st, &cause) != 0)
+			_exit(1);
+		(void)write(p[1], "k", 1);
+		pause();
+		_exit(0);
+	}
+	close(p[1]);
+	assert_int_equal(read(p[0], &c, 1), 1);
+	snprintf(pid, sizeof(pid), "pid %ld", (long)child);
+	open_fails(fx->db, 0, 1, STORE_ELOCKED, pid, NULL);
+	/* The kernel drops a killed holder's lock. */
+	kill(child, SIGKILL);
+	waitpid(child, &status, 0);
+	close(p[0]);
+	st = open_ok(fx->db, 0);
+	store_close(st);
+}
+
+static void
+t_foreign_dir(void **state)
+{
+	struct fx	*fx = *state;
+	char		*p, *buf;
+	size_t		 len;
+
+	assert_int_equal(mkdir(fx->db, 0700), 0);
+	p = st_join(fx->db, "notes.txt");
+	st_spew(p, "mine", 4);
+	open_fails(fx->db, 0, 1, STORE_ECORRUPT, fx->db, "notes.txt",
+	    "refusing", NULL);
+	buf = st_slurp(p, &len);
+	assert_int_equal(len, 4);
+	assert_memory_equal(buf, "mine", 4);
+	free(buf);
+	free(p);
+	p = st_join(fx->db, "data.mdb");
+	assert_int_equal(access(p, F_OK), -1);
+	free(p);
+}
+
+static void
+t_foreign_file(void **state)
+{
+	struct fx	*fx = *state;
+	char		*p, *buf, junk[8192];
+	size_t		 len;
+
+	assert_int_equal(mkdir(fx->db, 0700), 0);
+	p = st_join(fx->db, "data.mdb");
+	memset(junk, 'Z', sizeof(junk));
+	st_spew(p, junk, sizeof(junk));
+	open_fails(fx->db, 0, 1, STORE_ECORRUPT, "data.mdb",
+	    "not an LMDB file", NULL);
+	open_fails(fx->db, 1, 0, STORE_ECORRUPT, "data.mdb", NULL);
+	buf = st_slurp(p, &len);
+	assert_int_equal(len, sizeof(junk));
+	assert_memory_equal(buf, junk, len);
+	free(buf);
+	free(p);
+}
+
+static void
+t_foreign_lmdb(void **state)
+{
+	struct fx	*fx = *state;
+
+	assert_int_equal(mkdir(fx->db, 0700), 0);
+	raw_put(fx->db, "stuff", "k", "v", 1);
+	open_fails(fx->db, 0, 1, STORE_ECORRUPT, fx->db,
+	    "not a kmsauthz store", NULL);
+	open_fails(fx->db, 1, 0, STORE_ECORRUPT, NULL);
+}
+
+static void
+t_wrong_format_mark(void **state)
+{
+	struct fx	*fx = *state;
+	struct store	*st;
+
+	st = open_ok(fx->db, 0);
+	store_close(st);
+	raw_put(fx->db, "meta", "format", "other", 5);
+	open_fails(fx->db, 0, 1, STORE_ECORRUPT, "format mark", NULL);
+}
+
+static void
+t_newer_schema(void **state)
+{
+	struct fx	*fx = *state;
+	struct store	*st;
+	unsigned char	 v[4] = { 0, 0, 0, STORE_SCHEMA_VERSION + 1 };
+	char		*p, *before, *after;
+	size_t		 lb, la;
+
+	st = open_ok(fx->db, 0);
+	store_close(st);
+	raw_put(fx->db, "meta", "schema", v, 4);
+	p = st_join(fx->db, "data.mdb");
+	before = st_slurp(p, &lb);
+	open_fails(fx->db, 0, 1, STORE_EVERSION, fx->db, "newer", NULL);
+	open_fails(fx->db, 1, 0, STORE_EVERSION, "newer", NULL);
+	after = st_slurp(p, &la);
+	assert_int_equal(la, lb);
+	assert_memory_equal(before, after, la);
+	free(before);
+	free(after);
+	free(p);
+}
+
+static void
+t_older_schema(void **state)
+{
+	struct fx	*fx = *state;
+	struct store	*st;
+	unsigned char	 v[4] = { 0, 0, 0, 0 };
+
+	st = open_ok(fx->db, 0);
+	store_close(st);
+	raw_put(fx->db, "meta", "schema", v, 4);
+	open_fails(fx->db, 0, 1, STORE_EVERSION, "older", NULL);
+}
+
+static void
+t_bad_meta_record(void **state)
+{
+	struct fx	*fx = *state;
+	struct store	*st;
+
+	st = open_ok(fx->db, 0);
+	store_close(st);
+	raw_put(fx->db, "meta", "generation", "abc", 3);
+	open_fails(fx->db, 0, 1, STORE_ECORRUPT, "generation",
+	    "malformed", NULL);
+}
+
+static void
+t_missing_dbi(void **state)
+{
+	struct fx	*fx = *state;
+	struct store	*st;
+	MDB_env		*env;
+	MDB_txn		*txn;
+	MDB_dbi		 dbi;
+
+	st = open_ok(fx->db, 0);
+	store_close(st);
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 32), 0);
+	assert_int_equal(mdb_env_open(env, fx->db, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "tags", 0, &dbi), 0);
+	assert_int_equal(mdb_drop(txn, dbi, 1), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	open_fails(fx->db, 0, 1, STORE_ECORRUPT, "\"tags\" missing", NULL);
+}
+
+/* A child that opens the environment (a reader txn when txn) and then
+ * either waits for a byte on fd or exits at once. */
+static pid_t
+raw_reader(const char *dir, int txn, int waitfd, int readyfd)
+{
+	pid_t	 child;
+	char	 c;
+
+	if ((child = fork()) == 0) {
+		MDB_env	*env;
+		MDB_txn	*t;
+
+		if (mdb_env_create(&env) || mdb_env_set_maxdbs(env, 32) ||
+		    mdb_env_open(env, dir, MDB_RDONLY, 0600))
+			_exit(1);
+		if (txn && mdb_txn_begin(env, NULL, MDB_RDONLY, &t))
+			_exit(1);
+		if (readyfd != -1)
+			(void)write(readyfd, "r", 1);
+		if (waitfd != -1)
+			(void)read(waitfd, &c, 1);
+		_exit(0);	/* without closing: a stale slot if txn */
+	}
+	return (child);
+}
+
+static void
+t_stale_readers(void **state)
+{
+	struct fx	*fx = *state;
+	struct store	*st;
+	pid_t		 keeper, dier;
+	int		 status, hold[2], ready[2];
+	char		 c;
+
+	st = open_ok(fx->db, 0);
+	store_close(st);
+	/* A live process keeps the lock region, so LMDB cannot reset it;
+	 * the dead reader's slot must be cleared by mdb_reader_check. */
+	assert_int_equal(pipe(hold), 0);
+	assert_int_equal(pipe(ready), 0);
+	keeper = raw_reader(fx->db, 0, hold[0], ready[1]);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	dier = raw_reader(fx->db, 1, -1, -1);
+	waitpid(dier, &status, 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	st = open_ok(fx->db, 0);
+	assert_int_equal(st->stale_readers, 1);
+	store_close(st);
+	(void)write(hold[1], "x", 1);
+	waitpid(keeper, &status, 0);
+	close(hold[0]);
+	close(hold[1]);
+	close(ready[0]);
+	close(ready[1]);
+}
+
+static void
+t_codec(void **state)
+{
+	struct store_wbuf	 w;
+	struct store_rbuf	 r;
+	const unsigned char	*rest;
+	char			*s;
+	size_t			 n;
+
+	store_w_init(&w);
+	store_w_u8(&w, 7);
+	store_w_u16(&w, 0x1234);
+	store_w_u32(&w, 0xdeadbeef);
+	store_w_u64(&w, 0x0102030405060708ull);
+	store_w_str(&w, "hello");
+	store_w_bytes(&w, "tail", 4);
+	assert_memory_equal(w.p + 3, "\xde\xad\xbe\xef", 4);
+	store_r_init(&r, w.p, w.len);
+	assert_int_equal(store_r_u8(&r), 7);
+	assert_int_equal(store_r_u16(&r), 0x1234);
+	assert_int_equal(store_r_u32(&r), 0xdeadbeef);
+	assert_true(store_r_u64(&r) == 0x0102030405060708ull);
+	s = store_r_str(&r);
+	assert_string_equal(s, "hello");
+	free(s);
+	rest = store_r_rest(&r, &n);
+	assert_int_equal(n, 4);
+	assert_memory_equal(rest, "tail", 4);
+	assert_int_equal(store_r_end(&r), 0);
+
+	/* Leftover bytes, truncation, a NUL inside a string. */
+	store_r_init(&r, w.p, 2);
+	store_r_u8(&r);
+	assert_int_equal(store_r_end(&r), -1);
+	store_r_init(&r, w.p, 3);
+	store_r_u32(&r);
+	assert_int_equal(store_r_end(&r), -1);
+	assert_int_equal(store_r_u8(&r), 0);	/* sticky */
+	store_r_init(&r, "\0\3a\0b", 5);
+	assert_null(store_r_str(&r));
+	assert_int_equal(store_r_end(&r), -1);
+	store_w_free(&w);
+}
+
+static void
+t_strerror(void **state)
+{
+	int	 e;
+
+	for (e = STORE_OK; e >= STORE_ERDONLY; e--)
+		assert_string_not_equal(store_strerror(e), "unknown error");
+	assert_string_equal(store_strerror(1), "unknown error");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(t_create_and_reopen, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_missing_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_not_a_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_readonly_empty_dir, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_lock_same_process, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_lock_other_process, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_foreign_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_foreign_file, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_foreign_lmdb, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_wrong_format_mark, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_newer_schema, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_older_schema, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_bad_meta_record, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_missing_dbi, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_stale_readers, setup,
+		    teardown),
+		cmocka_unit_test(t_codec),
+		cmocka_unit_test(t_strerror),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
