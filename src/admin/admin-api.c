@@ -1,0 +1,821 @@
+/*
+ * admin-api.c: the admin API table (every call, its parameters with
+ * their types and limits, as on the KMS and RAM API pages) and the
+ * parsing of a request body into typed parameters, with the
+ * MissingParameter / InvalidParameter errors of section 6.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "admin/admin.h"
+
+#define ADMIN_BODY_MAX		(32 * 1024 * 1024)
+#define ADMIN_JSON_DEPTH	64
+#define ADMIN_DOC_MAX		(256 * 1024)	/* RAM documents; their own
+						   limit is checked later */
+#define ADMIN_BUNDLE_MAX	(16 * 1024 * 1024)
+
+static int	admin_set_detail(char *, size_t, const char *, ...)
+		    __attribute__((__format__(printf, 3, 4)));
+static int	admin_kind_ok(const struct admin_param *, const char *,
+		    size_t);
+static enum admin_err admin_parse_value(const struct admin_param *,
+		    struct json_object *, struct admin_val *, char *, size_t);
+static enum admin_err admin_parse_tags(const struct admin_param *,
+		    struct json_object *, struct admin_val *, char *, size_t);
+static enum admin_err admin_parse_strlist(const struct admin_param *,
+		    struct json_object *, struct admin_val *, char *, size_t);
+static struct json_object *admin_json_parse(const char *, size_t);
+static void	admin_userdata_put(struct json_object *, void *);
+
+static const char * const admin_instance_states[] = {
+	"Enabled", "Disabled", "Expired", NULL
+};
+static const char * const admin_policy_types[] = {
+	"Custom", "System", NULL
+};
+static const char * const admin_rotate[] = {
+	"None", "DeleteOldestNonDefaultVersion", NULL
+};
+
+/* Shorthands for the table. */
+#define P_KEYID { "KeyId", ADMIN_P_STRING, ADMIN_K_KEYID, 1, 600, 0, 0, \
+	NULL, "the ID or ARN of the key" }
+#define P_END { NULL, 0, 0, 0, 0, 0, 0, NULL, NULL }
+#define P_NAME(n, k, max, what) { n, ADMIN_P_STRING, k, 1, max, 0, 0, \
+	NULL, what }
+#define P_PAGE { "PageNumber", ADMIN_P_INT, 0, 0, 0, 1, 1000000, NULL, \
+	"the page to return, from 1 (default 1)" }, \
+	{ "PageSize", ADMIN_P_INT, 0, 0, 0, 1, 100, NULL, \
+	"entries per page, 1 to 100 (default 10)" }
+#define P_USER P_NAME("UserName", ADMIN_K_RAMNAME, 64, "the RAM user name")
+#define P_ROLE P_NAME("RoleName", ADMIN_K_RAMNAME, 64, "the RAM role name")
+#define P_GROUP P_NAME("GroupName", ADMIN_K_RAMNAME, 64, \
+	"the RAM user group name")
+#define P_POLICYNAME P_NAME("PolicyName", ADMIN_K_POLICYNAME, 128, \
+	"the policy name (1-128 of A-Z a-z 0-9 . -)")
+#define P_POLICYTYPE { "PolicyType", ADMIN_P_STRING, ADMIN_K_ENUM, 1, 16, \
+	0, 0, admin_policy_types, "Custom (System policies do not exist " \
+	"here)" }
+#define P_ALIAS P_NAME("AliasName", ADMIN_K_ALIAS, 255, \
+	"the alias, alias/ followed by 1-250 of A-Z a-z 0-9 _ / -")
+#define P_VERSION P_NAME("VersionId", ADMIN_K_ID, 16, \
+	"a policy version, v1, v2, ...")
+
+static const struct admin_param p_set_key_policy[] = {
+	P_KEYID,
+	{ "PolicyName", ADMIN_P_STRING, ADMIN_K_KEYPOLICYNAME, 0, 128, 0, 0,
+	    NULL, "the key policy name; only default exists" },
+	{ "Policy", ADMIN_P_DOC, 0, 1, 32768, 0, 0, NULL,
+	    "the key policy, a JSON document of at most 32,768 bytes" },
+	P_END
+};
+static const struct admin_param p_get_key_policy[] = {
+	P_KEYID,
+	{ "PolicyName", ADMIN_P_STRING, ADMIN_K_KEYPOLICYNAME, 0, 128, 0, 0,
+	    NULL, "the key policy name; only default exists" },
+	P_END
+};
+static const struct admin_param p_create_instance[] = {
+	P_NAME("InstanceId", ADMIN_K_ID, 64, "the KMS instance id (kst-...)"),
+	{ "ShareQuota", ADMIN_P_INT, 0, 0, 0, 0, 1000, NULL,
+	    "how many foreign accounts its keys may be shared with "
+	    "(default 0)" },
+	{ "State", ADMIN_P_STRING, ADMIN_K_ENUM, 0, 16, 0, 0,
+	    admin_instance_states, "Enabled (default), Disabled or Expired" },
+	P_END
+};
+static const struct admin_param p_update_instance_state[] = {
+	P_NAME("InstanceId", ADMIN_K_ID, 64, "the KMS instance id"),
+	{ "State", ADMIN_P_STRING, ADMIN_K_ENUM, 1, 16, 0, 0,
+	    admin_instance_states, "Enabled, Disabled or Expired" },
+	P_END
+};
+static const struct admin_param p_create_key[] = {
+	{ "DKMSInstanceId", ADMIN_P_STRING, ADMIN_K_ID, 0, 64, 0, 0, NULL,
+	    "the KMS instance to create the key in (none: a key outside "
+	    "any instance)" },
+	{ "KeyId", ADMIN_P_STRING, ADMIN_K_ID, 0, 128, 0, 0, NULL,
+	    "the new key's id (default: key-<random>)" },
+	{ "Tags", ADMIN_P_TAGS, 0, 0, 16384, 0, 0, NULL,
+	    "[{\"TagKey\":\"k\",\"TagValue\":\"v\"},...]" },
+	P_END
+};
+static const struct admin_param p_keyid_only[] = {
+	P_KEYID,
+	P_END
+};
+static const struct admin_param p_list[] = {
+	P_PAGE,
+	P_END
+};
+static const struct admin_param p_schedule_deletion[] = {
+	P_KEYID,
+	{ "PendingWindowInDays", ADMIN_P_INT, 0, 1, 0, 7, 366, NULL,
+	    "days before the key is deleted, 7 to 366" },
+	P_END
+};
+static const struct admin_param p_tag_resource[] = {
+	P_KEYID,
+	{ "Tags", ADMIN_P_TAGS, 0, 1, 16384, 0, 0, NULL,
+	    "[{\"TagKey\":\"k\",\"TagValue\":\"v\"},...]" },
+	P_END
+};
+static const struct admin_param p_untag_resource[] = {
+	P_KEYID,
+	{ "TagKeys", ADMIN_P_STRLIST, 0, 1, 16384, 0, 0, NULL,
+	    "[\"k1\",\"k2\",...]" },
+	P_END
+};
+static const struct admin_param p_alias_key[] = {
+	P_ALIAS,
+	P_KEYID,
+	P_END
+};
+static const struct admin_param p_alias_only[] = {
+	P_ALIAS,
+	P_END
+};
+static const struct admin_param p_user[] = {
+	P_USER,
+	P_END
+};
+static const struct admin_param p_role[] = {
+	P_ROLE,
+	P_END
+};
+static const struct admin_param p_group[] = {
+	P_GROUP,
+	P_END
+};
+static const struct admin_param p_user_group[] = {
+	P_USER,
+	P_GROUP,
+	P_END
+};
+static const struct admin_param p_create_policy[] = {
+	P_POLICYNAME,
+	{ "PolicyDocument", ADMIN_P_DOC, 0, 1, ADMIN_DOC_MAX, 0, 0, NULL,
+	    "the policy document (JSON)" },
+	P_END
+};
+static const struct admin_param p_policy_typed[] = {
+	P_POLICYNAME,
+	{ "PolicyType", ADMIN_P_STRING, ADMIN_K_ENUM, 0, 16, 0, 0,
+	    admin_policy_types, "Custom (default)" },
+	P_END
+};
+static const struct admin_param p_policy_only[] = {
+	P_POLICYNAME,
+	P_END
+};
+static const struct admin_param p_create_policy_version[] = {
+	P_POLICYNAME,
+	{ "PolicyDocument", ADMIN_P_DOC, 0, 1, ADMIN_DOC_MAX, 0, 0, NULL,
+	    "the policy document (JSON)" },
+	{ "SetAsDefault", ADMIN_P_BOOL, 0, 0, 0, 0, 0, NULL,
+	    "true: the new version becomes the default (default false)" },
+	{ "RotateStrategy", ADMIN_P_STRING, ADMIN_K_ENUM, 0, 32, 0, 0,
+	    admin_rotate, "None (default) or DeleteOldestNonDefaultVersion "
+	    "when 5 versions exist" },
+	P_END
+};
+static const struct admin_param p_policy_version[] = {
+	P_POLICYNAME,
+	P_VERSION,
+	P_END
+};
+static const struct admin_param p_attach_user[] = {
+	P_POLICYTYPE,
+	P_POLICYNAME,
+	P_USER,
+	P_END
+};
+static const struct admin_param p_attach_role[] = {
+	P_POLICYTYPE,
+	P_POLICYNAME,
+	P_ROLE,
+	P_END
+};
+static const struct admin_param p_attach_group[] = {
+	P_POLICYTYPE,
+	P_POLICYNAME,
+	P_GROUP,
+	P_END
+};
+static const struct admin_param p_import[] = {
+	{ "Bundle", ADMIN_P_DOC, 0, 1, ADMIN_BUNDLE_MAX, 0, 0, NULL,
+	    "the whole state, a bundle document (JSON)" },
+	P_END
+};
+static const struct admin_param p_none[] = {
+	P_END
+};
+
+#define CK	(ADMIN_F_CHANGE | ADMIN_F_KMS)
+#define CR	(ADMIN_F_CHANGE | ADMIN_F_RAM)
+#define CS	(ADMIN_F_CHANGE | ADMIN_F_SUPERUSER)
+
+static const struct admin_api admin_apis[ADMIN_API_COUNT] = {
+	{ ADMIN_SetKeyPolicy, "SetKeyPolicy", CK, p_set_key_policy,
+	    "set the key policy of a key in a KMS instance" },
+	{ ADMIN_GetKeyPolicy, "GetKeyPolicy", ADMIN_F_KMS, p_get_key_policy,
+	    "return the key policy exactly as it was set" },
+	{ ADMIN_CreateInstance, "CreateInstance", CS, p_create_instance,
+	    "create a KMS instance (superuser)" },
+	{ ADMIN_UpdateInstanceState, "UpdateInstanceState", CS,
+	    p_update_instance_state,
+	    "set a KMS instance's state (superuser)" },
+	{ ADMIN_CreateKey, "CreateKey", CK, p_create_key,
+	    "create a key, in a KMS instance or not" },
+	{ ADMIN_DescribeKey, "DescribeKey", ADMIN_F_KMS, p_keyid_only,
+	    "describe a key" },
+	{ ADMIN_ListKeys, "ListKeys", ADMIN_F_KMS, p_list,
+	    "list the keys" },
+	{ ADMIN_EnableKey, "EnableKey", CK, p_keyid_only,
+	    "enable a key" },
+	{ ADMIN_DisableKey, "DisableKey", CK, p_keyid_only,
+	    "disable a key" },
+	{ ADMIN_ScheduleKeyDeletion, "ScheduleKeyDeletion", CK,
+	    p_schedule_deletion,
+	    "delete a key when PendingWindowInDays have passed" },
+	{ ADMIN_CancelKeyDeletion, "CancelKeyDeletion", CK, p_keyid_only,
+	    "cancel a scheduled deletion (the key becomes Disabled)" },
+	{ ADMIN_TagResource, "TagResource", CK, p_tag_resource,
+	    "add or replace tags of a key" },
+	{ ADMIN_UntagResource, "UntagResource", CK, p_untag_resource,
+	    "remove tags from a key" },
+	{ ADMIN_ListResourceTags, "ListResourceTags", ADMIN_F_KMS,
+	    p_keyid_only, "list the tags of a key" },
+	{ ADMIN_CreateAlias, "CreateAlias", CK, p_alias_key,
+	    "create an alias for a key" },
+	{ ADMIN_UpdateAlias, "UpdateAlias", CK, p_alias_key,
+	    "point an alias at another key" },
+	{ ADMIN_DeleteAlias, "DeleteAlias", CK, p_alias_only,
+	    "delete an alias" },
+	{ ADMIN_ListAliases, "ListAliases", ADMIN_F_KMS, p_list,
+	    "list the aliases" },
+	{ ADMIN_CreateUser, "CreateUser", CR, p_user, "create a RAM user" },
+	{ ADMIN_DeleteUser, "DeleteUser", CR, p_user, "delete a RAM user" },
+	{ ADMIN_CreateRole, "CreateRole", CR, p_role, "create a RAM role" },
+	{ ADMIN_DeleteRole, "DeleteRole", CR, p_role, "delete a RAM role" },
+	{ ADMIN_CreateGroup, "CreateGroup", CR, p_group,
+	    "create a RAM user group" },
+	{ ADMIN_DeleteGroup, "DeleteGroup", CR, p_group,
+	    "delete a RAM user group" },
+	{ ADMIN_AddUserToGroup, "AddUserToGroup", CR, p_user_group,
+	    "add a user to a group" },
+	{ ADMIN_RemoveUserFromGroup, "RemoveUserFromGroup", CR,
+	    p_user_group, "remove a user from a group" },
+	{ ADMIN_CreatePolicy, "CreatePolicy", CR, p_create_policy,
+	    "create a custom policy (its version v1 is the default)" },
+	{ ADMIN_GetPolicy, "GetPolicy", ADMIN_F_RAM, p_policy_typed,
+	    "return a policy and its default version" },
+	{ ADMIN_DeletePolicy, "DeletePolicy", CR, p_policy_only,
+	    "delete a policy attached to nobody" },
+	{ ADMIN_ListPolicies, "ListPolicies", ADMIN_F_RAM, p_none,
+	    "list the custom policies" },
+	{ ADMIN_CreatePolicyVersion, "CreatePolicyVersion", CR,
+	    p_create_policy_version,
+	    "add a version to a policy (at most 5)" },
+	{ ADMIN_SetDefaultPolicyVersion, "SetDefaultPolicyVersion", CR,
+	    p_policy_version, "make a version the default" },
+	{ ADMIN_DeletePolicyVersion, "DeletePolicyVersion", CR,
+	    p_policy_version, "delete a non-default version" },
+	{ ADMIN_ListPolicyVersions, "ListPolicyVersions", ADMIN_F_RAM,
+	    p_policy_only, "list a policy's versions" },
+	{ ADMIN_AttachPolicyToUser, "AttachPolicyToUser", CR, p_attach_user,
+	    "attach a policy to a user" },
+	{ ADMIN_AttachPolicyToRole, "AttachPolicyToRole", CR, p_attach_role,
+	    "attach a policy to a role" },
+	{ ADMIN_AttachPolicyToGroup, "AttachPolicyToGroup", CR,
+	    p_attach_group, "attach a policy to a group" },
+	{ ADMIN_DetachPolicyFromUser, "DetachPolicyFromUser", CR,
+	    p_attach_user, "detach a policy from a user" },
+	{ ADMIN_DetachPolicyFromRole, "DetachPolicyFromRole", CR,
+	    p_attach_role, "detach a policy from a role" },
+	{ ADMIN_DetachPolicyFromGroup, "DetachPolicyFromGroup", CR,
+	    p_attach_group, "detach a policy from a group" },
+	{ ADMIN_ImportBundle, "ImportBundle", CS, p_import,
+	    "replace the whole state with a bundle, all or nothing "
+	    "(superuser)" },
+	{ ADMIN_ExportBundle, "ExportBundle", ADMIN_F_SUPERUSER, p_none,
+	    "return the whole state as a bundle (superuser)" },
+	{ ADMIN_Status, "Status", 0, p_none,
+	    "the daemon's generation and counts" },
+};
+
+const struct admin_api *
+admin_api_table(size_t *countp)
+{
+	*countp = ADMIN_API_COUNT;
+	return (admin_apis);
+}
+
+const struct admin_api *
+admin_api_find(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < ADMIN_API_COUNT; i++)
+		if (strcmp(admin_apis[i].name, name) == 0)
+			return (&admin_apis[i]);
+	return (NULL);
+}
+
+const struct admin_api *
+admin_api_get(enum admin_api_id id)
+{
+	if ((unsigned)id >= ADMIN_API_COUNT)
+		return (NULL);
+	return (&admin_apis[id]);
+}
+
+int
+admin_api_param_index(const struct admin_api *api, const char *name)
+{
+	int	i;
+
+	for (i = 0; api->params[i].name != NULL; i++)
+		if (strcmp(api->params[i].name, name) == 0)
+			return (i);
+	return (-1);
+}
+
+static int
+admin_set_detail(char *d, size_t dsize, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (d == NULL || dsize == 0)
+		return (0);
+	va_start(ap, fmt);
+	vsnprintf(d, dsize, fmt, ap);
+	va_end(ap);
+	return (0);
+}
+
+static int
+admin_cset(const char *s, size_t len, const char *extra)
+{
+	size_t	i;
+	char	c;
+
+	if (len == 0)
+		return (0);
+	for (i = 0; i < len; i++) {
+		c = s[i];
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9'))
+			continue;
+		if (c != '\0' && strchr(extra, c) != NULL)
+			continue;
+		return (0);
+	}
+	return (1);
+}
+
+int
+admin_keyref_parse(const char *s, size_t len, struct admin_keyref *kr)
+{
+	const char	*p, *end = s + len, *f[5];
+	size_t		 n, i;
+
+	memset(kr, 0, sizeof(*kr));
+	if (len == 0 || memchr(s, '\0', len) != NULL)
+		return (-1);
+	if (len < 4 || memcmp(s, "acs:", 4) != 0) {
+		/* A bare id. */
+		if (len >= sizeof(kr->id) || !admin_cset(s, len, "-_."))
+			return (-1);
+		memcpy(kr->id, s, len);
+		return (0);
+	}
+	/* acs:kms:REGION:ACCOUNT:key/ID */
+	f[0] = s;
+	for (n = 1, p = s; p < end && n < 5; p++)
+		if (*p == ':')
+			f[n++] = p + 1;
+	if (n != 5 || (size_t)(f[2] - f[1]) != 4 ||
+	    memcmp(f[1], "kms:", 4) != 0)
+		return (-1);
+	if (f[3] - f[2] - 1 <= 0 ||
+	    (size_t)(f[3] - f[2] - 1) >= sizeof(kr->region) ||
+	    !admin_cset(f[2], f[3] - f[2] - 1, "-_"))
+		return (-1);
+	memcpy(kr->region, f[2], f[3] - f[2] - 1);
+	if (f[4] - f[3] - 1 <= 0 ||
+	    (size_t)(f[4] - f[3] - 1) >= sizeof(kr->account))
+		return (-1);
+	for (p = f[3]; p < f[4] - 1; p++)
+		if (*p < '0' || *p > '9')
+			return (-1);
+	memcpy(kr->account, f[3], f[4] - f[3] - 1);
+	if (end - f[4] <= 4 || memcmp(f[4], "key/", 4) != 0)
+		return (-1);
+	p = f[4] + 4;
+	i = end - p;
+	if (i >= sizeof(kr->id) || !admin_cset(p, i, "-_."))
+		return (-1);
+	memcpy(kr->id, p, i);
+	kr->is_arn = 1;
+	return (0);
+}
+
+static int
+admin_kind_ok(const struct admin_param *p, const char *s, size_t len)
+{
+	struct admin_keyref	kr;
+	size_t			i;
+
+	if (memchr(s, '\0', len) != NULL)
+		return (0);
+	switch (p->kind) {
+	case ADMIN_K_ANY:
+	case ADMIN_K_KEYPOLICYNAME:
+		for (i = 0; i < len; i++)
+			if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+				return (0);
+		return (1);
+	case ADMIN_K_KEYID:
+		return (admin_keyref_parse(s, len, &kr) == 0);
+	case ADMIN_K_ID:
+		return (admin_cset(s, len, "-_."));
+	case ADMIN_K_RAMNAME:
+		return (admin_cset(s, len, "-_.@"));
+	case ADMIN_K_POLICYNAME:
+		return (admin_cset(s, len, "-."));
+	case ADMIN_K_ALIAS:
+		return (len > 6 && memcmp(s, "alias/", 6) == 0 &&
+		    admin_cset(s + 6, len - 6, "-_/"));
+	case ADMIN_K_ACCOUNT:
+		return (admin_cset(s, len, "") && strspn(s, "0123456789") ==
+		    len);
+	case ADMIN_K_ENUM:
+		for (i = 0; p->values != NULL && p->values[i] != NULL; i++)
+			if (strlen(p->values[i]) == len &&
+			    memcmp(p->values[i], s, len) == 0)
+				return (1);
+		return (0);
+	}
+	return (0);
+}
+
+static void
+admin_userdata_put(struct json_object *o, void *ud)
+{
+	json_object_put(ud);
+}
+
+/* Strict JSON, UTF-8 checked, bounded depth, the whole input consumed. */
+static struct json_object *
+admin_json_parse(const char *text, size_t len)
+{
+	struct json_tokener	*tok;
+	struct json_object	*o;
+
+	if (len > ADMIN_BODY_MAX || len > (size_t)INT32_MAX)
+		return (NULL);
+	if ((tok = json_tokener_new_ex(ADMIN_JSON_DEPTH)) == NULL)
+		return (NULL);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+	    JSON_TOKENER_VALIDATE_UTF8);
+	o = json_tokener_parse_ex(tok, text, (int)len);
+	if (o == NULL || json_tokener_get_error(tok) != json_tokener_success ||
+	    json_tokener_get_parse_end(tok) != len) {
+		json_object_put(o);
+		o = NULL;
+	}
+	json_tokener_free(tok);
+	return (o);
+}
+
+static enum admin_err
+admin_parse_tags(const struct admin_param *p, struct json_object *arr,
+    struct admin_val *v, char *d, size_t dsize)
+{
+	struct json_object	*t, *k, *val;
+	size_t			 i, j, n;
+	const char		*ks, *vs;
+
+	if (!json_object_is_type(arr, json_type_array))
+		goto bad;
+	n = json_object_array_length(arr);
+	if (n == 0 || n > ADMIN_MAX_TAGS) {
+		admin_set_detail(d, dsize, "%s: 1 to %d tags", p->name,
+		    ADMIN_MAX_TAGS);
+		return (ADMIN_E_INVALID_PARAMETER);
+	}
+	if ((v->tags = calloc(n, sizeof(*v->tags))) == NULL)
+		return (ADMIN_E_INTERNAL);
+	for (i = 0; i < n; i++) {
+		t = json_object_array_get_idx(arr, i);
+		if (!json_object_is_type(t, json_type_object) ||
+		    json_object_object_length(t) != 2 ||
+		    !json_object_object_get_ex(t, "TagKey", &k) ||
+		    !json_object_object_get_ex(t, "TagValue", &val) ||
+		    !json_object_is_type(k, json_type_string) ||
+		    !json_object_is_type(val, json_type_string)) {
+			admin_set_detail(d, dsize, "%s[%zu]: an object with "
+			    "string TagKey and TagValue only", p->name, i);
+			return (ADMIN_E_INVALID_PARAMETER);
+		}
+		ks = json_object_get_string(k);
+		vs = json_object_get_string(val);
+		if (json_object_get_string_len(k) == 0 ||
+		    json_object_get_string_len(k) > ADMIN_TAG_KEY_MAX ||
+		    json_object_get_string_len(val) > ADMIN_TAG_VALUE_MAX ||
+		    strlen(ks) != (size_t)json_object_get_string_len(k) ||
+		    strlen(vs) != (size_t)json_object_get_string_len(val)) {
+			admin_set_detail(d, dsize, "%s[%zu]: TagKey 1-%d, "
+			    "TagValue 0-%d characters", p->name, i,
+			    ADMIN_TAG_KEY_MAX, ADMIN_TAG_VALUE_MAX);
+			return (ADMIN_E_INVALID_PARAMETER);
+		}
+		for (j = 0; j < i; j++) {
+			if (strcmp(v->tags[j].key, ks) == 0) {
+				admin_set_detail(d, dsize, "%s[%zu]: "
+				    "duplicate TagKey", p->name, i);
+				return (ADMIN_E_INVALID_PARAMETER);
+			}
+		}
+		v->tags[i].key = ks;
+		v->tags[i].value = vs;
+	}
+	v->n = n;
+	return (ADMIN_OK);
+bad:
+	admin_set_detail(d, dsize, "%s: a JSON array of tags", p->name);
+	return (ADMIN_E_INVALID_PARAMETER);
+}
+
+static enum admin_err
+admin_parse_strlist(const struct admin_param *p, struct json_object *arr,
+    struct admin_val *v, char *d, size_t dsize)
+{
+	struct json_object	*s;
+	size_t			 i, n;
+
+	if (!json_object_is_type(arr, json_type_array)) {
+		admin_set_detail(d, dsize, "%s: a JSON array of strings",
+		    p->name);
+		return (ADMIN_E_INVALID_PARAMETER);
+	}
+	n = json_object_array_length(arr);
+	if (n == 0 || n > ADMIN_MAX_TAGS) {
+		admin_set_detail(d, dsize, "%s: 1 to %d strings", p->name,
+		    ADMIN_MAX_TAGS);
+		return (ADMIN_E_INVALID_PARAMETER);
+	}
+	if ((v->list = calloc(n, sizeof(*v->list))) == NULL)
+		return (ADMIN_E_INTERNAL);
+	for (i = 0; i < n; i++) {
+		s = json_object_array_get_idx(arr, i);
+		if (!json_object_is_type(s, json_type_string) ||
+		    json_object_get_string_len(s) == 0 ||
+		    json_object_get_string_len(s) > ADMIN_TAG_KEY_MAX ||
+		    strlen(json_object_get_string(s)) !=
+		    (size_t)json_object_get_string_len(s)) {
+			admin_set_detail(d, dsize, "%s[%zu]: a string of 1-%d "
+			    "characters", p->name, i, ADMIN_TAG_KEY_MAX);
+			return (ADMIN_E_INVALID_PARAMETER);
+		}
+		v->list[i] = json_object_get_string(s);
+	}
+	v->n = n;
+	return (ADMIN_OK);
+}
+
+static enum admin_err
+admin_parse_value(const struct admin_param *p, struct json_object *o,
+    struct admin_val *v, char *d, size_t dsize)
+{
+	struct json_object	*inner;
+	const char		*s;
+	char			*end;
+	size_t			 len;
+	long long		 ll;
+	enum admin_err		 e;
+
+	switch (p->type) {
+	case ADMIN_P_STRING:
+	case ADMIN_P_DOC:
+		if (!json_object_is_type(o, json_type_string)) {
+			admin_set_detail(d, dsize, "%s: must be a string",
+			    p->name);
+			return (ADMIN_E_INVALID_PARAMETER);
+		}
+		s = json_object_get_string(o);
+		len = (size_t)json_object_get_string_len(o);
+		if (len > p->maxlen) {
+			admin_set_detail(d, dsize, "%s: longer than %zu "
+			    "bytes", p->name, p->maxlen);
+			return (ADMIN_E_INVALID_PARAMETER);
+		}
+		if (p->type == ADMIN_P_STRING && (len == 0 ||
+		    !admin_kind_ok(p, s, len))) {
+			if (p->kind == ADMIN_K_ENUM)
+				admin_set_detail(d, dsize, "%s: not one of "
+				    "the accepted values", p->name);
+			else
+				admin_set_detail(d, dsize, "%s: malformed",
+				    p->name);
+			return (ADMIN_E_INVALID_PARAMETER);
+		}
+		if (p->type == ADMIN_P_DOC && len == 0) {
+			admin_set_detail(d, dsize, "%s: empty", p->name);
+			return (ADMIN_E_INVALID_PARAMETER);
+		}
+		v->s = s;
+		v->len = len;
+		break;
+	case ADMIN_P_INT:
+		if (json_object_is_type(o, json_type_int)) {
+			errno = 0;
+			ll = json_object_get_int64(o);
+			if (errno != 0)
+				goto badint;
+		} else if (json_object_is_type(o, json_type_string)) {
+			s = json_object_get_string(o);
+			if (*s == '\0' || strspn(s, "0123456789") !=
+			    strlen(s) || strlen(s) > 18)
+				goto badint;
+			ll = strtoll(s, &end, 10);
+		} else
+			goto badint;
+		if (ll < p->min || ll > p->max) {
+			admin_set_detail(d, dsize, "%s: must be %lld to %lld",
+			    p->name, (long long)p->min, (long long)p->max);
+			return (ADMIN_E_INVALID_PARAMETER);
+		}
+		v->i = ll;
+		break;
+	case ADMIN_P_BOOL:
+		if (json_object_is_type(o, json_type_boolean))
+			v->b = json_object_get_boolean(o);
+		else if (json_object_is_type(o, json_type_string) &&
+		    strcmp(json_object_get_string(o), "true") == 0)
+			v->b = 1;
+		else if (json_object_is_type(o, json_type_string) &&
+		    strcmp(json_object_get_string(o), "false") == 0)
+			v->b = 0;
+		else {
+			admin_set_detail(d, dsize, "%s: true or false",
+			    p->name);
+			return (ADMIN_E_INVALID_PARAMETER);
+		}
+		break;
+	case ADMIN_P_TAGS:
+	case ADMIN_P_STRLIST:
+		/* Given as a JSON string (the cloud API's way) or inline. */
+		inner = NULL;
+		if (json_object_is_type(o, json_type_string)) {
+			len = (size_t)json_object_get_string_len(o);
+			if (len > p->maxlen) {
+				admin_set_detail(d, dsize, "%s: longer than "
+				    "%zu bytes", p->name, p->maxlen);
+				return (ADMIN_E_INVALID_PARAMETER);
+			}
+			inner = admin_json_parse(json_object_get_string(o),
+			    len);
+			if (inner == NULL) {
+				admin_set_detail(d, dsize, "%s: not valid "
+				    "JSON", p->name);
+				return (ADMIN_E_INVALID_PARAMETER);
+			}
+			/* Keep the tree alive with the request: park it on
+			 * the string object. */
+			json_object_set_userdata(o, inner,
+			    admin_userdata_put);
+			o = inner;
+		}
+		if (p->type == ADMIN_P_TAGS)
+			e = admin_parse_tags(p, o, v, d, dsize);
+		else
+			e = admin_parse_strlist(p, o, v, d, dsize);
+		if (e != ADMIN_OK)
+			return (e);
+		break;
+	}
+	v->set = 1;
+	return (ADMIN_OK);
+badint:
+	admin_set_detail(d, dsize, "%s: must be an integer", p->name);
+	return (ADMIN_E_INVALID_PARAMETER);
+}
+
+enum admin_err
+admin_req_parse(const char *body, size_t len, struct admin_req *req,
+    char *d, size_t dsize)
+{
+	struct json_object	*action, *params = NULL, *val;
+	const struct admin_param *p;
+	struct lh_entry		*ent;
+	const char		*name;
+	enum admin_err		 e;
+	int			 i;
+
+	memset(req, 0, sizeof(*req));
+	admin_request_id(req->request_id);
+	if (d != NULL && dsize > 0)
+		*d = '\0';
+	if ((req->root = admin_json_parse(body, len)) == NULL ||
+	    !json_object_is_type(req->root, json_type_object)) {
+		admin_set_detail(d, dsize, "the request is not a JSON object");
+		return (ADMIN_E_INVALID_PARAMETER);
+	}
+	for (ent = json_object_get_object(req->root)->head; ent != NULL;
+	    ent = ent->next) {
+		name = ent->k;
+		if (strcmp(name, "Action") != 0 &&
+		    strcmp(name, "Parameters") != 0) {
+			admin_set_detail(d, dsize, "unknown member %.64s",
+			    name);
+			return (ADMIN_E_INVALID_PARAMETER);
+		}
+	}
+	if (!json_object_object_get_ex(req->root, "Action", &action)) {
+		admin_set_detail(d, dsize, "Action");
+		return (ADMIN_E_MISSING_PARAMETER);
+	}
+	if (!json_object_is_type(action, json_type_string) ||
+	    (req->api = admin_api_find(json_object_get_string(action))) ==
+	    NULL) {
+		admin_set_detail(d, dsize, "Action: unknown call");
+		return (ADMIN_E_INVALID_PARAMETER);
+	}
+	if (json_object_object_get_ex(req->root, "Parameters", &params) &&
+	    !json_object_is_type(params, json_type_object)) {
+		admin_set_detail(d, dsize, "Parameters: must be an object");
+		return (ADMIN_E_INVALID_PARAMETER);
+	}
+	if (params != NULL) {
+		for (ent = json_object_get_object(params)->head; ent != NULL;
+		    ent = ent->next) {
+			name = ent->k;
+			if ((i = admin_api_param_index(req->api, name)) < 0) {
+				admin_set_detail(d, dsize, "%.64s: not a "
+				    "parameter of %s", name, req->api->name);
+				return (ADMIN_E_INVALID_PARAMETER);
+			}
+			val = (struct json_object *)ent->v;
+			e = admin_parse_value(&req->api->params[i], val,
+			    &req->v[i], d, dsize);
+			if (e != ADMIN_OK)
+				return (e);
+		}
+	}
+	for (i = 0; req->api->params[i].name != NULL; i++) {
+		p = &req->api->params[i];
+		if (p->required && !req->v[i].set) {
+			admin_set_detail(d, dsize, "%s", p->name);
+			return (ADMIN_E_MISSING_PARAMETER);
+		}
+		if (p->kind == ADMIN_K_KEYID && req->v[i].set &&
+		    admin_keyref_parse(req->v[i].s, req->v[i].len,
+		    &req->key) != 0) {
+			admin_set_detail(d, dsize, "%s: malformed", p->name);
+			return (ADMIN_E_INVALID_PARAMETER);
+		}
+	}
+	return (ADMIN_OK);
+}
+
+void
+admin_req_free(struct admin_req *req)
+{
+	int	i;
+
+	for (i = 0; i < ADMIN_MAX_PARAMS; i++) {
+		free(req->v[i].tags);
+		free(req->v[i].list);
+	}
+	json_object_put(req->root);
+	memset(req, 0, sizeof(*req));
+}
+
+const struct admin_val *
+admin_req_get(const struct admin_req *req, const char *name)
+{
+	int	i;
+
+	if (req->api == NULL || (i = admin_api_param_index(req->api,
+	    name)) < 0 || !req->v[i].set)
+		return (NULL);
+	return (&req->v[i]);
+}
+
+const char *
+admin_req_str(const struct admin_req *req, const char *name)
+{
+	const struct admin_val	*v;
+
+	if ((v = admin_req_get(req, name)) == NULL || v->s == NULL)
+		return (NULL);
+	return (v->s);
+}

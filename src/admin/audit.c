@@ -1,0 +1,234 @@
+/*
+ * audit.c: the append-only JSON-lines audit file of admin changes (see
+ * audit.h).  One write(2) per record on an O_APPEND descriptor, so lines
+ * from concurrent writers never interleave; fsync(2) after the intent so
+ * that no change commits without its record on disk.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "admin/admin.h"
+#include "admin/audit.h"
+#include "common/log.h"
+
+struct audit {
+	pthread_mutex_t	 mtx;
+	char		*path;		/* NULL: log only */
+	int		 fd;
+};
+
+static int	audit_fd_open(const char *);
+static int	audit_write(struct audit *, struct json_object *, int);
+static void	audit_now(char *, size_t);
+
+static int
+audit_fd_open(const char *path)
+{
+	return (open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, 0600));
+}
+
+struct audit *
+audit_open(const char *path)
+{
+	struct audit	*a;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return (NULL);
+	pthread_mutex_init(&a->mtx, NULL);
+	a->fd = -1;
+	if (path != NULL) {
+		if ((a->path = strdup(path)) == NULL ||
+		    (a->fd = audit_fd_open(path)) == -1) {
+			free(a->path);
+			pthread_mutex_destroy(&a->mtx);
+			free(a);
+			return (NULL);
+		}
+	}
+	return (a);
+}
+
+void
+audit_close(struct audit *a)
+{
+	if (a == NULL)
+		return;
+	if (a->fd != -1)
+		close(a->fd);
+	free(a->path);
+	pthread_mutex_destroy(&a->mtx);
+	free(a);
+}
+
+int
+audit_reopen(struct audit *a)
+{
+	int	fd, r = 0;
+
+	if (a->path == NULL)
+		return (0);
+	pthread_mutex_lock(&a->mtx);
+	if ((fd = audit_fd_open(a->path)) == -1) {
+		log_warn("audit: reopen %s", a->path);
+		r = -1;
+	} else {
+		if (a->fd != -1)
+			close(a->fd);
+		a->fd = fd;
+		log_info("audit: reopened %s", a->path);
+	}
+	pthread_mutex_unlock(&a->mtx);
+	return (r);
+}
+
+static void
+audit_now(char *buf, size_t size)
+{
+	struct timespec	ts;
+	struct tm	tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, (int)(ts.tv_nsec / 1000000) % 1000);
+}
+
+/* One line, one write; fsync when durable.  Logged in any case. */
+static int
+audit_write(struct audit *a, struct json_object *rec, int durable)
+{
+	const char	*txt;
+	char		*line;
+	size_t		 len, off = 0;
+	ssize_t		 n;
+	int		 r = 0;
+
+	txt = json_object_to_json_string_length(rec,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	if (txt == NULL)
+		return (-1);
+	log_info("audit: %s", txt);
+	if (a == NULL || a->path == NULL)
+		return (0);
+	if ((line = malloc(len + 2)) == NULL)
+		return (-1);
+	memcpy(line, txt, len);
+	line[len++] = '\n';
+	pthread_mutex_lock(&a->mtx);
+	if (a->fd == -1) {
+		errno = EBADF;
+		r = -1;
+	}
+	while (r == 0 && off < len) {
+		n = write(a->fd, line + off, len - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = -1;
+			break;
+		}
+		off += (size_t)n;
+	}
+	if (r == 0 && durable && fsync(a->fd) == -1)
+		r = -1;
+	if (r == -1)
+		log_warn("audit: write %s", a->path);
+	pthread_mutex_unlock(&a->mtx);
+	free(line);
+	return (r);
+}
+
+int
+audit_intent(struct audit *a, const struct admin_caller *c,
+    const char *action, const char *request_id, struct json_object *params)
+{
+	struct json_object	*rec, *who;
+	char			 ts[80];
+	int			 r;
+
+	audit_now(ts, sizeof(ts));
+	if ((rec = json_object_new_object()) == NULL ||
+	    (who = json_object_new_object()) == NULL) {
+		json_object_put(rec);
+		return (-1);
+	}
+	json_object_object_add(rec, "Time", json_object_new_string(ts));
+	json_object_object_add(rec, "Record", json_object_new_string(
+	    "intent"));
+	json_object_object_add(rec, "RequestId",
+	    json_object_new_string(request_id));
+	json_object_object_add(rec, "Action", json_object_new_string(action));
+	json_object_object_add(who, "Principal", json_object_new_string(
+	    c->superuser ? "superuser" : c->principal));
+	if (c->uid >= 0)
+		json_object_object_add(who, "Uid",
+		    json_object_new_int64(c->uid));
+	if (c->gid >= 0)
+		json_object_object_add(who, "Gid",
+		    json_object_new_int64(c->gid));
+	if (c->pid >= 0)
+		json_object_object_add(who, "Pid",
+		    json_object_new_int64(c->pid));
+	if (c->pubkey[0] != '\0')
+		json_object_object_add(who, "PublicKey",
+		    json_object_new_string(c->pubkey));
+	json_object_object_add(rec, "Caller", who);
+	if (params != NULL)
+		json_object_object_add(rec, "Parameters",
+		    json_object_get(params));
+	r = audit_write(a, rec, 1);
+	json_object_put(rec);
+	return (r);
+}
+
+int
+audit_outcome(struct audit *a, const char *action, const char *request_id,
+    const char *code, const char *detail, uint64_t generation,
+    const char *digest)
+{
+	struct json_object	*rec;
+	char			 ts[80];
+	int			 r;
+
+	audit_now(ts, sizeof(ts));
+	if ((rec = json_object_new_object()) == NULL)
+		return (-1);
+	json_object_object_add(rec, "Time", json_object_new_string(ts));
+	json_object_object_add(rec, "Record", json_object_new_string(
+	    "outcome"));
+	json_object_object_add(rec, "RequestId",
+	    json_object_new_string(request_id));
+	json_object_object_add(rec, "Action", json_object_new_string(action));
+	if (code == NULL) {
+		json_object_object_add(rec, "Result",
+		    json_object_new_string("ok"));
+		json_object_object_add(rec, "Generation",
+		    json_object_new_int64((int64_t)generation));
+		if (digest != NULL)
+			json_object_object_add(rec, "PolicyDigest",
+			    json_object_new_string(digest));
+	} else {
+		json_object_object_add(rec, "Result",
+		    json_object_new_string("error"));
+		json_object_object_add(rec, "Code",
+		    json_object_new_string(code));
+		if (detail != NULL && *detail != '\0')
+			json_object_object_add(rec, "Detail",
+			    json_object_new_string(detail));
+	}
+	r = audit_write(a, rec, 1);
+	json_object_put(rec);
+	return (r);
+}
