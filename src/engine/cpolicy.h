@@ -106,10 +106,7 @@ int	cpolicy_foreign_accounts(const struct cpolicy *, const char *own,
  * Evaluation (engine-internal, used by eval.c).  A statement applies
  * when its action, resource, principal and conditions all match.
  */
-struct cpolicy_tag {
-	const char	*key;
-	const char	*value;
-};
+struct world_tag;
 
 struct cpolicy_req {
 	const char		*principal;
@@ -122,7 +119,7 @@ struct cpolicy_req {
 	const struct value_time	*now;
 	const void		*ctx;		/* struct eval_ctx[] */
 	size_t			 nctx;
-	const struct cpolicy_tag *tags;		/* the key's, or NULL */
+	const struct world_tag	*tags;		/* the key's, or NULL */
 	size_t			 ntags;
 };
 

@@ -126,6 +126,14 @@ struct world_counts {
 void		 world_counts(const struct world *, struct world_counts *);
 
 /*
+ * Diagnostics (tests, statistics; O(n)): the number of trie nodes and
+ * entries reachable from w, and how many of them no other world or
+ * transaction shares (reference count 1).
+ */
+void		 world_node_stats(const struct world *, size_t *total,
+		    size_t *unshared);
+
+/*
  * Lookups (exact, case-sensitive, O(log n), no allocation).  Each fills
  * *out and returns 0, or returns -1 when there is no such entry.  Names
  * are (pointer, length) and need no NUL terminator.

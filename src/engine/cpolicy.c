@@ -1,0 +1,911 @@
+/*
+ * cpolicy.c: compiled policies, their builder and their evaluation.
+ *
+ * Everything a decision needs is prepared once here: actions are
+ * lower-cased and their globs compiled case-insensitively, resource and
+ * principal globs compiled, condition keys lower-cased and classified
+ * (source IP, current time, resource tag, caller context) and condition
+ * values parsed into their types.  Evaluation then only compares.
+ */
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/cpolicy.h"
+#include "engine/eval.h"
+#include "engine/glob.h"
+#include "engine/value.h"
+#include "engine/world.h"
+
+struct cp_matcher {
+	struct glob	**globs;
+	uint32_t	  n;
+	uint32_t	  cap;
+	uint8_t		  negated;
+	uint8_t		  any;		/* one pattern matches everything */
+	uint8_t		  set;		/* the element was given */
+};
+
+enum cp_keykind {
+	CP_KEY_SOURCE_IP,
+	CP_KEY_CURRENT_TIME,
+	CP_KEY_TAG,
+	CP_KEY_CONTEXT
+};
+
+enum cp_family {
+	CP_FAM_STRING,
+	CP_FAM_NUMBER,
+	CP_FAM_DATE,
+	CP_FAM_BOOL,
+	CP_FAM_IP
+};
+
+union cp_val {
+	struct {
+		char		*s;
+		size_t		 len;
+		struct glob	*g;	/* StringLike / StringNotLike */
+	} str;
+	struct value_num	num;
+	struct value_time	time;
+	int			bool_;
+	struct value_ip		ip;
+};
+
+struct cp_cond {
+	enum cpolicy_op	 op;
+	enum cp_family	 fam;
+	int		 negated;
+	enum cp_keykind	 keykind;
+	char		*key;		/* lower-cased; for tags the tag key */
+	size_t		 keylen;
+	union cp_val	*vals;
+	uint32_t	 nvals;
+	uint32_t	 cap;
+};
+
+struct cp_stmt {
+	enum cpolicy_effect	 effect;
+	char			*sid;
+	size_t			 sidlen;
+	struct cp_matcher	 action;
+	struct cp_matcher	 resource;
+	struct cp_matcher	 principal;
+	struct cp_cond		*conds;
+	uint32_t		 nconds;
+	uint32_t		 cap;
+};
+
+/* An account part of an Allow statement's principal pattern. */
+struct cp_account {
+	char	*s;
+	size_t	 len;
+};
+
+struct cpolicy {
+	atomic_uint		 refcnt;
+	enum cpolicy_kind	 kind;
+	int			 finished;
+	struct cp_stmt		*stmts;
+	size_t			 nstmts;
+	size_t			 cap;
+	struct cp_account	*accounts;
+	size_t			 naccounts;
+	size_t			 acap;
+};
+
+static const char *const cpolicy_op_names[CPOLICY_OP_COUNT] = {
+	"StringEquals", "StringNotEquals", "StringEqualsIgnoreCase",
+	"StringNotEqualsIgnoreCase", "StringLike", "StringNotLike",
+	"NumericEquals", "NumericNotEquals", "NumericLessThan",
+	"NumericLessThanEquals", "NumericGreaterThan",
+	"NumericGreaterThanEquals", "DateEquals", "DateNotEquals",
+	"DateLessThan", "DateLessThanEquals", "DateGreaterThan",
+	"DateGreaterThanEquals", "Bool", "IpAddress", "NotIpAddress"
+};
+
+static int	cp_grow(void **, uint32_t *, size_t, size_t);
+static int	cp_matcher_add(struct cp_matcher *, const char *, size_t, int);
+static void	cp_matcher_free(struct cp_matcher *);
+static int	cp_matcher_match(const struct cp_matcher *, const char *,
+		    size_t);
+static void	cp_cond_free(struct cp_cond *);
+static int	cp_cond_holds(const struct cp_cond *,
+		    const struct cpolicy_req *);
+static int	cp_value_test(const struct cp_cond *, const char *, size_t,
+		    const struct value_ip *, const struct value_time *);
+static int	cp_all_stars(const char *, size_t);
+static int	cp_ieq(const char *, size_t, const char *, size_t);
+static size_t	cp_fmt_time(const struct value_time *, char *, size_t);
+
+int
+cpolicy_op_parse(const char *s, size_t len, enum cpolicy_op *op)
+{
+	size_t	i;
+
+	for (i = 0; i < CPOLICY_OP_COUNT; i++) {
+		if (strlen(cpolicy_op_names[i]) == len &&
+		    memcmp(cpolicy_op_names[i], s, len) == 0) {
+			*op = (enum cpolicy_op)i;
+			return (0);
+		}
+	}
+	return (-1);
+}
+
+const char *
+cpolicy_op_name(enum cpolicy_op op)
+{
+	if ((unsigned)op >= CPOLICY_OP_COUNT)
+		return (NULL);
+	return (cpolicy_op_names[op]);
+}
+
+/* Grow an array of elements of size sz to hold one more. */
+static int
+cp_grow(void **v, uint32_t *cap, size_t n, size_t sz)
+{
+	void		*nv;
+	uint32_t	 ncap;
+
+	if (n < *cap)
+		return (0);
+	if (*cap >= UINT32_MAX / 2) {
+		errno = ENOMEM;
+		return (-1);
+	}
+	ncap = *cap ? *cap * 2 : 4;
+	if ((nv = reallocarray(*v, ncap, sz)) == NULL)
+		return (-1);
+	*v = nv;
+	*cap = ncap;
+	return (0);
+}
+
+struct cpolicy *
+cpolicy_new(enum cpolicy_kind kind)
+{
+	struct cpolicy	*cp;
+
+	if ((cp = calloc(1, sizeof(*cp))) == NULL)
+		return (NULL);
+	atomic_init(&cp->refcnt, 1);
+	cp->kind = kind;
+	return (cp);
+}
+
+struct cpolicy *
+cpolicy_ref(const struct cpolicy *ccp)
+{
+	struct cpolicy	*cp = (struct cpolicy *)ccp;
+
+	if (cp != NULL)
+		atomic_fetch_add_explicit(&cp->refcnt, 1,
+		    memory_order_relaxed);
+	return (cp);
+}
+
+static void
+cp_matcher_free(struct cp_matcher *m)
+{
+	uint32_t	i;
+
+	for (i = 0; i < m->n; i++)
+		glob_free(m->globs[i]);
+	free(m->globs);
+}
+
+static void
+cp_cond_free(struct cp_cond *c)
+{
+	uint32_t	i;
+
+	if (c->fam == CP_FAM_STRING) {
+		for (i = 0; i < c->nvals; i++) {
+			free(c->vals[i].str.s);
+			glob_free(c->vals[i].str.g);
+		}
+	}
+	free(c->vals);
+	free(c->key);
+}
+
+void
+cpolicy_unref(const struct cpolicy *ccp)
+{
+	struct cpolicy	*cp = (struct cpolicy *)ccp;
+	struct cp_stmt	*st;
+	size_t		 i, j;
+
+	if (cp == NULL || atomic_fetch_sub_explicit(&cp->refcnt, 1,
+	    memory_order_acq_rel) != 1)
+		return;
+	for (i = 0; i < cp->nstmts; i++) {
+		st = &cp->stmts[i];
+		free(st->sid);
+		cp_matcher_free(&st->action);
+		cp_matcher_free(&st->resource);
+		cp_matcher_free(&st->principal);
+		for (j = 0; j < st->nconds; j++)
+			cp_cond_free(&st->conds[j]);
+		free(st->conds);
+	}
+	free(cp->stmts);
+	for (i = 0; i < cp->naccounts; i++)
+		free(cp->accounts[i].s);
+	free(cp->accounts);
+	free(cp);
+}
+
+enum cpolicy_kind
+cpolicy_kind(const struct cpolicy *cp)
+{
+	return (cp->kind);
+}
+
+size_t
+cpolicy_nstmts(const struct cpolicy *cp)
+{
+	return (cp->nstmts);
+}
+
+const char *
+cpolicy_stmt_sid(const struct cpolicy *cp, size_t i, size_t *lenp)
+{
+	if (i >= cp->nstmts) {
+		*lenp = 0;
+		return (NULL);
+	}
+	*lenp = cp->stmts[i].sidlen;
+	return (cp->stmts[i].sid);
+}
+
+enum cpolicy_effect
+cpolicy_stmt_effect(const struct cpolicy *cp, size_t i)
+{
+	return (i < cp->nstmts ? cp->stmts[i].effect : CPOLICY_DENY);
+}
+
+int
+cpolicy_add_stmt(struct cpolicy *cp, enum cpolicy_effect effect,
+    const char *sid, size_t sidlen)
+{
+	struct cp_stmt	*st;
+	uint32_t	 cap;
+
+	if (cp->finished || (effect != CPOLICY_ALLOW &&
+	    effect != CPOLICY_DENY) || cp->nstmts >= UINT32_MAX / 4) {
+		errno = EINVAL;
+		return (-1);
+	}
+	cap = (uint32_t)cp->cap;
+	if (cp_grow((void **)&cp->stmts, &cap, cp->nstmts,
+	    sizeof(*cp->stmts)) == -1)
+		return (-1);
+	cp->cap = cap;
+	st = &cp->stmts[cp->nstmts];
+	memset(st, 0, sizeof(*st));
+	st->effect = effect;
+	if (sid != NULL) {
+		if ((st->sid = malloc(sidlen + 1)) == NULL)
+			return (-1);
+		memcpy(st->sid, sid, sidlen);
+		st->sid[sidlen] = '\0';
+		st->sidlen = sidlen;
+	}
+	cp->nstmts++;
+	return (0);
+}
+
+static int
+cp_matcher_add(struct cp_matcher *m, const char *p, size_t len, int flags)
+{
+	struct glob	*g;
+
+	if (cp_grow((void **)&m->globs, &m->cap, m->n, sizeof(*m->globs))
+	    == -1)
+		return (-1);
+	if ((g = glob_compile(p, len, flags)) == NULL)
+		return (-1);
+	m->globs[m->n++] = g;
+	if (cp_all_stars(p, len))
+		m->any = 1;
+	m->set = 1;
+	return (0);
+}
+
+static int
+cp_all_stars(const char *p, size_t len)
+{
+	size_t	i;
+
+	if (len == 0)
+		return (0);
+	for (i = 0; i < len; i++)
+		if (p[i] != '*')
+			return (0);
+	return (1);
+}
+
+static struct cp_stmt *
+cp_cur(struct cpolicy *cp)
+{
+	if (cp->finished || cp->nstmts == 0) {
+		errno = EINVAL;
+		return (NULL);
+	}
+	return (&cp->stmts[cp->nstmts - 1]);
+}
+
+int
+cpolicy_stmt_action(struct cpolicy *cp, int negated, const char *p,
+    size_t len)
+{
+	struct cp_stmt	*st;
+
+	if ((st = cp_cur(cp)) == NULL)
+		return (-1);
+	if (st->action.set && st->action.negated != (negated != 0)) {
+		errno = EINVAL;
+		return (-1);
+	}
+	st->action.negated = negated != 0;
+	return (cp_matcher_add(&st->action, p, len, GLOB_ICASE));
+}
+
+int
+cpolicy_stmt_resource(struct cpolicy *cp, int negated, const char *p,
+    size_t len)
+{
+	struct cp_stmt	*st;
+
+	if ((st = cp_cur(cp)) == NULL)
+		return (-1);
+	if ((st->resource.set && st->resource.negated != (negated != 0)) ||
+	    (cp->kind == CPOLICY_KEY && (negated || len != 1 || p[0] != '*'))) {
+		errno = EINVAL;
+		return (-1);
+	}
+	st->resource.negated = negated != 0;
+	return (cp_matcher_add(&st->resource, p, len, 0));
+}
+
+int
+cpolicy_stmt_principal(struct cpolicy *cp, const char *p, size_t len)
+{
+	struct cp_stmt		*st;
+	struct cp_account	*a;
+	char			 buf[1024];
+	const char		*f, *acct, *end = p + len;
+	size_t			 nf;
+	uint32_t		 cap;
+
+	if ((st = cp_cur(cp)) == NULL)
+		return (-1);
+	if (cp->kind != CPOLICY_KEY) {
+		errno = EINVAL;
+		return (-1);
+	}
+	/* The account part: the fourth ':'-separated field. */
+	acct = NULL;
+	nf = 0;
+	for (f = p; f < end && nf < 3; f++)
+		if (*f == ':')
+			nf++;
+	if (nf == 3) {
+		acct = f;
+		while (f < end && *f != ':')
+			f++;
+	}
+	if (st->effect == CPOLICY_ALLOW && acct != NULL && f > acct) {
+		cap = (uint32_t)cp->acap;
+		if (cp_grow((void **)&cp->accounts, &cap, cp->naccounts,
+		    sizeof(*cp->accounts)) == -1)
+			return (-1);
+		cp->acap = cap;
+		a = &cp->accounts[cp->naccounts];
+		if ((a->s = malloc((size_t)(f - acct) + 1)) == NULL)
+			return (-1);
+		a->len = (size_t)(f - acct);
+		memcpy(a->s, acct, a->len);
+		a->s[a->len] = '\0';
+		cp->naccounts++;
+	}
+	/* acs:ram::UID:root means every identity of UID (section 2). */
+	if (len >= 14 && len < sizeof(buf) && memcmp(p, "acs:ram::", 9) == 0 &&
+	    memcmp(p + len - 5, ":root", 5) == 0 &&
+	    memchr(p + 9, ':', len - 14) == NULL) {
+		memcpy(buf, p, len - 4);
+		buf[len - 4] = '*';
+		return (cp_matcher_add(&st->principal, buf, len - 3, 0));
+	}
+	return (cp_matcher_add(&st->principal, p, len, 0));
+}
+
+int
+cpolicy_stmt_cond(struct cpolicy *cp, enum cpolicy_op op, const char *key,
+    size_t keylen)
+{
+	struct cp_stmt	*st;
+	struct cp_cond	*c;
+	size_t		 i, off = 0;
+
+	if ((st = cp_cur(cp)) == NULL)
+		return (-1);
+	if ((unsigned)op >= CPOLICY_OP_COUNT || keylen == 0) {
+		errno = EINVAL;
+		return (-1);
+	}
+	if (cp_grow((void **)&st->conds, &st->cap, st->nconds,
+	    sizeof(*st->conds)) == -1)
+		return (-1);
+	c = &st->conds[st->nconds];
+	memset(c, 0, sizeof(*c));
+	c->op = op;
+	switch (op) {
+	case CPOLICY_OP_STRING_NOT_EQUALS:
+	case CPOLICY_OP_STRING_NOT_EQUALS_IGNORE_CASE:
+	case CPOLICY_OP_STRING_NOT_LIKE:
+		c->negated = 1;
+		__attribute__((__fallthrough__));
+	case CPOLICY_OP_STRING_EQUALS:
+	case CPOLICY_OP_STRING_EQUALS_IGNORE_CASE:
+	case CPOLICY_OP_STRING_LIKE:
+		c->fam = CP_FAM_STRING;
+		break;
+	case CPOLICY_OP_NUMERIC_NOT_EQUALS:
+		c->negated = 1;
+		__attribute__((__fallthrough__));
+	case CPOLICY_OP_NUMERIC_EQUALS:
+	case CPOLICY_OP_NUMERIC_LESS_THAN:
+	case CPOLICY_OP_NUMERIC_LESS_THAN_EQUALS:
+	case CPOLICY_OP_NUMERIC_GREATER_THAN:
+	case CPOLICY_OP_NUMERIC_GREATER_THAN_EQUALS:
+		c->fam = CP_FAM_NUMBER;
+		break;
+	case CPOLICY_OP_DATE_NOT_EQUALS:
+		c->negated = 1;
+		__attribute__((__fallthrough__));
+	case CPOLICY_OP_DATE_EQUALS:
+	case CPOLICY_OP_DATE_LESS_THAN:
+	case CPOLICY_OP_DATE_LESS_THAN_EQUALS:
+	case CPOLICY_OP_DATE_GREATER_THAN:
+	case CPOLICY_OP_DATE_GREATER_THAN_EQUALS:
+		c->fam = CP_FAM_DATE;
+		break;
+	case CPOLICY_OP_BOOL:
+		c->fam = CP_FAM_BOOL;
+		break;
+	case CPOLICY_OP_NOT_IP_ADDRESS:
+		c->negated = 1;
+		__attribute__((__fallthrough__));
+	case CPOLICY_OP_IP_ADDRESS:
+		c->fam = CP_FAM_IP;
+		break;
+	}
+	if ((c->key = malloc(keylen + 1)) == NULL)
+		return (-1);
+	for (i = 0; i < keylen; i++)
+		c->key[i] = (char)glob_lower[(unsigned char)key[i]];
+	c->key[keylen] = '\0';
+	c->keylen = keylen;
+	if (strcmp(c->key, "acs:sourceip") == 0)
+		c->keykind = CP_KEY_SOURCE_IP;
+	else if (strcmp(c->key, "acs:currenttime") == 0)
+		c->keykind = CP_KEY_CURRENT_TIME;
+	else if (strncmp(c->key, "kms:tag/", 8) == 0)
+		off = 8;
+	else if (strncmp(c->key, "acs:resourcetag/", 16) == 0)
+		off = 16;
+	else
+		c->keykind = CP_KEY_CONTEXT;
+	if (off != 0) {
+		/* Keep only the tag key. */
+		c->keykind = CP_KEY_TAG;
+		memmove(c->key, c->key + off, keylen - off + 1);
+		c->keylen = keylen - off;
+	}
+	st->nconds++;
+	return (0);
+}
+
+int
+cpolicy_cond_value(struct cpolicy *cp, const char *v, size_t len)
+{
+	struct cp_stmt	*st;
+	struct cp_cond	*c;
+	union cp_val	*cv;
+
+	if ((st = cp_cur(cp)) == NULL)
+		return (-1);
+	if (st->nconds == 0) {
+		errno = EINVAL;
+		return (-1);
+	}
+	c = &st->conds[st->nconds - 1];
+	if (cp_grow((void **)&c->vals, &c->cap, c->nvals, sizeof(*c->vals))
+	    == -1)
+		return (-1);
+	cv = &c->vals[c->nvals];
+	memset(cv, 0, sizeof(*cv));
+	switch (c->fam) {
+	case CP_FAM_STRING:
+		if ((cv->str.s = malloc(len + 1)) == NULL)
+			return (-1);
+		memcpy(cv->str.s, v, len);
+		cv->str.s[len] = '\0';
+		cv->str.len = len;
+		if (c->op == CPOLICY_OP_STRING_LIKE ||
+		    c->op == CPOLICY_OP_STRING_NOT_LIKE) {
+			if ((cv->str.g = glob_compile(v, len, 0)) == NULL) {
+				free(cv->str.s);
+				return (-1);
+			}
+		}
+		break;
+	case CP_FAM_NUMBER:
+		if (value_num_parse(v, len, &cv->num) == -1)
+			goto inval;
+		break;
+	case CP_FAM_DATE:
+		if (value_time_parse(v, len, &cv->time) == -1)
+			goto inval;
+		break;
+	case CP_FAM_BOOL:
+		if (value_bool_parse(v, len, &cv->bool_) == -1)
+			goto inval;
+		break;
+	case CP_FAM_IP:
+		if (value_ip_parse(v, len, 1, &cv->ip) == -1)
+			goto inval;
+		break;
+	}
+	c->nvals++;
+	return (0);
+inval:
+	errno = EINVAL;
+	return (-1);
+}
+
+int
+cpolicy_finish(struct cpolicy *cp)
+{
+	size_t		 i, j;
+	struct cp_stmt	*st;
+
+	if (cp->finished || cp->nstmts == 0) {
+		errno = EINVAL;
+		return (-1);
+	}
+	/* Every statement needs actions, resources, and (key policies)
+	 * principals; every condition a value. */
+	for (i = 0; i < cp->nstmts; i++) {
+		st = &cp->stmts[i];
+		if (!st->action.set || !st->resource.set ||
+		    (cp->kind == CPOLICY_KEY && !st->principal.set)) {
+			errno = EINVAL;
+			return (-1);
+		}
+		for (j = 0; j < st->nconds; j++) {
+			if (st->conds[j].nvals == 0) {
+				errno = EINVAL;
+				return (-1);
+			}
+		}
+	}
+	cp->finished = 1;
+	return (0);
+}
+
+int
+cpolicy_foreign_accounts(const struct cpolicy *cp, const char *own,
+    int (*cb)(const char *, size_t, void *), void *arg)
+{
+	size_t	i, j, ownlen = strlen(own);
+	int	r;
+
+	for (i = 0; i < cp->naccounts; i++) {
+		if (cp->accounts[i].len == ownlen &&
+		    memcmp(cp->accounts[i].s, own, ownlen) == 0)
+			continue;
+		for (j = 0; j < i; j++)
+			if (cp->accounts[j].len == cp->accounts[i].len &&
+			    memcmp(cp->accounts[j].s, cp->accounts[i].s,
+			    cp->accounts[i].len) == 0)
+				break;
+		if (j < i)
+			continue;
+		if ((r = cb(cp->accounts[i].s, cp->accounts[i].len, arg)) != 0)
+			return (r);
+	}
+	return (0);
+}
+
+/* Evaluation. */
+
+static int
+cp_matcher_match(const struct cp_matcher *m, const char *s, size_t len)
+{
+	uint32_t	i;
+	int		hit = m->any;
+
+	for (i = 0; !hit && i < m->n; i++)
+		hit = glob_match(m->globs[i], s, len);
+	return (m->negated ? !hit : hit);
+}
+
+static int
+cp_ieq(const char *a, size_t alen, const char *b, size_t blen)
+{
+	size_t	i;
+
+	if (alen != blen)
+		return (0);
+	for (i = 0; i < alen; i++)
+		if (glob_lower[(unsigned char)a[i]] !=
+		    glob_lower[(unsigned char)b[i]])
+			return (0);
+	return (1);
+}
+
+/* RFC 3339 in UTC, for string operators on acs:CurrentTime. */
+static size_t
+cp_fmt_time(const struct value_time *t, char *buf, size_t sz)
+{
+	int64_t		days, secs, y, era, doe, yoe, doy, mp, d, m;
+	int		n;
+
+	days = t->sec / 86400;
+	secs = t->sec % 86400;
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	/* civil_from_days (H. Hinnant). */
+	days += 719468;
+	era = (days >= 0 ? days : days - 146096) / 146097;
+	doe = days - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	if (m <= 2)
+		y++;
+	n = snprintf(buf, sz, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ",
+	    (long long)y, (long long)m, (long long)d,
+	    (long long)(secs / 3600), (long long)(secs / 60 % 60),
+	    (long long)(secs % 60));
+	if (n < 0 || (size_t)n >= sz)
+		return (0);
+	return ((size_t)n);
+}
+
+/*
+ * Test one request value against the condition's values: 1 when some
+ * value matches (before negation), 0 when none does, -1 when the request
+ * value cannot be read as the operator's type.  ip / tm: the typed value
+ * when the source is typed already (NULL otherwise).
+ */
+static int
+cp_value_test(const struct cp_cond *c, const char *s, size_t len,
+    const struct value_ip *ip, const struct value_time *tm)
+{
+	struct value_num	 num;
+	struct value_time	 t;
+	struct value_ip		 a;
+	const union cp_val	*v;
+	uint32_t		 i;
+	int			 b, cmp;
+
+	switch (c->fam) {
+	case CP_FAM_STRING:
+		for (i = 0; i < c->nvals; i++) {
+			v = &c->vals[i];
+			switch (c->op) {
+			case CPOLICY_OP_STRING_EQUALS:
+			case CPOLICY_OP_STRING_NOT_EQUALS:
+				if (v->str.len == len &&
+				    memcmp(v->str.s, s, len) == 0)
+					return (1);
+				break;
+			case CPOLICY_OP_STRING_EQUALS_IGNORE_CASE:
+			case CPOLICY_OP_STRING_NOT_EQUALS_IGNORE_CASE:
+				if (cp_ieq(v->str.s, v->str.len, s, len))
+					return (1);
+				break;
+			default:
+				if (glob_match(v->str.g, s, len))
+					return (1);
+				break;
+			}
+		}
+		return (0);
+	case CP_FAM_NUMBER:
+		if (value_num_parse(s, len, &num) == -1)
+			return (-1);
+		for (i = 0; i < c->nvals; i++) {
+			cmp = value_num_cmp(&num, &c->vals[i].num);
+			switch (c->op) {
+			case CPOLICY_OP_NUMERIC_EQUALS:
+			case CPOLICY_OP_NUMERIC_NOT_EQUALS:
+				b = cmp == 0;
+				break;
+			case CPOLICY_OP_NUMERIC_LESS_THAN:
+				b = cmp < 0;
+				break;
+			case CPOLICY_OP_NUMERIC_LESS_THAN_EQUALS:
+				b = cmp <= 0;
+				break;
+			case CPOLICY_OP_NUMERIC_GREATER_THAN:
+				b = cmp > 0;
+				break;
+			default:
+				b = cmp >= 0;
+				break;
+			}
+			if (b)
+				return (1);
+		}
+		return (0);
+	case CP_FAM_DATE:
+		if (tm != NULL)
+			t = *tm;
+		else if (value_time_parse(s, len, &t) == -1)
+			return (-1);
+		for (i = 0; i < c->nvals; i++) {
+			cmp = value_time_cmp(&t, &c->vals[i].time);
+			switch (c->op) {
+			case CPOLICY_OP_DATE_EQUALS:
+			case CPOLICY_OP_DATE_NOT_EQUALS:
+				b = cmp == 0;
+				break;
+			case CPOLICY_OP_DATE_LESS_THAN:
+				b = cmp < 0;
+				break;
+			case CPOLICY_OP_DATE_LESS_THAN_EQUALS:
+				b = cmp <= 0;
+				break;
+			case CPOLICY_OP_DATE_GREATER_THAN:
+				b = cmp > 0;
+				break;
+			default:
+				b = cmp >= 0;
+				break;
+			}
+			if (b)
+				return (1);
+		}
+		return (0);
+	case CP_FAM_BOOL:
+		if (value_bool_parse(s, len, &b) == -1)
+			return (-1);
+		for (i = 0; i < c->nvals; i++)
+			if (c->vals[i].bool_ == b)
+				return (1);
+		return (0);
+	case CP_FAM_IP:
+		if (ip != NULL)
+			a = *ip;
+		else if (value_ip_parse(s, len, 0, &a) == -1)
+			return (-1);
+		for (i = 0; i < c->nvals; i++)
+			if (value_ip_contains(&c->vals[i].ip, &a))
+				return (1);
+		return (0);
+	}
+	return (-1);
+}
+
+static int
+cp_cond_holds(const struct cp_cond *c, const struct cpolicy_req *rq)
+{
+	const struct eval_ctx	*ctx = rq->ctx;
+	const struct value_ip	*ip = NULL;
+	const struct value_time	*tm = NULL;
+	const char		*s = NULL;
+	size_t			 i, len = 0, tl;
+	char			 buf[64];
+	int			 r;
+
+	switch (c->keykind) {
+	case CP_KEY_SOURCE_IP:
+		if (rq->source_ip != NULL) {
+			ip = rq->source_ip;
+			if (c->fam != CP_FAM_IP) {
+				if (inet_ntop(ip->family == 4 ? AF_INET :
+				    AF_INET6, ip->addr, buf, sizeof(buf)) ==
+				    NULL)
+					return (0);
+				s = buf;
+				len = strlen(buf);
+			}
+			break;
+		}
+		/* Without a request address, a context acs:SourceIp. */
+		for (i = 0; i < rq->nctx; i++) {
+			if (cp_ieq(ctx[i].key, ctx[i].keylen, c->key,
+			    c->keylen)) {
+				s = ctx[i].value;
+				len = ctx[i].valuelen;
+				break;
+			}
+		}
+		break;
+	case CP_KEY_CURRENT_TIME:
+		tm = rq->now;
+		if (c->fam != CP_FAM_DATE) {
+			if ((len = cp_fmt_time(tm, buf, sizeof(buf))) == 0)
+				return (0);
+			s = buf;
+		}
+		break;
+	case CP_KEY_TAG:
+		for (i = 0; i < rq->ntags; i++) {
+			tl = strlen(rq->tags[i].key);
+			if (cp_ieq(rq->tags[i].key, tl, c->key, c->keylen)) {
+				s = rq->tags[i].value;
+				len = strlen(s);
+				break;
+			}
+		}
+		break;
+	case CP_KEY_CONTEXT:
+		for (i = 0; i < rq->nctx; i++) {
+			if (cp_ieq(ctx[i].key, ctx[i].keylen, c->key,
+			    c->keylen)) {
+				s = ctx[i].value;
+				len = ctx[i].valuelen;
+				break;
+			}
+		}
+		break;
+	}
+	if (s == NULL && ip == NULL && tm == NULL)
+		return (c->negated);		/* a missing key */
+	r = cp_value_test(c, s, len, ip, tm);
+	if (r == -1)
+		return (0);			/* unreadable: false */
+	return (c->negated ? !r : r);
+}
+
+unsigned
+cpolicy_eval(const struct cpolicy *cp, const struct cpolicy_req *rq,
+    cpolicy_match_cb cb, void *arg)
+{
+	const struct cp_stmt	*st;
+	unsigned		 bits = 0;
+	size_t			 i;
+	uint32_t		 j;
+
+	if (cp == NULL || !cp->finished)
+		return (0);
+	for (i = 0; i < cp->nstmts; i++) {
+		st = &cp->stmts[i];
+		if (!cp_matcher_match(&st->action, rq->action, rq->action_len))
+			continue;
+		if (cp->kind == CPOLICY_KEY) {
+			if (!cp_matcher_match(&st->principal, rq->principal,
+			    rq->principal_len))
+				continue;
+		} else if (!cp_matcher_match(&st->resource, rq->resource,
+		    rq->resource_len))
+			continue;
+		for (j = 0; j < st->nconds; j++)
+			if (!cp_cond_holds(&st->conds[j], rq))
+				break;
+		if (j < st->nconds)
+			continue;
+		bits |= st->effect == CPOLICY_ALLOW ? 1 : 2;
+		if (cb != NULL && cb((uint32_t)i, st->effect, arg) != 0)
+			break;
+	}
+	return (bits);
+}

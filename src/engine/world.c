@@ -1,0 +1,1530 @@
+/*
+ * world.c: the compiled world, a persistent hash array mapped trie.
+ *
+ * One trie holds every entry; an entry's identity is its kind and up to
+ * three strings (an instance or key: its id; an alias: region, account
+ * and name; a policy, user, role or group: account and name), hashed
+ * together.  Interior nodes have a 32-bit bitmap and a dense child array
+ * (5 hash bits per level); hashes equal in all 64 bits share a
+ * collision node.
+ *
+ * Persistence: nothing reachable from a committed world is ever
+ * modified.  A change builds new nodes along the path from the root to
+ * the entry (at most 14) and takes a reference on every other child it
+ * shares.  Every node and entry carries an atomic reference count, one
+ * per parent pointer (plus one per world for the root); dropping the
+ * last reference frees the object and drops one reference on each of
+ * its children.  A transaction owns one reference on its current root;
+ * replacing the root by a changed copy and dropping the old one frees
+ * exactly the intermediate nodes no world shares.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/cpolicy.h"
+#include "engine/world.h"
+
+enum h_kind {
+	H_NODE,
+	H_COLL,
+	H_INSTANCE,
+	H_KEY,
+	H_ALIAS,
+	H_POLICY,
+	H_USER,
+	H_ROLE,
+	H_GROUP,
+	H_NKINDS
+};
+
+struct h_obj {
+	atomic_uint	refcnt;
+	uint8_t		kind;
+};
+
+struct h_node {
+	struct h_obj	 h;
+	uint32_t	 bitmap;
+	struct h_obj	*child[];	/* popcount(bitmap) */
+};
+
+struct h_entry;
+
+struct h_coll {
+	struct h_obj	 h;
+	uint64_t	 hash;
+	uint32_t	 n;
+	struct h_entry	*e[];
+};
+
+struct h_entry {
+	struct h_obj	 h;
+	uint64_t	 hash;
+	const char	*id[3];
+	size_t		 idlen[3];
+	unsigned	 nid;
+	union {
+		struct world_instance	inst;
+		struct world_key	key;
+		struct world_alias	alias;
+		struct world_policy	pol;
+		struct world_principal	pr;
+	} v;
+	/* strings and arrays follow in the same allocation */
+};
+
+struct world {
+	atomic_uint	 refcnt;
+	uint64_t	 generation;
+	struct h_obj	*root;		/* NULL: empty */
+	size_t		 count[H_NKINDS];
+};
+
+struct world_txn {
+	struct world	 view;		/* root owned by the transaction */
+};
+
+struct world_holder {
+	pthread_mutex_t	 mtx;
+	struct world	*cur;
+	_Atomic uint64_t gen;
+};
+
+#define H_BITS		5
+#define H_MAXDEPTH	13		/* 13 * 5 > 64: then collisions */
+
+static uint64_t	h_hash(unsigned, const char *const *, const size_t *,
+		    unsigned);
+static void	h_ref(struct h_obj *);
+static void	h_unref(struct h_obj *);
+static const struct h_entry *h_find(const struct h_obj *, uint64_t, unsigned,
+		    const char *const *, const size_t *, unsigned);
+static int	h_entry_is(const struct h_entry *, unsigned,
+		    const char *const *, const size_t *, unsigned);
+static struct h_obj *h_insert(struct h_obj *, unsigned, struct h_entry *,
+		    int *);
+static struct h_obj *h_remove(struct h_obj *, unsigned, uint64_t, unsigned,
+		    const char *const *, const size_t *, unsigned, int *);
+static int	h_walk(const struct h_obj *, unsigned,
+		    int (*)(const struct h_entry *, void *), void *);
+static int	txn_put(struct world_txn *, struct h_entry *);
+static int	txn_del(struct world_txn *, unsigned, const char *const *,
+		    unsigned);
+
+/* Names. */
+
+static const char *const world_inst_names[] = {
+	"Enabled", "Disabled", "Expired"
+};
+static const char *const world_key_names[] = {
+	"Enabled", "Disabled", "PendingDeletion", "PendingImport"
+};
+
+const char *
+world_instance_state_name(enum world_instance_state s)
+{
+	if ((unsigned)s >= 3)
+		return (NULL);
+	return (world_inst_names[s]);
+}
+
+const char *
+world_key_state_name(enum world_key_state s)
+{
+	if ((unsigned)s >= 4)
+		return (NULL);
+	return (world_key_names[s]);
+}
+
+int
+world_instance_state_parse(const char *s, size_t len,
+    enum world_instance_state *out)
+{
+	unsigned	i;
+
+	for (i = 0; i < 3; i++)
+		if (strlen(world_inst_names[i]) == len &&
+		    memcmp(world_inst_names[i], s, len) == 0) {
+			*out = (enum world_instance_state)i;
+			return (0);
+		}
+	return (-1);
+}
+
+int
+world_key_state_parse(const char *s, size_t len, enum world_key_state *out)
+{
+	unsigned	i;
+
+	for (i = 0; i < 4; i++)
+		if (strlen(world_key_names[i]) == len &&
+		    memcmp(world_key_names[i], s, len) == 0) {
+			*out = (enum world_key_state)i;
+			return (0);
+		}
+	return (-1);
+}
+
+/* The trie. */
+
+/* FNV-1a over the kind and each part with its length, then a mixer so
+ * that every 5-bit slice is well distributed. */
+static uint64_t
+h_hash(unsigned kind, const char *const *id, const size_t *len, unsigned n)
+{
+	uint64_t	h = 0xcbf29ce484222325ULL;
+	unsigned	i;
+	size_t		j;
+
+	h = (h ^ kind) * 0x100000001b3ULL;
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < len[i]; j++)
+			h = (h ^ (unsigned char)id[i][j]) * 0x100000001b3ULL;
+		h = (h ^ (len[i] & 0xff) ^ 0x100) * 0x100000001b3ULL;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return (h);
+}
+
+static void
+h_ref(struct h_obj *o)
+{
+	atomic_fetch_add_explicit(&o->refcnt, 1, memory_order_relaxed);
+}
+
+static void
+h_entry_free(struct h_entry *e)
+{
+	if (e->h.kind == H_KEY)
+		cpolicy_unref(e->v.key.policy);
+	else if (e->h.kind == H_POLICY)
+		cpolicy_unref(e->v.pol.policy);
+	free(e);
+}
+
+static void
+h_unref(struct h_obj *o)
+{
+	struct h_node	*nd;
+	struct h_coll	*co;
+	unsigned	 i, n;
+
+	if (o == NULL || atomic_fetch_sub_explicit(&o->refcnt, 1,
+	    memory_order_acq_rel) != 1)
+		return;
+	switch (o->kind) {
+	case H_NODE:
+		nd = (struct h_node *)o;
+		n = (unsigned)__builtin_popcount(nd->bitmap);
+		for (i = 0; i < n; i++)
+			h_unref(nd->child[i]);
+		free(nd);
+		break;
+	case H_COLL:
+		co = (struct h_coll *)o;
+		for (i = 0; i < co->n; i++)
+			h_unref(&co->e[i]->h);
+		free(co);
+		break;
+	default:
+		h_entry_free((struct h_entry *)o);
+		break;
+	}
+}
+
+static int
+h_entry_is(const struct h_entry *e, unsigned kind, const char *const *id,
+    const size_t *len, unsigned n)
+{
+	unsigned	i;
+
+	if (e->h.kind != kind || e->nid != n)
+		return (0);
+	for (i = 0; i < n; i++)
+		if (e->idlen[i] != len[i] ||
+		    memcmp(e->id[i], id[i], len[i]) != 0)
+			return (0);
+	return (1);
+}
+
+static const struct h_entry *
+h_find(const struct h_obj *o, uint64_t hash, unsigned kind,
+    const char *const *id, const size_t *len, unsigned n)
+{
+	const struct h_node	*nd;
+	const struct h_coll	*co;
+	unsigned		 depth = 0, bit, i;
+
+	while (o != NULL) {
+		switch (o->kind) {
+		case H_NODE:
+			nd = (const struct h_node *)o;
+			bit = (unsigned)(hash >> (depth * H_BITS)) & 31;
+			if ((nd->bitmap & (1u << bit)) == 0)
+				return (NULL);
+			o = nd->child[__builtin_popcount(nd->bitmap &
+			    ((1u << bit) - 1))];
+			depth++;
+			break;
+		case H_COLL:
+			co = (const struct h_coll *)o;
+			for (i = 0; i < co->n; i++)
+				if (h_entry_is(co->e[i], kind, id, len, n))
+					return (co->e[i]);
+			return (NULL);
+		default:
+			if (h_entry_is((const struct h_entry *)o, kind, id,
+			    len, n))
+				return ((const struct h_entry *)o);
+			return (NULL);
+		}
+	}
+	return (NULL);
+}
+
+static struct h_node *
+h_node_new(unsigned n)
+{
+	struct h_node	*nd;
+
+	if ((nd = calloc(1, sizeof(*nd) + n * sizeof(nd->child[0]))) == NULL)
+		return (NULL);
+	atomic_init(&nd->h.refcnt, 1);
+	nd->h.kind = H_NODE;
+	return (nd);
+}
+
+static uint64_t
+h_obj_hash(const struct h_obj *o)
+{
+	if (o->kind == H_COLL)
+		return (((const struct h_coll *)o)->hash);
+	return (((const struct h_entry *)o)->hash);
+}
+
+/*
+ * Two leaves (entries or collision nodes) a and b, both owned by the
+ * caller, under one new subtree at depth.  Returns it or NULL.
+ */
+static struct h_obj *
+h_join(struct h_obj *a, struct h_obj *b, unsigned depth)
+{
+	uint64_t	 ha = h_obj_hash(a), hb = h_obj_hash(b);
+	unsigned	 ba, bb;
+	struct h_node	*nd;
+	struct h_coll	*co;
+	struct h_obj	*sub;
+
+	if (depth >= H_MAXDEPTH || ha == hb) {
+		/* Same full hash: a collision node of entries (b is an
+		 * entry; a an entry or a collision node). */
+		if (a->kind == H_COLL) {
+			struct h_coll *oc = (struct h_coll *)a;
+
+			if ((co = calloc(1, sizeof(*co) + (oc->n + 1) *
+			    sizeof(co->e[0]))) == NULL)
+				return (NULL);
+			for (ba = 0; ba < oc->n; ba++) {
+				co->e[ba] = oc->e[ba];
+				h_ref(&oc->e[ba]->h);
+			}
+			co->n = oc->n;
+			h_unref(a);
+		} else {
+			if ((co = calloc(1, sizeof(*co) + 2 *
+			    sizeof(co->e[0]))) == NULL)
+				return (NULL);
+			co->e[co->n++] = (struct h_entry *)a;
+		}
+		atomic_init(&co->h.refcnt, 1);
+		co->h.kind = H_COLL;
+		co->hash = ha;
+		co->e[co->n++] = (struct h_entry *)b;
+		return (&co->h);
+	}
+	ba = (unsigned)(ha >> (depth * H_BITS)) & 31;
+	bb = (unsigned)(hb >> (depth * H_BITS)) & 31;
+	if (ba == bb) {
+		if ((nd = h_node_new(1)) == NULL)
+			return (NULL);
+		if ((sub = h_join(a, b, depth + 1)) == NULL) {
+			free(nd);
+			return (NULL);
+		}
+		nd->bitmap = 1u << ba;
+		nd->child[0] = sub;
+		return (&nd->h);
+	}
+	if ((nd = h_node_new(2)) == NULL)
+		return (NULL);
+	nd->bitmap = (1u << ba) | (1u << bb);
+	nd->child[ba < bb ? 0 : 1] = a;
+	nd->child[ba < bb ? 1 : 0] = b;
+	return (&nd->h);
+}
+
+/*
+ * Insert e (the caller's reference passes to the result) into the
+ * subtree o (borrowed) at depth; returns a new subtree with one
+ * reference, or NULL (then e is still the caller's).  *replaced is set
+ * when an entry of the same identity was replaced.
+ */
+static struct h_obj *
+h_insert(struct h_obj *o, unsigned depth, struct h_entry *e, int *replaced)
+{
+	struct h_node	*nd, *nn;
+	struct h_coll	*co, *nc;
+	struct h_entry	*old;
+	struct h_obj	*sub;
+	unsigned	 bit, idx, n, i;
+
+	if (o == NULL) {
+		if ((nd = h_node_new(1)) == NULL)
+			return (NULL);
+		nd->bitmap = 1u << ((unsigned)(e->hash >> (depth * H_BITS)) &
+		    31);
+		nd->child[0] = &e->h;
+		return (&nd->h);
+	}
+	switch (o->kind) {
+	case H_NODE:
+		nd = (struct h_node *)o;
+		bit = (unsigned)(e->hash >> (depth * H_BITS)) & 31;
+		idx = (unsigned)__builtin_popcount(nd->bitmap &
+		    ((1u << bit) - 1));
+		n = (unsigned)__builtin_popcount(nd->bitmap);
+		if (nd->bitmap & (1u << bit)) {
+			sub = nd->child[idx];
+			if (sub->kind == H_NODE || sub->kind == H_COLL)
+				sub = h_insert(sub, depth + 1, e, replaced);
+			else {
+				old = (struct h_entry *)sub;
+				if (h_entry_is(old, e->h.kind, e->id,
+				    e->idlen, e->nid)) {
+					*replaced = 1;
+					sub = &e->h;
+				} else {
+					h_ref(&old->h);
+					sub = h_join(&old->h, &e->h,
+					    depth + 1);
+					if (sub == NULL)
+						h_unref(&old->h);
+				}
+			}
+			if (sub == NULL)
+				return (NULL);
+			if ((nn = h_node_new(n)) == NULL) {
+				if (sub != &e->h) {
+					/* Give e back: keep its reference
+					 * out of sub's destruction. */
+					h_ref(&e->h);
+					h_unref(sub);
+				}
+				return (NULL);
+			}
+			nn->bitmap = nd->bitmap;
+			for (i = 0; i < n; i++) {
+				if (i == idx)
+					nn->child[i] = sub;
+				else {
+					nn->child[i] = nd->child[i];
+					h_ref(nn->child[i]);
+				}
+			}
+			return (&nn->h);
+		}
+		if ((nn = h_node_new(n + 1)) == NULL)
+			return (NULL);
+		nn->bitmap = nd->bitmap | (1u << bit);
+		for (i = 0; i < idx; i++) {
+			nn->child[i] = nd->child[i];
+			h_ref(nn->child[i]);
+		}
+		nn->child[idx] = &e->h;
+		for (i = idx; i < n; i++) {
+			nn->child[i + 1] = nd->child[i];
+			h_ref(nd->child[i]);
+		}
+		return (&nn->h);
+	case H_COLL:
+		co = (struct h_coll *)o;
+		if (co->hash != e->hash) {
+			h_ref(o);
+			if ((sub = h_join(o, &e->h, depth)) == NULL)
+				h_unref(o);
+			return (sub);
+		}
+		for (i = 0; i < co->n; i++)
+			if (h_entry_is(co->e[i], e->h.kind, e->id, e->idlen,
+			    e->nid))
+				break;
+		n = i < co->n ? co->n : co->n + 1;
+		if ((nc = calloc(1, sizeof(*nc) + n * sizeof(nc->e[0]))) ==
+		    NULL)
+			return (NULL);
+		atomic_init(&nc->h.refcnt, 1);
+		nc->h.kind = H_COLL;
+		nc->hash = co->hash;
+		nc->n = n;
+		for (idx = 0; idx < co->n; idx++) {
+			if (idx == i) {
+				nc->e[idx] = e;
+				*replaced = 1;
+			} else {
+				nc->e[idx] = co->e[idx];
+				h_ref(&co->e[idx]->h);
+			}
+		}
+		if (i == co->n)
+			nc->e[co->n] = e;
+		return (&nc->h);
+	default:
+		/* Only reached for a root that is an entry (never). */
+		return (NULL);
+	}
+}
+
+/*
+ * Remove the entry of that identity from subtree o (borrowed).  Returns
+ * the new subtree (one reference; NULL when it is now empty) and sets
+ * *status to 1 when removed, 0 when absent (then the result is o with a
+ * new reference), -1 when out of memory.
+ */
+static struct h_obj *
+h_remove(struct h_obj *o, unsigned depth, uint64_t hash, unsigned kind,
+    const char *const *id, const size_t *len, unsigned nid, int *status)
+{
+	struct h_node	*nd, *nn;
+	struct h_coll	*co, *nc;
+	struct h_obj	*sub, *child;
+	unsigned	 bit, idx, n, i, j;
+
+	*status = 0;
+	if (o == NULL)
+		return (NULL);
+	switch (o->kind) {
+	case H_NODE:
+		nd = (struct h_node *)o;
+		bit = (unsigned)(hash >> (depth * H_BITS)) & 31;
+		if ((nd->bitmap & (1u << bit)) == 0)
+			break;
+		idx = (unsigned)__builtin_popcount(nd->bitmap &
+		    ((1u << bit) - 1));
+		n = (unsigned)__builtin_popcount(nd->bitmap);
+		child = nd->child[idx];
+		if (child->kind == H_NODE || child->kind == H_COLL) {
+			sub = h_remove(child, depth + 1, hash, kind, id, len,
+			    nid, status);
+			if (*status != 1) {
+				if (*status == 0)
+					h_unref(sub);
+				break;
+			}
+		} else {
+			if (!h_entry_is((struct h_entry *)child, kind, id,
+			    len, nid))
+				break;
+			sub = NULL;
+			*status = 1;
+		}
+		if (sub == NULL && n == 1)
+			return (NULL);
+		if ((nn = h_node_new(sub == NULL ? n - 1 : n)) == NULL) {
+			h_unref(sub);
+			*status = -1;
+			return (NULL);
+		}
+		nn->bitmap = sub == NULL ? nd->bitmap & ~(1u << bit) :
+		    nd->bitmap;
+		for (i = 0, j = 0; i < n; i++) {
+			if (i == idx) {
+				if (sub != NULL)
+					nn->child[j++] = sub;
+				continue;
+			}
+			nn->child[j] = nd->child[i];
+			h_ref(nn->child[j++]);
+		}
+		return (&nn->h);
+	case H_COLL:
+		co = (struct h_coll *)o;
+		for (idx = 0; idx < co->n; idx++)
+			if (h_entry_is(co->e[idx], kind, id, len, nid))
+				break;
+		if (idx == co->n)
+			break;
+		*status = 1;
+		if (co->n == 1)
+			return (NULL);
+		if (co->n == 2) {
+			/* A lone entry stands for itself. */
+			sub = &co->e[1 - idx]->h;
+			h_ref(sub);
+			return (sub);
+		}
+		if ((nc = calloc(1, sizeof(*nc) + (co->n - 1) *
+		    sizeof(nc->e[0]))) == NULL) {
+			*status = -1;
+			return (NULL);
+		}
+		atomic_init(&nc->h.refcnt, 1);
+		nc->h.kind = H_COLL;
+		nc->hash = co->hash;
+		for (i = 0, j = 0; i < co->n; i++) {
+			if (i == idx)
+				continue;
+			nc->e[j] = co->e[i];
+			h_ref(&nc->e[j++]->h);
+		}
+		nc->n = j;
+		return (&nc->h);
+	default:
+		break;
+	}
+	h_ref(o);
+	return (o);
+}
+
+static int
+h_walk(const struct h_obj *o, unsigned kind,
+    int (*cb)(const struct h_entry *, void *), void *arg)
+{
+	const struct h_node	*nd;
+	const struct h_coll	*co;
+	unsigned		 i, n;
+	int			 r;
+
+	if (o == NULL)
+		return (0);
+	switch (o->kind) {
+	case H_NODE:
+		nd = (const struct h_node *)o;
+		n = (unsigned)__builtin_popcount(nd->bitmap);
+		for (i = 0; i < n; i++)
+			if ((r = h_walk(nd->child[i], kind, cb, arg)) != 0)
+				return (r);
+		return (0);
+	case H_COLL:
+		co = (const struct h_coll *)o;
+		for (i = 0; i < co->n; i++)
+			if (co->e[i]->h.kind == kind &&
+			    (r = cb(co->e[i], arg)) != 0)
+				return (r);
+		return (0);
+	default:
+		if (o->kind == kind)
+			return (cb((const struct h_entry *)o, arg));
+		return (0);
+	}
+}
+
+/* Entries: one allocation holding the entry, its arrays and strings. */
+
+struct e_pack {
+	char	*base;		/* NULL while sizing */
+	size_t	 off;
+};
+
+static const char *
+e_str(struct e_pack *p, const char *s)
+{
+	size_t	 len = strlen(s) + 1;
+	char	*d = NULL;
+
+	if (p->base != NULL) {
+		d = p->base + p->off;
+		memcpy(d, s, len);
+	}
+	p->off += len;
+	return (d);
+}
+
+static void *
+e_arr(struct e_pack *p, size_t sz)
+{
+	void	*d = NULL;
+
+	p->off = (p->off + 7) & ~(size_t)7;
+	if (p->base != NULL)
+		d = p->base + p->off;
+	p->off += sz;
+	return (d);
+}
+
+static struct h_entry *
+e_alloc(struct e_pack *p, unsigned kind)
+{
+	struct h_entry	*e;
+
+	if ((e = calloc(1, p->off)) == NULL)
+		return (NULL);
+	atomic_init(&e->h.refcnt, 1);
+	e->h.kind = (uint8_t)kind;
+	p->base = (char *)e;
+	p->off = sizeof(*e);
+	return (e);
+}
+
+static void
+e_ident(struct h_entry *e, unsigned n, const char *a, const char *b,
+    const char *c)
+{
+	unsigned	i;
+
+	e->nid = n;
+	e->id[0] = a;
+	e->id[1] = b;
+	e->id[2] = c;
+	for (i = 0; i < n; i++)
+		e->idlen[i] = strlen(e->id[i]);
+	e->hash = h_hash(e->h.kind, e->id, e->idlen, n);
+}
+
+/* Worlds. */
+
+struct world *
+world_new_empty(void)
+{
+	struct world	*w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return (NULL);
+	atomic_init(&w->refcnt, 1);
+	return (w);
+}
+
+struct world *
+world_ref(struct world *w)
+{
+	if (w != NULL)
+		atomic_fetch_add_explicit(&w->refcnt, 1, memory_order_relaxed);
+	return (w);
+}
+
+void
+world_unref(struct world *w)
+{
+	if (w == NULL || atomic_fetch_sub_explicit(&w->refcnt, 1,
+	    memory_order_acq_rel) != 1)
+		return;
+	h_unref(w->root);
+	free(w);
+}
+
+uint64_t
+world_generation(const struct world *w)
+{
+	return (w->generation);
+}
+
+void
+world_counts(const struct world *w, struct world_counts *c)
+{
+	c->instances = w->count[H_INSTANCE];
+	c->keys = w->count[H_KEY];
+	c->aliases = w->count[H_ALIAS];
+	c->policies = w->count[H_POLICY];
+	c->users = w->count[H_USER];
+	c->roles = w->count[H_ROLE];
+	c->groups = w->count[H_GROUP];
+}
+
+static const struct h_entry *
+w_find(const struct world *w, unsigned kind, const char *a, size_t alen,
+    const char *b, size_t blen, const char *c, size_t clen, unsigned n)
+{
+	const char	*id[3] = { a, b, c };
+	size_t		 len[3] = { alen, blen, clen };
+
+	if (w == NULL)
+		return (NULL);
+	return (h_find(w->root, h_hash(kind, id, len, n), kind, id, len, n));
+}
+
+int
+world_get_instance(const struct world *w, const char *id, size_t len,
+    struct world_instance *out)
+{
+	const struct h_entry	*e;
+
+	if ((e = w_find(w, H_INSTANCE, id, len, NULL, 0, NULL, 0, 1)) == NULL)
+		return (-1);
+	*out = e->v.inst;
+	return (0);
+}
+
+int
+world_get_key(const struct world *w, const char *id, size_t len,
+    struct world_key *out)
+{
+	const struct h_entry	*e;
+
+	if ((e = w_find(w, H_KEY, id, len, NULL, 0, NULL, 0, 1)) == NULL)
+		return (-1);
+	*out = e->v.key;
+	return (0);
+}
+
+int
+world_get_alias(const struct world *w, const char *region, size_t rlen,
+    const char *account, size_t alen, const char *name, size_t nlen,
+    struct world_alias *out)
+{
+	const struct h_entry	*e;
+
+	if ((e = w_find(w, H_ALIAS, region, rlen, account, alen, name, nlen,
+	    3)) == NULL)
+		return (-1);
+	*out = e->v.alias;
+	return (0);
+}
+
+static int
+w_get2(const struct world *w, unsigned kind, const char *account,
+    size_t alen, const char *name, size_t nlen, const struct h_entry **ep)
+{
+	*ep = w_find(w, kind, account, alen, name, nlen, NULL, 0, 2);
+	return (*ep == NULL ? -1 : 0);
+}
+
+int
+world_get_policy(const struct world *w, const char *account, size_t alen,
+    const char *name, size_t nlen, struct world_policy *out)
+{
+	const struct h_entry	*e;
+
+	if (w_get2(w, H_POLICY, account, alen, name, nlen, &e) == -1)
+		return (-1);
+	*out = e->v.pol;
+	return (0);
+}
+
+int
+world_get_user(const struct world *w, const char *account, size_t alen,
+    const char *name, size_t nlen, struct world_principal *out)
+{
+	const struct h_entry	*e;
+
+	if (w_get2(w, H_USER, account, alen, name, nlen, &e) == -1)
+		return (-1);
+	*out = e->v.pr;
+	return (0);
+}
+
+int
+world_get_role(const struct world *w, const char *account, size_t alen,
+    const char *name, size_t nlen, struct world_principal *out)
+{
+	const struct h_entry	*e;
+
+	if (w_get2(w, H_ROLE, account, alen, name, nlen, &e) == -1)
+		return (-1);
+	*out = e->v.pr;
+	return (0);
+}
+
+int
+world_get_group(const struct world *w, const char *account, size_t alen,
+    const char *name, size_t nlen, struct world_principal *out)
+{
+	const struct h_entry	*e;
+
+	if (w_get2(w, H_GROUP, account, alen, name, nlen, &e) == -1)
+		return (-1);
+	*out = e->v.pr;
+	return (0);
+}
+
+/* Iteration: adapt entry callbacks to the typed ones. */
+struct w_iter {
+	union {
+		world_instance_cb	inst;
+		world_key_cb		key;
+		world_alias_cb		alias;
+		world_policy_cb		pol;
+		world_principal_cb	pr;
+	} cb;
+	void	*arg;
+};
+
+static int
+w_iter_inst(const struct h_entry *e, void *a)
+{
+	struct w_iter	*it = a;
+
+	return (it->cb.inst(&e->v.inst, it->arg));
+}
+
+static int
+w_iter_key(const struct h_entry *e, void *a)
+{
+	struct w_iter	*it = a;
+
+	return (it->cb.key(&e->v.key, it->arg));
+}
+
+static int
+w_iter_alias(const struct h_entry *e, void *a)
+{
+	struct w_iter	*it = a;
+
+	return (it->cb.alias(&e->v.alias, it->arg));
+}
+
+static int
+w_iter_pol(const struct h_entry *e, void *a)
+{
+	struct w_iter	*it = a;
+
+	return (it->cb.pol(&e->v.pol, it->arg));
+}
+
+static int
+w_iter_pr(const struct h_entry *e, void *a)
+{
+	struct w_iter	*it = a;
+
+	return (it->cb.pr(&e->v.pr, it->arg));
+}
+
+int
+world_foreach_instance(const struct world *w, world_instance_cb cb,
+    void *arg)
+{
+	struct w_iter	it = { .arg = arg };
+
+	it.cb.inst = cb;
+	return (h_walk(w->root, H_INSTANCE, w_iter_inst, &it));
+}
+
+int
+world_foreach_key(const struct world *w, world_key_cb cb, void *arg)
+{
+	struct w_iter	it = { .arg = arg };
+
+	it.cb.key = cb;
+	return (h_walk(w->root, H_KEY, w_iter_key, &it));
+}
+
+int
+world_foreach_alias(const struct world *w, world_alias_cb cb, void *arg)
+{
+	struct w_iter	it = { .arg = arg };
+
+	it.cb.alias = cb;
+	return (h_walk(w->root, H_ALIAS, w_iter_alias, &it));
+}
+
+int
+world_foreach_policy(const struct world *w, world_policy_cb cb, void *arg)
+{
+	struct w_iter	it = { .arg = arg };
+
+	it.cb.pol = cb;
+	return (h_walk(w->root, H_POLICY, w_iter_pol, &it));
+}
+
+static int
+w_foreach_pr(const struct world *w, unsigned kind, world_principal_cb cb,
+    void *arg)
+{
+	struct w_iter	it = { .arg = arg };
+
+	it.cb.pr = cb;
+	return (h_walk(w->root, kind, w_iter_pr, &it));
+}
+
+int
+world_foreach_user(const struct world *w, world_principal_cb cb, void *arg)
+{
+	return (w_foreach_pr(w, H_USER, cb, arg));
+}
+
+int
+world_foreach_role(const struct world *w, world_principal_cb cb, void *arg)
+{
+	return (w_foreach_pr(w, H_ROLE, cb, arg));
+}
+
+int
+world_foreach_group(const struct world *w, world_principal_cb cb, void *arg)
+{
+	return (w_foreach_pr(w, H_GROUP, cb, arg));
+}
+
+/* An object is shared when it, or any ancestor, has more than one
+ * parent (reference). */
+static void
+h_stats(const struct h_obj *o, int shared, size_t *total, size_t *unshared)
+{
+	const struct h_node	*nd;
+	const struct h_coll	*co;
+	unsigned		 i, n;
+
+	if (o == NULL)
+		return;
+	(*total)++;
+	if (atomic_load_explicit(&((struct h_obj *)o)->refcnt,
+	    memory_order_relaxed) > 1)
+		shared = 1;
+	if (!shared)
+		(*unshared)++;
+	if (o->kind == H_NODE) {
+		nd = (const struct h_node *)o;
+		n = (unsigned)__builtin_popcount(nd->bitmap);
+		for (i = 0; i < n; i++)
+			h_stats(nd->child[i], shared, total, unshared);
+	} else if (o->kind == H_COLL) {
+		co = (const struct h_coll *)o;
+		for (i = 0; i < co->n; i++)
+			h_stats(&co->e[i]->h, shared, total, unshared);
+	}
+}
+
+void
+world_node_stats(const struct world *w, size_t *total, size_t *unshared)
+{
+	*total = *unshared = 0;
+	h_stats(w->root, 0, total, unshared);
+}
+
+/* Share quota. */
+
+struct w_share {
+	const char		*instance;
+	const char		*skip;
+	struct {
+		const char	*s;
+		size_t		 len;
+	}			*acct;
+	size_t			 n;
+	size_t			 cap;
+	int			 oom;
+};
+
+static int
+w_share_add(const char *s, size_t len, void *a)
+{
+	struct w_share	*sh = a;
+	void		*nv;
+	size_t		 i;
+
+	for (i = 0; i < sh->n; i++)
+		if (sh->acct[i].len == len &&
+		    memcmp(sh->acct[i].s, s, len) == 0)
+			return (0);
+	if (sh->n == sh->cap) {
+		if ((nv = reallocarray(sh->acct, sh->cap ? sh->cap * 2 : 16,
+		    sizeof(*sh->acct))) == NULL) {
+			sh->oom = 1;
+			return (1);
+		}
+		sh->acct = nv;
+		sh->cap = sh->cap ? sh->cap * 2 : 16;
+	}
+	sh->acct[sh->n].s = s;
+	sh->acct[sh->n].len = len;
+	sh->n++;
+	return (0);
+}
+
+static int
+w_share_key(const struct world_key *k, void *a)
+{
+	struct w_share	*sh = a;
+
+	if (k->instance == NULL || k->policy == NULL ||
+	    strcmp(k->instance, sh->instance) != 0 ||
+	    (sh->skip != NULL && strcmp(k->id, sh->skip) == 0))
+		return (0);
+	return (cpolicy_foreign_accounts(k->policy, k->creator, w_share_add,
+	    sh));
+}
+
+int
+world_instance_share_count(const struct world *w, const char *instance_id,
+    const char *skip_key_id, const struct cpolicy *extra,
+    const char *extra_account, size_t *countp)
+{
+	struct w_share	sh;
+
+	memset(&sh, 0, sizeof(sh));
+	sh.instance = instance_id;
+	sh.skip = skip_key_id;
+	if (w != NULL)
+		(void)world_foreach_key(w, w_share_key, &sh);
+	if (!sh.oom && extra != NULL)
+		(void)cpolicy_foreign_accounts(extra, extra_account,
+		    w_share_add, &sh);
+	free(sh.acct);
+	if (sh.oom) {
+		errno = ENOMEM;
+		return (-1);
+	}
+	*countp = sh.n;
+	return (0);
+}
+
+/* Transactions. */
+
+struct world_txn *
+world_txn_begin(const struct world *base)
+{
+	struct world_txn	*t;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return (NULL);
+	atomic_init(&t->view.refcnt, 1);
+	if (base != NULL) {
+		t->view.root = base->root;
+		if (t->view.root != NULL)
+			h_ref(t->view.root);
+		memcpy(t->view.count, base->count, sizeof(t->view.count));
+		t->view.generation = base->generation;
+	}
+	return (t);
+}
+
+const struct world *
+world_txn_view(struct world_txn *t)
+{
+	return (&t->view);
+}
+
+/* Put e (the caller's reference passes); on failure e is freed. */
+static int
+txn_put(struct world_txn *t, struct h_entry *e)
+{
+	struct h_obj	*nr;
+	int		 replaced = 0;
+
+	if ((nr = h_insert(t->view.root, 0, e, &replaced)) == NULL) {
+		h_unref(&e->h);
+		errno = ENOMEM;
+		return (-1);
+	}
+	h_unref(t->view.root);
+	t->view.root = nr;
+	if (!replaced)
+		t->view.count[e->h.kind]++;
+	return (0);
+}
+
+static int
+txn_del(struct world_txn *t, unsigned kind, const char *const *id,
+    unsigned n)
+{
+	struct h_obj	*nr;
+	size_t		 len[3];
+	unsigned	 i;
+	int		 status;
+
+	for (i = 0; i < n; i++) {
+		if (id[i] == NULL || id[i][0] == '\0') {
+			errno = EINVAL;
+			return (-1);
+		}
+		len[i] = strlen(id[i]);
+	}
+	nr = h_remove(t->view.root, 0, h_hash(kind, id, len, n), kind, id,
+	    len, n, &status);
+	if (status == -1) {
+		errno = ENOMEM;
+		return (-1);
+	}
+	if (status == 0) {
+		h_unref(nr);
+		errno = ENOENT;
+		return (-1);
+	}
+	h_unref(t->view.root);
+	t->view.root = nr;
+	t->view.count[kind]--;
+	return (0);
+}
+
+static int
+txn_bad(const char *s)
+{
+	if (s == NULL || s[0] == '\0') {
+		errno = EINVAL;
+		return (1);
+	}
+	return (0);
+}
+
+int
+world_txn_put_instance(struct world_txn *t, const char *id,
+    enum world_instance_state state, uint32_t quota)
+{
+	struct e_pack	 p = { NULL, sizeof(struct h_entry) };
+	struct h_entry	*e;
+
+	if (txn_bad(id) || world_instance_state_name(state) == NULL) {
+		errno = EINVAL;
+		return (-1);
+	}
+	e_str(&p, id);
+	if ((e = e_alloc(&p, H_INSTANCE)) == NULL)
+		return (-1);
+	e->v.inst.id = e_str(&p, id);
+	e->v.inst.state = state;
+	e->v.inst.share_quota = quota;
+	e_ident(e, 1, e->v.inst.id, NULL, NULL);
+	return (txn_put(t, e));
+}
+
+int
+world_txn_del_instance(struct world_txn *t, const char *id)
+{
+	const char	*ids[1] = { id };
+
+	return (txn_del(t, H_INSTANCE, ids, 1));
+}
+
+static int
+tag_cmp(const void *a, const void *b)
+{
+	const struct world_tag	*x = a, *y = b;
+
+	return (strcmp(x->key, y->key));
+}
+
+int
+world_txn_put_key(struct world_txn *t, const char *id, const char *region,
+    const char *creator, const char *instance, enum world_key_state state,
+    const struct world_tag *tags, size_t ntags, const struct cpolicy *policy)
+{
+	struct e_pack	 p = { NULL, sizeof(struct h_entry) };
+	struct h_entry	*e;
+	struct world_tag *tv;
+	size_t		 i, j;
+
+	if (txn_bad(id) || txn_bad(region) || txn_bad(creator) ||
+	    (instance != NULL && instance[0] == '\0') ||
+	    (instance == NULL && policy != NULL) ||
+	    (policy != NULL && cpolicy_kind(policy) != CPOLICY_KEY) ||
+	    world_key_state_name(state) == NULL ||
+	    (ntags > 0 && tags == NULL) || ntags > 1024) {
+		errno = EINVAL;
+		return (-1);
+	}
+	for (i = 0; i < ntags; i++) {
+		if (tags[i].key == NULL || tags[i].value == NULL) {
+			errno = EINVAL;
+			return (-1);
+		}
+		for (j = 0; j < i; j++)
+			if (strcmp(tags[i].key, tags[j].key) == 0) {
+				errno = EINVAL;
+				return (-1);
+			}
+	}
+	e_arr(&p, ntags * sizeof(struct world_tag));
+	e_str(&p, id);
+	e_str(&p, region);
+	e_str(&p, creator);
+	if (instance != NULL)
+		e_str(&p, instance);
+	for (i = 0; i < ntags; i++) {
+		e_str(&p, tags[i].key);
+		e_str(&p, tags[i].value);
+	}
+	if ((e = e_alloc(&p, H_KEY)) == NULL)
+		return (-1);
+	tv = e_arr(&p, ntags * sizeof(struct world_tag));
+	e->v.key.id = e_str(&p, id);
+	e->v.key.region = e_str(&p, region);
+	e->v.key.creator = e_str(&p, creator);
+	e->v.key.instance = instance != NULL ? e_str(&p, instance) : NULL;
+	e->v.key.state = state;
+	for (i = 0; i < ntags; i++) {
+		tv[i].key = e_str(&p, tags[i].key);
+		tv[i].value = e_str(&p, tags[i].value);
+	}
+	if (ntags > 1)
+		qsort(tv, ntags, sizeof(*tv), tag_cmp);
+	e->v.key.tags = ntags ? tv : NULL;
+	e->v.key.ntags = ntags;
+	e->v.key.policy = cpolicy_ref(policy);
+	e_ident(e, 1, e->v.key.id, NULL, NULL);
+	return (txn_put(t, e));
+}
+
+int
+world_txn_del_key(struct world_txn *t, const char *id)
+{
+	const char	*ids[1] = { id };
+
+	return (txn_del(t, H_KEY, ids, 1));
+}
+
+int
+world_txn_put_alias(struct world_txn *t, const char *name,
+    const char *key_id)
+{
+	struct e_pack	 p = { NULL, sizeof(struct h_entry) };
+	struct h_entry	*e;
+	struct world_key k;
+
+	if (txn_bad(name) || txn_bad(key_id))
+		return (-1);
+	if (world_get_key(&t->view, key_id, strlen(key_id), &k) == -1) {
+		errno = ENOENT;
+		return (-1);
+	}
+	e_str(&p, k.region);
+	e_str(&p, k.creator);
+	e_str(&p, name);
+	e_str(&p, key_id);
+	if ((e = e_alloc(&p, H_ALIAS)) == NULL)
+		return (-1);
+	e->v.alias.region = e_str(&p, k.region);
+	e->v.alias.account = e_str(&p, k.creator);
+	e->v.alias.name = e_str(&p, name);
+	e->v.alias.key_id = e_str(&p, key_id);
+	e_ident(e, 3, e->v.alias.region, e->v.alias.account, e->v.alias.name);
+	return (txn_put(t, e));
+}
+
+int
+world_txn_del_alias(struct world_txn *t, const char *region,
+    const char *account, const char *name)
+{
+	const char	*ids[3] = { region, account, name };
+
+	return (txn_del(t, H_ALIAS, ids, 3));
+}
+
+int
+world_txn_put_policy(struct world_txn *t, const char *account,
+    const char *name, const struct cpolicy *policy)
+{
+	struct e_pack	 p = { NULL, sizeof(struct h_entry) };
+	struct h_entry	*e;
+
+	if (txn_bad(account) || txn_bad(name) || policy == NULL ||
+	    cpolicy_kind(policy) != CPOLICY_RAM) {
+		errno = EINVAL;
+		return (-1);
+	}
+	e_str(&p, account);
+	e_str(&p, name);
+	if ((e = e_alloc(&p, H_POLICY)) == NULL)
+		return (-1);
+	e->v.pol.account = e_str(&p, account);
+	e->v.pol.name = e_str(&p, name);
+	e->v.pol.policy = cpolicy_ref(policy);
+	e_ident(e, 2, e->v.pol.account, e->v.pol.name, NULL);
+	return (txn_put(t, e));
+}
+
+int
+world_txn_del_policy(struct world_txn *t, const char *account,
+    const char *name)
+{
+	const char	*ids[2] = { account, name };
+
+	return (txn_del(t, H_POLICY, ids, 2));
+}
+
+static int
+txn_put_pr(struct world_txn *t, unsigned kind, const char *account,
+    const char *name, const char *const *groups, size_t ngroups,
+    const char *const *policies, size_t npolicies)
+{
+	struct e_pack	 p = { NULL, sizeof(struct h_entry) };
+	struct h_entry	*e;
+	const char	**gv, **pv;
+	size_t		 i;
+
+	if (txn_bad(account) || txn_bad(name) ||
+	    (ngroups > 0 && groups == NULL) ||
+	    (npolicies > 0 && policies == NULL) ||
+	    ngroups > 65536 || npolicies > 65536) {
+		errno = EINVAL;
+		return (-1);
+	}
+	for (i = 0; i < ngroups; i++)
+		if (txn_bad(groups[i]))
+			return (-1);
+	for (i = 0; i < npolicies; i++)
+		if (txn_bad(policies[i]))
+			return (-1);
+	e_arr(&p, ngroups * sizeof(char *));
+	e_arr(&p, npolicies * sizeof(char *));
+	e_str(&p, account);
+	e_str(&p, name);
+	for (i = 0; i < ngroups; i++)
+		e_str(&p, groups[i]);
+	for (i = 0; i < npolicies; i++)
+		e_str(&p, policies[i]);
+	if ((e = e_alloc(&p, kind)) == NULL)
+		return (-1);
+	gv = e_arr(&p, ngroups * sizeof(char *));
+	pv = e_arr(&p, npolicies * sizeof(char *));
+	e->v.pr.account = e_str(&p, account);
+	e->v.pr.name = e_str(&p, name);
+	for (i = 0; i < ngroups; i++)
+		gv[i] = e_str(&p, groups[i]);
+	for (i = 0; i < npolicies; i++)
+		pv[i] = e_str(&p, policies[i]);
+	e->v.pr.groups = ngroups ? gv : NULL;
+	e->v.pr.ngroups = ngroups;
+	e->v.pr.policies = npolicies ? pv : NULL;
+	e->v.pr.npolicies = npolicies;
+	e_ident(e, 2, e->v.pr.account, e->v.pr.name, NULL);
+	return (txn_put(t, e));
+}
+
+int
+world_txn_put_user(struct world_txn *t, const char *account,
+    const char *name, const char *const *groups, size_t ngroups,
+    const char *const *policies, size_t npolicies)
+{
+	return (txn_put_pr(t, H_USER, account, name, groups, ngroups,
+	    policies, npolicies));
+}
+
+int
+world_txn_put_role(struct world_txn *t, const char *account,
+    const char *name, const char *const *policies, size_t npolicies)
+{
+	return (txn_put_pr(t, H_ROLE, account, name, NULL, 0, policies,
+	    npolicies));
+}
+
+int
+world_txn_put_group(struct world_txn *t, const char *account,
+    const char *name, const char *const *policies, size_t npolicies)
+{
+	return (txn_put_pr(t, H_GROUP, account, name, NULL, 0, policies,
+	    npolicies));
+}
+
+int
+world_txn_del_user(struct world_txn *t, const char *account,
+    const char *name)
+{
+	const char	*ids[2] = { account, name };
+
+	return (txn_del(t, H_USER, ids, 2));
+}
+
+int
+world_txn_del_role(struct world_txn *t, const char *account,
+    const char *name)
+{
+	const char	*ids[2] = { account, name };
+
+	return (txn_del(t, H_ROLE, ids, 2));
+}
+
+int
+world_txn_del_group(struct world_txn *t, const char *account,
+    const char *name)
+{
+	const char	*ids[2] = { account, name };
+
+	return (txn_del(t, H_GROUP, ids, 2));
+}
+
+struct world *
+world_txn_commit(struct world_txn *t, uint64_t generation)
+{
+	struct world	*w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		world_txn_abort(t);
+		return (NULL);
+	}
+	atomic_init(&w->refcnt, 1);
+	w->generation = generation;
+	w->root = t->view.root;		/* the transaction's reference */
+	memcpy(w->count, t->view.count, sizeof(w->count));
+	free(t);
+	return (w);
+}
+
+void
+world_txn_abort(struct world_txn *t)
+{
+	if (t == NULL)
+		return;
+	h_unref(t->view.root);
+	free(t);
+}
+
+/* The holder. */
+
+struct world_holder *
+world_holder_new(struct world *w)
+{
+	struct world_holder	*h;
+
+	if (w == NULL && (w = world_new_empty()) == NULL)
+		return (NULL);
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		world_unref(w);
+		return (NULL);
+	}
+	if (pthread_mutex_init(&h->mtx, NULL) != 0) {
+		world_unref(w);
+		free(h);
+		return (NULL);
+	}
+	h->cur = w;
+	atomic_init(&h->gen, w->generation);
+	return (h);
+}
+
+void
+world_holder_free(struct world_holder *h)
+{
+	if (h == NULL)
+		return;
+	world_unref(h->cur);
+	pthread_mutex_destroy(&h->mtx);
+	free(h);
+}
+
+void
+world_holder_publish(struct world_holder *h, struct world *w)
+{
+	struct world	*old;
+
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&h->mtx);
+	old = h->cur;
+	h->cur = w;
+	atomic_store_explicit(&h->gen, w->generation, memory_order_release);
+	pthread_mutex_unlock(&h->mtx);
+	/* Outside the lock: freeing a large world takes time. */
+	world_unref(old);
+}
+
+struct world *
+world_holder_acquire(struct world_holder *h)
+{
+	struct world	*w;
+
+	pthread_mutex_lock(&h->mtx);
+	w = world_ref(h->cur);
+	pthread_mutex_unlock(&h->mtx);
+	return (w);
+}
+
+uint64_t
+world_holder_generation(struct world_holder *h)
+{
+	return (atomic_load_explicit(&h->gen, memory_order_acquire));
+}
