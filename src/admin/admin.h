@@ -285,23 +285,21 @@ int	admin_authz_target(const struct admin_req *,
 /* admin-sign.c: Ed25519-signed requests (libsodium). */
 
 /*
- * A signed request is the JSON envelope
- *   {"Signed": {"Body": BODY, "Timestamp": T, "Nonce": N,
- *               "PublicKey": PK, "Signature": SIG}}
- * BODY the exact request body (a string), T seconds since the epoch, N
- * 16 random bytes in hex, PK the 32-byte public key and SIG the 64-byte
- * detached signature, both in standard base64.  The signature covers
- * "kmsauthz-admin-v1" NUL, the body's length (8 bytes big-endian), the
- * body, T (8 bytes big-endian) and the 16 nonce bytes.
+ * A signed request is an ADMIN_REQUEST frame with the ADMIN_SIGNED flag
+ * and a signature block of ADMIN_SIG_BLOCK_LEN bytes: the timestamp (8
+ * bytes big-endian, seconds since the epoch), 16 random nonce bytes, the
+ * 32-byte Ed25519 public key and the 64-byte detached signature.  The
+ * signature covers "kmsauthz-admin-v1" NUL, the body's length (8 bytes
+ * big-endian), the exact request body, the timestamp and the nonce.
  */
 #define ADMIN_SIGN_WINDOW	300	/* seconds, each way */
 #define ADMIN_NONCE_BYTES	16
 #define ADMIN_PK_B64_LEN	44	/* base64 of 32 bytes */
 #define ADMIN_SK_B64_LEN	88	/* base64 of 64 bytes */
+#define ADMIN_SIG_BLOCK_LEN	(8 + ADMIN_NONCE_BYTES + 32 + 64)
 
 enum admin_sign_status {
 	ADMIN_SIGN_OK = 0,
-	ADMIN_SIGN_NOT_SIGNED,		/* not an envelope: a plain body */
 	ADMIN_SIGN_MALFORMED,
 	ADMIN_SIGN_UNKNOWN_KEY,
 	ADMIN_SIGN_STALE,		/* outside the window */
@@ -328,28 +326,26 @@ struct admin_replay *admin_replay_new(size_t capacity);
 void	admin_replay_free(struct admin_replay *);
 
 /*
- * Check a request body.  A plain body gives ADMIN_SIGN_NOT_SIGNED.  A
- * signed one is checked in this order: shape, key known, timestamp
- * within now +/- ADMIN_SIGN_WINDOW, signature, nonce unseen (then
- * remembered).  On ADMIN_SIGN_OK *bodyp and *lenp point at the inner body
- * (a copy the caller frees), *principalp at the key's principal (owned
- * by the keyring) and pk_b64 (ADMIN_PK_B64_LEN + 1 bytes) receives the
- * key.
+ * Check a signed request: body (len bytes) and its signature block, in
+ * this order: block shape, key known, timestamp within now +/-
+ * ADMIN_SIGN_WINDOW, signature, nonce unseen (then remembered).  On
+ * ADMIN_SIGN_OK *principalp is the key's principal (owned by the
+ * keyring) and pk_b64 (ADMIN_PK_B64_LEN + 1 bytes) receives the key.
  */
 enum admin_sign_status admin_sign_verify(const struct admin_keyring *,
-	    struct admin_replay *, int64_t now, const char *env, size_t len,
-	    char **bodyp, size_t *lenp, const char **principalp,
+	    struct admin_replay *, int64_t now, const char *body, size_t len,
+	    const void *block, size_t blocklen, const char **principalp,
 	    char *pk_b64);
 
 /* A new key pair, both in base64 (NUL-terminated). */
 int	admin_sign_keygen(char pk_b64[ADMIN_PK_B64_LEN + 1],
 	    char sk_b64[ADMIN_SK_B64_LEN + 1]);
 /*
- * Wrap body into a signed envelope with the secret key (base64), the
- * time now and a fresh random nonce.  Returns a malloc'ed NUL-terminated
- * envelope, or NULL (bad key, out of memory).
+ * Make the signature block (ADMIN_SIG_BLOCK_LEN bytes) for body with the
+ * secret key (base64), the time now and a fresh random nonce.  0, or -1
+ * when the key is not a base64 Ed25519 secret key.
  */
-char	*admin_sign_wrap(const char *sk_b64, int64_t now, const char *body,
-	    size_t len, size_t *outlenp);
+int	admin_sign_block(const char *sk_b64, int64_t now, const char *body,
+	    size_t len, unsigned char block[ADMIN_SIG_BLOCK_LEN]);
 
 #endif
