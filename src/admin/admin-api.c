@@ -245,7 +245,7 @@ static const struct admin_api admin_apis[ADMIN_API_COUNT] = {
 	    p_schedule_deletion,
 	    "delete a key when PendingWindowInDays have passed" },
 	{ ADMIN_CancelKeyDeletion, "CancelKeyDeletion", CK, p_keyid_only,
-	    "cancel a scheduled deletion (the key becomes Disabled)" },
+	    "cancel a scheduled deletion (the key becomes Enabled)" },
 	{ ADMIN_TagResource, "TagResource", CK, p_tag_resource,
 	    "add or replace tags of a key" },
 	{ ADMIN_UntagResource, "UntagResource", CK, p_untag_resource,
