@@ -102,8 +102,6 @@ static const struct admin_param p_create_key[] = {
 	    "any instance)" },
 	{ "KeyId", ADMIN_P_STRING, ADMIN_K_ID, 0, 128, 0, 0, NULL,
 	    "the new key's id (default: key-<random>)" },
-	{ "Tags", ADMIN_P_TAGS, 0, 0, 16384, 0, 0, NULL,
-	    "[{\"TagKey\":\"k\",\"TagValue\":\"v\"},...]" },
 	P_END
 };
 static const struct admin_param p_keyid_only[] = {
