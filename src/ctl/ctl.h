@@ -21,4 +21,7 @@ struct ctl_cmd {
  * buffer; returns NULL with a message on stderr. */
 char	*ctl_read_file(const char *path, size_t max, size_t *lenp);
 
+/* ctl-validate.c */
+int	ctl_validate(int, char **);
+
 #endif

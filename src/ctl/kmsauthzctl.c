@@ -62,6 +62,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "ImportBundle", ctl_admin_call, "ImportBundle [--Param VALUE ...]" },
 	{ "ExportBundle", ctl_admin_call, "ExportBundle [--Param VALUE ...]" },
 	{ "Status", ctl_admin_call, "Status [--Param VALUE ...]" },
+	{ "validate", ctl_validate,
+	    "validate --kind key|ram [--max-bytes N] FILE|-" },
 };
 #define CTL_NCMDS (sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
 
