@@ -700,8 +700,8 @@ pv_cond_value(struct pv *pv, const struct pv_op *op, struct json_object *v)
 
 			if (value_num_parse(s, len, &num) == -1)
 				pv_err(pv, "%s takes numbers: %s is not of the "
-				    "form -DIGITS.DIGITS (no exponent, no '+', "
-				    "at most %d digits)", op->name, q,
+				    "form -?DIGITS(.DIGITS)? (no exponent, no "
+				    "'+', at most %d digits)", op->name, q,
 				    VALUE_NUM_MAXDIGITS);
 		} else if (json_object_is_type(v, json_type_int) ||
 		    json_object_is_type(v, json_type_double))
