@@ -18,6 +18,11 @@ static int	ctl_help(int, char **);
 static const struct ctl_cmd ctl_cmds[] = {
 	{ "help", ctl_help, "help" },
 	{ "version", ctl_version, "version" },
+	{ "check", ctl_check, "check --principal ARN --action A --resource ARN "
+	    "[--source-ip IP] [--context KEY=VALUE]... [--time RFC3339] "
+	    "[--explain] [--socket PATH] [--timeout MS]" },
+	{ "ping", ctl_ping, "ping [--socket PATH] [--timeout MS]" },
+	{ "status", ctl_status, "status [--socket PATH] [--timeout MS]" },
 	{ "keygen", ctl_keygen, "keygen --out FILE" },
 	{ "SetKeyPolicy", ctl_admin_call, "SetKeyPolicy [--Param VALUE ...]" },
 	{ "GetKeyPolicy", ctl_admin_call, "GetKeyPolicy [--Param VALUE ...]" },
