@@ -1,0 +1,442 @@
+/*
+ * config.c: the "key = value" configuration file and -o overrides.
+ *
+ * Every key is documented in etc/kmsauthzd.conf and kmsauthzd.conf(5).
+ * An unknown key, a bad value, a repeated key or an over-long line is an
+ * error naming file:line; nothing is guessed.
+ */
+#include <sys/types.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "daemon/daemon.h"
+
+enum config_type {
+	CONFIG_PATH,		/* absolute or relative path, non-empty */
+	CONFIG_OPTPATH,		/* path or empty */
+	CONFIG_GROUP,		/* group name or number, or empty */
+	CONFIG_UINT,		/* decimal in [min, max] */
+	CONFIG_SIZE,		/* decimal with K/M/G/T suffix */
+	CONFIG_ADMIN_PEER	/* "USER-OR-UID NAME", repeatable */
+};
+
+struct config_key {
+	const char	*name;
+	enum config_type type;
+	size_t		 offset;
+	size_t		 size;		/* for strings */
+	uint64_t	 min;
+	uint64_t	 max;
+};
+
+#define CK_STR(n, t, f) { #f, t, offsetof(struct config, f),		\
+	sizeof(((struct config *)0)->f), 0, 0 }
+#define CK_UINT(f, lo, hi) { #f, CONFIG_UINT,				\
+	offsetof(struct config, f), sizeof(unsigned), lo, hi }
+
+static const struct config_key config_keys[] = {
+	CK_STR(0, CONFIG_PATH, query_socket),
+	CK_STR(0, CONFIG_PATH, admin_socket),
+	CK_STR(0, CONFIG_GROUP, socket_group),
+	CK_STR(0, CONFIG_PATH, state_directory),
+	CK_STR(0, CONFIG_OPTPATH, seed_bundle),
+	CK_UINT(threads, 0, CONFIG_THREADS_MAX),
+	CK_UINT(max_connections, 1, CONFIG_CONN_MAX),
+	CK_UINT(max_connections_per_uid, 1, CONFIG_CONN_MAX),
+	CK_UINT(max_queued_replies, 1, CONFIG_QUEUE_MAX),
+	CK_UINT(idle_timeout, 0, CONFIG_TIMEOUT_MAX),
+	CK_UINT(slow_client_timeout, 1, CONFIG_TIMEOUT_MAX),
+	CK_UINT(backlog, 1, 65535),
+	{ "map_size_max", CONFIG_SIZE, offsetof(struct config, map_size_max),
+	    sizeof(uint64_t), (uint64_t)1 << 20, (uint64_t)1 << 40 },
+	{ "log_verbose", CONFIG_UINT, offsetof(struct config, log_verbose),
+	    sizeof(int), 0, 2 },
+	{ "admin_peer", CONFIG_ADMIN_PEER, 0, 0, 0, 0 },
+};
+#define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
+
+static const struct config_key *config_find(const char *);
+static int	config_error(char *, size_t, const char *, const char *, ...)
+		    __attribute__((__format__(printf, 4, 5)));
+static int	config_parse_u64(const char *, uint64_t *);
+static int	config_parse_size(const char *, uint64_t *);
+static int	config_parse_uid(const char *, uid_t *);
+static int	config_name_ok(const char *);
+
+void
+config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->query_socket, sizeof(cfg->query_socket),
+	    "%s/kmsauthzd/query.sock", KMSAUTHZ_RUNSTATEDIR);
+	snprintf(cfg->admin_socket, sizeof(cfg->admin_socket),
+	    "%s/kmsauthzd/admin.sock", KMSAUTHZ_RUNSTATEDIR);
+	snprintf(cfg->state_directory, sizeof(cfg->state_directory),
+	    "%s/lib/kmsauthzd", KMSAUTHZ_LOCALSTATEDIR);
+	cfg->threads = 0;
+	cfg->max_connections = 4096;
+	cfg->max_connections_per_uid = 1024;
+	cfg->max_queued_replies = 256;
+	cfg->idle_timeout = 300;
+	cfg->slow_client_timeout = 10;
+	cfg->backlog = 128;
+	cfg->map_size_max = (uint64_t)1 << 30;
+	cfg->log_verbose = 0;
+}
+
+static const struct config_key *
+config_find(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < CONFIG_NKEYS; i++)
+		if (strcmp(config_keys[i].name, name) == 0)
+			return (&config_keys[i]);
+	return (NULL);
+}
+
+static int
+config_error(char *err, size_t errlen, const char *where, const char *fmt,
+    ...)
+{
+	char	msg[512];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(err, errlen, "%s: %s", where, msg);
+	return (-1);
+}
+
+/* Plain decimal only: no sign, no spaces, no 0x, no overflow. */
+static int
+config_parse_u64(const char *s, uint64_t *v)
+{
+	uint64_t	n = 0;
+
+	if (*s == '\0')
+		return (-1);
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return (-1);
+		if (n > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+			return (-1);
+		n = n * 10 + (uint64_t)(*s - '0');
+	}
+	*v = n;
+	return (0);
+}
+
+static int
+config_parse_size(const char *s, uint64_t *v)
+{
+	char		 num[32];
+	size_t		 len = strlen(s);
+	unsigned	 shift = 0;
+	uint64_t	 n;
+
+	if (len == 0 || len >= sizeof(num))
+		return (-1);
+	memcpy(num, s, len + 1);
+	switch (num[len - 1]) {
+	case 'K': shift = 10; break;
+	case 'M': shift = 20; break;
+	case 'G': shift = 30; break;
+	case 'T': shift = 40; break;
+	default: break;
+	}
+	if (shift != 0)
+		num[len - 1] = '\0';
+	if (config_parse_u64(num, &n) == -1)
+		return (-1);
+	if (shift != 0 && n > (UINT64_MAX >> shift))
+		return (-1);
+	*v = n << shift;
+	return (0);
+}
+
+static int
+config_parse_uid(const char *s, uid_t *uid)
+{
+	struct passwd	*pw;
+	uint64_t	 n;
+
+	if (config_parse_u64(s, &n) == 0) {
+		if (n >= (uint64_t)UINT32_MAX)
+			return (-1);
+		*uid = (uid_t)n;
+		return (0);
+	}
+	if ((pw = getpwnam(s)) == NULL)
+		return (-1);
+	*uid = pw->pw_uid;
+	return (0);
+}
+
+/* Admin names end up in logs and audit records: keep them plain. */
+static int
+config_name_ok(const char *s)
+{
+	size_t	n = 0;
+
+	for (; *s != '\0'; s++, n++) {
+		if (!isalnum((unsigned char)*s) && strchr("._-@", *s) == NULL)
+			return (0);
+	}
+	return (n > 0 && n <= CONFIG_NAME_MAX);
+}
+
+int
+config_set(struct config *cfg, const char *key, const char *value,
+    const char *where, char *err, size_t errlen)
+{
+	const struct config_key	*k;
+	struct config_admin_peer *ap;
+	uint64_t		 n;
+	char			*p;
+	char			 buf[CONFIG_LINE_MAX];
+	const char		*name;
+	size_t			 i;
+
+	if ((k = config_find(key)) == NULL)
+		return (config_error(err, errlen, where, "unknown key '%s'",
+		    key));
+	switch (k->type) {
+	case CONFIG_PATH:
+	case CONFIG_OPTPATH:
+	case CONFIG_GROUP:
+		if (*value == '\0' && k->type == CONFIG_PATH)
+			return (config_error(err, errlen, where,
+			    "%s: empty value", key));
+		if (strlen(value) >= k->size)
+			return (config_error(err, errlen, where,
+			    "%s: value too long (at most %zu bytes)", key,
+			    k->size - 1));
+		if (k->type == CONFIG_GROUP && *value != '\0' &&
+		    config_parse_u64(value, &n) == -1 &&
+		    getgrnam(value) == NULL)
+			return (config_error(err, errlen, where,
+			    "%s: no such group '%s'", key, value));
+		memcpy((char *)cfg + k->offset, value, strlen(value) + 1);
+		break;
+	case CONFIG_UINT:
+	case CONFIG_SIZE:
+		if ((k->type == CONFIG_UINT ?
+		    config_parse_u64(value, &n) :
+		    config_parse_size(value, &n)) == -1)
+			return (config_error(err, errlen, where,
+			    "%s: bad number '%s'", key, value));
+		if (n < k->min || n > k->max)
+			return (config_error(err, errlen, where,
+			    "%s: %" PRIu64 " out of range %" PRIu64
+			    "..%" PRIu64, key, n, k->min, k->max));
+		if (k->size == sizeof(uint64_t))
+			memcpy((char *)cfg + k->offset, &n, sizeof(n));
+		else if (k->offset == offsetof(struct config, log_verbose)) {
+			int iv = (int)n;
+			memcpy((char *)cfg + k->offset, &iv, sizeof(iv));
+		} else {
+			unsigned uv = (unsigned)n;
+			memcpy((char *)cfg + k->offset, &uv, sizeof(uv));
+		}
+		break;
+	case CONFIG_ADMIN_PEER:
+		if (strlen(value) >= sizeof(buf))
+			return (config_error(err, errlen, where,
+			    "%s: value too long", key));
+		memcpy(buf, value, strlen(value) + 1);
+		if ((p = strpbrk(buf, " \t")) == NULL)
+			return (config_error(err, errlen, where,
+			    "%s: expected 'USER-OR-UID NAME'", key));
+		*p++ = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		name = p;
+		if (!config_name_ok(name))
+			return (config_error(err, errlen, where,
+			    "%s: bad admin name '%s' (1-%d of A-Za-z0-9._-@)",
+			    key, name, CONFIG_NAME_MAX));
+		if (cfg->nadmin_peers == CONFIG_ADMIN_PEERS_MAX)
+			return (config_error(err, errlen, where,
+			    "%s: more than %d entries", key,
+			    CONFIG_ADMIN_PEERS_MAX));
+		ap = &cfg->admin_peers[cfg->nadmin_peers];
+		if (config_parse_uid(buf, &ap->uid) == -1)
+			return (config_error(err, errlen, where,
+			    "%s: no such user '%s'", key, buf));
+		for (i = 0; i < cfg->nadmin_peers; i++)
+			if (cfg->admin_peers[i].uid == ap->uid)
+				return (config_error(err, errlen, where,
+				    "%s: uid %u mapped twice", key,
+				    (unsigned)ap->uid));
+		snprintf(ap->name, sizeof(ap->name), "%s", name);
+		cfg->nadmin_peers++;
+		break;
+	}
+	return (0);
+}
+
+int
+config_load(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	FILE		*f;
+	char		 where[CONFIG_PATH_MAX + 32];
+	char		*line = NULL, *p, *key, *value, *end;
+	size_t		 cap = 0;
+	ssize_t		 n;
+	unsigned char	 seen[CONFIG_NKEYS];
+	const struct config_key *k;
+	unsigned long	 lineno = 0;
+	size_t		 len;
+
+	memset(seen, 0, sizeof(seen));
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return (-1);
+	}
+	while ((n = getline(&line, &cap, f)) != -1) {
+		lineno++;
+		snprintf(where, sizeof(where), "%s:%lu", path, lineno);
+		len = (size_t)n;
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (len > CONFIG_LINE_MAX) {
+			config_error(err, errlen, where,
+			    "line longer than %d bytes", CONFIG_LINE_MAX);
+			goto fail;
+		}
+		if (strlen(line) != len) {
+			config_error(err, errlen, where, "NUL byte in line");
+			goto fail;
+		}
+		for (p = line; *p == ' ' || *p == '\t'; p++)
+			;
+		if (*p == '\0' || *p == '#')
+			continue;
+		key = p;
+		while (*p != '\0' && *p != '=' && *p != ' ' && *p != '\t')
+			p++;
+		end = p;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p != '=') {
+			config_error(err, errlen, where,
+			    "expected 'key = value'");
+			goto fail;
+		}
+		*end = '\0';
+		for (p++; *p == ' ' || *p == '\t'; p++)
+			;
+		value = p;
+		end = value + strlen(value);
+		while (end > value && (end[-1] == ' ' || end[-1] == '\t' ||
+		    end[-1] == '\r'))
+			*--end = '\0';
+		if (*key == '\0') {
+			config_error(err, errlen, where, "missing key");
+			goto fail;
+		}
+		if ((k = config_find(key)) != NULL &&
+		    k->type != CONFIG_ADMIN_PEER) {
+			if (seen[k - config_keys]) {
+				config_error(err, errlen, where,
+				    "key '%s' given twice", key);
+				goto fail;
+			}
+			seen[k - config_keys] = 1;
+		}
+		if (config_set(cfg, key, value, where, err, errlen) == -1)
+			goto fail;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	free(line);
+	fclose(f);
+	snprintf(where, sizeof(where), "%s", path);
+	return (config_check(cfg, where, err, errlen));
+fail:
+	free(line);
+	fclose(f);
+	return (-1);
+}
+
+/* "-o key=value" on the command line. */
+int
+config_override(struct config *cfg, const char *kv, char *err, size_t errlen)
+{
+	char		 key[64];
+	const char	*eq;
+
+	if ((eq = strchr(kv, '=')) == NULL || eq == kv ||
+	    (size_t)(eq - kv) >= sizeof(key))
+		return (config_error(err, errlen, "command line",
+		    "-o %s: expected key=value", kv));
+	memcpy(key, kv, eq - kv);
+	key[eq - kv] = '\0';
+	return (config_set(cfg, key, eq + 1, "command line", err, errlen));
+}
+
+/* Checks that involve more than one key. */
+int
+config_check(const struct config *cfg, const char *where, char *err,
+    size_t errlen)
+{
+	if (strcmp(cfg->query_socket, cfg->admin_socket) == 0)
+		return (config_error(err, errlen, where,
+		    "query_socket and admin_socket are the same path"));
+	if (cfg->max_connections_per_uid > cfg->max_connections)
+		return (config_error(err, errlen, where,
+		    "max_connections_per_uid (%u) exceeds max_connections "
+		    "(%u)", cfg->max_connections_per_uid,
+		    cfg->max_connections));
+	return (0);
+}
+
+void
+config_print(const struct config *cfg)
+{
+	size_t	i;
+
+	printf("query_socket = %s\n", cfg->query_socket);
+	printf("admin_socket = %s\n", cfg->admin_socket);
+	printf("socket_group = %s\n", cfg->socket_group);
+	printf("state_directory = %s\n", cfg->state_directory);
+	printf("seed_bundle = %s\n", cfg->seed_bundle);
+	printf("threads = %u\n", cfg->threads);
+	printf("max_connections = %u\n", cfg->max_connections);
+	printf("max_connections_per_uid = %u\n", cfg->max_connections_per_uid);
+	printf("max_queued_replies = %u\n", cfg->max_queued_replies);
+	printf("idle_timeout = %u\n", cfg->idle_timeout);
+	printf("slow_client_timeout = %u\n", cfg->slow_client_timeout);
+	printf("backlog = %u\n", cfg->backlog);
+	printf("map_size_max = %" PRIu64 "\n", cfg->map_size_max);
+	printf("log_verbose = %d\n", cfg->log_verbose);
+	for (i = 0; i < cfg->nadmin_peers; i++)
+		printf("admin_peer = %u %s\n",
+		    (unsigned)cfg->admin_peers[i].uid,
+		    cfg->admin_peers[i].name);
+}
+
+const char *
+config_admin_peer_name(const struct config *cfg, uid_t uid)
+{
+	size_t	i;
+
+	for (i = 0; i < cfg->nadmin_peers; i++)
+		if (cfg->admin_peers[i].uid == uid)
+			return (cfg->admin_peers[i].name);
+	return (NULL);
+}

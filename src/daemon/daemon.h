@@ -1,0 +1,229 @@
+/*
+ * daemon.h: kmsauthzd's private declarations, grouped by the file that
+ * defines them (tmux.h style, but only for this module).
+ */
+#ifndef KMSAUTHZ_DAEMON_H
+#define KMSAUTHZ_DAEMON_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct bufferevent;
+struct event;
+struct event_base;
+struct evconnlistener;
+struct eval_answer;
+struct world;
+struct world_holder;
+
+/* Bounds on configuration values (checked by config.c). */
+#define CONFIG_PATH_MAX		 1024
+#define CONFIG_LINE_MAX		 4096
+#define CONFIG_THREADS_MAX	 256
+#define CONFIG_CONN_MAX		 1048576
+#define CONFIG_QUEUE_MAX	 65536
+#define CONFIG_TIMEOUT_MAX	 86400
+#define CONFIG_ADMIN_PEERS_MAX	 64
+#define CONFIG_NAME_MAX		 64
+
+struct config_admin_peer {
+	uid_t	 uid;
+	char	 name[CONFIG_NAME_MAX + 1];
+};
+
+struct config {
+	char	 query_socket[CONFIG_PATH_MAX];
+	char	 admin_socket[CONFIG_PATH_MAX];
+	char	 socket_group[CONFIG_NAME_MAX + 1];	/* "" = primary group */
+	char	 state_directory[CONFIG_PATH_MAX];
+	char	 seed_bundle[CONFIG_PATH_MAX];		/* "" = none */
+	unsigned threads;				/* 0 = online CPUs */
+	unsigned max_connections;
+	unsigned max_connections_per_uid;
+	unsigned max_queued_replies;
+	unsigned idle_timeout;				/* seconds, 0 = off */
+	unsigned slow_client_timeout;			/* seconds */
+	unsigned backlog;
+	uint64_t map_size_max;				/* bytes */
+	int	 log_verbose;
+	size_t	 nadmin_peers;
+	struct config_admin_peer admin_peers[CONFIG_ADMIN_PEERS_MAX];
+};
+
+/* config.c */
+void	 config_defaults(struct config *);
+int	 config_load(struct config *, const char *path, char *err,
+	    size_t errlen);
+int	 config_set(struct config *, const char *key, const char *value,
+	    const char *where, char *err, size_t errlen);
+int	 config_override(struct config *, const char *keyvalue, char *err,
+	    size_t errlen);
+int	 config_check(const struct config *, const char *where, char *err,
+	    size_t errlen);
+void	 config_print(const struct config *);
+const char *config_admin_peer_name(const struct config *, uid_t);
+
+/* notify.c */
+int	 notify_enabled(void);
+int	 notify_send(const char *);
+int	 notify_sendf(const char *, ...)
+	    __attribute__((__format__(printf, 1, 2)));
+uint64_t notify_watchdog_usec(void);
+uint64_t notify_monotonic_usec(void);
+
+/* listenfd.c */
+#define LISTENFD_MAX	16
+struct listenfd {
+	int	 fd;
+	char	 name[256];
+};
+int	 listenfd_collect(struct listenfd *, size_t max, size_t *n,
+	    char *err, size_t errlen);
+
+/* Which socket a connection came in on. */
+enum server_kind {
+	SERVER_QUERY = 0,
+	SERVER_ADMIN
+};
+
+/* Counters: every limit that is hit bumps one (Redis habit). */
+struct server_stats {
+	atomic_uint_fast64_t	accepted;
+	atomic_uint_fast64_t	closed;
+	atomic_uint_fast64_t	rejected_total;		/* max_connections */
+	atomic_uint_fast64_t	rejected_per_uid;	/* ..._per_uid */
+	atomic_uint_fast64_t	accept_backoffs;	/* EMFILE/ENFILE */
+	atomic_uint_fast64_t	proto_errors;
+	atomic_uint_fast64_t	idle_timeouts;
+	atomic_uint_fast64_t	slow_client_closes;
+	atomic_uint_fast64_t	queue_full_pauses;
+	atomic_uint_fast64_t	checks;
+	atomic_uint_fast64_t	allows;
+	atomic_uint_fast64_t	denies;
+	atomic_uint_fast64_t	check_errors;		/* failed closed */
+	atomic_uint_fast64_t	reloads;
+};
+
+struct server;
+struct server_listener {
+	struct server		*srv;
+	enum server_kind	 kind;
+	int			 fd;
+	int			 bound;		/* we bound it: unlink at exit */
+	char			 path[CONFIG_PATH_MAX];
+	struct evconnlistener	*lev;
+};
+
+struct server_uidcount {
+	uid_t		uid;
+	unsigned	count;
+};
+
+/* One client connection, owned by one worker (thread). */
+struct conn {
+	TAILQ_ENTRY(conn)	 entry;
+	struct worker		*worker;
+	enum server_kind	 kind;
+	struct bufferevent	*bev;
+	uid_t			 uid;
+	gid_t			 gid;
+	pid_t			 pid;
+	unsigned		 queued;	/* replies since output empty */
+	int			 paused;	/* reading stopped: queue full */
+	int			 close_after;	/* close once output drained */
+	int			 hello;		/* HELLO seen */
+};
+TAILQ_HEAD(conn_list, conn);
+
+struct worker {
+	struct server		*srv;
+	unsigned		 id;
+	pthread_t		 thread;
+	int			 started;
+	struct event_base	*base;
+	int			 pipe[2];	/* acceptor -> worker handoffs */
+	struct event		*pipe_ev;
+	struct event		*grace_ev;
+	struct conn_list	 conns;
+	unsigned		 nconns;
+	int			 draining;
+	struct eval_answer	*scratch;	/* KMSAUTHZ_MAX_BATCH answers */
+	struct world		*world;		/* cached, refreshed by gen */
+	uint64_t		 generation;
+};
+
+struct server {
+	struct event_base	*base;		/* main thread: accept, admin */
+	struct world_holder	*holder;
+	struct server_listener	 listeners[2];	/* by enum server_kind */
+	struct worker		*workers;
+	unsigned		 nworkers;
+	unsigned		 next_worker;
+	struct event		*backoff_ev;
+	struct worker		 admin_worker;	/* admin conns, on main */
+	int			 draining;
+	time_t			 started;
+
+	/* Limits that SIGHUP may change, read by the workers. */
+	atomic_uint		 max_connections;
+	atomic_uint		 max_connections_per_uid;
+	atomic_uint		 max_queued_replies;
+	atomic_uint		 idle_timeout;
+	atomic_uint		 slow_client_timeout;
+
+	pthread_mutex_t		 lock;		/* protects the counts below */
+	unsigned		 nconns;
+	struct server_uidcount	*uids;
+	size_t			 nuids;
+	size_t			 uidcap;
+
+	struct server_stats	 stats;
+};
+
+/* server.c */
+int	 server_init(struct server *, struct event_base *,
+	    struct world_holder *, const struct config *);
+void	 server_apply_limits(struct server *, const struct config *);
+int	 server_listen(struct server *, const struct config *,
+	    const struct listenfd *, size_t nlistenfds);
+int	 server_start_workers(struct server *, unsigned nthreads);
+void	 server_shutdown(struct server *);
+void	 server_free(struct server *);
+void	 server_release(struct server *, uid_t);
+unsigned server_nconns(struct server *);
+
+/* worker.c */
+int	 worker_start(struct worker *, struct server *, unsigned id);
+int	 worker_handoff(struct worker *, int fd, uid_t, gid_t, pid_t);
+void	 worker_stop(struct worker *);
+void	 worker_join(struct worker *);
+const struct world *worker_world(struct worker *);
+void	 worker_conn_gone(struct worker *);
+
+/* server-conn.c */
+struct conn *conn_new(struct worker *, enum server_kind, int fd, uid_t,
+	    gid_t, pid_t);
+void	 conn_free(struct conn *);
+void	 conn_drain(struct conn *);
+uid_t	 conn_uid(const struct conn *);
+pid_t	 conn_pid(const struct conn *);
+int	 conn_reply(struct conn *, uint16_t type, uint32_t reqid,
+	    const void *body, size_t len);
+int	 conn_error(struct conn *, uint32_t reqid, uint16_t code, int closes,
+	    const char *msg);
+int	 server_encode_error(uint8_t *, size_t, uint32_t reqid, uint16_t code,
+	    const char *msg, size_t *lenp);
+
+/* admin.c */
+int	 admin_dispatch(struct conn *, struct server *, uint32_t reqid,
+	    const uint8_t *body, size_t len);
+
+/* kmsauthzd.c */
+const struct config *daemon_config(void);
+
+#endif

@@ -1,0 +1,416 @@
+/*
+ * kmsauthzd.c: the daemon's main: options, configuration, the world,
+ * the sockets, signals and the systemd notify protocol.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "common/log.h"
+#include "common/xmalloc.h"
+#include "daemon/daemon.h"
+#include "engine/world.h"
+
+#define KMSAUTHZD_MAX_OVERRIDES	64
+
+static struct config	 daemon_cfg;
+static const char	*daemon_conf_path;
+static const char	*daemon_overrides[KMSAUTHZD_MAX_OVERRIDES];
+static size_t		 daemon_noverrides;
+static int		 daemon_verbose_flags;
+static uint64_t		 daemon_generation;
+static struct server	 daemon_srv;
+static struct event_base *daemon_base;
+static struct world_holder *daemon_holder;
+static int		 daemon_ready_fd = -1;
+
+static __attribute__((__noreturn__)) void usage(void);
+static int	daemon_read_config(struct config *);
+static struct world *daemon_load_world(const struct config *, uint64_t);
+static unsigned	daemon_nthreads(const struct config *);
+static void	daemon_status(const char *);
+static void	daemon_signal_cb(evutil_socket_t, short, void *);
+static void	daemon_watchdog_cb(evutil_socket_t, short, void *);
+static void	daemon_reload(void);
+static void	daemon_detach(void);
+
+static __attribute__((__noreturn__)) void
+usage(void)
+{
+	fprintf(stderr, "usage: kmsauthzd [-fnv] [-a admin_socket] "
+	    "[-c config] [-d state_directory]\n"
+	    "                 [-o key=value] [-s query_socket] "
+	    "[-t threads]\n");
+	exit(2);
+}
+
+const struct config *
+daemon_config(void)
+{
+	return (&daemon_cfg);
+}
+
+/* Defaults, then the file, then the command line, in that order. */
+static int
+daemon_read_config(struct config *cfg)
+{
+	char	err[1024];
+	size_t	i;
+
+	config_defaults(cfg);
+	if (config_load(cfg, daemon_conf_path, err, sizeof(err)) == -1)
+		goto fail;
+	for (i = 0; i < daemon_noverrides; i++)
+		if (config_override(cfg, daemon_overrides[i], err,
+		    sizeof(err)) == -1)
+			goto fail;
+	if (config_check(cfg, "configuration", err, sizeof(err)) == -1)
+		goto fail;
+	if (daemon_verbose_flags > cfg->log_verbose)
+		cfg->log_verbose = daemon_verbose_flags > 2 ? 2 :
+		    daemon_verbose_flags;
+	return (0);
+fail:
+	log_warnx("%s", err);
+	return (-1);
+}
+
+/*
+ * The world to serve.  Bundle import (seed_bundle) needs the bundle
+ * compiler, which this build does not have yet: a configured seed_bundle
+ * is refused rather than ignored.  Without one the world is empty and
+ * every check is denied.
+ */
+static struct world *
+daemon_load_world(const struct config *cfg, uint64_t generation)
+{
+	if (cfg->seed_bundle[0] != '\0') {
+		log_warnx("%s: seed_bundle is not supported by this build yet",
+		    cfg->seed_bundle);
+		return (NULL);
+	}
+	log_info("no seed_bundle: serving an empty world (every check is "
+	    "denied)");
+	return (world_txn_commit(world_txn_begin(NULL), generation));
+}
+
+static unsigned
+daemon_nthreads(const struct config *cfg)
+{
+	long	n;
+
+	if (cfg->threads != 0)
+		return (cfg->threads);
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		n = 1;
+	if (n > CONFIG_THREADS_MAX)
+		n = CONFIG_THREADS_MAX;
+	return ((unsigned)n);
+}
+
+static void
+daemon_status(const char *what)
+{
+	struct world_counts	wc;
+	struct world		*w;
+	uint64_t		gen = 0;
+
+	memset(&wc, 0, sizeof(wc));
+	if ((w = world_holder_acquire(daemon_holder)) != NULL) {
+		gen = world_generation(w);
+		world_counts(w, &wc);
+		world_unref(w);
+	}
+	notify_sendf("STATUS=%s: generation %" PRIu64 ", %zu keys, "
+	    "%zu policies, %zu users, %zu roles, %u threads", what, gen,
+	    wc.keys, wc.policies, wc.users, wc.roles, daemon_srv.nworkers);
+}
+
+/*
+ * SIGHUP: re-read the configuration (limits and verbosity apply at once;
+ * socket paths, threads and the state directory need a restart) and the
+ * world, without dropping a connection.  A bad configuration or bundle
+ * keeps the running one.
+ */
+static void
+daemon_reload(void)
+{
+	struct config	 ncfg;
+	struct world	*w;
+
+	notify_sendf("RELOADING=1\nMONOTONIC_USEC=%" PRIu64,
+	    notify_monotonic_usec());
+	log_info("reloading (SIGHUP)");
+	if (daemon_read_config(&ncfg) == -1)
+		log_warnx("reload: configuration rejected, keeping the "
+		    "running one");
+	else {
+		if (strcmp(ncfg.query_socket, daemon_cfg.query_socket) != 0 ||
+		    strcmp(ncfg.admin_socket, daemon_cfg.admin_socket) != 0 ||
+		    strcmp(ncfg.socket_group, daemon_cfg.socket_group) != 0 ||
+		    strcmp(ncfg.state_directory,
+		    daemon_cfg.state_directory) != 0 ||
+		    ncfg.threads != daemon_cfg.threads ||
+		    ncfg.backlog != daemon_cfg.backlog)
+			log_warnx("reload: socket, group, threads, backlog "
+			    "and state_directory changes take effect at the "
+			    "next restart");
+		/* Keep what needs a restart; take everything else. */
+		memcpy(ncfg.query_socket, daemon_cfg.query_socket,
+		    sizeof(ncfg.query_socket));
+		memcpy(ncfg.admin_socket, daemon_cfg.admin_socket,
+		    sizeof(ncfg.admin_socket));
+		memcpy(ncfg.socket_group, daemon_cfg.socket_group,
+		    sizeof(ncfg.socket_group));
+		memcpy(ncfg.state_directory, daemon_cfg.state_directory,
+		    sizeof(ncfg.state_directory));
+		ncfg.threads = daemon_cfg.threads;
+		ncfg.backlog = daemon_cfg.backlog;
+		daemon_cfg = ncfg;
+		server_apply_limits(&daemon_srv, &daemon_cfg);
+		log_setverbose(daemon_cfg.log_verbose);
+	}
+	if ((w = daemon_load_world(&daemon_cfg, daemon_generation + 1)) ==
+	    NULL)
+		log_warnx("reload: world not reloaded, still serving "
+		    "generation %" PRIu64, daemon_generation);
+	else {
+		daemon_generation++;
+		world_holder_publish(daemon_holder, w);
+	}
+	atomic_fetch_add(&daemon_srv.stats.reloads, 1);
+	log_info("reload done, generation %" PRIu64, daemon_generation);
+	notify_send("READY=1");
+	daemon_status("reloaded");
+}
+
+static void
+daemon_signal_cb(evutil_socket_t sig, short ev, void *arg)
+{
+	struct timeval	tv = { 5, 0 };
+
+	switch (sig) {
+	case SIGHUP:
+		daemon_reload();
+		break;
+	case SIGTERM:
+	case SIGINT:
+		if (daemon_srv.draining)
+			break;
+		log_info("%s: draining and exiting",
+		    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		notify_send("STOPPING=1");
+		server_shutdown(&daemon_srv);
+		daemon_srv.admin_worker.draining = 1;
+		if (daemon_srv.admin_worker.nconns == 0)
+			event_base_loopexit(daemon_base, NULL);
+		else
+			event_base_loopexit(daemon_base, &tv);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+daemon_watchdog_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	notify_send("WATCHDOG=1");
+}
+
+/*
+ * Without -f: fork, and let the parent exit only when the child is
+ * ready (status 0) or has failed (status 1), so that the caller's
+ * shell sees the outcome.  Must run before any thread exists.
+ */
+static void
+daemon_detach(void)
+{
+	int	p[2], fd;
+	pid_t	pid;
+	char	c;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		fatal("pipe");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid != 0) {
+		close(p[1]);
+		while (read(p[0], &c, 1) == -1 && errno == EINTR)
+			;
+		_exit(c == 'R' ? 0 : 1);
+	}
+	close(p[0]);
+	if (setsid() == -1)
+		fatal("setsid");
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	daemon_ready_fd = p[1];
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct listenfd	 lfds[LISTENFD_MAX];
+	struct event	*sig_term, *sig_int, *sig_hup, *watchdog = NULL;
+	struct world	*w;
+	struct timeval	 tv;
+	char		 err[512], *kv;
+	size_t		 nlfds;
+	uint64_t	 wd;
+	int		 ch, foreground = 0, checkonly = 0;
+	unsigned	 nthreads;
+
+	log_init("kmsauthzd", 0, 1);
+	daemon_conf_path = KMSAUTHZ_SYSCONFDIR "/kmsauthzd.conf";
+	while ((ch = getopt(argc, argv, "a:c:d:fno:s:t:v")) != -1) {
+		if (daemon_noverrides == KMSAUTHZD_MAX_OVERRIDES &&
+		    strchr("adost", ch) != NULL) {
+			fprintf(stderr, "kmsauthzd: too many overrides\n");
+			exit(2);
+		}
+		switch (ch) {
+		case 'a':
+			xasprintf(&kv, "admin_socket=%s", optarg);
+			daemon_overrides[daemon_noverrides++] = kv;
+			break;
+		case 'c':
+			daemon_conf_path = optarg;
+			break;
+		case 'd':
+			xasprintf(&kv, "state_directory=%s", optarg);
+			daemon_overrides[daemon_noverrides++] = kv;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 'n':
+			checkonly = 1;
+			break;
+		case 'o':
+			daemon_overrides[daemon_noverrides++] =
+			    xstrdup(optarg);
+			break;
+		case 's':
+			xasprintf(&kv, "query_socket=%s", optarg);
+			daemon_overrides[daemon_noverrides++] = kv;
+			break;
+		case 't':
+			xasprintf(&kv, "threads=%s", optarg);
+			daemon_overrides[daemon_noverrides++] = kv;
+			break;
+		case 'v':
+			daemon_verbose_flags++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_setverbose(daemon_verbose_flags);
+	if (daemon_read_config(&daemon_cfg) == -1)
+		exit(1);
+	log_setverbose(daemon_cfg.log_verbose);
+
+	if (checkonly) {
+		if (daemon_cfg.seed_bundle[0] != '\0') {
+			if ((w = daemon_load_world(&daemon_cfg, 1)) == NULL)
+				exit(1);
+			world_unref(w);
+		}
+		printf("configuration OK\n");
+		exit(0);
+	}
+	if (!foreground)
+		daemon_detach();
+
+	signal(SIGPIPE, SIG_IGN);
+	if (evthread_use_pthreads() == -1)
+		fatalx("evthread_use_pthreads failed");
+	if ((daemon_base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+
+	daemon_generation = 1;
+	if ((w = daemon_load_world(&daemon_cfg, daemon_generation)) == NULL)
+		fatalx("cannot load the world; not starting");
+	if ((daemon_holder = world_holder_new(w)) == NULL)
+		fatalx("world_holder_new failed");
+
+	if (server_init(&daemon_srv, daemon_base, daemon_holder,
+	    &daemon_cfg) == -1)
+		exit(1);
+	if (listenfd_collect(lfds, LISTENFD_MAX, &nlfds, err,
+	    sizeof(err)) == -1)
+		fatalx("socket activation: %s", err);
+	if (server_listen(&daemon_srv, &daemon_cfg, lfds, nlfds) == -1) {
+		server_shutdown(&daemon_srv);
+		exit(1);
+	}
+	nthreads = daemon_nthreads(&daemon_cfg);
+	if (server_start_workers(&daemon_srv, nthreads) == -1) {
+		server_shutdown(&daemon_srv);
+		exit(1);
+	}
+
+	sig_term = evsignal_new(daemon_base, SIGTERM, daemon_signal_cb, NULL);
+	sig_int = evsignal_new(daemon_base, SIGINT, daemon_signal_cb, NULL);
+	sig_hup = evsignal_new(daemon_base, SIGHUP, daemon_signal_cb, NULL);
+	if (sig_term == NULL || sig_int == NULL || sig_hup == NULL ||
+	    evsignal_add(sig_term, NULL) == -1 ||
+	    evsignal_add(sig_int, NULL) == -1 ||
+	    evsignal_add(sig_hup, NULL) == -1)
+		fatalx("cannot set up signal events");
+	if ((wd = notify_watchdog_usec()) != 0) {
+		watchdog = event_new(daemon_base, -1, EV_PERSIST,
+		    daemon_watchdog_cb, NULL);
+		tv.tv_sec = (time_t)(wd / 2 / 1000000);
+		tv.tv_usec = (suseconds_t)(wd / 2 % 1000000);
+		if (watchdog == NULL || event_add(watchdog, &tv) == -1)
+			fatalx("cannot set up the watchdog timer");
+		log_info("watchdog every %" PRIu64 " usec", wd / 2);
+	}
+
+	log_info("ready: generation %" PRIu64 ", %u worker threads, "
+	    "max_connections %u (%u per uid)", daemon_generation, nthreads,
+	    daemon_cfg.max_connections, daemon_cfg.max_connections_per_uid);
+	notify_send("READY=1");
+	daemon_status("serving");
+	if (daemon_ready_fd != -1) {
+		if (write(daemon_ready_fd, "R", 1) != 1)
+			log_warn("readiness pipe");
+		close(daemon_ready_fd);
+	}
+
+	event_base_dispatch(daemon_base);
+
+	server_free(&daemon_srv);
+	if (watchdog != NULL)
+		event_free(watchdog);
+	event_free(sig_term);
+	event_free(sig_int);
+	event_free(sig_hup);
+	event_base_free(daemon_base);
+	world_holder_free(daemon_holder);
+	while (daemon_noverrides > 0)
+		free((char *)daemon_overrides[--daemon_noverrides]);
+	log_info("exiting");
+	return (0);
+}

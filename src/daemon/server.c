@@ -1,0 +1,513 @@
+/*
+ * server.c: the listening sockets and the acceptor (main thread).
+ *
+ * The acceptor takes peer credentials (SO_PEERCRED) at accept, enforces
+ * the connection caps in total and per uid, backs off for a second on
+ * EMFILE/ENFILE, and hands query connections to the workers round-robin.
+ * Admin connections stay on the main thread, where admin_dispatch runs.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "common/log.h"
+#include "common/xmalloc.h"
+#include "daemon/daemon.h"
+#include "engine/world.h"
+#include "proto/proto.h"
+
+static int	server_bind(struct server_listener *, const char *, mode_t,
+		    gid_t, unsigned);
+static int	server_resolve_group(const char *, gid_t *);
+static void	server_accept_cb(struct evconnlistener *, evutil_socket_t,
+		    struct sockaddr *, int, void *);
+static void	server_accept_error_cb(struct evconnlistener *, void *);
+static void	server_backoff_cb(evutil_socket_t, short, void *);
+static int	server_admit(struct server *, uid_t, int *);
+static void	server_refuse(int, uint16_t, const char *);
+
+int
+server_init(struct server *srv, struct event_base *base,
+    struct world_holder *holder, const struct config *cfg)
+{
+	memset(srv, 0, sizeof(*srv));
+	srv->base = base;
+	srv->holder = holder;
+	srv->listeners[SERVER_QUERY].srv = srv;
+	srv->listeners[SERVER_ADMIN].srv = srv;
+	srv->listeners[SERVER_QUERY].kind = SERVER_QUERY;
+	srv->listeners[SERVER_QUERY].fd = -1;
+	srv->listeners[SERVER_ADMIN].kind = SERVER_ADMIN;
+	srv->listeners[SERVER_ADMIN].fd = -1;
+	srv->started = time(NULL);
+	if (pthread_mutex_init(&srv->lock, NULL) != 0) {
+		log_warnx("server: mutex init failed");
+		return (-1);
+	}
+	/* The pseudo worker that serves admin connections on main. */
+	srv->admin_worker.srv = srv;
+	srv->admin_worker.id = (unsigned)-1;
+	srv->admin_worker.base = base;
+	srv->admin_worker.pipe[0] = srv->admin_worker.pipe[1] = -1;
+	TAILQ_INIT(&srv->admin_worker.conns);
+	if ((srv->backoff_ev = evtimer_new(base, server_backoff_cb, srv)) ==
+	    NULL) {
+		log_warnx("server: evtimer_new failed");
+		return (-1);
+	}
+	server_apply_limits(srv, cfg);
+	return (0);
+}
+
+void
+server_apply_limits(struct server *srv, const struct config *cfg)
+{
+	atomic_store(&srv->max_connections, cfg->max_connections);
+	atomic_store(&srv->max_connections_per_uid,
+	    cfg->max_connections_per_uid);
+	atomic_store(&srv->max_queued_replies, cfg->max_queued_replies);
+	atomic_store(&srv->idle_timeout, cfg->idle_timeout);
+	atomic_store(&srv->slow_client_timeout, cfg->slow_client_timeout);
+}
+
+static int
+server_resolve_group(const char *name, gid_t *gid)
+{
+	struct group	*gr;
+	char		*end;
+	unsigned long	 n;
+
+	if (*name >= '0' && *name <= '9') {
+		errno = 0;
+		n = strtoul(name, &end, 10);
+		if (errno == 0 && *end == '\0' && n < (unsigned long)-1) {
+			*gid = (gid_t)n;
+			return (0);
+		}
+	}
+	if ((gr = getgrnam(name)) == NULL)
+		return (-1);
+	*gid = gr->gr_gid;
+	return (0);
+}
+
+/*
+ * Bind a Unix socket at path with exactly mode.  The umask is tightened
+ * around bind so the socket is never looser than mode, even for a
+ * moment (tmux).  An existing path is removed only when it is a socket
+ * nobody answers on (connect gives ECONNREFUSED).
+ */
+static int
+server_bind(struct server_listener *l, const char *path, mode_t mode,
+    gid_t gid, unsigned backlog)
+{
+	struct sockaddr_un	sun;
+	struct stat		st;
+	mode_t			mask;
+	int			fd, probe, r;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		log_warnx("%s: socket path too long (at most %zu bytes)",
+		    path, sizeof(sun.sun_path) - 1);
+		return (-1);
+	}
+	memcpy(sun.sun_path, path, strlen(path));
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			log_warnx("%s: exists and is not a socket", path);
+			return (-1);
+		}
+		if ((probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC,
+		    0)) == -1) {
+			log_warn("socket");
+			return (-1);
+		}
+		r = connect(probe, (struct sockaddr *)&sun, sizeof(sun));
+		close(probe);
+		if (r == 0) {
+			log_warnx("%s: in use by another process", path);
+			return (-1);
+		}
+		if (errno != ECONNREFUSED) {
+			log_warn("%s: probing", path);
+			return (-1);
+		}
+		log_info("%s: removing stale socket", path);
+		if (unlink(path) == -1 && errno != ENOENT) {
+			log_warn("%s: unlink", path);
+			return (-1);
+		}
+	} else if (errno != ENOENT) {
+		log_warn("%s", path);
+		return (-1);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1) {
+		log_warn("socket");
+		return (-1);
+	}
+	mask = umask(0777 & ~mode);
+	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(mask);
+	if (r == -1) {
+		log_warn("%s: bind", path);
+		close(fd);
+		return (-1);
+	}
+	if (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) == -1) {
+		log_warn("%s: chown to group %u", path, (unsigned)gid);
+		goto fail;
+	}
+	if (chmod(path, mode) == -1) {
+		log_warn("%s: chmod", path);
+		goto fail;
+	}
+	if (listen(fd, (int)backlog) == -1) {
+		log_warn("%s: listen", path);
+		goto fail;
+	}
+	l->fd = fd;
+	l->bound = 1;
+	snprintf(l->path, sizeof(l->path), "%s", path);
+	return (0);
+fail:
+	close(fd);
+	unlink(path);
+	return (-1);
+}
+
+/*
+ * Listen on both sockets: take each from socket activation when systemd
+ * passed one named "query" or "admin" (an unnamed single descriptor is
+ * the query socket), bind the rest ourselves.
+ */
+int
+server_listen(struct server *srv, const struct config *cfg,
+    const struct listenfd *lfds, size_t nlfds)
+{
+	struct server_listener	*l;
+	gid_t			 gid = (gid_t)-1;
+	size_t			 i;
+	int			 kind, flags;
+
+	for (i = 0; i < nlfds; i++) {
+		if (strcmp(lfds[i].name, "query") == 0 ||
+		    (lfds[i].name[0] == '\0' && nlfds == 1))
+			kind = SERVER_QUERY;
+		else if (strcmp(lfds[i].name, "admin") == 0)
+			kind = SERVER_ADMIN;
+		else {
+			log_warnx("socket activation: unknown descriptor name "
+			    "'%s' (expected query or admin)", lfds[i].name);
+			return (-1);
+		}
+		l = &srv->listeners[kind];
+		if (l->fd != -1) {
+			log_warnx("socket activation: two '%s' descriptors",
+			    lfds[i].name);
+			return (-1);
+		}
+		l->fd = lfds[i].fd;
+		l->bound = 0;
+		snprintf(l->path, sizeof(l->path), "(fd %d)", l->fd);
+		if ((flags = fcntl(l->fd, F_GETFL)) == -1 ||
+		    fcntl(l->fd, F_SETFL, flags | O_NONBLOCK) == -1) {
+			log_warn("socket activation: fd %d", l->fd);
+			return (-1);
+		}
+		log_info("%s socket from socket activation (fd %d)",
+		    kind == SERVER_QUERY ? "query" : "admin", l->fd);
+	}
+	if (cfg->socket_group[0] != '\0' &&
+	    server_resolve_group(cfg->socket_group, &gid) == -1) {
+		log_warnx("socket_group: no such group '%s'",
+		    cfg->socket_group);
+		return (-1);
+	}
+	l = &srv->listeners[SERVER_QUERY];
+	if (l->fd == -1 &&
+	    server_bind(l, cfg->query_socket, 0660, gid, cfg->backlog) == -1)
+		return (-1);
+	l = &srv->listeners[SERVER_ADMIN];
+	if (l->fd == -1 &&
+	    server_bind(l, cfg->admin_socket, 0600, (gid_t)-1,
+	    cfg->backlog) == -1)
+		return (-1);
+	for (kind = 0; kind < 2; kind++) {
+		l = &srv->listeners[kind];
+		l->lev = evconnlistener_new(srv->base, server_accept_cb, l,
+		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, l->fd);
+		if (l->lev == NULL) {
+			log_warnx("%s: evconnlistener_new failed", l->path);
+			return (-1);
+		}
+		evconnlistener_set_error_cb(l->lev, server_accept_error_cb);
+		if (l->bound)
+			log_info("listening on %s (%s)", l->path,
+			    kind == SERVER_QUERY ? "query, 0660" :
+			    "admin, 0600");
+	}
+	return (0);
+}
+
+int
+server_start_workers(struct server *srv, unsigned n)
+{
+	unsigned	i;
+
+	srv->workers = xcalloc(n, sizeof(*srv->workers));
+	for (i = 0; i < n; i++) {
+		if (worker_start(&srv->workers[i], srv, i) == -1)
+			return (-1);
+		srv->nworkers++;
+	}
+	return (0);
+}
+
+/* Counts one more connection for uid, or says which cap refuses it. */
+static int
+server_admit(struct server *srv, uid_t uid, int *which)
+{
+	struct server_uidcount	*u = NULL;
+	size_t			 i;
+	int			 ok = 0;
+
+	pthread_mutex_lock(&srv->lock);
+	for (i = 0; i < srv->nuids; i++) {
+		if (srv->uids[i].uid == uid) {
+			u = &srv->uids[i];
+			break;
+		}
+	}
+	if (srv->nconns >= atomic_load(&srv->max_connections))
+		*which = 0;
+	else if (u != NULL &&
+	    u->count >= atomic_load(&srv->max_connections_per_uid))
+		*which = 1;
+	else {
+		if (u == NULL) {
+			if (srv->nuids == srv->uidcap) {
+				srv->uidcap = srv->uidcap ? srv->uidcap * 2 :
+				    16;
+				srv->uids = xreallocarray(srv->uids,
+				    srv->uidcap, sizeof(*srv->uids));
+			}
+			u = &srv->uids[srv->nuids++];
+			u->uid = uid;
+			u->count = 0;
+		}
+		u->count++;
+		srv->nconns++;
+		ok = 1;
+	}
+	pthread_mutex_unlock(&srv->lock);
+	return (ok ? 0 : -1);
+}
+
+/* A connection is gone: called from whichever thread served it. */
+void
+server_release(struct server *srv, uid_t uid)
+{
+	size_t	i;
+
+	pthread_mutex_lock(&srv->lock);
+	for (i = 0; i < srv->nuids; i++) {
+		if (srv->uids[i].uid != uid)
+			continue;
+		if (--srv->uids[i].count == 0)
+			srv->uids[i] = srv->uids[--srv->nuids];
+		break;
+	}
+	if (srv->nconns > 0)
+		srv->nconns--;
+	pthread_mutex_unlock(&srv->lock);
+	atomic_fetch_add(&srv->stats.closed, 1);
+}
+
+unsigned
+server_nconns(struct server *srv)
+{
+	unsigned	n;
+
+	pthread_mutex_lock(&srv->lock);
+	n = srv->nconns;
+	pthread_mutex_unlock(&srv->lock);
+	return (n);
+}
+
+/*
+ * Tell a refused client why before closing: the socket buffer of a new
+ * connection is empty, so a non-blocking send of one small frame goes
+ * through; if it does not, the close alone says enough.
+ */
+static void
+server_refuse(int fd, uint16_t code, const char *msg)
+{
+	uint8_t	buf[KMSAUTHZ_HDR_SIZE + 8 + KMSAUTHZ_MAX_ERROR_MESSAGE];
+	size_t	len;
+
+	if (server_encode_error(buf, sizeof(buf), 0, code, msg, &len) == 0)
+		(void)send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	close(fd);
+}
+
+static void
+server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct server_listener	*l = arg;
+	struct server		*srv;
+	struct worker		*w;
+	struct ucred		 cred;
+	socklen_t		 len = sizeof(cred);
+	int			 which;
+
+	srv = l->srv;
+	if (srv->draining) {
+		server_refuse(fd, KMSAUTHZ_WERR_SHUTDOWN, "daemon stopping");
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
+	    len != sizeof(cred)) {
+		log_warn("accept: SO_PEERCRED");
+		close(fd);
+		return;
+	}
+	if (server_admit(srv, cred.uid, &which) == -1) {
+		if (which == 0) {
+			atomic_fetch_add(&srv->stats.rejected_total, 1);
+			log_debug("refusing uid %u pid %d: max_connections",
+			    (unsigned)cred.uid, (int)cred.pid);
+			server_refuse(fd, KMSAUTHZ_WERR_BUSY,
+			    "too many connections");
+		} else {
+			atomic_fetch_add(&srv->stats.rejected_per_uid, 1);
+			log_debug("refusing uid %u pid %d: "
+			    "max_connections_per_uid", (unsigned)cred.uid,
+			    (int)cred.pid);
+			server_refuse(fd, KMSAUTHZ_WERR_BUSY,
+			    "too many connections for this uid");
+		}
+		return;
+	}
+	atomic_fetch_add(&srv->stats.accepted, 1);
+	evutil_make_socket_nonblocking(fd);
+	if (l->kind == SERVER_ADMIN) {
+		if (conn_new(&srv->admin_worker, SERVER_ADMIN, fd, cred.uid,
+		    cred.gid, cred.pid) == NULL) {
+			close(fd);
+			server_release(srv, cred.uid);
+		}
+		return;
+	}
+	w = &srv->workers[srv->next_worker];
+	srv->next_worker = (srv->next_worker + 1) % srv->nworkers;
+	if (worker_handoff(w, fd, cred.uid, cred.gid, cred.pid) == -1) {
+		close(fd);
+		server_release(srv, cred.uid);
+	}
+}
+
+/* EMFILE/ENFILE: stop accepting for a second instead of spinning. */
+static void
+server_accept_error_cb(struct evconnlistener *lev, void *arg)
+{
+	struct server_listener	*l = arg;
+	struct server		*srv;
+	struct timeval		 tv = { 1, 0 };
+	int			 err = EVUTIL_SOCKET_ERROR();
+
+	srv = l->srv;
+	if (err == EMFILE || err == ENFILE || err == ENOBUFS ||
+	    err == ENOMEM) {
+		atomic_fetch_add(&srv->stats.accept_backoffs, 1);
+		log_warnx("accept: %s; pausing accepts for 1 second",
+		    strerror(err));
+		evconnlistener_disable(srv->listeners[0].lev);
+		evconnlistener_disable(srv->listeners[1].lev);
+		evtimer_add(srv->backoff_ev, &tv);
+		return;
+	}
+	if (err != EINTR && err != EAGAIN && err != ECONNABORTED)
+		log_warnx("accept: %s", strerror(err));
+}
+
+static void
+server_backoff_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct server	*srv = arg;
+
+	if (srv->draining)
+		return;
+	evconnlistener_enable(srv->listeners[0].lev);
+	evconnlistener_enable(srv->listeners[1].lev);
+}
+
+/*
+ * Stop accepting, remove the sockets we bound, and ask every worker to
+ * drain: answers already queued are flushed, then connections close.
+ */
+void
+server_shutdown(struct server *srv)
+{
+	struct conn	*c, *next;
+	int		 kind;
+	unsigned	 i;
+
+	srv->draining = 1;
+	evtimer_del(srv->backoff_ev);
+	for (kind = 0; kind < 2; kind++) {
+		struct server_listener *l = &srv->listeners[kind];
+
+		if (l->lev != NULL) {
+			evconnlistener_free(l->lev);
+			l->lev = NULL;
+		} else if (l->fd != -1)
+			close(l->fd);
+		l->fd = -1;
+		if (l->bound && unlink(l->path) == -1 && errno != ENOENT)
+			log_warn("%s: unlink", l->path);
+		l->bound = 0;
+	}
+	for (c = TAILQ_FIRST(&srv->admin_worker.conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		conn_drain(c);
+	}
+	for (i = 0; i < srv->nworkers; i++)
+		worker_stop(&srv->workers[i]);
+}
+
+void
+server_free(struct server *srv)
+{
+	struct conn	*c;
+	unsigned	 i;
+
+	for (i = 0; i < srv->nworkers; i++)
+		worker_join(&srv->workers[i]);
+	free(srv->workers);
+	srv->workers = NULL;
+	while ((c = TAILQ_FIRST(&srv->admin_worker.conns)) != NULL)
+		conn_free(c);
+	if (srv->admin_worker.world != NULL)
+		world_unref(srv->admin_worker.world);
+	if (srv->backoff_ev != NULL)
+		event_free(srv->backoff_ev);
+	free(srv->uids);
+	pthread_mutex_destroy(&srv->lock);
+}

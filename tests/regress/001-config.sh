@@ -1,0 +1,77 @@
+#!/bin/sh
+# kmsauthzd -n: the configuration file and command-line overrides, every
+# error reported with file:line.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/regress/lib.sh"
+plan 18
+
+write_config
+out=$("$KMSAUTHZD" -n -c "$tmp/kmsauthzd.conf" 2>&1)
+[ "$out" = "configuration OK" ]
+ok $? "a valid configuration: -n says OK"
+
+"$KMSAUTHZD" -n -c "$top_srcdir/etc/kmsauthzd.conf" >/dev/null 2>&1
+ok $? "the shipped etc/kmsauthzd.conf is valid"
+
+# expect_error LINE-PATTERN CONFIG-LINES...: -n fails naming file:line.
+expect_error() {
+	pat=$1
+	desc=$2
+	shift 2
+	write_config "$@"
+	out=$("$KMSAUTHZD" -n -c "$tmp/kmsauthzd.conf" 2>&1)
+	st=$?
+	if [ $st -ne 0 ] && printf '%s\n' "$out" | grep -F -- "$pat" \
+	    >/dev/null; then
+		ok 0 "$desc"
+	else
+		diag "status $st, output: $out"
+		ok 1 "$desc"
+	fi
+}
+
+# write_config writes 5 lines first, so an extra line is line 6.
+expect_error "kmsauthzd.conf:6: unknown key 'bogus'" \
+    "unknown key rejected with file:line" "bogus = 1"
+expect_error "kmsauthzd.conf:7: backlog: bad number 'many'" \
+    "non-numeric value rejected" "max_connections = 10" "backlog = many"
+expect_error "kmsauthzd.conf:6: max_connections: 0 out of range" \
+    "value out of range rejected" "max_connections = 0"
+expect_error "kmsauthzd.conf:7: key 'backlog' given twice" \
+    "repeated key rejected" "backlog = 3" "backlog = 4"
+expect_error "kmsauthzd.conf:6: expected 'key = value'" \
+    "line without '=' rejected" "threads 3"
+expect_error "kmsauthzd.conf:6: idle_timeout: bad number '-1'" \
+    "negative number rejected" "idle_timeout = -1"
+expect_error "kmsauthzd.conf:6: map_size_max: bad number '1X'" \
+    "bad size suffix rejected" "map_size_max = 1X"
+expect_error "kmsauthzd.conf:6: socket_group: no such group" \
+    "unknown group rejected" "socket_group = no-such-group-kzt"
+expect_error "kmsauthzd.conf:6: admin_peer: expected 'USER-OR-UID NAME'" \
+    "admin_peer without a name rejected" "admin_peer = root"
+expect_error "max_connections_per_uid (20) exceeds max_connections (10)" \
+    "per-uid cap above the total cap rejected" "max_connections = 10" \
+    "max_connections_per_uid = 20"
+expect_error "kmsauthzd.conf:6: seed_bundle: value too long" \
+    "over-long path rejected" "seed_bundle = /$(printf '%01100d' 0)"
+
+write_config
+out=$("$KMSAUTHZD" -n -c "$tmp/kmsauthzd.conf" -o threads=999 2>&1)
+[ $? -ne 0 ] && printf '%s\n' "$out" |
+    grep -F "command line: threads: 999 out of range" >/dev/null
+ok $? "a bad -o override is rejected"
+
+out=$("$KMSAUTHZD" -n -c "$tmp/kmsauthzd.conf" -o nokey=1 2>&1)
+[ $? -ne 0 ] && printf '%s\n' "$out" |
+    grep -F "command line: unknown key 'nokey'" >/dev/null
+ok $? "an unknown -o key is rejected"
+
+out=$("$KMSAUTHZD" -n -c "$tmp/kmsauthzd.conf" -s "" 2>&1)
+[ $? -ne 0 ] && printf '%s\n' "$out" |
+    grep -F "command line: query_socket: empty value" >/dev/null
+ok $? "an empty -s path is rejected"
+
+out=$("$KMSAUTHZD" -n -c "$tmp/missing.conf" 2>&1)
+[ $? -ne 0 ] && printf '%s\n' "$out" | grep -F "missing.conf" >/dev/null
+ok $? "a missing configuration file is an error"
+
+finish

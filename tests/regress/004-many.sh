@@ -1,0 +1,46 @@
+#!/bin/sh
+# 1,000 concurrent connections, all answered, all counted, then gone;
+# and the connection caps refuse the one too many with a BUSY error.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/regress/lib.sh"
+plan 6
+
+# 1,000 client fds in kzclient and 1,000 in the daemon (both children
+# of this shell): raise the soft limit as far as the hard one allows.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 1100 ]; then
+	skip_all "open-file limit $(ulimit -n) is below 1100"
+fi
+
+write_config "max_connections = 1100" "max_connections_per_uid = 1100" \
+    "threads = 4"
+start_daemon
+ok $? "daemon starts with max_connections 1100"
+
+KZ_HOLD=2 "$KZCLIENT" many "$tmp/q.sock" 1000 >"$tmp/many.out" &
+many=$!
+sleep 1
+conns=$("$KZCLIENT" status "$tmp/q.sock" | sed -n 's/^connections=//p')
+wait $many
+ok $? "1000 concurrent connections each answered ($(cat "$tmp/many.out"))"
+[ "${conns:-0}" -ge 1000 ]
+ok $? "STATUS counted them while open ($conns)"
+
+sleep 0.5
+conns=$("$KZCLIENT" status "$tmp/q.sock" | sed -n 's/^connections=//p')
+[ "${conns:-99}" -le 2 ]
+ok $? "all released after they close ($conns)"
+
+stop_daemon
+# Caps: 3 per uid; the fourth connection is told BUSY (5) and closed.
+write_config "max_connections = 10" "max_connections_per_uid = 3"
+start_daemon
+KZ_HOLD=2 "$KZCLIENT" many "$tmp/q.sock" 3 >/dev/null &
+many=$!
+sleep 0.5
+out=$("$KZCLIENT" send "$tmp/q.sock" "4b5a01000002000000000001 00000000")
+wait $many
+case $out in
+"ERROR 5 closed") ok 0 "max_connections_per_uid refuses with BUSY" ;;
+*) diag "$out"; ok 1 "max_connections_per_uid refuses with BUSY" ;;
+esac
+finish

@@ -1,0 +1,46 @@
+#!/bin/sh
+# SIGHUP re-reads the configuration and the world without dropping a
+# connection; a bad configuration on SIGHUP keeps the running one;
+# SIGINT and SIGTERM drain and exit 0.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/regress/lib.sh"
+plan 9
+
+write_config
+start_daemon
+ok $? "daemon starts"
+
+"$KZCLIENT" hold "$tmp/q.sock" 2 >"$tmp/hold.out" &
+hold=$!
+sleep 0.5
+kill -HUP "$daemon_pid"
+sleep 0.5
+kill -HUP "$daemon_pid"
+wait $hold
+ok $? "a connection kept pinging across two SIGHUPs ($(cat "$tmp/hold.out"))"
+
+gen=$("$KZCLIENT" status "$tmp/q.sock" | sed -n 's/^generation=//p')
+[ "$gen" = 3 ]
+ok $? "each SIGHUP published a new world (generation $gen)"
+
+grep -F "reload done, generation 3" "$tmp/daemon.err" >/dev/null
+ok $? "the reload is logged"
+
+# A broken configuration: the daemon keeps running on the old one.
+echo "bogus = 1" >>"$tmp/kmsauthzd.conf"
+kill -HUP "$daemon_pid"
+sleep 0.5
+"$KZCLIENT" ping "$tmp/q.sock"
+ok $? "still serving after a SIGHUP with a bad configuration"
+grep -F "unknown key 'bogus'" "$tmp/daemon.err" >/dev/null &&
+    grep -F "configuration rejected, keeping the running one" \
+    "$tmp/daemon.err" >/dev/null
+ok $? "the bad configuration is reported with file:line"
+
+stop_daemon INT
+ok $? "SIGINT: exit status 0"
+
+write_config
+start_daemon
+stop_daemon TERM
+ok $? "SIGTERM: exit status 0"
+finish

@@ -1,0 +1,135 @@
+# lib.sh: helpers for the end-to-end scenarios (sourced, POSIX sh).
+#
+# Each scenario runs the real kmsauthzd on a fresh temporary directory
+# with its own sockets, speaks TAP, and fails when the daemon's stderr
+# shows a sanitizer report (Redis's check_sanitizer_errors habit).
+
+: "${top_builddir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_srcdir:=$top_builddir}"
+KMSAUTHZD=$top_builddir/src/daemon/kmsauthzd
+KZCLIENT=$top_builddir/tests/regress/kzclient
+SDHARNESS=$top_builddir/tests/regress/sdharness
+KMSAUTHZCTL=$top_builddir/src/ctl/kmsauthzctl
+
+tap_n=0
+tap_failed=0
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/kzt.XXXXXX") || exit 99
+daemon_pid=
+daemon_status=
+
+plan() {
+	echo "1..$1"
+}
+
+# ok CONDITION-EXIT-STATUS DESCRIPTION: "ok $? desc" after a command.
+ok() {
+	tap_n=$((tap_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $tap_n - $2"
+	else
+		echo "not ok $tap_n - $2"
+		tap_failed=1
+	fi
+}
+
+skip_all() {
+	echo "1..0 # SKIP $1"
+	cleanup
+	exit 0
+}
+
+diag() {
+	echo "# $*"
+}
+
+# The configuration every scenario starts from (5 lines); extra
+# "key = value" lines come as arguments, after them.  A default whose key
+# an argument sets is left out (then commented, to keep line numbers).
+write_config() {
+	{
+		for d in "query_socket = $tmp/q.sock" \
+		    "admin_socket = $tmp/a.sock" \
+		    "state_directory = $tmp/state" "threads = 2" \
+		    "log_verbose = 1"; do
+			k=${d%% =*}
+			for l in "$@"; do
+				case $l in
+				"$k "*|"$k="*) d="# (set below) $k" ;;
+				esac
+			done
+			echo "$d"
+		done
+		for l in "$@"; do
+			echo "$l"
+		done
+	} >"$tmp/kmsauthzd.conf"
+	mkdir -p "$tmp/state"
+}
+
+# Poll until the daemon answers PING (10 s at most).
+wait_for_socket() {
+	i=0
+	while [ $i -lt 200 ]; do
+		if "$KZCLIENT" ping "$1" 2>/dev/null; then
+			return 0
+		fi
+		if [ -n "$daemon_pid" ] && ! kill -0 "$daemon_pid" 2>/dev/null
+		then
+			return 1
+		fi
+		sleep 0.05
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# start_daemon [ARGS...]: foreground daemon on $tmp/kmsauthzd.conf.
+start_daemon() {
+	"$KMSAUTHZD" -f -c "$tmp/kmsauthzd.conf" "$@" \
+	    2>>"$tmp/daemon.err" &
+	daemon_pid=$!
+	wait_for_socket "$tmp/q.sock"
+}
+
+# stop_daemon [SIGNAL]: signal, wait, keep the exit status.
+stop_daemon() {
+	[ -n "$daemon_pid" ] || return 0
+	kill -"${1:-TERM}" "$daemon_pid" 2>/dev/null
+	wait "$daemon_pid"
+	daemon_status=$?
+	daemon_pid=
+	return $daemon_status
+}
+
+check_sanitizer() {
+	if grep -E 'AddressSanitizer|LeakSanitizer|runtime error:' \
+	    "$tmp/daemon.err" >/dev/null 2>&1; then
+		grep -E -A20 'AddressSanitizer|LeakSanitizer|runtime error:' \
+		    "$tmp/daemon.err" | sed 's/^/# /'
+		return 1
+	fi
+	return 0
+}
+
+cleanup() {
+	if [ -n "$daemon_pid" ]; then
+		kill -KILL "$daemon_pid" 2>/dev/null
+		wait "$daemon_pid" 2>/dev/null
+	fi
+	rm -rf "$tmp"
+}
+
+# Ends a scenario: the sanitizer check is its last test.
+finish() {
+	stop_daemon >/dev/null 2>&1
+	check_sanitizer
+	ok $? "no sanitizer report in the daemon's stderr"
+	if [ $tap_failed -ne 0 ] && [ -f "$tmp/daemon.err" ]; then
+		diag "daemon stderr (last 30 lines):"
+		tail -30 "$tmp/daemon.err" | sed 's/^/#   /'
+	fi
+	cleanup
+	exit $tap_failed
+}
+
+trap 'cleanup' INT TERM
