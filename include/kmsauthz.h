@@ -210,7 +210,10 @@ KMSAUTHZ_EXPORT size_t kmsauthz_inflight(const struct kmsauthz *h);
 /**
  * Reads without blocking and stores up to max complete answers in
  * answers, *np of them.  Returns 0 (possibly *np == 0) or a negative
- * code; on failure the checks still in flight are lost (denied).
+ * code.  On failure the *np answers stored before it are still whole
+ * answers, and every check still in flight is lost (treat as denied).
+ * When *np == max, more answers may already be buffered inside the
+ * handle: call again before waiting on the descriptor.
  */
 KMSAUTHZ_EXPORT int kmsauthz_collect(struct kmsauthz *h,
     struct kmsauthz_answer *answers, size_t max, size_t *np);

@@ -21,4 +21,12 @@ struct ctl_cmd {
  * buffer; returns NULL with a message on stderr. */
 char	*ctl_read_file(const char *path, size_t max, size_t *lenp);
 
+/* ctl-validate.c */
+int	ctl_validate(int, char **);
+
+/* ctl-check.c: online queries through libkmsauthz. */
+int	ctl_check(int, char **);
+int	ctl_ping(int, char **);
+int	ctl_status(int, char **);
+
 #endif

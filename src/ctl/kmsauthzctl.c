@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "ctl/ctl.h"
+#include "ctl/ctl-admin.h"
 
 static int	ctl_version(int, char **);
 static int	ctl_help(int, char **);
@@ -17,6 +18,57 @@ static int	ctl_help(int, char **);
 static const struct ctl_cmd ctl_cmds[] = {
 	{ "help", ctl_help, "help" },
 	{ "version", ctl_version, "version" },
+	{ "check", ctl_check, "check --principal ARN --action A --resource ARN "
+	    "[--source-ip IP] [--context KEY=VALUE]... [--time RFC3339] "
+	    "[--explain] [--socket PATH] [--timeout MS]" },
+	{ "ping", ctl_ping, "ping [--socket PATH] [--timeout MS]" },
+	{ "status", ctl_status, "status [--socket PATH] [--timeout MS]" },
+	{ "keygen", ctl_keygen, "keygen --out FILE" },
+	{ "SetKeyPolicy", ctl_admin_call, "SetKeyPolicy [--Param VALUE ...]" },
+	{ "GetKeyPolicy", ctl_admin_call, "GetKeyPolicy [--Param VALUE ...]" },
+	{ "CreateInstance", ctl_admin_call, "CreateInstance [--Param VALUE ...]" },
+	{ "UpdateInstanceState", ctl_admin_call, "UpdateInstanceState [--Param VALUE ...]" },
+	{ "CreateKey", ctl_admin_call, "CreateKey [--Param VALUE ...]" },
+	{ "DescribeKey", ctl_admin_call, "DescribeKey [--Param VALUE ...]" },
+	{ "ListKeys", ctl_admin_call, "ListKeys [--Param VALUE ...]" },
+	{ "EnableKey", ctl_admin_call, "EnableKey [--Param VALUE ...]" },
+	{ "DisableKey", ctl_admin_call, "DisableKey [--Param VALUE ...]" },
+	{ "ScheduleKeyDeletion", ctl_admin_call, "ScheduleKeyDeletion [--Param VALUE ...]" },
+	{ "CancelKeyDeletion", ctl_admin_call, "CancelKeyDeletion [--Param VALUE ...]" },
+	{ "TagResource", ctl_admin_call, "TagResource [--Param VALUE ...]" },
+	{ "UntagResource", ctl_admin_call, "UntagResource [--Param VALUE ...]" },
+	{ "ListResourceTags", ctl_admin_call, "ListResourceTags [--Param VALUE ...]" },
+	{ "CreateAlias", ctl_admin_call, "CreateAlias [--Param VALUE ...]" },
+	{ "UpdateAlias", ctl_admin_call, "UpdateAlias [--Param VALUE ...]" },
+	{ "DeleteAlias", ctl_admin_call, "DeleteAlias [--Param VALUE ...]" },
+	{ "ListAliases", ctl_admin_call, "ListAliases [--Param VALUE ...]" },
+	{ "CreateUser", ctl_admin_call, "CreateUser [--Param VALUE ...]" },
+	{ "DeleteUser", ctl_admin_call, "DeleteUser [--Param VALUE ...]" },
+	{ "CreateRole", ctl_admin_call, "CreateRole [--Param VALUE ...]" },
+	{ "DeleteRole", ctl_admin_call, "DeleteRole [--Param VALUE ...]" },
+	{ "CreateGroup", ctl_admin_call, "CreateGroup [--Param VALUE ...]" },
+	{ "DeleteGroup", ctl_admin_call, "DeleteGroup [--Param VALUE ...]" },
+	{ "AddUserToGroup", ctl_admin_call, "AddUserToGroup [--Param VALUE ...]" },
+	{ "RemoveUserFromGroup", ctl_admin_call, "RemoveUserFromGroup [--Param VALUE ...]" },
+	{ "CreatePolicy", ctl_admin_call, "CreatePolicy [--Param VALUE ...]" },
+	{ "GetPolicy", ctl_admin_call, "GetPolicy [--Param VALUE ...]" },
+	{ "DeletePolicy", ctl_admin_call, "DeletePolicy [--Param VALUE ...]" },
+	{ "ListPolicies", ctl_admin_call, "ListPolicies [--Param VALUE ...]" },
+	{ "CreatePolicyVersion", ctl_admin_call, "CreatePolicyVersion [--Param VALUE ...]" },
+	{ "SetDefaultPolicyVersion", ctl_admin_call, "SetDefaultPolicyVersion [--Param VALUE ...]" },
+	{ "DeletePolicyVersion", ctl_admin_call, "DeletePolicyVersion [--Param VALUE ...]" },
+	{ "ListPolicyVersions", ctl_admin_call, "ListPolicyVersions [--Param VALUE ...]" },
+	{ "AttachPolicyToUser", ctl_admin_call, "AttachPolicyToUser [--Param VALUE ...]" },
+	{ "AttachPolicyToRole", ctl_admin_call, "AttachPolicyToRole [--Param VALUE ...]" },
+	{ "AttachPolicyToGroup", ctl_admin_call, "AttachPolicyToGroup [--Param VALUE ...]" },
+	{ "DetachPolicyFromUser", ctl_admin_call, "DetachPolicyFromUser [--Param VALUE ...]" },
+	{ "DetachPolicyFromRole", ctl_admin_call, "DetachPolicyFromRole [--Param VALUE ...]" },
+	{ "DetachPolicyFromGroup", ctl_admin_call, "DetachPolicyFromGroup [--Param VALUE ...]" },
+	{ "ImportBundle", ctl_admin_call, "ImportBundle [--Param VALUE ...]" },
+	{ "ExportBundle", ctl_admin_call, "ExportBundle [--Param VALUE ...]" },
+	{ "Status", ctl_admin_call, "Status [--Param VALUE ...]" },
+	{ "validate", ctl_validate,
+	    "validate --kind key|ram [--max-bytes N] FILE|-" },
 };
 #define CTL_NCMDS (sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
 

@@ -57,7 +57,8 @@ value_ip_parse(const char *s, size_t len, int allow_prefix,
 	unsigned	 prefix, max;
 	struct value_ip	 ip;
 
-	if (len == 0 || len >= sizeof(buf))
+	/* inet_pton would stop at an embedded NUL and accept a prefix. */
+	if (len == 0 || len >= sizeof(buf) || memchr(s, '\0', len) != NULL)
 		return (-1);
 	slash = memchr(s, '/', len);
 	alen = slash != NULL ? (size_t)(slash - s) : len;

@@ -1,0 +1,369 @@
+/*
+ * ctl-check.c: the online query commands of kmsauthzctl, through
+ * libkmsauthz: check (the same JSON answer line as simulate), ping and
+ * status.  Exit 0 allowed/ok, 1 denied, 2 usage, connection or protocol
+ * error (which is never printed as an answer).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "kmsauthz.h"
+#include "ctl/ctl.h"
+#include "engine/value.h"
+
+#define CTL_CHECK_TIMEOUT_MS	5000
+
+static int	ctl_check_timeout(const char *, int *);
+static int	ctl_check_connect(const char *, int, struct kmsauthz **);
+static int	ctl_check_print(struct json_object *);
+static int	ctl_online_opts(int, char **, const char *, const char **,
+		    int *);
+static struct json_object *ctl_check_answer_json(
+		    const struct kmsauthz_answer *, int);
+
+static int
+ctl_check_timeout(const char *s, int *msp)
+{
+	char	*end;
+	long	 v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 0 || v > INT_MAX) {
+		fprintf(stderr, "kmsauthzctl: --timeout %s: not a number of "
+		    "milliseconds\n", s);
+		return (-1);
+	}
+	*msp = (int)v;
+	return (0);
+}
+
+static int
+ctl_check_connect(const char *sock, int timeout_ms, struct kmsauthz **hp)
+{
+	int	err;
+
+	if (sock == NULL)
+		sock = kmsauthz_default_socket();
+	if ((err = kmsauthz_connect(hp, sock, timeout_ms)) != 0) {
+		fprintf(stderr, "kmsauthzctl: %s: %s\n", sock,
+		    kmsauthz_strerror(err));
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+ctl_check_print(struct json_object *o)
+{
+	const char	*s;
+
+	if (o == NULL || (s = json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)) == NULL) {
+		fprintf(stderr, "kmsauthzctl: out of memory\n");
+		json_object_put(o);
+		return (-1);
+	}
+	printf("%s\n", s);
+	json_object_put(o);
+	return (fflush(stdout) == 0 ? 0 : -1);
+}
+
+static struct json_object *
+ctl_check_answer_json(const struct kmsauthz_answer *a, int explain)
+{
+	struct json_object		*o, *arr, *m;
+	const struct kmsauthz_statement	*st;
+	const char			*d, *r;
+	size_t				 i;
+
+	d = kmsauthz_decision_name(a->decision);
+	r = kmsauthz_reason_name(a->reason);
+	if (d == NULL || r == NULL || (o = json_object_new_object()) == NULL)
+		return (NULL);
+	json_object_object_add(o, "Decision", json_object_new_string(d));
+	json_object_object_add(o, "Reason", json_object_new_string(r));
+	if (!explain)
+		return (o);
+	if ((arr = json_object_new_array()) == NULL) {
+		json_object_put(o);
+		return (NULL);
+	}
+	json_object_object_add(o, "MatchedStatements", arr);
+	for (i = 0; i < a->nstatements; i++) {
+		st = &a->statements[i];
+		if ((m = json_object_new_object()) == NULL) {
+			json_object_put(o);
+			return (NULL);
+		}
+		json_object_array_add(arr, m);
+		json_object_object_add(m, "Source",
+		    json_object_new_string(st->source));
+		json_object_object_add(m, "Index",
+		    json_object_new_int64(st->index));
+		if (st->has_sid)
+			json_object_object_add(m, "Sid",
+			    json_object_new_string(st->sid));
+	}
+	if (a->truncated)
+		json_object_object_add(o, "Truncated",
+		    json_object_new_boolean(1));
+	return (o);
+}
+
+int
+ctl_check(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "principal", required_argument, NULL, 'p' },
+		{ "action", required_argument, NULL, 'a' },
+		{ "resource", required_argument, NULL, 'r' },
+		{ "source-ip", required_argument, NULL, 'i' },
+		{ "context", required_argument, NULL, 'c' },
+		{ "time", required_argument, NULL, 't' },
+		{ "explain", no_argument, NULL, 'e' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct kmsauthz_context	 ctx[KMSAUTHZ_MAX_CONTEXT];
+	struct kmsauthz_request	 req;
+	struct kmsauthz_answer	 ans;
+	struct kmsauthz		*h = NULL;
+	struct value_ip		 ip;
+	struct value_time	 tm;
+	const char		*sock = NULL;
+	char			*eq;
+	uint8_t			 ipb[16];
+	size_t			 nctx = 0, i;
+	int			 ch, usage = 0, timeout_ms = CTL_CHECK_TIMEOUT_MS;
+	int			 err, rc;
+
+	memset(&req, 0, sizeof(req));
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'p':
+			req.principal = optarg;
+			break;
+		case 'a':
+			req.action = optarg;
+			break;
+		case 'r':
+			req.resource = optarg;
+			break;
+		case 'i':
+			/* The wire carries 4 or 16 raw bytes only. */
+			if (value_ip_parse(optarg, strlen(optarg), 0,
+			    &ip) == -1) {
+				fprintf(stderr, "kmsauthzctl: --source-ip %s: "
+				    "not an IPv4 or IPv6 address\n", optarg);
+				usage = 1;
+				break;
+			}
+			req.source_ip_len = ip.family == 4 ? 4 : 16;
+			memcpy(ipb, ip.addr, req.source_ip_len);
+			req.source_ip = ipb;
+			break;
+		case 'c':
+			if ((eq = strchr(optarg, '=')) == NULL ||
+			    eq == optarg) {
+				fprintf(stderr, "kmsauthzctl: --context "
+				    "takes KEY=VALUE\n");
+				usage = 1;
+				break;
+			}
+			if (nctx == KMSAUTHZ_MAX_CONTEXT) {
+				fprintf(stderr, "kmsauthzctl: more than %d "
+				    "--context pairs\n", KMSAUTHZ_MAX_CONTEXT);
+				usage = 1;
+				break;
+			}
+			*eq = '\0';
+			for (i = 0; i < nctx; i++) {
+				if (strcmp(ctx[i].key, optarg) == 0)
+					break;
+			}
+			if (i < nctx) {
+				fprintf(stderr, "kmsauthzctl: --context %s "
+				    "given twice\n", optarg);
+				usage = 1;
+				break;
+			}
+			ctx[nctx].key = optarg;
+			ctx[nctx].value = eq + 1;
+			nctx++;
+			break;
+		case 't':
+			if (value_time_parse(optarg, strlen(optarg),
+			    &tm) == -1) {
+				fprintf(stderr, "kmsauthzctl: --time %s: not "
+				    "an RFC 3339 time\n", optarg);
+				usage = 1;
+				break;
+			}
+			req.flags |= KMSAUTHZ_CHECK_TIME;
+			req.time_sec = tm.sec;
+			req.time_nsec = (uint32_t)tm.nsec;
+			break;
+		case 'e':
+			req.flags |= KMSAUTHZ_CHECK_EXPLAIN;
+			break;
+		case 's':
+			sock = optarg;
+			break;
+		case 'T':
+			if (ctl_check_timeout(optarg, &timeout_ms) == -1)
+				usage = 1;
+			break;
+		default:
+			usage = 1;
+			break;
+		}
+	}
+	if (!usage && (optind != argc || req.principal == NULL ||
+	    req.action == NULL || req.resource == NULL)) {
+		fprintf(stderr, "usage: kmsauthzctl check --principal ARN "
+		    "--action A --resource ARN [--source-ip IP] "
+		    "[--context KEY=VALUE]... [--time RFC3339] [--explain] "
+		    "[--socket PATH] [--timeout MS]\n");
+		usage = 1;
+	}
+	if (usage)
+		return (CTL_EXIT_ERROR);
+	req.context = ctx;
+	req.ncontext = nctx;
+
+	if (ctl_check_connect(sock, timeout_ms, &h) == -1)
+		return (CTL_EXIT_ERROR);
+	err = kmsauthz_check(h, &req, &ans);
+	if (err != 0) {
+		fprintf(stderr, "kmsauthzctl: check: %s\n",
+		    kmsauthz_strerror(err));
+		if (err == KMSAUTHZ_ESERVER) {
+			const char *msg;
+
+			kmsauthz_server_error(h, &msg);
+			fprintf(stderr, "kmsauthzctl: kmsauthzd: %s\n", msg);
+		}
+		kmsauthz_close(h);
+		return (CTL_EXIT_ERROR);
+	}
+	kmsauthz_close(h);
+	rc = ctl_check_print(ctl_check_answer_json(&ans,
+	    (req.flags & KMSAUTHZ_CHECK_EXPLAIN) != 0));
+	if (rc == -1)
+		rc = CTL_EXIT_ERROR;
+	else
+		rc = ans.decision == KMSAUTHZ_ALLOW ? CTL_EXIT_OK : CTL_EXIT_NO;
+	kmsauthz_answer_free(&ans);
+	return (rc);
+}
+
+/* ping and status share their options. */
+static int
+ctl_online_opts(int argc, char **argv, const char *cmd, const char **sockp,
+    int *timeoutp)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int	ch, usage = 0;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			*sockp = optarg;
+			break;
+		case 'T':
+			if (ctl_check_timeout(optarg, timeoutp) == -1)
+				usage = 1;
+			break;
+		default:
+			usage = 1;
+			break;
+		}
+	}
+	if (usage || optind != argc) {
+		fprintf(stderr, "usage: kmsauthzctl %s [--socket PATH] "
+		    "[--timeout MS]\n", cmd);
+		return (-1);
+	}
+	return (0);
+}
+
+int
+ctl_ping(int argc, char **argv)
+{
+	struct kmsauthz	*h;
+	const char	*sock = NULL;
+	int		 timeout_ms = CTL_CHECK_TIMEOUT_MS, err;
+
+	if (ctl_online_opts(argc, argv, "ping", &sock, &timeout_ms) == -1)
+		return (CTL_EXIT_ERROR);
+	if (ctl_check_connect(sock, timeout_ms, &h) == -1)
+		return (CTL_EXIT_ERROR);
+	err = kmsauthz_ping(h);
+	kmsauthz_close(h);
+	if (err != 0) {
+		fprintf(stderr, "kmsauthzctl: ping: %s\n",
+		    kmsauthz_strerror(err));
+		return (CTL_EXIT_ERROR);
+	}
+	printf("pong\n");
+	return (CTL_EXIT_OK);
+}
+
+int
+ctl_status(int argc, char **argv)
+{
+	struct kmsauthz_status	 st;
+	struct json_object	*o;
+	struct kmsauthz		*h;
+	const char		*sock = NULL;
+	int			 timeout_ms = CTL_CHECK_TIMEOUT_MS, err;
+
+	if (ctl_online_opts(argc, argv, "status", &sock, &timeout_ms) == -1)
+		return (CTL_EXIT_ERROR);
+	if (ctl_check_connect(sock, timeout_ms, &h) == -1)
+		return (CTL_EXIT_ERROR);
+	err = kmsauthz_status(h, &st);
+	kmsauthz_close(h);
+	if (err != 0) {
+		fprintf(stderr, "kmsauthzctl: status: %s\n",
+		    kmsauthz_strerror(err));
+		return (CTL_EXIT_ERROR);
+	}
+	if ((o = json_object_new_object()) == NULL)
+		return (CTL_EXIT_ERROR);
+	json_object_object_add(o, "Version",
+	    json_object_new_string(st.version));
+	json_object_object_add(o, "ProtocolVersion",
+	    json_object_new_int(st.proto_version));
+	json_object_object_add(o, "Generation",
+	    json_object_new_uint64(st.generation));
+	json_object_object_add(o, "UptimeSeconds",
+	    json_object_new_uint64(st.uptime_sec));
+	json_object_object_add(o, "Checks", json_object_new_uint64(st.checks));
+	json_object_object_add(o, "Errors", json_object_new_uint64(st.errors));
+	json_object_object_add(o, "Keys", json_object_new_int64(st.keys));
+	json_object_object_add(o, "Aliases",
+	    json_object_new_int64(st.aliases));
+	json_object_object_add(o, "Policies",
+	    json_object_new_int64(st.policies));
+	json_object_object_add(o, "Users", json_object_new_int64(st.users));
+	json_object_object_add(o, "Groups", json_object_new_int64(st.groups));
+	json_object_object_add(o, "Roles", json_object_new_int64(st.roles));
+	json_object_object_add(o, "Connections",
+	    json_object_new_int64(st.connections));
+	return (ctl_check_print(o) == 0 ? CTL_EXIT_OK : CTL_EXIT_ERROR);
+}
