@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "kmsauthz.h"
+#include "lib/client-int.h"
 #include "proto/proto.h"
 
 #ifndef KMSAUTHZ_RUNSTATEDIR
@@ -80,8 +81,6 @@ static int	client_expect(struct kmsauthz *, uint32_t, uint16_t,
 		    int64_t, struct proto_hdr *, const uint8_t **);
 static int	client_request_to_check(const struct kmsauthz_request *,
 		    struct proto_check *);
-static int	client_fill_answer(const struct proto_answer *, uint32_t,
-		    struct kmsauthz_answer *);
 static void	client_zero_answers(struct kmsauthz_answer *, size_t);
 static uint32_t	client_take_id(struct kmsauthz *);
 
@@ -620,7 +619,7 @@ kmsauthz_answer_free(struct kmsauthz_answer *ans)
 	memset(ans, 0, sizeof(*ans));
 }
 
-static int
+int
 client_fill_answer(const struct proto_answer *pa, uint32_t id,
     struct kmsauthz_answer *ans)
 {
@@ -763,7 +762,6 @@ int
 kmsauthz_check(struct kmsauthz *h, const struct kmsauthz_request *req,
     struct kmsauthz_answer *ans)
 {
-	struct proto_answer	 pa;
 	struct proto_hdr	 hdr;
 	const uint8_t		*body;
 	uint32_t		 id;
@@ -782,9 +780,7 @@ kmsauthz_check(struct kmsauthz *h, const struct kmsauthz_request *req,
 	if ((err = client_expect(h, id, KMSAUTHZ_MSG_ANSWER,
 	    client_deadline(h), &hdr, &body)) != 0)
 		return (client_fail(h, err));
-	if (proto_answer_decode(body, hdr.len, &pa) != 0)
-		return (client_fail(h, KMSAUTHZ_EPROTO));
-	if ((err = client_fill_answer(&pa, id, ans)) != 0)
+	if ((err = client_decode_answer(&hdr, body, ans)) != 0)
 		return (client_fail(h, err));
 	return (0);
 }
@@ -794,8 +790,6 @@ kmsauthz_check_batch(struct kmsauthz *h, const struct kmsauthz_request *reqs,
     size_t n, struct kmsauthz_answer *answers)
 {
 	struct proto_check	 c;
-	struct proto_answer	 pa;
-	struct proto_batch_rd	 it;
 	struct proto_wr		 w;
 	struct proto_hdr	 hdr;
 	const uint8_t		*body;
@@ -842,15 +836,44 @@ kmsauthz_check_batch(struct kmsauthz *h, const struct kmsauthz_request *reqs,
 	if ((err = client_expect(h, id, KMSAUTHZ_MSG_BATCH_ANSWER,
 	    client_deadline(h), &hdr, &body)) != 0)
 		return (client_fail(h, err));
-	if (proto_batch_answer_begin(&it, body, hdr.len) != 0 ||
+	if ((err = client_decode_batch(&hdr, body, n, answers)) != 0)
+		return (client_fail(h, err));
+	return (0);
+}
+
+int
+client_decode_answer(const struct proto_hdr *hdr, const uint8_t *body,
+    struct kmsauthz_answer *ans)
+{
+	struct proto_answer	pa;
+
+	memset(ans, 0, sizeof(*ans));
+	if (hdr->type != KMSAUTHZ_MSG_ANSWER ||
+	    proto_answer_decode(body, hdr->len, &pa) != 0)
+		return (KMSAUTHZ_EPROTO);
+	return (client_fill_answer(&pa, hdr->id, ans));
+}
+
+int
+client_decode_batch(const struct proto_hdr *hdr, const uint8_t *body,
+    size_t n, struct kmsauthz_answer *answers)
+{
+	struct proto_answer	pa;
+	struct proto_batch_rd	it;
+	size_t			i;
+	int			err = KMSAUTHZ_EPROTO;
+
+	memset(answers, 0, n * sizeof(*answers));
+	if (hdr->type != KMSAUTHZ_MSG_BATCH_ANSWER ||
+	    proto_batch_answer_begin(&it, body, hdr->len) != 0 ||
 	    it.count != n)
-		return (client_fail(h, KMSAUTHZ_EPROTO));
+		return (KMSAUTHZ_EPROTO);
 	for (i = 0; i < n; i++) {
 		if (proto_batch_answer_next(&it, &pa) != 0) {
 			err = KMSAUTHZ_EPROTO;
 			goto fail;
 		}
-		if ((err = client_fill_answer(&pa, id, &answers[i])) != 0)
+		if ((err = client_fill_answer(&pa, hdr->id, &answers[i])) != 0)
 			goto fail;
 	}
 	if (proto_batch_end(&it) != 0) {
@@ -860,7 +883,7 @@ kmsauthz_check_batch(struct kmsauthz *h, const struct kmsauthz_request *reqs,
 	return (0);
 fail:
 	client_zero_answers(answers, n);
-	return (client_fail(h, err));
+	return (err);
 }
 
 int
@@ -868,7 +891,6 @@ kmsauthz_check_pipelined(struct kmsauthz *h,
     const struct kmsauthz_request *reqs, size_t n, size_t window,
     struct kmsauthz_answer *answers)
 {
-	struct proto_answer	 pa;
 	struct proto_hdr	 hdr;
 	const uint8_t		*body;
 	uint8_t			*done = NULL;
@@ -941,11 +963,7 @@ kmsauthz_check_pipelined(struct kmsauthz *h,
 			err = KMSAUTHZ_EPROTO;
 			goto fail;
 		}
-		if (proto_answer_decode(body, hdr.len, &pa) != 0) {
-			err = KMSAUTHZ_EPROTO;
-			goto fail;
-		}
-		if ((err = client_fill_answer(&pa, hdr.id, &answers[i])) != 0)
+		if ((err = client_decode_answer(&hdr, body, &answers[i])) != 0)
 			goto fail;
 		done[i] = 1;
 		got++;
@@ -1016,7 +1034,6 @@ int
 kmsauthz_collect(struct kmsauthz *h, struct kmsauthz_answer *answers,
     size_t max, size_t *np)
 {
-	struct proto_answer	 pa;
 	struct proto_error	 e;
 	struct proto_hdr	 hdr;
 	struct client_slot	*s;
@@ -1071,11 +1088,7 @@ kmsauthz_collect(struct kmsauthz *h, struct kmsauthz_answer *answers,
 			err = KMSAUTHZ_EPROTO;
 			goto fail;
 		}
-		if (proto_answer_decode(body, hdr.len, &pa) != 0) {
-			err = KMSAUTHZ_EPROTO;
-			goto fail;
-		}
-		if ((err = client_fill_answer(&pa, hdr.id, &answers[n])) != 0)
+		if ((err = client_decode_answer(&hdr, body, &answers[n])) != 0)
 			goto fail;
 		s->used = 0;
 		h->inflight--;

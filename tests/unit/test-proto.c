@@ -842,6 +842,77 @@ test_cursor_sticky(void **state)
 	assert_int_equal(proto_rd_end(&rd), 0);
 }
 
+/* The hex examples of docs/protocol.md decode as the text says. */
+static void
+test_doc_examples(void **state)
+{
+	static const uint8_t	 check[] = {
+		0x4b, 0x5a, 0x01, 0x00, 0x00, 0x64, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x81,
+		0x03, 0x04, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x00, 0x69, 0x55, 0xb9, 0x00,
+		0xc0, 0xa8, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0x00, 0x17, 'a', 'c', 's', ':', 'r', 'a', 'm', ':', ':',
+		'1', '2', '3', ':', 'u', 's', 'e', 'r', '/', 'a', 'l', 'i',
+		'c', 'e',
+		0x00, 0x0b, 'k', 'm', 's', ':', 'E', 'n', 'c', 'r', 'y', 'p',
+		't',
+		0x00, 0x1e, 'a', 'c', 's', ':', 'k', 'm', 's', ':', 'c', 'n',
+		'-', 'h', 'a', 'n', 'g', 'z', 'h', 'o', 'u', ':', '1', '2',
+		'3', ':', 'k', 'e', 'y', '/', 'k', '1',
+		0x00, 0x13, 'a', 'c', 's', ':', 'S', 'e', 'c', 'u', 'r', 'e',
+		'T', 'r', 'a', 'n', 's', 'p', 'o', 'r', 't',
+		0x00, 0x04, 't', 'r', 'u', 'e' };
+	static const uint8_t	 answer[] = {
+		0x4b, 0x5a, 0x01, 0x00, 0x01, 0x2f, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x20,
+		0x01, 0x02, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 0x2a,
+		0x01, 0x01, 0x00, 0x00, 0x00, 0x00,
+		0x00, 0x02, 'k', '1',
+		0x00, 0x08, 'A', 'l', 'l', 'o', 'w', 'A', 'l', 'l' };
+	static const uint8_t	 error[] = {
+		0x4b, 0x5a, 0x01, 0x00, 0x01, 0x31, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x09, 0x00, 0x00, 0x00, 0x18,
+		0x00, 0x04, 0x00, 0x00, 0x00, 0x12,
+		'n', 'o', 't', ' ', 'o', 'n', ' ', 't', 'h', 'i', 's', ' ',
+		's', 'o', 'c', 'k', 'e', 't' };
+	struct proto_hdr	 h;
+	struct proto_check	 c;
+	struct proto_answer	 a;
+	struct proto_error	 e;
+
+	assert_int_equal(proto_hdr_decode(check, sizeof(check), &h), 0);
+	assert_int_equal(h.type, KMSAUTHZ_MSG_CHECK);
+	assert_int_equal(h.id, 8);
+	assert_int_equal(h.len, sizeof(check) - 16);
+	assert_int_equal(proto_check_decode(check + 16, h.len, &c), 0);
+	assert_int_equal(c.flags, KMSAUTHZ_CHECK_EXPLAIN | KMSAUTHZ_CHECK_TIME);
+	assert_int_equal(c.time_sec, 1767225600);	/* 2026-01-01 */
+	assert_int_equal(c.ip_len, 4);
+	assert_int_equal(c.ip[0], 192);
+	assert_true(streq(&c.principal, "acs:ram::123:user/alice"));
+	assert_true(streq(&c.resource, "acs:kms:cn-hangzhou:123:key/k1"));
+	assert_int_equal(c.nctx, 1);
+	assert_true(streq(&c.ctx[0].value, "true"));
+
+	assert_int_equal(proto_hdr_decode(answer, sizeof(answer), &h), 0);
+	assert_int_equal(h.type, KMSAUTHZ_MSG_ANSWER);
+	assert_int_equal(h.len, sizeof(answer) - 16);
+	assert_int_equal(proto_answer_decode(answer + 16, h.len, &a), 0);
+	assert_int_equal(a.decision, KMSAUTHZ_ALLOW);
+	assert_int_equal(a.reason, KMSAUTHZ_REASON_ALLOWED_BY_KEY_POLICY);
+	assert_int_equal(a.generation, 42);
+	assert_int_equal(a.nmatch, 1);
+	assert_true(streq(&a.match[0].name, "k1"));
+	assert_true(streq(&a.match[0].sid, "AllowAll"));
+
+	assert_int_equal(proto_hdr_decode(error, sizeof(error), &h), 0);
+	assert_int_equal(h.len, sizeof(error) - 16);
+	assert_int_equal(proto_error_decode(error + 16, h.len, &e), 0);
+	assert_int_equal(e.code, KMSAUTHZ_WERR_UNSUPPORTED);
+	assert_true(streq(&e.message, "not on this socket"));
+}
+
 int
 main(void)
 {
@@ -864,6 +935,7 @@ main(void)
 		cmocka_unit_test(test_error),
 		cmocka_unit_test(test_admin),
 		cmocka_unit_test(test_cursor_sticky),
+		cmocka_unit_test(test_doc_examples),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
