@@ -45,7 +45,7 @@ fi
 run "$CTL" validate --kind ram "$P/invalid/ram/many-violations.json"
 tab=$(printf '\t')
 if [ "$(cat "$T/rc")" = 1 ] && [ "$(wc -l <"$T/out")" -eq 9 ] &&
-    ! grep -v "^InvalidParameter$tab[^$tab]*$tab[^$tab][^$tab]*\$" "$T/out" >/dev/null; then
+    ! grep -v "^InvalidParameter${tab}[^${tab}]*${tab}[^${tab}][^${tab}]*\$" "$T/out" >/dev/null; then
 	ok "invalid: one CODE TAB PATH TAB REASON line per violation, exit 1"
 else
 	notok "invalid: one CODE TAB PATH TAB REASON line per violation, exit 1"
