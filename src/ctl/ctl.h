@@ -17,6 +17,9 @@ struct ctl_cmd {
 	const char	*usage;		/* one line, after "kmsauthzctl " */
 };
 
+/* ctl-simulate.c */
+int	ctl_simulate(int, char **);
+
 /* Reads a whole file ("-" is standard input) into a NUL-terminated
  * buffer; returns NULL with a message on stderr. */
 char	*ctl_read_file(const char *path, size_t max, size_t *lenp);

@@ -69,6 +69,9 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "Status", ctl_admin_call, "Status [--Param VALUE ...]" },
 	{ "validate", ctl_validate,
 	    "validate --kind key|ram [--max-bytes N] FILE|-" },
+	{ "simulate", ctl_simulate, "simulate --bundle FILE (--principal ARN "
+	    "--action A --resource ARN [--source-ip IP] [--context K=V]... "
+	    "[--time T] | --requests FILE.jsonl|-) [--explain]" },
 };
 #define CTL_NCMDS (sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
 

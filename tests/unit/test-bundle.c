@@ -1,0 +1,441 @@
+/*
+ * test-bundle.c: bundle parsing and validation (the error paths conf's
+ * invalid bundles do not cover), the default key policy, compilation
+ * into a world, deterministic export, simulation requests and answers.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <json-c/json.h>
+
+#include "engine/cpolicy.h"
+#include "engine/eval.h"
+#include "engine/world.h"
+#include "policy/bundle.h"
+#include "policy/policy-compile.h"
+#include "policy/policy.h"
+#include "policy/simreq.h"
+
+#define A1	"1192853035118888"
+#define A2	"1903253031268888"
+
+static const char good[] =
+    "{\"FormatVersion\": 1,"
+    " \"Instances\": [{\"InstanceId\": \"kst-1\", \"State\": \"Enabled\","
+    "   \"ShareQuota\": 1}],"
+    " \"Keys\": ["
+    "  {\"KeyId\": \"key-b\", \"Region\": \"cn-hangzhou\", \"Creator\": \""
+    A1 "\", \"DKMSInstanceId\": \"kst-1\", \"KeyState\": \"Enabled\","
+    "   \"Tags\": {\"Project\": \"Apollo\", \"Env\": \"prod\"}},"
+    "  {\"KeyId\": \"key-a\", \"Region\": \"cn-hangzhou\", \"Creator\": \""
+    A1 "\", \"KeyState\": \"Disabled\"},"
+    "  {\"KeyId\": \"key-c\", \"Region\": \"cn-hangzhou\", \"Creator\": \""
+    A1 "\", \"DKMSInstanceId\": \"kst-1\", \"KeyState\": \"Enabled\","
+    "   \"KeyPolicy\": {\"Version\": \"1\", \"Statement\": [{\"Sid\": \"x\","
+    "    \"Effect\": \"Allow\", \"Principal\": {\"RAM\": [\"acs:ram::" A2
+    ":user/bob\"]}, \"Action\": [\"kms:Decrypt\"], \"Resource\": [\"*\"]}]}}"
+    " ],"
+    " \"Aliases\": [{\"AliasName\": \"alias/app\", \"KeyId\": \"key-c\"}],"
+    " \"Policies\": ["
+    "  {\"PolicyName\": \"Enc\", \"Account\": \"" A1 "\", \"PolicyDocument\":"
+    "   \"{\\\"Version\\\":\\\"1\\\",\\\"Statement\\\":[{\\\"Effect\\\":"
+    "\\\"Allow\\\",\\\"Action\\\":\\\"kms:Encrypt\\\",\\\"Resource\\\":"
+    "\\\"*\\\"}]}\"},"
+    "  {\"PolicyName\": \"All\", \"Account\": \"" A2 "\", \"PolicyDocument\":"
+    "   {\"Version\": \"1\", \"Statement\": [{\"Effect\": \"Allow\","
+    "    \"Action\": \"kms:*\", \"Resource\": \"acs:kms:*:*:key/*\"}]}}"
+    " ],"
+    " \"Users\": [{\"Account\": \"" A1 "\", \"UserName\": \"alice\","
+    "   \"Groups\": [\"devs\"], \"Policies\": []},"
+    "  {\"Account\": \"" A2 "\", \"UserName\": \"bob\", \"Policies\": "
+    "   [\"All\"]}],"
+    " \"Roles\": [{\"Account\": \"" A1 "\", \"RoleName\": \"app\","
+    "   \"Policies\": [\"Enc\"]}],"
+    " \"Groups\": [{\"Account\": \"" A1 "\", \"GroupName\": \"devs\","
+    "   \"Policies\": [\"Enc\"]}]}";
+
+static struct bundle *
+parse_ok(const char *text)
+{
+	struct policy_diags	 d;
+	struct bundle		*b = NULL;
+	size_t			 i;
+
+	policy_diags_init(&d);
+	if (bundle_parse(text, strlen(text), 0, &b, &d) == -1) {
+		for (i = 0; i < d.n; i++)
+			print_message("%s: %s\n", d.v[i].path, d.v[i].reason);
+		fail_msg("bundle rejected");
+	}
+	policy_diags_free(&d);
+	return (b);
+}
+
+/* Rejected with exactly these paths (NULL-terminated), in this order. */
+static void
+parse_bad(const char *text, ...)
+{
+	struct policy_diags	 d;
+	struct bundle		*b = NULL;
+	va_list			 ap;
+	const char		*p;
+	size_t			 i = 0;
+
+	policy_diags_init(&d);
+	assert_int_equal(bundle_parse(text, strlen(text), 0, &b, &d), -1);
+	assert_null(b);
+	va_start(ap, text);
+	while ((p = va_arg(ap, const char *)) != NULL) {
+		if (i >= d.n)
+			fail_msg("missing error at %s", p);
+		if (strcmp(d.v[i].path, p) != 0)
+			fail_msg("error %zu at %s (%s), expected %s", i,
+			    d.v[i].path, d.v[i].reason, p);
+		i++;
+	}
+	va_end(ap);
+	if (i != d.n)
+		fail_msg("unexpected error at %s: %s", d.v[i].path,
+		    d.v[i].reason);
+	policy_diags_free(&d);
+}
+
+static void
+test_parse_good(void **state)
+{
+	struct bundle	*b = parse_ok(good);
+	char		*def;
+
+	assert_int_equal(b->ninstances, 1);
+	assert_int_equal(b->instances[0].share_quota, 1);
+	assert_int_equal(b->nkeys, 3);
+	assert_string_equal(b->keys[0].id, "key-b");
+	assert_int_equal(b->keys[0].ntags, 2);
+	/* A key in an instance without KeyPolicy: the default policy. */
+	def = policy_default_key_policy(A1);
+	assert_string_equal(b->keys[0].policy, def);
+	assert_string_equal(def, "{\"Version\":\"1\",\"Statement\":[{\"Sid\":"
+	    "\"kms default key policy\",\"Effect\":\"Allow\",\"Principal\":"
+	    "{\"RAM\":[\"acs:ram::" A1 ":*\"]},\"Action\":[\"kms:*\"],"
+	    "\"Resource\":[\"*\"]}]}");
+	free(def);
+	assert_null(b->keys[1].policy);
+	assert_int_equal(b->keys[1].state, WORLD_KEY_DISABLED);
+	/* An object document is stored compact, slashes unescaped. */
+	assert_non_null(strstr(b->keys[2].policy, "\"acs:ram::" A2
+	    ":user/bob\""));
+	assert_null(strchr(b->keys[2].policy, ' '));
+	/* A text document is stored as given. */
+	assert_string_equal(b->policies[0].text, "{\"Version\":\"1\","
+	    "\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"kms:Encrypt\","
+	    "\"Resource\":\"*\"}]}");
+	assert_int_equal(b->users[0].ngroups, 1);
+	assert_int_equal(b->users[0].npolicies, 0);
+	assert_int_equal(b->users[1].npolicies, 1);
+	bundle_free(b);
+	/* Every array is optional. */
+	b = parse_ok("{\"FormatVersion\": 1}");
+	assert_int_equal(b->nkeys, 0);
+	bundle_free(b);
+	b = parse_ok("{\"FormatVersion\": 1, \"Keys\": [], \"Users\": []}");
+	bundle_free(b);
+}
+
+static void
+test_parse_bad(void **state)
+{
+	parse_bad("", "", NULL);
+	parse_bad("[]", "", NULL);
+	parse_bad("{\"FormatVersion\": 1.0}", "FormatVersion", NULL);
+	parse_bad("{\"FormatVersion\": 1, \"Keys\": [7]}", "Keys[0]", NULL);
+	parse_bad("{\"FormatVersion\": 1, \"Users\": [{\"Account\": \"1\","
+	    " \"UserName\": \"u\", \"Roles\": []}]}", "Users[0].Roles", NULL);
+	parse_bad("{\"FormatVersion\": 1, \"Roles\": [{\"Account\": \"1\","
+	    " \"RoleName\": \"r\", \"Groups\": []}]}", "Roles[0].Groups", NULL);
+	parse_bad("{\"FormatVersion\": 1, \"Groups\": [{\"Account\": \"x\","
+	    " \"GroupName\": \"\"}]}", "Groups[0].Account",
+	    "Groups[0].GroupName", NULL);
+	parse_bad("{\"FormatVersion\": 1, \"Users\": [{\"Account\": \"1\","
+	    " \"UserName\": \"u\", \"Policies\": [\"p\", 3]}]}",
+	    "Users[0].Policies[1]", "Users[0].Policies[0]", NULL);
+	/* Every error is listed, not only the first. */
+	parse_bad("{\"FormatVersion\": 2, \"Instances\": [{\"InstanceId\":"
+	    " \"i\", \"State\": \"On\", \"ShareQuota\": -1}], \"Keys\":"
+	    " [{\"KeyId\": \"k\", \"Region\": \"r\", \"Creator\": \"1\","
+	    " \"KeyState\": \"Enabled\", \"DKMSInstanceId\": \"i\","
+	    " \"KeyPolicy\": {\"Version\": \"1\", \"Statement\": [{\"Effect\":"
+	    " \"Allow\", \"Principal\": {\"RAM\": \"*\"}, \"Action\":"
+	    " \"kms:*\", \"Resource\": \"*\"}]}, \"Tags\": {\"a\": 1}}]}",
+	    "FormatVersion", "Instances[0].State", "Instances[0].ShareQuota",
+	    "Keys[0].Tags.a", NULL);
+	/* Region with ':' would break its ARN. */
+	parse_bad("{\"FormatVersion\": 1, \"Keys\": [{\"KeyId\": \"k\","
+	    " \"Region\": \"a:b\", \"Creator\": \"1\", \"KeyState\":"
+	    " \"Enabled\"}]}", "Keys[0].Region", NULL);
+	/* Quota 0: one foreign account is over it. */
+	parse_bad("{\"FormatVersion\": 1, \"Instances\": [{\"InstanceId\":"
+	    " \"i\", \"State\": \"Enabled\", \"ShareQuota\": 0}], \"Keys\":"
+	    " [{\"KeyId\": \"k\", \"Region\": \"r\", \"Creator\": \"1\","
+	    " \"KeyState\": \"Enabled\", \"DKMSInstanceId\": \"i\","
+	    " \"KeyPolicy\": {\"Version\": \"1\", \"Statement\": [{\"Effect\":"
+	    " \"Allow\", \"Principal\": {\"RAM\": \"acs:ram::2:*\"},"
+	    " \"Action\": \"kms:*\", \"Resource\": \"*\"}]}}]}",
+	    "Keys[0].KeyPolicy", NULL);
+}
+
+static void
+test_validate_model(void **state)
+{
+	struct bundle		*b = parse_ok(good);
+	struct policy_diags	 d;
+	char			*s;
+
+	policy_diags_init(&d);
+	assert_int_equal(bundle_validate(b, 0, &d), 0);
+	/* Break the model in memory. */
+	s = b->keys[1].creator;
+	b->keys[1].creator = NULL;
+	free(b->aliases[0].key_id);
+	b->aliases[0].key_id = strdup("nope");
+	assert_int_equal(bundle_validate(b, 0, &d), -1);
+	assert_int_equal(d.n, 2);
+	assert_string_equal(d.v[0].path, "Keys[1].Creator");
+	assert_string_equal(d.v[1].path, "Aliases[0].KeyId");
+	b->keys[1].creator = s;
+	policy_diags_free(&d);
+	/* A smaller identity-policy limit. */
+	policy_diags_init(&d);
+	free(b->aliases[0].key_id);
+	b->aliases[0].key_id = strdup("key-c");
+	assert_int_equal(bundle_validate(b, 50, &d), -1);
+	assert_string_equal(d.v[0].path, "Policies[0].PolicyDocument");
+	policy_diags_free(&d);
+	bundle_free(b);
+}
+
+static void
+test_to_world(void **state)
+{
+	struct bundle		*b = parse_ok(good);
+	struct policy_diags	 d;
+	struct world		*w;
+	struct world_counts	 c;
+	struct world_key	 k;
+	struct eval_request	 r;
+	struct eval_answer	 a;
+	size_t			 n;
+
+	policy_diags_init(&d);
+	w = bundle_to_world(b, 42, &d);
+	assert_non_null(w);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(world_generation(w), 42);
+	world_counts(w, &c);
+	assert_int_equal(c.keys, 3);
+	assert_int_equal(c.aliases, 1);
+	assert_int_equal(c.policies, 2);
+	assert_int_equal(c.users, 2);
+	assert_int_equal(c.roles, 1);
+	assert_int_equal(c.groups, 1);
+	assert_int_equal(world_get_key(w, "key-b", 5, &k), 0);
+	assert_non_null(k.policy);
+	assert_int_equal(world_instance_share_count(w, "kst-1", NULL, NULL,
+	    NULL, &n), 0);
+	assert_int_equal(n, 1);
+	/* bob (other account) through the alias: both allow. */
+	memset(&r, 0, sizeof(r));
+	r.principal = "acs:ram::" A2 ":user/bob";
+	r.principal_len = strlen(r.principal);
+	r.action = "kms:Decrypt";
+	r.action_len = 11;
+	r.resource = "acs:kms:cn-hangzhou:" A1 ":key/key-c";
+	r.resource_len = strlen(r.resource);
+	eval_decide(w, &r, &a);
+	assert_int_equal(a.reason, EVAL_R_ALLOWED_BY_BOTH);
+	/* alice through her group's text policy. */
+	r.principal = "acs:ram::" A1 ":user/alice";
+	r.principal_len = strlen(r.principal);
+	r.action = "kms:Encrypt";
+	r.action_len = 11;
+	r.resource = "acs:kms:cn-hangzhou:" A1 ":key/key-a";
+	r.resource_len = strlen(r.resource);
+	eval_decide(w, &r, &a);
+	assert_int_equal(a.reason, EVAL_R_ALLOWED_BY_IDENTITY_POLICY);
+	world_unref(w);
+	policy_diags_free(&d);
+	bundle_free(b);
+}
+
+static void
+test_export(void **state)
+{
+	struct bundle	*b = parse_ok(good), *b2;
+	char		*e1, *e2;
+	size_t		 l1, l2;
+
+	e1 = bundle_export(b, &l1);
+	assert_non_null(e1);
+	assert_int_equal(strlen(e1), l1);
+	/* Sorted: key-a before key-b before key-c; tags by key. */
+	assert_true(strstr(e1, "\"key-a\"") < strstr(e1, "\"key-b\""));
+	assert_true(strstr(e1, "\"key-b\"") < strstr(e1, "\"key-c\""));
+	assert_true(strstr(e1, "\"Env\"") < strstr(e1, "\"Project\""));
+	/* Users sorted by account then name. */
+	assert_true(strstr(e1, "\"alice\"") < strstr(e1, "\"bob\""));
+	/* The export is a bundle; exporting it again gives the same text. */
+	b2 = parse_ok(e1);
+	e2 = bundle_export(b2, &l2);
+	assert_string_equal(e1, e2);
+	/* Policies keep their stored text exactly. */
+	assert_string_equal(b2->policies[1].text, b->policies[1].text);
+	assert_string_equal(b2->policies[0].text, b->policies[0].text);
+	assert_string_equal(b2->keys[1].policy, b->keys[0].policy);
+	free(e1);
+	free(e2);
+	bundle_free(b);
+	bundle_free(b2);
+}
+
+static void
+test_simreq(void **state)
+{
+	struct policy_simreq	 sr;
+	struct value_time	 now = { 1000, 0 };
+	struct json_object	*o, *ans;
+	struct eval_answer	 a;
+	char			 err[256];
+	const char		*s;
+	static const struct {
+		const char	*json;
+		int		 ok;
+	} cases[] = {
+		{ "{\"Principal\": \"acs:ram::1:root\", \"Action\": \"a\","
+		    " \"Resource\": \"r\"}", 1 },
+		{ "{\"Principal\": \"acs:ram::1:root\", \"Action\": \"a\"}", 0 },
+		{ "{\"Principal\": \"acs:ram::1:rootx\", \"Action\": \"a\","
+		    " \"Resource\": \"r\"}", 0 },
+		{ "{\"Principal\": \"acs:ram::1:root\", \"Action\": \"a\","
+		    " \"Resource\": \"r\", \"Extra\": 1}", 0 },
+		{ "{\"Principal\": \"acs:ram::1:root\", \"Action\": \"a\","
+		    " \"Resource\": \"r\", \"SourceIp\": \"1.2.3.4/8\"}", 0 },
+		{ "{\"Principal\": \"acs:ram::1:root\", \"Action\": \"a\","
+		    " \"Resource\": \"r\", \"CurrentTime\": \"2020\"}", 0 },
+		{ "{\"Principal\": \"acs:ram::1:root\", \"Action\": \"a\","
+		    " \"Resource\": \"r\", \"Context\": {\"a\": [1]}}", 0 },
+		{ "{\"Principal\": \"acs:ram::1:root\", \"Action\": \"a\","
+		    " \"Resource\": \"r\", \"Context\": {\"a\": 1, \"A\": 2}}",
+		    0 },
+		{ "{\"Principal\": 5, \"Action\": \"a\", \"Resource\": \"r\"}",
+		    0 },
+		{ "[1]", 0 },
+	};
+	size_t			 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		o = json_tokener_parse(cases[i].json);
+		assert_non_null(o);
+		if ((policy_simreq_parse(o, &now, &sr, err, sizeof(err)) ==
+		    0) != cases[i].ok)
+			fail_msg("case %zu: %s", i, err);
+		json_object_put(o);
+	}
+	/* Context values: numbers as written, booleans, the pinned time
+	 * from a context acs:CurrentTime. */
+	o = json_tokener_parse("{\"Id\": \"r1\", \"Principal\":"
+	    " \"acs:ram::1:user/u\", \"Action\": \"a\", \"Resource\": \"r\","
+	    " \"Context\": {\"n\": 10.50, \"b\": true, \"acs:CurrentTime\":"
+	    " \"1970-01-01T00:00:05Z\"}, \"SourceIp\": \"::ffff:10.0.0.1\"}");
+	assert_int_equal(policy_simreq_parse(o, &now, &sr, err, sizeof(err)),
+	    0);
+	assert_int_equal(sr.req.nctx, 3);
+	assert_memory_equal(sr.ctx[0].value, "10.50", 5);
+	assert_memory_equal(sr.ctx[1].value, "true", 4);
+	assert_int_equal(sr.req.now.sec, 5);
+	assert_int_equal(sr.req.source_ip.family, 4);
+	assert_string_equal(json_object_get_string(sr.id), "r1");
+	/* The answer. */
+	memset(&a, 0, sizeof(a));
+	a.decision = EVAL_ALLOW;
+	a.reason = EVAL_R_ALLOWED_BY_KEY_POLICY;
+	a.nmatched = 2;
+	a.matched[0].source = EVAL_SRC_KEY;
+	a.matched[0].name = "key-1";
+	a.matched[0].namelen = 5;
+	a.matched[0].index = 3;
+	a.matched[0].sid = "s";
+	a.matched[0].sidlen = 1;
+	a.matched[1].source = EVAL_SRC_POLICY;
+	a.matched[1].name = "P";
+	a.matched[1].namelen = 1;
+	ans = policy_answer_json(sr.id, &a, 1, NULL);
+	s = json_object_to_json_string_ext(ans, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	assert_string_equal(s, "{\"Id\":\"r1\",\"Decision\":\"ALLOW\","
+	    "\"Reason\":\"allowed-by-key-policy\",\"MatchedStatements\":["
+	    "{\"Source\":\"key/key-1\",\"Index\":3,\"Sid\":\"s\"},"
+	    "{\"Source\":\"policy/P\",\"Index\":0}]}");
+	json_object_put(ans);
+	ans = policy_answer_json(NULL, &a, 0, "bad");
+	s = json_object_to_json_string_ext(ans, JSON_C_TO_STRING_PLAIN);
+	assert_string_equal(s, "{\"Decision\":\"ALLOW\",\"Reason\":"
+	    "\"allowed-by-key-policy\",\"Error\":{\"Code\":"
+	    "\"InvalidParameter\",\"Message\":\"bad\"}}");
+	json_object_put(ans);
+	json_object_put(o);
+}
+
+static void
+test_compile(void **state)
+{
+	struct policy_diags	 d;
+	struct cpolicy		*cp = NULL;
+	const char		*t = "{\"Version\":\"1\",\"Statement\":["
+	    "{\"Effect\":\"Deny\",\"NotAction\":[\"kms:Get*\"],"
+	    "\"NotResource\":\"x\",\"Condition\":{\"NumericLessThan\":"
+	    "{\"n\":[1,2.5]},\"Bool\":{\"b\":false}}}]}";
+	size_t			 len;
+
+	policy_diags_init(&d);
+	assert_int_equal(policy_compile_text(POLICY_KIND_RAM, t, strlen(t),
+	    6144, "", &cp, &d), 0);
+	assert_int_equal(cpolicy_nstmts(cp), 1);
+	assert_int_equal(cpolicy_stmt_effect(cp, 0), CPOLICY_DENY);
+	assert_null(cpolicy_stmt_sid(cp, 0, &len));
+	cpolicy_unref(cp);
+	assert_int_equal(policy_compile_text(POLICY_KIND_KEY, t, strlen(t),
+	    32768, "K", &cp, &d), -1);
+	assert_true(d.n > 0);
+	assert_int_equal(strncmp(d.v[0].path, "K", 1), 0);
+	policy_diags_free(&d);
+	/* A tree that skipped validation does not compile. */
+	{
+		struct json_object *o = json_tokener_parse("{\"Statement\":"
+		    "[{\"Effect\":\"allow\",\"Action\":\"a\",\"Resource\":"
+		    "\"r\"}]}");
+
+		assert_null(policy_compile(POLICY_KIND_RAM, o));
+		json_object_put(o);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_good),
+		cmocka_unit_test(test_parse_bad),
+		cmocka_unit_test(test_validate_model),
+		cmocka_unit_test(test_to_world),
+		cmocka_unit_test(test_export),
+		cmocka_unit_test(test_simreq),
+		cmocka_unit_test(test_compile),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
