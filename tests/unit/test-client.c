@@ -34,7 +34,8 @@ enum srv_mode {
 	SRV_CLOSE_MID,		/* half an answer, then close */
 	SRV_MALFORMED,		/* answers CHECK with srv_bad_bytes */
 	SRV_ERROR,		/* answers with ERROR */
-	SRV_BIG			/* BATCH_ANSWER of the largest answers */
+	SRV_BIG,		/* BATCH_ANSWER of the largest answers */
+	SRV_V2			/* HELLO_REPLY chooses version 2 */
 };
 
 struct srv {
@@ -295,7 +296,7 @@ bad:
 }
 
 static int
-srv_simple(int fd, uint16_t type, uint32_t id)
+srv_simple(int fd, uint16_t type, uint32_t id, int v2)
 {
 	struct proto_wr			w;
 	struct proto_status		st;
@@ -310,7 +311,7 @@ srv_simple(int fd, uint16_t type, uint32_t id)
 		break;
 	case KMSAUTHZ_MSG_HELLO:
 		start = proto_frame_begin(&w, KMSAUTHZ_MSG_HELLO_REPLY, id);
-		hr.version = 1;
+		hr.version = v2 ? 2 : 1;
 		hr.software = S("fake 1.0");
 		proto_hello_reply_encode(&w, &hr);
 		break;
@@ -421,7 +422,8 @@ srv_main(void *arg)
 				s->failed = 1;
 			break;
 		default:
-			if (srv_simple(fd, h.type, h.id) != 0)
+			if (srv_simple(fd, h.type, h.id,
+			    s->mode == SRV_V2) != 0)
 				s->failed = 1;
 			break;
 		}
@@ -938,6 +940,57 @@ test_server_error(void **state)
 }
 
 static void
+test_hello_version(void **state)
+{
+	struct srv	*s = srv_start(SRV_V2, 0);
+	struct kmsauthz	*h = connect_to(s, 2000);
+	int		 v = -1;
+
+	/* A daemon choosing a version we do not speak: refused. */
+	assert_int_equal(kmsauthz_hello(h, &v), KMSAUTHZ_EVERSION);
+	assert_int_equal(v, 0);
+	assert_int_equal(kmsauthz_ping(h), KMSAUTHZ_EBROKEN);
+	assert_int_equal(kmsauthz_set_timeout(h, 10), 0);
+	assert_int_equal(kmsauthz_set_timeout(NULL, 10), KMSAUTHZ_EINVAL);
+	kmsauthz_close(h);
+	srv_stop(s);
+}
+
+static void
+test_inflight_limit(void **state)
+{
+	struct srv		*s = srv_start(SRV_SILENT, 0);
+	struct kmsauthz		*h = connect_to(s, 2000);
+	struct kmsauthz_request	 r;
+	struct kmsauthz_answer	 a[4];
+	size_t			 i, k;
+	uint32_t		 id;
+	int			 err;
+
+	request(&r, "alice");
+	for (i = 0; i < KMSAUTHZ_MAX_INFLIGHT; i++) {
+		err = kmsauthz_submit(h, &r, &id);
+		if (err == KMSAUTHZ_EAGAIN) {
+			/* The socket is full: let the server read. */
+			assert_int_equal(kmsauthz_flush(h) <= 0, 1);
+			i--;
+			continue;
+		}
+		assert_int_equal(err, 0);
+	}
+	assert_int_equal(kmsauthz_inflight(h), KMSAUTHZ_MAX_INFLIGHT);
+	assert_int_equal(kmsauthz_submit(h, &r, &id), KMSAUTHZ_EBUSY);
+	assert_int_equal(id, 0);
+	/* A refused submit does not break the handle; nothing came back. */
+	assert_int_equal(kmsauthz_collect(h, a, 4, &k), 0);
+	assert_int_equal(k, 0);
+	assert_int_equal(kmsauthz_check(h, &r, &a[0]), KMSAUTHZ_EBUSY);
+	assert_int_equal(a[0].decision, KMSAUTHZ_IMPLICIT_DENY);
+	kmsauthz_close(h);
+	srv_stop(s);
+}
+
+static void
 test_names(void **state)
 {
 	int	e;
@@ -995,6 +1048,8 @@ main(void)
 		cmocka_unit_test(test_malformed_answers),
 		cmocka_unit_test(test_malformed_nonblocking),
 		cmocka_unit_test(test_server_error),
+		cmocka_unit_test(test_hello_version),
+		cmocka_unit_test(test_inflight_limit),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_default_socket),
 	};
