@@ -101,6 +101,7 @@ static void	pv_key_resource(struct pv *, struct json_object *);
 static void	pv_principal(struct pv *, struct json_object *);
 static void	pv_principal_elem(struct pv *, const char *, size_t);
 static void	pv_condition(struct pv *, struct json_object *);
+static int	pv_key_cmp(const void *, const void *);
 static void	pv_operator(struct pv *, const struct pv_op *,
 		    struct json_object *);
 static void	pv_cond_value(struct pv *, const struct pv_op *,
@@ -613,24 +614,69 @@ pv_condition(struct pv *pv, struct json_object *v)
 	}
 }
 
+/* A condition key and its place in its operator, for sorting. */
+struct pv_key {
+	const char	*k;
+	size_t		 idx;
+};
+
+static int
+pv_key_cmp(const void *a, const void *b)
+{
+	const struct pv_key	*x = a, *y = b;
+	int			 c;
+
+	if ((c = strcasecmp(x->k, y->k)) != 0)
+		return (c);
+	return (x->idx < y->idx ? -1 : x->idx > y->idx);
+}
+
 static void
 pv_operator(struct pv *pv, const struct pv_op *op, struct json_object *v)
 {
+	char			 q[POLICY_QUOTE_MAX];
 	struct json_object	*e;
-	struct lh_entry		*le, *pe;
-	const char		*key;
-	size_t			 i, n, old, old2;
+	struct lh_entry		*le;
+	struct pv_key		*keys;
+	const char		*key, **dupof;
+	size_t			 i, n, nk, first, idx, old, old2;
 
 	if (!json_object_is_type(v, json_type_object)) {
 		pv_err(pv, "%s must be an object {\"condition key\": value}, "
 		    "not %s", op->name, pv_type(v));
 		return;
 	}
-	if (json_object_object_length(v) == 0) {
+	if ((nk = (size_t)json_object_object_length(v)) == 0) {
 		pv_err(pv, "%s must not be an empty object", op->name);
 		return;
 	}
-	for (le = json_object_get_object(v)->head; le != NULL; le = le->next) {
+	/*
+	 * Keys are matched case-insensitively, so one spelling only: sort
+	 * them case-insensitively (stable by place) and mark every key
+	 * that repeats an earlier one, in O(n log n).
+	 */
+	keys = calloc(nk, sizeof(*keys));
+	dupof = calloc(nk, sizeof(*dupof));
+	if (keys == NULL || dupof == NULL) {
+		free(keys);
+		free(dupof);
+		pv->oom = 1;
+		return;
+	}
+	for (i = 0, le = json_object_get_object(v)->head; le != NULL &&
+	    i < nk; le = le->next, i++) {
+		keys[i].k = (const char *)lh_entry_k(le);
+		keys[i].idx = i;
+	}
+	qsort(keys, nk, sizeof(*keys), pv_key_cmp);
+	for (first = 0, i = 1; i < nk; i++) {
+		if (strcasecmp(keys[i].k, keys[first].k) == 0)
+			dupof[keys[i].idx] = keys[first].k;
+		else
+			first = i;
+	}
+	for (idx = 0, le = json_object_get_object(v)->head; le != NULL &&
+	    idx < nk; le = le->next, idx++) {
 		key = (const char *)lh_entry_k(le);
 		e = (struct json_object *)lh_entry_v(le);
 		old = policy_path_key(&pv->path, key, strlen(key));
@@ -638,16 +684,11 @@ pv_operator(struct pv *pv, const struct pv_op *op, struct json_object *v)
 			pv_err(pv, "a condition key must not be empty");
 			goto next;
 		}
-		/* Keys are matched case-insensitively: one spelling only. */
-		for (pe = json_object_get_object(v)->head; pe != le;
-		    pe = pe->next)
-			if (strcasecmp((const char *)lh_entry_k(pe), key) ==
-			    0)
-				break;
-		if (pe != le) {
-			pv_err(pv, "condition key %s appears twice in %s "
-			    "(keys are matched case-insensitively)",
-			    (const char *)lh_entry_k(pe), op->name);
+		if (dupof[idx] != NULL) {
+			policy_quote(q, sizeof(q), dupof[idx],
+			    strlen(dupof[idx]));
+			pv_err(pv, "this condition key repeats %s in %s (keys "
+			    "are matched case-insensitively)", q, op->name);
 			goto next;
 		}
 		if (!json_object_is_type(e, json_type_array)) {
@@ -667,6 +708,8 @@ pv_operator(struct pv *pv, const struct pv_op *op, struct json_object *v)
 next:
 		policy_path_truncate(&pv->path, old);
 	}
+	free(keys);
+	free(dupof);
 }
 
 /* One condition value, checked against its operator's family. */
