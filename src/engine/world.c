@@ -115,6 +115,19 @@ static int	txn_put(struct world_txn *, struct h_entry *);
 static int	txn_del(struct world_txn *, unsigned, const char *const *,
 		    unsigned);
 
+/*
+ * Bits set in a 32-bit word.  Without -mpopcnt, __builtin_popcount is a
+ * library call; this is a few inline instructions on the lookup path.
+ */
+static inline unsigned
+h_popcount(uint32_t x)
+{
+	x = x - ((x >> 1) & 0x55555555u);
+	x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+	x = (x + (x >> 4)) & 0x0f0f0f0fu;
+	return ((x * 0x01010101u) >> 24);
+}
+
 /* Names. */
 
 static const char *const world_inst_names[] = {
@@ -223,7 +236,7 @@ h_unref(struct h_obj *o)
 	switch (o->kind) {
 	case H_NODE:
 		nd = (struct h_node *)o;
-		n = (unsigned)__builtin_popcount(nd->bitmap);
+		n = (unsigned)h_popcount(nd->bitmap);
 		for (i = 0; i < n; i++)
 			h_unref(nd->child[i]);
 		free(nd);
@@ -270,7 +283,7 @@ h_find(const struct h_obj *o, uint64_t hash, unsigned kind,
 			bit = (unsigned)(hash >> (depth * H_BITS)) & 31;
 			if ((nd->bitmap & (1u << bit)) == 0)
 				return (NULL);
-			o = nd->child[__builtin_popcount(nd->bitmap &
+			o = nd->child[h_popcount(nd->bitmap &
 			    ((1u << bit) - 1))];
 			depth++;
 			break;
@@ -398,9 +411,9 @@ h_insert(struct h_obj *o, unsigned depth, struct h_entry *e, int *replaced)
 	case H_NODE:
 		nd = (struct h_node *)o;
 		bit = (unsigned)(e->hash >> (depth * H_BITS)) & 31;
-		idx = (unsigned)__builtin_popcount(nd->bitmap &
+		idx = (unsigned)h_popcount(nd->bitmap &
 		    ((1u << bit) - 1));
-		n = (unsigned)__builtin_popcount(nd->bitmap);
+		n = (unsigned)h_popcount(nd->bitmap);
 		if (nd->bitmap & (1u << bit)) {
 			sub = nd->child[idx];
 			if (sub->kind == H_NODE || sub->kind == H_COLL)
@@ -516,9 +529,9 @@ h_remove(struct h_obj *o, unsigned depth, uint64_t hash, unsigned kind,
 		bit = (unsigned)(hash >> (depth * H_BITS)) & 31;
 		if ((nd->bitmap & (1u << bit)) == 0)
 			break;
-		idx = (unsigned)__builtin_popcount(nd->bitmap &
+		idx = (unsigned)h_popcount(nd->bitmap &
 		    ((1u << bit) - 1));
-		n = (unsigned)__builtin_popcount(nd->bitmap);
+		n = (unsigned)h_popcount(nd->bitmap);
 		child = nd->child[idx];
 		if (child->kind == H_NODE || child->kind == H_COLL) {
 			sub = h_remove(child, depth + 1, hash, kind, id, len,
@@ -607,7 +620,7 @@ h_walk(const struct h_obj *o, unsigned kind,
 	switch (o->kind) {
 	case H_NODE:
 		nd = (const struct h_node *)o;
-		n = (unsigned)__builtin_popcount(nd->bitmap);
+		n = (unsigned)h_popcount(nd->bitmap);
 		for (i = 0; i < n; i++)
 			if ((r = h_walk(nd->child[i], kind, cb, arg)) != 0)
 				return (r);
@@ -979,7 +992,7 @@ h_stats(const struct h_obj *o, int shared, size_t *total, size_t *unshared)
 		(*unshared)++;
 	if (o->kind == H_NODE) {
 		nd = (const struct h_node *)o;
-		n = (unsigned)__builtin_popcount(nd->bitmap);
+		n = (unsigned)h_popcount(nd->bitmap);
 		for (i = 0; i < n; i++)
 			h_stats(nd->child[i], shared, total, unshared);
 	} else if (o->kind == H_COLL) {
