@@ -100,11 +100,4 @@ int	admin_tick(struct admin_ctx *, int64_t now);
 /* Seconds until the next scheduled deletion (-1: none). */
 int64_t	admin_next_deletion(struct admin_ctx *, int64_t now);
 
-/* In the daemon (src/daemon/admin.c): start at start-up (or at the
- * first admin request), stop at exit. */
-struct server;
-struct config;
-int	admin_plane_start(struct server *, const struct config *);
-void	admin_plane_stop(void);
-
 #endif

@@ -228,7 +228,7 @@ audit_outcome(struct audit *a, const char *action, const char *request_id,
 			json_object_object_add(rec, "Detail",
 			    json_object_new_string(detail));
 	}
-	r = audit_write(a, rec, 0);	/* the intent was the durable one */
+	r = audit_write(a, rec, 1);
 	json_object_put(rec);
 	return (r);
 }

@@ -26,6 +26,10 @@ char	*ctl_read_file(const char *path, size_t max, size_t *lenp);
 
 /* ctl-validate.c */
 int	ctl_validate(int, char **);
+/* ctl-store.c */
+int	ctl_import(int, char **);
+int	ctl_export(int, char **);
+int	ctl_backup(int, char **);
 
 /* ctl-check.c: online queries through libkmsauthz. */
 int	ctl_check(int, char **);

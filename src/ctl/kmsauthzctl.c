@@ -72,6 +72,9 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "simulate", ctl_simulate, "simulate --bundle FILE (--principal ARN "
 	    "--action A --resource ARN [--source-ip IP] [--context K=V]... "
 	    "[--time T] | --requests FILE.jsonl|-) [--explain]" },
+	{ "import", ctl_import, "import --db DIR [--replace] FILE|-" },
+	{ "export", ctl_export, "export --db DIR" },
+	{ "backup", ctl_backup, "backup --db DIR DEST" },
 };
 #define CTL_NCMDS (sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
 

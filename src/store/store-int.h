@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <lmdb.h>
 
@@ -41,6 +42,7 @@ struct store {
 	MDB_dbi			 dbi[DBI_COUNT];
 	uint64_t		 generation;
 	int			 stale_readers;	/* cleared at open */
+	uint64_t		 commit_ns;	/* the last mdb_txn_commit */
 	struct world_holder	*holder;
 	int			 loaded;	/* holder mirrors the store */
 	void			(*holder_free)(struct world_holder *);
@@ -111,5 +113,107 @@ char		*store_r_str(struct store_rbuf *);
 const unsigned char *store_r_rest(struct store_rbuf *, size_t *lenp);
 /* 0 when every byte was read and nothing failed, -1 otherwise. */
 int		 store_r_end(struct store_rbuf *);
+
+
+/*
+ * The records of the schema table in store.h.  Decoders return 0, or -1
+ * when the value is malformed (the caller reports STORE_ECORRUPT);
+ * pointers into the value (text) are valid while the txn is.
+ */
+struct store_instrec {
+	int		 state;
+	uint32_t	 quota;
+};
+struct store_keyrec {
+	int		 state;
+	char		*region;
+	char		*creator;
+	char		*instance;	/* NULL: outside any instance */
+};
+struct store_kprec {
+	uint64_t		 version;
+	int64_t			 time_ms;
+	unsigned char		 digest[32];
+	const char		*text;
+	size_t			 len;
+};
+struct store_polrec {
+	uint32_t	 def;		/* the default version */
+	uint32_t	 last;		/* the last version id given */
+};
+struct store_pvrec {
+	int64_t		 time_ms;
+	const char	*text;
+	size_t		 len;
+};
+struct store_prinrec {
+	char		**groups;
+	size_t		  ngroups;
+	char		**policies;
+	size_t		  npolicies;
+};
+
+void	store_instrec_encode(struct store_wbuf *, const struct store_instrec *);
+int	store_instrec_decode(const MDB_val *, struct store_instrec *);
+void	store_keyrec_encode(struct store_wbuf *, const struct store_keyrec *);
+int	store_keyrec_decode(const MDB_val *, struct store_keyrec *);
+void	store_keyrec_free(struct store_keyrec *);
+void	store_kprec_encode(struct store_wbuf *, const struct store_kprec *);
+int	store_kprec_decode(const MDB_val *, struct store_kprec *);
+void	store_polrec_encode(struct store_wbuf *, const struct store_polrec *);
+int	store_polrec_decode(const MDB_val *, struct store_polrec *);
+void	store_pvrec_encode(struct store_wbuf *, const struct store_pvrec *);
+int	store_pvrec_decode(const MDB_val *, struct store_pvrec *);
+void	store_prinrec_encode(struct store_wbuf *, int with_groups,
+	    const struct store_prinrec *);
+int	store_prinrec_decode(const MDB_val *, int with_groups,
+	    struct store_prinrec *);
+void	store_prinrec_free(struct store_prinrec *);
+/* Appends / removes a name of a list; 0, or -1 when absent. */
+void	store_list_add(char ***, size_t *, const char *);
+int	store_list_del(char ***, size_t *, const char *);
+ssize_t	store_list_find(char **, size_t, const char *);
+
+/* BLAKE2b-256 of a policy text (libsodium's crypto_generichash). */
+void	store_digest(const char *, size_t, unsigned char[32]);
+/* Milliseconds since the epoch. */
+int64_t	store_now_ms(void);
+
+/*
+ * Composite keys: parts joined by "\0".  store_key returns the number of
+ * parts written; the buffer is w.
+ */
+void	store_key(struct store_wbuf *, const char *, const char *,
+	    const char *);
+
+/*
+ * Compiled policies by (kind, digest): identical texts are compiled once
+ * and shared (store-load.c).  pcache_compile returns a new reference, or
+ * NULL with *errp and the message naming dbname/name.
+ */
+struct cpolicy;
+struct world_tag;
+struct pcache_ent {
+	unsigned char	 digest[32];
+	int		 kind;
+	struct cpolicy	*cp;
+};
+struct pcache {
+	struct pcache_ent	*v;
+	size_t			 cap;	/* a power of two */
+	size_t			 n;
+};
+struct cpolicy	*pcache_compile(struct store *, struct pcache *, int kind,
+		    const char *, size_t, const unsigned char *digest,
+		    const char *dbname, const char *name, int *errp);
+void		 pcache_free(struct pcache *);
+
+/* The tags of a key as stored (malloc'd pairs). */
+int	store_tags_read(struct store *, MDB_txn *, const char *,
+	    struct world_tag **, size_t *);
+void	store_tags_free(struct world_tag *, size_t);
+
+/* Loading (store-load.c): every record into wt (empty world txn). */
+int	store_load_into(struct store *, MDB_txn *, struct world_txn *);
 
 #endif

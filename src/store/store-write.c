@@ -5,6 +5,7 @@
  * answered by growing the map and running the change again.
  */
 #include <stdlib.h>
+#include <time.h>
 
 #include "engine/world.h"
 #include "store/store-int.h"
@@ -26,7 +27,7 @@ store_gen_bump(struct store *st, MDB_txn *txn, uint64_t *genp)
 {
 	struct store_wbuf	 w;
 	MDB_val			 k, v;
-	uint64_t		 gen;
+	uint64_t		 gen = 0;
 	int			 rc;
 
 	if ((rc = store_meta_get_u(st, txn, "generation", 8, &gen)) != 0)
@@ -52,7 +53,8 @@ store_write(struct store *st, store_write_fn fn, void *arg, int from_empty,
 	struct world		*base, *w;
 	struct world_txn	*wt;
 	MDB_txn			*txn;
-	uint64_t		 gen;
+	uint64_t		 gen = 0;
+	struct timespec		 t0, t1;
 	int			 rc, mrc;
 
 	if (st->readonly)
@@ -91,7 +93,12 @@ store_write(struct store *st, store_write_fn fn, void *arg, int from_empty,
 				    "out of memory compiling the world");
 		}
 		if (rc == STORE_OK) {
+			clock_gettime(CLOCK_MONOTONIC, &t0);
 			mrc = mdb_txn_commit(txn);
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			st->commit_ns = (uint64_t)(t1.tv_sec - t0.tv_sec) *
+			    1000000000u + (uint64_t)t1.tv_nsec -
+			    (uint64_t)t0.tv_nsec;
 			txn = NULL;
 			if (mrc != 0)
 				rc = store_err_mdb(st, mrc, "commit");

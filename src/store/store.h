@@ -57,6 +57,9 @@
 #define STORE_POLICY_VERSIONS_MAX	5	/* as RAM's CreatePolicyVersion */
 #define STORE_LIST_MAX			256	/* groups or policies per principal */
 #define STORE_ID_MAX			255	/* bytes of one identifier */
+#define STORE_TAGS_MAX			20	/* tags per key, as KMS */
+#define STORE_TAG_KEY_MAX		128
+#define STORE_TAG_VALUE_MAX		256
 
 /*
  * Errors: every store function returns STORE_OK or one of these, and

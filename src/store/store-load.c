@@ -1,0 +1,828 @@
+/*
+ * store-load.c: from records to what the rest of the daemon uses: the
+ * compiled world (store_load, at start-up), a bundle (store_to_bundle,
+ * for export), and the consistency check (store_check).
+ *
+ * Start-up compiles every stored policy once.  Identical texts (every
+ * default key policy of one creator, copies of one RAM policy) are
+ * compiled once and shared: compiled policies are immutable and
+ * reference counted, and the stored BLAKE2b digest is the cache key.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "common/xmalloc.h"
+#include "engine/cpolicy.h"
+#include "engine/world.h"
+#include "policy/bundle.h"
+#include "policy/policy-compile.h"
+#include "store/store-int.h"
+
+static int	 store_split(const MDB_val *, char **, int);
+static void	 store_split_free(char **, int);
+static int	 store_corrupt(struct store *, int, const MDB_val *,
+		    const char *);
+
+void
+pcache_free(struct pcache *c)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->cap; i++)
+		if (c->v[i].cp != NULL)
+			cpolicy_unref(c->v[i].cp);
+	free(c->v);
+	memset(c, 0, sizeof(*c));
+}
+
+static struct pcache_ent *
+pcache_slot(struct pcache *c, int kind, const unsigned char *d)
+{
+	size_t	 h;
+
+	memcpy(&h, d, sizeof(h));
+	for (h &= c->cap - 1;; h = (h + 1) & (c->cap - 1)) {
+		if (c->v[h].cp == NULL || (c->v[h].kind == kind &&
+		    memcmp(c->v[h].digest, d, 32) == 0))
+			return (&c->v[h]);
+	}
+}
+
+/*
+ * Returns a new reference on the compiled policy of text, or NULL with
+ * *errp (the record's name and the reason in st's message).
+ */
+struct cpolicy *
+pcache_compile(struct store *st, struct pcache *c, int kind,
+    const char *text, size_t len, const unsigned char *digest,
+    const char *dbname, const char *name, int *errp)
+{
+	struct policy_diags	 diags;
+	struct pcache_ent	*e, *old;
+	struct cpolicy		*cp;
+	unsigned char		 d[32];
+	size_t			 i, ocap, max;
+
+	if (digest == NULL) {
+		store_digest(text, len, d);
+		digest = d;
+	}
+	if (c->n + 1 > c->cap / 2) {
+		old = c->v;
+		ocap = c->cap;
+		c->cap = ocap ? ocap * 2 : 1024;
+		c->v = xcalloc(c->cap, sizeof(*c->v));
+		for (i = 0; i < ocap; i++)
+			if (old[i].cp != NULL)
+				*pcache_slot(c, old[i].kind, old[i].digest) =
+				    old[i];
+		free(old);
+	}
+	e = pcache_slot(c, kind, digest);
+	if (e->cp != NULL)
+		return (cpolicy_ref(e->cp));
+	/* Limits apply when a document comes in, not to what is stored. */
+	max = kind == POLICY_KIND_KEY ? POLICY_KEY_MAX_BYTES :
+	    (st->ram_policy_max ? st->ram_policy_max :
+	    POLICY_RAM_MAX_BYTES_DEFAULT);
+	if (len > max)
+		max = len;
+	policy_diags_init(&diags);
+	if (policy_compile_text(kind, text, len, max, "", &cp, &diags) != 0) {
+		*errp = store_seterr(st, STORE_ECORRUPT, "%s: %s \"%s\": the "
+		    "stored policy does not compile: %s%s%s", st->dir, dbname,
+		    name, diags.n ? diags.v[0].path : "",
+		    diags.n ? ": " : "", diags.n ? diags.v[0].reason :
+		    "out of memory");
+		policy_diags_free(&diags);
+		return (NULL);
+	}
+	policy_diags_free(&diags);
+	memcpy(e->digest, digest, 32);
+	e->kind = kind;
+	e->cp = cp;
+	c->n++;
+	return (cpolicy_ref(cp));
+}
+
+/* Splits a key of n parts joined by NUL; 0, or -1 when malformed. */
+static int
+store_split(const MDB_val *k, char **parts, int n)
+{
+	const char	*p = k->mv_data, *end = p + k->mv_size, *z;
+	int		 i;
+
+	for (i = 0; i < n; i++)
+		parts[i] = NULL;
+	for (i = 0; i < n; i++) {
+		z = memchr(p, 0, (size_t)(end - p));
+		if ((z == NULL) != (i == n - 1))
+			goto bad;
+		if (z == NULL)
+			z = end;
+		if (z == p)
+			goto bad;
+		parts[i] = xstrndup(p, (size_t)(z - p));
+		p = z + 1;
+	}
+	return (0);
+bad:
+	store_split_free(parts, n);
+	return (-1);
+}
+
+static void
+store_split_free(char **parts, int n)
+{
+	int	 i;
+
+	for (i = 0; i < n; i++) {
+		free(parts[i]);
+		parts[i] = NULL;
+	}
+}
+
+static int
+store_corrupt(struct store *st, int dbi, const MDB_val *k, const char *why)
+{
+	char	 name[512];
+	size_t	 i, n = k->mv_size < sizeof(name) - 1 ? k->mv_size :
+		    sizeof(name) - 1;
+
+	for (i = 0; i < n; i++) {
+		char	 ch = ((const char *)k->mv_data)[i];
+
+		name[i] = ch == '\0' ? '/' : (ch < 0x20 || ch == 0x7f) ?
+		    '?' : ch;
+	}
+	name[n] = '\0';
+	return (store_seterr(st, STORE_ECORRUPT, "%s: %s \"%s\": %s",
+	    st->dir, store_dbi_names[dbi], name, why));
+}
+
+/* Tags of key id, in key order (LMDB's), as malloc'd pairs. */
+int
+store_tags_read(struct store *st, MDB_txn *txn, const char *id,
+    struct world_tag **tp, size_t *np)
+{
+	struct store_wbuf	 w;
+	struct world_tag	*t = NULL;
+	MDB_cursor		*c;
+	MDB_val			 k, v;
+	size_t			 n = 0, plen;
+	int			 rc, op = MDB_SET_RANGE;
+
+	*tp = NULL;
+	*np = 0;
+	store_w_init(&w);
+	store_key(&w, id, "", NULL);
+	plen = w.len;
+	if ((rc = mdb_cursor_open(txn, st->dbi[DBI_TAGS], &c)) != 0) {
+		store_w_free(&w);
+		return (store_err_mdb(st, rc, "reading tags"));
+	}
+	k.mv_data = w.p;
+	k.mv_size = w.len;
+	while ((rc = mdb_cursor_get(c, &k, &v, op)) == 0) {
+		op = MDB_NEXT;
+		if (k.mv_size <= plen || memcmp(k.mv_data, w.p, plen) != 0)
+			break;
+		if (memchr((const char *)k.mv_data + plen, 0,
+		    k.mv_size - plen) != NULL ||
+		    memchr(v.mv_data, 0, v.mv_size) != NULL) {
+			rc = store_corrupt(st, DBI_TAGS, &k, "malformed");
+			goto out;
+		}
+		t = xreallocarray(t, n + 1, sizeof(*t));
+		t[n].key = xstrndup((const char *)k.mv_data + plen,
+		    k.mv_size - plen);
+		t[n].value = xstrndup(v.mv_data, v.mv_size);
+		n++;
+	}
+	rc = rc == 0 || rc == MDB_NOTFOUND ? STORE_OK :
+	    store_err_mdb(st, rc, "reading tags");
+out:
+	mdb_cursor_close(c);
+	store_w_free(&w);
+	*tp = t;
+	*np = n;
+	return (rc);
+}
+
+void
+store_tags_free(struct world_tag *t, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		free((char *)t[i].key);
+		free((char *)t[i].value);
+	}
+	free(t);
+}
+
+/* The text of version ver of RAM policy (account, name). */
+static int
+store_pv_get(struct store *st, MDB_txn *txn, const char *account,
+    const char *name, uint32_t ver, struct store_pvrec *r)
+{
+	struct store_wbuf	 w;
+	MDB_val			 k, v;
+	int			 rc;
+
+	store_w_init(&w);
+	store_key(&w, account, name, "");
+	store_w_u32(&w, ver);
+	k.mv_data = w.p;
+	k.mv_size = w.len;
+	rc = mdb_get(txn, st->dbi[DBI_POLICYVERSIONS], &k, &v);
+	if (rc == 0 && store_pvrec_decode(&v, r) != 0)
+		rc = store_corrupt(st, DBI_POLICYVERSIONS, &k, "malformed");
+	else if (rc == MDB_NOTFOUND)
+		rc = store_corrupt(st, DBI_POLICIES, &k,
+		    "the default version is missing");
+	else if (rc != 0)
+		rc = store_err_mdb(st, rc, "reading a policy version");
+	store_w_free(&w);
+	return (rc);
+}
+
+/*
+ * Walks one DBI, calling fn for every record; stops at the first error.
+ */
+typedef int (*store_walk_fn)(struct store *, MDB_txn *, const MDB_val *,
+    const MDB_val *, void *);
+
+static int
+store_walk(struct store *st, MDB_txn *txn, int dbi, store_walk_fn fn,
+    void *arg)
+{
+	MDB_cursor	*c;
+	MDB_val		 k, v;
+	int		 rc, op = MDB_FIRST;
+
+	if ((rc = mdb_cursor_open(txn, st->dbi[dbi], &c)) != 0)
+		return (store_err_mdb(st, rc, "opening a cursor"));
+	while ((rc = mdb_cursor_get(c, &k, &v, op)) == 0) {
+		op = MDB_NEXT;
+		if ((rc = fn(st, txn, &k, &v, arg)) != STORE_OK)
+			break;
+	}
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND)
+		return (STORE_OK);
+	if (rc > 0 || (rc >= MDB_KEYEXIST && rc <= MDB_LAST_ERRCODE))
+		return (store_err_mdb(st, rc, store_dbi_names[dbi]));
+	return (rc);
+}
+
+/* --- records into a world transaction ---------------------------- */
+
+struct load {
+	struct world_txn	*wt;
+	struct pcache		 cache;
+	struct bundle		*b;	/* store_to_bundle instead */
+	int			 check;	/* store_check: verify only */
+};
+
+static int
+store_nomem(struct store *st)
+{
+	return (store_seterr(st, STORE_ENOMEM, "%s: out of memory while "
+	    "loading", st->dir));
+}
+
+static int
+load_instance(struct store *st, MDB_txn *txn, const MDB_val *k,
+    const MDB_val *v, void *arg)
+{
+	struct load		*l = arg;
+	struct store_instrec	 r;
+	struct bundle_instance	*bi;
+	char			*id;
+
+	if (store_instrec_decode(v, &r) != 0 ||
+	    world_instance_state_name(r.state) == NULL ||
+	    memchr(k->mv_data, 0, k->mv_size) != NULL || k->mv_size == 0)
+		return (store_corrupt(st, DBI_INSTANCES, k, "malformed"));
+	id = xstrndup(k->mv_data, k->mv_size);
+	if (l->b != NULL) {
+		l->b->instances = xreallocarray(l->b->instances,
+		    l->b->ninstances + 1, sizeof(*l->b->instances));
+		bi = &l->b->instances[l->b->ninstances++];
+		bi->id = id;
+		bi->state = r.state;
+		bi->share_quota = r.quota;
+		return (STORE_OK);
+	}
+	if (l->wt != NULL && world_txn_put_instance(l->wt, id, r.state,
+	    r.quota) != 0) {
+		free(id);
+		return (store_nomem(st));
+	}
+	free(id);
+	return (STORE_OK);
+}
+
+static int
+load_key(struct store *st, MDB_txn *txn, const MDB_val *k, const MDB_val *v,
+    void *arg)
+{
+	struct load		*l = arg;
+	struct store_keyrec	 r;
+	struct store_kprec	 kp;
+	struct world_tag	*tags = NULL;
+	struct world_instance	 inst;
+	struct bundle_key	*bk;
+	struct cpolicy		*cp = NULL;
+	unsigned char		 d[32];
+	MDB_val			 pv;
+	size_t			 ntags = 0, i;
+	char			*id;
+	int			 rc;
+
+	if (k->mv_size == 0 || memchr(k->mv_data, 0, k->mv_size) != NULL ||
+	    store_keyrec_decode(v, &r) != 0)
+		return (store_corrupt(st, DBI_KEYS, k, "malformed"));
+	if (world_key_state_name(r.state) == NULL || r.region[0] == '\0' ||
+	    r.creator[0] == '\0') {
+		store_keyrec_free(&r);
+		return (store_corrupt(st, DBI_KEYS, k, "malformed"));
+	}
+	id = xstrndup(k->mv_data, k->mv_size);
+	if ((rc = store_tags_read(st, txn, id, &tags, &ntags)) != 0)
+		goto out;
+	rc = mdb_get(txn, st->dbi[DBI_KEYPOLICIES], (MDB_val *)k, &pv);
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		rc = store_err_mdb(st, rc, "reading a key policy");
+		goto out;
+	}
+	if ((rc == 0) != (r.instance != NULL)) {
+		rc = store_corrupt(st, DBI_KEYS, k, r.instance != NULL ?
+		    "a key in an instance without its key policy" :
+		    "a key outside any instance with a key policy");
+		goto out;
+	}
+	rc = STORE_OK;
+	if (r.instance != NULL) {
+		if (store_kprec_decode(&pv, &kp) != 0) {
+			rc = store_corrupt(st, DBI_KEYPOLICIES, k, "malformed");
+			goto out;
+		}
+		store_digest(kp.text, kp.len, d);
+		if (sodium_memcmp(d, kp.digest, 32) != 0) {
+			rc = store_corrupt(st, DBI_KEYPOLICIES, k,
+			    "the digest does not match the text");
+			goto out;
+		}
+		if (l->check && l->wt != NULL &&
+		    world_get_instance(world_txn_view(l->wt), r.instance,
+		    strlen(r.instance), &inst) != 0) {
+			rc = store_corrupt(st, DBI_KEYS, k,
+			    "its instance does not exist");
+			goto out;
+		}
+		if (l->b == NULL && !l->check && (cp = pcache_compile(st, &l->cache,
+		    POLICY_KIND_KEY, kp.text, kp.len, kp.digest,
+		    "key policy", id, &rc)) == NULL)
+			goto out;
+	}
+	if (l->b != NULL) {
+		l->b->keys = xreallocarray(l->b->keys, l->b->nkeys + 1,
+		    sizeof(*l->b->keys));
+		bk = &l->b->keys[l->b->nkeys++];
+		memset(bk, 0, sizeof(*bk));
+		bk->id = id;
+		id = NULL;
+		bk->region = r.region;
+		bk->creator = r.creator;
+		bk->instance = r.instance;
+		r.region = r.creator = r.instance = NULL;
+		bk->state = r.state;
+		bk->tags = xcalloc(ntags ? ntags : 1, sizeof(*bk->tags));
+		for (i = 0; i < ntags; i++) {
+			bk->tags[i].key = (char *)tags[i].key;
+			bk->tags[i].value = (char *)tags[i].value;
+		}
+		bk->ntags = ntags;
+		free(tags);
+		tags = NULL;
+		ntags = 0;
+		if (bk->instance != NULL) {
+			bk->policy = xmalloc(kp.len + 1);
+			memcpy(bk->policy, kp.text, kp.len);
+			bk->policy[kp.len] = '\0';
+			bk->policy_len = kp.len;
+		}
+	} else if (l->wt != NULL && !l->check && world_txn_put_key(l->wt, id, r.region,
+	    r.creator, r.instance, r.state, tags, ntags, cp) != 0)
+		rc = errno == ENOMEM ? store_nomem(st) :
+		    store_corrupt(st, DBI_KEYS, k, "rejected by the world "
+		    "(duplicate tags?)");
+out:
+	if (cp != NULL)
+		cpolicy_unref(cp);
+	store_tags_free(tags, ntags);
+	store_keyrec_free(&r);
+	free(id);
+	return (rc);
+}
+
+static int
+load_alias(struct store *st, MDB_txn *txn, const MDB_val *k,
+    const MDB_val *v, void *arg)
+{
+	struct load		*l = arg;
+	struct world_key	 wk;
+	struct bundle_alias	*ba;
+	char			*p[3], *kid;
+	int			 rc = STORE_OK;
+
+	if (store_split(k, p, 3) != 0 || v->mv_size == 0 ||
+	    memchr(v->mv_data, 0, v->mv_size) != NULL)
+		return (store_corrupt(st, DBI_ALIASES, k, "malformed"));
+	kid = xstrndup(v->mv_data, v->mv_size);
+	if (l->b != NULL) {
+		l->b->aliases = xreallocarray(l->b->aliases,
+		    l->b->naliases + 1, sizeof(*l->b->aliases));
+		ba = &l->b->aliases[l->b->naliases++];
+		ba->name = p[2];
+		ba->key_id = kid;
+		p[2] = kid = NULL;
+	} else if (l->wt != NULL) {
+		if (world_get_key(world_txn_view(l->wt), kid, strlen(kid),
+		    &wk) != 0 || strcmp(wk.region, p[0]) != 0 ||
+		    strcmp(wk.creator, p[1]) != 0)
+			rc = store_corrupt(st, DBI_ALIASES, k, "its key does "
+			    "not exist in its region and account");
+		else if (!l->check && world_txn_put_alias(l->wt, p[2],
+		    kid) != 0)
+			rc = store_nomem(st);
+	}
+	store_split_free(p, 3);
+	free(kid);
+	return (rc);
+}
+
+static int
+load_policy(struct store *st, MDB_txn *txn, const MDB_val *k,
+    const MDB_val *v, void *arg)
+{
+	struct load		*l = arg;
+	struct store_polrec	 r;
+	struct store_pvrec	 pv;
+	struct bundle_policy	*bp;
+	struct cpolicy		*cp;
+	char			*p[2];
+	int			 rc;
+
+	if (store_split(k, p, 2) != 0)
+		return (store_corrupt(st, DBI_POLICIES, k, "malformed"));
+	if (store_polrec_decode(v, &r) != 0) {
+		rc = store_corrupt(st, DBI_POLICIES, k, "malformed");
+		goto out;
+	}
+	if ((rc = store_pv_get(st, txn, p[0], p[1], r.def, &pv)) != 0)
+		goto out;
+	if (l->b != NULL) {
+		l->b->policies = xreallocarray(l->b->policies,
+		    l->b->npolicies + 1, sizeof(*l->b->policies));
+		bp = &l->b->policies[l->b->npolicies++];
+		bp->account = p[0];
+		bp->name = p[1];
+		p[0] = p[1] = NULL;
+		bp->text = xmalloc(pv.len + 1);
+		memcpy(bp->text, pv.text, pv.len);
+		bp->text[pv.len] = '\0';
+		bp->len = pv.len;
+		goto out;
+	}
+	if (l->check || l->wt == NULL)
+		goto out;
+	if ((cp = pcache_compile(st, &l->cache, POLICY_KIND_RAM, pv.text,
+	    pv.len, NULL, "policy", p[1], &rc)) == NULL)
+		goto out;
+	if (world_txn_put_policy(l->wt, p[0], p[1], cp) != 0)
+		rc = store_nomem(st);
+	cpolicy_unref(cp);
+out:
+	store_split_free(p, 2);
+	return (rc);
+}
+
+static int
+load_principal(struct store *st, MDB_val const *k, const MDB_val *v,
+    struct load *l, int dbi)
+{
+	struct store_prinrec	 r;
+	struct bundle_principal	*bp, **arr;
+	size_t			*narr;
+	char			*p[2];
+	int			 rc = STORE_OK, wrc = 0;
+
+	if (store_split(k, p, 2) != 0)
+		return (store_corrupt(st, dbi, k, "malformed"));
+	if (store_prinrec_decode(v, dbi == DBI_USERS, &r) != 0) {
+		store_split_free(p, 2);
+		return (store_corrupt(st, dbi, k, "malformed"));
+	}
+	if (l->b != NULL) {
+		arr = dbi == DBI_USERS ? &l->b->users : dbi == DBI_ROLES ?
+		    &l->b->roles : &l->b->groups;
+		narr = dbi == DBI_USERS ? &l->b->nusers : dbi == DBI_ROLES ?
+		    &l->b->nroles : &l->b->ngroups;
+		*arr = xreallocarray(*arr, *narr + 1, sizeof(**arr));
+		bp = &(*arr)[(*narr)++];
+		bp->account = p[0];
+		bp->name = p[1];
+		bp->groups = r.groups;
+		bp->ngroups = r.ngroups;
+		bp->policies = r.policies;
+		bp->npolicies = r.npolicies;
+		if (bp->groups == NULL)
+			bp->groups = xcalloc(1, sizeof(char *));
+		return (STORE_OK);
+	}
+	if (l->wt != NULL && !l->check) {
+		if (dbi == DBI_USERS)
+			wrc = world_txn_put_user(l->wt, p[0], p[1],
+			    (const char * const *)r.groups, r.ngroups,
+			    (const char * const *)r.policies, r.npolicies);
+		else if (dbi == DBI_ROLES)
+			wrc = world_txn_put_role(l->wt, p[0], p[1],
+			    (const char * const *)r.policies, r.npolicies);
+		else
+			wrc = world_txn_put_group(l->wt, p[0], p[1],
+			    (const char * const *)r.policies, r.npolicies);
+		if (wrc != 0)
+			rc = store_nomem(st);
+	}
+	if (l->check && l->wt != NULL) {
+		const struct world	*view = world_txn_view(l->wt);
+		struct world_policy	 wp;
+		struct world_principal	 wg;
+		size_t			 i;
+
+		for (i = 0; i < r.npolicies && rc == STORE_OK; i++)
+			if (world_get_policy(view, p[0], strlen(p[0]),
+			    r.policies[i], strlen(r.policies[i]), &wp) != 0)
+				rc = store_corrupt(st, dbi, k, "an attached "
+				    "policy does not exist");
+		for (i = 0; i < r.ngroups && rc == STORE_OK; i++)
+			if (world_get_group(view, p[0], strlen(p[0]),
+			    r.groups[i], strlen(r.groups[i]), &wg) != 0)
+				rc = store_corrupt(st, dbi, k, "a group it "
+				    "belongs to does not exist");
+	}
+	store_prinrec_free(&r);
+	store_split_free(p, 2);
+	return (rc);
+}
+
+static int
+load_user(struct store *st, MDB_txn *txn, const MDB_val *k,
+    const MDB_val *v, void *arg)
+{
+	return (load_principal(st, k, v, arg, DBI_USERS));
+}
+
+static int
+load_role(struct store *st, MDB_txn *txn, const MDB_val *k,
+    const MDB_val *v, void *arg)
+{
+	return (load_principal(st, k, v, arg, DBI_ROLES));
+}
+
+static int
+load_group(struct store *st, MDB_txn *txn, const MDB_val *k,
+    const MDB_val *v, void *arg)
+{
+	return (load_principal(st, k, v, arg, DBI_GROUPS));
+}
+
+/* In dependency order: instances before keys before aliases, policies
+ * and groups before the principals that name them. */
+static int
+store_load_walk(struct store *st, MDB_txn *txn, struct load *l)
+{
+	int	 rc;
+
+	if ((rc = store_walk(st, txn, DBI_INSTANCES, load_instance, l)) ||
+	    (rc = store_walk(st, txn, DBI_KEYS, load_key, l)) ||
+	    (rc = store_walk(st, txn, DBI_ALIASES, load_alias, l)) ||
+	    (rc = store_walk(st, txn, DBI_POLICIES, load_policy, l)) ||
+	    (rc = store_walk(st, txn, DBI_GROUPS, load_group, l)) ||
+	    (rc = store_walk(st, txn, DBI_ROLES, load_role, l)) ||
+	    (rc = store_walk(st, txn, DBI_USERS, load_user, l)))
+		return (rc);
+	return (STORE_OK);
+}
+
+int
+store_load_into(struct store *st, MDB_txn *txn, struct world_txn *wt)
+{
+	struct load	 l;
+	int		 rc;
+
+	memset(&l, 0, sizeof(l));
+	l.wt = wt;
+	rc = store_load_walk(st, txn, &l);
+	pcache_free(&l.cache);
+	return (rc);
+}
+
+int
+store_load(struct store *st)
+{
+	struct world_txn	*wt;
+	struct world		*w;
+	MDB_txn			*txn;
+	uint64_t		 gen;
+	int			 rc;
+
+	st->errmsg[0] = '\0';
+	if ((rc = store_rtxn(st, &txn)) != 0)
+		return (rc);
+	if ((rc = store_meta_get_u(st, txn, "generation", 8, &gen)) != 0) {
+		mdb_txn_abort(txn);
+		return (rc);
+	}
+	if ((wt = world_txn_begin(NULL)) == NULL) {
+		mdb_txn_abort(txn);
+		return (store_nomem(st));
+	}
+	rc = store_load_into(st, txn, wt);
+	mdb_txn_abort(txn);
+	if (rc != STORE_OK) {
+		world_txn_abort(wt);
+		return (rc);
+	}
+	if ((w = world_txn_commit(wt, gen)) == NULL)
+		return (store_nomem(st));
+	if (st->holder == NULL) {
+		if ((st->holder = world_holder_new(w)) == NULL) {
+			world_unref(w);
+			return (store_nomem(st));
+		}
+		st->holder_free = world_holder_free;
+	} else
+		world_holder_publish(st->holder, w);
+	st->generation = gen;
+	st->loaded = 1;
+	return (STORE_OK);
+}
+
+int
+store_to_bundle(struct store *st, struct bundle **bp)
+{
+	struct load	 l;
+	MDB_txn		*txn;
+	int		 rc;
+
+	*bp = NULL;
+	st->errmsg[0] = '\0';
+	if ((rc = store_rtxn(st, &txn)) != 0)
+		return (rc);
+	memset(&l, 0, sizeof(l));
+	l.b = xcalloc(1, sizeof(*l.b));
+	rc = store_load_walk(st, txn, &l);
+	mdb_txn_abort(txn);
+	if (rc != STORE_OK) {
+		bundle_free(l.b);
+		return (rc);
+	}
+	*bp = l.b;
+	return (STORE_OK);
+}
+
+/* --- the consistency check --------------------------------------- */
+
+static int
+check_version(struct store *st, MDB_txn *txn, const MDB_val *k,
+    const MDB_val *v, void *arg)
+{
+	struct store_pvrec	 pv;
+	struct store_polrec	 r;
+	MDB_val			 pk, pval;
+	const char		*z;
+
+	if (k->mv_size < 7 || store_pvrec_decode(v, &pv) != 0)
+		return (store_corrupt(st, DBI_POLICYVERSIONS, k, "malformed"));
+	z = (const char *)k->mv_data + k->mv_size - 5;
+	if (*z != '\0')
+		return (store_corrupt(st, DBI_POLICYVERSIONS, k, "malformed"));
+	pk.mv_data = k->mv_data;
+	pk.mv_size = k->mv_size - 5;
+	if (mdb_get(txn, st->dbi[DBI_POLICIES], &pk, &pval) != 0 ||
+	    store_polrec_decode(&pval, &r) != 0)
+		return (store_corrupt(st, DBI_POLICYVERSIONS, k,
+		    "a version of a policy that does not exist"));
+	return (STORE_OK);
+}
+
+static int
+check_keypolicy(struct store *st, MDB_txn *txn, const MDB_val *k,
+    const MDB_val *v, void *arg)
+{
+	MDB_val	 kv;
+
+	if (mdb_get(txn, st->dbi[DBI_KEYS], (MDB_val *)k, &kv) != 0)
+		return (store_corrupt(st, DBI_KEYPOLICIES, k,
+		    "the policy of a key that does not exist"));
+	return (STORE_OK);
+}
+
+static int
+check_tag(struct store *st, MDB_txn *txn, const MDB_val *k,
+    const MDB_val *v, void *arg)
+{
+	const char	*z = memchr(k->mv_data, 0, k->mv_size);
+	MDB_val		 kk, kv;
+
+	if (z == NULL || z == k->mv_data ||
+	    z == (const char *)k->mv_data + k->mv_size - 1)
+		return (store_corrupt(st, DBI_TAGS, k, "malformed"));
+	kk.mv_data = k->mv_data;
+	kk.mv_size = (size_t)(z - (const char *)k->mv_data);
+	if (mdb_get(txn, st->dbi[DBI_KEYS], &kk, &kv) != 0)
+		return (store_corrupt(st, DBI_TAGS, k,
+		    "the tag of a key that does not exist"));
+	return (STORE_OK);
+}
+
+static int
+check_policy_versions(struct store *st, MDB_txn *txn, const MDB_val *k,
+    const MDB_val *v, void *arg)
+{
+	struct store_polrec	 r;
+	MDB_cursor		*c;
+	MDB_val			 ck, cv;
+	size_t			 n = 0;
+	int			 rc, op = MDB_SET_RANGE;
+	unsigned char		 buf[600];
+
+	if (store_polrec_decode(v, &r) != 0 || k->mv_size + 1 > sizeof(buf))
+		return (store_corrupt(st, DBI_POLICIES, k, "malformed"));
+	memcpy(buf, k->mv_data, k->mv_size);
+	buf[k->mv_size] = '\0';
+	if ((rc = mdb_cursor_open(txn, st->dbi[DBI_POLICYVERSIONS], &c)) != 0)
+		return (store_err_mdb(st, rc, "opening a cursor"));
+	ck.mv_data = buf;
+	ck.mv_size = k->mv_size + 1;
+	while (mdb_cursor_get(c, &ck, &cv, op) == 0) {
+		op = MDB_NEXT;
+		if (ck.mv_size != k->mv_size + 5 ||
+		    memcmp(ck.mv_data, buf, k->mv_size + 1) != 0)
+			break;
+		n++;
+	}
+	mdb_cursor_close(c);
+	if (n < 1 || n > STORE_POLICY_VERSIONS_MAX)
+		return (store_corrupt(st, DBI_POLICIES, k,
+		    "not 1 to 5 versions"));
+	return (STORE_OK);
+}
+
+int
+store_check(struct store *st)
+{
+	struct load		 l;
+	struct world_txn	*wt;
+	MDB_txn			*txn;
+	uint64_t		 gen;
+	int			 rc;
+
+	st->errmsg[0] = '\0';
+	if ((rc = store_rtxn(st, &txn)) != 0)
+		return (rc);
+	if ((wt = world_txn_begin(NULL)) == NULL) {
+		mdb_txn_abort(txn);
+		return (store_nomem(st));
+	}
+	memset(&l, 0, sizeof(l));
+	l.wt = wt;
+	/* A full load (every text compiles, every reference resolves),
+	 * then the records a load does not visit. */
+	if ((rc = store_meta_get_u(st, txn, "generation", 8, &gen)) == 0 &&
+	    (rc = store_load_walk(st, txn, &l)) == 0) {
+		l.check = 1;
+		if ((rc = store_walk(st, txn, DBI_KEYS, load_key, &l)) == 0 &&
+		    (rc = store_walk(st, txn, DBI_ALIASES, load_alias,
+		    &l)) == 0 &&
+		    (rc = store_walk(st, txn, DBI_USERS, load_user, &l)) == 0 &&
+		    (rc = store_walk(st, txn, DBI_KEYPOLICIES,
+		    check_keypolicy, &l)) == 0 &&
+		    (rc = store_walk(st, txn, DBI_TAGS, check_tag, &l)) == 0 &&
+		    (rc = store_walk(st, txn, DBI_POLICIES,
+		    check_policy_versions, &l)) == 0)
+			rc = store_walk(st, txn, DBI_POLICYVERSIONS,
+			    check_version, &l);
+	}
+	pcache_free(&l.cache);
+	world_txn_abort(wt);
+	mdb_txn_abort(txn);
+	return (rc);
+}

@@ -1,0 +1,1754 @@
+/*
+ * store-ops.c: the changes, one function each.  Every change checks its
+ * preconditions against the store, writes its records and puts what
+ * changed into the world transaction, all inside store_write's single
+ * write transaction; documents are validated and compiled before it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/xmalloc.h"
+#include "engine/cpolicy.h"
+#include "engine/world.h"
+#include "policy/bundle.h"
+#include "policy/policy-compile.h"
+#include "store/store-int.h"
+
+/* One change's arguments (which fields mean what: see each op). */
+struct op {
+	const char		*id;
+	const char		*a;
+	const char		*b;
+	const char		*c;
+	const char		*text;
+	size_t			 len;
+	int			 state;
+	uint32_t		 num;
+	int			 flag;
+	enum store_principal	 kind;
+	struct cpolicy		*cp;
+	uint32_t		 version;	/* out */
+	const struct bundle	*bundle;
+	struct pcache		 cache;
+};
+
+static const int prin_dbi[] = { DBI_USERS, DBI_ROLES, DBI_GROUPS };
+static const char *const prin_name[] = { "user", "role", "group" };
+
+/* --- small helpers ------------------------------------------------ */
+
+static int
+id_ok(struct store *st, const char *what, const char *s)
+{
+	size_t	 n;
+
+	if (s == NULL || (n = strlen(s)) == 0)
+		return (store_seterr(st, STORE_EINVAL, "%s: empty", what));
+	if (n > STORE_ID_MAX)
+		return (store_seterr(st, STORE_EINVAL, "%s: longer than %d "
+		    "bytes", what, STORE_ID_MAX));
+	return (STORE_OK);
+}
+
+static int
+db_get(struct store *st, MDB_txn *txn, int dbi, const struct store_wbuf *k,
+    MDB_val *v)
+{
+	MDB_val	 kv;
+	int	 rc;
+
+	kv.mv_data = k->p;
+	kv.mv_size = k->len;
+	if (k->len > (size_t)mdb_env_get_maxkeysize(st->env))
+		return (STORE_ENOTFOUND);	/* could never be stored */
+	if ((rc = mdb_get(txn, st->dbi[dbi], &kv, v)) == MDB_NOTFOUND)
+		return (STORE_ENOTFOUND);
+	if (rc != 0)
+		return (store_err_mdb(st, rc, store_dbi_names[dbi]));
+	return (STORE_OK);
+}
+
+static int
+db_put(struct store *st, MDB_txn *txn, int dbi, const struct store_wbuf *k,
+    const void *v, size_t vlen, unsigned int flags)
+{
+	MDB_val	 kv, vv;
+	int	 rc;
+
+	if (k->len > (size_t)mdb_env_get_maxkeysize(st->env))
+		return (store_seterr(st, STORE_ELIMIT, "%s: identifiers "
+		    "longer than %d bytes together", store_dbi_names[dbi],
+		    mdb_env_get_maxkeysize(st->env)));
+	kv.mv_data = k->p;
+	kv.mv_size = k->len;
+	vv.mv_data = (void *)v;
+	vv.mv_size = vlen;
+	if ((rc = mdb_put(txn, st->dbi[dbi], &kv, &vv, flags)) != 0)
+		return (store_err_mdb(st, rc, store_dbi_names[dbi]));
+	return (STORE_OK);
+}
+
+static int
+db_del(struct store *st, MDB_txn *txn, int dbi, const struct store_wbuf *k)
+{
+	MDB_val	 kv;
+	int	 rc;
+
+	kv.mv_data = k->p;
+	kv.mv_size = k->len;
+	if ((rc = mdb_del(txn, st->dbi[dbi], &kv, NULL)) == MDB_NOTFOUND)
+		return (STORE_ENOTFOUND);
+	if (rc != 0)
+		return (store_err_mdb(st, rc, store_dbi_names[dbi]));
+	return (STORE_OK);
+}
+
+/* Deletes every record whose key starts with prefix (plen bytes). */
+static int
+db_del_prefix(struct store *st, MDB_txn *txn, int dbi, const void *prefix,
+    size_t plen)
+{
+	MDB_cursor	*c;
+	MDB_val		 k, v;
+	int		 rc;
+
+	if ((rc = mdb_cursor_open(txn, st->dbi[dbi], &c)) != 0)
+		return (store_err_mdb(st, rc, store_dbi_names[dbi]));
+	k.mv_data = (void *)prefix;
+	k.mv_size = plen;
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (rc == 0 && k.mv_size >= plen &&
+	    memcmp(k.mv_data, prefix, plen) == 0) {
+		if ((rc = mdb_cursor_del(c, 0)) != 0)
+			break;
+		rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT);
+		if (rc == MDB_NOTFOUND || rc == EINVAL)
+			break;
+		/* After a delete the cursor stands on the next record. */
+	}
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND && rc != EINVAL)
+		return (store_err_mdb(st, rc, store_dbi_names[dbi]));
+	return (STORE_OK);
+}
+
+/* Counts records with the prefix (up to max + 1). */
+static int
+db_count_prefix(struct store *st, MDB_txn *txn, int dbi, const void *prefix,
+    size_t plen, size_t *np)
+{
+	MDB_cursor	*c;
+	MDB_val		 k, v;
+	int		 rc, op = MDB_SET_RANGE;
+
+	*np = 0;
+	if ((rc = mdb_cursor_open(txn, st->dbi[dbi], &c)) != 0)
+		return (store_err_mdb(st, rc, store_dbi_names[dbi]));
+	k.mv_data = (void *)prefix;
+	k.mv_size = plen;
+	while ((rc = mdb_cursor_get(c, &k, &v, op)) == 0 &&
+	    k.mv_size >= plen && memcmp(k.mv_data, prefix, plen) == 0) {
+		op = MDB_NEXT;
+		(*np)++;
+	}
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return (store_err_mdb(st, rc, store_dbi_names[dbi]));
+	return (STORE_OK);
+}
+
+static int
+nomem(struct store *st)
+{
+	return (store_seterr(st, STORE_ENOMEM, "out of memory"));
+}
+
+/* The key record of id (STORE_ENOTFOUND with a message). */
+static int
+key_get(struct store *st, MDB_txn *txn, const char *id,
+    struct store_keyrec *r)
+{
+	struct store_wbuf	 k;
+	MDB_val			 v;
+	int			 rc;
+
+	store_w_init(&k);
+	store_key(&k, id, NULL, NULL);
+	rc = db_get(st, txn, DBI_KEYS, &k, &v);
+	store_w_free(&k);
+	if (rc == STORE_ENOTFOUND)
+		return (store_seterr(st, rc, "no such key: %s", id));
+	if (rc != STORE_OK)
+		return (rc);
+	if (store_keyrec_decode(&v, r) != 0)
+		return (store_seterr(st, STORE_ECORRUPT, "%s: keys \"%s\": "
+		    "malformed", st->dir, id));
+	return (STORE_OK);
+}
+
+static int
+key_put(struct store *st, MDB_txn *txn, const char *id,
+    const struct store_keyrec *r, unsigned int flags)
+{
+	struct store_wbuf	 k, v;
+	int			 rc;
+
+	store_w_init(&k);
+	store_w_init(&v);
+	store_key(&k, id, NULL, NULL);
+	store_keyrec_encode(&v, r);
+	rc = db_put(st, txn, DBI_KEYS, &k, v.p, v.len, flags);
+	store_w_free(&k);
+	store_w_free(&v);
+	if (rc == STORE_EEXIST)
+		return (store_seterr(st, rc, "key %s already exists", id));
+	return (rc);
+}
+
+/* Key changes need the key's instance to be Enabled (section 5). */
+static int
+key_instance_ok(struct store *st, struct world_txn *wt,
+    const struct store_keyrec *r)
+{
+	struct world_instance	 wi;
+
+	if (r->instance == NULL)
+		return (STORE_OK);
+	if (world_get_instance(world_txn_view(wt), r->instance,
+	    strlen(r->instance), &wi) != 0)
+		return (store_seterr(st, STORE_ECORRUPT, "%s: instance %s of "
+		    "a key is missing", st->dir, r->instance));
+	if (wi.state != WORLD_INSTANCE_ENABLED)
+		return (store_seterr(st, STORE_ESTATE, "instance %s is %s",
+		    r->instance, world_instance_state_name(wi.state)));
+	return (STORE_OK);
+}
+
+/*
+ * Puts key id into the world as the txn now stores it; with the
+ * compiled policy cp, or (keep) the one the world has.
+ */
+static int
+key_reput(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    const char *id, const struct store_keyrec *r, const struct cpolicy *cp,
+    int keep)
+{
+	struct world_key	 wk;
+	struct world_tag	*tags;
+	struct cpolicy		*ref = NULL;
+	size_t			 ntags;
+	int			 rc, wrc;
+
+	if ((rc = store_tags_read(st, txn, id, &tags, &ntags)) != 0)
+		return (rc);
+	if (keep && world_get_key(world_txn_view(wt), id, strlen(id),
+	    &wk) == 0 && wk.policy != NULL)
+		cp = ref = cpolicy_ref(wk.policy);
+	wrc = world_txn_put_key(wt, id, r->region, r->creator, r->instance,
+	    r->state, tags, ntags, cp);
+	if (wrc != 0)
+		rc = errno == ENOMEM ? nomem(st) : store_seterr(st,
+		    STORE_EINVAL, "key %s: rejected by the world", id);
+	if (ref != NULL)
+		cpolicy_unref(ref);
+	store_tags_free(tags, ntags);
+	return (rc);
+}
+
+static int
+kp_put(struct store *st, MDB_txn *txn, const char *id, uint64_t version,
+    const char *text, size_t len)
+{
+	struct store_kprec	 r;
+	struct store_wbuf	 k, v;
+	int			 rc;
+
+	r.version = version;
+	r.time_ms = store_now_ms();
+	store_digest(text, len, r.digest);
+	r.text = text;
+	r.len = len;
+	store_w_init(&k);
+	store_w_init(&v);
+	store_key(&k, id, NULL, NULL);
+	store_kprec_encode(&v, &r);
+	rc = db_put(st, txn, DBI_KEYPOLICIES, &k, v.p, v.len, 0);
+	store_w_free(&k);
+	store_w_free(&v);
+	return (rc);
+}
+
+static int
+share_check(struct store *st, struct world_txn *wt, const char *instance,
+    const char *skip, const struct cpolicy *extra, const char *account,
+    uint32_t quota)
+{
+	size_t	 n;
+
+	if (world_instance_share_count(world_txn_view(wt), instance, skip,
+	    extra, account, &n) != 0)
+		return (nomem(st));
+	if (n > quota)
+		return (store_seterr(st, STORE_EQUOTA, "instance %s: %zu "
+		    "foreign accounts would exceed its share quota of %u",
+		    instance, n, quota));
+	return (STORE_OK);
+}
+
+/*
+ * Share quota fast path.  Counting an instance's foreign accounts visits
+ * every key in it; the count can only grow when the new policy names a
+ * foreign account that the key's current policy does not, so only then
+ * is it counted.  Returns 1 when the new policy adds nothing.
+ */
+struct acct {
+	const char	*s;
+	size_t		 len;
+};
+
+static int
+acct_eq(const char *s, size_t len, void *arg)
+{
+	struct acct	*a = arg;
+
+	return (len == a->len && memcmp(s, a->s, len) == 0);
+}
+
+struct acct_old {
+	const struct cpolicy	*old;
+	const char		*creator;
+};
+
+static int
+acct_new(const char *s, size_t len, void *arg)
+{
+	struct acct_old	*o = arg;
+	struct acct	 a = { s, len };
+
+	/* Non-zero (stop) at the first account old does not name. */
+	return (o->old == NULL || cpolicy_foreign_accounts(o->old, o->creator,
+	    acct_eq, &a) == 0);
+}
+
+static int
+share_unchanged(struct world_txn *wt, const char *key_id,
+    const struct cpolicy *cp, const char *creator)
+{
+	struct world_key	 wk;
+	struct acct_old		 o = { NULL, creator };
+
+	if (world_get_key(world_txn_view(wt), key_id, strlen(key_id),
+	    &wk) == 0)
+		o.old = wk.policy;
+	return (cpolicy_foreign_accounts(cp, creator, acct_new, &o) == 0);
+}
+
+static int
+compile(struct store *st, enum policy_kind kind, const char *text,
+    size_t len, struct policy_diags *diags, struct cpolicy **cpp)
+{
+	struct policy_diags	 local;
+	size_t			 max;
+	int			 rc;
+
+	max = kind == POLICY_KIND_KEY ? POLICY_KEY_MAX_BYTES :
+	    (st->ram_policy_max ? st->ram_policy_max :
+	    POLICY_RAM_MAX_BYTES_DEFAULT);
+	if (text == NULL)
+		return (store_seterr(st, STORE_EINVAL, "no policy document"));
+	if (diags == NULL)
+		policy_diags_init(diags = &local);
+	rc = policy_compile_text(kind, text, len, max, "", cpp, diags);
+	if (rc != 0)
+		store_seterr(st, STORE_EINVAL, "invalid policy document%s%s%s%s",
+		    diags->n ? ": " : "", diags->n ? diags->v[0].path : "",
+		    diags->n && diags->v[0].path[0] ? ": " : "",
+		    diags->n ? diags->v[0].reason : "");
+	if (diags == &local)
+		policy_diags_free(&local);
+	return (rc == 0 ? STORE_OK : STORE_EINVAL);
+}
+
+/* --- instances ---------------------------------------------------- */
+
+static int
+inst_get(struct store *st, MDB_txn *txn, const char *id,
+    struct store_instrec *r)
+{
+	struct store_wbuf	 k;
+	MDB_val			 v;
+	int			 rc;
+
+	store_w_init(&k);
+	store_key(&k, id, NULL, NULL);
+	rc = db_get(st, txn, DBI_INSTANCES, &k, &v);
+	store_w_free(&k);
+	if (rc == STORE_ENOTFOUND)
+		return (store_seterr(st, rc, "no such instance: %s", id));
+	if (rc == STORE_OK && store_instrec_decode(&v, r) != 0)
+		rc = store_seterr(st, STORE_ECORRUPT, "%s: instances \"%s\": "
+		    "malformed", st->dir, id);
+	return (rc);
+}
+
+static int
+inst_put(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    const char *id, const struct store_instrec *r, unsigned int flags)
+{
+	struct store_wbuf	 k, v;
+	int			 rc;
+
+	store_w_init(&k);
+	store_w_init(&v);
+	store_key(&k, id, NULL, NULL);
+	store_instrec_encode(&v, r);
+	rc = db_put(st, txn, DBI_INSTANCES, &k, v.p, v.len, flags);
+	store_w_free(&k);
+	store_w_free(&v);
+	if (rc == STORE_EEXIST)
+		return (store_seterr(st, rc, "instance %s already exists",
+		    id));
+	if (rc == STORE_OK &&
+	    world_txn_put_instance(wt, id, r->state, r->quota) != 0)
+		rc = nomem(st);
+	return (rc);
+}
+
+static int
+op_instance_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    void *arg)
+{
+	struct op		*o = arg;
+	struct store_instrec	 r = { o->state, o->num };
+
+	return (inst_put(st, txn, wt, o->id, &r, MDB_NOOVERWRITE));
+}
+
+static int
+state_ok(struct store *st, int state)
+{
+	if (world_instance_state_name(state) == NULL)
+		return (store_seterr(st, STORE_EINVAL, "invalid instance "
+		    "state %d", state));
+	return (STORE_OK);
+}
+
+int
+store_instance_create(struct store *st, const char *id, int state,
+    uint32_t quota, uint64_t *genp)
+{
+	struct op	 o = { .id = id, .state = state, .num = quota };
+	int		 rc;
+
+	if ((rc = id_ok(st, "instance id", id)) || (rc = state_ok(st, state)))
+		return (rc);
+	return (store_write(st, op_instance_create, &o, 0, genp));
+}
+
+static int
+op_instance_set(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    void *arg)
+{
+	struct op		*o = arg;
+	struct store_instrec	 r;
+	int			 rc;
+
+	if ((rc = inst_get(st, txn, o->id, &r)) != 0)
+		return (rc);
+	if (o->flag) {
+		if ((rc = share_check(st, wt, o->id, NULL, NULL, NULL,
+		    o->num)) != 0)
+			return (rc);
+		r.quota = o->num;
+	} else
+		r.state = o->state;
+	return (inst_put(st, txn, wt, o->id, &r, 0));
+}
+
+int
+store_instance_state_set(struct store *st, const char *id, int state,
+    uint64_t *genp)
+{
+	struct op	 o = { .id = id, .state = state };
+	int		 rc;
+
+	if ((rc = id_ok(st, "instance id", id)) || (rc = state_ok(st, state)))
+		return (rc);
+	return (store_write(st, op_instance_set, &o, 0, genp));
+}
+
+int
+store_instance_quota_set(struct store *st, const char *id, uint32_t quota,
+    uint64_t *genp)
+{
+	struct op	 o = { .id = id, .num = quota, .flag = 1 };
+	int		 rc;
+
+	if ((rc = id_ok(st, "instance id", id)))
+		return (rc);
+	return (store_write(st, op_instance_set, &o, 0, genp));
+}
+
+static int
+inst_has_key(const struct world_key *k, void *arg)
+{
+	return (k->instance != NULL && strcmp(k->instance, arg) == 0);
+}
+
+static int
+op_instance_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    void *arg)
+{
+	struct op		*o = arg;
+	struct store_instrec	 r;
+	struct store_wbuf	 k;
+	int			 rc;
+
+	if ((rc = inst_get(st, txn, o->id, &r)) != 0)
+		return (rc);
+	if (world_foreach_key(world_txn_view(wt), inst_has_key,
+	    (void *)o->id) != 0)
+		return (store_seterr(st, STORE_EINUSE, "instance %s still "
+		    "holds keys", o->id));
+	store_w_init(&k);
+	store_key(&k, o->id, NULL, NULL);
+	rc = db_del(st, txn, DBI_INSTANCES, &k);
+	store_w_free(&k);
+	if (rc == STORE_OK && world_txn_del_instance(wt, o->id) != 0)
+		rc = nomem(st);
+	return (rc);
+}
+
+int
+store_instance_delete(struct store *st, const char *id, uint64_t *genp)
+{
+	struct op	 o = { .id = id };
+	int		 rc;
+
+	if ((rc = id_ok(st, "instance id", id)))
+		return (rc);
+	return (store_write(st, op_instance_delete, &o, 0, genp));
+}
+
+/* --- keys --------------------------------------------------------- */
+
+static int
+op_key_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    void *arg)
+{
+	struct op		*o = arg;
+	struct store_keyrec	 r;
+	struct store_instrec	 ir;
+	char			*text = NULL;
+	int			 rc;
+
+	r.state = o->state;
+	r.region = (char *)o->a;
+	r.creator = (char *)o->b;
+	r.instance = (char *)o->c;
+	if (r.instance != NULL) {
+		if ((rc = inst_get(st, txn, r.instance, &ir)) != 0)
+			return (rc);
+		if ((rc = key_instance_ok(st, wt, &r)) != 0)
+			return (rc);
+	}
+	if ((rc = key_put(st, txn, o->id, &r, MDB_NOOVERWRITE)) != 0)
+		return (rc);
+	if (r.instance != NULL) {
+		if ((text = policy_default_key_policy(r.creator)) == NULL)
+			return (nomem(st));
+		rc = kp_put(st, txn, o->id, 1, text, strlen(text));
+		free(text);
+		if (rc != 0)
+			return (rc);
+	}
+	return (key_reput(st, txn, wt, o->id, &r, o->cp, 0));
+}
+
+static int
+key_state_ok(struct store *st, int state)
+{
+	if (world_key_state_name(state) == NULL)
+		return (store_seterr(st, STORE_EINVAL, "invalid key state %d",
+		    state));
+	return (STORE_OK);
+}
+
+int
+store_key_create(struct store *st, const char *id, const char *region,
+    const char *creator, const char *instance, int state, uint64_t *genp)
+{
+	struct op	 o = { .id = id, .a = region, .b = creator,
+			    .c = instance, .state = state };
+	char		*text;
+	int		 rc;
+
+	if ((rc = id_ok(st, "key id", id)) ||
+	    (rc = id_ok(st, "region", region)) ||
+	    (rc = id_ok(st, "creator account", creator)) ||
+	    (instance != NULL && (rc = id_ok(st, "instance id", instance))) ||
+	    (rc = key_state_ok(st, state)))
+		return (rc);
+	if (instance != NULL) {
+		if ((text = policy_default_key_policy(creator)) == NULL)
+			return (nomem(st));
+		rc = compile(st, POLICY_KIND_KEY, text, strlen(text), NULL,
+		    &o.cp);
+		free(text);
+		if (rc != 0)
+			return (rc);
+	}
+	rc = store_write(st, op_key_create, &o, 0, genp);
+	if (o.cp != NULL)
+		cpolicy_unref(o.cp);
+	return (rc);
+}
+
+static int
+op_key_state(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    void *arg)
+{
+	struct op		*o = arg;
+	struct store_keyrec	 r;
+	int			 rc;
+
+	if ((rc = key_get(st, txn, o->id, &r)) != 0)
+		return (rc);
+	r.state = o->state;
+	if ((rc = key_instance_ok(st, wt, &r)) == 0 &&
+	    (rc = key_put(st, txn, o->id, &r, 0)) == 0)
+		rc = key_reput(st, txn, wt, o->id, &r, NULL, 1);
+	store_keyrec_free(&r);
+	return (rc);
+}
+
+int
+store_key_state_set(struct store *st, const char *id, int state,
+    uint64_t *genp)
+{
+	struct op	 o = { .id = id, .state = state };
+	int		 rc;
+
+	if ((rc = id_ok(st, "key id", id)) || (rc = key_state_ok(st, state)))
+		return (rc);
+	return (store_write(st, op_key_state, &o, 0, genp));
+}
+
+static int
+op_key_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    void *arg)
+{
+	struct op		*o = arg;
+	struct store_keyrec	 r;
+	struct store_wbuf	 k;
+	MDB_cursor		*c;
+	MDB_val			 ck, cv;
+	size_t			 plen;
+	int			 rc, mrc, op = MDB_SET_RANGE;
+
+	if ((rc = key_get(st, txn, o->id, &r)) != 0)
+		return (rc);
+	if ((rc = key_instance_ok(st, wt, &r)) != 0)
+		goto out;
+	/* Aliases live under the key's region and account. */
+	store_w_init(&k);
+	store_key(&k, r.region, r.creator, "");
+	plen = k.len;
+	if ((mrc = mdb_cursor_open(txn, st->dbi[DBI_ALIASES], &c)) != 0) {
+		store_w_free(&k);
+		rc = store_err_mdb(st, mrc, "aliases");
+		goto out;
+	}
+	ck.mv_data = k.p;
+	ck.mv_size = k.len;
+	while (mdb_cursor_get(c, &ck, &cv, op) == 0 && ck.mv_size >= plen &&
+	    memcmp(ck.mv_data, k.p, plen) == 0) {
+		op = MDB_NEXT;
+		if (cv.mv_size == strlen(o->id) &&
+		    memcmp(cv.mv_data, o->id, cv.mv_size) == 0) {
+			rc = store_seterr(st, STORE_EINUSE, "key %s still has "
+			    "an alias (%.*s)", o->id,
+			    (int)(ck.mv_size - plen),
+			    (const char *)ck.mv_data + plen);
+			break;
+		}
+	}
+	mdb_cursor_close(c);
+	if (rc != 0) {
+		store_w_free(&k);
+		goto out;
+	}
+	store_key(&k, o->id, NULL, NULL);
+	if ((rc = db_del(st, txn, DBI_KEYS, &k)) == 0) {
+		rc = db_del(st, txn, DBI_KEYPOLICIES, &k);
+		if (rc == STORE_ENOTFOUND)
+			rc = STORE_OK;
+	}
+	if (rc == 0) {
+		store_key(&k, o->id, "", NULL);
+		rc = db_del_prefix(st, txn, DBI_TAGS, k.p, k.len);
+	}
+	store_w_free(&k);
+	if (rc == 0 && world_txn_del_key(wt, o->id) != 0)
+		rc = nomem(st);
+out:
+	store_keyrec_free(&r);
+	return (rc);
+}
+
+int
+store_key_delete(struct store *st, const char *id, uint64_t *genp)
+{
+	struct op	 o = { .id = id };
+	int		 rc;
+
+	if ((rc = id_ok(st, "key id", id)))
+		return (rc);
+	return (store_write(st, op_key_delete, &o, 0, genp));
+}
+
+static int
+op_key_policy(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    void *arg)
+{
+	struct op		*o = arg;
+	struct store_keyrec	 r;
+	struct store_instrec	 ir;
+	struct store_kprec	 kp;
+	struct store_wbuf	 k;
+	MDB_val			 v;
+	int			 rc;
+
+	if ((rc = key_get(st, txn, o->id, &r)) != 0)
+		return (rc);
+	if (r.instance == NULL) {
+		rc = store_seterr(st, STORE_EUNSUPPORTED, "key %s is outside "
+		    "any KMS instance and has no key policy", o->id);
+		goto out;
+	}
+	if ((rc = key_instance_ok(st, wt, &r)) != 0 ||
+	    (rc = inst_get(st, txn, r.instance, &ir)) != 0)
+		goto out;
+	if (!share_unchanged(wt, o->id, o->cp, r.creator) &&
+	    (rc = share_check(st, wt, r.instance, o->id, o->cp, r.creator,
+	    ir.quota)) != 0)
+		goto out;
+	store_w_init(&k);
+	store_key(&k, o->id, NULL, NULL);
+	rc = db_get(st, txn, DBI_KEYPOLICIES, &k, &v);
+	store_w_free(&k);
+	if (rc == STORE_OK && store_kprec_decode(&v, &kp) != 0)
+		rc = store_seterr(st, STORE_ECORRUPT, "%s: keypolicies "
+		    "\"%s\": malformed", st->dir, o->id);
+	else if (rc == STORE_ENOTFOUND)
+		rc = store_seterr(st, STORE_ECORRUPT, "%s: key %s has no "
+		    "key policy record", st->dir, o->id);
+	if (rc == STORE_OK &&
+	    (rc = kp_put(st, txn, o->id, kp.version + 1, o->text,
+	    o->len)) == STORE_OK)
+		rc = key_reput(st, txn, wt, o->id, &r, o->cp, 0);
+out:
+	store_keyrec_free(&r);
+	return (rc);
+}
+
+int
+store_key_policy_set(struct store *st, const char *key_id, const char *text,
+    size_t len, struct policy_diags *diags, uint64_t *genp)
+{
+	struct op	 o = { .id = key_id, .text = text, .len = len };
+	int		 rc;
+
+	if ((rc = id_ok(st, "key id", key_id)) ||
+	    (rc = compile(st, POLICY_KIND_KEY, text, len, diags, &o.cp)))
+		return (rc);
+	rc = store_write(st, op_key_policy, &o, 0, genp);
+	cpolicy_unref(o.cp);
+	return (rc);
+}
+
+int
+store_key_policy_get(struct store *st, const char *key_id,
+    struct store_key_policy *out)
+{
+	struct store_kprec	 kp;
+	struct store_wbuf	 k;
+	struct store_keyrec	 r;
+	MDB_txn			*txn;
+	MDB_val			 v;
+	int			 rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = id_ok(st, "key id", key_id)) || (rc = store_rtxn(st, &txn)))
+		return (rc);
+	if ((rc = key_get(st, txn, key_id, &r)) != 0) {
+		mdb_txn_abort(txn);
+		return (rc);
+	}
+	store_keyrec_free(&r);
+	store_w_init(&k);
+	store_key(&k, key_id, NULL, NULL);
+	rc = db_get(st, txn, DBI_KEYPOLICIES, &k, &v);
+	store_w_free(&k);
+	if (rc == STORE_ENOTFOUND)
+		rc = store_seterr(st, STORE_EUNSUPPORTED, "key %s is outside "
+		    "any KMS instance and has no key policy", key_id);
+	else if (rc == STORE_OK && store_kprec_decode(&v, &kp) != 0)
+		rc = store_seterr(st, STORE_ECORRUPT, "%s: keypolicies "
+		    "\"%s\": malformed", st->dir, key_id);
+	if (rc == STORE_OK) {
+		out->text = xmalloc(kp.len + 1);
+		memcpy(out->text, kp.text, kp.len);
+		out->text[kp.len] = '\0';
+		out->len = kp.len;
+		out->version = kp.version;
+		out->set_time_ms = kp.time_ms;
+		memcpy(out->digest, kp.digest, 32);
+	}
+	mdb_txn_abort(txn);
+	return (rc);
+}
+
+void
+store_key_policy_free(struct store_key_policy *p)
+{
+	free(p->text);
+	memset(p, 0, sizeof(*p));
+}
+
+/* --- tags --------------------------------------------------------- */
+
+static int
+op_tag(struct store *st, MDB_txn *txn, struct world_txn *wt, void *arg)
+{
+	struct op		*o = arg;
+	struct store_keyrec	 r;
+	struct store_wbuf	 k;
+	MDB_val			 v;
+	size_t			 n;
+	int			 rc;
+
+	if ((rc = key_get(st, txn, o->id, &r)) != 0)
+		return (rc);
+	if ((rc = key_instance_ok(st, wt, &r)) != 0)
+		goto out;
+	store_w_init(&k);
+	store_key(&k, o->id, o->a, NULL);
+	if (o->b == NULL) {
+		if ((rc = db_del(st, txn, DBI_TAGS, &k)) == STORE_ENOTFOUND)
+			rc = store_seterr(st, rc, "key %s has no tag %s",
+			    o->id, o->a);
+	} else {
+		rc = db_get(st, txn, DBI_TAGS, &k, &v);
+		if (rc == STORE_ENOTFOUND) {
+			store_key(&k, o->id, "", NULL);
+			rc = db_count_prefix(st, txn, DBI_TAGS, k.p, k.len, &n);
+			if (rc == STORE_OK && n >= STORE_TAGS_MAX)
+				rc = store_seterr(st, STORE_ELIMIT, "key %s "
+				    "has %d tags already", o->id,
+				    STORE_TAGS_MAX);
+			store_key(&k, o->id, o->a, NULL);
+		}
+		if (rc == STORE_OK)
+			rc = db_put(st, txn, DBI_TAGS, &k, o->b, strlen(o->b),
+			    0);
+	}
+	store_w_free(&k);
+	if (rc == STORE_OK)
+		rc = key_reput(st, txn, wt, o->id, &r, NULL, 1);
+out:
+	store_keyrec_free(&r);
+	return (rc);
+}
+
+int
+store_tag_set(struct store *st, const char *key_id, const char *tag,
+    const char *value, uint64_t *genp)
+{
+	struct op	 o = { .id = key_id, .a = tag, .b = value };
+	int		 rc;
+
+	if ((rc = id_ok(st, "key id", key_id)) || (rc = id_ok(st, "tag key",
+	    tag)))
+		return (rc);
+	if (strlen(tag) > STORE_TAG_KEY_MAX || value == NULL ||
+	    strlen(value) > STORE_TAG_VALUE_MAX)
+		return (store_seterr(st, STORE_EINVAL, "a tag key is 1-%d and "
+		    "a value 0-%d bytes", STORE_TAG_KEY_MAX,
+		    STORE_TAG_VALUE_MAX));
+	return (store_write(st, op_tag, &o, 0, genp));
+}
+
+int
+store_tag_unset(struct store *st, const char *key_id, const char *tag,
+    uint64_t *genp)
+{
+	struct op	 o = { .id = key_id, .a = tag, .b = NULL };
+	int		 rc;
+
+	if ((rc = id_ok(st, "key id", key_id)) || (rc = id_ok(st, "tag key",
+	    tag)))
+		return (rc);
+	return (store_write(st, op_tag, &o, 0, genp));
+}
+
+/* --- aliases ------------------------------------------------------ */
+
+static int
+op_alias(struct store *st, MDB_txn *txn, struct world_txn *wt, void *arg)
+{
+	struct op		*o = arg;
+	struct store_keyrec	 r;
+	struct store_wbuf	 k;
+	MDB_val			 v;
+	int			 rc;
+
+	if ((rc = key_get(st, txn, o->a, &r)) != 0)
+		return (rc);
+	store_w_init(&k);
+	store_key(&k, r.region, r.creator, o->id);
+	rc = db_get(st, txn, DBI_ALIASES, &k, &v);
+	if (o->flag == 0 && rc == STORE_OK)
+		rc = store_seterr(st, STORE_EEXIST, "alias %s already exists "
+		    "in %s/%s", o->id, r.region, r.creator);
+	else if (o->flag == 1 && rc == STORE_ENOTFOUND)
+		rc = store_seterr(st, rc, "no alias %s in %s/%s", o->id,
+		    r.region, r.creator);
+	else if (rc == STORE_ENOTFOUND || rc == STORE_OK)
+		rc = STORE_OK;
+	if (rc == STORE_OK)
+		rc = db_put(st, txn, DBI_ALIASES, &k, o->a, strlen(o->a), 0);
+	store_w_free(&k);
+	if (rc == STORE_OK && world_txn_put_alias(wt, o->id, o->a) != 0)
+		rc = nomem(st);
+	store_keyrec_free(&r);
+	return (rc);
+}
+
+static int
+alias_name_ok(struct store *st, const char *name)
+{
+	int	 rc;
+
+	if ((rc = id_ok(st, "alias name", name)) != 0)
+		return (rc);
+	if (strncmp(name, "alias/", 6) != 0 || name[6] == '\0')
+		return (store_seterr(st, STORE_EINVAL, "alias name %s: not "
+		    "\"alias/NAME\"", name));
+	return (STORE_OK);
+}
+
+int
+store_alias_create(struct store *st, const char *name, const char *key_id,
+    uint64_t *genp)
+{
+	struct op	 o = { .id = name, .a = key_id, .flag = 0 };
+	int		 rc;
+
+	if ((rc = alias_name_ok(st, name)) || (rc = id_ok(st, "key id",
+	    key_id)))
+		return (rc);
+	return (store_write(st, op_alias, &o, 0, genp));
+}
+
+int
+store_alias_update(struct store *st, const char *name, const char *key_id,
+    uint64_t *genp)
+{
+	struct op	 o = { .id = name, .a = key_id, .flag = 1 };
+	int		 rc;
+
+	if ((rc = alias_name_ok(st, name)) || (rc = id_ok(st, "key id",
+	    key_id)))
+		return (rc);
+	return (store_write(st, op_alias, &o, 0, genp));
+}
+
+static int
+op_alias_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    void *arg)
+{
+	struct op		*o = arg;
+	struct store_wbuf	 k;
+	int			 rc;
+
+	store_w_init(&k);
+	store_key(&k, o->a, o->b, o->id);
+	rc = db_del(st, txn, DBI_ALIASES, &k);
+	store_w_free(&k);
+	if (rc == STORE_ENOTFOUND)
+		return (store_seterr(st, rc, "no alias %s in %s/%s", o->id,
+		    o->a, o->b));
+	if (rc == STORE_OK && world_txn_del_alias(wt, o->a, o->b, o->id) != 0)
+		rc = nomem(st);
+	return (rc);
+}
+
+int
+store_alias_delete(struct store *st, const char *region, const char *account,
+    const char *name, uint64_t *genp)
+{
+	struct op	 o = { .id = name, .a = region, .b = account };
+	int		 rc;
+
+	if ((rc = alias_name_ok(st, name)) || (rc = id_ok(st, "region",
+	    region)) || (rc = id_ok(st, "account", account)))
+		return (rc);
+	return (store_write(st, op_alias_delete, &o, 0, genp));
+}
+
+/* --- users, roles, groups ---------------------------------------- */
+
+static int
+prin_get(struct store *st, MDB_txn *txn, enum store_principal kind,
+    const char *account, const char *name, struct store_prinrec *r)
+{
+	struct store_wbuf	 k;
+	MDB_val			 v;
+	int			 rc;
+
+	store_w_init(&k);
+	store_key(&k, account, name, NULL);
+	rc = db_get(st, txn, prin_dbi[kind], &k, &v);
+	store_w_free(&k);
+	if (rc == STORE_ENOTFOUND)
+		return (store_seterr(st, rc, "no such %s: %s in account %s",
+		    prin_name[kind], name, account));
+	if (rc == STORE_OK && store_prinrec_decode(&v, kind == STORE_USER,
+	    r) != 0)
+		rc = store_seterr(st, STORE_ECORRUPT, "%s: %ss \"%s/%s\": "
+		    "malformed", st->dir, prin_name[kind], account, name);
+	return (rc);
+}
+
+/* Writes the record and puts the principal into the world. */
+static int
+prin_put(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    enum store_principal kind, const char *account, const char *name,
+    const struct store_prinrec *r, unsigned int flags)
+{
+	struct store_wbuf	 k, v;
+	const char * const	*g = (const char * const *)r->groups;
+	const char * const	*p = (const char * const *)r->policies;
+	int			 rc, wrc;
+
+	store_w_init(&k);
+	store_w_init(&v);
+	store_key(&k, account, name, NULL);
+	store_prinrec_encode(&v, kind == STORE_USER, r);
+	rc = db_put(st, txn, prin_dbi[kind], &k, v.p, v.len, flags);
+	store_w_free(&k);
+	store_w_free(&v);
+	if (rc == STORE_EEXIST)
+		return (store_seterr(st, rc, "%s %s already exists in account "
+		    "%s", prin_name[kind], name, account));
+	if (rc != STORE_OK)
+		return (rc);
+	if (kind == STORE_USER)
+		wrc = world_txn_put_user(wt, account, name, g, r->ngroups, p,
+		    r->npolicies);
+	else if (kind == STORE_ROLE)
+		wrc = world_txn_put_role(wt, account, name, p, r->npolicies);
+	else
+		wrc = world_txn_put_group(wt, account, name, p, r->npolicies);
+	return (wrc != 0 ? nomem(st) : STORE_OK);
+}
+
+static int
+op_prin_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    void *arg)
+{
+	struct op		*o = arg;
+	struct store_prinrec	 r;
+
+	memset(&r, 0, sizeof(r));
+	return (prin_put(st, txn, wt, o->kind, o->a, o->id, &r,
+	    MDB_NOOVERWRITE));
+}
+
+static int
+kind_ok(struct store *st, enum store_principal kind)
+{
+	if (kind != STORE_USER && kind != STORE_ROLE && kind != STORE_GROUP)
+		return (store_seterr(st, STORE_EINVAL, "invalid principal "
+		    "kind %d", (int)kind));
+	return (STORE_OK);
+}
+
+int
+store_principal_create(struct store *st, enum store_principal kind,
+    const char *account, const char *name, uint64_t *genp)
+{
+	struct op	 o = { .kind = kind, .a = account, .id = name };
+	int		 rc;
+
+	if ((rc = kind_ok(st, kind)) || (rc = id_ok(st, "account",
+	    account)) || (rc = id_ok(st, "name", name)))
+		return (rc);
+	return (store_write(st, op_prin_create, &o, 0, genp));
+}
+
+/*
+ * Is name (a group when groups, else a policy) still named by a
+ * principal of account?  Scans that account's principals only.
+ */
+static int
+account_refers(struct store *st, MDB_txn *txn, const char *account,
+    const char *name, int groups, char *who, size_t wholen)
+{
+	struct store_prinrec	 r;
+	struct store_wbuf	 k;
+	MDB_cursor		*c;
+	MDB_val			 ck, cv;
+	int			 kind, rc = STORE_OK, mrc, op;
+
+	store_w_init(&k);
+	store_key(&k, account, "", NULL);
+	for (kind = 0; kind < 3 && rc == STORE_OK; kind++) {
+		if (groups && kind != STORE_USER)
+			break;
+		if ((mrc = mdb_cursor_open(txn, st->dbi[prin_dbi[kind]],
+		    &c)) != 0) {
+			rc = store_err_mdb(st, mrc, "principals");
+			break;
+		}
+		ck.mv_data = k.p;
+		ck.mv_size = k.len;
+		op = MDB_SET_RANGE;
+		while (mdb_cursor_get(c, &ck, &cv, op) == 0 &&
+		    ck.mv_size >= k.len &&
+		    memcmp(ck.mv_data, k.p, k.len) == 0) {
+			op = MDB_NEXT;
+			if (store_prinrec_decode(&cv, kind == STORE_USER,
+			    &r) != 0) {
+				rc = STORE_ECORRUPT;
+				break;
+			}
+			if (store_list_find(groups ? r.groups : r.policies,
+			    groups ? r.ngroups : r.npolicies, name) != -1) {
+				snprintf(who, wholen, "%s %.*s",
+				    prin_name[kind], (int)(ck.mv_size - k.len),
+				    (const char *)ck.mv_data + k.len);
+				rc = STORE_EINUSE;
+			}
+			store_prinrec_free(&r);
+			if (rc != STORE_OK)
+				break;
+		}
+		mdb_cursor_close(c);
+	}
+	store_w_free(&k);
+	if (rc == STORE_ECORRUPT)
+		return (store_seterr(st, rc, "%s: a principal record of "
+		    "account %s is malformed", st->dir, account));
+	return (rc);
+}
+
+static int
+op_prin_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    void *arg)
+{
+	struct op		*o = arg;
+	struct store_prinrec	 r;
+	struct store_wbuf	 k;
+	char			 who[300];
+	int			 rc, wrc;
+
+	if ((rc = prin_get(st, txn, o->kind, o->a, o->id, &r)) != 0)
+		return (rc);
+	store_prinrec_free(&r);
+	if (o->kind == STORE_GROUP &&
+	    (rc = account_refers(st, txn, o->a, o->id, 1, who,
+	    sizeof(who))) != 0) {
+		if (rc == STORE_EINUSE)
+			store_seterr(st, rc, "group %s still has members (%s)",
+			    o->id, who);
+		return (rc);
+	}
+	store_w_init(&k);
+	store_key(&k, o->a, o->id, NULL);
+	rc = db_del(st, txn, prin_dbi[o->kind], &k);
+	store_w_free(&k);
+	if (rc != STORE_OK)
+		return (rc);
+	if (o->kind == STORE_USER)
+		wrc = world_txn_del_user(wt, o->a, o->id);
+	else if (o->kind == STORE_ROLE)
+		wrc = world_txn_del_role(wt, o->a, o->id);
+	else
+		wrc = world_txn_del_group(wt, o->a, o->id);
+	return (wrc != 0 ? nomem(st) : STORE_OK);
+}
+
+int
+store_principal_delete(struct store *st, enum store_principal kind,
+    const char *account, const char *name, uint64_t *genp)
+{
+	struct op	 o = { .kind = kind, .a = account, .id = name };
+	int		 rc;
+
+	if ((rc = kind_ok(st, kind)) || (rc = id_ok(st, "account",
+	    account)) || (rc = id_ok(st, "name", name)))
+		return (rc);
+	return (store_write(st, op_prin_delete, &o, 0, genp));
+}
+
+/*
+ * Adds (flag 1) or removes a name in a principal's list: a group of a
+ * user (membership, kind STORE_USER with groups) or a policy of a
+ * principal (attachment).  o->a account, o->id principal, o->b name.
+ */
+static int
+op_list(struct store *st, MDB_txn *txn, struct world_txn *wt, void *arg)
+{
+	struct op		*o = arg;
+	struct store_prinrec	 r, g;
+	struct store_polrec	 pr;
+	struct store_wbuf	 k;
+	MDB_val			 v;
+	char			***list;
+	size_t			*n;
+	int			 rc, groups = o->num;
+
+	if ((rc = prin_get(st, txn, o->kind, o->a, o->id, &r)) != 0)
+		return (rc);
+	list = groups ? &r.groups : &r.policies;
+	n = groups ? &r.ngroups : &r.npolicies;
+	if (o->flag) {
+		if (groups) {
+			rc = prin_get(st, txn, STORE_GROUP, o->a, o->b, &g);
+			if (rc == STORE_OK)
+				store_prinrec_free(&g);
+		} else {
+			store_w_init(&k);
+			store_key(&k, o->a, o->b, NULL);
+			rc = db_get(st, txn, DBI_POLICIES, &k, &v);
+			store_w_free(&k);
+			if (rc == STORE_OK && store_polrec_decode(&v, &pr) != 0)
+				rc = store_seterr(st, STORE_ECORRUPT, "%s: "
+				    "policies \"%s/%s\": malformed", st->dir,
+				    o->a, o->b);
+			if (rc == STORE_ENOTFOUND)
+				store_seterr(st, rc, "no such policy: %s in "
+				    "account %s", o->b, o->a);
+		}
+		if (rc == STORE_OK && store_list_find(*list, *n, o->b) != -1)
+			rc = store_seterr(st, STORE_EEXIST, "%s %s already "
+			    "%s %s", prin_name[o->kind], o->id, groups ?
+			    "belongs to group" : "has policy", o->b);
+		if (rc == STORE_OK && *n >= STORE_LIST_MAX)
+			rc = store_seterr(st, STORE_ELIMIT, "%s %s has %d %s "
+			    "already", prin_name[o->kind], o->id,
+			    STORE_LIST_MAX, groups ? "groups" : "policies");
+		if (rc == STORE_OK)
+			store_list_add(list, n, o->b);
+	} else if (store_list_del(list, n, o->b) != 0)
+		rc = store_seterr(st, STORE_ENOTFOUND, "%s %s %s %s",
+		    prin_name[o->kind], o->id, groups ?
+		    "does not belong to group" : "has no policy", o->b);
+	if (rc == STORE_OK)
+		rc = prin_put(st, txn, wt, o->kind, o->a, o->id, &r, 0);
+	store_prinrec_free(&r);
+	return (rc);
+}
+
+static int
+list_change(struct store *st, enum store_principal kind, const char *account,
+    const char *principal, const char *name, int groups, int add,
+    uint64_t *genp)
+{
+	struct op	 o = { .kind = kind, .a = account, .id = principal,
+			    .b = name, .num = groups, .flag = add };
+	int		 rc;
+
+	if ((rc = kind_ok(st, kind)) || (rc = id_ok(st, "account",
+	    account)) || (rc = id_ok(st, "name", principal)) ||
+	    (rc = id_ok(st, groups ? "group" : "policy name", name)))
+		return (rc);
+	return (store_write(st, op_list, &o, 0, genp));
+}
+
+int
+store_membership_add(struct store *st, const char *account, const char *user,
+    const char *group, uint64_t *genp)
+{
+	return (list_change(st, STORE_USER, account, user, group, 1, 1, genp));
+}
+
+int
+store_membership_remove(struct store *st, const char *account,
+    const char *user, const char *group, uint64_t *genp)
+{
+	return (list_change(st, STORE_USER, account, user, group, 1, 0, genp));
+}
+
+int
+store_attach(struct store *st, enum store_principal kind, const char *account,
+    const char *principal, const char *policy, uint64_t *genp)
+{
+	return (list_change(st, kind, account, principal, policy, 0, 1, genp));
+}
+
+int
+store_detach(struct store *st, enum store_principal kind, const char *account,
+    const char *principal, const char *policy, uint64_t *genp)
+{
+	return (list_change(st, kind, account, principal, policy, 0, 0, genp));
+}
+
+/* --- RAM policies ------------------------------------------------- */
+
+static int
+pol_get(struct store *st, MDB_txn *txn, const char *account,
+    const char *name, struct store_polrec *r)
+{
+	struct store_wbuf	 k;
+	MDB_val			 v;
+	int			 rc;
+
+	store_w_init(&k);
+	store_key(&k, account, name, NULL);
+	rc = db_get(st, txn, DBI_POLICIES, &k, &v);
+	store_w_free(&k);
+	if (rc == STORE_ENOTFOUND)
+		return (store_seterr(st, rc, "no such policy: %s in account "
+		    "%s", name, account));
+	if (rc == STORE_OK && store_polrec_decode(&v, r) != 0)
+		rc = store_seterr(st, STORE_ECORRUPT, "%s: policies "
+		    "\"%s/%s\": malformed", st->dir, account, name);
+	return (rc);
+}
+
+static int
+pol_put(struct store *st, MDB_txn *txn, const char *account,
+    const char *name, const struct store_polrec *r, unsigned int flags)
+{
+	struct store_wbuf	 k, v;
+	int			 rc;
+
+	store_w_init(&k);
+	store_w_init(&v);
+	store_key(&k, account, name, NULL);
+	store_polrec_encode(&v, r);
+	rc = db_put(st, txn, DBI_POLICIES, &k, v.p, v.len, flags);
+	store_w_free(&k);
+	store_w_free(&v);
+	if (rc == STORE_EEXIST)
+		return (store_seterr(st, rc, "policy %s already exists in "
+		    "account %s", name, account));
+	return (rc);
+}
+
+static void
+pv_key(struct store_wbuf *k, const char *account, const char *name,
+    uint32_t ver)
+{
+	store_key(k, account, name, "");
+	store_w_u32(k, ver);
+}
+
+static int
+pv_put(struct store *st, MDB_txn *txn, const char *account,
+    const char *name, uint32_t ver, const char *text, size_t len)
+{
+	struct store_pvrec	 r = { store_now_ms(), text, len };
+	struct store_wbuf	 k, v;
+	int			 rc;
+
+	store_w_init(&k);
+	store_w_init(&v);
+	pv_key(&k, account, name, ver);
+	store_pvrec_encode(&v, &r);
+	rc = db_put(st, txn, DBI_POLICYVERSIONS, &k, v.p, v.len,
+	    MDB_NOOVERWRITE);
+	store_w_free(&k);
+	store_w_free(&v);
+	return (rc);
+}
+
+static int
+op_policy_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    void *arg)
+{
+	struct op		*o = arg;
+	struct store_polrec	 r = { 1, 1 };
+	int			 rc;
+
+	if ((rc = pol_put(st, txn, o->a, o->id, &r, MDB_NOOVERWRITE)) != 0 ||
+	    (rc = pv_put(st, txn, o->a, o->id, 1, o->text, o->len)) != 0)
+		return (rc);
+	if (world_txn_put_policy(wt, o->a, o->id, o->cp) != 0)
+		return (nomem(st));
+	return (STORE_OK);
+}
+
+static int
+policy_name_ok(struct store *st, const char *account, const char *name)
+{
+	int	 rc;
+
+	if ((rc = id_ok(st, "account", account)) ||
+	    (rc = id_ok(st, "policy name", name)))
+		return (rc);
+	if (!policy_name_valid(name, strlen(name)))
+		return (store_seterr(st, STORE_EINVAL, "policy name %s: 1-%d "
+		    "characters of A-Z a-z 0-9 . -", name, POLICY_NAME_MAX));
+	return (STORE_OK);
+}
+
+int
+store_policy_create(struct store *st, const char *account, const char *name,
+    const char *text, size_t len, struct policy_diags *diags,
+    uint64_t *genp)
+{
+	struct op	 o = { .a = account, .id = name, .text = text,
+			    .len = len };
+	int		 rc;
+
+	if ((rc = policy_name_ok(st, account, name)) ||
+	    (rc = compile(st, POLICY_KIND_RAM, text, len, diags, &o.cp)))
+		return (rc);
+	rc = store_write(st, op_policy_create, &o, 0, genp);
+	cpolicy_unref(o.cp);
+	return (rc);
+}
+
+static int
+op_policy_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    void *arg)
+{
+	struct op		*o = arg;
+	struct store_polrec	 r;
+	struct store_wbuf	 k;
+	char			 who[300];
+	int			 rc;
+
+	if ((rc = pol_get(st, txn, o->a, o->id, &r)) != 0)
+		return (rc);
+	if ((rc = account_refers(st, txn, o->a, o->id, 0, who,
+	    sizeof(who))) != 0) {
+		if (rc == STORE_EINUSE)
+			store_seterr(st, rc, "policy %s is still attached "
+			    "(%s)", o->id, who);
+		return (rc);
+	}
+	store_w_init(&k);
+	store_key(&k, o->a, o->id, NULL);
+	rc = db_del(st, txn, DBI_POLICIES, &k);
+	if (rc == STORE_OK) {
+		store_key(&k, o->a, o->id, "");
+		rc = db_del_prefix(st, txn, DBI_POLICYVERSIONS, k.p, k.len);
+	}
+	store_w_free(&k);
+	if (rc == STORE_OK && world_txn_del_policy(wt, o->a, o->id) != 0)
+		rc = nomem(st);
+	return (rc);
+}
+
+int
+store_policy_delete(struct store *st, const char *account, const char *name,
+    uint64_t *genp)
+{
+	struct op	 o = { .a = account, .id = name };
+	int		 rc;
+
+	if ((rc = id_ok(st, "account", account)) ||
+	    (rc = id_ok(st, "policy name", name)))
+		return (rc);
+	return (store_write(st, op_policy_delete, &o, 0, genp));
+}
+
+static int
+op_version_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    void *arg)
+{
+	struct op		*o = arg;
+	struct store_polrec	 r;
+	struct store_wbuf	 k;
+	size_t			 n;
+	int			 rc;
+
+	if ((rc = pol_get(st, txn, o->a, o->id, &r)) != 0)
+		return (rc);
+	store_w_init(&k);
+	store_key(&k, o->a, o->id, "");
+	rc = db_count_prefix(st, txn, DBI_POLICYVERSIONS, k.p, k.len, &n);
+	store_w_free(&k);
+	if (rc != STORE_OK)
+		return (rc);
+	if (n >= STORE_POLICY_VERSIONS_MAX)
+		return (store_seterr(st, STORE_ELIMIT, "policy %s has %d "
+		    "versions already; delete one first", o->id,
+		    STORE_POLICY_VERSIONS_MAX));
+	if (r.last == UINT32_MAX)
+		return (store_seterr(st, STORE_ELIMIT, "policy %s: version "
+		    "ids exhausted", o->id));
+	r.last++;
+	if (o->flag)
+		r.def = r.last;
+	if ((rc = pv_put(st, txn, o->a, o->id, r.last, o->text, o->len)) ||
+	    (rc = pol_put(st, txn, o->a, o->id, &r, 0)))
+		return (rc);
+	o->version = r.last;
+	if (o->flag && world_txn_put_policy(wt, o->a, o->id, o->cp) != 0)
+		return (nomem(st));
+	return (STORE_OK);
+}
+
+int
+store_policy_version_create(struct store *st, const char *account,
+    const char *name, const char *text, size_t len, int set_default,
+    struct policy_diags *diags, uint32_t *versionp, uint64_t *genp)
+{
+	struct op	 o = { .a = account, .id = name, .text = text,
+			    .len = len, .flag = set_default != 0 };
+	int		 rc;
+
+	if ((rc = id_ok(st, "account", account)) ||
+	    (rc = id_ok(st, "policy name", name)) ||
+	    (rc = compile(st, POLICY_KIND_RAM, text, len, diags, &o.cp)))
+		return (rc);
+	rc = store_write(st, op_version_create, &o, 0, genp);
+	cpolicy_unref(o.cp);
+	if (rc == STORE_OK && versionp != NULL)
+		*versionp = o.version;
+	return (rc);
+}
+
+static int
+op_version_default(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    void *arg)
+{
+	struct op		*o = arg;
+	struct store_polrec	 r;
+	struct store_pvrec	 pv;
+	struct store_wbuf	 k;
+	struct cpolicy		*cp;
+	MDB_val			 v;
+	int			 rc;
+
+	if ((rc = pol_get(st, txn, o->a, o->id, &r)) != 0)
+		return (rc);
+	store_w_init(&k);
+	pv_key(&k, o->a, o->id, o->num);
+	rc = db_get(st, txn, DBI_POLICYVERSIONS, &k, &v);
+	store_w_free(&k);
+	if (rc == STORE_ENOTFOUND)
+		return (store_seterr(st, rc, "policy %s has no version v%u",
+		    o->id, o->num));
+	if (rc == STORE_OK && store_pvrec_decode(&v, &pv) != 0)
+		rc = store_seterr(st, STORE_ECORRUPT, "%s: policyversions "
+		    "\"%s/%s/v%u\": malformed", st->dir, o->a, o->id, o->num);
+	if (rc != STORE_OK)
+		return (rc);
+	/* The one policy whose default changes is recompiled. */
+	cp = pcache_compile(st, &o->cache, POLICY_KIND_RAM, pv.text, pv.len,
+	    NULL, "policy version", o->id, &rc);
+	if (cp == NULL)
+		return (rc);
+	r.def = o->num;
+	if ((rc = pol_put(st, txn, o->a, o->id, &r, 0)) == STORE_OK &&
+	    world_txn_put_policy(wt, o->a, o->id, cp) != 0)
+		rc = nomem(st);
+	cpolicy_unref(cp);
+	return (rc);
+}
+
+int
+store_policy_version_set_default(struct store *st, const char *account,
+    const char *name, uint32_t version, uint64_t *genp)
+{
+	struct op	 o = { .a = account, .id = name, .num = version };
+	int		 rc;
+
+	if ((rc = id_ok(st, "account", account)) ||
+	    (rc = id_ok(st, "policy name", name)))
+		return (rc);
+	rc = store_write(st, op_version_default, &o, 0, genp);
+	pcache_free(&o.cache);
+	return (rc);
+}
+
+static int
+op_version_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    void *arg)
+{
+	struct op		*o = arg;
+	struct store_polrec	 r;
+	struct store_wbuf	 k;
+	int			 rc;
+
+	if ((rc = pol_get(st, txn, o->a, o->id, &r)) != 0)
+		return (rc);
+	if (r.def == o->num)
+		return (store_seterr(st, STORE_EINUSE, "v%u is the default "
+		    "version of policy %s; it cannot be deleted", o->num,
+		    o->id));
+	store_w_init(&k);
+	pv_key(&k, o->a, o->id, o->num);
+	rc = db_del(st, txn, DBI_POLICYVERSIONS, &k);
+	store_w_free(&k);
+	if (rc == STORE_ENOTFOUND)
+		return (store_seterr(st, rc, "policy %s has no version v%u",
+		    o->id, o->num));
+	return (rc);
+}
+
+int
+store_policy_version_delete(struct store *st, const char *account,
+    const char *name, uint32_t version, uint64_t *genp)
+{
+	struct op	 o = { .a = account, .id = name, .num = version };
+	int		 rc;
+
+	if ((rc = id_ok(st, "account", account)) ||
+	    (rc = id_ok(st, "policy name", name)))
+		return (rc);
+	return (store_write(st, op_version_delete, &o, 0, genp));
+}
+
+/* --- the whole state ---------------------------------------------- */
+
+static int
+op_replace_all(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    void *arg)
+{
+	struct op		*o = arg;
+	const struct bundle	*b = o->bundle;
+	struct store_instrec	 ir;
+	struct store_keyrec	 kr;
+	struct store_polrec	 pr = { 1, 1 };
+	struct store_prinrec	 prr;
+	struct store_wbuf	 k;
+	struct cpolicy		*cp;
+	const struct bundle_principal *bp;
+	size_t			 i, j, n;
+	int			 d, rc = STORE_OK, kind;
+
+	for (d = 1; d < DBI_COUNT; d++)
+		if ((rc = mdb_drop(txn, st->dbi[d], 0)) != 0)
+			return (store_err_mdb(st, rc, "emptying the store"));
+	store_w_init(&k);
+	for (i = 0; i < b->ninstances && rc == STORE_OK; i++) {
+		ir.state = b->instances[i].state;
+		ir.quota = b->instances[i].share_quota;
+		rc = inst_put(st, txn, wt, b->instances[i].id, &ir,
+		    MDB_NOOVERWRITE);
+	}
+	for (i = 0; i < b->nkeys && rc == STORE_OK; i++) {
+		const struct bundle_key	*bk = &b->keys[i];
+
+		kr.state = bk->state;
+		kr.region = bk->region;
+		kr.creator = bk->creator;
+		kr.instance = bk->instance;
+		if ((rc = key_put(st, txn, bk->id, &kr, MDB_NOOVERWRITE)))
+			break;
+		if (bk->ntags > STORE_TAGS_MAX) {
+			rc = store_seterr(st, STORE_ELIMIT, "key %s: more than "
+			    "%d tags", bk->id, STORE_TAGS_MAX);
+			break;
+		}
+		for (j = 0; j < bk->ntags && rc == STORE_OK; j++) {
+			store_key(&k, bk->id, bk->tags[j].key, NULL);
+			rc = db_put(st, txn, DBI_TAGS, &k, bk->tags[j].value,
+			    strlen(bk->tags[j].value), MDB_NOOVERWRITE);
+		}
+		cp = NULL;
+		if (rc == STORE_OK && bk->instance != NULL) {
+			if (bk->policy == NULL) {
+				rc = store_seterr(st, STORE_EINVAL, "key %s: "
+				    "no key policy", bk->id);
+				break;
+			}
+			if ((rc = kp_put(st, txn, bk->id, 1, bk->policy,
+			    bk->policy_len)) != STORE_OK)
+				break;
+			cp = pcache_compile(st, &o->cache, POLICY_KIND_KEY,
+			    bk->policy, bk->policy_len, NULL, "key policy",
+			    bk->id, &rc);
+			if (cp == NULL) {
+				rc = STORE_EINVAL;
+				break;
+			}
+		}
+		if (rc == STORE_OK)
+			rc = key_reput(st, txn, wt, bk->id, &kr, cp, 0);
+		if (cp != NULL)
+			cpolicy_unref(cp);
+	}
+	for (i = 0; i < b->naliases && rc == STORE_OK; i++) {
+		struct world_key	 wk;
+		const char		*kid = b->aliases[i].key_id;
+
+		if (world_get_key(world_txn_view(wt), kid, strlen(kid),
+		    &wk) != 0) {
+			rc = store_seterr(st, STORE_EINVAL, "alias %s: no such "
+			    "key: %s", b->aliases[i].name, kid);
+			break;
+		}
+		store_key(&k, wk.region, wk.creator, b->aliases[i].name);
+		rc = db_put(st, txn, DBI_ALIASES, &k, kid, strlen(kid),
+		    MDB_NOOVERWRITE);
+		if (rc == STORE_EEXIST)
+			rc = store_seterr(st, rc, "alias %s twice",
+			    b->aliases[i].name);
+		if (rc == STORE_OK &&
+		    world_txn_put_alias(wt, b->aliases[i].name, kid) != 0)
+			rc = nomem(st);
+	}
+	for (i = 0; i < b->npolicies && rc == STORE_OK; i++) {
+		const struct bundle_policy *p = &b->policies[i];
+
+		if ((rc = pol_put(st, txn, p->account, p->name, &pr,
+		    MDB_NOOVERWRITE)) != 0 ||
+		    (rc = pv_put(st, txn, p->account, p->name, 1, p->text,
+		    p->len)) != 0)
+			break;
+		cp = pcache_compile(st, &o->cache, POLICY_KIND_RAM, p->text,
+		    p->len, NULL, "policy", p->name, &rc);
+		if (cp == NULL) {
+			rc = STORE_EINVAL;
+			break;
+		}
+		if (world_txn_put_policy(wt, p->account, p->name, cp) != 0)
+			rc = nomem(st);
+		cpolicy_unref(cp);
+	}
+	for (kind = 0; kind < 3 && rc == STORE_OK; kind++) {
+		n = kind == STORE_USER ? b->nusers : kind == STORE_ROLE ?
+		    b->nroles : b->ngroups;
+		for (i = 0; i < n && rc == STORE_OK; i++) {
+			bp = kind == STORE_USER ? &b->users[i] :
+			    kind == STORE_ROLE ? &b->roles[i] : &b->groups[i];
+			if (bp->ngroups > STORE_LIST_MAX ||
+			    bp->npolicies > STORE_LIST_MAX) {
+				rc = store_seterr(st, STORE_ELIMIT, "%s %s: "
+				    "more than %d groups or policies",
+				    prin_name[kind], bp->name, STORE_LIST_MAX);
+				break;
+			}
+			prr.groups = kind == STORE_USER ? bp->groups : NULL;
+			prr.ngroups = kind == STORE_USER ? bp->ngroups : 0;
+			prr.policies = bp->policies;
+			prr.npolicies = bp->npolicies;
+			rc = prin_put(st, txn, wt, kind, bp->account, bp->name,
+			    &prr, MDB_NOOVERWRITE);
+		}
+	}
+	store_w_free(&k);
+	return (rc);
+}
+
+int
+store_replace_all(struct store *st, const struct bundle *b, uint64_t *genp)
+{
+	struct op	 o = { .bundle = b };
+	int		 rc;
+
+	rc = store_write(st, op_replace_all, &o, 1, genp);
+	pcache_free(&o.cache);
+	return (rc);
+}

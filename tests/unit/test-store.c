@@ -1,0 +1,849 @@
+/*
+ * test-store.c: every change of the store, every error path, the state
+ * proven unchanged after each error (the raw records byte for byte, the
+ * generation, the published world), generations, reload, structural
+ * sharing, map growth and its ceiling.
+ */
+#include <sys/stat.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <lmdb.h>
+#include <sodium.h>
+
+#include "engine/cpolicy.h"
+#include "engine/world.h"
+#include "policy/bundle.h"
+#include "policy/policy-compile.h"
+#include "store/store-int.h"
+#include "store-test.h"
+
+#define KP(acct)							\
+	"{\"Version\":\"1\",\"Statement\":[{\"Effect\":\"Allow\","	\
+	"\"Principal\":{\"RAM\":[\"acs:ram::" acct ":*\"]},"		\
+	"\"Action\":[\"kms:*\"],\"Resource\":[\"*\"]}]}"
+#define RP(sid)								\
+	"{\"Version\":\"1\",\"Statement\":[{\"Sid\":\"" sid "\","	\
+	"\"Effect\":\"Allow\",\"Action\":[\"kms:Encrypt\"],"		\
+	"\"Resource\":[\"*\"]}]}"
+
+struct fx {
+	char		*tmp;
+	char		*db;
+	struct store	*st;
+};
+
+static struct store *
+xopen(const char *dir, size_t map, size_t max)
+{
+	struct store_opts	 o = { 0 };
+	struct store		*st;
+	char			*cause;
+
+	o.create = 1;
+	o.map_size = map;
+	o.map_max = max;
+	if (store_open(dir, &o, &st, &cause) != 0)
+		fail_msg("open: %s", cause);
+	if (store_load(st) != 0)
+		fail_msg("load: %s", store_errmsg(st));
+	return (st);
+}
+
+static int
+setup(void **state)
+{
+	struct fx	*fx = calloc(1, sizeof(*fx));
+
+	fx->tmp = st_tmpdir();
+	fx->db = st_join(fx->tmp, "db");
+	fx->st = xopen(fx->db, 0, 0);
+	*state = fx;
+	return (0);
+}
+
+static int
+teardown(void **state)
+{
+	struct fx	*fx = *state;
+
+	store_close(fx->st);
+	st_rmrf(fx->tmp);
+	free(fx->tmp);
+	free(fx->db);
+	free(fx);
+	return (0);
+}
+
+/* Every record of every DBI, hex, in order: the state, byte for byte. */
+static char *
+dump(struct store *st)
+{
+	struct store_wbuf	 w;
+	MDB_txn			*txn;
+	MDB_cursor		*c;
+	MDB_val			 k, v;
+	size_t			 i;
+	int			 d, op;
+	char			 hx[3];
+
+	store_w_init(&w);
+	assert_int_equal(mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn), 0);
+	for (d = 0; d < DBI_COUNT; d++) {
+		store_w_bytes(&w, store_dbi_names[d],
+		    strlen(store_dbi_names[d]));
+		store_w_bytes(&w, ":\n", 2);
+		assert_int_equal(mdb_cursor_open(txn, st->dbi[d], &c), 0);
+		for (op = MDB_FIRST; mdb_cursor_get(c, &k, &v, op) == 0;
+		    op = MDB_NEXT) {
+			for (i = 0; i < k.mv_size; i++) {
+				snprintf(hx, 3, "%02x",
+				    ((unsigned char *)k.mv_data)[i]);
+				store_w_bytes(&w, hx, 2);
+			}
+			store_w_bytes(&w, "=", 1);
+			for (i = 0; i < v.mv_size; i++) {
+				snprintf(hx, 3, "%02x",
+				    ((unsigned char *)v.mv_data)[i]);
+				store_w_bytes(&w, hx, 2);
+			}
+			store_w_bytes(&w, "\n", 1);
+		}
+		mdb_cursor_close(c);
+	}
+	mdb_txn_abort(txn);
+	store_w_bytes(&w, "", 1);
+	return ((char *)w.p);
+}
+
+/*
+ * Runs a change expected to fail with err, and checks that the records,
+ * the generation and the published world are exactly as before.
+ */
+#define FAILS(st, err, call) do {					\
+	char		*b4_ = dump(st), *af_;				\
+	uint64_t	 g_ = store_generation(st);			\
+	struct world	*w_ = world_holder_acquire(store_holder(st));	\
+	struct world	*w2_;						\
+	int		 rc_ = (call);					\
+	if (rc_ != (err))						\
+		fail_msg("%s: %d (%s) instead of %d", #call, rc_,	\
+		    store_errmsg(st), (err));				\
+	assert_true(store_errmsg(st)[0] != '\0');			\
+	af_ = dump(st);							\
+	assert_string_equal(b4_, af_);					\
+	assert_true(store_generation(st) == g_);			\
+	w2_ = world_holder_acquire(store_holder(st));			\
+	assert_ptr_equal(w_, w2_);					\
+	world_unref(w_);						\
+	world_unref(w2_);						\
+	free(b4_);							\
+	free(af_);							\
+} while (0)
+
+/* Runs a change expected to succeed and raise the generation by one. */
+#define OK(st, call) do {						\
+	uint64_t	 g_ = store_generation(st), ng_ = 0;		\
+	int		 rc_ = (call);					\
+	if (rc_ != STORE_OK)						\
+		fail_msg("%s: %d: %s", #call, rc_, store_errmsg(st));	\
+	assert_true(store_generation(st) == g_ + 1);			\
+	assert_true(world_holder_generation(store_holder(st)) ==	\
+	    g_ + 1);							\
+	(void)ng_;							\
+} while (0)
+
+static struct world *
+cur(struct store *st)
+{
+	struct world	*w = world_holder_acquire(store_holder(st));
+
+	world_unref(w);		/* the holder keeps it while we look */
+	return (w);
+}
+
+static const char *
+stmt0_sid(const struct cpolicy *cp)
+{
+	size_t	 len;
+
+	return (cpolicy_stmt_sid(cp, 0, &len));
+}
+
+static void
+t_instances(void **state)
+{
+	struct fx		*fx = *state;
+	struct store		*st = fx->st;
+	struct world_instance	 wi;
+	uint64_t		 gen;
+
+	assert_int_equal(store_instance_create(st, "kst-1", 0, 2, &gen), 0);
+	assert_true(gen == 1);
+	assert_int_equal(world_get_instance(cur(st), "kst-1", 5, &wi), 0);
+	assert_int_equal(wi.share_quota, 2);
+	FAILS(st, STORE_EEXIST, store_instance_create(st, "kst-1", 0, 1, NULL));
+	FAILS(st, STORE_EINVAL, store_instance_create(st, "kst-2", 9, 1, NULL));
+	FAILS(st, STORE_EINVAL, store_instance_create(st, "", 0, 1, NULL));
+	FAILS(st, STORE_ENOTFOUND, store_instance_state_set(st, "nope", 1,
+	    NULL));
+	FAILS(st, STORE_EINVAL, store_instance_state_set(st, "kst-1", -1,
+	    NULL));
+	OK(st, store_instance_state_set(st, "kst-1", WORLD_INSTANCE_DISABLED,
+	    NULL));
+	assert_int_equal(world_get_instance(cur(st), "kst-1", 5, &wi), 0);
+	assert_int_equal(wi.state, WORLD_INSTANCE_DISABLED);
+	OK(st, store_instance_quota_set(st, "kst-1", 5, NULL));
+	FAILS(st, STORE_ENOTFOUND, store_instance_quota_set(st, "x", 5, NULL));
+	OK(st, store_instance_state_set(st, "kst-1", 0, NULL));
+	OK(st, store_key_create(st, "k1", "cn-hangzhou", "111", "kst-1", 0,
+	    NULL));
+	FAILS(st, STORE_EINUSE, store_instance_delete(st, "kst-1", NULL));
+	OK(st, store_key_delete(st, "k1", NULL));
+	OK(st, store_instance_delete(st, "kst-1", NULL));
+	FAILS(st, STORE_ENOTFOUND, store_instance_delete(st, "kst-1", NULL));
+	assert_int_equal(world_get_instance(cur(st), "kst-1", 5, &wi), -1);
+}
+
+static void
+t_keys(void **state)
+{
+	struct fx		*fx = *state;
+	struct store		*st = fx->st;
+	struct store_key_policy	 kp;
+	struct world_key	 wk;
+	struct policy_diags	 diags;
+	unsigned char		 d[32];
+	char			*def;
+	const char		*text = "  " KP("222") "\n";
+
+	OK(st, store_instance_create(st, "kst-1", 0, 1, NULL));
+	OK(st, store_instance_create(st, "kst-off", WORLD_INSTANCE_EXPIRED, 1,
+	    NULL));
+	OK(st, store_key_create(st, "k1", "cn-hangzhou", "111", "kst-1",
+	    WORLD_KEY_ENABLED, NULL));
+	OK(st, store_key_create(st, "k-free", "cn-hangzhou", "111", NULL,
+	    WORLD_KEY_ENABLED, NULL));
+	FAILS(st, STORE_EEXIST, store_key_create(st, "k1", "cn-hangzhou",
+	    "111", "kst-1", 0, NULL));
+	FAILS(st, STORE_ENOTFOUND, store_key_create(st, "k2", "cn-hangzhou",
+	    "111", "kst-none", 0, NULL));
+	FAILS(st, STORE_ESTATE, store_key_create(st, "k2", "cn-hangzhou",
+	    "111", "kst-off", 0, NULL));
+	FAILS(st, STORE_EINVAL, store_key_create(st, "k2", "", "111",
+	    "kst-1", 0, NULL));
+	FAILS(st, STORE_EINVAL, store_key_create(st, "k2", "r", "111",
+	    "kst-1", 7, NULL));
+
+	/* The default key policy, exactly. */
+	assert_int_equal(store_key_policy_get(st, "k1", &kp), 0);
+	def = policy_default_key_policy("111");
+	assert_string_equal(kp.text, def);
+	assert_true(kp.version == 1);
+	free(def);
+	store_key_policy_free(&kp);
+	assert_int_equal(world_get_key(cur(st), "k1", 2, &wk), 0);
+	assert_non_null(wk.policy);
+	assert_string_equal(wk.instance, "kst-1");
+	assert_int_equal(world_get_key(cur(st), "k-free", 6, &wk), 0);
+	assert_null(wk.policy);
+	assert_null(wk.instance);
+	assert_int_equal(store_key_policy_get(st, "k-free", &kp),
+	    STORE_EUNSUPPORTED);
+	assert_int_equal(store_key_policy_get(st, "zz", &kp), STORE_ENOTFOUND);
+
+	/* SetKeyPolicy: text as set, version, digest, time. */
+	OK(st, store_key_policy_set(st, "k1", text, strlen(text), NULL, NULL));
+	assert_int_equal(store_key_policy_get(st, "k1", &kp), 0);
+	assert_string_equal(kp.text, text);
+	assert_true(kp.version == 2);
+	crypto_generichash(d, 32, (const unsigned char *)text, strlen(text),
+	    NULL, 0);
+	assert_memory_equal(kp.digest, d, 32);
+	assert_true(kp.set_time_ms > 1600000000000LL);
+	store_key_policy_free(&kp);
+	FAILS(st, STORE_EUNSUPPORTED, store_key_policy_set(st, "k-free", text,
+	    strlen(text), NULL, NULL));
+	FAILS(st, STORE_ENOTFOUND, store_key_policy_set(st, "zz", text,
+	    strlen(text), NULL, NULL));
+	policy_diags_init(&diags);
+	FAILS(st, STORE_EINVAL, store_key_policy_set(st, "k1",
+	    "{\"Version\":\"2\"}", 15, &diags, NULL));
+	assert_true(diags.n > 0);
+	policy_diags_free(&diags);
+	FAILS(st, STORE_EINVAL, store_key_policy_set(st, "k1", "{", 1, NULL,
+	    NULL));
+	/* Quota 1: a second foreign account is refused. */
+	OK(st, store_key_create(st, "k3", "cn-hangzhou", "111", "kst-1", 0,
+	    NULL));
+	FAILS(st, STORE_EQUOTA, store_key_policy_set(st, "k3", KP("333"),
+	    strlen(KP("333")), NULL, NULL));
+	OK(st, store_key_policy_set(st, "k3", KP("222"), strlen(KP("222")),
+	    NULL, NULL));
+	FAILS(st, STORE_EQUOTA, store_instance_quota_set(st, "kst-1", 0,
+	    NULL));
+	/* An instance that is not Enabled refuses key changes. */
+	OK(st, store_instance_state_set(st, "kst-1", WORLD_INSTANCE_DISABLED,
+	    NULL));
+	FAILS(st, STORE_ESTATE, store_key_policy_set(st, "k1", text,
+	    strlen(text), NULL, NULL));
+	FAILS(st, STORE_ESTATE, store_key_state_set(st, "k1", 1, NULL));
+	FAILS(st, STORE_ESTATE, store_tag_set(st, "k1", "a", "b", NULL));
+	FAILS(st, STORE_ESTATE, store_key_delete(st, "k1", NULL));
+	OK(st, store_instance_state_set(st, "kst-1", 0, NULL));
+
+	OK(st, store_key_state_set(st, "k1", WORLD_KEY_PENDING_DELETION,
+	    NULL));
+	assert_int_equal(world_get_key(cur(st), "k1", 2, &wk), 0);
+	assert_int_equal(wk.state, WORLD_KEY_PENDING_DELETION);
+	assert_non_null(wk.policy);	/* kept */
+	FAILS(st, STORE_EINVAL, store_key_state_set(st, "k1", 99, NULL));
+	FAILS(st, STORE_ENOTFOUND, store_key_state_set(st, "zz", 0, NULL));
+	OK(st, store_tag_set(st, "k1", "env", "prod", NULL));
+	OK(st, store_alias_create(st, "alias/one", "k1", NULL));
+	FAILS(st, STORE_EINUSE, store_key_delete(st, "k1", NULL));
+	OK(st, store_alias_delete(st, "cn-hangzhou", "111", "alias/one",
+	    NULL));
+	OK(st, store_key_delete(st, "k1", NULL));
+	assert_int_equal(world_get_key(cur(st), "k1", 2, &wk), -1);
+	assert_int_equal(store_key_policy_get(st, "k1", &kp), STORE_ENOTFOUND);
+	FAILS(st, STORE_ENOTFOUND, store_key_delete(st, "k1", NULL));
+	assert_int_equal(store_check(st), 0);
+}
+
+static void
+t_tags(void **state)
+{
+	struct fx		*fx = *state;
+	struct store		*st = fx->st;
+	struct world_key	 wk;
+	char			 name[32], big[STORE_TAG_VALUE_MAX + 2];
+	int			 i;
+
+	OK(st, store_instance_create(st, "i", 0, 0, NULL));
+	OK(st, store_key_create(st, "k", "r", "1", "i", 0, NULL));
+	OK(st, store_tag_set(st, "k", "b", "2", NULL));
+	OK(st, store_tag_set(st, "k", "a", "1", NULL));
+	OK(st, store_tag_set(st, "k", "a", "one", NULL));
+	assert_int_equal(world_get_key(cur(st), "k", 1, &wk), 0);
+	assert_int_equal(wk.ntags, 2);
+	assert_string_equal(wk.tags[0].key, "a");
+	assert_string_equal(wk.tags[0].value, "one");
+	assert_non_null(wk.policy);
+	OK(st, store_tag_unset(st, "k", "a", NULL));
+	FAILS(st, STORE_ENOTFOUND, store_tag_unset(st, "k", "a", NULL));
+	FAILS(st, STORE_ENOTFOUND, store_tag_set(st, "zz", "a", "1", NULL));
+	FAILS(st, STORE_EINVAL, store_tag_set(st, "k", "", "1", NULL));
+	memset(big, 'v', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	FAILS(st, STORE_EINVAL, store_tag_set(st, "k", "x", big, NULL));
+	for (i = 1; i < STORE_TAGS_MAX; i++) {
+		snprintf(name, sizeof(name), "t%02d", i);
+		OK(st, store_tag_set(st, "k", name, "v", NULL));
+	}
+	FAILS(st, STORE_ELIMIT, store_tag_set(st, "k", "one-more", "v", NULL));
+	OK(st, store_tag_set(st, "k", "t01", "changed", NULL));
+	assert_int_equal(world_get_key(cur(st), "k", 1, &wk), 0);
+	assert_int_equal(wk.ntags, STORE_TAGS_MAX);
+	assert_int_equal(store_check(st), 0);
+}
+
+static void
+t_aliases(void **state)
+{
+	struct fx		*fx = *state;
+	struct store		*st = fx->st;
+	struct world_alias	 wa;
+
+	OK(st, store_key_create(st, "k1", "r1", "111", NULL, 0, NULL));
+	OK(st, store_key_create(st, "k2", "r1", "111", NULL, 0, NULL));
+	OK(st, store_key_create(st, "k3", "r2", "111", NULL, 0, NULL));
+	OK(st, store_alias_create(st, "alias/a", "k1", NULL));
+	assert_int_equal(world_get_alias(cur(st), "r1", 2, "111", 3,
+	    "alias/a", 7, &wa), 0);
+	assert_string_equal(wa.key_id, "k1");
+	FAILS(st, STORE_EEXIST, store_alias_create(st, "alias/a", "k2", NULL));
+	/* The same name in another region is another alias. */
+	OK(st, store_alias_create(st, "alias/a", "k3", NULL));
+	FAILS(st, STORE_EINVAL, store_alias_create(st, "a", "k1", NULL));
+	FAILS(st, STORE_EINVAL, store_alias_create(st, "alias/", "k1", NULL));
+	FAILS(st, STORE_ENOTFOUND, store_alias_create(st, "alias/b", "zz",
+	    NULL));
+	OK(st, store_alias_update(st, "alias/a", "k2", NULL));
+	assert_int_equal(world_get_alias(cur(st), "r1", 2, "111", 3,
+	    "alias/a", 7, &wa), 0);
+	assert_string_equal(wa.key_id, "k2");
+	FAILS(st, STORE_ENOTFOUND, store_alias_update(st, "alias/none", "k2",
+	    NULL));
+	FAILS(st, STORE_ENOTFOUND, store_alias_delete(st, "r1", "222",
+	    "alias/a", NULL));
+	OK(st, store_alias_delete(st, "r1", "111", "alias/a", NULL));
+	assert_int_equal(world_get_alias(cur(st), "r1", 2, "111", 3,
+	    "alias/a", 7, &wa), -1);
+	assert_int_equal(store_check(st), 0);
+}
+
+static void
+t_principals(void **state)
+{
+	struct fx		*fx = *state;
+	struct store		*st = fx->st;
+	struct world_principal	 wp;
+
+	OK(st, store_user_create(st, "111", "alice", NULL));
+	OK(st, store_role_create(st, "111", "ops", NULL));
+	OK(st, store_group_create(st, "111", "g1", NULL));
+	OK(st, store_group_create(st, "111", "g2", NULL));
+	OK(st, store_user_create(st, "222", "alice", NULL));
+	FAILS(st, STORE_EEXIST, store_user_create(st, "111", "alice", NULL));
+	FAILS(st, STORE_EINVAL, store_user_create(st, "111", "", NULL));
+	FAILS(st, STORE_EINVAL, store_principal_create(st, 7, "111", "x",
+	    NULL));
+	OK(st, store_membership_add(st, "111", "alice", "g2", NULL));
+	OK(st, store_membership_add(st, "111", "alice", "g1", NULL));
+	FAILS(st, STORE_EEXIST, store_membership_add(st, "111", "alice", "g1",
+	    NULL));
+	FAILS(st, STORE_ENOTFOUND, store_membership_add(st, "111", "alice",
+	    "g3", NULL));
+	FAILS(st, STORE_ENOTFOUND, store_membership_add(st, "111", "bob",
+	    "g1", NULL));
+	FAILS(st, STORE_ENOTFOUND, store_membership_add(st, "222", "alice",
+	    "g1", NULL));
+	assert_int_equal(world_get_user(cur(st), "111", 3, "alice", 5, &wp),
+	    0);
+	assert_int_equal(wp.ngroups, 2);
+	assert_string_equal(wp.groups[0], "g2");	/* given order */
+	assert_string_equal(wp.groups[1], "g1");
+	FAILS(st, STORE_EINUSE, store_principal_delete(st, STORE_GROUP, "111",
+	    "g1", NULL));
+	OK(st, store_membership_remove(st, "111", "alice", "g1", NULL));
+	FAILS(st, STORE_ENOTFOUND, store_membership_remove(st, "111", "alice",
+	    "g1", NULL));
+	OK(st, store_principal_delete(st, STORE_GROUP, "111", "g1", NULL));
+	FAILS(st, STORE_ENOTFOUND, store_principal_delete(st, STORE_GROUP,
+	    "111", "g1", NULL));
+
+	/* Attachments. */
+	OK(st, store_policy_create(st, "111", "P1", RP("one"),
+	    strlen(RP("one")), NULL, NULL));
+	OK(st, store_policy_create(st, "111", "P2", RP("two"),
+	    strlen(RP("two")), NULL, NULL));
+	OK(st, store_attach(st, STORE_USER, "111", "alice", "P2", NULL));
+	OK(st, store_attach(st, STORE_USER, "111", "alice", "P1", NULL));
+	OK(st, store_attach(st, STORE_ROLE, "111", "ops", "P1", NULL));
+	OK(st, store_attach(st, STORE_GROUP, "111", "g2", "P1", NULL));
+	FAILS(st, STORE_EEXIST, store_attach(st, STORE_USER, "111", "alice",
+	    "P1", NULL));
+	FAILS(st, STORE_ENOTFOUND, store_attach(st, STORE_USER, "111",
+	    "alice", "P9", NULL));
+	FAILS(st, STORE_ENOTFOUND, store_attach(st, STORE_USER, "222",
+	    "alice", "P1", NULL));	/* policies are per account */
+	FAILS(st, STORE_ENOTFOUND, store_attach(st, STORE_ROLE, "111", "nope",
+	    "P1", NULL));
+	assert_int_equal(world_get_user(cur(st), "111", 3, "alice", 5, &wp),
+	    0);
+	assert_int_equal(wp.npolicies, 2);
+	assert_string_equal(wp.policies[0], "P2");
+	assert_int_equal(world_get_role(cur(st), "111", 3, "ops", 3, &wp), 0);
+	assert_int_equal(wp.npolicies, 1);
+	FAILS(st, STORE_EINUSE, store_policy_delete(st, "111", "P1", NULL));
+	OK(st, store_detach(st, STORE_USER, "111", "alice", "P1", NULL));
+	FAILS(st, STORE_ENOTFOUND, store_detach(st, STORE_USER, "111",
+	    "alice", "P1", NULL));
+	OK(st, store_detach(st, STORE_ROLE, "111", "ops", "P1", NULL));
+	FAILS(st, STORE_EINUSE, store_policy_delete(st, "111", "P1", NULL));
+	OK(st, store_detach(st, STORE_GROUP, "111", "g2", "P1", NULL));
+	OK(st, store_policy_delete(st, "111", "P1", NULL));
+	OK(st, store_principal_delete(st, STORE_ROLE, "111", "ops", NULL));
+	assert_int_equal(world_get_role(cur(st), "111", 3, "ops", 3, &wp), -1);
+	OK(st, store_principal_delete(st, STORE_USER, "111", "alice", NULL));
+	assert_int_equal(store_check(st), 0);
+}
+
+static void
+t_policies(void **state)
+{
+	struct fx		*fx = *state;
+	struct store		*st = fx->st;
+	struct world_policy	 wp;
+	struct policy_diags	 diags;
+	uint32_t		 v;
+	int			 i;
+
+	OK(st, store_policy_create(st, "111", "P", RP("v1"), strlen(RP("v1")),
+	    NULL, NULL));
+	FAILS(st, STORE_EEXIST, store_policy_create(st, "111", "P", RP("x"),
+	    strlen(RP("x")), NULL, NULL));
+	FAILS(st, STORE_EINVAL, store_policy_create(st, "111", "bad name!",
+	    RP("x"), strlen(RP("x")), NULL, NULL));
+	policy_diags_init(&diags);
+	FAILS(st, STORE_EINVAL, store_policy_create(st, "111", "Q", KP("1"),
+	    strlen(KP("1")), &diags, NULL));	/* Principal in RAM */
+	assert_true(diags.n > 0);
+	policy_diags_free(&diags);
+	assert_int_equal(world_get_policy(cur(st), "111", 3, "P", 1, &wp), 0);
+	assert_string_equal(stmt0_sid(wp.policy), "v1");
+
+	/* Versions: up to five, one default. */
+	OK(st, store_policy_version_create(st, "111", "P", RP("v2"),
+	    strlen(RP("v2")), 0, NULL, &v, NULL));
+	assert_int_equal(v, 2);
+	assert_int_equal(world_get_policy(cur(st), "111", 3, "P", 1, &wp), 0);
+	assert_string_equal(stmt0_sid(wp.policy), "v1");
+	OK(st, store_policy_version_create(st, "111", "P", RP("v3"),
+	    strlen(RP("v3")), 1, NULL, &v, NULL));
+	assert_int_equal(v, 3);
+	assert_int_equal(world_get_policy(cur(st), "111", 3, "P", 1, &wp), 0);
+	assert_string_equal(stmt0_sid(wp.policy), "v3");
+	for (i = 4; i <= STORE_POLICY_VERSIONS_MAX; i++)
+		OK(st, store_policy_version_create(st, "111", "P", RP("vn"),
+		    strlen(RP("vn")), 0, NULL, &v, NULL));
+	FAILS(st, STORE_ELIMIT, store_policy_version_create(st, "111", "P",
+	    RP("v6"), strlen(RP("v6")), 0, NULL, &v, NULL));
+	FAILS(st, STORE_ENOTFOUND, store_policy_version_create(st, "111",
+	    "Z", RP("v6"), strlen(RP("v6")), 0, NULL, &v, NULL));
+	FAILS(st, STORE_EINVAL, store_policy_version_create(st, "111", "P",
+	    "[]", 2, 0, NULL, &v, NULL));
+	FAILS(st, STORE_EINUSE, store_policy_version_delete(st, "111", "P", 3,
+	    NULL));
+	OK(st, store_policy_version_set_default(st, "111", "P", 2, NULL));
+	assert_int_equal(world_get_policy(cur(st), "111", 3, "P", 1, &wp), 0);
+	assert_string_equal(stmt0_sid(wp.policy), "v2");
+	FAILS(st, STORE_ENOTFOUND, store_policy_version_set_default(st, "111",
+	    "P", 9, NULL));
+	OK(st, store_policy_version_delete(st, "111", "P", 1, NULL));
+	FAILS(st, STORE_ENOTFOUND, store_policy_version_delete(st, "111", "P",
+	    1, NULL));
+	FAILS(st, STORE_ENOTFOUND, store_policy_version_set_default(st, "111",
+	    "P", 1, NULL));
+	/* Ids are never reused: the next is v6. */
+	OK(st, store_policy_version_create(st, "111", "P", RP("v6"),
+	    strlen(RP("v6")), 0, NULL, &v, NULL));
+	assert_int_equal(v, 6);
+	assert_int_equal(store_check(st), 0);
+	OK(st, store_policy_delete(st, "111", "P", NULL));
+	FAILS(st, STORE_ENOTFOUND, store_policy_delete(st, "111", "P", NULL));
+	assert_int_equal(world_get_policy(cur(st), "111", 3, "P", 1, &wp), -1);
+	assert_int_equal(store_check(st), 0);
+	assert_true(store_is_empty(st));
+}
+
+/* Reopen: the generation and the world come back as they were. */
+static void
+t_reload(void **state)
+{
+	struct fx		*fx = *state;
+	struct store		*st = fx->st;
+	struct world_counts	 a, b;
+	struct world_key	 wk;
+	uint64_t		 gen;
+
+	OK(st, store_instance_create(st, "i", 0, 3, NULL));
+	OK(st, store_key_create(st, "k", "r", "1", "i", 0, NULL));
+	OK(st, store_key_policy_set(st, "k", KP("2"), strlen(KP("2")), NULL,
+	    NULL));
+	OK(st, store_tag_set(st, "k", "t", "v", NULL));
+	OK(st, store_alias_create(st, "alias/k", "k", NULL));
+	OK(st, store_policy_create(st, "1", "P", RP("a"), strlen(RP("a")),
+	    NULL, NULL));
+	OK(st, store_user_create(st, "1", "u", NULL));
+	OK(st, store_attach(st, STORE_USER, "1", "u", "P", NULL));
+	gen = store_generation(st);
+	assert_true(gen == 8);
+	world_counts(cur(st), &a);
+	store_close(st);
+	st = fx->st = xopen(fx->db, 0, 0);
+	assert_true(store_generation(st) == gen);
+	assert_true(world_generation(cur(st)) == gen);
+	world_counts(cur(st), &b);
+	assert_memory_equal(&a, &b, sizeof(a));
+	assert_int_equal(world_get_key(cur(st), "k", 1, &wk), 0);
+	assert_int_equal(wk.ntags, 1);
+	assert_non_null(wk.policy);
+	assert_int_equal(store_check(st), 0);
+}
+
+static void
+t_unloaded_and_readonly(void **state)
+{
+	struct fx		*fx = *state;
+	struct store_opts	 o = { 0 };
+	struct store		*st;
+	char			*cause;
+
+	store_close(fx->st);
+	assert_int_equal(store_open(fx->db, NULL, &st, &cause), 0);
+	assert_null(store_holder(st));
+	assert_int_equal(store_user_create(st, "1", "u", NULL), STORE_EINVAL);
+	store_close(st);
+	o.readonly = 1;
+	assert_int_equal(store_open(fx->db, &o, &st, &cause), 0);
+	assert_int_equal(store_load(st), 0);
+	assert_int_equal(store_user_create(st, "1", "u", NULL), STORE_ERDONLY);
+	assert_non_null(strstr(store_errmsg(st), "read-only"));
+	store_close(st);
+	fx->st = xopen(fx->db, 0, 0);
+	assert_true(store_generation(fx->st) == 0);
+}
+
+/* One change among many keys copies about one key's path, no more. */
+static void
+t_sharing(void **state)
+{
+	struct fx	*fx = *state;
+	struct store	*st = fx->st;
+	struct world	*before, *after;
+	size_t		 total, unshared;
+	char		 id[32];
+	int		 i;
+
+	OK(st, store_instance_create(st, "i", 0, 10, NULL));
+	for (i = 0; i < 2000; i++) {
+		snprintf(id, sizeof(id), "key-%05d", i);
+		OK(st, store_key_create(st, id, "r", "1", "i", 0, NULL));
+	}
+	before = world_holder_acquire(store_holder(st));
+	OK(st, store_key_policy_set(st, "key-01000", KP("2"),
+	    strlen(KP("2")), NULL, NULL));
+	after = world_holder_acquire(store_holder(st));
+	assert_ptr_not_equal(before, after);
+	world_node_stats(after, &total, &unshared);
+	assert_true(total > 2000);
+	assert_true(unshared < 40);
+	world_unref(before);
+	world_unref(after);
+}
+
+/* --- bundles, map growth, the ceiling ---------------------------- */
+
+static char *
+xs(const char *s)
+{
+	char	*p = strdup(s);
+
+	if (p == NULL)
+		abort();
+	return (p);
+}
+
+/* A bundle of n keys with distinct key policies, and a few others. */
+static struct bundle *
+mkbundle(int n)
+{
+	struct bundle	*b = calloc(1, sizeof(*b));
+	char		 buf[256];
+	int		 i;
+
+	b->ninstances = 1;
+	b->instances = calloc(1, sizeof(*b->instances));
+	b->instances[0].id = xs("kst-1");
+	b->instances[0].share_quota = 1000000;
+	b->nkeys = n;
+	b->keys = calloc(n, sizeof(*b->keys));
+	for (i = 0; i < n; i++) {
+		snprintf(buf, sizeof(buf), "key-%06d", i);
+		b->keys[i].id = xs(buf);
+		b->keys[i].region = xs("cn-hangzhou");
+		b->keys[i].creator = xs("111");
+		b->keys[i].instance = xs("kst-1");
+		snprintf(buf, sizeof(buf), KP("%d"), 200000 + i);
+		b->keys[i].policy = xs(buf);
+		b->keys[i].policy_len = strlen(buf);
+		b->keys[i].tags = calloc(1, sizeof(*b->keys[i].tags));
+		b->keys[i].ntags = 1;
+		b->keys[i].tags[0].key = xs("owner");
+		b->keys[i].tags[0].value = xs("team");
+	}
+	b->naliases = 1;
+	b->aliases = calloc(1, sizeof(*b->aliases));
+	b->aliases[0].name = xs("alias/first");
+	b->aliases[0].key_id = xs("key-000000");
+	b->npolicies = 1;
+	b->policies = calloc(1, sizeof(*b->policies));
+	b->policies[0].account = xs("111");
+	b->policies[0].name = xs("P");
+	b->policies[0].text = xs(RP("p"));
+	b->policies[0].len = strlen(RP("p"));
+	b->nusers = 1;
+	b->users = calloc(1, sizeof(*b->users));
+	b->users[0].account = xs("111");
+	b->users[0].name = xs("alice");
+	b->users[0].groups = calloc(2, sizeof(char *));
+	b->users[0].groups[0] = xs("G");
+	b->users[0].ngroups = 1;
+	b->users[0].policies = calloc(2, sizeof(char *));
+	b->users[0].policies[0] = xs("P");
+	b->users[0].npolicies = 1;
+	b->ngroups = 1;
+	b->groups = calloc(1, sizeof(*b->groups));
+	b->groups[0].account = xs("111");
+	b->groups[0].name = xs("G");
+	b->groups[0].policies = calloc(1, sizeof(char *));
+	b->groups[0].groups = calloc(1, sizeof(char *));
+	return (b);
+}
+
+static void
+t_replace_and_bundle(void **state)
+{
+	struct fx		*fx = *state;
+	struct store		*st = fx->st;
+	struct bundle		*b, *b2;
+	struct world_counts	 c;
+
+	OK(st, store_user_create(st, "9", "old", NULL));
+	b = mkbundle(50);
+	OK(st, store_replace_all(st, b, NULL));
+	world_counts(cur(st), &c);
+	assert_int_equal(c.keys, 50);
+	assert_int_equal(c.users, 1);
+	assert_int_equal(c.aliases, 1);
+	assert_int_equal(store_check(st), 0);
+	assert_int_equal(store_to_bundle(st, &b2), 0);
+	assert_int_equal(b2->nkeys, 50);
+	assert_string_equal(b2->keys[7].policy, b->keys[7].policy);
+	assert_int_equal(b2->keys[7].ntags, 1);
+	assert_string_equal(b2->users[0].name, "alice");
+	assert_string_equal(b2->users[0].groups[0], "G");
+	assert_string_equal(b2->policies[0].text, RP("p"));
+	assert_int_equal(b2->naliases, 1);
+	bundle_free(b2);
+	/* A bundle with a dangling alias is refused whole. */
+	free(b->aliases[0].key_id);
+	b->aliases[0].key_id = xs("nope");
+	FAILS(st, STORE_EINVAL, store_replace_all(st, b, NULL));
+	bundle_free(b);
+}
+
+static void
+t_growth(void **state)
+{
+	struct fx	*fx = *state;
+	struct store	*st;
+	struct bundle	*b;
+	size_t		 before;
+
+	store_close(fx->st);
+	st_rmrf(fx->db);
+	/* 64 KiB to start, a large bundle: the map must double often. */
+	st = fx->st = xopen(fx->db, 64 * 1024, 512 * 1024 * 1024);
+	before = store_map_size(st);
+	b = mkbundle(5000);
+	OK(st, store_replace_all(st, b, NULL));
+	bundle_free(b);
+	assert_true(store_map_size(st) >= 16 * before);
+	assert_int_equal(store_check(st), 0);
+	store_close(st);
+	st = fx->st = xopen(fx->db, 64 * 1024, 512 * 1024 * 1024);
+	assert_true(store_generation(st) == 1);
+	assert_int_equal(store_check(st), 0);
+}
+
+static void
+t_ceiling(void **state)
+{
+	struct fx	*fx = *state;
+	struct store	*st;
+	struct bundle	*b;
+	char		 id[32];
+	int		 i, rc;
+
+	store_close(fx->st);
+	st_rmrf(fx->db);
+	st = fx->st = xopen(fx->db, 64 * 1024, 256 * 1024);
+	b = mkbundle(5000);
+	FAILS(st, STORE_EFULL, store_replace_all(st, b, NULL));
+	assert_non_null(strstr(store_errmsg(st), "ceiling"));
+	bundle_free(b);
+	assert_true(store_map_size(st) == 256 * 1024);
+	/* Small changes still fit until they do not; then each is refused
+	 * alone and the store stays consistent and usable. */
+	for (i = 0; i < 100000; i++) {
+		snprintf(id, sizeof(id), "user-with-a-longish-name-%06d", i);
+		if ((rc = store_user_create(st, "111", id, NULL)) != 0)
+			break;
+	}
+	assert_int_equal(rc, STORE_EFULL);
+	FAILS(st, STORE_EFULL, store_user_create(st, "111", id, NULL));
+	assert_int_equal(store_check(st), 0);
+	OK(st, store_principal_delete(st, STORE_USER, "111",
+	    "user-with-a-longish-name-000000", NULL));
+	store_close(st);
+	st = fx->st = xopen(fx->db, 64 * 1024, 256 * 1024);
+	assert_int_equal(store_check(st), 0);
+	assert_true(store_generation(st) == (uint64_t)i + 1);
+}
+
+/* Tampering is found by the check and refused by the load. */
+static void
+t_check_corrupt(void **state)
+{
+	struct fx	*fx = *state;
+	struct store	*st = fx->st;
+	MDB_env		*env;
+	MDB_txn		*txn;
+	MDB_dbi		 dbi;
+	MDB_val		 k, v;
+	struct store_opts o = { 0 };
+	char		*cause, *copy;
+
+	OK(st, store_instance_create(st, "i", 0, 3, NULL));
+	OK(st, store_key_create(st, "k", "r", "1", "i", 0, NULL));
+	store_close(st);
+	fx->st = NULL;
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 32), 0);
+	assert_int_equal(mdb_env_open(env, fx->db, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "keypolicies", 0, &dbi), 0);
+	k.mv_data = (void *)"k";
+	k.mv_size = 1;
+	assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
+	copy = malloc(v.mv_size);
+	memcpy(copy, v.mv_data, v.mv_size);
+	copy[v.mv_size - 3] ^= 1;	/* the text, not its digest */
+	v.mv_data = copy;
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	free(copy);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	assert_int_equal(store_open(fx->db, &o, &st, &cause), 0);
+	assert_int_equal(store_check(st), STORE_ECORRUPT);
+	assert_non_null(strstr(store_errmsg(st), "digest"));
+	assert_int_equal(store_load(st), STORE_ECORRUPT);
+	assert_null(store_holder(st));
+	fx->st = st;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(t_instances, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_tags, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_aliases, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_principals, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_policies, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_reload, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_unloaded_and_readonly, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_sharing, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_replace_and_bundle, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_growth, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_ceiling, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_check_corrupt, setup,
+		    teardown),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
