@@ -22,6 +22,8 @@
 #include "common/xmalloc.h"
 #include "daemon/daemon.h"
 #include "engine/world.h"
+#include "policy/bundle.h"
+#include "policy/policy.h"
 
 #define KMSAUTHZD_MAX_OVERRIDES	64
 
@@ -39,6 +41,7 @@ static int		 daemon_ready_fd = -1;
 static __attribute__((__noreturn__)) void usage(void);
 static int	daemon_read_config(struct config *);
 static struct world *daemon_load_world(const struct config *, uint64_t);
+static char	*daemon_read_file(const char *, size_t, size_t *);
 static unsigned	daemon_nthreads(const struct config *);
 static void	daemon_status(const char *);
 static void	daemon_signal_cb(evutil_socket_t, short, void *);
@@ -87,23 +90,92 @@ fail:
 	return (-1);
 }
 
+static char *
+daemon_read_file(const char *path, size_t max, size_t *lenp)
+{
+	struct stat	 st;
+	char		*buf;
+	size_t		 off = 0;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		log_warn("%s", path);
+		return (NULL);
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size > max) {
+		log_warnx("%s: not a regular file of at most %zu bytes",
+		    path, max);
+		close(fd);
+		return (NULL);
+	}
+	buf = xmalloc((size_t)st.st_size + 1);
+	while (off < (size_t)st.st_size) {
+		n = read(fd, buf + off, (size_t)st.st_size - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_warn("%s: read", path);
+			free(buf);
+			close(fd);
+			return (NULL);
+		}
+		off += (size_t)n;
+	}
+	close(fd);
+	buf[off] = '\0';
+	*lenp = off;
+	return (buf);
+}
+
 /*
- * The world to serve.  Bundle import (seed_bundle) needs the bundle
- * compiler, which this build does not have yet: a configured seed_bundle
- * is refused rather than ignored.  Without one the world is empty and
- * every check is denied.
+ * The world to serve.  Until the LMDB store is wired in, the seed bundle
+ * is compiled in memory (and re-read on SIGHUP); without one the world
+ * is empty and every check is denied.
  */
 static struct world *
 daemon_load_world(const struct config *cfg, uint64_t generation)
 {
-	if (cfg->seed_bundle[0] != '\0') {
-		log_warnx("%s: seed_bundle is not supported by this build yet",
-		    cfg->seed_bundle);
+	struct policy_diags	 diags;
+	struct bundle		*b = NULL;
+	struct world		*w;
+	char			*text;
+	size_t			 len, i;
+
+	if (cfg->seed_bundle[0] == '\0') {
+		log_info("no seed_bundle: serving an empty world "
+		    "(every check is denied)");
+		return (world_txn_commit(world_txn_begin(NULL), generation));
+	}
+	if ((text = daemon_read_file(cfg->seed_bundle, BUNDLE_MAX_BYTES,
+	    &len)) == NULL)
+		return (NULL);
+	policy_diags_init(&diags);
+	if (bundle_parse(text, len, 0, &b, &diags) == -1) {
+		for (i = 0; i < diags.n; i++)
+			log_warnx("%s: %s: %s", cfg->seed_bundle,
+			    diags.v[i].path, diags.v[i].reason);
+		if (diags.n == 0)
+			log_warnx("%s: invalid bundle", cfg->seed_bundle);
+		policy_diags_free(&diags);
+		free(text);
 		return (NULL);
 	}
-	log_info("no seed_bundle: serving an empty world (every check is "
-	    "denied)");
-	return (world_txn_commit(world_txn_begin(NULL), generation));
+	free(text);
+	w = bundle_to_world(b, generation, &diags);
+	if (w == NULL) {
+		for (i = 0; i < diags.n; i++)
+			log_warnx("%s: %s: %s", cfg->seed_bundle,
+			    diags.v[i].path, diags.v[i].reason);
+		log_warnx("%s: cannot compile the bundle", cfg->seed_bundle);
+	} else
+		log_info("loaded %s in memory (generation %" PRIu64 "; the "
+		    "LMDB store is not wired in yet)", cfg->seed_bundle,
+		    generation);
+	policy_diags_free(&diags);
+	bundle_free(b);
+	return (w);
 }
 
 static unsigned
