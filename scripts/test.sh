@@ -25,7 +25,14 @@ for b in gcc asan; do
 	fi
 	find "$dir" -name '*.trs' -delete
 	echo "== $b: make check"
-	if ! make -C "$dir" -j"$(nproc)" check >"$dir/check.out" 2>&1; then
+	# The admin update storm (tests/regress/201) runs its full 1,000
+	# SetKeyPolicy calls in the gcc build; 250 under the sanitizers.
+	case $b in
+	gcc)	storm=1000 ;;
+	*)	storm=250 ;;
+	esac
+	if ! KMSAUTHZ_STORM=$storm make -C "$dir" -j"$(nproc)" check \
+	    >"$dir/check.out" 2>&1; then
 		status=1
 		grep -E '^(FAIL|ERROR|XPASS)' "$dir/check.out" | head -50
 		for f in $(grep -l ':test-result: \(FAIL\|ERROR\|XPASS\)' \
@@ -40,7 +47,8 @@ for b in gcc asan; do
 done
 if [ "${KMSAUTHZ_DISTCHECK:-1}" != 0 ]; then
 	echo "== make distcheck"
-	if ! make -C "$top/_build/gcc" distcheck >"$top/_build/distcheck.out" 2>&1; then
+	if ! KMSAUTHZ_STORM=250 make -C "$top/_build/gcc" distcheck \
+	    >"$top/_build/distcheck.out" 2>&1; then
 		tail -40 "$top/_build/distcheck.out"
 		echo "== distcheck FAILED"
 		status=1
