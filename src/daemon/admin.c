@@ -1,32 +1,51 @@
 /*
  * admin.c: the admin plane's entry point.  Every ADMIN_REQUEST frame
  * that arrives on the admin socket comes here, on the main thread, with
- * the peer credentials taken at accept.  Requests are parsed by the
- * admin plane's API table (src/admin); until its execution is wired in,
- * the Status call is the one answered, every other valid call gets an
- * InternalFailure answer saying so.
+ * the peer credentials taken at accept, and is answered by the admin
+ * plane (src/admin: identity, parameters, authorization, audit, one
+ * store change per call).
  *
- * Authority: root, the daemon's own uid, and the uids listed with
- * admin_peer in the configuration (which also names them for logs).
+ * The admin plane owns the store (state_directory) and keeps the world
+ * the workers read (srv->holder) equal to the store's: after every
+ * change, before the answer is sent, so the next query on any
+ * connection sees it; and from a 200 ms timer, which also runs the
+ * scheduled key deletions and reopens the audit file after SIGHUP.
+ *
+ * Who may administer is the admin configuration's business
+ * (admin.conf, docs/admin-api.md): mapped uids and gids, signed
+ * requests, uid 0.
  */
 #include <sys/types.h>
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
 
+#include <event2/event.h>
+
+#include "admin/admin-exec.h"
 #include "admin/admin.h"
 #include "common/log.h"
 #include "daemon/daemon.h"
 #include "engine/world.h"
 #include "proto/proto.h"
+#include "store/store.h"
 
 static int	admin_respond(struct conn *, uint32_t, struct json_object *);
 static struct json_object *admin_status(struct server *, const char *);
+static void	admin_sync(struct server *);
+static void	admin_timer_cb(evutil_socket_t, short, void *);
+
+static struct admin_ctx	*admin_plane;
+static struct store	*admin_store;
+static struct event	*admin_timer;
+static uint64_t		 admin_reloads_seen;
+static int		 admin_start_failed;
 
 static int
 admin_respond(struct conn *c, uint32_t id, struct json_object *o)
@@ -38,7 +57,8 @@ admin_respond(struct conn *c, uint32_t id, struct json_object *o)
 	if (o == NULL)
 		return (conn_error(c, id, KMSAUTHZ_WERR_INTERNAL, 0,
 		    "out of memory"));
-	text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN,
+	text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE,
 	    &len);
 	r = conn_reply(c, KMSAUTHZ_MSG_ADMIN_RESPONSE, id, text, len);
 	json_object_put(o);
@@ -105,6 +125,129 @@ admin_status(struct server *srv, const char *request_id)
 	return (o);
 }
 
+/* Publish the store's world to the workers when theirs differs. */
+static void
+admin_sync(struct server *srv)
+{
+	struct world	*w;
+
+	if (admin_store == NULL)
+		return;
+	if (world_holder_generation(srv->holder) ==
+	    store_generation(admin_store))
+		return;
+	if ((w = world_holder_acquire(store_holder(admin_store))) != NULL)
+		world_holder_publish(srv->holder, w);
+}
+
+static void
+admin_timer_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct server	*srv = arg;
+	uint64_t	 r;
+
+	r = atomic_load(&srv->stats.reloads);
+	if (r != admin_reloads_seen) {
+		/* SIGHUP: log rotation. */
+		admin_reloads_seen = r;
+		admin_ctx_reopen(admin_plane);
+	}
+	admin_tick(admin_plane, (int64_t)time(NULL));
+	admin_sync(srv);
+}
+
+/*
+ * Start the admin plane: its configuration ($KMSAUTHZ_ADMIN_CONF, else
+ * SYSCONFDIR/kmsauthz/admin.conf, optional), the store in
+ * state_directory, the audit file (default state_directory/audit.jsonl),
+ * the timer.  Called at start-up or, at the latest, by the first admin
+ * request.  0, or -1 (logged; admin requests then get InternalFailure,
+ * queries go on).
+ */
+int
+admin_plane_start(struct server *srv, const struct config *cfg)
+{
+	struct admin_conf	 ac;
+	struct store_opts	 so;
+	struct timeval		 tv = { 0, 200000 };
+	const char		*path;
+	char			 err[1024], *cause = NULL;
+	int			 optional = 0;
+
+	if (admin_plane != NULL)
+		return (0);
+	if (admin_start_failed)
+		return (-1);
+	admin_start_failed = 1;
+	admin_conf_defaults(&ac);
+	if ((size_t)snprintf(ac.audit_file, sizeof(ac.audit_file),
+	    "%.1000s/audit.jsonl", cfg->state_directory) >=
+	    sizeof(ac.audit_file)) {
+		log_warnx("admin: state_directory too long");
+		return (-1);
+	}
+	if ((path = getenv("KMSAUTHZ_ADMIN_CONF")) == NULL || *path == '\0') {
+		path = KMSAUTHZ_SYSCONFDIR "/kmsauthz/admin.conf";
+		optional = 1;
+	}
+	if (admin_conf_load(&ac, path, optional, err, sizeof(err)) != 0) {
+		log_warnx("admin: %s", err);
+		return (-1);
+	}
+	memset(&so, 0, sizeof(so));
+	so.create = 1;
+	so.map_max = (size_t)cfg->map_size_max;
+	if (store_open(cfg->state_directory, &so, &admin_store, &cause) !=
+	    STORE_OK) {
+		log_warnx("admin: store: %s", cause != NULL ? cause : "?");
+		free(cause);
+		admin_store = NULL;
+		return (-1);
+	}
+	if (store_load(admin_store) != STORE_OK) {
+		log_warnx("admin: store: %s", store_errmsg(admin_store));
+		goto fail;
+	}
+	if ((admin_plane = admin_ctx_new(&ac, admin_store, err,
+	    sizeof(err))) == NULL) {
+		log_warnx("admin: %s", err);
+		goto fail;
+	}
+	admin_reloads_seen = atomic_load(&srv->stats.reloads);
+	if ((admin_timer = event_new(srv->base, -1, EV_PERSIST,
+	    admin_timer_cb, srv)) == NULL || event_add(admin_timer, &tv) != 0) {
+		log_warnx("admin: cannot start the admin timer");
+		goto fail;
+	}
+	admin_sync(srv);
+	admin_start_failed = 0;
+	log_info("admin: plane started (store %s, generation %" PRIu64
+	    ", config %s)", cfg->state_directory,
+	    store_generation(admin_store), path);
+	return (0);
+fail:
+	if (admin_timer != NULL)
+		event_free(admin_timer);
+	admin_timer = NULL;
+	admin_ctx_free(admin_plane);
+	admin_plane = NULL;
+	store_close(admin_store);
+	admin_store = NULL;
+	return (-1);
+}
+
+void
+admin_plane_stop(void)
+{
+	if (admin_timer != NULL)
+		event_free(admin_timer);
+	admin_timer = NULL;
+	admin_ctx_free(admin_plane);
+	admin_plane = NULL;
+	store_close(admin_store);
+	admin_store = NULL;
+}
+
 /*
  * One admin request.  Returns -1 when the connection was closed (a
  * malformed frame), 0 otherwise (answered, possibly with an error).
@@ -113,47 +256,39 @@ int
 admin_dispatch(struct conn *c, struct server *srv, uint32_t id,
     const uint8_t *body, size_t len)
 {
-	const struct config	*cfg = daemon_config();
 	struct proto_admin	 frame;
-	struct admin_req	 req;
-	struct json_object	*o;
-	enum admin_err		 e;
-	const char		*name;
-	char			 who[CONFIG_NAME_MAX + 16];
-	char			 detail[256];
-	uid_t			 uid = conn_uid(c);
+	struct admin_peer	 peer;
+	struct json_object	*o, *st, *v;
+	char			 rid[ADMIN_REQUEST_ID_LEN + 1];
 	int			 r;
 
 	if ((r = proto_admin_decode(body, len, KMSAUTHZ_MAX_ADMIN_BODY,
 	    &frame)) != 0)
 		return (conn_error(c, id, proto_wire_error(r), 1,
 		    "malformed admin request"));
-	if ((name = config_admin_peer_name(cfg, uid)) != NULL)
-		snprintf(who, sizeof(who), "%s", name);
-	else if (uid == 0 || uid == geteuid())
-		snprintf(who, sizeof(who), "uid:%u", (unsigned)uid);
-	else {
-		log_warnx("admin: uid %u pid %d not permitted",
-		    (unsigned)uid, (int)conn_pid(c));
-		return (conn_error(c, id, KMSAUTHZ_WERR_PERM, 0,
-		    "not permitted"));
+	if (admin_plane_start(srv, daemon_config()) != 0) {
+		admin_request_id(rid);
+		return (admin_respond(c, id, admin_err_json(ADMIN_E_INTERNAL,
+		    rid, "the admin plane is not available (see the log)")));
 	}
-	detail[0] = '\0';
-	e = admin_req_parse(frame.json.ptr, frame.json.len, &req, detail,
-	    sizeof(detail));
-	if (e != ADMIN_OK)
-		o = admin_err_json(e, req.request_id,
-		    detail[0] != '\0' ? detail : NULL);
-	else if (req.api->id == ADMIN_Status) {
-		log_debug("admin: %s: Status", who);
-		o = admin_status(srv, req.request_id);
-	} else {
-		/* The admin plane executes the other calls (not yet). */
-		log_debug("admin: %s: %s not implemented", who,
-		    req.api->name);
-		o = admin_err_json(ADMIN_E_INTERNAL, req.request_id,
-		    "Action: not implemented by this daemon yet");
+	peer.uid = (long)conn_uid(c);
+	peer.gid = (long)c->gid;
+	peer.pid = (long)conn_pid(c);
+	o = admin_handle(admin_plane, &peer, frame.json.ptr, frame.json.len,
+	    (frame.flags & KMSAUTHZ_ADMIN_SIGNED) ? frame.signature.ptr : NULL,
+	    frame.signature.len);
+	/* A committed change is seen by the next query: publish first. */
+	admin_sync(srv);
+	/* Status: add the daemon's own counters. */
+	if (o != NULL && !json_object_object_get_ex(o, "Code", &v) &&
+	    json_object_object_get_ex(o, "Caller", &v) &&
+	    json_object_object_get_ex(o, "RequestId", &v) &&
+	    (st = admin_status(srv, json_object_get_string(v))) != NULL) {
+		json_object_object_foreach(st, k, val)
+			if (!json_object_object_get_ex(o, k, NULL))
+				json_object_object_add(o, k,
+				    json_object_get(val));
+		json_object_put(st);
 	}
-	admin_req_free(&req);
 	return (admin_respond(c, id, o));
 }
