@@ -33,6 +33,8 @@
 #include "common/log.h"
 #include "daemon/daemon.h"
 #include "engine/world.h"
+#include "policy/bundle.h"
+#include "policy/policy.h"
 #include "proto/proto.h"
 #include "store/store.h"
 
@@ -164,6 +166,56 @@ admin_timer_cb(evutil_socket_t fd, short ev, void *arg)
  * request.  0, or -1 (logged; admin requests then get InternalFailure,
  * queries go on).
  */
+/*
+ * An empty store is seeded from seed_bundle (all or nothing, one
+ * transaction); a store with state is never touched by the seed.
+ */
+static int
+admin_seed(struct store *st, const struct config *cfg)
+{
+	struct policy_diags	 diags;
+	struct bundle		*b = NULL;
+	char			*text;
+	size_t			 len, i;
+	uint64_t		 gen;
+	int			 r;
+
+	if (cfg->seed_bundle[0] == '\0' || !store_is_empty(st))
+		return (0);
+	if ((text = daemon_read_file(cfg->seed_bundle, BUNDLE_MAX_BYTES,
+	    &len)) == NULL)
+		return (-1);
+	policy_diags_init(&diags);
+	r = bundle_parse(text, len, 0, &b, &diags);
+	free(text);
+	if (r == -1) {
+		for (i = 0; i < diags.n; i++)
+			log_warnx("%s: %s: %s", cfg->seed_bundle,
+			    diags.v[i].path, diags.v[i].reason);
+		log_warnx("%s: invalid bundle; store not seeded",
+		    cfg->seed_bundle);
+		policy_diags_free(&diags);
+		return (-1);
+	}
+	policy_diags_free(&diags);
+	if (store_replace_all(st, b, &gen) != STORE_OK) {
+		log_warnx("%s: cannot seed the store: %s", cfg->seed_bundle,
+		    store_errmsg(st));
+		bundle_free(b);
+		return (-1);
+	}
+	bundle_free(b);
+	log_info("seeded the empty store from %s (generation %" PRIu64 ")",
+	    cfg->seed_bundle, gen);
+	return (0);
+}
+
+int
+admin_plane_active(void)
+{
+	return (admin_plane != NULL);
+}
+
 int
 admin_plane_start(struct server *srv, const struct config *cfg)
 {
@@ -204,6 +256,8 @@ admin_plane_start(struct server *srv, const struct config *cfg)
 		admin_store = NULL;
 		return (-1);
 	}
+	if (admin_seed(admin_store, cfg) != 0)
+		goto fail;
 	if (store_load(admin_store) != STORE_OK) {
 		log_warnx("admin: store: %s", store_errmsg(admin_store));
 		goto fail;

@@ -222,8 +222,12 @@ int	 server_encode_error(uint8_t *, size_t, uint32_t reqid, uint16_t code,
 /* admin.c */
 int	 admin_dispatch(struct conn *, struct server *, uint32_t reqid,
 	    const uint8_t *body, size_t len);
+int	 admin_plane_start(struct server *, const struct config *);
+void	 admin_plane_stop(void);
+int	 admin_plane_active(void);
 
 /* kmsauthzd.c */
 const struct config *daemon_config(void);
+char	*daemon_read_file(const char *, size_t, size_t *);
 
 #endif

@@ -41,7 +41,6 @@ static int		 daemon_ready_fd = -1;
 static __attribute__((__noreturn__)) void usage(void);
 static int	daemon_read_config(struct config *);
 static struct world *daemon_load_world(const struct config *, uint64_t);
-static char	*daemon_read_file(const char *, size_t, size_t *);
 static unsigned	daemon_nthreads(const struct config *);
 static void	daemon_status(const char *);
 static void	daemon_signal_cb(evutil_socket_t, short, void *);
@@ -90,7 +89,7 @@ fail:
 	return (-1);
 }
 
-static char *
+char *
 daemon_read_file(const char *path, size_t max, size_t *lenp)
 {
 	struct stat	 st;
@@ -170,9 +169,8 @@ daemon_load_world(const struct config *cfg, uint64_t generation)
 			    diags.v[i].path, diags.v[i].reason);
 		log_warnx("%s: cannot compile the bundle", cfg->seed_bundle);
 	} else
-		log_info("loaded %s in memory (generation %" PRIu64 "; the "
-		    "LMDB store is not wired in yet)", cfg->seed_bundle,
-		    generation);
+		log_info("checked %s (generation %" PRIu64 ")",
+		    cfg->seed_bundle, generation);
 	policy_diags_free(&diags);
 	bundle_free(b);
 	return (w);
@@ -255,7 +253,10 @@ daemon_reload(void)
 		server_apply_limits(&daemon_srv, &daemon_cfg);
 		log_setverbose(daemon_cfg.log_verbose);
 	}
-	if ((w = daemon_load_world(&daemon_cfg, daemon_generation + 1)) ==
+	if (admin_plane_active())
+		log_info("reload: the store keeps serving generation %" PRIu64,
+		    world_holder_generation(daemon_holder));
+	else if ((w = daemon_load_world(&daemon_cfg, daemon_generation + 1)) ==
 	    NULL)
 		log_warnx("reload: world not reloaded, still serving "
 		    "generation %" PRIu64, daemon_generation);
@@ -429,6 +430,17 @@ main(int argc, char *argv[])
 	if (server_init(&daemon_srv, daemon_base, daemon_holder,
 	    &daemon_cfg) == -1)
 		exit(1);
+	/*
+	 * The store in state_directory (seeded when empty) is the state from
+	 * here on; a store that cannot be opened stops the start (never a
+	 * silent re-initialisation).  Opened before the sockets exist, so
+	 * a fresh directory is created as a store, not refused for them.
+	 */
+	if (admin_plane_start(&daemon_srv, &daemon_cfg) != 0) {
+		log_warnx("cannot open the store in %s; not starting",
+		    daemon_cfg.state_directory);
+		exit(1);
+	}
 	if (listenfd_collect(lfds, LISTENFD_MAX, &nlfds, err,
 	    sizeof(err)) == -1)
 		fatalx("socket activation: %s", err);
@@ -473,6 +485,7 @@ main(int argc, char *argv[])
 
 	event_base_dispatch(daemon_base);
 
+	admin_plane_stop();
 	server_free(&daemon_srv);
 	if (watchdog != NULL)
 		event_free(watchdog);
