@@ -265,7 +265,8 @@ daemon_reload(void)
 		world_holder_publish(daemon_holder, w);
 	}
 	atomic_fetch_add(&daemon_srv.stats.reloads, 1);
-	log_info("reload done, generation %" PRIu64, daemon_generation);
+	log_info("reload done, generation %" PRIu64,
+	    world_holder_generation(daemon_holder));
 	notify_send("READY=1");
 	daemon_status("reloaded");
 }

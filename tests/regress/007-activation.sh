@@ -25,7 +25,7 @@ ok $? "the configured paths were not bound"
 
 grep -x 'READY=1' "$tmp/notify.log" >/dev/null
 ok $? "READY=1 received"
-grep '^STATUS=serving: generation 1' "$tmp/notify.log" >/dev/null
+grep '^STATUS=serving: generation 0' "$tmp/notify.log" >/dev/null
 ok $? "STATUS= received"
 sleep 0.4
 grep -x 'WATCHDOG=1' "$tmp/notify.log" >/dev/null
