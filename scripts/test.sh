@@ -34,7 +34,8 @@ for b in gcc asan; do
 	if ! KMSAUTHZ_STORM=$storm make -C "$dir" -j"$(nproc)" check \
 	    >"$dir/check.out" 2>&1; then
 		status=1
-		grep -E '^(FAIL|ERROR|XPASS)' "$dir/check.out" | head -50
+		grep -E '^(FAIL|ERROR|XPASS)' "$dir/check.out" | head -50 ||
+		    tail -30 "$dir/check.out"	# no test failed: a build error
 		for f in $(grep -l ':test-result: \(FAIL\|ERROR\|XPASS\)' \
 		    $(find "$dir" -name '*.trs') 2>/dev/null); do
 			log=${f%.trs}.log

@@ -42,6 +42,9 @@ struct fix {
 
 static struct json_object *last;
 
+static const char *call_as(struct fix *, long, const char *, ...)
+    __attribute__((__format__(printf, 3, 4)));
+
 static const char *
 call_as(struct fix *f, long uid, const char *fmt, ...)
 {
