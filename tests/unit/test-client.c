@@ -361,9 +361,18 @@ srv_main(void *arg)
 			break;
 		}
 		free(body);
-		if ((body = malloc(h.len + 1)) == NULL ||
-		    readn(fd, body, h.len) != 0) {
+		if ((body = malloc(h.len + 1)) == NULL) {
 			s->failed = 1;
+			break;
+		}
+		if (readn(fd, body, h.len) != 0) {
+			/*
+			 * A silent server's client closes with frames still
+			 * half-flushed (the in-flight test fills the socket):
+			 * a truncated last frame is then expected.
+			 */
+			if (s->mode != SRV_SILENT)
+				s->failed = 1;
 			break;
 		}
 		s->frames++;
