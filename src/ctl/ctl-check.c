@@ -21,7 +21,6 @@
 
 static int	ctl_check_timeout(const char *, int *);
 static int	ctl_check_connect(const char *, int, struct kmsauthz **);
-static int	ctl_check_print(struct json_object *);
 static int	ctl_online_opts(int, char **, const char *, const char **,
 		    int *);
 static struct json_object *ctl_check_answer_json(
@@ -57,22 +56,6 @@ ctl_check_connect(const char *sock, int timeout_ms, struct kmsauthz **hp)
 		return (-1);
 	}
 	return (0);
-}
-
-static int
-ctl_check_print(struct json_object *o)
-{
-	const char	*s;
-
-	if (o == NULL || (s = json_object_to_json_string_ext(o,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)) == NULL) {
-		fprintf(stderr, "kmsauthzctl: out of memory\n");
-		json_object_put(o);
-		return (-1);
-	}
-	printf("%s\n", s);
-	json_object_put(o);
-	return (fflush(stdout) == 0 ? 0 : -1);
 }
 
 static struct json_object *
@@ -112,7 +95,7 @@ ctl_check_answer_json(const struct kmsauthz_answer *a, int explain)
 			    json_object_new_string(st->sid));
 	}
 	if (a->truncated)
-		json_object_object_add(o, "Truncated",
+		json_object_object_add(o, "MatchedTruncated",
 		    json_object_new_boolean(1));
 	return (o);
 }
@@ -256,9 +239,9 @@ ctl_check(int argc, char **argv)
 		return (CTL_EXIT_ERROR);
 	}
 	kmsauthz_close(h);
-	rc = ctl_check_print(ctl_check_answer_json(&ans,
+	rc = ctl_json_print(ctl_check_answer_json(&ans,
 	    (req.flags & KMSAUTHZ_CHECK_EXPLAIN) != 0));
-	if (rc == -1)
+	if (rc == -1 || fflush(stdout) != 0)
 		rc = CTL_EXIT_ERROR;
 	else
 		rc = ans.decision == KMSAUTHZ_ALLOW ? CTL_EXIT_OK : CTL_EXIT_NO;
@@ -365,5 +348,6 @@ ctl_status(int argc, char **argv)
 	json_object_object_add(o, "Roles", json_object_new_int64(st.roles));
 	json_object_object_add(o, "Connections",
 	    json_object_new_int64(st.connections));
-	return (ctl_check_print(o) == 0 ? CTL_EXIT_OK : CTL_EXIT_ERROR);
+	return (ctl_json_print(o) == 0 && fflush(stdout) == 0 ? CTL_EXIT_OK :
+	    CTL_EXIT_ERROR);
 }

@@ -31,7 +31,6 @@
 #define SIM_MAX_REQUESTS_FILE	(1024ul * 1024 * 1024)
 
 static struct world *sim_load(const char *);
-static int	sim_print(struct json_object *);
 static int	sim_one(struct world *, struct json_object *, int,
 		    const struct value_time *, int *);
 static int	sim_many(struct world *, const char *, int,
@@ -65,23 +64,6 @@ sim_load(const char *path)
 	return (w);
 }
 
-static int
-sim_print(struct json_object *o)
-{
-	const char	*s;
-
-	if (o == NULL || (s = json_object_to_json_string_ext(o,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)) ==
-	    NULL) {
-		json_object_put(o);
-		fprintf(stderr, "kmsauthzctl: out of memory\n");
-		return (-1);
-	}
-	puts(s);
-	json_object_put(o);
-	return (0);
-}
-
 /* Decide one request object and print its answer; *decision receives
  * the decision. */
 static int
@@ -103,7 +85,7 @@ sim_one(struct world *w, struct json_object *o, int explain,
 		(void)eval_decide(w, &sr.req, &a);
 	}
 	*decision = a.decision;
-	return (sim_print(policy_answer_json(sr.id, &a, explain,
+	return (ctl_json_print(policy_answer_json(sr.id, &a, explain,
 	    bad ? err : NULL)));
 }
 
@@ -174,7 +156,7 @@ sim_many(struct world *w, const char *path, int explain,
 		a.decision = EVAL_IMPLICIT_DENY;
 		a.reason = EVAL_R_INVALID_REQUEST;
 		id = json_object_new_int64((int64_t)lineno);
-		if (sim_print(policy_answer_json(id, &a, explain, err)) == -1)
+		if (ctl_json_print(policy_answer_json(id, &a, explain, err)) == -1)
 			rc = CTL_EXIT_ERROR;
 		json_object_put(id);
 	}

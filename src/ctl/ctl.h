@@ -24,6 +24,11 @@ int	ctl_simulate(int, char **);
  * buffer; returns NULL with a message on stderr. */
 char	*ctl_read_file(const char *path, size_t max, size_t *lenp);
 
+/* Prints a JSON answer as one line on stdout and releases it; NULL (an
+ * allocation failed while building it) or a failed write is -1. */
+struct json_object;
+int	 ctl_json_print(struct json_object *);
+
 /* ctl-validate.c */
 int	ctl_validate(int, char **);
 /* ctl-store.c */

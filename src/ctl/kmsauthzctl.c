@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "ctl/ctl.h"
@@ -143,6 +145,26 @@ fail:
 		fclose(f);
 	free(buf);
 	return (NULL);
+}
+
+int
+ctl_json_print(struct json_object *o)
+{
+	const char	*s;
+
+	if (o == NULL || (s = json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)) == NULL) {
+		fprintf(stderr, "kmsauthzctl: out of memory\n");
+		json_object_put(o);
+		return (-1);
+	}
+	if (puts(s) == EOF) {
+		fprintf(stderr, "kmsauthzctl: stdout: %s\n", strerror(errno));
+		json_object_put(o);
+		return (-1);
+	}
+	json_object_put(o);
+	return (0);
 }
 
 int
