@@ -7,9 +7,19 @@
  * in flight with the non-blocking API, for T seconds; prints decisions
  * per second.
  *
+ * Requests: one fixed request (-p, -a, -r), or with -w FILE the lines of
+ * FILE (bench-world's output: principal, action, resource, source
+ * address or "-", tab-separated), taken in turn; each pipelined
+ * connection starts at its own offset.
+ *
  * usage: bench-load -s PATH [-l LABEL] [-n SYNC] [-c C] [-d D] [-t SEC]
- *	      [-p PRINCIPAL] [-a ACTION] [-r RESOURCE] [-e]
+ *	      [-p PRINCIPAL] [-a ACTION] [-r RESOURCE] [-w FILE] [-e]
  */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -26,6 +36,7 @@ struct bench_worker {
 	pthread_t	 thread;
 	const char	*path;
 	size_t		 depth;
+	size_t		 next;		/* index into bench_reqs */
 	uint64_t	 answers;
 	uint64_t	 allows;
 	int		 err;
@@ -36,6 +47,9 @@ static struct kmsauthz_context	 bench_ctx[1] = {
 	{ "acs:SecureTransport", "true" } };
 static const uint8_t		 bench_ip[4] = { 10, 0, 0, 1 };
 static atomic_int		 bench_stop;
+static struct kmsauthz_request	*bench_reqs = &bench_req;
+static size_t			 bench_nreqs = 1;
+static uint8_t			(*bench_ips)[16];
 
 static uint64_t	bench_now_ns(void);
 static int	bench_cmp(const void *, const void *);
@@ -44,6 +58,7 @@ static int	bench_sync(const char *, const char *, size_t);
 static int	bench_pipelined(const char *, const char *, size_t, size_t,
 		    double);
 static void	bench_usage(void);
+static int	bench_load_requests(const char *, unsigned);
 
 static uint64_t
 bench_now_ns(void)
@@ -67,7 +82,7 @@ bench_sync(const char *label, const char *path, size_t n)
 {
 	struct kmsauthz_answer	 ans;
 	struct kmsauthz		*h;
-	uint64_t		*lat, t0;
+	uint64_t		*lat, t0, allows = 0;
 	size_t			 i, warm = n / 10;
 	int			 err;
 
@@ -82,9 +97,12 @@ bench_sync(const char *label, const char *path, size_t n)
 	}
 	for (i = 0; i < warm + n; i++) {
 		t0 = bench_now_ns();
-		err = kmsauthz_check(h, &bench_req, &ans);
-		if (i >= warm)
+		err = kmsauthz_check(h, &bench_reqs[i % bench_nreqs], &ans);
+		if (i >= warm) {
 			lat[i - warm] = bench_now_ns() - t0;
+			if (err == 0 && ans.decision == KMSAUTHZ_ALLOW)
+				allows++;
+		}
 		kmsauthz_answer_free(&ans);
 		if (err != 0) {
 			fprintf(stderr, "bench-load: check: %s\n",
@@ -97,10 +115,10 @@ bench_sync(const char *label, const char *path, size_t n)
 	kmsauthz_close(h);
 	qsort(lat, n, sizeof(*lat), bench_cmp);
 	printf("%-8s sync       n=%zu  p50=%.1fus  p90=%.1fus  p99=%.1fus  "
-	    "p99.9=%.1fus  max=%.1fus\n", label, n,
+	    "p99.9=%.1fus  max=%.1fus  (%llu allowed)\n", label, n,
 	    lat[n * 50 / 100] / 1e3, lat[n * 90 / 100] / 1e3,
 	    lat[n * 99 / 100] / 1e3, lat[n * 999 / 1000] / 1e3,
-	    lat[n - 1] / 1e3);
+	    lat[n - 1] / 1e3, (unsigned long long)allows);
 	free(lat);
 	return (0);
 }
@@ -121,7 +139,9 @@ bench_worker_main(void *arg)
 	}
 	while (!atomic_load(&bench_stop)) {
 		while (kmsauthz_inflight(h) < wk->depth) {
-			err = kmsauthz_submit(h, &bench_req, NULL);
+			err = kmsauthz_submit(h, &bench_reqs[wk->next], NULL);
+			if (err == 0 && ++wk->next == bench_nreqs)
+				wk->next = 0;
 			if (err == KMSAUTHZ_EAGAIN || err == KMSAUTHZ_EBUSY)
 				break;
 			if (err != 0)
@@ -176,6 +196,7 @@ bench_pipelined(const char *label, const char *path, size_t conns,
 	for (i = 0; i < conns; i++) {
 		wk[i].path = path;
 		wk[i].depth = depth;
+		wk[i].next = bench_nreqs * i / conns;
 		if (pthread_create(&wk[i].thread, NULL, bench_worker_main,
 		    &wk[i]) != 0) {
 			conns = i;
@@ -212,8 +233,94 @@ bench_usage(void)
 {
 	fprintf(stderr, "usage: bench-load -s PATH [-l LABEL] [-n SYNC] "
 	    "[-c CONNECTIONS] [-d DEPTH] [-t SECONDS]\n"
-	    "\t[-p PRINCIPAL] [-a ACTION] [-r RESOURCE] [-e]\n");
+	    "\t[-p PRINCIPAL] [-a ACTION] [-r RESOURCE] [-w FILE] [-e]\n");
 	exit(2);
+}
+
+/*
+ * The requests of FILE, all loaded before timing (strings kept for the
+ * life of the process).  Every request carries the same context entry
+ * and flags as the fixed one.
+ */
+static int
+bench_load_requests(const char *file, unsigned flags)
+{
+	FILE		*f;
+	char		*line = NULL, *fld[4], *p;
+	size_t		 cap = 0, n = 0, alloc = 0, k;
+	ssize_t		 len;
+	unsigned long	 lineno = 0;
+	struct kmsauthz_request *r;
+	void		*nv;
+
+	if ((f = fopen(file, "r")) == NULL) {
+		perror(file);
+		return (-1);
+	}
+	bench_reqs = NULL;
+	while ((len = getline(&line, &cap, f)) != -1) {
+		lineno++;
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (len == 0)
+			continue;
+		p = line;
+		for (k = 0; k < 4; k++)
+			if ((fld[k] = strsep(&p, "\t")) == NULL)
+				break;
+		if (k != 4 || p != NULL) {
+			fprintf(stderr, "bench-load: %s:%lu: expected 4 "
+			    "tab-separated fields\n", file, lineno);
+			goto fail;
+		}
+		if (n == alloc) {
+			alloc = alloc ? alloc * 2 : 1024;
+			if ((nv = realloc(bench_reqs, alloc *
+			    sizeof(*bench_reqs))) == NULL)
+				goto fail;
+			bench_reqs = nv;
+			if ((nv = realloc(bench_ips, alloc *
+			    sizeof(*bench_ips))) == NULL)
+				goto fail;
+			bench_ips = nv;
+		}
+		r = &bench_reqs[n];
+		*r = bench_req;
+		r->flags = flags;
+		if ((r->principal = strdup(fld[0])) == NULL ||
+		    (r->action = strdup(fld[1])) == NULL ||
+		    (r->resource = strdup(fld[2])) == NULL)
+			goto fail;
+		if (strcmp(fld[3], "-") == 0) {
+			r->source_ip = NULL;
+			r->source_ip_len = 0;
+		} else if (inet_pton(AF_INET, fld[3], bench_ips[n]) == 1) {
+			r->source_ip_len = 4;
+		} else if (inet_pton(AF_INET6, fld[3], bench_ips[n]) == 1) {
+			r->source_ip_len = 16;
+		} else {
+			fprintf(stderr, "bench-load: %s:%lu: bad address "
+			    "'%s'\n", file, lineno, fld[3]);
+			goto fail;
+		}
+		n++;
+	}
+	free(line);
+	fclose(f);
+	if (n == 0) {
+		fprintf(stderr, "bench-load: %s: no requests\n", file);
+		return (-1);
+	}
+	/* Addresses last: bench_ips moved while growing. */
+	for (k = 0; k < n; k++)
+		if (bench_reqs[k].source_ip_len != 0)
+			bench_reqs[k].source_ip = bench_ips[k];
+	bench_nreqs = n;
+	return (0);
+fail:
+	free(line);
+	fclose(f);
+	return (-1);
 }
 
 int
@@ -222,6 +329,7 @@ main(int argc, char **argv)
 	const char	*path = NULL, *label = "target";
 	size_t		 n = 20000, conns = 4, depth = 64;
 	double		 secs = 3.0;
+	const char	*reqfile = NULL;
 	int		 ch;
 
 	bench_req.principal = "acs:ram::1234567890123456:user/bench";
@@ -232,7 +340,7 @@ main(int argc, char **argv)
 	bench_req.source_ip_len = sizeof(bench_ip);
 	bench_req.context = bench_ctx;
 	bench_req.ncontext = 1;
-	while ((ch = getopt(argc, argv, "a:c:d:el:n:p:r:s:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:c:d:el:n:p:r:s:t:w:")) != -1) {
 		switch (ch) {
 		case 'a':
 			bench_req.action = optarg;
@@ -264,6 +372,9 @@ main(int argc, char **argv)
 		case 't':
 			secs = strtod(optarg, NULL);
 			break;
+		case 'w':
+			reqfile = optarg;
+			break;
 		default:
 			bench_usage();
 		}
@@ -272,6 +383,9 @@ main(int argc, char **argv)
 	    conns > 1024 || depth == 0 || depth > KMSAUTHZ_MAX_INFLIGHT ||
 	    !(secs > 0 && secs < 3600))
 		bench_usage();
+	if (reqfile != NULL && bench_load_requests(reqfile,
+	    bench_req.flags) == -1)
+		return (1);
 	if (bench_sync(label, path, n) == -1)
 		return (1);
 	if (bench_pipelined(label, path, conns, depth, secs) == -1)

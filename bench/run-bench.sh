@@ -1,47 +1,135 @@
 #!/bin/sh
 # make bench: the load tool against the echo server (the floor) and, in the
-# same run, against kmsauthzd.
+# same run, against kmsauthzd serving 10,000 keys (docs/benchmarks.md).
 #
-# Daemon hook: set BENCH_DAEMON_SOCKET to the query socket of a running
-# kmsauthzd (loaded with the policies you want to measure), e.g.
+# Without BENCH_DAEMON_SOCKET: bench-world writes a bundle (10,000 keys
+# with key policies, 1,000 principals, 2,000 identity policies) and
+# requests drawn from it; the real kmsauthzd is started on a temporary
+# directory seeded from the bundle, and bench-load runs the same requests
+# against the echo server and the daemon, in turn.
+# With BENCH_DAEMON_SOCKET=PATH: that running daemon is measured instead
+# (with the world's requests, whatever it holds), e.g.
 #   make bench BENCH_DAEMON_SOCKET=/run/kmsauthzd/query.sock
-# Without it the daemon row is skipped.  Knobs (environment):
-#   BENCH_SYNC (round trips, 20000), BENCH_CONNS (4), BENCH_DEPTH (64),
-#   BENCH_SECONDS (3), BENCH_ARGS (extra bench-load options, e.g. -e).
+# Knobs (environment): BENCH_SYNC (round trips, 20000), BENCH_CONNS (4),
+# BENCH_DEPTH (64), BENCH_SECONDS (3), BENCH_ROUNDS (2: echo and daemon
+# alternate), BENCH_THREADS (daemon worker threads, 0 = one per CPU),
+# BENCH_ARGS (extra bench-load options, e.g. -e).
 set -eu
 : "${top_builddir:=.}"
 : "${BENCH_SYNC:=20000}" "${BENCH_CONNS:=4}" "${BENCH_DEPTH:=64}"
 : "${BENCH_SECONDS:=3}" "${BENCH_ARGS:=}" "${BENCH_DAEMON_SOCKET:=}"
+: "${BENCH_ROUNDS:=2}" "${BENCH_THREADS:=0}"
 load="$top_builddir/bench/bench-load"
 echo_srv="$top_builddir/bench/echo-server"
+world="$top_builddir/bench/bench-world"
+daemon="$top_builddir/src/daemon/kmsauthzd"
+ctl="$top_builddir/src/ctl/kmsauthzctl"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/kmsauthz-bench.XXXXXX")
 pid=
+dpid=
 cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	[ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
 	rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
 
+# wait_ping SOCKET SECONDS PID: until the server answers PING.
+wait_ping() {
+	i=0
+	while ! "$ctl" ping --socket "$1" >/dev/null 2>&1; do
+		i=$((i + 1))
+		if [ "$i" -gt $(($2 * 10)) ] || ! kill -0 "$3" 2>/dev/null; then
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+"$world" "$T/world.json" "$T/requests.tsv"
+
 "$echo_srv" -s "$T/echo.sock" &
 pid=$!
-i=0
-while [ ! -S "$T/echo.sock" ]; do
-	i=$((i + 1))
-	[ "$i" -gt 100 ] && { echo "bench: echo-server did not start" >&2; exit 1; }
-	sleep 0.05
+wait_ping "$T/echo.sock" 10 "$pid" ||
+    { echo "bench: echo-server did not start" >&2; exit 1; }
+
+sock=$BENCH_DAEMON_SOCKET
+if [ -z "$sock" ]; then
+	sock=$T/query.sock
+	mkdir "$T/state"
+	cat >"$T/kmsauthzd.conf" <<EOF
+query_socket = $T/query.sock
+admin_socket = $T/admin.sock
+state_directory = $T/state
+seed_bundle = $T/world.json
+threads = $BENCH_THREADS
+log_verbose = 0
+EOF
+	t0=$(date +%s)
+	"$daemon" -f -c "$T/kmsauthzd.conf" 2>"$T/daemon.err" &
+	dpid=$!
+	if ! wait_ping "$sock" 600 "$dpid"; then
+		echo "bench: kmsauthzd did not start:" >&2
+		cat "$T/daemon.err" >&2
+		exit 1
+	fi
+	echo "kmsauthzd: seeded and serving in $(($(date +%s) - t0))s:" \
+	    "$("$ctl" status --socket "$sock" | tr -d '\n' | cut -c1-200)"
+fi
+
+echo "kmsauthz bench: $(nproc) CPUs, $(uptime | sed 's/.*load/load/')"
+echo "requests: $(wc -l <"$T/requests.tsv") from bench-world;" \
+    "sync n=$BENCH_SYNC, pipelined C=$BENCH_CONNS D=$BENCH_DEPTH" \
+    "for ${BENCH_SECONDS}s, $BENCH_ROUNDS rounds"
+run() {
+	# shellcheck disable=SC2086
+	"$load" -l "$1" -s "$2" -w "$T/requests.tsv" -n "$BENCH_SYNC" \
+	    -c "$BENCH_CONNS" -d "$BENCH_DEPTH" -t "$BENCH_SECONDS" \
+	    $BENCH_ARGS | tee -a "$T/results"
+}
+r=0
+while [ "$r" -lt "$BENCH_ROUNDS" ]; do
+	if [ $((r % 2)) -eq 0 ]; then
+		run echo "$T/echo.sock"
+		run kmsauthzd "$sock"
+	else
+		run kmsauthzd "$sock"
+		run echo "$T/echo.sock"
+	fi
+	r=$((r + 1))
 done
 
-echo "kmsauthz bench: $(nproc) CPUs, sync n=$BENCH_SYNC," \
-    "pipelined C=$BENCH_CONNS D=$BENCH_DEPTH for ${BENCH_SECONDS}s"
-# shellcheck disable=SC2086
-"$load" -l echo -s "$T/echo.sock" -n "$BENCH_SYNC" -c "$BENCH_CONNS" \
-    -d "$BENCH_DEPTH" -t "$BENCH_SECONDS" $BENCH_ARGS
-if [ -n "$BENCH_DAEMON_SOCKET" ]; then
-	# shellcheck disable=SC2086
-	"$load" -l kmsauthzd -s "$BENCH_DAEMON_SOCKET" -n "$BENCH_SYNC" \
-	    -c "$BENCH_CONNS" -d "$BENCH_DEPTH" -t "$BENCH_SECONDS" $BENCH_ARGS
-else
-	echo "kmsauthzd: skipped (set BENCH_DAEMON_SOCKET to a running" \
-	    "daemon's query socket)"
-fi
+# Medians over the rounds (the upper one for an even count), and ratios.
+awk '
+function med(a, n,    i, j, t) {
+	for (i = 1; i <= n; i++)
+		for (j = i + 1; j <= n; j++)
+			if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+	return a[int(n / 2) + 1]
+}
+/ sync / {
+	for (i = 1; i <= NF; i++) {
+		if ($i ~ /^p50=/) { v = $i; sub(/p50=/, "", v); sub(/us/, "", v); p50[$1, ++n50[$1]] = v + 0 }
+		if ($i ~ /^p99=/) { v = $i; sub(/p99=/, "", v); sub(/us/, "", v); p99[$1, ++n99[$1]] = v + 0 }
+	}
+}
+/ pipelined / {
+	for (i = 1; i <= NF; i++)
+		if ($i == "decisions/s") tp[$1, ++ntp[$1]] = $(i - 1) + 0
+}
+END {
+	split("echo kmsauthzd", who, " ")
+	for (w = 1; w <= 2; w++) {
+		k = who[w]
+		for (i = 1; i <= n50[k]; i++) { a[i] = p50[k, i] } ; m50[k] = med(a, n50[k])
+		for (i = 1; i <= n99[k]; i++) { a[i] = p99[k, i] } ; m99[k] = med(a, n99[k])
+		for (i = 1; i <= ntp[k]; i++) { a[i] = tp[k, i] } ; mtp[k] = med(a, ntp[k])
+	}
+	printf("summary (median of rounds): echo p50 %.1fus p99 %.1fus %.0f/s; kmsauthzd p50 %.1fus p99 %.1fus %.0f/s\n",
+	    m50["echo"], m99["echo"], mtp["echo"], m50["kmsauthzd"], m99["kmsauthzd"], mtp["kmsauthzd"])
+	if (m50["echo"] > 0 && m99["echo"] > 0 && mtp["echo"] > 0)
+		printf("ratios: sync p50 %.2fx floor (target <= 1.2), p99 %.2fx (target <= 1.5), pipelined %.0f%% of floor (target >= 50%%)\n",
+		    m50["kmsauthzd"] / m50["echo"], m99["kmsauthzd"] / m99["echo"],
+		    100 * mtp["kmsauthzd"] / mtp["echo"])
+}' "$T/results"

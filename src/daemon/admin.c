@@ -159,16 +159,11 @@ admin_timer_cb(evutil_socket_t fd, short ev, void *arg)
 }
 
 /*
- * Start the admin plane: its configuration ($KMSAUTHZ_ADMIN_CONF, else
- * SYSCONFDIR/kmsauthz/admin.conf, optional), the store in
- * state_directory, the audit file (default state_directory/audit.jsonl),
- * the timer.  Called at start-up or, at the latest, by the first admin
- * request.  0, or -1 (logged; admin requests then get InternalFailure,
- * queries go on).
- */
-/*
  * An empty store is seeded from seed_bundle (all or nothing, one
- * transaction); a store with state is never touched by the seed.
+ * transaction); a bad seed then stops the start with nothing committed.
+ * A store with state is never touched by the seed, which is then not
+ * even read (a broken or missing seed file cannot stop a daemon whose
+ * state is in the store).
  */
 static int
 admin_seed(struct store *st, const struct config *cfg)
@@ -180,8 +175,14 @@ admin_seed(struct store *st, const struct config *cfg)
 	uint64_t		 gen;
 	int			 r;
 
-	if (cfg->seed_bundle[0] == '\0' || !store_is_empty(st))
+	if (cfg->seed_bundle[0] == '\0')
 		return (0);
+	if (!store_is_empty(st)) {
+		log_info("the store holds state (generation %" PRIu64 "): "
+		    "seed_bundle %s not read", store_generation(st),
+		    cfg->seed_bundle);
+		return (0);
+	}
 	if ((text = daemon_read_file(cfg->seed_bundle, BUNDLE_MAX_BYTES,
 	    &len)) == NULL)
 		return (-1);
@@ -216,6 +217,32 @@ admin_plane_active(void)
 	return (admin_plane != NULL);
 }
 
+/*
+ * Which admin configuration to read: $KMSAUTHZ_ADMIN_CONF when set and
+ * not empty (an override for tests and debugging, documented in
+ * kmsauthzd(8)), else admin_config (must exist), else
+ * SYSCONFDIR/kmsauthz/admin.conf (optional: absent means the defaults).
+ */
+const char *
+admin_config_path(const struct config *cfg, int *optional)
+{
+	const char	*path;
+
+	*optional = 0;
+	if ((path = getenv("KMSAUTHZ_ADMIN_CONF")) != NULL && *path != '\0')
+		return (path);
+	if (cfg->admin_config[0] != '\0')
+		return (cfg->admin_config);
+	*optional = 1;
+	return (KMSAUTHZ_SYSCONFDIR "/kmsauthz/admin.conf");
+}
+
+/*
+ * Start the admin plane: its configuration (admin_config_path()), the
+ * store in state_directory (seeded when empty), the audit file (default
+ * state_directory/audit.jsonl), the timer.  Called at start-up, which
+ * stops when it fails.  0, or -1 (logged).
+ */
 int
 admin_plane_start(struct server *srv, const struct config *cfg)
 {
@@ -224,7 +251,7 @@ admin_plane_start(struct server *srv, const struct config *cfg)
 	struct timeval		 tv = { 0, 200000 };
 	const char		*path;
 	char			 err[1024], *cause = NULL;
-	int			 optional = 0;
+	int			 optional;
 
 	if (admin_plane != NULL)
 		return (0);
@@ -238,10 +265,7 @@ admin_plane_start(struct server *srv, const struct config *cfg)
 		log_warnx("admin: state_directory too long");
 		return (-1);
 	}
-	if ((path = getenv("KMSAUTHZ_ADMIN_CONF")) == NULL || *path == '\0') {
-		path = KMSAUTHZ_SYSCONFDIR "/kmsauthz/admin.conf";
-		optional = 1;
-	}
+	path = admin_config_path(cfg, &optional);
 	if (admin_conf_load(&ac, path, optional, err, sizeof(err)) != 0) {
 		log_warnx("admin: %s", err);
 		return (-1);

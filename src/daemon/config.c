@@ -6,6 +6,7 @@
  * error naming file:line; nothing is guessed.
  */
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "daemon/daemon.h"
@@ -24,6 +26,7 @@
 enum config_type {
 	CONFIG_PATH,		/* absolute or relative path, non-empty */
 	CONFIG_OPTPATH,		/* path or empty */
+	CONFIG_OPTFILE,		/* a readable regular file's path, or empty */
 	CONFIG_GROUP,		/* group name or number, or empty */
 	CONFIG_UINT,		/* decimal in [min, max] */
 	CONFIG_SIZE,		/* decimal with K/M/G/T suffix */
@@ -48,6 +51,8 @@ static const struct config_key config_keys[] = {
 	CK_STR(0, CONFIG_PATH, query_socket),
 	CK_STR(0, CONFIG_PATH, admin_socket),
 	CK_STR(0, CONFIG_GROUP, socket_group),
+	CK_STR(0, CONFIG_GROUP, admin_group),
+	CK_STR(0, CONFIG_OPTFILE, admin_config),
 	CK_STR(0, CONFIG_PATH, state_directory),
 	CK_STR(0, CONFIG_OPTPATH, seed_bundle),
 	CK_UINT(threads, 0, CONFIG_THREADS_MAX),
@@ -203,6 +208,7 @@ config_set(struct config *cfg, const char *key, const char *value,
 {
 	const struct config_key	*k;
 	struct config_admin_peer *ap;
+	struct stat		 st;
 	uint64_t		 n;
 	char			*p;
 	char			 buf[CONFIG_LINE_MAX];
@@ -215,6 +221,7 @@ config_set(struct config *cfg, const char *key, const char *value,
 	switch (k->type) {
 	case CONFIG_PATH:
 	case CONFIG_OPTPATH:
+	case CONFIG_OPTFILE:
 	case CONFIG_GROUP:
 		if (*value == '\0' && k->type == CONFIG_PATH)
 			return (config_error(err, errlen, where,
@@ -228,6 +235,15 @@ config_set(struct config *cfg, const char *key, const char *value,
 		    getgrnam(value) == NULL)
 			return (config_error(err, errlen, where,
 			    "%s: no such group '%s'", key, value));
+		/* Named in the file: a wrong path is this line's error. */
+		if (k->type == CONFIG_OPTFILE && *value != '\0' &&
+		    (stat(value, &st) == -1 || access(value, R_OK) == -1))
+			return (config_error(err, errlen, where,
+			    "%s: %s: %s", key, value, strerror(errno)));
+		if (k->type == CONFIG_OPTFILE && *value != '\0' &&
+		    !S_ISREG(st.st_mode))
+			return (config_error(err, errlen, where,
+			    "%s: %s: not a regular file", key, value));
 		memcpy((char *)cfg + k->offset, value, strlen(value) + 1);
 		break;
 	case CONFIG_UINT:
@@ -413,6 +429,8 @@ config_print(const struct config *cfg)
 	printf("query_socket = %s\n", cfg->query_socket);
 	printf("admin_socket = %s\n", cfg->admin_socket);
 	printf("socket_group = %s\n", cfg->socket_group);
+	printf("admin_group = %s\n", cfg->admin_group);
+	printf("admin_config = %s\n", cfg->admin_config);
 	printf("state_directory = %s\n", cfg->state_directory);
 	printf("seed_bundle = %s\n", cfg->seed_bundle);
 	printf("threads = %u\n", cfg->threads);

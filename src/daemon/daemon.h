@@ -40,6 +40,8 @@ struct config {
 	char	 query_socket[CONFIG_PATH_MAX];
 	char	 admin_socket[CONFIG_PATH_MAX];
 	char	 socket_group[CONFIG_NAME_MAX + 1];	/* "" = primary group */
+	char	 admin_group[CONFIG_NAME_MAX + 1];	/* "" = admin 0600 */
+	char	 admin_config[CONFIG_PATH_MAX];		/* "" = default */
 	char	 state_directory[CONFIG_PATH_MAX];
 	char	 seed_bundle[CONFIG_PATH_MAX];		/* "" = none */
 	unsigned threads;				/* 0 = online CPUs */
@@ -223,6 +225,7 @@ int	 server_encode_error(uint8_t *, size_t, uint32_t reqid, uint16_t code,
 int	 admin_dispatch(struct conn *, struct server *, uint32_t reqid,
 	    const uint8_t *body, size_t len);
 int	 admin_plane_start(struct server *, const struct config *);
+const char *admin_config_path(const struct config *, int *optional);
 void	 admin_plane_stop(void);
 int	 admin_plane_active(void);
 

@@ -18,6 +18,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include "admin/admin-exec.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "daemon/daemon.h"
@@ -32,7 +33,6 @@ static const char	*daemon_conf_path;
 static const char	*daemon_overrides[KMSAUTHZD_MAX_OVERRIDES];
 static size_t		 daemon_noverrides;
 static int		 daemon_verbose_flags;
-static uint64_t		 daemon_generation;
 static struct server	 daemon_srv;
 static struct event_base *daemon_base;
 static struct world_holder *daemon_holder;
@@ -40,7 +40,8 @@ static int		 daemon_ready_fd = -1;
 
 static __attribute__((__noreturn__)) void usage(void);
 static int	daemon_read_config(struct config *);
-static struct world *daemon_load_world(const struct config *, uint64_t);
+static int	daemon_check_seed(const struct config *);
+static int	daemon_check_admin_config(const struct config *);
 static unsigned	daemon_nthreads(const struct config *);
 static void	daemon_status(const char *);
 static void	daemon_signal_cb(evutil_socket_t, short, void *);
@@ -129,12 +130,12 @@ daemon_read_file(const char *path, size_t max, size_t *lenp)
 }
 
 /*
- * The world to serve.  Until the LMDB store is wired in, the seed bundle
- * is compiled in memory (and re-read on SIGHUP); without one the world
- * is empty and every check is denied.
+ * -n: parse, validate and compile the seed bundle in memory (nothing is
+ * written).  The daemon itself reads the seed only when its store is
+ * empty (admin.c, admin_seed()).
  */
-static struct world *
-daemon_load_world(const struct config *cfg, uint64_t generation)
+static int
+daemon_check_seed(const struct config *cfg)
 {
 	struct policy_diags	 diags;
 	struct bundle		*b = NULL;
@@ -142,14 +143,9 @@ daemon_load_world(const struct config *cfg, uint64_t generation)
 	char			*text;
 	size_t			 len, i;
 
-	if (cfg->seed_bundle[0] == '\0') {
-		log_info("no seed_bundle: serving an empty world "
-		    "(every check is denied)");
-		return (world_txn_commit(world_txn_begin(NULL), generation));
-	}
 	if ((text = daemon_read_file(cfg->seed_bundle, BUNDLE_MAX_BYTES,
 	    &len)) == NULL)
-		return (NULL);
+		return (-1);
 	policy_diags_init(&diags);
 	if (bundle_parse(text, len, 0, &b, &diags) == -1) {
 		for (i = 0; i < diags.n; i++)
@@ -159,21 +155,38 @@ daemon_load_world(const struct config *cfg, uint64_t generation)
 			log_warnx("%s: invalid bundle", cfg->seed_bundle);
 		policy_diags_free(&diags);
 		free(text);
-		return (NULL);
+		return (-1);
 	}
 	free(text);
-	w = bundle_to_world(b, generation, &diags);
+	w = bundle_to_world(b, 1, &diags);
 	if (w == NULL) {
 		for (i = 0; i < diags.n; i++)
 			log_warnx("%s: %s: %s", cfg->seed_bundle,
 			    diags.v[i].path, diags.v[i].reason);
 		log_warnx("%s: cannot compile the bundle", cfg->seed_bundle);
 	} else
-		log_info("checked %s (generation %" PRIu64 ")",
-		    cfg->seed_bundle, generation);
+		world_unref(w);
 	policy_diags_free(&diags);
 	bundle_free(b);
-	return (w);
+	return (w == NULL ? -1 : 0);
+}
+
+/* -n: the admin configuration the daemon would read. */
+static int
+daemon_check_admin_config(const struct config *cfg)
+{
+	struct admin_conf	 ac;
+	const char		*path;
+	char			 err[1024];
+	int			 optional;
+
+	admin_conf_defaults(&ac);
+	path = admin_config_path(cfg, &optional);
+	if (admin_conf_load(&ac, path, optional, err, sizeof(err)) != 0) {
+		log_warnx("admin: %s", err);
+		return (-1);
+	}
+	return (0);
 }
 
 static unsigned
@@ -219,7 +232,6 @@ static void
 daemon_reload(void)
 {
 	struct config	 ncfg;
-	struct world	*w;
 
 	notify_sendf("RELOADING=1\nMONOTONIC_USEC=%" PRIu64,
 	    notify_monotonic_usec());
@@ -233,11 +245,16 @@ daemon_reload(void)
 		    strcmp(ncfg.socket_group, daemon_cfg.socket_group) != 0 ||
 		    strcmp(ncfg.state_directory,
 		    daemon_cfg.state_directory) != 0 ||
+		    strcmp(ncfg.admin_group, daemon_cfg.admin_group) != 0 ||
+		    strcmp(ncfg.admin_config, daemon_cfg.admin_config) != 0 ||
+		    strcmp(ncfg.seed_bundle, daemon_cfg.seed_bundle) != 0 ||
 		    ncfg.threads != daemon_cfg.threads ||
-		    ncfg.backlog != daemon_cfg.backlog)
-			log_warnx("reload: socket, group, threads, backlog "
-			    "and state_directory changes take effect at the "
-			    "next restart");
+		    ncfg.backlog != daemon_cfg.backlog ||
+		    ncfg.map_size_max != daemon_cfg.map_size_max)
+			log_warnx("reload: socket, group, admin_config, "
+			    "seed_bundle, threads, backlog, map_size_max and "
+			    "state_directory changes take effect at the next "
+			    "restart");
 		/* Keep what needs a restart; take everything else. */
 		memcpy(ncfg.query_socket, daemon_cfg.query_socket,
 		    sizeof(ncfg.query_socket));
@@ -247,23 +264,22 @@ daemon_reload(void)
 		    sizeof(ncfg.socket_group));
 		memcpy(ncfg.state_directory, daemon_cfg.state_directory,
 		    sizeof(ncfg.state_directory));
+		memcpy(ncfg.admin_group, daemon_cfg.admin_group,
+		    sizeof(ncfg.admin_group));
+		memcpy(ncfg.admin_config, daemon_cfg.admin_config,
+		    sizeof(ncfg.admin_config));
+		memcpy(ncfg.seed_bundle, daemon_cfg.seed_bundle,
+		    sizeof(ncfg.seed_bundle));
+		ncfg.map_size_max = daemon_cfg.map_size_max;
 		ncfg.threads = daemon_cfg.threads;
 		ncfg.backlog = daemon_cfg.backlog;
 		daemon_cfg = ncfg;
 		server_apply_limits(&daemon_srv, &daemon_cfg);
 		log_setverbose(daemon_cfg.log_verbose);
 	}
-	if (admin_plane_active())
-		log_info("reload: the store keeps serving generation %" PRIu64,
-		    world_holder_generation(daemon_holder));
-	else if ((w = daemon_load_world(&daemon_cfg, daemon_generation + 1)) ==
-	    NULL)
-		log_warnx("reload: world not reloaded, still serving "
-		    "generation %" PRIu64, daemon_generation);
-	else {
-		daemon_generation++;
-		world_holder_publish(daemon_holder, w);
-	}
+	/* The store is the state: a reload does not re-read the seed. */
+	log_info("reload: the store keeps serving generation %" PRIu64,
+	    world_holder_generation(daemon_holder));
 	atomic_fetch_add(&daemon_srv.stats.reloads, 1);
 	log_info("reload done, generation %" PRIu64,
 	    world_holder_generation(daemon_holder));
@@ -344,7 +360,6 @@ main(int argc, char *argv[])
 {
 	struct listenfd	 lfds[LISTENFD_MAX];
 	struct event	*sig_term, *sig_int, *sig_hup, *watchdog = NULL;
-	struct world	*w;
 	struct timeval	 tv;
 	char		 err[512], *kv;
 	size_t		 nlfds;
@@ -405,11 +420,11 @@ main(int argc, char *argv[])
 	log_setverbose(daemon_cfg.log_verbose);
 
 	if (checkonly) {
-		if (daemon_cfg.seed_bundle[0] != '\0') {
-			if ((w = daemon_load_world(&daemon_cfg, 1)) == NULL)
-				exit(1);
-			world_unref(w);
-		}
+		if (daemon_cfg.seed_bundle[0] != '\0' &&
+		    daemon_check_seed(&daemon_cfg) == -1)
+			exit(1);
+		if (daemon_check_admin_config(&daemon_cfg) == -1)
+			exit(1);
 		printf("configuration OK\n");
 		exit(0);
 	}
@@ -422,10 +437,11 @@ main(int argc, char *argv[])
 	if ((daemon_base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 
-	daemon_generation = 1;
-	if ((w = daemon_load_world(&daemon_cfg, daemon_generation)) == NULL)
-		fatalx("cannot load the world; not starting");
-	if ((daemon_holder = world_holder_new(w)) == NULL)
+	/*
+	 * An empty world until the admin plane publishes the store's; the
+	 * seed is read only to fill an empty store.
+	 */
+	if ((daemon_holder = world_holder_new(NULL)) == NULL)
 		fatalx("world_holder_new failed");
 
 	if (server_init(&daemon_srv, daemon_base, daemon_holder,
@@ -438,8 +454,8 @@ main(int argc, char *argv[])
 	 * a fresh directory is created as a store, not refused for them.
 	 */
 	if (admin_plane_start(&daemon_srv, &daemon_cfg) != 0) {
-		log_warnx("cannot open the store in %s; not starting",
-		    daemon_cfg.state_directory);
+		log_warnx("cannot start with the store in %s (see above); "
+		    "not starting", daemon_cfg.state_directory);
 		exit(1);
 	}
 	if (listenfd_collect(lfds, LISTENFD_MAX, &nlfds, err,
@@ -474,7 +490,8 @@ main(int argc, char *argv[])
 	}
 
 	log_info("ready: generation %" PRIu64 ", %u worker threads, "
-	    "max_connections %u (%u per uid)", daemon_generation, nthreads,
+	    "max_connections %u (%u per uid)",
+	    world_holder_generation(daemon_holder), nthreads,
 	    daemon_cfg.max_connections, daemon_cfg.max_connections_per_uid);
 	notify_send("READY=1");
 	daemon_status("serving");

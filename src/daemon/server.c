@@ -201,7 +201,7 @@ server_listen(struct server *srv, const struct config *cfg,
     const struct listenfd *lfds, size_t nlfds)
 {
 	struct server_listener	*l;
-	gid_t			 gid = (gid_t)-1;
+	gid_t			 gid = (gid_t)-1, agid = (gid_t)-1;
 	size_t			 i;
 	int			 kind, flags;
 
@@ -243,10 +243,16 @@ server_listen(struct server *srv, const struct config *cfg,
 	if (l->fd == -1 &&
 	    server_bind(l, cfg->query_socket, 0660, gid, cfg->backlog) == -1)
 		return (-1);
+	/* The admin socket: the daemon's user only, or 0660 to admin_group. */
+	if (cfg->admin_group[0] != '\0' &&
+	    server_resolve_group(cfg->admin_group, &agid) == -1) {
+		log_warnx("admin_group: no such group '%s'", cfg->admin_group);
+		return (-1);
+	}
 	l = &srv->listeners[SERVER_ADMIN];
 	if (l->fd == -1 &&
-	    server_bind(l, cfg->admin_socket, 0600, (gid_t)-1,
-	    cfg->backlog) == -1)
+	    server_bind(l, cfg->admin_socket, agid != (gid_t)-1 ? 0660 : 0600,
+	    agid, cfg->backlog) == -1)
 		return (-1);
 	for (kind = 0; kind < 2; kind++) {
 		l = &srv->listeners[kind];
@@ -260,7 +266,7 @@ server_listen(struct server *srv, const struct config *cfg,
 		if (l->bound)
 			log_info("listening on %s (%s)", l->path,
 			    kind == SERVER_QUERY ? "query, 0660" :
-			    "admin, 0600");
+			    agid != (gid_t)-1 ? "admin, 0660" : "admin, 0600");
 	}
 	return (0);
 }

@@ -2,7 +2,7 @@
 # kmsauthzd -n: the configuration file and command-line overrides, every
 # error reported with file:line.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/regress/lib.sh"
-plan 18
+plan 27
 
 write_config
 out=$("$KMSAUTHZD" -n -c "$tmp/kmsauthzd.conf" 2>&1)
@@ -53,6 +53,41 @@ expect_error "max_connections_per_uid (20) exceeds max_connections (10)" \
     "max_connections_per_uid = 20"
 expect_error "kmsauthzd.conf:6: seed_bundle: value too long" \
     "over-long path rejected" "seed_bundle = /$(printf '%01100d' 0)"
+
+expect_error "kmsauthzd.conf:6: admin_group: no such group 'no-such-group-kzt'" \
+    "unknown admin_group rejected" "admin_group = no-such-group-kzt"
+expect_error "kmsauthzd.conf:6: admin_config: $tmp/none.conf: No such file or directory" \
+    "a missing admin_config file rejected with file:line" \
+    "admin_config = $tmp/none.conf"
+expect_error "kmsauthzd.conf:7: admin_config: $tmp: not a regular file" \
+    "a directory as admin_config rejected with file:line" \
+    "threads = 1" "admin_config = $tmp"
+printf 'account = 1234567890\nbogus = 1\n' >"$tmp/admin.conf"
+expect_error "$tmp/admin.conf:2: " \
+    "-n checks the admin_config file itself (admin.conf:line)" \
+    "admin_config = $tmp/admin.conf"
+printf 'account = 1234567890\n' >"$tmp/admin.conf"
+write_config "admin_config = $tmp/admin.conf" "admin_group = 0"
+out=$("$KMSAUTHZD" -n -c "$tmp/kmsauthzd.conf" 2>&1)
+[ "$out" = "configuration OK" ]
+ok $? "valid admin_config and admin_group (a gid): -n says OK"
+out=$(KMSAUTHZ_ADMIN_CONF=$tmp/none.conf "$KMSAUTHZD" -n \
+    -c "$tmp/kmsauthzd.conf" 2>&1)
+[ $? -ne 0 ] && printf '%s\n' "$out" |
+    grep -F "$tmp/none.conf: No such file or directory" >/dev/null
+ok $? "\$KMSAUTHZ_ADMIN_CONF overrides admin_config"
+
+# The seed bundle: -n parses, validates and compiles it in memory.
+printf '{"FormatVersion": 1, "Keys": [{"KeyId": "k"}]}\n' >"$tmp/bad.json"
+expect_error "$tmp/bad.json: Keys[0].Region" \
+    "-n reports a bad seed_bundle with its JSON path" \
+    "seed_bundle = $tmp/bad.json"
+write_config "seed_bundle = $top_srcdir/etc/example-bundle.json"
+out=$("$KMSAUTHZD" -n -c "$tmp/kmsauthzd.conf" 2>&1)
+[ "$out" = "configuration OK" ] && [ ! -e "$tmp/state/data.mdb" ]
+ok $? "-n with a good seed_bundle: OK, and no store is written"
+expect_error "$tmp/none.json: No such file or directory" \
+    "-n reports a missing seed_bundle" "seed_bundle = $tmp/none.json"
 
 write_config
 out=$("$KMSAUTHZD" -n -c "$tmp/kmsauthzd.conf" -o threads=999 2>&1)

@@ -24,6 +24,8 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 json.dump(d["Bundle"], open(sys.argv[2], "w"))
 PY
+	# A fresh store per table: the seed is read only into an empty one.
+	rm -rf "$tmp/state"
 	write_config "seed_bundle = $tmp/bundle.json" "idle_timeout = 0"
 	start_daemon
 	ok $? "$name: daemon seeded with the table's bundle"
