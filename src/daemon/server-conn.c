@@ -10,6 +10,14 @@
  * waiting, reading from it stops until it drains, and if it does not
  * read for slow_client_timeout seconds it is closed.  Nothing here
  * blocks, so a slow client never delays another.
+ *
+ * Writing: the answers to everything one read brought in are written
+ * at once, before going back to the loop (one writev for a pipelined
+ * burst, no extra loop round and no epoll_ctl for a round trip).  The
+ * bufferevent's write side is enabled only while the socket does not
+ * take everything: it then writes the rest, and its write timeout is
+ * the slow-client timeout.  Invariant outside conn_process: output
+ * waiting <=> EV_WRITE enabled.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -51,6 +59,8 @@ static void	conn_read_cb(struct bufferevent *, void *);
 static void	conn_write_cb(struct bufferevent *, void *);
 static void	conn_event_cb(struct bufferevent *, short, void *);
 static void	conn_process(struct conn *);
+static int	conn_write_now(struct conn *);
+static void	conn_flush(struct conn *);
 static int	conn_frame(struct conn *, const struct proto_hdr *,
 		    const uint8_t *);
 static int	conn_send(struct conn *, uint16_t, uint32_t, conn_enc_fn,
@@ -96,7 +106,7 @@ conn_new(struct worker *w, enum server_kind kind, int fd, uid_t uid,
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb,
 	    c);
 	conn_set_timeouts(c);
-	if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) == -1) {
+	if (bufferevent_enable(c->bev, EV_READ) == -1) {
 		log_warnx("bufferevent_enable failed");
 		bufferevent_setfd(c->bev, -1);
 		bufferevent_free(c->bev);
@@ -176,8 +186,61 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 }
 
 /*
- * Handle every complete frame in the input buffer.  Returns with the
- * read low watermark set to what the next frame needs.
+ * Write what is waiting, now.  0: all of it went; 1: some is left (the
+ * socket is full); -1: the connection failed.
+ */
+static int
+conn_write_now(struct conn *c)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	int		 n, saved;
+
+	if (evbuffer_get_length(out) == 0)
+		return (0);
+	/* A socket bufferevent keeps its output's front frozen. */
+	evbuffer_unfreeze(out, 1);
+	n = evbuffer_write(out, bufferevent_getfd(c->bev));
+	saved = errno;
+	evbuffer_freeze(out, 1);
+	if (n == -1 && saved != EAGAIN && saved != EWOULDBLOCK &&
+	    saved != EINTR) {
+		log_debug("uid %u pid %d: write: %s", (unsigned)c->uid,
+		    (int)c->pid, strerror(saved));
+		return (-1);
+	}
+	return (evbuffer_get_length(out) == 0 ? 0 : 1);
+}
+
+/*
+ * End of a read: write the answers; hand what is left to the
+ * bufferevent, or close when asked to and nothing is left.  c may be
+ * freed on return.
+ */
+static void
+conn_flush(struct conn *c)
+{
+	switch (conn_write_now(c)) {
+	case -1:
+		conn_free(c);
+		return;
+	case 1:
+		if (bufferevent_enable(c->bev, EV_WRITE) == -1) {
+			log_warnx("bufferevent_enable failed");
+			conn_free(c);
+		}
+		return;
+	default:
+		c->queued = 0;
+		if (c->close_after)
+			conn_free(c);
+		return;
+	}
+}
+
+/*
+ * Handle every complete frame in the input buffer, then write the
+ * answers.  Leaves the read low watermark at what the next frame needs.
+ * c may be freed on return.
  */
 static void
 conn_process(struct conn *c)
@@ -197,7 +260,7 @@ conn_process(struct conn *c)
 		if (avail < KMSAUTHZ_HDR_SIZE) {
 			bufferevent_setwatermark(c->bev, EV_READ,
 			    KMSAUTHZ_HDR_SIZE, conn_input_max(c));
-			return;
+			break;
 		}
 		evbuffer_copyout(in, raw, sizeof(raw));
 		memcpy(&id, raw + 8, sizeof(id));
@@ -208,7 +271,7 @@ conn_process(struct conn *c)
 			    "unsupported protocol version" :
 			    r == KMSAUTHZ_ETOOBIG ? "frame too large" :
 			    "malformed frame header", raw, sizeof(raw));
-			return;
+			break;
 		}
 		allowed = c->kind == SERVER_QUERY ?
 		    proto_type_is_query(hdr.type) :
@@ -220,7 +283,7 @@ conn_process(struct conn *c)
 			    "message type not accepted on the query socket" :
 			    "message type not accepted on the admin socket",
 			    raw, sizeof(raw));
-			return;
+			break;
 		}
 		need = KMSAUTHZ_HDR_SIZE + (size_t)hdr.len;
 		if (avail < need) {
@@ -228,33 +291,48 @@ conn_process(struct conn *c)
 			bufferevent_setwatermark(c->bev, EV_READ, need,
 			    need > conn_input_max(c) ? need :
 			    conn_input_max(c));
-			return;
+			break;
 		}
 		if ((frame = evbuffer_pullup(in, (ssize_t)need)) == NULL) {
 			conn_protocol_error(c, hdr.id, KMSAUTHZ_WERR_INTERNAL,
 			    "out of memory", NULL, 0);
-			return;
+			break;
 		}
 		r = conn_frame(c, &hdr, frame + KMSAUTHZ_HDR_SIZE);
 		evbuffer_drain(in, need);
 		if (r == -1)
-			return;
+			break;
 		if (c->queued >= atomic_load(&srv->max_queued_replies) ||
 		    evbuffer_get_length(out) > CONN_OUTPUT_MAX) {
+			/* Full: write now; pause only if the peer lags. */
+			r = conn_write_now(c);
+			if (r == -1) {
+				conn_free(c);
+				return;
+			}
+			if (r == 0) {
+				c->queued = 0;
+				continue;
+			}
 			atomic_fetch_add(&srv->stats.queue_full_pauses, 1);
 			c->paused = 1;
 			bufferevent_disable(c->bev, EV_READ);
 		}
 	}
+	conn_flush(c);
 }
 
-/* Output fully flushed (the write low watermark is 0). */
+/*
+ * The bufferevent wrote the rest of the output (the write low watermark
+ * is 0): back to writing at once from conn_process.
+ */
 static void
 conn_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn	*c = arg;
 
 	c->queued = 0;
+	bufferevent_disable(c->bev, EV_WRITE);
 	if (c->close_after) {
 		conn_free(c);
 		return;
@@ -297,7 +375,11 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	conn_free(c);
 }
 
-/* Log a sample of the bad bytes (rate-limited to debug), reply, close. */
+/*
+ * Log a sample of the bad bytes (debug), queue the ERROR, stop reading:
+ * the connection closes once the ERROR is written (conn_flush,
+ * conn_write_cb).  Called from conn_process only, which flushes.
+ */
 static void
 conn_protocol_error(struct conn *c, uint32_t id, uint16_t code,
     const char *msg, const uint8_t *bytes, size_t len)
@@ -321,8 +403,6 @@ conn_protocol_error(struct conn *c, uint32_t id, uint16_t code,
 	(void)conn_send(c, KMSAUTHZ_MSG_ERROR, id, enc_error, &e);
 	c->close_after = 1;
 	bufferevent_disable(c->bev, EV_READ);
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-		conn_free(c);
 }
 
 /* An ERROR frame that does not close the connection. */
