@@ -105,6 +105,71 @@ db_del(struct store *st, MDB_txn *txn, int dbi, const struct store_wbuf *k)
 	return (STORE_OK);
 }
 
+/*
+ * One record by its composite key (a, b, c joined as store_key joins
+ * them): read, write and delete.  STORE_ENOTFOUND comes back without a
+ * message; the caller names what is missing.  rec_put consumes v.
+ */
+static int
+rec_get(struct store *st, MDB_txn *txn, int dbi, const char *a,
+    const char *b, const char *c, MDB_val *v)
+{
+	struct store_wbuf	 k;
+	int			 rc;
+
+	store_w_init(&k);
+	store_key(&k, a, b, c);
+	rc = db_get(st, txn, dbi, &k, v);
+	store_w_free(&k);
+	return (rc);
+}
+
+static int
+rec_put(struct store *st, MDB_txn *txn, int dbi, const char *a,
+    const char *b, const char *c, struct store_wbuf *v, unsigned int flags)
+{
+	struct store_wbuf	 k;
+	int			 rc;
+
+	store_w_init(&k);
+	store_key(&k, a, b, c);
+	rc = db_put(st, txn, dbi, &k, v->p, v->len, flags);
+	store_w_free(&k);
+	store_w_free(v);
+	return (rc);
+}
+
+static int
+rec_del(struct store *st, MDB_txn *txn, int dbi, const char *a,
+    const char *b, const char *c)
+{
+	struct store_wbuf	 k;
+	int			 rc;
+
+	store_w_init(&k);
+	store_key(&k, a, b, c);
+	rc = db_del(st, txn, dbi, &k);
+	store_w_free(&k);
+	return (rc);
+}
+
+/*
+ * Every change: fn over o in store_write's one write transaction (from
+ * the empty world when o carries a whole bundle), then what o holds (the
+ * compiled document, the policy cache) is released.
+ */
+static int
+change(struct store *st, store_write_fn fn, struct op *o, uint64_t *genp)
+{
+	int	 rc;
+
+	rc = store_write(st, fn, o, o->bundle != NULL, genp);
+	if (o->cp != NULL)
+		cpolicy_unref(o->cp);
+	pcache_free(&o->cache);
+	return (rc);
+}
+
 /* Deletes every record whose key starts with prefix (plen bytes). */
 static int
 db_del_prefix(struct store *st, MDB_txn *txn, int dbi, const void *prefix,
@@ -170,14 +235,10 @@ static int
 key_get(struct store *st, MDB_txn *txn, const char *id,
     struct store_keyrec *r)
 {
-	struct store_wbuf	 k;
 	MDB_val			 v;
 	int			 rc;
 
-	store_w_init(&k);
-	store_key(&k, id, NULL, NULL);
-	rc = db_get(st, txn, DBI_KEYS, &k, &v);
-	store_w_free(&k);
+	rc = rec_get(st, txn, DBI_KEYS, id, NULL, NULL, &v);
 	if (rc == STORE_ENOTFOUND)
 		return (store_seterr(st, rc, "no such key: %s", id));
 	if (rc != STORE_OK)
@@ -192,16 +253,12 @@ static int
 key_put(struct store *st, MDB_txn *txn, const char *id,
     const struct store_keyrec *r, unsigned int flags)
 {
-	struct store_wbuf	 k, v;
+	struct store_wbuf	 v;
 	int			 rc;
 
-	store_w_init(&k);
 	store_w_init(&v);
-	store_key(&k, id, NULL, NULL);
 	store_keyrec_encode(&v, r);
-	rc = db_put(st, txn, DBI_KEYS, &k, v.p, v.len, flags);
-	store_w_free(&k);
-	store_w_free(&v);
+	rc = rec_put(st, txn, DBI_KEYS, id, NULL, NULL, &v, flags);
 	if (rc == STORE_EEXIST)
 		return (store_seterr(st, rc, "key %s already exists", id));
 	return (rc);
@@ -262,22 +319,16 @@ kp_put(struct store *st, MDB_txn *txn, const char *id, uint64_t version,
     const char *text, size_t len)
 {
 	struct store_kprec	 r;
-	struct store_wbuf	 k, v;
-	int			 rc;
+	struct store_wbuf	 v;
 
 	r.version = version;
 	r.time_ms = store_now_ms();
 	store_digest(text, len, r.digest);
 	r.text = text;
 	r.len = len;
-	store_w_init(&k);
 	store_w_init(&v);
-	store_key(&k, id, NULL, NULL);
 	store_kprec_encode(&v, &r);
-	rc = db_put(st, txn, DBI_KEYPOLICIES, &k, v.p, v.len, 0);
-	store_w_free(&k);
-	store_w_free(&v);
-	return (rc);
+	return (rec_put(st, txn, DBI_KEYPOLICIES, id, NULL, NULL, &v, 0));
 }
 
 static int
@@ -377,14 +428,10 @@ static int
 inst_get(struct store *st, MDB_txn *txn, const char *id,
     struct store_instrec *r)
 {
-	struct store_wbuf	 k;
 	MDB_val			 v;
 	int			 rc;
 
-	store_w_init(&k);
-	store_key(&k, id, NULL, NULL);
-	rc = db_get(st, txn, DBI_INSTANCES, &k, &v);
-	store_w_free(&k);
+	rc = rec_get(st, txn, DBI_INSTANCES, id, NULL, NULL, &v);
 	if (rc == STORE_ENOTFOUND)
 		return (store_seterr(st, rc, "no such instance: %s", id));
 	if (rc == STORE_OK && store_instrec_decode(&v, r) != 0)
@@ -397,16 +444,12 @@ static int
 inst_put(struct store *st, MDB_txn *txn, struct world_txn *wt,
     const char *id, const struct store_instrec *r, unsigned int flags)
 {
-	struct store_wbuf	 k, v;
+	struct store_wbuf	 v;
 	int			 rc;
 
-	store_w_init(&k);
 	store_w_init(&v);
-	store_key(&k, id, NULL, NULL);
 	store_instrec_encode(&v, r);
-	rc = db_put(st, txn, DBI_INSTANCES, &k, v.p, v.len, flags);
-	store_w_free(&k);
-	store_w_free(&v);
+	rc = rec_put(st, txn, DBI_INSTANCES, id, NULL, NULL, &v, flags);
 	if (rc == STORE_EEXIST)
 		return (store_seterr(st, rc, "instance %s already exists",
 		    id));
@@ -444,7 +487,7 @@ store_instance_create(struct store *st, const char *id, int state,
 
 	if ((rc = id_ok(st, "instance id", id)) || (rc = state_ok(st, state)))
 		return (rc);
-	return (store_write(st, op_instance_create, &o, 0, genp));
+	return (change(st, op_instance_create, &o, genp));
 }
 
 static int
@@ -476,7 +519,7 @@ store_instance_state_set(struct store *st, const char *id, int state,
 
 	if ((rc = id_ok(st, "instance id", id)) || (rc = state_ok(st, state)))
 		return (rc);
-	return (store_write(st, op_instance_set, &o, 0, genp));
+	return (change(st, op_instance_set, &o, genp));
 }
 
 int
@@ -488,7 +531,7 @@ store_instance_quota_set(struct store *st, const char *id, uint32_t quota,
 
 	if ((rc = id_ok(st, "instance id", id)))
 		return (rc);
-	return (store_write(st, op_instance_set, &o, 0, genp));
+	return (change(st, op_instance_set, &o, genp));
 }
 
 static int
@@ -503,7 +546,6 @@ op_instance_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
 {
 	struct op		*o = arg;
 	struct store_instrec	 r;
-	struct store_wbuf	 k;
 	int			 rc;
 
 	if ((rc = inst_get(st, txn, o->id, &r)) != 0)
@@ -512,10 +554,7 @@ op_instance_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	    (void *)o->id) != 0)
 		return (store_seterr(st, STORE_EINUSE, "instance %s still "
 		    "holds keys", o->id));
-	store_w_init(&k);
-	store_key(&k, o->id, NULL, NULL);
-	rc = db_del(st, txn, DBI_INSTANCES, &k);
-	store_w_free(&k);
+	rc = rec_del(st, txn, DBI_INSTANCES, o->id, NULL, NULL);
 	if (rc == STORE_OK && world_txn_del_instance(wt, o->id) != 0)
 		rc = nomem(st);
 	return (rc);
@@ -529,7 +568,7 @@ store_instance_delete(struct store *st, const char *id, uint64_t *genp)
 
 	if ((rc = id_ok(st, "instance id", id)))
 		return (rc);
-	return (store_write(st, op_instance_delete, &o, 0, genp));
+	return (change(st, op_instance_delete, &o, genp));
 }
 
 /* --- keys --------------------------------------------------------- */
@@ -600,10 +639,7 @@ store_key_create(struct store *st, const char *id, const char *region,
 		if (rc != 0)
 			return (rc);
 	}
-	rc = store_write(st, op_key_create, &o, 0, genp);
-	if (o.cp != NULL)
-		cpolicy_unref(o.cp);
-	return (rc);
+	return (change(st, op_key_create, &o, genp));
 }
 
 static int
@@ -633,7 +669,7 @@ store_key_state_set(struct store *st, const char *id, int state,
 
 	if ((rc = id_ok(st, "key id", id)) || (rc = key_state_ok(st, state)))
 		return (rc);
-	return (store_write(st, op_key_state, &o, 0, genp));
+	return (change(st, op_key_state, &o, genp));
 }
 
 static int
@@ -706,7 +742,7 @@ store_key_delete(struct store *st, const char *id, uint64_t *genp)
 
 	if ((rc = id_ok(st, "key id", id)))
 		return (rc);
-	return (store_write(st, op_key_delete, &o, 0, genp));
+	return (change(st, op_key_delete, &o, genp));
 }
 
 static int
@@ -717,7 +753,6 @@ op_key_policy(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	struct store_keyrec	 r;
 	struct store_instrec	 ir;
 	struct store_kprec	 kp;
-	struct store_wbuf	 k;
 	MDB_val			 v;
 	int			 rc;
 
@@ -735,10 +770,7 @@ op_key_policy(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	    (rc = share_check(st, wt, r.instance, o->id, o->cp, r.creator,
 	    ir.quota)) != 0)
 		goto out;
-	store_w_init(&k);
-	store_key(&k, o->id, NULL, NULL);
-	rc = db_get(st, txn, DBI_KEYPOLICIES, &k, &v);
-	store_w_free(&k);
+	rc = rec_get(st, txn, DBI_KEYPOLICIES, o->id, NULL, NULL, &v);
 	if (rc == STORE_OK && store_kprec_decode(&v, &kp) != 0)
 		rc = store_seterr(st, STORE_ECORRUPT, "%s: keypolicies "
 		    "\"%s\": malformed", st->dir, o->id);
@@ -764,9 +796,7 @@ store_key_policy_set(struct store *st, const char *key_id, const char *text,
 	if ((rc = id_ok(st, "key id", key_id)) ||
 	    (rc = compile(st, POLICY_KIND_KEY, text, len, diags, &o.cp)))
 		return (rc);
-	rc = store_write(st, op_key_policy, &o, 0, genp);
-	cpolicy_unref(o.cp);
-	return (rc);
+	return (change(st, op_key_policy, &o, genp));
 }
 
 int
@@ -774,7 +804,6 @@ store_key_policy_get(struct store *st, const char *key_id,
     struct store_key_policy *out)
 {
 	struct store_kprec	 kp;
-	struct store_wbuf	 k;
 	struct store_keyrec	 r;
 	MDB_txn			*txn;
 	MDB_val			 v;
@@ -788,10 +817,7 @@ store_key_policy_get(struct store *st, const char *key_id,
 		return (rc);
 	}
 	store_keyrec_free(&r);
-	store_w_init(&k);
-	store_key(&k, key_id, NULL, NULL);
-	rc = db_get(st, txn, DBI_KEYPOLICIES, &k, &v);
-	store_w_free(&k);
+	rc = rec_get(st, txn, DBI_KEYPOLICIES, key_id, NULL, NULL, &v);
 	if (rc == STORE_ENOTFOUND)
 		rc = store_seterr(st, STORE_EUNSUPPORTED, "key %s is outside "
 		    "any KMS instance and has no key policy", key_id);
@@ -878,7 +904,7 @@ store_tag_set(struct store *st, const char *key_id, const char *tag,
 		return (store_seterr(st, STORE_EINVAL, "a tag key is 1-%d and "
 		    "a value 0-%d bytes", STORE_TAG_KEY_MAX,
 		    STORE_TAG_VALUE_MAX));
-	return (store_write(st, op_tag, &o, 0, genp));
+	return (change(st, op_tag, &o, genp));
 }
 
 int
@@ -891,7 +917,7 @@ store_tag_unset(struct store *st, const char *key_id, const char *tag,
 	if ((rc = id_ok(st, "key id", key_id)) || (rc = id_ok(st, "tag key",
 	    tag)))
 		return (rc);
-	return (store_write(st, op_tag, &o, 0, genp));
+	return (change(st, op_tag, &o, genp));
 }
 
 /* --- aliases ------------------------------------------------------ */
@@ -950,7 +976,7 @@ store_alias_create(struct store *st, const char *name, const char *key_id,
 	if ((rc = alias_name_ok(st, name)) || (rc = id_ok(st, "key id",
 	    key_id)))
 		return (rc);
-	return (store_write(st, op_alias, &o, 0, genp));
+	return (change(st, op_alias, &o, genp));
 }
 
 int
@@ -963,7 +989,7 @@ store_alias_update(struct store *st, const char *name, const char *key_id,
 	if ((rc = alias_name_ok(st, name)) || (rc = id_ok(st, "key id",
 	    key_id)))
 		return (rc);
-	return (store_write(st, op_alias, &o, 0, genp));
+	return (change(st, op_alias, &o, genp));
 }
 
 static int
@@ -971,13 +997,9 @@ op_alias_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
     void *arg)
 {
 	struct op		*o = arg;
-	struct store_wbuf	 k;
 	int			 rc;
 
-	store_w_init(&k);
-	store_key(&k, o->a, o->b, o->id);
-	rc = db_del(st, txn, DBI_ALIASES, &k);
-	store_w_free(&k);
+	rc = rec_del(st, txn, DBI_ALIASES, o->a, o->b, o->id);
 	if (rc == STORE_ENOTFOUND)
 		return (store_seterr(st, rc, "no alias %s in %s/%s", o->id,
 		    o->a, o->b));
@@ -996,7 +1018,7 @@ store_alias_delete(struct store *st, const char *region, const char *account,
 	if ((rc = alias_name_ok(st, name)) || (rc = id_ok(st, "region",
 	    region)) || (rc = id_ok(st, "account", account)))
 		return (rc);
-	return (store_write(st, op_alias_delete, &o, 0, genp));
+	return (change(st, op_alias_delete, &o, genp));
 }
 
 /* --- users, roles, groups ---------------------------------------- */
@@ -1005,14 +1027,10 @@ static int
 prin_get(struct store *st, MDB_txn *txn, enum store_principal kind,
     const char *account, const char *name, struct store_prinrec *r)
 {
-	struct store_wbuf	 k;
 	MDB_val			 v;
 	int			 rc;
 
-	store_w_init(&k);
-	store_key(&k, account, name, NULL);
-	rc = db_get(st, txn, prin_dbi[kind], &k, &v);
-	store_w_free(&k);
+	rc = rec_get(st, txn, prin_dbi[kind], account, name, NULL, &v);
 	if (rc == STORE_ENOTFOUND)
 		return (store_seterr(st, rc, "no such %s: %s in account %s",
 		    prin_name[kind], name, account));
@@ -1029,18 +1047,14 @@ prin_put(struct store *st, MDB_txn *txn, struct world_txn *wt,
     enum store_principal kind, const char *account, const char *name,
     const struct store_prinrec *r, unsigned int flags)
 {
-	struct store_wbuf	 k, v;
+	struct store_wbuf	 v;
 	const char * const	*g = (const char * const *)r->groups;
 	const char * const	*p = (const char * const *)r->policies;
 	int			 rc, wrc;
 
-	store_w_init(&k);
 	store_w_init(&v);
-	store_key(&k, account, name, NULL);
 	store_prinrec_encode(&v, kind == STORE_USER, r);
-	rc = db_put(st, txn, prin_dbi[kind], &k, v.p, v.len, flags);
-	store_w_free(&k);
-	store_w_free(&v);
+	rc = rec_put(st, txn, prin_dbi[kind], account, name, NULL, &v, flags);
 	if (rc == STORE_EEXIST)
 		return (store_seterr(st, rc, "%s %s already exists in account "
 		    "%s", prin_name[kind], name, account));
@@ -1087,7 +1101,7 @@ store_principal_create(struct store *st, enum store_principal kind,
 	if ((rc = kind_ok(st, kind)) || (rc = id_ok(st, "account",
 	    account)) || (rc = id_ok(st, "name", name)))
 		return (rc);
-	return (store_write(st, op_prin_create, &o, 0, genp));
+	return (change(st, op_prin_create, &o, genp));
 }
 
 /*
@@ -1152,7 +1166,6 @@ op_prin_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
 {
 	struct op		*o = arg;
 	struct store_prinrec	 r;
-	struct store_wbuf	 k;
 	char			 who[300];
 	int			 rc, wrc;
 
@@ -1167,11 +1180,8 @@ op_prin_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
 			    o->id, who);
 		return (rc);
 	}
-	store_w_init(&k);
-	store_key(&k, o->a, o->id, NULL);
-	rc = db_del(st, txn, prin_dbi[o->kind], &k);
-	store_w_free(&k);
-	if (rc != STORE_OK)
+	if ((rc = rec_del(st, txn, prin_dbi[o->kind], o->a, o->id,
+	    NULL)) != STORE_OK)
 		return (rc);
 	if (o->kind == STORE_USER)
 		wrc = world_txn_del_user(wt, o->a, o->id);
@@ -1192,7 +1202,7 @@ store_principal_delete(struct store *st, enum store_principal kind,
 	if ((rc = kind_ok(st, kind)) || (rc = id_ok(st, "account",
 	    account)) || (rc = id_ok(st, "name", name)))
 		return (rc);
-	return (store_write(st, op_prin_delete, &o, 0, genp));
+	return (change(st, op_prin_delete, &o, genp));
 }
 
 /*
@@ -1206,7 +1216,6 @@ op_list(struct store *st, MDB_txn *txn, struct world_txn *wt, void *arg)
 	struct op		*o = arg;
 	struct store_prinrec	 r, g;
 	struct store_polrec	 pr;
-	struct store_wbuf	 k;
 	MDB_val			 v;
 	char			***list;
 	size_t			*n;
@@ -1222,10 +1231,8 @@ op_list(struct store *st, MDB_txn *txn, struct world_txn *wt, void *arg)
 			if (rc == STORE_OK)
 				store_prinrec_free(&g);
 		} else {
-			store_w_init(&k);
-			store_key(&k, o->a, o->b, NULL);
-			rc = db_get(st, txn, DBI_POLICIES, &k, &v);
-			store_w_free(&k);
+			rc = rec_get(st, txn, DBI_POLICIES, o->a, o->b, NULL,
+			    &v);
 			if (rc == STORE_OK && store_polrec_decode(&v, &pr) != 0)
 				rc = store_seterr(st, STORE_ECORRUPT, "%s: "
 				    "policies \"%s/%s\": malformed", st->dir,
@@ -1267,7 +1274,7 @@ list_change(struct store *st, enum store_principal kind, const char *account,
 	    account)) || (rc = id_ok(st, "name", principal)) ||
 	    (rc = id_ok(st, groups ? "group" : "policy name", name)))
 		return (rc);
-	return (store_write(st, op_list, &o, 0, genp));
+	return (change(st, op_list, &o, genp));
 }
 
 int
@@ -1304,14 +1311,10 @@ static int
 pol_get(struct store *st, MDB_txn *txn, const char *account,
     const char *name, struct store_polrec *r)
 {
-	struct store_wbuf	 k;
 	MDB_val			 v;
 	int			 rc;
 
-	store_w_init(&k);
-	store_key(&k, account, name, NULL);
-	rc = db_get(st, txn, DBI_POLICIES, &k, &v);
-	store_w_free(&k);
+	rc = rec_get(st, txn, DBI_POLICIES, account, name, NULL, &v);
 	if (rc == STORE_ENOTFOUND)
 		return (store_seterr(st, rc, "no such policy: %s in account "
 		    "%s", name, account));
@@ -1325,16 +1328,12 @@ static int
 pol_put(struct store *st, MDB_txn *txn, const char *account,
     const char *name, const struct store_polrec *r, unsigned int flags)
 {
-	struct store_wbuf	 k, v;
+	struct store_wbuf	 v;
 	int			 rc;
 
-	store_w_init(&k);
 	store_w_init(&v);
-	store_key(&k, account, name, NULL);
 	store_polrec_encode(&v, r);
-	rc = db_put(st, txn, DBI_POLICIES, &k, v.p, v.len, flags);
-	store_w_free(&k);
-	store_w_free(&v);
+	rc = rec_put(st, txn, DBI_POLICIES, account, name, NULL, &v, flags);
 	if (rc == STORE_EEXIST)
 		return (store_seterr(st, rc, "policy %s already exists in "
 		    "account %s", name, account));
@@ -1410,9 +1409,7 @@ store_policy_create(struct store *st, const char *account, const char *name,
 	if ((rc = policy_name_ok(st, account, name)) ||
 	    (rc = compile(st, POLICY_KIND_RAM, text, len, diags, &o.cp)))
 		return (rc);
-	rc = store_write(st, op_policy_create, &o, 0, genp);
-	cpolicy_unref(o.cp);
-	return (rc);
+	return (change(st, op_policy_create, &o, genp));
 }
 
 static int
@@ -1457,7 +1454,7 @@ store_policy_delete(struct store *st, const char *account, const char *name,
 	if ((rc = id_ok(st, "account", account)) ||
 	    (rc = id_ok(st, "policy name", name)))
 		return (rc);
-	return (store_write(st, op_policy_delete, &o, 0, genp));
+	return (change(st, op_policy_delete, &o, genp));
 }
 
 static int
@@ -1510,8 +1507,7 @@ store_policy_version_create(struct store *st, const char *account,
 	    (rc = id_ok(st, "policy name", name)) ||
 	    (rc = compile(st, POLICY_KIND_RAM, text, len, diags, &o.cp)))
 		return (rc);
-	rc = store_write(st, op_version_create, &o, 0, genp);
-	cpolicy_unref(o.cp);
+	rc = change(st, op_version_create, &o, genp);
 	if (rc == STORE_OK && versionp != NULL)
 		*versionp = o.version;
 	return (rc);
@@ -1566,9 +1562,7 @@ store_policy_version_set_default(struct store *st, const char *account,
 	if ((rc = id_ok(st, "account", account)) ||
 	    (rc = id_ok(st, "policy name", name)))
 		return (rc);
-	rc = store_write(st, op_version_default, &o, 0, genp);
-	pcache_free(&o.cache);
-	return (rc);
+	return (change(st, op_version_default, &o, genp));
 }
 
 static int
@@ -1606,7 +1600,7 @@ store_policy_version_delete(struct store *st, const char *account,
 	if ((rc = id_ok(st, "account", account)) ||
 	    (rc = id_ok(st, "policy name", name)))
 		return (rc);
-	return (store_write(st, op_version_delete, &o, 0, genp));
+	return (change(st, op_version_delete, &o, genp));
 }
 
 /* --- the whole state ---------------------------------------------- */
@@ -1746,9 +1740,6 @@ int
 store_replace_all(struct store *st, const struct bundle *b, uint64_t *genp)
 {
 	struct op	 o = { .bundle = b };
-	int		 rc;
 
-	rc = store_write(st, op_replace_all, &o, 1, genp);
-	pcache_free(&o.cache);
-	return (rc);
+	return (change(st, op_replace_all, &o, genp));
 }
