@@ -3,7 +3,10 @@
 #   1. install the packages it needs;
 #   2. gcc -Werror build + make check;
 #   3. clang ASan+UBSan -Werror build + make check;
-#   4. make distcheck (when KMSAUTHZ_DISTCHECK is not 0).
+#   4. clang --enable-fuzzing build: every libFuzzer target of tests/fuzz
+#      for KMSAUTHZ_FUZZ_SECONDS (30) seconds from its corpus (when
+#      KMSAUTHZ_FUZZ is not 0); a crash, leak or sanitizer report fails;
+#   5. make distcheck (when KMSAUTHZ_DISTCHECK is not 0).
 # Ends with "N passed, N failed" counted from the real TAP results, and
 # exits non-zero on any failure.
 set -u
@@ -46,6 +49,10 @@ for b in gcc asan; do
 	grep -E '^# (TOTAL|PASS|FAIL|SKIP|ERROR)' "$dir/check.out" |
 	    sed "s/^/   $b /"
 done
+if [ "${KMSAUTHZ_FUZZ:-1}" != 0 ]; then
+	sh scripts/fuzz.sh "$top/_build/fuzz" "${KMSAUTHZ_FUZZ_SECONDS:-30}" ||
+	    status=1
+fi
 if [ "${KMSAUTHZ_DISTCHECK:-1}" != 0 ]; then
 	echo "== make distcheck"
 	if ! KMSAUTHZ_STORM=250 make -C "$top/_build/gcc" distcheck \
@@ -56,7 +63,8 @@ if [ "${KMSAUTHZ_DISTCHECK:-1}" != 0 ]; then
 	fi
 fi
 pass=0 fail=0 skip=0
-for f in $(find "$top/_build/gcc" "$top/_build/asan" -name '*.trs' 2>/dev/null); do
+for f in $(find "$top/_build/gcc" "$top/_build/asan" "$top/_build/fuzz" \
+    -name '*.trs' 2>/dev/null); do
 	p=$(grep -c '^:test-result: PASS' "$f")
 	x=$(grep -c '^:test-result: \(FAIL\|ERROR\|XPASS\)' "$f")
 	s=$(grep -c '^:test-result: \(SKIP\|XFAIL\)' "$f")
