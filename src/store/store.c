@@ -592,7 +592,7 @@ store_grow(struct store *st)
 	if (cur >= st->map_max)
 		return (store_seterr(st, STORE_EFULL, "%s: the store is full: "
 		    "the map reached its ceiling of %zu bytes (raise "
-		    "map_max); the change was not stored", st->dir,
+		    "map_size_max); the change was not stored", st->dir,
 		    st->map_max));
 	next = cur > st->map_max / 2 ? st->map_max : cur * 2;
 	pg = sysconf(_SC_PAGESIZE);

@@ -132,4 +132,4 @@ finish() {
 	exit $tap_failed
 }
 
-trap 'cleanup' INT TERM
+trap 'cleanup; exit 1' INT TERM
