@@ -3,6 +3,8 @@
  * administer (uids, gids and public keys mapped to principal ARNs or
  * "superuser"), the region and account ARNs are made in, the audit file.
  */
+#include <sys/types.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -160,7 +162,9 @@ admin_conf_load(struct admin_conf *c, const char *path, int optional,
     char *err, size_t errlen)
 {
 	FILE	*f;
-	char	 line[2048], msg[512], *p, *eq, *k, *v, *e;
+	char	 line[2048], msg[512], *p, *eq, *k, *v, *e, *buf = NULL;
+	size_t	 cap = 0;
+	ssize_t	 n;
 	int	 lineno = 0;
 
 	if ((f = fopen(path, "r")) == NULL) {
@@ -169,13 +173,20 @@ admin_conf_load(struct admin_conf *c, const char *path, int optional,
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return (-1);
 	}
-	while (fgets(line, sizeof(line), f) != NULL) {
+	/* getline: the length is known, so a NUL byte is told apart. */
+	while ((n = getline(&buf, &cap, f)) != -1) {
 		lineno++;
-		if (strchr(line, '\n') == NULL && !feof(f)) {
+		if ((size_t)n >= sizeof(line)) {
 			snprintf(err, errlen, "%s:%d: line too long", path,
 			    lineno);
 			goto fail;
 		}
+		if (memchr(buf, '\0', (size_t)n) != NULL) {
+			snprintf(err, errlen, "%s:%d: NUL byte in line", path,
+			    lineno);
+			goto fail;
+		}
+		memcpy(line, buf, (size_t)n + 1);
 		line[strcspn(line, "\r\n")] = '\0';
 		for (p = line; isspace((unsigned char)*p); p++)
 			;
@@ -202,9 +213,15 @@ admin_conf_load(struct admin_conf *c, const char *path, int optional,
 			goto fail;
 		}
 	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	free(buf);
 	fclose(f);
 	return (0);
 fail:
+	free(buf);
 	fclose(f);
 	return (-1);
 }

@@ -1,6 +1,7 @@
 #!/bin/sh
 # 105-bad-start: a daemon with a stored state is started with a bad
-# configuration or a bad seed bundle, or on a damaged state directory.
+# configuration, a bad admin.conf or a bad seed bundle, or on a damaged
+# state directory.
 # Each time: exit status non-zero (foreground, and the parent's when it
 # forks), an error naming the place (file:line, the bundle's JSON path,
 # the directory), no socket left, and not one byte of the state
@@ -9,7 +10,7 @@
 
 C=$KMSAUTHZCTL
 export KMSAUTHZ_ADMIN_SOCKET="$tmp/a.sock"
-plan 12
+plan 13
 
 # Lock files are not state: kmsauthz.lock holds the last opener's pid.
 sums() {
@@ -75,6 +76,14 @@ bad_start "invalid policy in the seed: the JSON path of the fault" \
 write_config "seed_bundle = $tmp/missing.json"
 bad_start "missing seed bundle: its path and the cause" \
     "$tmp/missing.json: .*No such file"
+
+write_config "$good"
+printf 'account = 42\nuid = someone superuser\n' >"$tmp/bad-admin.conf"
+KMSAUTHZ_ADMIN_CONF=$tmp/bad-admin.conf
+export KMSAUTHZ_ADMIN_CONF
+bad_start "bad admin.conf: file:line named" \
+    "$tmp/bad-admin.conf:2: bad value for 'uid'"
+unset KMSAUTHZ_ADMIN_CONF
 
 # The same, forking (no -f): the parent's status says it failed.
 write_config "seed_bundle = $tmp/effect.json"

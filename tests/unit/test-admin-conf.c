@@ -109,6 +109,20 @@ t_load(void **state)
 	admin_conf_defaults(&c);
 	assert_int_equal(admin_conf_load(&c, path, 0, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, ":6:"));
+	/* A NUL byte is named as such, an over-long line as such. */
+	f = fopen(path, "w");
+	fprintf(f, "account = 42\n");
+	fwrite("region = us\0x\n", 1, 15, f);
+	fclose(f);
+	admin_conf_defaults(&c);
+	assert_int_equal(admin_conf_load(&c, path, 0, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ":2: NUL byte in line"));
+	f = fopen(path, "w");
+	fprintf(f, "account = 42\nregion = %02100d\n", 0);
+	fclose(f);
+	admin_conf_defaults(&c);
+	assert_int_equal(admin_conf_load(&c, path, 0, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ":2: line too long"));
 	unlink(path);
 	assert_int_equal(admin_conf_load(&c, path, 1, err, sizeof(err)), 0);
 	assert_int_equal(admin_conf_load(&c, path, 0, err, sizeof(err)), -1);
