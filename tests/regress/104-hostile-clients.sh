@@ -17,6 +17,9 @@ command -v python3 >/dev/null || skip_all "python3 not installed"
 KZLOAD="python3 $top_srcdir/tests/regress/kzload.py"
 plan 11
 
+# Under ASan a small quarantine, so that VmRSS measures the daemon, not
+# the sanitizer's cache of freed memory.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=16"
 write_config "seed_bundle = $top_srcdir/etc/example-bundle.json" \
     "max_connections = 64" "max_connections_per_uid = 40" \
     "max_queued_replies = 16" "slow_client_timeout = 2" "idle_timeout = 30"
