@@ -10,7 +10,7 @@
 
 C=$KMSAUTHZCTL
 export KMSAUTHZ_ADMIN_SOCKET="$tmp/a.sock"
-plan 13
+plan 14
 
 # Lock files are not state: kmsauthz.lock holds the last opener's pid.
 sums() {
@@ -64,33 +64,47 @@ write_config "$good" "threads = 2" "threads = 3"
 bad_start "repeated key: file:line named" \
     "kmsauthzd.conf:8: key 'threads' given twice"
 
+write_config "$good" "admin_config = $tmp/bad-admin.conf"
+printf 'account = 42\nuid = someone superuser\n' >"$tmp/bad-admin.conf"
+bad_start "bad admin configuration: file:line named" \
+    "$tmp/bad-admin.conf:2: bad value for 'uid'"
+
+# A seed is read only into an empty store (a store with state never
+# reads it: tests/regress/011-seed-admin.sh), so the bad seeds go to a
+# fresh directory.
+F=$tmp/fresh
 printf '{"FormatVersion": 1, "Keys": [' >"$tmp/trunc.json"
-write_config "seed_bundle = $tmp/trunc.json"
+write_config "seed_bundle = $tmp/trunc.json" "state_directory = $F"
 bad_start "truncated seed bundle: its path and the JSON error" \
     "$tmp/trunc.json: .*(JSON|json|unexpected|end)"
 sed 's/"Effect": "Allow"/"Effect": "Permit"/' \
     "$top_srcdir/etc/example-bundle.json" >"$tmp/effect.json"
-write_config "seed_bundle = $tmp/effect.json"
+write_config "seed_bundle = $tmp/effect.json" "state_directory = $F"
 bad_start "invalid policy in the seed: the JSON path of the fault" \
     "$tmp/effect.json: Keys\[[0-9]+\]\.KeyPolicy\.Statement\[[0-9]+\]\.Effect"
-write_config "seed_bundle = $tmp/missing.json"
+write_config "seed_bundle = $tmp/missing.json" "state_directory = $F"
 bad_start "missing seed bundle: its path and the cause" \
     "$tmp/missing.json: .*No such file"
 
-write_config "$good"
-printf 'account = 42\nuid = someone superuser\n' >"$tmp/bad-admin.conf"
-KMSAUTHZ_ADMIN_CONF=$tmp/bad-admin.conf
-export KMSAUTHZ_ADMIN_CONF
-bad_start "bad admin.conf: file:line named" \
-    "$tmp/bad-admin.conf:2: bad value for 'uid'"
-unset KMSAUTHZ_ADMIN_CONF
-
 # The same, forking (no -f): the parent's status says it failed.
-write_config "seed_bundle = $tmp/effect.json"
+write_config "seed_bundle = $tmp/effect.json" "state_directory = $F"
 "$KMSAUTHZD" -c "$tmp/kmsauthzd.conf" 2>"$tmp/start.err"
 st=$?
+if [ $st -eq 0 ]; then
+	# It started after all: stop that daemon (found by our own path).
+	for p in $(pgrep -f "$tmp/kmsauthzd.conf"); do kill -TERM "$p"; done
+	sleep 1
+fi
 [ $st -ne 0 ] && [ "$(sums "$tmp/state")" = "$before" ]
 ok $? "without -f the parent exits non-zero too ($st)"
+
+# None of them committed anything: the fresh store seeds now.
+write_config "seed_bundle = $top_srcdir/etc/example-bundle.json" \
+    "state_directory = $F"
+start_daemon &&
+[ "$("$KZCLIENT" status "$tmp/q.sock" | sed -n 's/^generation=//p')" = 1 ]
+ok $? "nothing was committed by the refused starts: the seed is generation 1"
+stop_daemon
 
 # A damaged state directory is refused, never re-initialised.
 write_config "$good"
