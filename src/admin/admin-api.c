@@ -188,6 +188,13 @@ static const struct admin_param p_policy_version[] = {
 	P_VERSION,
 	P_END
 };
+static const struct admin_param p_get_policy_version[] = {
+	P_POLICYNAME,
+	P_VERSION,
+	{ "PolicyType", ADMIN_P_STRING, ADMIN_K_ENUM, 0, 16, 0, 0,
+	    admin_policy_types, "Custom (default)" },
+	P_END
+};
 static const struct admin_param p_attach_user[] = {
 	P_POLICYTYPE,
 	P_POLICYNAME,
@@ -286,7 +293,9 @@ static const struct admin_api admin_apis[ADMIN_API_COUNT] = {
 	{ ADMIN_DeletePolicyVersion, "DeletePolicyVersion", CR,
 	    p_policy_version, "delete a non-default version" },
 	{ ADMIN_ListPolicyVersions, "ListPolicyVersions", ADMIN_F_RAM,
-	    p_policy_only, "list a policy's versions" },
+	    p_policy_typed, "list a policy's versions" },
+	{ ADMIN_GetPolicyVersion, "GetPolicyVersion", ADMIN_F_RAM,
+	    p_get_policy_version, "return one version of a policy" },
 	{ ADMIN_AttachPolicyToUser, "AttachPolicyToUser", CR, p_attach_user,
 	    "attach a policy to a user" },
 	{ ADMIN_AttachPolicyToRole, "AttachPolicyToRole", CR, p_attach_role,

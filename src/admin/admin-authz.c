@@ -146,6 +146,7 @@ admin_authz_target(const struct admin_req *req, const struct admin_scope *sc,
 	case ADMIN_SetDefaultPolicyVersion:
 	case ADMIN_DeletePolicyVersion:
 	case ADMIN_ListPolicyVersions:
+	case ADMIN_GetPolicyVersion:
 		r = admin_target_add(t, "acs:ram:*:%s:policy/%s", acct,
 		    S(admin_req_str(req, "PolicyName")));
 		break;

@@ -73,6 +73,11 @@ static int	admin_intent(struct admin_run *);
 static struct json_object *admin_done(struct admin_run *, int, uint64_t,
 		    const char *, struct policy_diags *, int);
 static struct json_object *admin_exec(struct admin_run *);
+static void	admin_date(int64_t, char *, size_t);
+static struct json_object *admin_version_json(
+		    const struct store_policy_version *);
+static struct json_object *admin_policy_read(struct admin_run *);
+static int	admin_version_parse(const char *, uint32_t *);
 static int	admin_sched_add(struct admin_ctx *, const char *, int64_t);
 static void	admin_sched_del(struct admin_ctx *, const char *);
 
@@ -801,6 +806,112 @@ nomem:
 	return (STORE_ENOMEM);
 }
 
+/* A RAM date: ISO 8601 in UTC to the second ("2015-01-23T12:33:18Z"). */
+static void
+admin_date(int64_t ms, char *buf, size_t len)
+{
+	struct tm	 tm;
+	time_t		 t = (time_t)(ms / 1000);
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "1970-01-01T00:00:00Z");
+}
+
+/* One policy version as RAM shapes it. */
+static struct json_object *
+admin_version_json(const struct store_policy_version *pv)
+{
+	struct json_object	*o;
+	char			 buf[32];
+
+	o = json_object_new_object();
+	snprintf(buf, sizeof(buf), "v%" PRIu32, pv->id);
+	json_object_object_add(o, "VersionId", json_object_new_string(buf));
+	json_object_object_add(o, "IsDefaultVersion",
+	    json_object_new_boolean(pv->is_default));
+	admin_date(pv->create_ms, buf, sizeof(buf));
+	json_object_object_add(o, "CreateDate", json_object_new_string(buf));
+	json_object_object_add(o, "PolicyDocument",
+	    json_object_new_string_len(pv->text, (int)pv->len));
+	return (o);
+}
+
+/*
+ * GetPolicy (the policy and its default version), GetPolicyVersion (one
+ * version) and ListPolicyVersions (every version, by id), read from the
+ * store: the world holds only the compiled default.
+ */
+static struct json_object *
+admin_policy_read(struct admin_run *r)
+{
+	struct admin_req		*req = r->req;
+	struct store_policy_version	*all = NULL, one;
+	struct json_object		*o, *t, *arr;
+	const char			*name, *type, *vs;
+	char				 buf[32];
+	uint32_t			 ver = 0;
+	size_t				 i, n = 0;
+	int				 se;
+
+	name = admin_req_str(req, "PolicyName");
+	if ((type = admin_req_str(req, "PolicyType")) != NULL &&
+	    strcmp(type, "System") == 0)
+		return (admin_fail(r, ADMIN_E_RESOURCE_NOT_FOUND,
+		    "no System policy %s", name));
+	if ((vs = admin_req_str(req, "VersionId")) != NULL &&
+	    admin_version_parse(vs, &ver) != 0)
+		return (admin_fail(r, ADMIN_E_INVALID_PARAMETER,
+		    "VersionId: v1, v2, ..."));
+	if (r->ctx->store == NULL)
+		return (admin_fail(r, ADMIN_E_INTERNAL, "no store"));
+	if (req->api->id == ADMIN_ListPolicyVersions)
+		se = store_policy_versions_list(r->ctx->store, r->account,
+		    name, &all, &n);
+	else
+		se = store_policy_version_get(r->ctx->store, r->account, name,
+		    ver, &one);
+	if (se != STORE_OK)
+		return (admin_fail(r, se == STORE_ENOTFOUND ?
+		    ADMIN_E_RESOURCE_NOT_FOUND : ADMIN_E_INTERNAL, "%s",
+		    store_errmsg(r->ctx->store)));
+	o = admin_answer(req);
+	switch (req->api->id) {
+	case ADMIN_GetPolicy:
+		t = json_object_new_object();
+		json_object_object_add(t, "PolicyName",
+		    json_object_new_string(name));
+		json_object_object_add(t, "PolicyType",
+		    json_object_new_string("Custom"));
+		snprintf(buf, sizeof(buf), "v%" PRIu32, one.id);
+		json_object_object_add(t, "DefaultVersion",
+		    json_object_new_string(buf));
+		json_object_object_add(t, "PolicyDocument",
+		    json_object_new_string_len(one.text, (int)one.len));
+		json_object_object_add(o, "Policy", t);
+		json_object_object_add(o, "DefaultPolicyVersion",
+		    admin_version_json(&one));
+		break;
+	case ADMIN_GetPolicyVersion:
+		json_object_object_add(o, "PolicyVersion",
+		    admin_version_json(&one));
+		break;
+	default:
+		arr = json_object_new_array();
+		for (i = 0; i < n; i++)
+			json_object_array_add(arr, admin_version_json(&all[i]));
+		t = json_object_new_object();
+		json_object_object_add(t, "PolicyVersion", arr);
+		json_object_object_add(o, "PolicyVersions", t);
+		break;
+	}
+	if (req->api->id == ADMIN_ListPolicyVersions)
+		store_policy_versions_free(all, n);
+	else
+		free(one.text);
+	return (o);
+}
+
 static int
 admin_version_parse(const char *s, uint32_t *vp)
 {
@@ -926,49 +1037,9 @@ admin_exec(struct admin_run *r)
 		}
 		return (o);
 	case ADMIN_GetPolicy:
+	case ADMIN_GetPolicyVersion:
 	case ADMIN_ListPolicyVersions:
-		s = admin_req_str(req, "PolicyName");
-		if ((pname = admin_req_str(req, "PolicyType")) != NULL &&
-		    strcmp(pname, "System") == 0)
-			return (admin_fail(r, ADMIN_E_RESOURCE_NOT_FOUND,
-			    "no System policy %s", s));
-		if (ctx->store == NULL ||
-		    store_to_bundle(ctx->store, &b) != STORE_OK)
-			return (admin_fail(r, ADMIN_E_INTERNAL, "%s",
-			    ctx->store != NULL ? store_errmsg(ctx->store) :
-			    "no store"));
-		for (i = 0; i < b->npolicies; i++)
-			if (strcmp(b->policies[i].account, acct) == 0 &&
-			    strcmp(b->policies[i].name, s) == 0)
-				break;
-		if (i == b->npolicies) {
-			bundle_free(b);
-			return (admin_fail(r, ADMIN_E_RESOURCE_NOT_FOUND,
-			    "PolicyName: no policy %s in account %s", s,
-			    acct));
-		}
-		o = admin_answer(req);
-		t = json_object_new_object();
-		json_object_object_add(t, "PolicyName",
-		    json_object_new_string(s));
-		json_object_object_add(t, "PolicyType",
-		    json_object_new_string("Custom"));
-		json_object_object_add(t, "PolicyDocument",
-		    json_object_new_string_len(b->policies[i].text,
-		    (int)b->policies[i].len));
-		json_object_object_add(t, "IsDefaultVersion",
-		    json_object_new_boolean(1));
-		if (req->api->id == ADMIN_GetPolicy)
-			json_object_object_add(o, "DefaultPolicyVersion", t);
-		else {
-			arr = json_object_new_array();
-			json_object_array_add(arr, t);
-			t = json_object_new_object();
-			json_object_object_add(t, "PolicyVersion", arr);
-			json_object_object_add(o, "PolicyVersions", t);
-		}
-		bundle_free(b);
-		return (o);
+		return (admin_policy_read(r));
 	case ADMIN_ExportBundle:
 		if (ctx->store == NULL ||
 		    store_to_bundle(ctx->store, &b) != STORE_OK)
@@ -1236,13 +1307,16 @@ admin_exec(struct admin_run *r)
 		    admin_req_get(req, "SetAsDefault")->b, &d, &ver, &gen);
 		o = admin_done(r, se, gen, dg, &d, 0);
 		if (se == STORE_OK && o != NULL) {
-			char vid[16];
+			struct store_policy_version pv;
 
-			t = json_object_new_object();
-			snprintf(vid, sizeof(vid), "v%" PRIu32, ver);
-			json_object_object_add(t, "VersionId",
-			    json_object_new_string(vid));
-			json_object_object_add(o, "PolicyVersion", t);
+			/* As stored: the answer RAM gives. */
+			if (store_policy_version_get(ctx->store, acct,
+			    admin_req_str(req, "PolicyName"), ver,
+			    &pv) == STORE_OK) {
+				json_object_object_add(o, "PolicyVersion",
+				    admin_version_json(&pv));
+				free(pv.text);
+			}
 		}
 		break;
 	case ADMIN_SetDefaultPolicyVersion:

@@ -96,6 +96,7 @@ enum admin_api_id {
 	ADMIN_SetDefaultPolicyVersion,
 	ADMIN_DeletePolicyVersion,
 	ADMIN_ListPolicyVersions,
+	ADMIN_GetPolicyVersion,
 	ADMIN_AttachPolicyToUser,
 	ADMIN_AttachPolicyToRole,
 	ADMIN_AttachPolicyToGroup,

@@ -60,6 +60,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "SetDefaultPolicyVersion", ctl_admin_call, "SetDefaultPolicyVersion [--Param VALUE ...]" },
 	{ "DeletePolicyVersion", ctl_admin_call, "DeletePolicyVersion [--Param VALUE ...]" },
 	{ "ListPolicyVersions", ctl_admin_call, "ListPolicyVersions [--Param VALUE ...]" },
+	{ "GetPolicyVersion", ctl_admin_call, "GetPolicyVersion [--Param VALUE ...]" },
 	{ "AttachPolicyToUser", ctl_admin_call, "AttachPolicyToUser [--Param VALUE ...]" },
 	{ "AttachPolicyToRole", ctl_admin_call, "AttachPolicyToRole [--Param VALUE ...]" },
 	{ "AttachPolicyToGroup", ctl_admin_call, "AttachPolicyToGroup [--Param VALUE ...]" },

@@ -1603,6 +1603,139 @@ store_policy_version_delete(struct store *st, const char *account,
 	return (change(st, op_version_delete, &o, genp));
 }
 
+/* --- reads of policy versions ------------------------------------ */
+
+static int
+pv_copy(struct store *st, const MDB_val *v, const char *account,
+    const char *name, uint32_t id, uint32_t def,
+    struct store_policy_version *out)
+{
+	struct store_pvrec	 pv;
+
+	if (store_pvrec_decode(v, &pv) != 0)
+		return (store_seterr(st, STORE_ECORRUPT, "%s: policyversions "
+		    "\"%s/%s/v%u\": malformed", st->dir, account, name, id));
+	out->id = id;
+	out->is_default = id == def;
+	out->create_ms = pv.time_ms;
+	out->text = xmalloc(pv.len + 1);
+	memcpy(out->text, pv.text, pv.len);
+	out->text[pv.len] = '\0';
+	out->len = pv.len;
+	return (STORE_OK);
+}
+
+int
+store_policy_version_get(struct store *st, const char *account,
+    const char *name, uint32_t version, struct store_policy_version *out)
+{
+	struct store_polrec	 r;
+	struct store_wbuf	 k;
+	MDB_txn			*txn;
+	MDB_val			 v;
+	int			 rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = id_ok(st, "account", account)) ||
+	    (rc = id_ok(st, "policy name", name)) ||
+	    (rc = store_rtxn(st, &txn)))
+		return (rc);
+	if ((rc = pol_get(st, txn, account, name, &r)) == STORE_OK) {
+		if (version == 0)
+			version = r.def;
+		store_w_init(&k);
+		pv_key(&k, account, name, version);
+		rc = db_get(st, txn, DBI_POLICYVERSIONS, &k, &v);
+		store_w_free(&k);
+		if (rc == STORE_ENOTFOUND)
+			rc = store_seterr(st, rc, "policy %s has no version "
+			    "v%u", name, version);
+		else if (rc == STORE_OK)
+			rc = pv_copy(st, &v, account, name, version, r.def,
+			    out);
+	}
+	mdb_txn_abort(txn);
+	return (rc);
+}
+
+int
+store_policy_versions_list(struct store *st, const char *account,
+    const char *name, struct store_policy_version **vp, size_t *np)
+{
+	struct store_policy_version	*out;
+	struct store_polrec		 r;
+	struct store_rbuf		 rb;
+	struct store_wbuf		 k;
+	MDB_cursor			*c = NULL;
+	MDB_txn				*txn;
+	MDB_val				 ck, cv;
+	size_t				 n = 0;
+	uint32_t			 id;
+	int				 rc, mrc, op = MDB_SET_RANGE;
+
+	*vp = NULL;
+	*np = 0;
+	if ((rc = id_ok(st, "account", account)) ||
+	    (rc = id_ok(st, "policy name", name)) ||
+	    (rc = store_rtxn(st, &txn)))
+		return (rc);
+	/* A sane store has 1-5; one more slot tells a corrupt one. */
+	out = xcalloc(STORE_POLICY_VERSIONS_MAX + 1, sizeof(*out));
+	store_w_init(&k);
+	store_key(&k, account, name, "");
+	if ((rc = pol_get(st, txn, account, name, &r)) != STORE_OK)
+		goto done;
+	if ((mrc = mdb_cursor_open(txn, st->dbi[DBI_POLICYVERSIONS],
+	    &c)) != 0) {
+		rc = store_err_mdb(st, mrc, "policyversions");
+		goto done;
+	}
+	ck.mv_data = k.p;
+	ck.mv_size = k.len;
+	while ((mrc = mdb_cursor_get(c, &ck, &cv, op)) == 0 &&
+	    ck.mv_size >= k.len && memcmp(ck.mv_data, k.p, k.len) == 0) {
+		op = MDB_NEXT;
+		store_r_init(&rb, (const unsigned char *)ck.mv_data + k.len,
+		    ck.mv_size - k.len);
+		id = store_r_u32(&rb);
+		if (store_r_end(&rb) != 0 || n == STORE_POLICY_VERSIONS_MAX) {
+			rc = store_seterr(st, STORE_ECORRUPT, "%s: "
+			    "policyversions of \"%s/%s\": malformed key or "
+			    "more than %d versions", st->dir, account, name,
+			    STORE_POLICY_VERSIONS_MAX);
+			goto done;
+		}
+		if ((rc = pv_copy(st, &cv, account, name, id, r.def,
+		    &out[n])) != STORE_OK)
+			goto done;
+		n++;
+	}
+	if (mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = store_err_mdb(st, mrc, "policyversions");
+done:
+	if (c != NULL)
+		mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	store_w_free(&k);
+	if (rc != STORE_OK) {
+		store_policy_versions_free(out, n);
+		return (rc);
+	}
+	*vp = out;
+	*np = n;
+	return (STORE_OK);
+}
+
+void
+store_policy_versions_free(struct store_policy_version *v, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; v != NULL && i < n; i++)
+		free(v[i].text);
+	free(v);
+}
+
 /* --- the whole state ---------------------------------------------- */
 
 static int

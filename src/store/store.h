@@ -229,6 +229,27 @@ int	store_policy_version_set_default(struct store *, const char *account,
 int	store_policy_version_delete(struct store *, const char *account,
 	    const char *name, uint32_t version, uint64_t *genp);
 
+/*
+ * Reads of RAM policy versions, each in one read transaction.  A version
+ * as stored: its id (N of "vN"), whether it is the default, its creation
+ * time and its text exactly as given (malloc'd, NUL-terminated).
+ * store_policy_version_get with version 0 reads the default version;
+ * STORE_ENOTFOUND (with a message) when the policy or the version does
+ * not exist.  store_policy_versions_list returns every version by id.
+ */
+struct store_policy_version {
+	uint32_t	 id;
+	int		 is_default;
+	int64_t		 create_ms;
+	char		*text;
+	size_t		 len;
+};
+int	store_policy_version_get(struct store *, const char *account,
+	    const char *name, uint32_t version, struct store_policy_version *);
+int	store_policy_versions_list(struct store *, const char *account,
+	    const char *name, struct store_policy_version **vp, size_t *np);
+void	store_policy_versions_free(struct store_policy_version *, size_t);
+
 int	store_attach(struct store *, enum store_principal,
 	    const char *account, const char *principal, const char *policy,
 	    uint64_t *genp);

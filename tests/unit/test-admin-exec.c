@@ -537,6 +537,181 @@ t_calls(void **state)
 	    "Forbidden.ResourceNotFound");
 }
 
+/* The daemon restarts: the admin plane and the store closed and opened
+ * again from the directory. */
+static void
+restart(struct fix *f)
+{
+	struct store_opts	 o;
+	char			 err[256], path[128], *cause = NULL;
+
+	admin_ctx_free(f->ctx);
+	store_close(f->st);
+	memset(&o, 0, sizeof(o));
+	snprintf(path, sizeof(path), "%s/db", f->dir);
+	if (store_open(path, &o, &f->st, &cause) != STORE_OK)
+		fail_msg("reopen: %s", cause);
+	assert_int_equal(store_load(f->st), STORE_OK);
+	f->ctx = admin_ctx_new(&f->conf, f->st, err, sizeof(err));
+	assert_non_null(f->ctx);
+}
+
+/* A member of the answer by a dotted path ("PolicyVersion.VersionId"). */
+static struct json_object *
+at(const char *path)
+{
+	struct json_object	*o = last;
+	char			 buf[128], *p, *dot;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (p = buf; o != NULL && p != NULL; p = dot) {
+		if ((dot = strchr(p, '.')) != NULL)
+			*dot++ = '\0';
+		if (!json_object_object_get_ex(o, p, &o))
+			return (NULL);
+	}
+	return (o);
+}
+
+static const char *
+at_str(const char *path)
+{
+	struct json_object	*o = at(path);
+
+	return (o != NULL ? json_object_get_string(o) : NULL);
+}
+
+#define DOC(sid) "{\\\"Version\\\":\\\"1\\\",\\\"Statement\\\":[{" \
+	"\\\"Sid\\\":\\\"" sid "\\\",\\\"Effect\\\":\\\"Allow\\\"," \
+	"\\\"Action\\\":\\\"kms:*\\\",\\\"Resource\\\":\\\"*\\\"}]}"
+#define DOC_TEXT(sid) "{\"Version\":\"1\",\"Statement\":[{\"Sid\":\"" sid \
+	"\",\"Effect\":\"Allow\",\"Action\":\"kms:*\",\"Resource\":\"*\"}]}"
+
+/* "v1 v3*": the versions ListPolicyVersions answers, the default
+ * starred; each has a CreateDate and its document as stored. */
+static void
+list_is(struct fix *f, const char *want)
+{
+	struct json_object	*arr, *e, *x;
+	char			 got[128] = "", one[32];
+	size_t			 i;
+
+	assert_string_equal(call(f, "{\"Action\":\"ListPolicyVersions\","
+	    "\"Parameters\":{\"PolicyName\":\"p\",\"PolicyType\":"
+	    "\"Custom\"}}"), "OK");
+	assert_non_null(arr = at("PolicyVersions.PolicyVersion"));
+	for (i = 0; i < json_object_array_length(arr); i++) {
+		e = json_object_array_get_idx(arr, i);
+		assert_true(json_object_object_get_ex(e, "IsDefaultVersion",
+		    &x));
+		assert_true(json_object_is_type(x, json_type_boolean));
+		snprintf(one, sizeof(one), "%s%s%s", i ? " " : "",
+		    json_object_get_string(json_object_object_get(e,
+		    "VersionId")), json_object_get_boolean(x) ? "*" : "");
+		strcat(got, one);
+		assert_true(json_object_object_get_ex(e, "CreateDate", &x));
+		assert_int_equal(json_object_get_string_len(x), 20);
+		assert_true(json_object_object_get_ex(e, "PolicyDocument", &x));
+	}
+	assert_string_equal(got, want);
+}
+
+static void
+t_policy_versions(void **state)
+{
+	struct fix	*f = *state;
+	char		*s;
+
+	assert_string_equal(call(f, "{\"Action\":\"CreatePolicy\","
+	    "\"Parameters\":{\"PolicyName\":\"p\",\"PolicyDocument\":"
+	    "\"" DOC("one") "\"}}"), "OK");
+	assert_string_equal(call(f, "{\"Action\":\"CreatePolicyVersion\","
+	    "\"Parameters\":{\"PolicyName\":\"p\",\"PolicyDocument\":"
+	    "\"" DOC("two") "\"}}"), "OK");
+	/* CreatePolicyVersion answers the version as RAM does. */
+	assert_string_equal(at_str("PolicyVersion.VersionId"), "v2");
+	assert_string_equal(at_str("PolicyVersion.IsDefaultVersion"),
+	    "false");
+	assert_string_equal(at_str("PolicyVersion.PolicyDocument"),
+	    DOC_TEXT("two"));
+	assert_non_null(at_str("PolicyVersion.CreateDate"));
+	assert_string_equal(call(f, "{\"Action\":\"CreatePolicyVersion\","
+	    "\"Parameters\":{\"PolicyName\":\"p\",\"SetAsDefault\":true,"
+	    "\"PolicyDocument\":\"" DOC("three") "\"}}"), "OK");
+	assert_string_equal(at_str("PolicyVersion.IsDefaultVersion"), "true");
+	list_is(f, "v1 v2 v3*");
+
+	/* GetPolicy: the policy and its default version. */
+	assert_string_equal(call(f, "{\"Action\":\"GetPolicy\","
+	    "\"Parameters\":{\"PolicyName\":\"p\"}}"), "OK");
+	assert_string_equal(at_str("Policy.PolicyName"), "p");
+	assert_string_equal(at_str("Policy.DefaultVersion"), "v3");
+	assert_string_equal(at_str("DefaultPolicyVersion.VersionId"), "v3");
+	assert_string_equal(at_str("DefaultPolicyVersion.PolicyDocument"),
+	    DOC_TEXT("three"));
+	assert_string_equal(at_str("DefaultPolicyVersion.IsDefaultVersion"),
+	    "true");
+	/* GetPolicyVersion: any version, as stored. */
+	assert_string_equal(call(f, "{\"Action\":\"GetPolicyVersion\","
+	    "\"Parameters\":{\"PolicyName\":\"p\",\"VersionId\":\"v1\"}}"),
+	    "OK");
+	assert_string_equal(at_str("PolicyVersion.VersionId"), "v1");
+	assert_string_equal(at_str("PolicyVersion.IsDefaultVersion"),
+	    "false");
+	assert_string_equal(at_str("PolicyVersion.PolicyDocument"),
+	    DOC_TEXT("one"));
+
+	/* After SetDefaultPolicyVersion and DeletePolicyVersion. */
+	assert_string_equal(call(f, "{\"Action\":\"SetDefaultPolicyVersion\","
+	    "\"Parameters\":{\"PolicyName\":\"p\",\"VersionId\":\"v2\"}}"),
+	    "OK");
+	list_is(f, "v1 v2* v3");
+	assert_string_equal(call(f, "{\"Action\":\"GetPolicy\","
+	    "\"Parameters\":{\"PolicyName\":\"p\"}}"), "OK");
+	assert_string_equal(at_str("DefaultPolicyVersion.PolicyDocument"),
+	    DOC_TEXT("two"));
+	assert_string_equal(call(f, "{\"Action\":\"DeletePolicyVersion\","
+	    "\"Parameters\":{\"PolicyName\":\"p\",\"VersionId\":\"v1\"}}"),
+	    "OK");
+	list_is(f, "v2* v3");
+
+	/* Errors: each names what is missing, and changes nothing. */
+	s = snapshot(f);
+	assert_string_equal(call(f, "{\"Action\":\"GetPolicyVersion\","
+	    "\"Parameters\":{\"PolicyName\":\"p\",\"VersionId\":\"v1\"}}"),
+	    "Forbidden.ResourceNotFound");
+	assert_non_null(strstr(field("Detail"), "no version v1"));
+	assert_string_equal(call(f, "{\"Action\":\"GetPolicyVersion\","
+	    "\"Parameters\":{\"PolicyName\":\"p\"}}"), "MissingParameter");
+	assert_string_equal(call(f, "{\"Action\":\"GetPolicyVersion\","
+	    "\"Parameters\":{\"PolicyName\":\"p\",\"VersionId\":\"v0\"}}"),
+	    "InvalidParameter");
+	assert_string_equal(call(f, "{\"Action\":\"GetPolicyVersion\","
+	    "\"Parameters\":{\"PolicyName\":\"p\",\"VersionId\":\"v2\","
+	    "\"PolicyType\":\"System\"}}"), "Forbidden.ResourceNotFound");
+	assert_string_equal(call(f, "{\"Action\":\"ListPolicyVersions\","
+	    "\"Parameters\":{\"PolicyName\":\"nope\"}}"),
+	    "Forbidden.ResourceNotFound");
+	assert_non_null(strstr(field("Detail"), "no such policy: nope"));
+	assert_string_equal(call(f, "{\"Action\":\"GetPolicy\","
+	    "\"Parameters\":{\"PolicyName\":\"nope\"}}"),
+	    "Forbidden.ResourceNotFound");
+	/* A principal without ram:GetPolicyVersion on the policy. */
+	assert_string_equal(call_as(f, 1001, "{\"Action\":\"GetPolicyVersion\","
+	    "\"Parameters\":{\"PolicyName\":\"p\",\"VersionId\":\"v2\"}}"),
+	    "Forbidden.NoPermission");
+	unchanged(f, s);
+
+	/* After a restart, every version as it was. */
+	restart(f);
+	list_is(f, "v2* v3");
+	assert_string_equal(call(f, "{\"Action\":\"GetPolicyVersion\","
+	    "\"Parameters\":{\"PolicyName\":\"p\",\"VersionId\":\"v3\"}}"),
+	    "OK");
+	assert_string_equal(at_str("PolicyVersion.PolicyDocument"),
+	    DOC_TEXT("three"));
+}
+
 static void
 t_bundle_and_deletion(void **state)
 {
@@ -705,6 +880,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_signed, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_calls, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_policy_versions, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(t_bundle_and_deletion, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_audit, setup, teardown),

@@ -536,6 +536,101 @@ t_policies(void **state)
 	assert_true(store_is_empty(st));
 }
 
+/* The ids of a policy's versions as store_policy_versions_list gives
+ * them, "3*" marking the default: "1 3* 4". */
+static void
+versions_are(struct store *st, const char *name, const char *want)
+{
+	struct store_policy_version	*v;
+	size_t				 n, i;
+	char				 got[128] = "", one[16];
+
+	if (store_policy_versions_list(st, "111", name, &v, &n) != STORE_OK)
+		fail_msg("list: %s", store_errmsg(st));
+	for (i = 0; i < n; i++) {
+		snprintf(one, sizeof(one), "%s%u%s", i ? " " : "", v[i].id,
+		    v[i].is_default ? "*" : "");
+		assert_true(strlen(got) + strlen(one) < sizeof(got));
+		strcat(got, one);
+		assert_int_equal(v[i].len, strlen(v[i].text));
+	}
+	store_policy_versions_free(v, n);
+	assert_string_equal(got, want);
+}
+
+/* Reads of policy versions: each version as stored, the default marked,
+ * after SetDefault, Delete and a reopen; errors name what is missing. */
+static void
+t_policy_version_reads(void **state)
+{
+	struct fx			*fx = *state;
+	struct store			*st = fx->st;
+	struct store_policy_version	 pv, *vv;
+	const char			*doc2 = "{ \"Statement\": [{\"Effect\": "
+					    "\"Allow\", \"Action\": \"kms:*\", "
+					    "\"Resource\": \"*\"}],\n \"Version\": \"1\" }";
+	size_t				 n;
+	int64_t				 t0 = store_now_ms();
+
+	OK(st, store_policy_create(st, "111", "P", RP("v1"), strlen(RP("v1")),
+	    NULL, NULL));
+	versions_are(st, "P", "1*");
+	/* Text exactly as given (spacing, order, newline). */
+	OK(st, store_policy_version_create(st, "111", "P", doc2, strlen(doc2),
+	    0, NULL, NULL, NULL));
+	OK(st, store_policy_version_create(st, "111", "P", RP("v3"),
+	    strlen(RP("v3")), 1, NULL, NULL, NULL));
+	versions_are(st, "P", "1 2 3*");
+	assert_int_equal(store_policy_version_get(st, "111", "P", 2, &pv),
+	    STORE_OK);
+	assert_int_equal(pv.id, 2);
+	assert_false(pv.is_default);
+	assert_string_equal(pv.text, doc2);
+	assert_true(pv.create_ms >= t0 - 1000 &&
+	    pv.create_ms <= store_now_ms() + 1000);
+	free(pv.text);
+	/* Version 0: the default. */
+	assert_int_equal(store_policy_version_get(st, "111", "P", 0, &pv),
+	    STORE_OK);
+	assert_int_equal(pv.id, 3);
+	assert_true(pv.is_default);
+	assert_string_equal(pv.text, RP("v3"));
+	free(pv.text);
+	OK(st, store_policy_version_set_default(st, "111", "P", 1, NULL));
+	versions_are(st, "P", "1* 2 3");
+	OK(st, store_policy_version_delete(st, "111", "P", 2, NULL));
+	versions_are(st, "P", "1* 3");
+	assert_int_equal(store_policy_version_get(st, "111", "P", 2, &pv),
+	    STORE_ENOTFOUND);
+	assert_non_null(strstr(store_errmsg(st), "no version v2"));
+	assert_null(pv.text);
+	assert_int_equal(store_policy_version_get(st, "111", "Q", 0, &pv),
+	    STORE_ENOTFOUND);
+	assert_non_null(strstr(store_errmsg(st), "no such policy: Q"));
+	assert_int_equal(store_policy_versions_list(st, "111", "Q", &vv, &n),
+	    STORE_ENOTFOUND);
+	assert_null(vv);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_policy_versions_list(st, "222", "P", &vv, &n),
+	    STORE_ENOTFOUND);
+	assert_int_equal(store_policy_version_get(st, "", "P", 0, &pv),
+	    STORE_EINVAL);
+	/* A policy whose name is a prefix of another's lists only its own. */
+	OK(st, store_policy_create(st, "111", "PP", RP("x"), strlen(RP("x")),
+	    NULL, NULL));
+	versions_are(st, "P", "1* 3");
+	versions_are(st, "PP", "1*");
+	/* After a reopen, the same. */
+	store_close(st);
+	st = fx->st = xopen(fx->db, 0, 0);
+	versions_are(st, "P", "1* 3");
+	assert_int_equal(store_policy_version_get(st, "111", "P", 3, &pv),
+	    STORE_OK);
+	assert_string_equal(pv.text, RP("v3"));
+	free(pv.text);
+	assert_int_equal(store_check(st), 0);
+}
+
 /* Reopen: the generation and the world come back as they were. */
 static void
 t_reload(void **state)
@@ -833,6 +928,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_aliases, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_principals, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_policies, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_policy_version_reads, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(t_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_unloaded_and_readonly, setup,
 		    teardown),
