@@ -741,69 +741,27 @@ admin_is_key_call(enum admin_api_id id)
 	}
 }
 
-/* Bundle path for multi-part changes (tags): one atomic replacement. */
+/*
+ * TagResource / UntagResource: every tag of the call in one store change
+ * (one transaction, one generation).
+ */
 static int
-admin_tags_replace(struct admin_run *r, const struct admin_val *set,
-    const struct admin_val *unset, uint64_t *genp)
+admin_tags_change(struct admin_run *r, const struct admin_val *v,
+    int untag, uint64_t *genp)
 {
-	struct bundle		*b = NULL;
-	struct bundle_key	*k = NULL;
-	struct bundle_tag	*nt;
-	struct policy_diags	 d;
-	size_t			 i, j, n;
+	struct store_tag	*t;
+	size_t			 i;
 	int			 se;
 
-	if ((se = store_to_bundle(r->ctx->store, &b)) != STORE_OK)
-		return (se);
-	for (i = 0; i < b->nkeys; i++)
-		if (strcmp(b->keys[i].id, r->key.id) == 0)
-			k = &b->keys[i];
-	if (k == NULL) {
-		bundle_free(b);
-		return (STORE_ENOTFOUND);
+	if ((t = calloc(v->n, sizeof(*t))) == NULL)
+		return (STORE_ENOMEM);
+	for (i = 0; i < v->n; i++) {
+		t[i].key = untag ? v->list[i] : v->tags[i].key;
+		t[i].value = untag ? NULL : v->tags[i].value;
 	}
-	for (i = 0; set != NULL && i < set->n; i++) {
-		for (j = 0; j < k->ntags; j++)
-			if (strcmp(k->tags[j].key, set->tags[i].key) == 0)
-				break;
-		if (j == k->ntags) {
-			if ((nt = reallocarray(k->tags, k->ntags + 1,
-			    sizeof(*nt))) == NULL)
-				goto nomem;
-			k->tags = nt;
-			if ((nt[j].key = strdup(set->tags[i].key)) == NULL)
-				goto nomem;
-			nt[j].value = NULL;
-			k->ntags++;
-		}
-		free(k->tags[j].value);
-		if ((k->tags[j].value = strdup(set->tags[i].value)) == NULL)
-			goto nomem;
-	}
-	for (i = 0; unset != NULL && i < unset->n; i++) {
-		for (j = 0, n = 0; j < k->ntags; j++) {
-			if (strcmp(k->tags[j].key, unset->list[i]) == 0) {
-				free(k->tags[j].key);
-				free(k->tags[j].value);
-				continue;
-			}
-			k->tags[n++] = k->tags[j];
-		}
-		k->ntags = n;
-	}
-	policy_diags_init(&d);
-	if (bundle_validate(b, 0, &d) != 0) {
-		policy_diags_free(&d);
-		bundle_free(b);
-		return (STORE_EINVAL);
-	}
-	policy_diags_free(&d);
-	se = store_replace_all(r->ctx->store, b, genp);
-	bundle_free(b);
+	se = store_tags_change(r->ctx->store, r->key.id, t, v->n, genp);
+	free(t);
 	return (se);
-nomem:
-	bundle_free(b);
-	return (STORE_ENOMEM);
 }
 
 /* A RAM date: ISO 8601 in UTC to the second ("2015-01-23T12:33:18Z"). */
@@ -1224,23 +1182,8 @@ admin_exec(struct admin_run *r)
 	case ADMIN_UntagResource:
 		v = admin_req_get(req, req->api->id == ADMIN_TagResource ?
 		    "Tags" : "TagKeys");
-		if (v->n == 1 && req->api->id == ADMIN_TagResource)
-			se = store_tag_set(ctx->store, r->key.id,
-			    v->tags[0].key, v->tags[0].value, &gen);
-		else if (v->n == 1)
-			se = store_tag_unset(ctx->store, r->key.id,
-			    v->list[0], &gen);
-		else
-			se = admin_tags_replace(r,
-			    req->api->id == ADMIN_TagResource ? v : NULL,
-			    req->api->id == ADMIN_TagResource ? NULL : v,
-			    &gen);
-		/* Removing a tag that is not there is not an error. */
-		if (se == STORE_ENOTFOUND &&
-		    req->api->id == ADMIN_UntagResource) {
-			se = STORE_OK;
-			gen = world_generation(r->w);
-		}
+		se = admin_tags_change(r, v,
+		    req->api->id == ADMIN_UntagResource, &gen);
 		o = admin_done(r, se, gen, NULL, NULL, 1);
 		break;
 	case ADMIN_CreateAlias:

@@ -31,8 +31,12 @@ struct op {
 	struct cpolicy		*cp;
 	uint32_t		 version;	/* out */
 	const struct bundle	*bundle;
+	const struct store_tag	*tags;
+	size_t			 ntags;
 	struct pcache		 cache;
 };
+
+static int	tag_ok(struct store *, const char *, const char *);
 
 static const int prin_dbi[] = { DBI_USERS, DBI_ROLES, DBI_GROUPS };
 static const char *const prin_name[] = { "user", "role", "group" };
@@ -896,14 +900,13 @@ store_tag_set(struct store *st, const char *key_id, const char *tag,
 	struct op	 o = { .id = key_id, .a = tag, .b = value };
 	int		 rc;
 
-	if ((rc = id_ok(st, "key id", key_id)) || (rc = id_ok(st, "tag key",
-	    tag)))
+	if ((rc = id_ok(st, "key id", key_id)))
 		return (rc);
-	if (strlen(tag) > STORE_TAG_KEY_MAX || value == NULL ||
-	    strlen(value) > STORE_TAG_VALUE_MAX)
-		return (store_seterr(st, STORE_EINVAL, "a tag key is 1-%d and "
-		    "a value 0-%d bytes", STORE_TAG_KEY_MAX,
-		    STORE_TAG_VALUE_MAX));
+	if (value == NULL)
+		return (store_seterr(st, STORE_EINVAL, "tag %s: no value",
+		    tag != NULL ? tag : ""));
+	if ((rc = tag_ok(st, tag, value)))
+		return (rc);
 	return (change(st, op_tag, &o, genp));
 }
 
@@ -918,6 +921,79 @@ store_tag_unset(struct store *st, const char *key_id, const char *tag,
 	    tag)))
 		return (rc);
 	return (change(st, op_tag, &o, genp));
+}
+
+static int
+tag_ok(struct store *st, const char *tag, const char *value)
+{
+	int	 rc;
+
+	if ((rc = id_ok(st, "tag key", tag)))
+		return (rc);
+	if (strlen(tag) > STORE_TAG_KEY_MAX || (value != NULL &&
+	    strlen(value) > STORE_TAG_VALUE_MAX))
+		return (store_seterr(st, STORE_EINVAL, "a tag key is 1-%d and "
+		    "a value 0-%d bytes", STORE_TAG_KEY_MAX,
+		    STORE_TAG_VALUE_MAX));
+	return (STORE_OK);
+}
+
+static int
+op_tags(struct store *st, MDB_txn *txn, struct world_txn *wt, void *arg)
+{
+	struct op		*o = arg;
+	struct store_keyrec	 r;
+	struct store_wbuf	 k;
+	size_t			 i, n;
+	int			 rc;
+
+	if ((rc = key_get(st, txn, o->id, &r)) != 0)
+		return (rc);
+	if ((rc = key_instance_ok(st, wt, &r)) != 0)
+		goto out;
+	store_w_init(&k);
+	for (i = 0; i < o->ntags && rc == STORE_OK; i++) {
+		store_key(&k, o->id, o->tags[i].key, NULL);
+		if (o->tags[i].value == NULL) {
+			if ((rc = db_del(st, txn, DBI_TAGS, &k)) ==
+			    STORE_ENOTFOUND)
+				rc = STORE_OK;
+		} else
+			rc = db_put(st, txn, DBI_TAGS, &k, o->tags[i].value,
+			    strlen(o->tags[i].value), 0);
+	}
+	/* The limit holds for the result, whatever the order of entries. */
+	if (rc == STORE_OK) {
+		store_key(&k, o->id, "", NULL);
+		rc = db_count_prefix(st, txn, DBI_TAGS, k.p, k.len, &n);
+		if (rc == STORE_OK && n > STORE_TAGS_MAX)
+			rc = store_seterr(st, STORE_ELIMIT, "key %s would have "
+			    "%zu tags; at most %d", o->id, n, STORE_TAGS_MAX);
+	}
+	store_w_free(&k);
+	if (rc == STORE_OK)
+		rc = key_reput(st, txn, wt, o->id, &r, NULL, 1);
+out:
+	store_keyrec_free(&r);
+	return (rc);
+}
+
+int
+store_tags_change(struct store *st, const char *key_id,
+    const struct store_tag *tags, size_t n, uint64_t *genp)
+{
+	struct op	 o = { .id = key_id, .tags = tags, .ntags = n };
+	size_t		 i;
+	int		 rc;
+
+	if ((rc = id_ok(st, "key id", key_id)))
+		return (rc);
+	if (n == 0)
+		return (store_seterr(st, STORE_EINVAL, "no tags"));
+	for (i = 0; i < n; i++)
+		if ((rc = tag_ok(st, tags[i].key, tags[i].value)))
+			return (rc);
+	return (change(st, op_tags, &o, genp));
 }
 
 /* --- aliases ------------------------------------------------------ */

@@ -186,6 +186,17 @@ int	store_tag_set(struct store *, const char *key_id, const char *tag,
 	    const char *value, uint64_t *genp);
 int	store_tag_unset(struct store *, const char *key_id, const char *tag,
 	    uint64_t *genp);
+/*
+ * Several tags of one key in one change: each entry sets its tag (value
+ * not NULL) or removes it (value NULL; removing an absent tag is no
+ * error), in order; the key may end with at most STORE_TAGS_MAX tags.
+ */
+struct store_tag {
+	const char	*key;
+	const char	*value;
+};
+int	store_tags_change(struct store *, const char *key_id,
+	    const struct store_tag *, size_t n, uint64_t *genp);
 
 /* Aliases ("alias/..."), in the region and account of their key. */
 int	store_alias_create(struct store *, const char *name,

@@ -712,6 +712,55 @@ t_policy_versions(void **state)
 	    DOC_TEXT("three"));
 }
 
+/* Tags of one call are one store change: one generation, all or none. */
+static void
+t_tags_atomic(void **state)
+{
+	struct fix	*f = *state;
+	uint64_t	 g;
+	char		*s, tags[4096];
+	size_t		 i, off;
+
+	g = store_generation(f->st);
+	assert_string_equal(call(f, "{\"Action\":\"TagResource\","
+	    "\"Parameters\":{\"KeyId\":\"key-1\",\"Tags\":[{\"TagKey\":"
+	    "\"a\",\"TagValue\":\"1\"},{\"TagKey\":\"b\",\"TagValue\":"
+	    "\"2\"},{\"TagKey\":\"c\",\"TagValue\":\"3\"}]}}"), "OK");
+	assert_true(store_generation(f->st) == g + 1);
+	assert_true(strtoull(field("Generation"), NULL, 10) == g + 1);
+	/* 3 + 18 new ones would be 21 tags: refused whole. */
+	off = (size_t)snprintf(tags, sizeof(tags), "[");
+	for (i = 0; i < 18; i++)
+		off += (size_t)snprintf(tags + off, sizeof(tags) - off,
+		    "%s{\"TagKey\":\"n%02zu\",\"TagValue\":\"v\"}",
+		    i ? "," : "", i);
+	snprintf(tags + off, sizeof(tags) - off, "]");
+	s = snapshot(f);
+	assert_string_equal(call(f, "{\"Action\":\"TagResource\","
+	    "\"Parameters\":{\"KeyId\":\"key-1\",\"Tags\":%s}}", tags),
+	    "InvalidParameter");
+	assert_non_null(strstr(field("Detail"), "would have 21 tags"));
+	unchanged(f, s);
+	/* Untag two, one of them absent: one change. */
+	g = store_generation(f->st);
+	assert_string_equal(call(f, "{\"Action\":\"UntagResource\","
+	    "\"Parameters\":{\"KeyId\":\"key-1\",\"TagKeys\":"
+	    "[\"a\",\"zz\",\"c\"]}}"), "OK");
+	assert_true(store_generation(f->st) == g + 1);
+	assert_string_equal(call(f, "{\"Action\":\"ListResourceTags\","
+	    "\"Parameters\":{\"KeyId\":\"key-1\"}}"), "OK");
+	assert_int_equal(json_object_array_length(at("Tags.Tag")), 1);
+	/* In a Disabled instance the whole call is refused. */
+	assert_string_equal(call(f, "{\"Action\":\"UpdateInstanceState\","
+	    "\"Parameters\":{\"InstanceId\":\"kst-1\",\"State\":"
+	    "\"Disabled\"}}"), "OK");
+	s = snapshot(f);
+	assert_string_equal(call(f, "{\"Action\":\"UntagResource\","
+	    "\"Parameters\":{\"KeyId\":\"key-1\",\"TagKeys\":"
+	    "[\"b\",\"x\"]}}"), "Forbidden.DKMSInstanceStateInvalid");
+	unchanged(f, s);
+}
+
 static void
 t_bundle_and_deletion(void **state)
 {
@@ -881,6 +930,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_signed, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_calls, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_policy_versions, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_tags_atomic, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_bundle_and_deletion, setup,
 		    teardown),

@@ -356,6 +356,67 @@ t_tags(void **state)
 	assert_int_equal(store_check(st), 0);
 }
 
+/* Several tags in one change: one generation, all or nothing. */
+static void
+t_tags_change(void **state)
+{
+	struct fx		*fx = *state;
+	struct store		*st = fx->st;
+	struct world_key	 wk;
+	struct store_tag	 t[STORE_TAGS_MAX + 2];
+	char			 names[STORE_TAGS_MAX + 2][8];
+	int			 i;
+
+	OK(st, store_instance_create(st, "i", 0, 0, NULL));
+	OK(st, store_key_create(st, "k", "r", "1", "i", 0, NULL));
+	t[0].key = "a";
+	t[0].value = "1";
+	t[1].key = "b";
+	t[1].value = "2";
+	t[2].key = "c";
+	t[2].value = "3";
+	OK(st, store_tags_change(st, "k", t, 3, NULL));
+	assert_int_equal(world_get_key(cur(st), "k", 1, &wk), 0);
+	assert_int_equal(wk.ntags, 3);
+	/* Set one, remove one and one that is absent, in one change. */
+	t[0].value = "one";
+	t[1].value = NULL;
+	t[2].key = "absent";
+	t[2].value = NULL;
+	OK(st, store_tags_change(st, "k", t, 3, NULL));
+	assert_int_equal(world_get_key(cur(st), "k", 1, &wk), 0);
+	assert_int_equal(wk.ntags, 2);
+	assert_string_equal(wk.tags[0].key, "a");
+	assert_string_equal(wk.tags[0].value, "one");
+	assert_string_equal(wk.tags[1].key, "c");
+	/* Past the limit: nothing of it is stored. */
+	for (i = 0; i < STORE_TAGS_MAX; i++) {
+		snprintf(names[i], sizeof(names[i]), "n%02d", i);
+		t[i].key = names[i];
+		t[i].value = "v";
+	}
+	FAILS(st, STORE_ELIMIT, store_tags_change(st, "k", t, STORE_TAGS_MAX,
+	    NULL));
+	assert_non_null(strstr(store_errmsg(st), "would have 22 tags"));
+	/* The limit is on the result: removing two makes room for 20. */
+	t[STORE_TAGS_MAX].key = "a";
+	t[STORE_TAGS_MAX].value = NULL;
+	t[STORE_TAGS_MAX + 1].key = "c";
+	t[STORE_TAGS_MAX + 1].value = NULL;
+	OK(st, store_tags_change(st, "k", t, STORE_TAGS_MAX + 2, NULL));
+	assert_int_equal(world_get_key(cur(st), "k", 1, &wk), 0);
+	assert_int_equal(wk.ntags, STORE_TAGS_MAX);
+	/* A bad entry anywhere refuses the whole change. */
+	t[0].key = "";
+	FAILS(st, STORE_EINVAL, store_tags_change(st, "k", t, 2, NULL));
+	FAILS(st, STORE_EINVAL, store_tags_change(st, "k", t, 0, NULL));
+	t[0].key = "x";
+	FAILS(st, STORE_ENOTFOUND, store_tags_change(st, "zz", t, 1, NULL));
+	OK(st, store_instance_state_set(st, "i", 1, NULL));
+	FAILS(st, STORE_ESTATE, store_tags_change(st, "k", t, 1, NULL));
+	assert_int_equal(store_check(st), 0);
+}
+
 static void
 t_aliases(void **state)
 {
@@ -925,6 +986,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_instances, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_tags, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_tags_change, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(t_aliases, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_principals, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_policies, setup, teardown),
