@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "admin/admin.h"
+#include "policy/policy.h"
 
 #define ADMIN_BODY_MAX		(32 * 1024 * 1024)
 #define ADMIN_JSON_DEPTH	64
@@ -30,7 +31,8 @@ static enum admin_err admin_parse_tags(const struct admin_param *,
 		    struct json_object *, struct admin_val *, char *, size_t);
 static enum admin_err admin_parse_strlist(const struct admin_param *,
 		    struct json_object *, struct admin_val *, char *, size_t);
-static struct json_object *admin_json_parse(const char *, size_t);
+static struct json_object *admin_json_parse(const char *, size_t,
+		    const char *, char *, size_t);
 static void	admin_userdata_put(struct json_object *, void *);
 
 static const char * const admin_instance_states[] = {
@@ -479,26 +481,37 @@ admin_userdata_put(struct json_object *o, void *ud)
 	json_object_put(ud);
 }
 
-/* Strict JSON, UTF-8 checked, bounded depth, the whole input consumed. */
+/*
+ * The project's strict scanner (policy_json_parse, docs/semantics.md):
+ * RFC 8259 exactly, strict UTF-8, no duplicate keys (compared after
+ * unescaping), no \u0000, bounded depth, the whole input consumed.  On
+ * failure the detail is "what: " and the scanner's first reason (with
+ * its place).
+ */
 static struct json_object *
-admin_json_parse(const char *text, size_t len)
+admin_json_parse(const char *text, size_t len, const char *what, char *d,
+    size_t dsize)
 {
-	struct json_tokener	*tok;
+	struct policy_diags	 diags;
 	struct json_object	*o;
+	const char		*path;
 
-	if (len > ADMIN_BODY_MAX || len > (size_t)INT32_MAX)
+	if (len > ADMIN_BODY_MAX) {
+		admin_set_detail(d, dsize, "%s: larger than %d bytes", what,
+		    ADMIN_BODY_MAX);
 		return (NULL);
-	if ((tok = json_tokener_new_ex(ADMIN_JSON_DEPTH)) == NULL)
-		return (NULL);
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	    JSON_TOKENER_VALIDATE_UTF8);
-	o = json_tokener_parse_ex(tok, text, (int)len);
-	if (o == NULL || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != len) {
-		json_object_put(o);
-		o = NULL;
 	}
-	json_tokener_free(tok);
+	policy_diags_init(&diags);
+	o = policy_json_parse(text, len, ADMIN_JSON_DEPTH, "", &diags);
+	if (o == NULL) {
+		path = diags.n > 0 && diags.v[0].path != NULL ?
+		    diags.v[0].path : "";
+		admin_set_detail(d, dsize, "%s: not valid JSON: %s%s%s", what,
+		    path, path[0] != '\0' ? ": " : "", diags.n > 0 &&
+		    diags.v[0].reason != NULL ? diags.v[0].reason :
+		    "out of memory");
+	}
+	policy_diags_free(&diags);
 	return (o);
 }
 
@@ -689,12 +702,9 @@ admin_parse_value(const struct admin_param *p, struct json_object *o,
 				return (ADMIN_E_INVALID_PARAMETER);
 			}
 			inner = admin_json_parse(json_object_get_string(o),
-			    len);
-			if (inner == NULL) {
-				admin_set_detail(d, dsize, "%s: not valid "
-				    "JSON", p->name);
+			    len, p->name, d, dsize);
+			if (inner == NULL)
 				return (ADMIN_E_INVALID_PARAMETER);
-			}
 			/* Keep the tree alive with the request: park it on
 			 * the string object. */
 			json_object_set_userdata(o, inner,
@@ -731,8 +741,10 @@ admin_req_parse(const char *body, size_t len, struct admin_req *req,
 	admin_request_id(req->request_id);
 	if (d != NULL && dsize > 0)
 		*d = '\0';
-	if ((req->root = admin_json_parse(body, len)) == NULL ||
-	    !json_object_is_type(req->root, json_type_object)) {
+	if ((req->root = admin_json_parse(body, len, "the request", d,
+	    dsize)) == NULL)
+		return (ADMIN_E_INVALID_PARAMETER);
+	if (!json_object_is_type(req->root, json_type_object)) {
 		admin_set_detail(d, dsize, "the request is not a JSON object");
 		return (ADMIN_E_INVALID_PARAMETER);
 	}

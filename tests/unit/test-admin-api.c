@@ -294,6 +294,79 @@ t_parse_invalid(void **state)
 	}
 }
 
+/*
+ * The envelope and JSON-text parameters go through the project's strict
+ * scanner: duplicates (also after unescaping), bad UTF-8, surrogates,
+ * NUL escapes and json-c's leniencies are InvalidParameter, and the
+ * detail says where and why.
+ */
+static void
+t_parse_strict(void **state)
+{
+	static const struct {
+		const char	*body;
+		const char	*detail;	/* a part of it */
+	} bad[] = {
+		{ "{\"Action\":\"Status\",\"Action\":\"Status\"}",
+		    "the request: not valid JSON: Action: duplicate key" },
+		{ "{\"Action\":\"GetKeyPolicy\",\"Parameters\":{\"KeyId\":"
+		    "\"a\"},\"Parameters\":{\"KeyId\":\"b\"}}",
+		    "Parameters: duplicate key" },
+		{ "{\"Action\":\"GetKeyPolicy\",\"Parameters\":{\"KeyId\":"
+		    "\"a\",\"KeyId\":\"b\"}}",
+		    "Parameters.KeyId: duplicate key" },
+		/* Equal after unescaping. */
+		{ "{\"Action\":\"GetKeyPolicy\",\"Parameters\":{\"KeyId\":"
+		    "\"a\",\"Key\\u0049d\":\"b\"}}", "duplicate key" },
+		{ "{\"Action\":\"TagResource\",\"Parameters\":{\"KeyId\":"
+		    "\"k\",\"Tags\":[{\"TagKey\":\"a\",\"TagKey\":\"b\","
+		    "\"TagValue\":\"1\"}]}}", "Tags[0].TagKey: duplicate key" },
+		/* JSON text inside a string parameter: the same scanner. */
+		{ "{\"Action\":\"TagResource\",\"Parameters\":{\"KeyId\":"
+		    "\"k\",\"Tags\":\"[{\\\"TagKey\\\":\\\"a\\\","
+		    "\\\"TagKey\\\":\\\"b\\\",\\\"TagValue\\\":"
+		    "\\\"1\\\"}]\"}}",
+		    "Tags: not valid JSON: [0].TagKey: duplicate key" },
+		{ "{\"Action\":\"Status\",}", "the request: not valid JSON" },
+		{ "{'Action':\"Status\"}", "the request: not valid JSON" },
+		{ "{\"Action\":\"Status\"}\n{}", "after the end" },
+		{ "\xef\xbb\xbf{\"Action\":\"Status\"}", "not valid JSON" },
+		{ "{\"Action\":\"GetKeyPolicy\",\"Parameters\":{\"KeyId\":"
+		    "\"\xff\"}}", "invalid UTF-8 (byte 0xff)" },
+		{ "{\"Action\":\"GetKeyPolicy\",\"Parameters\":{\"KeyId\":"
+		    "\"\xc0\xaf\"}}", "invalid UTF-8" },
+		{ "{\"Action\":\"GetKeyPolicy\",\"Parameters\":{\"KeyId\":"
+		    "\"\xed\xa0\x80\"}}", "invalid UTF-8" },
+		{ "{\"Action\":\"GetKeyPolicy\",\"Parameters\":{\"KeyId\":"
+		    "\"\\ud800\"}}", "not valid JSON" },
+		{ "{\"Action\":\"GetKeyPolicy\",\"Parameters\":{\"KeyId\":"
+		    "\"k\\u0000\"}}", "not valid JSON" },
+		{ "{\"Action\":\"ListKeys\",\"Parameters\":{\"PageSize\":"
+		    "NaN}}", "not valid JSON" },
+		{ "{\"Action\":\"ListKeys\",\"Parameters\":{\"PageSize\":"
+		    "1.}}", "not valid JSON" },
+		{ NULL, NULL }
+	};
+	struct admin_req	req;
+	char			d[512];
+	size_t			i;
+	enum admin_err		e;
+
+	for (i = 0; bad[i].body != NULL; i++) {
+		e = parse(bad[i].body, &req, d, sizeof(d));
+		if (e != ADMIN_E_INVALID_PARAMETER ||
+		    strstr(d, bad[i].detail) == NULL)
+			fail_msg("%zu: %s: %d \"%s\"", i, bad[i].body, e, d);
+		assert_int_equal(strlen(req.request_id), 36);
+		admin_req_free(&req);
+	}
+	/* The same requests without the fault parse. */
+	assert_int_equal(parse("{\"Action\":\"GetKeyPolicy\",\"Parameters\":"
+	    "{\"Key\\u0049d\":\"a\"}}", &req, d, sizeof(d)), ADMIN_OK);
+	assert_string_equal(admin_req_str(&req, "KeyId"), "a");
+	admin_req_free(&req);
+}
+
 static void
 t_parse_limits(void **state)
 {
@@ -473,6 +546,7 @@ main(void)
 		cmocka_unit_test(t_parse_set_key_policy),
 		cmocka_unit_test(t_parse_missing),
 		cmocka_unit_test(t_parse_invalid),
+		cmocka_unit_test(t_parse_strict),
 		cmocka_unit_test(t_parse_limits),
 		cmocka_unit_test(t_keyref),
 		cmocka_unit_test(t_caller),
