@@ -39,8 +39,10 @@ struct admin_ctx {
 	struct audit		*audit;
 	struct admin_keyring	*keys;
 	struct admin_replay	*replay;
+	/* A mirror of the store's scheduled deletions, for the timer. */
 	struct admin_sched	*sched;
 	size_t			 nsched;
+	int			 resync;	/* reload it from the store */
 };
 
 /* What one call works on, looked up in the world before it runs. */
@@ -79,6 +81,7 @@ static struct json_object *admin_version_json(
 static struct json_object *admin_policy_read(struct admin_run *);
 static int	admin_version_parse(const char *, uint32_t *);
 static int	admin_sched_add(struct admin_ctx *, const char *, int64_t);
+static int	admin_sched_load(struct admin_ctx *);
 static void	admin_sched_del(struct admin_ctx *, const char *);
 
 struct admin_ctx *
@@ -110,6 +113,12 @@ admin_ctx_new(const struct admin_conf *conf, struct store *st, char *err,
 			    conf->key_pk[i]);
 			goto fail;
 		}
+	}
+	/* Deletions scheduled before a restart, due or not. */
+	if (st != NULL && admin_sched_load(ctx) != 0) {
+		snprintf(err, errlen, "scheduled deletions: %s",
+		    store_errmsg(st));
+		goto fail;
 	}
 	if ((ctx->audit = audit_open(conf->audit_file[0] != '\0' ?
 	    conf->audit_file : NULL)) == NULL) {
@@ -452,42 +461,47 @@ admin_next_deletion(struct admin_ctx *ctx, int64_t now)
 	return (best);
 }
 
-struct admin_alias_del {
-	const char	*key_id;
-	char		 region[64], account[32], name[256];
-	int		 found;
-};
-
+/*
+ * The mirror from the store: times in seconds, rounded up so that a
+ * deletion found due at second t is due at t * 1000 ms too.
+ */
 static int
-admin_alias_of_key(const struct world_alias *a, void *arg)
+admin_sched_load(struct admin_ctx *ctx)
 {
-	struct admin_alias_del	*d = arg;
+	struct store_deletion	*d;
+	size_t			 n, i;
 
-	if (strcmp(a->key_id, d->key_id) != 0)
-		return (0);
-	snprintf(d->region, sizeof(d->region), "%s", a->region);
-	snprintf(d->account, sizeof(d->account), "%s", a->account);
-	snprintf(d->name, sizeof(d->name), "%s", a->name);
-	d->found = 1;
-	return (1);
+	if (store_key_deletions_list(ctx->store, &d, &n) != STORE_OK)
+		return (-1);
+	ctx->nsched = 0;
+	for (i = 0; i < n; i++) {
+		if (admin_sched_add(ctx, d[i].key_id,
+		    (d[i].when_ms + 999) / 1000) != 0) {
+			store_key_deletions_free(d, n);
+			return (-1);
+		}
+	}
+	store_key_deletions_free(d, n);
+	return (0);
 }
 
 int
 admin_tick(struct admin_ctx *ctx, int64_t now)
 {
-	struct admin_alias_del	 ad;
 	struct admin_caller	 sys;
 	struct world		*w;
 	struct world_key	 k;
 	char			 rid[ADMIN_REQUEST_ID_LEN + 1];
 	char			 id[129];
 	struct json_object	*p;
-	uint64_t		 gen;
+	uint64_t		 gen = 0;
 	size_t			 i;
-	int			 n = 0, se;
+	int			 n = 0, se, pending;
 
 	if (ctx->store == NULL)
 		return (0);
+	if (ctx->resync && admin_sched_load(ctx) == 0)
+		ctx->resync = 0;
 	memset(&sys, 0, sizeof(sys));
 	sys.superuser = 1;
 	sys.uid = sys.gid = sys.pid = -1;
@@ -497,52 +511,44 @@ admin_tick(struct admin_ctx *ctx, int64_t now)
 			continue;
 		}
 		snprintf(id, sizeof(id), "%s", ctx->sched[i].key_id);
-		ctx->sched[i] = ctx->sched[--ctx->nsched];
 		w = world_holder_acquire(store_holder(ctx->store));
-		if (w == NULL || world_get_key(w, id, strlen(id), &k) != 0 ||
-		    k.state != WORLD_KEY_PENDING_DELETION) {
-			world_unref(w);
-			continue;	/* gone or cancelled meanwhile */
+		pending = w != NULL && world_get_key(w, id, strlen(id),
+		    &k) == 0 && k.state == WORLD_KEY_PENDING_DELETION;
+		world_unref(w);
+		if (!pending) {
+			/* Gone or cancelled meanwhile. */
+			ctx->sched[i] = ctx->sched[--ctx->nsched];
+			continue;
 		}
 		admin_request_id(rid);
 		p = json_object_new_object();
 		json_object_object_add(p, "KeyId", json_object_new_string(id));
 		if (audit_intent(ctx->audit, &sys, "DeleteKey", rid, p) != 0) {
-			json_object_put(p);
-			world_unref(w);
 			/* Fail closed: retry on a later tick. */
-			admin_sched_add(ctx, id, now + 1);
+			json_object_put(p);
+			ctx->sched[i].when = now + 1;
 			break;
 		}
 		json_object_put(p);
-		/* Its aliases go first (a key's aliases die with it). */
-		se = STORE_OK;
-		for (;;) {
-			memset(&ad, 0, sizeof(ad));
-			ad.key_id = id;
-			world_foreach_alias(w, admin_alias_of_key, &ad);
-			if (!ad.found)
-				break;
-			se = store_alias_delete(ctx->store, ad.region,
-			    ad.account, ad.name, &gen);
-			world_unref(w);
-			w = world_holder_acquire(store_holder(ctx->store));
-			if (se != STORE_OK)
-				break;
-		}
-		world_unref(w);
-		if (se == STORE_OK)
-			se = store_key_delete(ctx->store, id, &gen);
+		/* The key, its aliases, tags and policy: one change. */
+		se = store_key_expire(ctx->store, id, now * 1000, &gen);
 		audit_outcome(ctx->audit, "DeleteKey", rid,
 		    se == STORE_OK ? NULL : admin_err_code(admin_store_err(se,
 		    1)), se == STORE_OK ? NULL : store_errmsg(ctx->store), gen,
 		    NULL);
-		if (se == STORE_OK)
-			n++;
-		else
-			log_warnx("admin: scheduled deletion of %s: %s", id,
-			    store_errmsg(ctx->store));
-		i = 0;
+		if (se == STORE_OK || se == STORE_ENOTFOUND) {
+			if (se == STORE_OK)
+				n++;
+			ctx->sched[i] = ctx->sched[--ctx->nsched];
+			continue;
+		}
+		/* E.g. its instance is Disabled: try again in a minute. */
+		log_warnx("admin: scheduled deletion of %s: %s", id,
+		    store_errmsg(ctx->store));
+		ctx->sched[i].when = now + 60;
+		if (se == STORE_EINVAL)
+			ctx->resync = 1;	/* not due: our copy is off */
+		i++;
 	}
 	return (n);
 }
@@ -669,8 +675,8 @@ static struct json_object *
 admin_describe(struct admin_run *r)
 {
 	struct json_object	*o, *m;
-	char			 arn[ADMIN_ARN_MAX];
-	size_t			 i;
+	char			 arn[ADMIN_ARN_MAX], date[32];
+	int64_t			 when;
 
 	o = admin_answer(r->req);
 	m = json_object_new_object();
@@ -687,11 +693,13 @@ admin_describe(struct admin_run *r)
 	if (r->key.instance != NULL)
 		json_object_object_add(m, "DKMSInstanceId",
 		    json_object_new_string(r->key.instance));
-	for (i = 0; i < r->ctx->nsched; i++) {
-		if (strcmp(r->ctx->sched[i].key_id, r->key.id) == 0) {
-			json_object_object_add(m, "DeleteDate",
-			    json_object_new_int64(r->ctx->sched[i].when));
-		}
+	if (r->key.state == WORLD_KEY_PENDING_DELETION &&
+	    r->ctx->store != NULL &&
+	    store_key_deletion_get(r->ctx->store, r->key.id, &when) ==
+	    STORE_OK) {
+		admin_date(when, date, sizeof(date));
+		json_object_object_add(m, "DeleteDate",
+		    json_object_new_string(date));
 	}
 	json_object_object_add(o, "KeyMetadata", m);
 	return (o);
@@ -924,6 +932,7 @@ admin_exec(struct admin_run *r)
 	char			 dg[80], kid[129], *txt;
 	enum store_principal	 pt;
 	uint64_t		 gen = 0;
+	int64_t			 when;
 	uint32_t		 ver;
 	size_t			 i, len;
 	enum world_instance_state ist;
@@ -1156,26 +1165,26 @@ admin_exec(struct admin_run *r)
 		break;
 	case ADMIN_EnableKey:
 	case ADMIN_DisableKey:
-	case ADMIN_CancelKeyDeletion:
 		se = store_key_state_set(ctx->store, r->key.id,
 		    req->api->id == ADMIN_DisableKey ? WORLD_KEY_DISABLED :
 		    WORLD_KEY_ENABLED, &gen);
-		if (se == STORE_OK && req->api->id == ADMIN_CancelKeyDeletion)
+		o = admin_done(r, se, gen, NULL, NULL, 1);
+		break;
+	case ADMIN_CancelKeyDeletion:
+		se = store_key_cancel_deletion(ctx->store, r->key.id, &gen);
+		if (se == STORE_OK)
 			admin_sched_del(ctx, r->key.id);
 		o = admin_done(r, se, gen, NULL, NULL, 1);
 		break;
 	case ADMIN_ScheduleKeyDeletion:
+		/* The time is stored with the state: it survives restarts. */
 		v = admin_req_get(req, "PendingWindowInDays");
-		if (admin_sched_add(ctx, r->key.id, (int64_t)time(NULL) +
-		    v->i * ctx->conf.day_seconds) != 0) {
-			se = STORE_ENOMEM;
-			o = admin_done(r, se, gen, NULL, NULL, 1);
-			break;
-		}
-		se = store_key_state_set(ctx->store, r->key.id,
-		    WORLD_KEY_PENDING_DELETION, &gen);
-		if (se != STORE_OK)
-			admin_sched_del(ctx, r->key.id);
+		when = (int64_t)time(NULL) + v->i * ctx->conf.day_seconds;
+		se = store_key_schedule_deletion(ctx->store, r->key.id,
+		    when * 1000, &gen);
+		if (se == STORE_OK && admin_sched_add(ctx, r->key.id,
+		    when) != 0)
+			ctx->resync = 1;
 		o = admin_done(r, se, gen, NULL, NULL, 1);
 		break;
 	case ADMIN_TagResource:
@@ -1299,9 +1308,9 @@ admin_exec(struct admin_run *r)
 		else {
 			se = store_replace_all(ctx->store, b, &gen);
 			bundle_free(b);
-			/* Deletions scheduled in the old state are void. */
-			if (se == STORE_OK)
-				ctx->nsched = 0;
+			/* The new state's deletions (store_replace_all). */
+			if (se == STORE_OK && admin_sched_load(ctx) != 0)
+				ctx->resync = 1;
 		}
 		o = admin_done(r, se, gen, dg, &d, 0);
 		break;

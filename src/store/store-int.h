@@ -26,6 +26,7 @@ enum store_dbi {
 	DBI_USERS,
 	DBI_ROLES,
 	DBI_GROUPS,
+	DBI_DELETIONS,
 	DBI_COUNT
 };
 
@@ -212,6 +213,14 @@ void		 pcache_free(struct pcache *);
 int	store_tags_read(struct store *, MDB_txn *, const char *,
 	    struct world_tag **, size_t *);
 void	store_tags_free(struct world_tag *, size_t);
+
+/*
+ * Scheduled deletions (store-ops.c): the migration from schema 1 (a
+ * record for every PendingDeletion key) and the consistency rule (a key
+ * is PendingDeletion exactly when it has a record) for store_check.
+ */
+int	store_migrate_deletions(struct store *, MDB_txn *);
+int	store_deletions_check(struct store *, MDB_txn *);
 
 /* Loading (store-load.c): every record into wt (empty world txn). */
 int	store_load_into(struct store *, MDB_txn *, struct world_txn *);

@@ -817,9 +817,10 @@ store_check(struct store *st)
 		    check_keypolicy, &l)) == 0 &&
 		    (rc = store_walk(st, txn, DBI_TAGS, check_tag, &l)) == 0 &&
 		    (rc = store_walk(st, txn, DBI_POLICIES,
-		    check_policy_versions, &l)) == 0)
-			rc = store_walk(st, txn, DBI_POLICYVERSIONS,
-			    check_version, &l);
+		    check_policy_versions, &l)) == 0 &&
+		    (rc = store_walk(st, txn, DBI_POLICYVERSIONS,
+		    check_version, &l)) == 0)
+			rc = store_deletions_check(st, txn);
 	}
 	pcache_free(&l.cache);
 	world_txn_abort(wt);

@@ -29,6 +29,7 @@ struct op {
 	int			 flag;
 	enum store_principal	 kind;
 	struct cpolicy		*cp;
+	int64_t			 when;		/* deletion time, ms */
 	uint32_t		 version;	/* out */
 	const struct bundle	*bundle;
 	const struct store_tag	*tags;
@@ -656,6 +657,14 @@ op_key_state(struct store *st, MDB_txn *txn, struct world_txn *wt,
 
 	if ((rc = key_get(st, txn, o->id, &r)) != 0)
 		return (rc);
+	if (r.state == WORLD_KEY_PENDING_DELETION ||
+	    o->state == WORLD_KEY_PENDING_DELETION) {
+		/* Only with its deletion time (schedule / cancel). */
+		store_keyrec_free(&r);
+		return (store_seterr(st, STORE_EINVAL, "key %s: "
+		    "PendingDeletion is entered by scheduling a deletion and "
+		    "left by cancelling it", o->id));
+	}
 	r.state = o->state;
 	if ((rc = key_instance_ok(st, wt, &r)) == 0 &&
 	    (rc = key_put(st, txn, o->id, &r, 0)) == 0)
@@ -676,64 +685,95 @@ store_key_state_set(struct store *st, const char *id, int state,
 	return (change(st, op_key_state, &o, genp));
 }
 
+/*
+ * Removes key id (record r) with its key policy, tags and deletion
+ * time.  Its aliases refuse the removal (STORE_EINUSE), or with
+ * aliases_too go with it.
+ */
 static int
-op_key_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
-    void *arg)
+key_remove(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    const char *id, const struct store_keyrec *r, int aliases_too)
 {
-	struct op		*o = arg;
-	struct store_keyrec	 r;
 	struct store_wbuf	 k;
 	MDB_cursor		*c;
 	MDB_val			 ck, cv;
-	size_t			 plen;
-	int			 rc, mrc, op = MDB_SET_RANGE;
+	char			**names = NULL;
+	size_t			 plen, nnames = 0, i;
+	int			 rc = STORE_OK, mrc, op = MDB_SET_RANGE;
 
-	if ((rc = key_get(st, txn, o->id, &r)) != 0)
-		return (rc);
-	if ((rc = key_instance_ok(st, wt, &r)) != 0)
-		goto out;
 	/* Aliases live under the key's region and account. */
 	store_w_init(&k);
-	store_key(&k, r.region, r.creator, "");
+	store_key(&k, r->region, r->creator, "");
 	plen = k.len;
 	if ((mrc = mdb_cursor_open(txn, st->dbi[DBI_ALIASES], &c)) != 0) {
 		store_w_free(&k);
-		rc = store_err_mdb(st, mrc, "aliases");
-		goto out;
+		return (store_err_mdb(st, mrc, "aliases"));
 	}
 	ck.mv_data = k.p;
 	ck.mv_size = k.len;
 	while (mdb_cursor_get(c, &ck, &cv, op) == 0 && ck.mv_size >= plen &&
 	    memcmp(ck.mv_data, k.p, plen) == 0) {
 		op = MDB_NEXT;
-		if (cv.mv_size == strlen(o->id) &&
-		    memcmp(cv.mv_data, o->id, cv.mv_size) == 0) {
+		if (cv.mv_size != strlen(id) ||
+		    memcmp(cv.mv_data, id, cv.mv_size) != 0)
+			continue;
+		if (!aliases_too) {
 			rc = store_seterr(st, STORE_EINUSE, "key %s still has "
-			    "an alias (%.*s)", o->id,
-			    (int)(ck.mv_size - plen),
+			    "an alias (%.*s)", id, (int)(ck.mv_size - plen),
 			    (const char *)ck.mv_data + plen);
 			break;
 		}
+		/* Names cannot hold NUL: the rest of the key is one. */
+		names = xreallocarray(names, nnames + 1, sizeof(*names));
+		names[nnames] = xmalloc(ck.mv_size - plen + 1);
+		memcpy(names[nnames], (const char *)ck.mv_data + plen,
+		    ck.mv_size - plen);
+		names[nnames++][ck.mv_size - plen] = '\0';
 	}
 	mdb_cursor_close(c);
-	if (rc != 0) {
-		store_w_free(&k);
-		goto out;
+	for (i = 0; i < nnames && rc == STORE_OK; i++) {
+		rc = rec_del(st, txn, DBI_ALIASES, r->region, r->creator,
+		    names[i]);
+		if (rc == STORE_OK && world_txn_del_alias(wt, r->region,
+		    r->creator, names[i]) != 0)
+			rc = nomem(st);
 	}
-	store_key(&k, o->id, NULL, NULL);
-	if ((rc = db_del(st, txn, DBI_KEYS, &k)) == 0) {
-		rc = db_del(st, txn, DBI_KEYPOLICIES, &k);
+	for (i = 0; i < nnames; i++)
+		free(names[i]);
+	free(names);
+	if (rc == STORE_OK &&
+	    (rc = rec_del(st, txn, DBI_KEYS, id, NULL, NULL)) == STORE_OK) {
+		rc = rec_del(st, txn, DBI_KEYPOLICIES, id, NULL, NULL);
 		if (rc == STORE_ENOTFOUND)
 			rc = STORE_OK;
 	}
-	if (rc == 0) {
-		store_key(&k, o->id, "", NULL);
+	if (rc == STORE_OK) {
+		rc = rec_del(st, txn, DBI_DELETIONS, id, NULL, NULL);
+		if (rc == STORE_ENOTFOUND)
+			rc = STORE_OK;
+	}
+	if (rc == STORE_OK) {
+		store_key(&k, id, "", NULL);
 		rc = db_del_prefix(st, txn, DBI_TAGS, k.p, k.len);
 	}
 	store_w_free(&k);
-	if (rc == 0 && world_txn_del_key(wt, o->id) != 0)
+	if (rc == STORE_OK && world_txn_del_key(wt, id) != 0)
 		rc = nomem(st);
-out:
+	return (rc);
+}
+
+static int
+op_key_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    void *arg)
+{
+	struct op		*o = arg;
+	struct store_keyrec	 r;
+	int			 rc;
+
+	if ((rc = key_get(st, txn, o->id, &r)) != 0)
+		return (rc);
+	if ((rc = key_instance_ok(st, wt, &r)) == STORE_OK)
+		rc = key_remove(st, txn, wt, o->id, &r, 0);
 	store_keyrec_free(&r);
 	return (rc);
 }
@@ -747,6 +787,309 @@ store_key_delete(struct store *st, const char *id, uint64_t *genp)
 	if ((rc = id_ok(st, "key id", id)))
 		return (rc);
 	return (change(st, op_key_delete, &o, genp));
+}
+
+/* --- scheduled deletions ----------------------------------------- */
+
+static int
+del_put(struct store *st, MDB_txn *txn, const char *id, int64_t when)
+{
+	struct store_wbuf	 v;
+
+	store_w_init(&v);
+	store_w_u64(&v, (uint64_t)when);
+	return (rec_put(st, txn, DBI_DELETIONS, id, NULL, NULL, &v, 0));
+}
+
+/* The deletion time of id; STORE_ENOTFOUND without a message. */
+static int
+del_get(struct store *st, MDB_txn *txn, const char *id, int64_t *whenp)
+{
+	struct store_rbuf	 b;
+	MDB_val			 v;
+	int			 rc;
+
+	if ((rc = rec_get(st, txn, DBI_DELETIONS, id, NULL, NULL, &v)) != 0)
+		return (rc);
+	store_r_init(&b, v.mv_data, v.mv_size);
+	*whenp = (int64_t)store_r_u64(&b);
+	if (store_r_end(&b) != 0)
+		return (store_seterr(st, STORE_ECORRUPT, "%s: deletions "
+		    "\"%s\": malformed", st->dir, id));
+	return (STORE_OK);
+}
+
+/* o->flag: 0 schedule (o->when), 1 cancel, 2 expire (o->when: now). */
+static int
+op_deletion(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    void *arg)
+{
+	struct op		*o = arg;
+	struct store_keyrec	 r;
+	int64_t			 when = 0;
+	int			 rc, pending;
+
+	if ((rc = key_get(st, txn, o->id, &r)) != 0)
+		return (rc);
+	pending = r.state == WORLD_KEY_PENDING_DELETION;
+	if (o->flag == 0 && pending)
+		rc = store_seterr(st, STORE_EINVAL, "the deletion of key %s is "
+		    "already scheduled", o->id);
+	else if (o->flag == 1 && !pending)
+		rc = store_seterr(st, STORE_EINVAL, "key %s is not "
+		    "PendingDeletion", o->id);
+	else if (o->flag == 2 && (!pending ||
+	    (rc = del_get(st, txn, o->id, &when)) == STORE_ENOTFOUND))
+		rc = store_seterr(st, STORE_ENOTFOUND, "no deletion of key %s "
+		    "is scheduled", o->id);
+	else if (o->flag == 2 && rc == STORE_OK && when > o->when)
+		rc = store_seterr(st, STORE_EINVAL, "the deletion of key %s "
+		    "is not due before %lld ms", o->id, (long long)when);
+	if (rc == STORE_OK)
+		rc = key_instance_ok(st, wt, &r);
+	if (rc != STORE_OK)
+		goto out;
+	switch (o->flag) {
+	case 0:
+		r.state = WORLD_KEY_PENDING_DELETION;
+		if ((rc = key_put(st, txn, o->id, &r, 0)) == STORE_OK &&
+		    (rc = del_put(st, txn, o->id, o->when)) == STORE_OK)
+			rc = key_reput(st, txn, wt, o->id, &r, NULL, 1);
+		break;
+	case 1:
+		r.state = WORLD_KEY_ENABLED;
+		if ((rc = key_put(st, txn, o->id, &r, 0)) == STORE_OK &&
+		    (rc = rec_del(st, txn, DBI_DELETIONS, o->id, NULL,
+		    NULL)) == STORE_ENOTFOUND)
+			rc = store_seterr(st, STORE_ECORRUPT, "%s: key %s is "
+			    "PendingDeletion without a deletion time", st->dir,
+			    o->id);
+		if (rc == STORE_OK)
+			rc = key_reput(st, txn, wt, o->id, &r, NULL, 1);
+		break;
+	default:
+		rc = key_remove(st, txn, wt, o->id, &r, 1);
+		break;
+	}
+out:
+	store_keyrec_free(&r);
+	return (rc);
+}
+
+int
+store_key_schedule_deletion(struct store *st, const char *id,
+    int64_t when_ms, uint64_t *genp)
+{
+	struct op	 o = { .id = id, .when = when_ms, .flag = 0 };
+	int		 rc;
+
+	if ((rc = id_ok(st, "key id", id)))
+		return (rc);
+	return (change(st, op_deletion, &o, genp));
+}
+
+int
+store_key_cancel_deletion(struct store *st, const char *id, uint64_t *genp)
+{
+	struct op	 o = { .id = id, .flag = 1 };
+	int		 rc;
+
+	if ((rc = id_ok(st, "key id", id)))
+		return (rc);
+	return (change(st, op_deletion, &o, genp));
+}
+
+int
+store_key_expire(struct store *st, const char *id, int64_t now_ms,
+    uint64_t *genp)
+{
+	struct op	 o = { .id = id, .when = now_ms, .flag = 2 };
+	int		 rc;
+
+	if ((rc = id_ok(st, "key id", id)))
+		return (rc);
+	return (change(st, op_deletion, &o, genp));
+}
+
+int
+store_key_deletion_get(struct store *st, const char *id, int64_t *whenp)
+{
+	MDB_txn	*txn;
+	int	 rc;
+
+	if ((rc = id_ok(st, "key id", id)) || (rc = store_rtxn(st, &txn)))
+		return (rc);
+	if ((rc = del_get(st, txn, id, whenp)) == STORE_ENOTFOUND)
+		store_seterr(st, rc, "no deletion of key %s is scheduled", id);
+	mdb_txn_abort(txn);
+	return (rc);
+}
+
+int
+store_key_deletions_list(struct store *st, struct store_deletion **vp,
+    size_t *np)
+{
+	struct store_deletion	*v = NULL;
+	struct store_rbuf	 b;
+	MDB_cursor		*c;
+	MDB_txn			*txn;
+	MDB_val			 k, d;
+	size_t			 n = 0, cap = 0;
+	int			 rc, mrc, op;
+
+	*vp = NULL;
+	*np = 0;
+	if ((rc = store_rtxn(st, &txn)))
+		return (rc);
+	if ((mrc = mdb_cursor_open(txn, st->dbi[DBI_DELETIONS], &c)) != 0) {
+		mdb_txn_abort(txn);
+		return (store_err_mdb(st, mrc, "deletions"));
+	}
+	for (op = MDB_FIRST; (mrc = mdb_cursor_get(c, &k, &d, op)) == 0;
+	    op = MDB_NEXT) {
+		store_r_init(&b, d.mv_data, d.mv_size);
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			v = xreallocarray(v, cap, sizeof(*v));
+		}
+		v[n].when_ms = (int64_t)store_r_u64(&b);
+		if (store_r_end(&b) != 0 || memchr(k.mv_data, '\0',
+		    k.mv_size) != NULL) {
+			rc = store_seterr(st, STORE_ECORRUPT, "%s: a deletions "
+			    "record is malformed", st->dir);
+			break;
+		}
+		v[n].key_id = xmalloc(k.mv_size + 1);
+		memcpy(v[n].key_id, k.mv_data, k.mv_size);
+		v[n++].key_id[k.mv_size] = '\0';
+	}
+	if (rc == STORE_OK && mrc != MDB_NOTFOUND)
+		rc = store_err_mdb(st, mrc, "deletions");
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	if (rc != STORE_OK) {
+		store_key_deletions_free(v, n);
+		return (rc);
+	}
+	*vp = v;
+	*np = n;
+	return (STORE_OK);
+}
+
+void
+store_key_deletions_free(struct store_deletion *v, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; v != NULL && i < n; i++)
+		free(v[i].key_id);
+	free(v);
+}
+
+/*
+ * Schema 1 -> 2: the deletions DBI, with a time for every key found
+ * PendingDeletion (schema 1 kept none: STORE_DELETION_UNKNOWN_DAYS).
+ */
+int
+store_migrate_deletions(struct store *st, MDB_txn *txn)
+{
+	struct store_keyrec	 r;
+	struct store_wbuf	 w;
+	MDB_cursor		*c;
+	MDB_dbi			 kd, dd;
+	MDB_val			 k, v, dv;
+	int64_t			 when;
+	int			 mrc, op, rc = STORE_OK;
+
+	if ((mrc = mdb_dbi_open(txn, store_dbi_names[DBI_DELETIONS],
+	    MDB_CREATE, &dd)) != 0)
+		return (store_err_mdb(st, mrc, "migrating: deletions"));
+	if ((mrc = mdb_dbi_open(txn, store_dbi_names[DBI_KEYS], 0, &kd)) != 0)
+		return (mrc == MDB_NOTFOUND ? store_seterr(st, STORE_ECORRUPT,
+		    "%s: database \"keys\" missing", st->dir) :
+		    store_err_mdb(st, mrc, "migrating: keys"));
+	if ((mrc = mdb_cursor_open(txn, kd, &c)) != 0)
+		return (store_err_mdb(st, mrc, "migrating: keys"));
+	when = store_now_ms() + (int64_t)STORE_DELETION_UNKNOWN_DAYS *
+	    86400 * 1000;
+	store_w_init(&w);
+	store_w_u64(&w, (uint64_t)when);
+	dv.mv_data = w.p;
+	dv.mv_size = w.len;
+	for (op = MDB_FIRST; rc == STORE_OK &&
+	    (mrc = mdb_cursor_get(c, &k, &v, op)) == 0; op = MDB_NEXT) {
+		if (store_keyrec_decode(&v, &r) != 0) {
+			rc = store_seterr(st, STORE_ECORRUPT, "%s: keys \"%.*s\": "
+			    "malformed", st->dir, (int)k.mv_size,
+			    (const char *)k.mv_data);
+			break;
+		}
+		if (r.state == WORLD_KEY_PENDING_DELETION &&
+		    (mrc = mdb_put(txn, dd, &k, &dv, 0)) != 0)
+			rc = store_err_mdb(st, mrc, "migrating: deletions");
+		store_keyrec_free(&r);
+	}
+	if (rc == STORE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = store_err_mdb(st, mrc, "migrating: keys");
+	mdb_cursor_close(c);
+	store_w_free(&w);
+	return (rc);
+}
+
+/* A deletion time for exactly the PendingDeletion keys (store_check). */
+int
+store_deletions_check(struct store *st, MDB_txn *txn)
+{
+	struct store_keyrec	 r;
+	MDB_cursor		*c;
+	MDB_val			 k, v, dv;
+	int			 mrc, op, rc = STORE_OK, pending, has;
+
+	if ((mrc = mdb_cursor_open(txn, st->dbi[DBI_KEYS], &c)) != 0)
+		return (store_err_mdb(st, mrc, "keys"));
+	for (op = MDB_FIRST; rc == STORE_OK &&
+	    (mrc = mdb_cursor_get(c, &k, &v, op)) == 0; op = MDB_NEXT) {
+		if (store_keyrec_decode(&v, &r) != 0) {
+			rc = STORE_ECORRUPT;
+			break;
+		}
+		pending = r.state == WORLD_KEY_PENDING_DELETION;
+		store_keyrec_free(&r);
+		mrc = mdb_get(txn, st->dbi[DBI_DELETIONS], &k, &dv);
+		if (mrc != 0 && mrc != MDB_NOTFOUND)
+			break;
+		has = mrc == 0;
+		mrc = 0;
+		if (has && dv.mv_size != 8)
+			rc = store_seterr(st, STORE_ECORRUPT, "%s: deletions "
+			    "\"%.*s\": malformed", st->dir, (int)k.mv_size,
+			    (const char *)k.mv_data);
+		else if (pending != has)
+			rc = store_seterr(st, STORE_ECORRUPT, "%s: key \"%.*s\" "
+			    "is %s a deletion time", st->dir, (int)k.mv_size,
+			    (const char *)k.mv_data, pending ?
+			    "PendingDeletion without" : "not PendingDeletion but "
+			    "has");
+	}
+	mdb_cursor_close(c);
+	if (rc == STORE_ECORRUPT && st->errmsg[0] == '\0')
+		return (store_seterr(st, rc, "%s: a keys record is malformed",
+		    st->dir));
+	if (rc == STORE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
+		return (store_err_mdb(st, mrc, "checking deletions"));
+	if (rc != STORE_OK)
+		return (rc);
+	/* Every deletion time names a key. */
+	if ((mrc = mdb_cursor_open(txn, st->dbi[DBI_DELETIONS], &c)) != 0)
+		return (store_err_mdb(st, mrc, "deletions"));
+	for (op = MDB_FIRST; rc == STORE_OK &&
+	    (mrc = mdb_cursor_get(c, &k, &dv, op)) == 0; op = MDB_NEXT)
+		if (mdb_get(txn, st->dbi[DBI_KEYS], &k, &v) != 0)
+			rc = store_seterr(st, STORE_ECORRUPT, "%s: deletion "
+			    "time of a missing key \"%.*s\"", st->dir,
+			    (int)k.mv_size, (const char *)k.mv_data);
+	mdb_cursor_close(c);
+	return (rc);
 }
 
 static int
@@ -1848,6 +2191,11 @@ op_replace_all(struct store *st, MDB_txn *txn, struct world_txn *wt,
 		kr.creator = bk->creator;
 		kr.instance = bk->instance;
 		if ((rc = key_put(st, txn, bk->id, &kr, MDB_NOOVERWRITE)))
+			break;
+		/* A bundle carries no deletion time (STORE_DELETION_...). */
+		if (kr.state == WORLD_KEY_PENDING_DELETION &&
+		    (rc = del_put(st, txn, bk->id, store_now_ms() +
+		    (int64_t)STORE_DELETION_UNKNOWN_DAYS * 86400 * 1000)))
 			break;
 		if (bk->ntags > STORE_TAGS_MAX) {
 			rc = store_seterr(st, STORE_ELIMIT, "key %s: more than "

@@ -25,18 +25,20 @@
 
 const char *const store_dbi_names[DBI_COUNT] = {
 	"meta", "instances", "keys", "keypolicies", "tags", "aliases",
-	"policies", "policyversions", "users", "roles", "groups"
+	"policies", "policyversions", "users", "roles", "groups",
+	"deletions"
 };
 
 /*
  * Migrations: migrations[v] turns schema v into v + 1 inside the open
  * write transaction.  A store older than STORE_SCHEMA_MIN is refused.
- * Schema 1 is the first, so there is nothing to migrate yet; the loop in
- * store_meta_check is the hook the next schema fills in.
+ * 1 -> 2: the deletions DBI (scheduled key deletions).
  */
 #define STORE_SCHEMA_MIN	1
 typedef int (*store_migrate_fn)(struct store *, MDB_txn *);
-static const store_migrate_fn store_migrations[STORE_SCHEMA_VERSION + 1];
+static const store_migrate_fn store_migrations[STORE_SCHEMA_VERSION + 1] = {
+	[1] = store_migrate_deletions
+};
 
 static int	store_lock(struct store *);
 static int	store_dir_check(struct store *);

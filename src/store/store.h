@@ -33,6 +33,8 @@
  *                                                  strlist policies
  *  roles           Account \0 RoleName             strlist policies
  *  groups          Account \0 GroupName            strlist policies
+ *  deletions       KeyId                           i64 deletion time (ms)
+ *  (schema 2: the keys in PendingDeletion, exactly)
  *
  * Group membership is the user's ordered group list; attachments are
  * each principal's ordered policy list (the order the evaluator lists
@@ -45,7 +47,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION	1
+#define STORE_SCHEMA_VERSION	2
 #define STORE_FORMAT		"kmsauthz-store"
 #define STORE_LOCK_FILE		"kmsauthz.lock"
 
@@ -60,6 +62,13 @@
 #define STORE_TAGS_MAX			20	/* tags per key, as KMS */
 #define STORE_TAG_KEY_MAX		128
 #define STORE_TAG_VALUE_MAX		256
+/*
+ * A key found PendingDeletion without a deletion time (migrated from
+ * schema 1, or imported from a bundle, which carries no time) is
+ * deleted this many days after the migration or import: the longest
+ * window a client can ask for, so no key goes earlier than asked.
+ */
+#define STORE_DELETION_UNKNOWN_DAYS	366
 
 /*
  * Errors: every store function returns STORE_OK or one of these, and
@@ -167,6 +176,35 @@ int	store_key_create(struct store *, const char *id, const char *region,
 int	store_key_state_set(struct store *, const char *id, int state,
 	    uint64_t *genp);
 int	store_key_delete(struct store *, const char *id, uint64_t *genp);
+
+/*
+ * Scheduled deletion.  A key is PendingDeletion exactly when the
+ * deletions DBI has its deletion time (ms since the epoch);
+ * store_key_state_set neither enters nor leaves that state.
+ * Schedule: the key (not PendingDeletion, instance Enabled) becomes
+ * PendingDeletion with when_ms.  Cancel: it becomes Enabled, the time
+ * gone.  Expire: when its time is at or before now_ms, the key is
+ * deleted with its aliases, tags and key policy, in one change
+ * (STORE_ENOTFOUND when the key or its schedule is gone, STORE_EINVAL
+ * when not due yet, STORE_ESTATE when its instance is not Enabled).
+ */
+int	store_key_schedule_deletion(struct store *, const char *id,
+	    int64_t when_ms, uint64_t *genp);
+int	store_key_cancel_deletion(struct store *, const char *id,
+	    uint64_t *genp);
+int	store_key_expire(struct store *, const char *id, int64_t now_ms,
+	    uint64_t *genp);
+/* The deletion time of a key (STORE_ENOTFOUND: none). */
+int	store_key_deletion_get(struct store *, const char *id,
+	    int64_t *when_msp);
+/* Every scheduled deletion, by key id. */
+struct store_deletion {
+	char	*key_id;
+	int64_t	 when_ms;
+};
+int	store_key_deletions_list(struct store *, struct store_deletion **,
+	    size_t *np);
+void	store_key_deletions_free(struct store_deletion *, size_t);
 int	store_key_policy_set(struct store *, const char *key_id,
 	    const char *text, size_t len, struct policy_diags *,
 	    uint64_t *genp);

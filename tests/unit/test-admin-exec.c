@@ -761,6 +761,119 @@ t_tags_atomic(void **state)
 	unchanged(f, s);
 }
 
+/*
+ * Scheduled deletions live in the store: after a restart the key is
+ * still PendingDeletion with its DeleteDate, a window that passed while
+ * the daemon was down is run at the first tick, a cancel survives too,
+ * and the key goes with its aliases in one change.  day_seconds = 1 and
+ * admin_tick's clock argument make the window seconds long.
+ */
+static void
+t_deletion_persists(void **state)
+{
+	struct fix	*f = *state;
+	int64_t		 now = time(NULL);
+	uint64_t	 g;
+	char		 date[32];
+
+	assert_string_equal(call(f, "{\"Action\":\"CreateAlias\","
+	    "\"Parameters\":{\"AliasName\":\"alias/x\",\"KeyId\":"
+	    "\"key-out\"}}"), "OK");
+	/* The range stays 7-366 whatever the length of a day. */
+	assert_string_equal(call(f, "{\"Action\":\"ScheduleKeyDeletion\","
+	    "\"Parameters\":{\"KeyId\":\"key-out\",\"PendingWindowInDays\":"
+	    "6}}"), "InvalidParameter");
+	assert_string_equal(call(f, "{\"Action\":\"ScheduleKeyDeletion\","
+	    "\"Parameters\":{\"KeyId\":\"key-out\",\"PendingWindowInDays\":"
+	    "367}}"), "InvalidParameter");
+	assert_string_equal(call(f, "{\"Action\":\"ScheduleKeyDeletion\","
+	    "\"Parameters\":{\"KeyId\":\"key-out\",\"PendingWindowInDays\":"
+	    "7}}"), "OK");
+	assert_string_equal(call(f, "{\"Action\":\"ScheduleKeyDeletion\","
+	    "\"Parameters\":{\"KeyId\":\"key-1\",\"PendingWindowInDays\":"
+	    "30}}"), "OK");
+	restart(f);
+	assert_string_equal(call(f, "{\"Action\":\"DescribeKey\","
+	    "\"Parameters\":{\"KeyId\":\"key-out\"}}"), "OK");
+	assert_string_equal(at_str("KeyMetadata.KeyState"), "PendingDeletion");
+	/* DeleteDate: now + 7 "days" of one second, ISO 8601 UTC. */
+	assert_non_null(at_str("KeyMetadata.DeleteDate"));
+	assert_int_equal(strlen(at_str("KeyMetadata.DeleteDate")), 20);
+	{
+		struct tm	tm;
+		time_t		t = (time_t)(now + 7);
+
+		gmtime_r(&t, &tm);
+		strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:", &tm);
+		assert_memory_equal(at_str("KeyMetadata.DeleteDate"), date,
+		    strlen(date));
+	}
+	assert_true(admin_next_deletion(f->ctx, now) <= 7);
+	assert_int_equal(admin_tick(f->ctx, now), 0);
+	/* Cancel key-1 after the restart; it stays cancelled after another. */
+	assert_string_equal(call(f, "{\"Action\":\"CancelKeyDeletion\","
+	    "\"Parameters\":{\"KeyId\":\"key-1\"}}"), "OK");
+	restart(f);
+	assert_string_equal(call(f, "{\"Action\":\"DescribeKey\","
+	    "\"Parameters\":{\"KeyId\":\"key-1\"}}"), "OK");
+	assert_string_equal(at_str("KeyMetadata.KeyState"), "Enabled");
+	assert_null(at_str("KeyMetadata.DeleteDate"));
+	/* The window passed while "down": the first tick deletes the key
+	 * and its alias, in one change. */
+	g = store_generation(f->st);
+	assert_int_equal(admin_tick(f->ctx, now + 8), 1);
+	assert_true(store_generation(f->st) == g + 1);
+	assert_string_equal(call(f, "{\"Action\":\"DescribeKey\","
+	    "\"Parameters\":{\"KeyId\":\"key-out\"}}"),
+	    "Forbidden.KeyNotFound");
+	assert_string_equal(call(f, "{\"Action\":\"ListAliases\"}"), "OK");
+	assert_null(strstr(json_object_to_json_string(last), "alias/x"));
+	assert_int_equal(admin_tick(f->ctx, now + 1000), 0);
+	assert_int_equal(admin_next_deletion(f->ctx, now), -1);
+	assert_int_equal(store_check(f->st), STORE_OK);
+	/* The audit names the deletion. */
+	{
+		FILE	*fp = fopen(f->audit, "r");
+		char	 line[2048];
+		int	 seen = 0;
+
+		assert_non_null(fp);
+		while (fgets(line, sizeof(line), fp) != NULL)
+			if (strstr(line, "\"DeleteKey\"") != NULL &&
+			    strstr(line, "\"Result\":\"ok\"") != NULL)
+				seen++;
+		fclose(fp);
+		assert_int_equal(seen, 1);
+	}
+}
+
+/* A deletion waits while the key's instance is Disabled. */
+static void
+t_deletion_instance_disabled(void **state)
+{
+	struct fix	*f = *state;
+	int64_t		 now = time(NULL);
+
+	assert_string_equal(call(f, "{\"Action\":\"ScheduleKeyDeletion\","
+	    "\"Parameters\":{\"KeyId\":\"key-1\",\"PendingWindowInDays\":"
+	    "7}}"), "OK");
+	assert_string_equal(call(f, "{\"Action\":\"UpdateInstanceState\","
+	    "\"Parameters\":{\"InstanceId\":\"kst-1\",\"State\":"
+	    "\"Disabled\"}}"), "OK");
+	assert_int_equal(admin_tick(f->ctx, now + 8), 0);
+	assert_string_equal(call(f, "{\"Action\":\"DescribeKey\","
+	    "\"Parameters\":{\"KeyId\":\"key-1\"}}"), "OK");
+	assert_string_equal(call(f, "{\"Action\":\"UpdateInstanceState\","
+	    "\"Parameters\":{\"InstanceId\":\"kst-1\",\"State\":"
+	    "\"Enabled\"}}"), "OK");
+	/* Retried a minute later. */
+	assert_int_equal(admin_tick(f->ctx, now + 9), 0);
+	assert_int_equal(admin_tick(f->ctx, now + 8 + 60), 1);
+	assert_string_equal(call(f, "{\"Action\":\"DescribeKey\","
+	    "\"Parameters\":{\"KeyId\":\"key-1\"}}"),
+	    "Forbidden.KeyNotFound");
+}
+
 static void
 t_bundle_and_deletion(void **state)
 {
@@ -933,6 +1046,10 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_tags_atomic, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(t_deletion_persists, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_deletion_instance_disabled,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(t_bundle_and_deletion, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_audit, setup, teardown),

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 #include <lmdb.h>
 
+#include "engine/world.h"
 #include "store/store-int.h"
 #include "store-test.h"
 
@@ -330,6 +331,87 @@ t_older_schema(void **state)
 	open_fails(fx->db, 0, 1, STORE_EVERSION, "older", NULL);
 }
 
+/*
+ * A schema-1 store (made by forging one: no deletions DBI, schema 1) is
+ * migrated at the first writable open, in one transaction: the DBI, a
+ * deletion time for its PendingDeletion key, schema 2; the generation and
+ * every other record as they were.  A read-only open refuses it.
+ */
+static void
+t_migrate_from_1(void **state)
+{
+	struct fx		*fx = *state;
+	struct store		*st;
+	struct store_deletion	*dl;
+	struct world_key	 wk;
+	struct world		*w;
+	unsigned char		 one[4] = { 0, 0, 0, 1 };
+	MDB_env			*env;
+	MDB_txn			*txn;
+	MDB_dbi			 dbi;
+	MDB_val			 k, v;
+	size_t			 n;
+	uint64_t		 gen;
+	int64_t			 t0;
+
+	st = open_ok(fx->db, 0);
+	assert_int_equal(store_load(st), STORE_OK);
+	assert_int_equal(store_instance_create(st, "i", 0, 0, NULL), 0);
+	assert_int_equal(store_key_create(st, "kp", "r", "1", "i", 0, NULL),
+	    0);
+	assert_int_equal(store_key_create(st, "ke", "r", "1", "i", 0, NULL),
+	    0);
+	assert_int_equal(store_key_schedule_deletion(st, "kp", 1, NULL), 0);
+	gen = store_generation(st);
+	store_close(st);
+	/* Back to schema 1. */
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 32), 0);
+	assert_int_equal(mdb_env_open(env, fx->db, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "deletions", 0, &dbi), 0);
+	assert_int_equal(mdb_drop(txn, dbi, 1), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	raw_put(fx->db, "meta", "schema", one, 4);
+
+	open_fails(fx->db, 1, 0, STORE_EVERSION, "needs migration", NULL);
+	t0 = store_now_ms();
+	st = open_ok(fx->db, 0);
+	assert_int_equal(store_load(st), STORE_OK);
+	assert_true(store_generation(st) == gen);
+	assert_int_equal(store_check(st), STORE_OK);
+	w = world_holder_acquire(store_holder(st));
+	assert_int_equal(world_get_key(w, "kp", 2, &wk), 0);
+	assert_int_equal(wk.state, WORLD_KEY_PENDING_DELETION);
+	world_unref(w);
+	assert_int_equal(store_key_deletions_list(st, &dl, &n), STORE_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(dl[0].key_id, "kp");
+	/* Schema 1 kept no time: the longest window, from the migration. */
+	assert_true(dl[0].when_ms >= t0 + (int64_t)STORE_DELETION_UNKNOWN_DAYS *
+	    86400000 && dl[0].when_ms <= store_now_ms() +
+	    (int64_t)STORE_DELETION_UNKNOWN_DAYS * 86400000);
+	store_key_deletions_free(dl, n);
+	store_close(st);
+	/* Schema 2 is written. */
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 32), 0);
+	assert_int_equal(mdb_env_open(env, fx->db, MDB_RDONLY, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+	k.mv_data = (void *)"schema";
+	k.mv_size = 6;
+	assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
+	assert_int_equal(v.mv_size, 4);
+	assert_int_equal(((unsigned char *)v.mv_data)[3], STORE_SCHEMA_VERSION);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	/* And a second open has nothing to migrate. */
+	st = open_ok(fx->db, 1);
+	store_close(st);
+}
+
 static void
 t_bad_meta_record(void **state)
 {
@@ -498,6 +580,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_wrong_format_mark, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_newer_schema, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_migrate_from_1, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_older_schema, setup,
 		    teardown),

@@ -221,6 +221,7 @@ t_keys(void **state)
 	struct store_key_policy	 kp;
 	struct world_key	 wk;
 	struct policy_diags	 diags;
+	int64_t			 t;
 	unsigned char		 d[32];
 	char			*def;
 	const char		*text = "  " KP("222") "\n";
@@ -300,8 +301,12 @@ t_keys(void **state)
 	FAILS(st, STORE_ESTATE, store_key_delete(st, "k1", NULL));
 	OK(st, store_instance_state_set(st, "kst-1", 0, NULL));
 
-	OK(st, store_key_state_set(st, "k1", WORLD_KEY_PENDING_DELETION,
+	/* PendingDeletion only with a deletion time. */
+	FAILS(st, STORE_EINVAL, store_key_state_set(st, "k1",
+	    WORLD_KEY_PENDING_DELETION, NULL));
+	OK(st, store_key_schedule_deletion(st, "k1", store_now_ms() + 1000000,
 	    NULL));
+	FAILS(st, STORE_EINVAL, store_key_state_set(st, "k1", 0, NULL));
 	assert_int_equal(world_get_key(cur(st), "k1", 2, &wk), 0);
 	assert_int_equal(wk.state, WORLD_KEY_PENDING_DELETION);
 	assert_non_null(wk.policy);	/* kept */
@@ -314,6 +319,8 @@ t_keys(void **state)
 	    NULL));
 	OK(st, store_key_delete(st, "k1", NULL));
 	assert_int_equal(world_get_key(cur(st), "k1", 2, &wk), -1);
+	/* Its deletion time went with it. */
+	assert_int_equal(store_key_deletion_get(st, "k1", &t), STORE_ENOTFOUND);
 	assert_int_equal(store_key_policy_get(st, "k1", &kp), STORE_ENOTFOUND);
 	FAILS(st, STORE_ENOTFOUND, store_key_delete(st, "k1", NULL));
 	assert_int_equal(store_check(st), 0);
@@ -353,6 +360,91 @@ t_tags(void **state)
 	OK(st, store_tag_set(st, "k", "t01", "changed", NULL));
 	assert_int_equal(world_get_key(cur(st), "k", 1, &wk), 0);
 	assert_int_equal(wk.ntags, STORE_TAGS_MAX);
+	assert_int_equal(store_check(st), 0);
+}
+
+/*
+ * Scheduled deletions: the time is stored with the state, survives a
+ * reopen, goes with a cancel; expiry deletes the key with its aliases,
+ * tags and policy in one change, only when due and only when its
+ * instance is Enabled.
+ */
+static void
+t_deletions(void **state)
+{
+	struct fx		*fx = *state;
+	struct store		*st = fx->st;
+	struct store_deletion	*dl;
+	struct world_key	 wk;
+	struct world_alias	 wa;
+	size_t			 n;
+	int64_t			 t, now = store_now_ms();
+	uint64_t		 g;
+
+	OK(st, store_instance_create(st, "i", 0, 0, NULL));
+	OK(st, store_key_create(st, "k1", "r", "1", "i", 0, NULL));
+	OK(st, store_key_create(st, "k2", "r", "1", NULL, 0, NULL));
+	OK(st, store_tag_set(st, "k1", "t", "v", NULL));
+	OK(st, store_alias_create(st, "alias/a", "k1", NULL));
+	OK(st, store_alias_create(st, "alias/b", "k1", NULL));
+	OK(st, store_alias_create(st, "alias/c", "k2", NULL));
+	OK(st, store_key_schedule_deletion(st, "k1", now + 5000, NULL));
+	OK(st, store_key_schedule_deletion(st, "k2", now + 9000, NULL));
+	FAILS(st, STORE_EINVAL, store_key_schedule_deletion(st, "k1",
+	    now, NULL));
+	FAILS(st, STORE_ENOTFOUND, store_key_schedule_deletion(st, "zz",
+	    now, NULL));
+	assert_int_equal(world_get_key(cur(st), "k1", 2, &wk), 0);
+	assert_int_equal(wk.state, WORLD_KEY_PENDING_DELETION);
+	assert_int_equal(store_key_deletion_get(st, "k1", &t), STORE_OK);
+	assert_true(t == now + 5000);
+	assert_int_equal(store_check(st), 0);
+
+	/* A reopen keeps them. */
+	store_close(st);
+	st = fx->st = xopen(fx->db, 0, 0);
+	assert_int_equal(store_key_deletions_list(st, &dl, &n), STORE_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(dl[0].key_id, "k1");
+	assert_true(dl[0].when_ms == now + 5000);
+	assert_string_equal(dl[1].key_id, "k2");
+	store_key_deletions_free(dl, n);
+
+	/* Not due yet; then due but its instance is Disabled. */
+	FAILS(st, STORE_EINVAL, store_key_expire(st, "k1", now + 4999, NULL));
+	assert_non_null(strstr(store_errmsg(st), "not due"));
+	OK(st, store_instance_state_set(st, "i", WORLD_INSTANCE_DISABLED,
+	    NULL));
+	FAILS(st, STORE_ESTATE, store_key_expire(st, "k1", now + 5000, NULL));
+	FAILS(st, STORE_ESTATE, store_key_cancel_deletion(st, "k1", NULL));
+	OK(st, store_instance_state_set(st, "i", 0, NULL));
+	/* Due: the key, both aliases, its tags, policy, time: one change. */
+	g = store_generation(st);
+	OK(st, store_key_expire(st, "k1", now + 5000, NULL));
+	assert_true(store_generation(st) == g + 1);
+	assert_int_equal(world_get_key(cur(st), "k1", 2, &wk), -1);
+	assert_int_equal(world_get_alias(cur(st), "r", 1, "1", 1, "alias/a",
+	    7, &wa), -1);
+	assert_int_equal(world_get_alias(cur(st), "r", 1, "1", 1, "alias/b",
+	    7, &wa), -1);
+	assert_int_equal(world_get_alias(cur(st), "r", 1, "1", 1, "alias/c",
+	    7, &wa), 0);
+	assert_int_equal(store_key_deletion_get(st, "k1", &t),
+	    STORE_ENOTFOUND);
+	FAILS(st, STORE_ENOTFOUND, store_key_expire(st, "k1", now + 5000,
+	    NULL));
+	assert_int_equal(store_check(st), 0);
+
+	/* Cancel: Enabled again, no time; then nothing to expire. */
+	OK(st, store_key_cancel_deletion(st, "k2", NULL));
+	FAILS(st, STORE_EINVAL, store_key_cancel_deletion(st, "k2", NULL));
+	assert_int_equal(world_get_key(cur(st), "k2", 2, &wk), 0);
+	assert_int_equal(wk.state, WORLD_KEY_ENABLED);
+	FAILS(st, STORE_ENOTFOUND, store_key_expire(st, "k2", now + 99999,
+	    NULL));
+	assert_int_equal(store_key_deletions_list(st, &dl, &n), STORE_OK);
+	assert_int_equal(n, 0);
+	store_key_deletions_free(dl, n);
 	assert_int_equal(store_check(st), 0);
 }
 
@@ -986,6 +1078,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_instances, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_tags, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_deletions, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(t_tags_change, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_aliases, setup, teardown),
