@@ -3,6 +3,11 @@
  *
  *   bench-store [KEYS [RAMPOLICIES [DIR]]]   (default 100000 10000)
  *
+ * With DIR, the stores are kept, and a later run with the same DIR
+ * reuses them (no build) when BENCH_STORE_REUSE is set in the
+ * environment: repeated open measurements and profiles of the open.
+ * BENCH_STORE_OPEN_ONLY skips the publication figures.
+ *
  * 1. builds a store of KEYS keys, each with its own key policy (no two
  *    texts alike, so nothing is shared: the worst case for memory and
  *    compile time) and RAMPOLICIES RAM policies attached to users;
@@ -13,6 +18,8 @@
  *    1,000 keys: total time per change, the part inside LMDB's commit
  *    (its write and fsync), and the rest (compile, records, world).
  */
+#include <sys/resource.h>
+
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +50,17 @@ now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (ts.tv_sec + ts.tv_nsec / 1e9);
+}
+
+/* CPU time of the process, every thread, user + system. */
+static double
+cpu(void)
+{
+	struct rusage	 ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	    ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
 }
 
 static char *
@@ -186,7 +204,7 @@ main(int argc, char **argv)
 	struct world		*w;
 	char			 tmpl[] = "/tmp/bench-store.XXXXXX", *dir, small[600];
 	char			 cmd[700];
-	double			 t0, t[3];
+	double			 t0, c0, t[3], ct[3];
 	int			 nkeys = 100000, npol = 10000, i;
 
 	if (argc > 1)
@@ -199,18 +217,23 @@ main(int argc, char **argv)
 		return (1);
 	snprintf(small, sizeof(small), "%s/small", dir);
 	snprintf(cmd, sizeof(cmd), "%s/big", dir);
-	build(cmd, nkeys, npol);
-	build(small, 1000, 100);
+	if (argc <= 3 || getenv("BENCH_STORE_REUSE") == NULL ||
+	    access(cmd, F_OK) != 0) {
+		build(cmd, nkeys, npol);
+		build(small, 1000, 100);
+	}
 
 	for (i = 0; i < 3; i++) {
 		m0 = mallinfo2();
 		t0 = now();
+		c0 = cpu();
 		st = xopen(cmd);
 		if (store_load(st) != 0) {
 			fprintf(stderr, "bench-store: %s\n", store_errmsg(st));
 			return (1);
 		}
 		t[i] = now() - t0;
+		ct[i] = cpu() - c0;
 		m1 = mallinfo2();
 		if (i < 2)
 			store_close(st);
@@ -219,12 +242,18 @@ main(int argc, char **argv)
 	world_counts(w, &c);
 	world_unref(w);
 	printf("open + load + compile: %zu keys with key policies, %zu RAM "
-	    "policies, %zu users: %.3f s, %.3f s, %.3f s\n", c.keys,
-	    c.policies, c.users, t[0], t[1], t[2]);
+	    "policies, %zu users: %.3f s, %.3f s, %.3f s (CPU time, all "
+	    "threads: %.3f s, %.3f s, %.3f s; %ld online cores)\n", c.keys,
+	    c.policies, c.users, t[0], t[1], t[2], ct[0], ct[1], ct[2],
+	    sysconf(_SC_NPROCESSORS_ONLN));
 	printf("heap held by the loaded world: %.1f MiB, %.0f bytes per key "
 	    "policy (keys, policies and principals all counted against the "
 	    "keys)\n", (m1.uordblks - m0.uordblks) / 1048576.0,
 	    (double)(m1.uordblks - m0.uordblks) / (c.keys ? c.keys : 1));
+	if (getenv("BENCH_STORE_OPEN_ONLY") != NULL) {
+		store_close(st);
+		return (0);
+	}
 	publish(st, "100,000-key store", nkeys, 300);
 	store_close(st);
 	st = xopen(small);

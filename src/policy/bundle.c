@@ -11,15 +11,18 @@
  * model built in memory.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
 #include "engine/cpolicy.h"
+#include "engine/value.h"
 #include "engine/world.h"
 #include "policy/bundle.h"
 #include "policy/policy-compile.h"
@@ -303,6 +306,9 @@ bundle_free(struct bundle *b)
 		free(b->policies[i].account);
 		free(b->policies[i].name);
 		free(b->policies[i].text);
+		for (j = 0; j < b->policies[i].nversions; j++)
+			free(b->policies[i].versions[j].text);
+		free(b->policies[i].versions);
 	}
 	free(b->policies);
 	for (i = 0; i < b->nusers; i++)
@@ -638,15 +644,122 @@ bp_read_aliases(struct bp *bp, struct json_object *top, struct bundle *b)
 	}
 }
 
+/* "v<N>", N from 1 without leading zeros, into *idp; 0 or -1. */
+static int
+bp_version_id(const char *s, uint32_t *idp)
+{
+	uint64_t	 n = 0;
+	size_t		 i;
+
+	if (s[0] != 'v' || s[1] < '1' || s[1] > '9')
+		return (-1);
+	for (i = 1; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9' || i > 10)
+			return (-1);
+		n = n * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (n > UINT32_MAX)
+		return (-1);
+	*idp = (uint32_t)n;
+	return (0);
+}
+
+/*
+ * The Versions form of policy po at path.  Types and fields here; the
+ * rules over the versions (ids unique, one default) in bp_check.  A
+ * field that is broken leaves its "unknown" mark (id 0, is_default -1,
+ * text NULL) so that bp_check reports nothing that follows from it.
+ */
+static void
+bp_read_versions(struct bp *bp, struct json_object *arr, const char *path,
+    struct bundle_policy *po)
+{
+	static const char *const f[] = { "VersionId", "IsDefaultVersion",
+	    "PolicyDocument", "CreateDate", NULL };
+	struct bundle_policy_version	*pv;
+	struct json_object		*e, *v;
+	char				 vp[BP_PATH_MAX], p[BP_PATH_MAX];
+	char				*id;
+	size_t				 j, n;
+
+	bp_path(p, sizeof(p), "%s.Versions", path);
+	if (!json_object_is_type(arr, json_type_array)) {
+		bp_err(bp, p, "Versions must be an array of 1 to %d versions",
+		    BUNDLE_POLICY_VERSIONS_MAX);
+		return;
+	}
+	n = json_object_array_length(arr);
+	if (n == 0 || n > BUNDLE_POLICY_VERSIONS_MAX) {
+		bp_err(bp, p, "Versions must hold 1 to %d versions, not %zu",
+		    BUNDLE_POLICY_VERSIONS_MAX, n);
+		return;
+	}
+	if ((po->versions = calloc(n, sizeof(*po->versions))) == NULL) {
+		bp->oom = 1;
+		return;
+	}
+	po->nversions = n;
+	for (j = 0; j < n; j++) {
+		pv = &po->versions[j];
+		pv->is_default = -1;
+		e = json_object_array_get_idx(arr, j);
+		bp_path(vp, sizeof(vp), "%s.Versions[%zu]", path, j);
+		if (!json_object_is_type(e, json_type_object)) {
+			bp_err(bp, vp, "must be an object");
+			continue;
+		}
+		bp_fields(bp, e, vp, f);
+		bp_path(p, sizeof(p), "%s.VersionId", vp);
+		if ((id = bp_str(bp, e, vp, "VersionId", 1)) != NULL &&
+		    bp_version_id(id, &pv->id) == -1)
+			bp_err(bp, p, "VersionId must be v1, v2, ... (\"v\" and "
+			    "a number from 1, no leading zero)");
+		free(id);
+		bp_path(p, sizeof(p), "%s.IsDefaultVersion", vp);
+		if (!json_object_object_get_ex(e, "IsDefaultVersion", &v))
+			bp_err(bp, p, "IsDefaultVersion is required");
+		else if (!json_object_is_type(v, json_type_boolean))
+			bp_err(bp, p, "IsDefaultVersion must be true or false");
+		else
+			pv->is_default = json_object_get_boolean(v) ? 1 : 0;
+		bp_path(p, sizeof(p), "%s.PolicyDocument", vp);
+		if (!json_object_object_get_ex(e, "PolicyDocument", &v))
+			bp_err(bp, p, "PolicyDocument is required");
+		else
+			pv->text = bp_doc(bp, v, p, &pv->len);
+		bp_path(p, sizeof(p), "%s.CreateDate", vp);
+		if (!json_object_object_get_ex(e, "CreateDate", &v))
+			continue;
+		if (!json_object_is_type(v, json_type_string) ||
+		    bundle_date_parse(json_object_get_string(v),
+		    (size_t)json_object_get_string_len(v),
+		    &pv->create_ms) == -1)
+			bp_err(bp, p, "CreateDate must be an RFC 3339 date and "
+			    "time as a string (\"2026-01-02T03:04:05Z\")");
+		else
+			pv->has_date = 1;
+	}
+	/* The policy's text is its default version's. */
+	for (j = 0; j < n; j++)
+		if (po->versions[j].is_default == 1 &&
+		    po->versions[j].text != NULL) {
+			if ((po->text = strdup(po->versions[j].text)) == NULL)
+				bp->oom = 1;
+			po->len = po->versions[j].len;
+			break;
+		}
+}
+
 static void
 bp_read_policies(struct bp *bp, struct json_object *top, struct bundle *b)
 {
 	static const char *const f[] = { "PolicyName", "Account",
-	    "PolicyDocument", NULL };
-	struct json_object	*arr, *e, *v;
+	    "PolicyDocument", "Versions", NULL };
+	struct json_object	*arr, *e, *v, *vv;
 	struct bundle_policy	*po;
 	char			 path[BP_PATH_MAX], p[BP_PATH_MAX];
 	size_t			 i, n;
+	int			 hasdoc, hasvers;
 
 	if ((arr = bp_array(bp, top, "Policies", &n)) == NULL || n == 0)
 		return;
@@ -663,11 +776,22 @@ bp_read_policies(struct bp *bp, struct json_object *top, struct bundle *b)
 		bp_fields(bp, e, path, f);
 		po->name = bp_str(bp, e, path, "PolicyName", 1);
 		po->account = bp_str(bp, e, path, "Account", 1);
-		bp_path(p, sizeof(p), "%s.PolicyDocument", path);
-		if (!json_object_object_get_ex(e, "PolicyDocument", &v))
-			bp_err(bp, p, "PolicyDocument is required");
-		else
-			po->text = bp_doc(bp, v, p, &po->len);
+		hasdoc = json_object_object_get_ex(e, "PolicyDocument", &v);
+		hasvers = json_object_object_get_ex(e, "Versions", &vv);
+		if (hasdoc && hasvers) {
+			bp_path(p, sizeof(p), "%s.Versions", path);
+			bp_err(bp, p, "a policy has PolicyDocument (one "
+			    "version) or Versions, not both");
+		} else if (hasvers)
+			bp_read_versions(bp, vv, path, po);
+		else {
+			bp_path(p, sizeof(p), "%s.PolicyDocument", path);
+			if (!hasdoc)
+				bp_err(bp, p, "PolicyDocument (or Versions) "
+				    "is required");
+			else
+				po->text = bp_doc(bp, v, p, &po->len);
+		}
 	}
 }
 
@@ -860,6 +984,77 @@ bp_find_instance(const struct bundle *b, const char *id)
 	return (NULL);
 }
 
+/*
+ * The rules over a policy's versions: 1 to 5, ids unique, exactly one
+ * default, every document a valid RAM policy, and (for a bundle built
+ * in memory) the policy's text the default's.
+ */
+static void
+bp_check_versions(struct bp *bp, const struct bundle_policy *po,
+    const char *path, size_t ram_max, int from_parse)
+{
+	const struct bundle_policy_version *pv;
+	struct json_object	*doc;
+	char			 p[BP_PATH_MAX];
+	size_t			 j, k, def = SIZE_MAX;
+	int			 unknown = 0;
+
+	if (po->nversions == 0 || po->nversions > BUNDLE_POLICY_VERSIONS_MAX) {
+		bp_path(p, sizeof(p), "%s.Versions", path);
+		bp_err(bp, p, "Versions must hold 1 to %d versions, not %zu",
+		    BUNDLE_POLICY_VERSIONS_MAX, po->nversions);
+		return;
+	}
+	for (j = 0; j < po->nversions; j++) {
+		pv = &po->versions[j];
+		bp_path(p, sizeof(p), "%s.Versions[%zu].VersionId", path, j);
+		if (pv->id == 0) {
+			unknown = 1;
+			if (!from_parse)
+				bp_err(bp, p, "VersionId must be v1, v2, ...");
+		} else
+			for (k = 0; k < j; k++)
+				if (po->versions[k].id == pv->id) {
+					bp_err(bp, p, "duplicate VersionId "
+					    "v%" PRIu32, pv->id);
+					break;
+				}
+		bp_path(p, sizeof(p), "%s.Versions[%zu].IsDefaultVersion",
+		    path, j);
+		if (pv->is_default == -1) {
+			unknown = 1;
+			if (!from_parse)
+				bp_err(bp, p, "IsDefaultVersion must be true "
+				    "or false");
+		} else if (pv->is_default == 1 && def != SIZE_MAX)
+			bp_err(bp, p, "only one version is the default "
+			    "(Versions[%zu] is already)", def);
+		else if (pv->is_default == 1)
+			def = j;
+		bp_path(p, sizeof(p), "%s.Versions[%zu].PolicyDocument", path,
+		    j);
+		if (pv->text == NULL) {
+			if (!from_parse)
+				bp_err(bp, p, "PolicyDocument is required");
+			continue;
+		}
+		doc = NULL;
+		if (bp_validate_doc(bp, POLICY_KIND_RAM, pv->text, pv->len,
+		    ram_max, p, &doc) == 0)
+			json_object_put(doc);
+	}
+	bp_path(p, sizeof(p), "%s.Versions", path);
+	if (def == SIZE_MAX && !unknown)
+		bp_err(bp, p, "exactly one version is the default "
+		    "(IsDefaultVersion true); none is");
+	else if (def != SIZE_MAX && !from_parse &&
+	    (po->text == NULL || po->len != po->versions[def].len ||
+	    (po->versions[def].text != NULL && memcmp(po->text,
+	    po->versions[def].text, po->len) != 0)))
+		bp_err(bp, p, "the policy's text is not its default "
+		    "version's");
+}
+
 static int
 bp_check(const struct bundle *b, size_t ram_max, int from_parse,
     struct bp *bp)
@@ -1050,6 +1245,10 @@ bp_check(const struct bundle *b, size_t ram_max, int from_parse,
 		    po->name, NULL) == 0)
 			bp_err(bp, p, "policy %s exists already in account %s",
 			    po->name, po->account);
+		if (po->versions != NULL) {
+			bp_check_versions(bp, po, path, ram_max, from_parse);
+			continue;
+		}
 		bp_path(p, sizeof(p), "%s.PolicyDocument", path);
 		if (po->text == NULL) {
 			if (!from_parse)
@@ -1428,6 +1627,95 @@ fail:
 	return (NULL);
 }
 
+static int
+bp_cmp_ver(const void *a, const void *b)
+{
+	const struct bundle_policy_version *const *x = a, *const *y = b;
+
+	return ((*x)->id < (*y)->id ? -1 : (*x)->id > (*y)->id);
+}
+
+/* A policy's versions by id, each with its stored text. */
+static struct json_object *
+bp_export_versions(const struct bundle_policy *po)
+{
+	struct json_object	*arr, *o;
+	const struct bundle_policy_version *pv;
+	const void		**s;
+	char			 id[16], date[BUNDLE_DATE_MAX];
+	size_t			 i;
+
+	if ((arr = json_object_new_array()) == NULL)
+		return (NULL);
+	if ((s = bp_sorted(po->versions, po->nversions,
+	    sizeof(*po->versions), bp_cmp_ver)) == NULL)
+		goto fail;
+	for (i = 0; i < po->nversions; i++) {
+		pv = s[i];
+		snprintf(id, sizeof(id), "v%" PRIu32, pv->id);
+		if ((o = json_object_new_object()) == NULL ||
+		    json_object_array_add(arr, o) != 0) {
+			json_object_put(o);
+			goto fail;
+		}
+		if (bp_add(o, "VersionId", bp_jstr(id)) == -1 ||
+		    bp_add(o, "IsDefaultVersion", json_object_new_boolean(
+		    pv->is_default == 1)) == -1)
+			goto fail;
+		/* A date beyond RFC 3339's years is left out. */
+		if (pv->has_date && bundle_date_format(pv->create_ms,
+		    date) == 0 && bp_add(o, "CreateDate", bp_jstr(date)) == -1)
+			goto fail;
+		if (bp_add(o, "PolicyDocument", json_object_new_string_len(
+		    pv->text ? pv->text : "", (int)pv->len)) == -1)
+			goto fail;
+	}
+	free(s);
+	return (arr);
+fail:
+	free(s);
+	json_object_put(arr);
+	return (NULL);
+}
+
+int
+bundle_date_parse(const char *s, size_t len, int64_t *msp)
+{
+	struct value_time	 t;
+
+	if (value_time_parse(s, len, &t) == -1 ||
+	    t.sec > INT64_MAX / 1000 - 1 || t.sec < INT64_MIN / 1000 + 1)
+		return (-1);
+	*msp = t.sec * 1000 + t.nsec / 1000000;
+	return (0);
+}
+
+int
+bundle_date_format(int64_t ms, char *buf)
+{
+	struct tm	 tm;
+	time_t		 sec;
+	int64_t		 frac;
+
+	/* Floor division: a date before 1970 has a positive fraction. */
+	frac = ms % 1000;
+	if (frac < 0)
+		frac += 1000;
+	sec = (time_t)((ms - frac) / 1000);
+	if (gmtime_r(&sec, &tm) == NULL || tm.tm_year + 1900 > 9999 ||
+	    tm.tm_year + 1900 < 0)
+		return (-1);
+	if (frac == 0)
+		snprintf(buf, BUNDLE_DATE_MAX, "%04d-%02d-%02dT%02d:%02d:%02dZ",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec);
+	else
+		snprintf(buf, BUNDLE_DATE_MAX, "%04d-%02d-%02dT%02d:%02d:%02d."
+		    "%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+		    tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
+	return (0);
+}
+
 char *
 bundle_export(const struct bundle *b, size_t *lenp)
 {
@@ -1526,9 +1814,14 @@ bundle_export(const struct bundle *b, size_t *lenp)
 		if ((o = json_object_new_object()) == NULL ||
 		    json_object_array_add(arr, o) != 0 ||
 		    bp_add(o, "PolicyName", bp_jstr(po->name)) == -1 ||
-		    bp_add(o, "Account", bp_jstr(po->account)) == -1 ||
-		    bp_add(o, "PolicyDocument", json_object_new_string_len(
-		    po->text ? po->text : "", (int)po->len)) == -1)
+		    bp_add(o, "Account", bp_jstr(po->account)) == -1)
+			goto done;
+		if (po->versions != NULL) {
+			if (bp_add(o, "Versions", bp_export_versions(po)) == -1)
+				goto done;
+		} else if (bp_add(o, "PolicyDocument",
+		    json_object_new_string_len(po->text ? po->text : "",
+		    (int)po->len)) == -1)
 			goto done;
 	}
 	free(s);

@@ -57,11 +57,34 @@ struct bundle_alias {
 	char	*key_id;
 };
 
+/*
+ * One version of a RAM policy (the Versions form of a bundle policy,
+ * as RAM's CreatePolicyVersion keeps them).
+ */
+#define BUNDLE_POLICY_VERSIONS_MAX	5
+
+struct bundle_policy_version {
+	uint32_t	 id;		/* N of "vN", 1 or more */
+	int		 is_default;
+	char		*text;		/* stored text, as for key policies */
+	size_t		 len;
+	int		 has_date;	/* 0: no CreateDate (import: now) */
+	int64_t		 create_ms;	/* CreateDate, ms since the epoch */
+};
+
 struct bundle_policy {
 	char	*account;
 	char	*name;
-	char	*text;		/* stored text, as for key policies */
+	/* The default version's stored text (in both forms). */
+	char	*text;
 	size_t	 len;
+	/*
+	 * Every version, in bundle order (export: by id), exactly one the
+	 * default; NULL (nversions 0) for the flat form, one version
+	 * given as PolicyDocument.
+	 */
+	struct bundle_policy_version	*versions;
+	size_t				 nversions;
 };
 
 /* A user, role or group (groups only for users). */
@@ -130,5 +153,16 @@ struct world *bundle_to_world(const struct bundle *, uint64_t generation,
  * instance.  NULL when out of memory.
  */
 char	*bundle_export(const struct bundle *, size_t *lenp);
+
+/*
+ * A CreateDate: RFC 3339 to ms since the epoch (0, or -1 when not an
+ * RFC 3339 date-time or out of range), and back, in UTC ("Z"), with
+ * milliseconds only when there are any ("2026-01-02T03:04:05Z",
+ * "2026-01-02T03:04:05.120Z"); buf of BUNDLE_DATE_MAX bytes; -1 for a
+ * time outside the years 0000-9999.
+ */
+#define BUNDLE_DATE_MAX	64
+int	bundle_date_parse(const char *, size_t, int64_t *);
+int	bundle_date_format(int64_t, char *);
 
 #endif

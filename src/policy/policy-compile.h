@@ -29,6 +29,22 @@ int	policy_compile_text(enum policy_kind, const char *text, size_t len,
 	    struct policy_diags *);
 
 /*
+ * Compile a text known to be valid as kind: one that passed
+ * policy_validate when it was stored, and is proven to be that text
+ * (the store checks the BLAKE2b digest it recorded then).  Reads the
+ * text directly, without json-c, the strict scanner or diagnostics,
+ * and builds the same compiled policy as policy_compile_text (the same
+ * builder calls in the same order; tests/unit/test-policy-trusted.c
+ * proves it on every document of the test tables).  Returns 0 and
+ * *cpp; -1 on anything it does not expect (not JSON, an element the
+ * validator would refuse, a number: json-c's text of a number is what
+ * the compiler uses) or out of memory: the caller then takes
+ * policy_compile_text, which decides and reports.
+ */
+int	policy_compile_trusted(enum policy_kind, const char *text, size_t len,
+	    struct cpolicy **cpp);
+
+/*
  * The default key policy of section 5 for a key created by account, as
  * the exact stored text (malloc'd, NUL-terminated; NULL when out of
  * memory).

@@ -7,10 +7,25 @@
  * default key policy of one creator, copies of one RAM policy) are
  * compiled once and shared: compiled policies are immutable and
  * reference counted, and the stored BLAKE2b digest is the cache key.
+ *
+ * The compiling is done first, on every online core (store_prefetch):
+ * the texts are independent, and they are most of the time of an open.
+ * A key policy whose text matches the digest stored with it is the text
+ * the store validated when it was set, so it takes the trusted compiler
+ * (policy_compile_trusted); RAM policy versions carry no digest and
+ * take the full path.  The walk that follows builds the world in the
+ * store's order, serially, finding every policy compiled; it makes every
+ * check it always made, so a failure (a digest that does not match, a
+ * text that does not compile) is found and reported exactly as without
+ * the prefetch, for the same record.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -25,6 +40,43 @@ static int	 store_split(const MDB_val *, char **, int);
 static void	 store_split_free(char **, int);
 static int	 store_corrupt(struct store *, int, const MDB_val *,
 		    const char *);
+static void	 pcache_grow(struct pcache *);
+static int	 store_pv_find(struct store *, MDB_txn *, const char *,
+		    const char *, uint32_t, struct store_pvrec *);
+
+/*
+ * One policy text to compile before the walk: a key policy record (all
+ * of them, for their digests) or a RAM policy's default version.
+ */
+struct pf_rec {
+	const void		*val;	/* the record's value, in the map */
+	const char		*text;
+	size_t			 len;
+	unsigned char		 digest[32];	/* stored; RAM: computed */
+	int			 kind;
+	int			 owner;		/* first of its digest */
+	int			 verified;	/* text hashes to digest */
+	struct cpolicy		*cp;		/* owner's, when compiled */
+};
+
+struct prefetch {
+	struct store		*st;
+	struct pf_rec		*r;
+	size_t			 n;
+	size_t			*byval;		/* index + 1, by val */
+	size_t			 vcap;
+	int			 trusted;	/* 0: full path (check) */
+	atomic_size_t		 next;
+};
+
+#define PF_CHUNK	32	/* records a worker takes at a time */
+#define PF_THREADS_MAX	64
+#define PF_SERIAL_MAX	256	/* fewer texts: no threads */
+
+static void	 store_prefetch(struct store *, MDB_txn *, struct prefetch *,
+		    struct pcache *, int);
+static void	 prefetch_free(struct prefetch *);
+static int	 prefetch_verified(const struct prefetch *, const void *);
 
 void
 pcache_free(struct pcache *c)
@@ -36,6 +88,18 @@ pcache_free(struct pcache *c)
 			cpolicy_unref(c->v[i].cp);
 	free(c->v);
 	memset(c, 0, sizeof(*c));
+}
+
+/* Limits apply when a document comes in, not to what is stored. */
+static size_t
+pcache_max(const struct store *st, int kind, size_t len)
+{
+	size_t	 max;
+
+	max = kind == POLICY_KIND_KEY ? POLICY_KEY_MAX_BYTES :
+	    (st->ram_policy_max ? st->ram_policy_max :
+	    POLICY_RAM_MAX_BYTES_DEFAULT);
+	return (len > max ? len : max);
 }
 
 static struct pcache_ent *
@@ -51,6 +115,43 @@ pcache_slot(struct pcache *c, int kind, const unsigned char *d)
 	}
 }
 
+static void
+pcache_grow(struct pcache *c)
+{
+	struct pcache_ent	*old;
+	size_t			 i, ocap;
+
+	if (c->n + 1 <= c->cap / 2)
+		return;
+	old = c->v;
+	ocap = c->cap;
+	c->cap = ocap ? ocap * 2 : 1024;
+	c->v = xcalloc(c->cap, sizeof(*c->v));
+	for (i = 0; i < ocap; i++)
+		if (old[i].cp != NULL)
+			*pcache_slot(c, old[i].kind, old[i].digest) = old[i];
+	free(old);
+}
+
+/* Adds cp (the caller's reference passes) unless the digest is in. */
+static void
+pcache_put(struct pcache *c, int kind, const unsigned char *digest,
+    struct cpolicy *cp)
+{
+	struct pcache_ent	*e;
+
+	pcache_grow(c);
+	e = pcache_slot(c, kind, digest);
+	if (e->cp != NULL) {
+		cpolicy_unref(cp);
+		return;
+	}
+	memcpy(e->digest, digest, 32);
+	e->kind = kind;
+	e->cp = cp;
+	c->n++;
+}
+
 /*
  * Returns a new reference on the compiled policy of text, or NULL with
  * *errp (the record's name and the reason in st's message).
@@ -61,35 +162,20 @@ pcache_compile(struct store *st, struct pcache *c, int kind,
     const char *dbname, const char *name, int *errp)
 {
 	struct policy_diags	 diags;
-	struct pcache_ent	*e, *old;
+	struct pcache_ent	*e;
 	struct cpolicy		*cp;
 	unsigned char		 d[32];
-	size_t			 i, ocap, max;
+	size_t			 max;
 
 	if (digest == NULL) {
 		store_digest(text, len, d);
 		digest = d;
 	}
-	if (c->n + 1 > c->cap / 2) {
-		old = c->v;
-		ocap = c->cap;
-		c->cap = ocap ? ocap * 2 : 1024;
-		c->v = xcalloc(c->cap, sizeof(*c->v));
-		for (i = 0; i < ocap; i++)
-			if (old[i].cp != NULL)
-				*pcache_slot(c, old[i].kind, old[i].digest) =
-				    old[i];
-		free(old);
-	}
+	pcache_grow(c);
 	e = pcache_slot(c, kind, digest);
 	if (e->cp != NULL)
 		return (cpolicy_ref(e->cp));
-	/* Limits apply when a document comes in, not to what is stored. */
-	max = kind == POLICY_KIND_KEY ? POLICY_KEY_MAX_BYTES :
-	    (st->ram_policy_max ? st->ram_policy_max :
-	    POLICY_RAM_MAX_BYTES_DEFAULT);
-	if (len > max)
-		max = len;
+	max = pcache_max(st, kind, len);
 	policy_diags_init(&diags);
 	if (policy_compile_text(kind, text, len, max, "", &cp, &diags) != 0) {
 		*errp = store_seterr(st, STORE_ECORRUPT, "%s: %s \"%s\": the "
@@ -224,6 +310,25 @@ store_tags_free(struct world_tag *t, size_t n)
 	free(t);
 }
 
+/* The same, silently: 0, or -1 (the walk will say why). */
+static int
+store_pv_find(struct store *st, MDB_txn *txn, const char *account,
+    const char *name, uint32_t ver, struct store_pvrec *r)
+{
+	struct store_wbuf	 w;
+	MDB_val			 k, v;
+	int			 rc;
+
+	store_w_init(&w);
+	store_key(&w, account, name, "");
+	store_w_u32(&w, ver);
+	k.mv_data = w.p;
+	k.mv_size = w.len;
+	rc = mdb_get(txn, st->dbi[DBI_POLICYVERSIONS], &k, &v);
+	store_w_free(&w);
+	return (rc == 0 && store_pvrec_decode(&v, r) == 0 ? 0 : -1);
+}
+
 /* The text of version ver of RAM policy (account, name). */
 static int
 store_pv_get(struct store *st, MDB_txn *txn, const char *account,
@@ -284,6 +389,7 @@ store_walk(struct store *st, MDB_txn *txn, int dbi, store_walk_fn fn,
 struct load {
 	struct world_txn	*wt;
 	struct pcache		 cache;
+	struct prefetch		*pf;	/* texts already compiled, or NULL */
 	struct bundle		*b;	/* store_to_bundle instead */
 	int			 check;	/* store_check: verify only */
 };
@@ -372,7 +478,11 @@ load_key(struct store *st, MDB_txn *txn, const MDB_val *k, const MDB_val *v,
 			rc = store_corrupt(st, DBI_KEYPOLICIES, k, "malformed");
 			goto out;
 		}
-		store_digest(kp.text, kp.len, d);
+		/* The prefetch hashed this very record already. */
+		if (!prefetch_verified(l->pf, pv.mv_data))
+			store_digest(kp.text, kp.len, d);
+		else
+			memcpy(d, kp.digest, 32);
 		if (sodium_memcmp(d, kp.digest, 32) != 0) {
 			rc = store_corrupt(st, DBI_KEYPOLICIES, k,
 			    "the digest does not match the text");
@@ -467,6 +577,76 @@ load_alias(struct store *st, MDB_txn *txn, const MDB_val *k,
 	return (rc);
 }
 
+/*
+ * Every version of the policy whose record key is k, for export: none
+ * (the flat form, PolicyDocument) when its only version is v1, else
+ * all of them with their ids and creation times (the Versions form).
+ */
+static int
+store_versions_read(struct store *st, MDB_txn *txn, const MDB_val *k,
+    uint32_t def, struct bundle_policy *bp)
+{
+	struct bundle_policy_version	*v = NULL, *e;
+	struct store_pvrec		 pv;
+	MDB_cursor			*c;
+	MDB_val				 ck, cv;
+	const unsigned char		*id;
+	unsigned char			 buf[600];
+	size_t				 n = 0, i;
+	int				 rc, op = MDB_SET_RANGE;
+
+	if (k->mv_size + 1 > sizeof(buf))
+		return (store_corrupt(st, DBI_POLICIES, k, "malformed"));
+	memcpy(buf, k->mv_data, k->mv_size);
+	buf[k->mv_size] = '\0';
+	if ((rc = mdb_cursor_open(txn, st->dbi[DBI_POLICYVERSIONS], &c)) != 0)
+		return (store_err_mdb(st, rc, "opening a cursor"));
+	ck.mv_data = buf;
+	ck.mv_size = k->mv_size + 1;
+	while ((rc = mdb_cursor_get(c, &ck, &cv, op)) == 0) {
+		op = MDB_NEXT;
+		if (ck.mv_size != k->mv_size + 5 ||
+		    memcmp(ck.mv_data, buf, k->mv_size + 1) != 0)
+			break;
+		if (store_pvrec_decode(&cv, &pv) != 0 ||
+		    n == STORE_POLICY_VERSIONS_MAX) {
+			rc = store_corrupt(st, DBI_POLICYVERSIONS, &ck,
+			    "malformed, or a sixth version");
+			goto out;
+		}
+		id = (const unsigned char *)ck.mv_data + k->mv_size + 1;
+		v = xreallocarray(v, n + 1, sizeof(*v));
+		e = &v[n++];
+		memset(e, 0, sizeof(*e));
+		e->id = (uint32_t)id[0] << 24 | (uint32_t)id[1] << 16 |
+		    (uint32_t)id[2] << 8 | id[3];
+		e->is_default = e->id == def;
+		e->text = xmalloc(pv.len + 1);
+		memcpy(e->text, pv.text, pv.len);
+		e->text[pv.len] = '\0';
+		e->len = pv.len;
+		e->has_date = 1;
+		e->create_ms = pv.time_ms;
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		rc = store_err_mdb(st, rc, "reading policy versions");
+		goto out;
+	}
+	rc = STORE_OK;
+	if (n == 1 && v[0].id == 1)
+		goto out;	/* the flat form */
+	bp->versions = v;
+	bp->nversions = n;
+	v = NULL;
+	n = 0;
+out:
+	mdb_cursor_close(c);
+	for (i = 0; i < n; i++)
+		free(v[i].text);
+	free(v);
+	return (rc);
+}
+
 static int
 load_policy(struct store *st, MDB_txn *txn, const MDB_val *k,
     const MDB_val *v, void *arg)
@@ -498,6 +678,9 @@ load_policy(struct store *st, MDB_txn *txn, const MDB_val *k,
 		memcpy(bp->text, pv.text, pv.len);
 		bp->text[pv.len] = '\0';
 		bp->len = pv.len;
+		bp->versions = NULL;
+		bp->nversions = 0;
+		rc = store_versions_read(st, txn, k, r.def, bp);
 		goto out;
 	}
 	if (l->check || l->wt == NULL)
@@ -624,12 +807,16 @@ store_load_walk(struct store *st, MDB_txn *txn, struct load *l)
 int
 store_load_into(struct store *st, MDB_txn *txn, struct world_txn *wt)
 {
+	struct prefetch	 pf;
 	struct load	 l;
 	int		 rc;
 
 	memset(&l, 0, sizeof(l));
 	l.wt = wt;
+	store_prefetch(st, txn, &pf, &l.cache, 1);
+	l.pf = &pf;
 	rc = store_load_walk(st, txn, &l);
+	prefetch_free(&pf);
 	pcache_free(&l.cache);
 	return (rc);
 }
@@ -789,6 +976,7 @@ check_policy_versions(struct store *st, MDB_txn *txn, const MDB_val *k,
 int
 store_check(struct store *st)
 {
+	struct prefetch		 pf;
 	struct load		 l;
 	struct world_txn	*wt;
 	MDB_txn			*txn;
@@ -804,6 +992,9 @@ store_check(struct store *st)
 	}
 	memset(&l, 0, sizeof(l));
 	l.wt = wt;
+	/* The check validates every text in full, digests or not. */
+	store_prefetch(st, txn, &pf, &l.cache, 0);
+	l.pf = &pf;
 	/* A full load (every text compiles, every reference resolves),
 	 * then the records a load does not visit. */
 	if ((rc = store_meta_get_u(st, txn, "generation", 8, &gen)) == 0 &&
@@ -822,8 +1013,216 @@ store_check(struct store *st)
 		    check_version, &l)) == 0)
 			rc = store_deletions_check(st, txn);
 	}
+	prefetch_free(&pf);
 	pcache_free(&l.cache);
 	world_txn_abort(wt);
 	mdb_txn_abort(txn);
 	return (rc);
+}
+
+/* --- compiling on every core, before the walk --------------------- */
+
+static size_t
+pf_hash_ptr(const void *p, size_t cap)
+{
+	uint64_t	 h = (uint64_t)(uintptr_t)p;
+
+	h ^= h >> 29;
+	h *= 0x9e3779b97f4a7c15ull;
+	return ((size_t)(h >> 17) & (cap - 1));
+}
+
+static void
+pf_add(struct prefetch *pf, size_t *cap, int kind, const void *val,
+    const char *text, size_t len, const unsigned char *digest)
+{
+	struct pf_rec	*r;
+
+	if (pf->n == *cap) {
+		*cap = *cap ? *cap * 2 : 1024;
+		pf->r = xreallocarray(pf->r, *cap, sizeof(*pf->r));
+	}
+	r = &pf->r[pf->n++];
+	memset(r, 0, sizeof(*r));
+	r->val = val;
+	r->text = text;
+	r->len = len;
+	r->kind = kind;
+	memcpy(r->digest, digest, 32);
+}
+
+/* The record whose value is val: its text hashed to its digest. */
+static int
+prefetch_verified(const struct prefetch *pf, const void *val)
+{
+	size_t	 h, i;
+
+	if (pf == NULL || pf->vcap == 0)
+		return (0);
+	for (h = pf_hash_ptr(val, pf->vcap); (i = pf->byval[h]) != 0;
+	    h = (h + 1) & (pf->vcap - 1))
+		if (pf->r[i - 1].val == val)
+			return (pf->r[i - 1].kind == POLICY_KIND_KEY &&
+			    pf->r[i - 1].verified);
+	return (0);
+}
+
+static void
+pf_one(struct prefetch *pf, struct pf_rec *r)
+{
+	struct policy_diags	 diags;
+	struct cpolicy		*cp;
+	unsigned char		 d[32];
+
+	if (r->kind == POLICY_KIND_KEY) {
+		store_digest(r->text, r->len, d);
+		r->verified = sodium_memcmp(d, r->digest, 32) == 0;
+		/* A mismatch is the walk's to report, naming the key. */
+		if (!r->owner || !r->verified)
+			return;
+		if (pf->trusted && policy_compile_trusted(POLICY_KIND_KEY,
+		    r->text, r->len, &cp) == 0) {
+			r->cp = cp;
+			return;
+		}
+	} else if (!r->owner)
+		return;
+	/* A failure is left to the walk, which reports it as ever. */
+	policy_diags_init(&diags);
+	if (policy_compile_text(r->kind, r->text, r->len,
+	    pcache_max(pf->st, r->kind, r->len), "", &cp, &diags) == 0)
+		r->cp = cp;
+	policy_diags_free(&diags);
+}
+
+static void *
+pf_worker(void *arg)
+{
+	struct prefetch	*pf = arg;
+	size_t		 i, end;
+
+	for (;;) {
+		i = atomic_fetch_add(&pf->next, PF_CHUNK);
+		if (i >= pf->n)
+			break;
+		end = pf->n - i < PF_CHUNK ? pf->n : i + PF_CHUNK;
+		for (; i < end; i++)
+			pf_one(pf, &pf->r[i]);
+	}
+	return (NULL);
+}
+
+/*
+ * Compiles every key policy and every RAM policy's default version
+ * into cache, on all online cores, and hashes every key policy against
+ * its stored digest (prefetch_verified).  Records it cannot read are
+ * skipped: the walk reads them again and reports them.  trusted: key
+ * policies whose digest matches take the trusted compiler.
+ */
+static void
+store_prefetch(struct store *st, MDB_txn *txn, struct prefetch *pf,
+    struct pcache *cache, int trusted)
+{
+	struct store_kprec	 kp;
+	struct store_polrec	 pr;
+	struct store_pvrec	 pv;
+	struct pcache		 seen;
+	struct pcache_ent	*e;
+	pthread_t		 tid[PF_THREADS_MAX];
+	MDB_cursor		*c;
+	MDB_val			 k, v;
+	char			*p[2];
+	size_t			 cap = 0, i, h, nt = 0, want;
+	long			 ncpu;
+	int			 op;
+
+	memset(pf, 0, sizeof(*pf));
+	pf->st = st;
+	pf->trusted = trusted;
+	atomic_init(&pf->next, 0);
+	if (mdb_cursor_open(txn, st->dbi[DBI_KEYPOLICIES], &c) == 0) {
+		for (op = MDB_FIRST; mdb_cursor_get(c, &k, &v, op) == 0;
+		    op = MDB_NEXT)
+			if (store_kprec_decode(&v, &kp) == 0)
+				pf_add(pf, &cap, POLICY_KIND_KEY, v.mv_data,
+				    kp.text, kp.len, kp.digest);
+		mdb_cursor_close(c);
+	}
+	if (mdb_cursor_open(txn, st->dbi[DBI_POLICIES], &c) == 0) {
+		for (op = MDB_FIRST; mdb_cursor_get(c, &k, &v, op) == 0;
+		    op = MDB_NEXT) {
+			unsigned char	 d[32];
+
+			if (store_split(&k, p, 2) != 0)
+				continue;
+			if (store_polrec_decode(&v, &pr) == 0 &&
+			    store_pv_find(st, txn, p[0], p[1], pr.def,
+			    &pv) == 0) {
+				store_digest(pv.text, pv.len, d);
+				pf_add(pf, &cap, POLICY_KIND_RAM, NULL,
+				    pv.text, pv.len, d);
+			}
+			store_split_free(p, 2);
+		}
+		mdb_cursor_close(c);
+	}
+	if (pf->n == 0)
+		return;
+	/* The first record of each digest compiles it, for all. */
+	memset(&seen, 0, sizeof(seen));
+	for (i = 0; i < pf->n; i++) {
+		pcache_grow(&seen);
+		e = pcache_slot(&seen, pf->r[i].kind, pf->r[i].digest);
+		if (e->cp != NULL)
+			continue;
+		memcpy(e->digest, pf->r[i].digest, 32);
+		e->kind = pf->r[i].kind;
+		e->cp = (struct cpolicy *)&pf->r[i];	/* a mark only */
+		seen.n++;
+		pf->r[i].owner = 1;
+	}
+	free(seen.v);
+	/* Key policy records by their value, for the walk. */
+	for (pf->vcap = 1024; pf->vcap < pf->n * 2; pf->vcap *= 2)
+		;
+	pf->byval = xcalloc(pf->vcap, sizeof(*pf->byval));
+	for (i = 0; i < pf->n; i++) {
+		if (pf->r[i].val == NULL)
+			continue;
+		for (h = pf_hash_ptr(pf->r[i].val, pf->vcap);
+		    pf->byval[h] != 0; h = (h + 1) & (pf->vcap - 1))
+			;
+		pf->byval[h] = i + 1;
+	}
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	want = pf->n <= PF_SERIAL_MAX || ncpu <= 1 ? 0 :
+	    (size_t)ncpu - 1 > PF_THREADS_MAX ? PF_THREADS_MAX :
+	    (size_t)ncpu - 1;
+	/* The caller works too; a thread that cannot start is not needed. */
+	for (nt = 0; nt < want; nt++)
+		if (pthread_create(&tid[nt], NULL, pf_worker, pf) != 0)
+			break;
+	pf_worker(pf);
+	for (i = 0; i < nt; i++)
+		pthread_join(tid[i], NULL);
+	/* Into the cache in record order: the same cache every time. */
+	for (i = 0; i < pf->n; i++)
+		if (pf->r[i].cp != NULL) {
+			pcache_put(cache, pf->r[i].kind, pf->r[i].digest,
+			    pf->r[i].cp);
+			pf->r[i].cp = NULL;
+		}
+}
+
+static void
+prefetch_free(struct prefetch *pf)
+{
+	size_t	 i;
+
+	for (i = 0; i < pf->n; i++)
+		if (pf->r[i].cp != NULL)
+			cpolicy_unref(pf->r[i].cp);
+	free(pf->r);
+	free(pf->byval);
+	memset(pf, 0, sizeof(*pf));
 }

@@ -2157,6 +2157,59 @@ store_policy_versions_free(struct store_policy_version *v, size_t n)
 
 /* --- the whole state ---------------------------------------------- */
 
+/*
+ * A bundle policy in the Versions form (bundle_parse checked the rules:
+ * 1 to 5, ids unique, one default): each version with its id and
+ * CreateDate (the time of import without one); the last id given is
+ * the highest.
+ */
+static int
+pv_put_versions(struct store *st, MDB_txn *txn, const struct bundle_policy *p)
+{
+	const struct bundle_policy_version	*v;
+	struct store_polrec	 pr = { 0, 0 };
+	struct store_pvrec	 r;
+	struct store_wbuf	 k, w;
+	size_t			 j;
+	int			 rc = STORE_OK;
+
+	if (p->nversions == 0 || p->nversions > STORE_POLICY_VERSIONS_MAX)
+		return (store_seterr(st, STORE_ELIMIT, "policy %s: not 1 to "
+		    "%d versions", p->name, STORE_POLICY_VERSIONS_MAX));
+	for (j = 0; j < p->nversions; j++) {
+		if (p->versions[j].is_default == 1)
+			pr.def = p->versions[j].id;
+		if (p->versions[j].id > pr.last)
+			pr.last = p->versions[j].id;
+	}
+	if (pr.def == 0)
+		return (store_seterr(st, STORE_EINVAL, "policy %s: no default "
+		    "version", p->name));
+	if ((rc = pol_put(st, txn, p->account, p->name, &pr,
+	    MDB_NOOVERWRITE)) != 0)
+		return (rc);
+	store_w_init(&k);
+	store_w_init(&w);
+	for (j = 0; j < p->nversions && rc == STORE_OK; j++) {
+		v = &p->versions[j];
+		r.time_ms = v->has_date ? v->create_ms : store_now_ms();
+		r.text = v->text;
+		r.len = v->len;
+		store_w_free(&k);	/* empties it for the next */
+		store_w_free(&w);
+		pv_key(&k, p->account, p->name, v->id);
+		store_pvrec_encode(&w, &r);
+		rc = db_put(st, txn, DBI_POLICYVERSIONS, &k, w.p, w.len,
+		    MDB_NOOVERWRITE);
+		if (rc == STORE_EEXIST)
+			rc = store_seterr(st, rc, "policy %s: version v%u twice",
+			    p->name, (unsigned)v->id);
+	}
+	store_w_free(&k);
+	store_w_free(&w);
+	return (rc);
+}
+
 static int
 op_replace_all(struct store *st, MDB_txn *txn, struct world_txn *wt,
     void *arg)
@@ -2253,7 +2306,11 @@ op_replace_all(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	for (i = 0; i < b->npolicies && rc == STORE_OK; i++) {
 		const struct bundle_policy *p = &b->policies[i];
 
-		if ((rc = pol_put(st, txn, p->account, p->name, &pr,
+		if (p->versions != NULL) {
+			/* The Versions form (helper store): every version. */
+			if ((rc = pv_put_versions(st, txn, p)) != 0)
+				break;
+		} else if ((rc = pol_put(st, txn, p->account, p->name, &pr,
 		    MDB_NOOVERWRITE)) != 0 ||
 		    (rc = pv_put(st, txn, p->account, p->name, 1, p->text,
 		    p->len)) != 0)

@@ -12,7 +12,7 @@ n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() { n=$((n + 1)); echo "not ok $n - $1"; sed 's/^/# /' "$T/err"; }
 check() { if eval "$2"; then ok "$1"; else nok "$1"; fi; }
-echo "1..22"
+echo "1..25"
 
 "$CTL" import --db "$T/a" "$B" >"$T/out" 2>"$T/err"
 check "import into a new directory" '[ $? -eq 0 ] && [ -f "$T/a/data.mdb" ]'
@@ -23,6 +23,21 @@ check "export twice: same bytes" 'cmp -s "$T/e1" "$T/e1b"'
 "$CTL" import --db "$T/b" "$T/e1" >"$T/out" 2>"$T/err"
 "$CTL" export --db "$T/b" >"$T/e2" 2>"$T/err"
 check "export, import, export: same bytes" 'cmp -s "$T/e1" "$T/e2"'
+
+# RAM policy versions (the Versions form): every version, its id and
+# CreateDate survive export, import, export byte for byte; a policy whose
+# only version is v1 is exported flat.
+V=$SRC/tests/store/versions-bundle.json
+"$CTL" import --db "$T/v" "$V" >"$T/out" 2>"$T/err" &&
+    "$CTL" export --db "$T/v" >"$T/v1" 2>"$T/err"
+check "versions: import and export" '[ $? -eq 0 ]'
+check "... every version with its id, default flag and date" \
+    'tr -d " \n" <"$T/v1" | grep -q "\"PolicyName\":\"Versioned\",\"Account\":\"[0-9]*\",\"Versions\":\[{\"VersionId\":\"v1\",\"IsDefaultVersion\":false,\"CreateDate\":\"2026-01-02T03:04:05Z\",.*{\"VersionId\":\"v3\",\"IsDefaultVersion\":true,\"CreateDate\":\"2026-02-03T04:05:06.250Z\",.*{\"VersionId\":\"v4\",\"IsDefaultVersion\":false,\"CreateDate\":" &&
+     tr -d " \n" <"$T/v1" | grep -q "\"PolicyName\":\"OneFirstVersion\",\"Account\":\"[0-9]*\",\"PolicyDocument\"" &&
+     tr -d " \n" <"$T/v1" | grep -q "\"PolicyName\":\"OneLaterVersion\",\"Account\":\"[0-9]*\",\"Versions\":\[{\"VersionId\":\"v2\""'
+"$CTL" import --db "$T/v2" "$T/v1" >"$T/out" 2>"$T/err"
+"$CTL" export --db "$T/v2" >"$T/v2e" 2>>"$T/err"
+check "versions: export, import, export: same bytes" 'cmp -s "$T/v1" "$T/v2e"'
 
 "$CTL" import --db "$T/a" "$B" >"$T/out" 2>"$T/err"
 rc=$?
