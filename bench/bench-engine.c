@@ -294,6 +294,12 @@ cpu_ns(void)
 	return ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
 }
 
+static uint64_t
+fold(uint64_t h, uint64_t v)
+{
+	return ((h ^ v) * 0x100000001b3ULL);
+}
+
 static int
 u32cmp(const void *a, const void *b)
 {
@@ -314,8 +320,9 @@ main(int argc, char **argv)
 	cpu_set_t		 set;
 	uint32_t		*lat;
 	uint64_t		 t0, t1, t2, c0, c1, overhead;
-	uint64_t		 dec[3] = { 0, 0, 0 };
+	uint64_t		 dec[3] = { 0, 0, 0 }, digest;
 	unsigned		 n = 1000000, seed = 42, i, cpu = 0;
+	size_t			 j, k;
 	unsigned		 distinct = 0;
 	int			 ch;
 	double			 secs, wsecs;
@@ -382,6 +389,27 @@ main(int argc, char **argv)
 		SETREQ(&reqs[i]);
 		eval_decide(w, &er, &ans);
 	}
+	/* A digest of every (decision, reason, matched statements), so
+	 * that a change to the engine can be checked to decide alike. */
+	digest = 0xcbf29ce484222325ULL;
+	for (i = 0; i < n; i++) {
+		SETREQ(&reqs[i]);
+		er.explain = 1;
+		eval_decide(w, &er, &ans);
+		er.explain = 0;
+		digest = fold(digest, ans.decision);
+		digest = fold(digest, ans.reason);
+		digest = fold(digest, ans.nmatched);
+		for (j = 0; j < ans.nmatched; j++) {
+			digest = fold(digest, ans.matched[j].source);
+			digest = fold(digest, ans.matched[j].index);
+			digest = fold(digest, ans.matched[j].namelen);
+			digest = fold(digest, ans.matched[j].sidlen);
+			for (k = 0; k < ans.matched[j].namelen; k++)
+				digest = fold(digest, (unsigned char)
+				    ans.matched[j].name[k]);
+		}
+	}
 	c0 = cpu_ns();
 	t0 = now_ns();
 	for (i = 0; i < n; i++) {
@@ -411,6 +439,7 @@ main(int argc, char **argv)
 	    "%llu)\n", n, (unsigned long long)dec[EVAL_ALLOW],
 	    (unsigned long long)dec[EVAL_EXPLICIT_DENY],
 	    (unsigned long long)dec[EVAL_IMPLICIT_DENY]);
+	printf("decision digest: %016llx\n", (unsigned long long)digest);
 	printf("throughput: %.0f decisions/s of CPU time (%.1f ns per "
 	    "decision, one core); %.0f decisions/s of wall-clock time\n",
 	    n / secs, secs * 1e9 / n, n / wsecs);

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -88,10 +89,36 @@ struct cp_account {
 	size_t	 len;
 };
 
+/*
+ * The evaluation image, built by cpolicy_finish in one block so that a
+ * decision walks contiguous memory: one 64-byte record per statement,
+ * then each statement's globs (packed one after another), conditions,
+ * condition keys and values.
+ */
+#define CP_AWORDS	2		/* known actions: at most 128 */
+
+struct cp_hmatch {
+	const struct glob	*first;	/* n globs, each glob_size() long */
+	uint32_t		 n;
+	uint8_t			 negated;
+	uint8_t			 any;
+};
+
+struct cp_hstmt {
+	uint64_t		 amask[CP_AWORDS];	/* known actions */
+	struct cp_hmatch	 action;
+	struct cp_hmatch	 target;	/* principal (key) or resource */
+	const struct cp_cond	*conds;
+	uint32_t		 nconds;
+	uint8_t			 effect;
+};
+
 struct cpolicy {
 	atomic_uint		 refcnt;
 	enum cpolicy_kind	 kind;
 	int			 finished;
+	const struct cp_hstmt	*hot;		/* nstmts; NULL until finished */
+	void			*block;
 	struct cp_stmt		*stmts;
 	size_t			 nstmts;
 	size_t			 cap;
@@ -113,8 +140,6 @@ static const char *const cpolicy_op_names[CPOLICY_OP_COUNT] = {
 static int	cp_grow(void **, uint32_t *, size_t, size_t);
 static int	cp_matcher_add(struct cp_matcher *, const char *, size_t, int);
 static void	cp_matcher_free(struct cp_matcher *);
-static int	cp_matcher_match(const struct cp_matcher *, const char *,
-		    size_t);
 static void	cp_cond_free(struct cp_cond *);
 static int	cp_cond_holds(const struct cp_cond *,
 		    const struct cpolicy_req *);
@@ -123,6 +148,9 @@ static int	cp_value_test(const struct cp_cond *, const char *, size_t,
 static int	cp_all_stars(const char *, size_t);
 static int	cp_ieq(const char *, size_t, const char *, size_t);
 static size_t	cp_fmt_time(const struct value_time *, char *, size_t);
+static void	cp_action_init(void);
+static int	cp_pack(struct cpolicy *);
+static int	cp_hmatch(const struct cp_hmatch *, const char *, size_t);
 
 int
 cpolicy_op_parse(const char *s, size_t len, enum cpolicy_op *op)
@@ -237,6 +265,7 @@ cpolicy_unref(const struct cpolicy *ccp)
 		free(st->conds);
 	}
 	free(cp->stmts);
+	free(cp->block);
 	for (i = 0; i < cp->naccounts; i++)
 		free(cp->accounts[i].s);
 	free(cp->accounts);
@@ -599,6 +628,8 @@ cpolicy_finish(struct cpolicy *cp)
 			}
 		}
 	}
+	if (cp_pack(cp) == -1)
+		return (-1);
 	cp->finished = 1;
 	return (0);
 }
@@ -627,18 +658,296 @@ cpolicy_foreign_accounts(const struct cpolicy *cp, const char *own,
 	return (0);
 }
 
-/* Evaluation. */
+/*
+ * Known actions: the KMS API operations.  A request action that is one
+ * of them (ignoring ASCII case) is tested against each statement's
+ * precomputed bit set instead of its Action/NotAction globs; any other
+ * action goes through the globs.  Adding a name changes no decision.
+ */
+static const char *const cp_action_names[] = {
+	"kms:AsymmetricDecrypt", "kms:AsymmetricEncrypt", "kms:AsymmetricSign",
+	"kms:AsymmetricVerify", "kms:CancelKeyDeletion",
+	"kms:CertificatePrivateKeyDecrypt", "kms:CertificatePrivateKeySign",
+	"kms:CertificatePublicKeyEncrypt", "kms:CertificatePublicKeyVerify",
+	"kms:CreateAlias", "kms:CreateApplicationAccessPoint",
+	"kms:CreateCertificate", "kms:CreateClientKey", "kms:CreateKey",
+	"kms:CreateKeyVersion", "kms:CreateNetworkRule", "kms:CreatePolicy",
+	"kms:CreateSecret", "kms:Decrypt", "kms:DeleteAlias",
+	"kms:DeleteApplicationAccessPoint", "kms:DeleteCertificate",
+	"kms:DeleteClientKey", "kms:DeleteKeyMaterial",
+	"kms:DeleteNetworkRule", "kms:DeletePolicy", "kms:DeleteSecret",
+	"kms:DescribeAccountKmsStatus", "kms:DescribeApplicationAccessPoint",
+	"kms:DescribeCertificate", "kms:DescribeKey", "kms:DescribeKeyVersion",
+	"kms:DescribeNetworkRule", "kms:DescribePolicy", "kms:DescribeRegions",
+	"kms:DescribeSecret", "kms:DisableKey", "kms:EnableKey", "kms:Encrypt",
+	"kms:ExportCertificate", "kms:ExportDataKey",
+	"kms:GenerateAndExportDataKey", "kms:GenerateDataKey",
+	"kms:GenerateDataKeyWithoutPlaintext", "kms:GetCertificate",
+	"kms:GetClientKey", "kms:GetKeyPolicy", "kms:GetKmsInstance",
+	"kms:GetParametersForImport", "kms:GetPublicKey",
+	"kms:GetRandomPassword", "kms:GetSecretPolicy", "kms:GetSecretValue",
+	"kms:ImportKeyMaterial", "kms:ListAliases", "kms:ListAliasesByKeyId",
+	"kms:ListApplicationAccessPoints", "kms:ListCertificates",
+	"kms:ListClientKeys", "kms:ListKeyPolicies", "kms:ListKeyVersions",
+	"kms:ListKeys", "kms:ListKmsInstances", "kms:ListNetworkRules",
+	"kms:ListPolicies", "kms:ListResourceTags", "kms:ListSecretVersionIds",
+	"kms:ListSecrets", "kms:ListTagResources", "kms:OpenKmsService",
+	"kms:PutSecretValue", "kms:ReEncrypt", "kms:RestoreSecret",
+	"kms:RotateSecret", "kms:ScheduleKeyDeletion", "kms:SetDeletionProtection",
+	"kms:SetKeyPolicy", "kms:SetSecretPolicy", "kms:Sign", "kms:TagResource",
+	"kms:TagResources", "kms:UntagResource", "kms:UntagResources",
+	"kms:UpdateAlias", "kms:UpdateApplicationAccessPoint",
+	"kms:UpdateCertificateStatus", "kms:UpdateKeyDescription",
+	"kms:UpdateNetworkRule", "kms:UpdatePolicy", "kms:UpdateRotationPolicy",
+	"kms:UpdateSecret", "kms:UpdateSecretRotationPolicy",
+	"kms:UpdateSecretVersionStage", "kms:UploadCertificate", "kms:Verify"
+};
+#define CP_NACTIONS	(sizeof(cp_action_names) / sizeof(cp_action_names[0]))
+#define CP_ACTION_MAXLEN 64
+#define CP_ATAB		256		/* open addressing, > 2 * CP_NACTIONS */
 
-static int
-cp_matcher_match(const struct cp_matcher *m, const char *s, size_t len)
+/* Lower-cased names and their hash table (slot: 1 + index, 0 empty). */
+static char		cp_action_lc[CP_NACTIONS][CP_ACTION_MAXLEN];
+static uint8_t		cp_action_len[CP_NACTIONS];
+static uint8_t		cp_action_tab[CP_ATAB];
+static pthread_once_t	cp_action_once = PTHREAD_ONCE_INIT;
+
+_Static_assert(CP_NACTIONS <= 64 * CP_AWORDS, "too many known actions");
+_Static_assert(CP_NACTIONS < CP_ATAB / 2, "action table too small");
+
+static uint32_t
+cp_action_hash(const char *lc, size_t len)
 {
-	uint32_t	i;
-	int		hit = m->any;
+	uint32_t	h = 2166136261u;
+	size_t		i;
 
-	for (i = 0; !hit && i < m->n; i++)
-		hit = glob_match(m->globs[i], s, len);
-	return (m->negated ? !hit : hit);
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)lc[i]) * 16777619u;
+	return (h ^ (h >> 15));
 }
+
+static void
+cp_action_init(void)
+{
+	size_t		i, j, len;
+	uint32_t	h;
+
+	for (i = 0; i < CP_NACTIONS; i++) {
+		len = strlen(cp_action_names[i]);
+		for (j = 0; j < len; j++)
+			cp_action_lc[i][j] = (char)glob_lower[
+			    (unsigned char)cp_action_names[i][j]];
+		cp_action_len[i] = (uint8_t)len;
+		h = cp_action_hash(cp_action_lc[i], len);
+		while (cp_action_tab[h % CP_ATAB] != 0)
+			h++;
+		cp_action_tab[h % CP_ATAB] = (uint8_t)(i + 1);
+	}
+}
+
+uint32_t
+cpolicy_action_id(const char *s, size_t len)
+{
+	char		lc[CP_ACTION_MAXLEN];
+	uint32_t	h;
+	size_t		i;
+	unsigned	slot;
+
+	if (s == NULL || len == 0 || len >= CP_ACTION_MAXLEN)
+		return (0);
+	pthread_once(&cp_action_once, cp_action_init);
+	for (i = 0; i < len; i++)
+		lc[i] = (char)glob_lower[(unsigned char)s[i]];
+	for (h = cp_action_hash(lc, len);; h++) {
+		if ((slot = cp_action_tab[h % CP_ATAB]) == 0)
+			return (0);
+		if (cp_action_len[slot - 1] == len &&
+		    memcmp(cp_action_lc[slot - 1], lc, len) == 0)
+			return (slot);
+	}
+}
+
+const char *
+cpolicy_action_name(uint32_t id)
+{
+	if (id == 0 || id > CP_NACTIONS)
+		return (NULL);
+	return (cp_action_names[id - 1]);
+}
+
+/*
+ * The known actions a statement's Action (or NotAction) matches, by the
+ * same rule as the globs: cpolicy_eval's bit test must equal
+ * cp_matcher_match on every known action.
+ */
+static void
+cp_action_mask(const struct cp_matcher *m, uint64_t *mask)
+{
+	const char	*pat;
+	size_t		 i, k, len;
+	uint32_t	 id;
+
+	memset(mask, 0, CP_AWORDS * sizeof(*mask));
+	for (i = 0; i < m->n; i++) {
+		if (glob_is_literal(m->globs[i])) {
+			/* Lower-cased already: at most one known name. */
+			pat = glob_pattern(m->globs[i], &len);
+			if ((id = cpolicy_action_id(pat, len)) != 0)
+				mask[(id - 1) / 64] |= (uint64_t)1 <<
+				    ((id - 1) % 64);
+			continue;
+		}
+		for (k = 0; k < CP_NACTIONS; k++)
+			if (glob_match(m->globs[i], cp_action_lc[k],
+			    cp_action_len[k]))
+				mask[k / 64] |= (uint64_t)1 << (k % 64);
+	}
+	for (k = 0; k < CP_NACTIONS; k++) {
+		if (m->any)
+			mask[k / 64] |= (uint64_t)1 << (k % 64);
+		if (m->negated)
+			mask[k / 64] ^= (uint64_t)1 << (k % 64);
+	}
+}
+
+/* Two-pass packing: sizing with base NULL, then filling. */
+struct cp_packer {
+	char	*base;
+	size_t	 off;
+};
+
+static void *
+cp_put(struct cp_packer *pk, const void *src, size_t len)
+{
+	void	*d = NULL;
+
+	pk->off = (pk->off + 7) & ~(size_t)7;
+	if (pk->base != NULL) {
+		d = pk->base + pk->off;
+		if (src != NULL)
+			memcpy(d, src, len);
+	}
+	pk->off += len;
+	return (d);
+}
+
+static void
+cp_pack_match(struct cp_packer *pk, const struct cp_matcher *m,
+    struct cp_hmatch *hm)
+{
+	const struct glob	*g;
+	uint32_t		 i;
+
+	for (i = 0; i < m->n; i++) {
+		g = cp_put(pk, m->globs[i], glob_size(m->globs[i]));
+		if (hm != NULL && i == 0)
+			hm->first = g;
+	}
+	if (hm != NULL) {
+		hm->n = m->n;
+		hm->negated = m->negated;
+		hm->any = m->any;
+	}
+}
+
+static void
+cp_pack_conds(struct cp_packer *pk, const struct cp_stmt *st,
+    struct cp_hstmt *hs)
+{
+	struct cp_cond		*cv;
+	const struct cp_cond	*c;
+	union cp_val		*vv;
+	uint32_t		 j, k;
+
+	cv = cp_put(pk, st->conds, st->nconds * sizeof(*st->conds));
+	for (j = 0; j < st->nconds; j++) {
+		c = &st->conds[j];
+		vv = cp_put(pk, c->vals, c->nvals * sizeof(*c->vals));
+		if (cv != NULL) {
+			cv[j].vals = vv;
+			cv[j].cap = c->nvals;
+			cv[j].key = cp_put(pk, c->key, c->keylen + 1);
+		} else
+			(void)cp_put(pk, NULL, c->keylen + 1);
+		if (c->fam != CP_FAM_STRING)
+			continue;
+		for (k = 0; k < c->nvals; k++) {
+			if (vv != NULL)
+				vv[k].str.s = cp_put(pk, c->vals[k].str.s,
+				    c->vals[k].str.len + 1);
+			else
+				(void)cp_put(pk, NULL, c->vals[k].str.len + 1);
+			if (c->vals[k].str.g == NULL)
+				continue;
+			if (vv != NULL)
+				vv[k].str.g = cp_put(pk, c->vals[k].str.g,
+				    glob_size(c->vals[k].str.g));
+			else
+				(void)cp_put(pk, NULL,
+				    glob_size(c->vals[k].str.g));
+		}
+	}
+	if (hs != NULL) {
+		hs->conds = cv;
+		hs->nconds = st->nconds;
+	}
+}
+
+/*
+ * Build the evaluation image, then drop the builder's matchers and
+ * conditions (the image holds copies); Sids stay in cp->stmts.
+ */
+static int
+cp_pack(struct cpolicy *cp)
+{
+	struct cp_packer	 pk;
+	struct cp_hstmt		*hs = NULL;
+	struct cp_stmt		*st;
+	size_t			 i, j, pass;
+
+	pthread_once(&cp_action_once, cp_action_init);
+	memset(&pk, 0, sizeof(pk));
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 1) {
+			if ((pk.base = calloc(1, pk.off)) == NULL)
+				return (-1);
+			pk.off = 0;
+		}
+		hs = cp_put(&pk, NULL, cp->nstmts * sizeof(*hs));
+		for (i = 0; i < cp->nstmts; i++) {
+			st = &cp->stmts[i];
+			cp_pack_match(&pk, &st->action,
+			    hs != NULL ? &hs[i].action : NULL);
+			cp_pack_match(&pk, cp->kind == CPOLICY_KEY ?
+			    &st->principal : &st->resource,
+			    hs != NULL ? &hs[i].target : NULL);
+			cp_pack_conds(&pk, st, hs != NULL ? &hs[i] : NULL);
+			if (hs != NULL) {
+				hs[i].effect = (uint8_t)st->effect;
+				cp_action_mask(&st->action, hs[i].amask);
+			}
+		}
+	}
+	cp->block = pk.base;
+	cp->hot = hs;
+	for (i = 0; i < cp->nstmts; i++) {
+		st = &cp->stmts[i];
+		cp_matcher_free(&st->action);
+		cp_matcher_free(&st->resource);
+		cp_matcher_free(&st->principal);
+		for (j = 0; j < st->nconds; j++)
+			cp_cond_free(&st->conds[j]);
+		free(st->conds);
+		memset(&st->action, 0, sizeof(st->action));
+		memset(&st->resource, 0, sizeof(st->resource));
+		memset(&st->principal, 0, sizeof(st->principal));
+		st->conds = NULL;
+		st->nconds = 0;
+	}
+	return (0);
+}
+
+/* Evaluation. */
 
 static int
 cp_ieq(const char *a, size_t alen, const char *b, size_t blen)
@@ -876,27 +1185,56 @@ cp_cond_holds(const struct cp_cond *c, const struct cpolicy_req *rq)
 	return (c->negated ? !r : r);
 }
 
+/* A packed matcher (cp_matcher_match over the image). */
+static int
+cp_hmatch(const struct cp_hmatch *m, const char *s, size_t len)
+{
+	const struct glob	*g = m->first;
+	uint32_t		 i;
+	int			 hit = m->any;
+
+	for (i = 0; !hit && i < m->n; i++) {
+		hit = glob_match(g, s, len);
+		g = (const struct glob *)(const void *)((const char *)g +
+		    glob_size(g));
+	}
+	return (m->negated ? !hit : hit);
+}
+
 unsigned
 cpolicy_eval(const struct cpolicy *cp, const struct cpolicy_req *rq,
     cpolicy_match_cb cb, void *arg)
 {
-	const struct cp_stmt	*st;
-	unsigned		 bits = 0;
-	size_t			 i;
+	const struct cp_hstmt	*st;
+	const char		*t;
+	uint64_t		 abit = 0;
+	unsigned		 bits = 0, aw = 0;
+	size_t			 i, n, tlen;
 	uint32_t		 j;
 
-	if (cp == NULL || !cp->finished)
+	if (cp == NULL || cp->hot == NULL)
 		return (0);
-	for (i = 0; i < cp->nstmts; i++) {
-		st = &cp->stmts[i];
-		if (!cp_matcher_match(&st->action, rq->action, rq->action_len))
-			continue;
-		if (cp->kind == CPOLICY_KEY) {
-			if (!cp_matcher_match(&st->principal, rq->principal,
-			    rq->principal_len))
+	if (rq->action_id > 0 && rq->action_id <= CP_NACTIONS) {
+		aw = (rq->action_id - 1) / 64;
+		abit = (uint64_t)1 << ((rq->action_id - 1) % 64);
+	}
+	/* Key policies match the caller, identity policies the resource. */
+	if (cp->kind == CPOLICY_KEY) {
+		t = rq->principal;
+		tlen = rq->principal_len;
+	} else {
+		t = rq->resource;
+		tlen = rq->resource_len;
+	}
+	n = cp->nstmts;
+	for (i = 0; i < n; i++) {
+		st = &cp->hot[i];
+		if (abit != 0) {
+			if ((st->amask[aw] & abit) == 0)
 				continue;
-		} else if (!cp_matcher_match(&st->resource, rq->resource,
-		    rq->resource_len))
+		} else if (!cp_hmatch(&st->action, rq->action, rq->action_len))
+			continue;
+		if (!cp_hmatch(&st->target, t, tlen))
 			continue;
 		for (j = 0; j < st->nconds; j++)
 			if (!cp_cond_holds(&st->conds[j], rq))
@@ -904,7 +1242,8 @@ cpolicy_eval(const struct cpolicy *cp, const struct cpolicy_req *rq,
 		if (j < st->nconds)
 			continue;
 		bits |= st->effect == CPOLICY_ALLOW ? 1 : 2;
-		if (cb != NULL && cb((uint32_t)i, st->effect, arg) != 0)
+		if (cb != NULL && cb((uint32_t)i, (enum cpolicy_effect)st->effect,
+		    arg) != 0)
 			break;
 	}
 	return (bits);

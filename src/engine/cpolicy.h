@@ -121,7 +121,19 @@ struct cpolicy_req {
 	size_t			 nctx;
 	const struct world_tag	*tags;		/* the key's, or NULL */
 	size_t			 ntags;
+	uint32_t		 action_id;	/* cpolicy_action_id(action) */
 };
+
+/*
+ * The index of action among the known KMS actions (ASCII case ignored),
+ * 1-based; 0 when it is not one of them.  With a non-zero action_id,
+ * cpolicy_eval tests each statement's precomputed action bit set instead
+ * of matching its Action/NotAction globs (the same answer, by
+ * construction); 0 always takes the globs.
+ */
+uint32_t	cpolicy_action_id(const char *, size_t);
+/* The known action of that id ("kms:Encrypt"), NULL beyond the last. */
+const char	*cpolicy_action_name(uint32_t);
 
 /*
  * Calls cb(index, effect, arg) for every applying statement, in index

@@ -240,7 +240,9 @@ eval_decide(const struct world *w, const struct eval_request *req,
 	const char			*region = NULL, *racct = NULL, *rest;
 	size_t				 pacctlen, pnamelen, i, j, flen;
 	size_t				 regionlen = 0, racctlen = 0, restlen;
-	int				 is_root, is_user, a_allow, b_allow;
+	const struct world_rpolicy	*rp;
+	size_t				 nrp;
+	int				 is_root, is_user, a_allow, b_allow, r = -1;
 	unsigned			 ident_bits = 0, key_bits = 0;
 
 	if (a == NULL)
@@ -333,6 +335,7 @@ eval_decide(const struct world *w, const struct eval_request *req,
 	rq.principal_len = req->principal_len;
 	rq.action = req->action;
 	rq.action_len = req->action_len;
+	rq.action_id = cpolicy_action_id(req->action, req->action_len);
 	rq.resource = req->resource;
 	rq.resource_len = req->resource_len;
 	rq.source_ip = req->has_source_ip ? &req->source_ip : NULL;
@@ -350,7 +353,13 @@ eval_decide(const struct world *w, const struct eval_request *req,
 
 	/* 3. The identity decision A. */
 	g.bits = 0;
-	if (!is_root) {
+	if (!is_root && (r = world_principal_policies(w, is_user, pacct,
+	    pacctlen, pname, pnamelen, &rp, &nrp)) == 1) {
+		/* Resolved once for this world version. */
+		for (i = 0; i < nrp && (g.explain || (g.bits & 2) == 0); i++)
+			eval_run(&g, rp[i].policy, &rq, EVAL_SRC_POLICY,
+			    rp[i].name, rp[i].namelen);
+	} else if (!is_root && r == 0) {
 		if ((is_user ? world_get_user : world_get_role)(w, pacct,
 		    pacctlen, pname, pnamelen, &pr) == 0) {
 			eval_principal_policies(w, &pr, pacct, pacctlen, &g,

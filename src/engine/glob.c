@@ -8,6 +8,7 @@
  * at a given position, leftmost is always safe, so a match costs at most
  * O(len * pattern) and never backtracks across segments.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,16 +28,23 @@ struct glob_seg {
 	uint32_t	has_q;	/* contains '?' */
 };
 
+/*
+ * One allocation, position-independent (offsets, no pointers), so a
+ * compiled policy can copy it into its own block: the header, nseg
+ * segments, then the pattern and its NUL, padded to 8 bytes.
+ */
 struct glob {
-	enum glob_form	 form;
-	int		 icase;
-	int		 anchor_start;
-	int		 anchor_end;
-	size_t		 len;
-	char		*pat;
-	size_t		 nseg;
-	struct glob_seg	*seg;
+	uint8_t		 form;
+	uint8_t		 icase;
+	uint8_t		 anchor_start;
+	uint8_t		 anchor_end;
+	uint32_t	 len;
+	uint32_t	 nseg;
+	uint32_t	 size;		/* bytes of the whole object */
+	struct glob_seg	 seg[];
 };
+
+#define GLOB_PAT(g)	((const char *)((g)->seg + (g)->nseg))
 
 static size_t	glob_cp_len(const char *, size_t);
 static int	glob_seg_at(const struct glob *, const struct glob_seg *,
@@ -60,26 +68,41 @@ struct glob *
 glob_compile(const char *p, size_t len, int flags)
 {
 	struct glob	*g;
-	size_t		 i, start, nstar = 0, n;
+	char		*pat;
+	size_t		 i, start, nstar = 0, n, size;
 
-	if ((g = calloc(1, sizeof(*g))) == NULL)
+	if (len > UINT32_MAX / 2) {
+		errno = ENOMEM;
 		return (NULL);
-	g->icase = (flags & GLOB_ICASE) != 0;
-	if ((g->pat = malloc(len + 1)) == NULL)
-		goto fail;
-	for (i = 0; i < len; i++) {
-		g->pat[i] = g->icase ? (char)glob_lower[(unsigned char)p[i]] :
-		    p[i];
+	}
+	for (i = 0; i < len; i++)
 		if (p[i] == '*')
 			nstar++;
+	/* Segments: the non-empty runs between stars (empty only for ""). */
+	n = 0;
+	start = 0;
+	for (i = 0; i <= len; i++) {
+		if (i < len && p[i] != '*')
+			continue;
+		if (i > start || len == 0)
+			n++;
+		start = i + 1;
 	}
-	g->pat[len] = '\0';
-	g->len = len;
-	if ((g->seg = calloc(nstar + 1, sizeof(*g->seg))) == NULL)
-		goto fail;
+	size = sizeof(*g) + n * sizeof(g->seg[0]) + len + 1;
+	size = (size + 7) & ~(size_t)7;
+	if ((g = calloc(1, size)) == NULL)
+		return (NULL);
+	g->size = (uint32_t)size;
+	g->icase = (flags & GLOB_ICASE) != 0;
+	g->len = (uint32_t)len;
+	g->nseg = (uint32_t)n;
+	pat = (char *)(g->seg + n);
+	for (i = 0; i < len; i++)
+		pat[i] = g->icase ? (char)glob_lower[(unsigned char)p[i]] :
+		    p[i];
+	pat[len] = '\0';
 	g->anchor_start = len == 0 || p[0] != '*';
 	g->anchor_end = len == 0 || p[len - 1] != '*';
-	/* Segments: the non-empty runs between stars (empty only for ""). */
 	n = 0;
 	start = 0;
 	for (i = 0; i <= len; i++) {
@@ -94,7 +117,6 @@ glob_compile(const char *p, size_t len, int flags)
 		}
 		start = i + 1;
 	}
-	g->nseg = n;
 	if (nstar == 0 && !g->seg[0].has_q)
 		g->form = GLOB_LITERAL;
 	else if (n == 0)
@@ -104,19 +126,18 @@ glob_compile(const char *p, size_t len, int flags)
 	else
 		g->form = GLOB_GENERAL;
 	return (g);
-fail:
-	glob_free(g);
-	return (NULL);
 }
 
 void
 glob_free(struct glob *g)
 {
-	if (g == NULL)
-		return;
-	free(g->pat);
-	free(g->seg);
 	free(g);
+}
+
+size_t
+glob_size(const struct glob *g)
+{
+	return (g->size);
 }
 
 int
@@ -129,7 +150,7 @@ const char *
 glob_pattern(const struct glob *g, size_t *lenp)
 {
 	*lenp = g->len;
-	return (g->pat);
+	return (GLOB_PAT(g));
 }
 
 /* Length in bytes of the code point at s (1 for a malformed byte). */
@@ -178,7 +199,7 @@ static int
 glob_seg_at(const struct glob *g, const struct glob_seg *sg, const char *s,
     size_t avail, size_t *usedp)
 {
-	const char	*p = g->pat + sg->off;
+	const char	*p = GLOB_PAT(g) + sg->off;
 	size_t		 i, j = 0, cl;
 
 	if (!sg->has_q) {
@@ -212,12 +233,12 @@ glob_match(const struct glob *g, const char *s, size_t len)
 
 	switch (g->form) {
 	case GLOB_LITERAL:
-		return (len == g->len && glob_eq(g, g->pat, s, len));
+		return (len == g->len && glob_eq(g, GLOB_PAT(g), s, len));
 	case GLOB_ANY:
 		return (1);
 	case GLOB_PREFIX:
 		return (len >= g->seg[0].len &&
-		    glob_eq(g, g->pat, s, g->seg[0].len));
+		    glob_eq(g, GLOB_PAT(g), s, g->seg[0].len));
 	case GLOB_GENERAL:
 		break;
 	}
@@ -251,7 +272,7 @@ glob_match(const struct glob *g, const char *s, size_t len)
 	if (!sg->has_q) {
 		if (len - pos < sg->len)
 			return (0);
-		return (glob_eq(g, g->pat + sg->off, s + len - sg->len,
+		return (glob_eq(g, GLOB_PAT(g) + sg->off, s + len - sg->len,
 		    sg->len));
 	}
 	for (q = pos; q < len; q += glob_cp_len(s + q, len - q))

@@ -23,6 +23,13 @@ void		 glob_free(struct glob *);
 int		 glob_match(const struct glob *, const char *s, size_t len);
 /* 1 when the pattern has no wildcard at all. */
 int		 glob_is_literal(const struct glob *);
+/*
+ * A compiled glob is one position-independent object of glob_size()
+ * bytes (a multiple of 8): a memcpy of it elsewhere is a valid glob for
+ * glob_match (engine-internal: compiled policies pack their globs into
+ * one block; such a copy is never passed to glob_free).
+ */
+size_t		 glob_size(const struct glob *);
 /* The pattern as compiled (lowercased with GLOB_ICASE). */
 const char	*glob_pattern(const struct glob *, size_t *lenp);
 

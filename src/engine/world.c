@@ -18,6 +18,8 @@
  * replacing the root by a changed copy and dropping the old one frees
  * exactly the intermediate nodes no world shares.
  */
+#include <sys/mman.h>
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -77,10 +79,13 @@ struct h_entry {
 	/* strings and arrays follow in the same allocation */
 };
 
+struct w_memo;
+
 struct world {
 	atomic_uint	 refcnt;
 	uint64_t	 generation;
 	struct h_obj	*root;		/* NULL: empty */
+	struct w_memo	*memo;		/* committed worlds only; may be NULL */
 	size_t		 count[H_NKINDS];
 };
 
@@ -111,6 +116,8 @@ static struct h_obj *h_remove(struct h_obj *, unsigned, uint64_t, unsigned,
 		    const char *const *, const size_t *, unsigned, int *);
 static int	h_walk(const struct h_obj *, unsigned,
 		    int (*)(const struct h_entry *, void *), void *);
+static const struct h_entry *w_find_h(const struct world *, uint64_t,
+		    unsigned, const char *const *, const size_t *, unsigned);
 static int	txn_put(struct world_txn *, struct h_entry *);
 static int	txn_del(struct world_txn *, unsigned, const char *const *,
 		    unsigned);
@@ -701,6 +708,284 @@ e_ident(struct h_entry *e, unsigned n, const char *a, const char *b,
 	e->hash = h_hash(e->h.kind, e->id, e->idlen, n);
 }
 
+/*
+ * The per-world memo.
+ *
+ * A committed world never changes, so whatever is derived from it may
+ * be remembered for as long as the world lives, by any thread, without
+ * locks: each world gets its own memo at commit (a new version starts
+ * empty, so nothing is ever invalidated).  It holds
+ *  - a lookup index: open-addressed slots holding entry pointers found
+ *    by trie walks, with 4 hash bits in the low pointer bits, so a
+ *    repeated lookup is one slot and one entry instead of 3 to 5
+ *    dependent node loads;
+ *  - resolved principals: a user's or role's identity policies (own,
+ *    then each group's, in the principal's account, duplicates left
+ *    out) as one flat array, carved from a bump pool.
+ * Slots are filled with a compare-and-swap from 0; a lost race or a full
+ * pool only means the next lookup walks the trie again.  The memory is
+ * one anonymous mapping: zero-filled and committed page by page as it
+ * is used, so a commit costs O(1) whatever the size of the world, and
+ * nothing is allocated on the decision path.
+ */
+#define M_PROBES	8
+#define M_TAGMASK	((uintptr_t)15)
+#define M_POOL_PER_PR	256		/* pool bytes per user or role */
+#define M_MAX_RESOLVED	256		/* longer lists are not memoised */
+
+struct w_resolved {
+	const struct h_entry	*pr;
+	size_t			 n;
+	struct world_rpolicy	 v[];
+};
+
+struct w_memo {
+	size_t			 mapsize;
+	size_t			 emask;		/* entry slots - 1 */
+	size_t			 pmask;		/* principal slots - 1 */
+	_Atomic uintptr_t	*eslot;
+	_Atomic uintptr_t	*pslot;
+	char			*pool;
+	size_t			 poolsize;
+	atomic_size_t		 poolused;
+	atomic_size_t		 nentries;	/* memoised, for the tests */
+	atomic_size_t		 nresolved;
+};
+
+static size_t
+m_pow2(size_t n)
+{
+	size_t	p = 16;
+
+	while (p < n && p < ((size_t)1 << 40))
+		p <<= 1;
+	return (p);
+}
+
+static struct w_memo *
+m_new(const struct world *w)
+{
+	struct w_memo	*m;
+	size_t		 ne, np, esz, psz, pool, total, i;
+	char		*base;
+
+	ne = 0;
+	for (i = H_INSTANCE; i < H_NKINDS; i++)
+		ne += w->count[i];
+	np = w->count[H_USER] + w->count[H_ROLE];
+	if (ne == 0 || ne > ((size_t)1 << 32))
+		return (NULL);
+	esz = m_pow2(2 * ne);
+	psz = m_pow2(2 * np);
+	pool = (np + 16) * M_POOL_PER_PR;
+	total = sizeof(*m) + (esz + psz) * sizeof(uintptr_t) + pool;
+	base = mmap(NULL, total, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (base == MAP_FAILED)
+		return (NULL);
+	m = (struct w_memo *)(void *)base;
+	m->mapsize = total;
+	m->emask = esz - 1;
+	m->pmask = psz - 1;
+	m->eslot = (_Atomic uintptr_t *)(void *)(base + sizeof(*m));
+	m->pslot = m->eslot + esz;
+	m->pool = (char *)(m->pslot + psz);
+	m->poolsize = pool;
+	atomic_init(&m->poolused, 0);
+	atomic_init(&m->nentries, 0);
+	atomic_init(&m->nresolved, 0);
+	return (m);
+}
+
+static void
+m_free(struct w_memo *m)
+{
+	if (m != NULL)
+		munmap(m, m->mapsize);
+}
+
+/* The entry memoised for this identity, or NULL. */
+static const struct h_entry *
+m_get(const struct w_memo *m, uint64_t hash, unsigned kind,
+    const char *const *id, const size_t *len, unsigned n)
+{
+	const struct h_entry	*e;
+	uintptr_t		 v, tag = (uintptr_t)(hash >> 60);
+	size_t			 i, s = (size_t)(hash >> 20);
+
+	for (i = 0; i < M_PROBES; i++) {
+		v = atomic_load_explicit(&m->eslot[(s + i) & m->emask],
+		    memory_order_acquire);
+		if (v == 0)
+			return (NULL);
+		if ((v & M_TAGMASK) != tag)
+			continue;
+		e = (const struct h_entry *)(v & ~M_TAGMASK);
+		if (e->hash == hash && h_entry_is(e, kind, id, len, n))
+			return (e);
+	}
+	return (NULL);
+}
+
+static void
+m_put(struct w_memo *m, const struct h_entry *e)
+{
+	uintptr_t	 v = (uintptr_t)e, want, cur;
+	size_t		 i, s = (size_t)(e->hash >> 20);
+
+	if ((v & M_TAGMASK) != 0)
+		return;			/* not 16-aligned: not memoised */
+	want = v | (uintptr_t)(e->hash >> 60);
+	for (i = 0; i < M_PROBES; i++) {
+		cur = 0;
+		if (atomic_compare_exchange_strong_explicit(
+		    &m->eslot[(s + i) & m->emask], &cur, want,
+		    memory_order_release, memory_order_relaxed)) {
+			atomic_fetch_add_explicit(&m->nentries, 1,
+			    memory_order_relaxed);
+			return;
+		}
+		if (cur == want)
+			return;
+	}
+}
+
+/*
+ * Resolve principal e's identity policies into the pool; NULL when the
+ * list is too long or the pool is used up (the caller then does the
+ * lookups itself).
+ */
+static struct w_resolved *
+m_resolve(const struct world *w, struct w_memo *m, const struct h_entry *e)
+{
+	const struct world_principal	*pr = &e->v.pr, *gp;
+	const struct h_entry		*ge, *pe;
+	struct w_resolved		*r;
+	const char			*id[2];
+	size_t				 len[2], i, j, k, cnt, size, off;
+
+	id[0] = pr->account;
+	len[0] = e->idlen[0];
+	cnt = pr->npolicies;
+	for (i = 0; i < pr->ngroups && cnt <= M_MAX_RESOLVED; i++) {
+		id[1] = pr->groups[i];
+		len[1] = strlen(id[1]);
+		if ((ge = w_find_h(w, h_hash(H_GROUP, id, len, 2), H_GROUP, id,
+		    len, 2)) != NULL)
+			cnt += ge->v.pr.npolicies;
+	}
+	if (cnt > M_MAX_RESOLVED)
+		return (NULL);
+	size = (sizeof(*r) + cnt * sizeof(r->v[0]) + 15) & ~(size_t)15;
+	off = atomic_fetch_add_explicit(&m->poolused, size,
+	    memory_order_relaxed);
+	if (off > m->poolsize || m->poolsize - off < size)
+		return (NULL);
+	r = (struct w_resolved *)(void *)(m->pool + off);
+	r->pr = e;
+	r->n = 0;
+	/* Own policies first, then each group's, as eval did by lookups. */
+	for (i = 0; i <= pr->ngroups; i++) {
+		if (i == 0)
+			gp = pr;
+		else {
+			id[1] = pr->groups[i - 1];
+			len[1] = strlen(id[1]);
+			if ((ge = w_find_h(w, h_hash(H_GROUP, id, len, 2),
+			    H_GROUP, id, len, 2)) == NULL)
+				continue;
+			gp = &ge->v.pr;
+		}
+		for (j = 0; j < gp->npolicies && r->n < cnt; j++) {
+			id[1] = gp->policies[j];
+			len[1] = strlen(id[1]);
+			if ((pe = w_find_h(w, h_hash(H_POLICY, id, len, 2),
+			    H_POLICY, id, len, 2)) == NULL)
+				continue;
+			for (k = 0; k < r->n; k++)
+				if (r->v[k].name == pe->v.pol.name)
+					break;
+			if (k < r->n)
+				continue;	/* attached twice */
+			r->v[r->n].policy = pe->v.pol.policy;
+			r->v[r->n].name = pe->v.pol.name;
+			r->v[r->n].namelen = pe->idlen[1];
+			r->n++;
+		}
+	}
+	return (r);
+}
+
+int
+world_principal_policies(const struct world *w, int is_user,
+    const char *account, size_t alen, const char *name, size_t nlen,
+    const struct world_rpolicy **vp, size_t *np)
+{
+	struct w_memo		*m;
+	const struct h_entry	*e;
+	struct w_resolved	*r;
+	const char		*id[2] = { account, name };
+	size_t			 len[2] = { alen, nlen }, i, s;
+	unsigned		 kind = is_user ? H_USER : H_ROLE;
+	uint64_t		 hash;
+	uintptr_t		 v, tag, want, cur;
+
+	if (w == NULL)
+		return (-1);
+	hash = h_hash(kind, id, len, 2);
+	if ((m = w->memo) == NULL)
+		return (w_find_h(w, hash, kind, id, len, 2) == NULL ? -1 : 0);
+	tag = (uintptr_t)(hash >> 60);
+	s = (size_t)(hash >> 20);
+	for (i = 0; i < M_PROBES; i++) {
+		v = atomic_load_explicit(&m->pslot[(s + i) & m->pmask],
+		    memory_order_acquire);
+		if (v == 0)
+			break;
+		if ((v & M_TAGMASK) != tag)
+			continue;
+		r = (struct w_resolved *)(v & ~M_TAGMASK);
+		if (r->pr->hash == hash && h_entry_is(r->pr, kind, id, len,
+		    2)) {
+			*vp = r->v;
+			*np = r->n;
+			return (1);
+		}
+	}
+	if ((e = w_find_h(w, hash, kind, id, len, 2)) == NULL)
+		return (-1);
+	if ((r = m_resolve(w, m, e)) == NULL)
+		return (0);
+	/* Publish it; losing the race (or a full probe run) is harmless:
+	 * this decision uses its own copy. */
+	want = (uintptr_t)r | tag;
+	for (i = 0; i < M_PROBES; i++) {
+		cur = 0;
+		if (atomic_compare_exchange_strong_explicit(
+		    &m->pslot[(s + i) & m->pmask], &cur, want,
+		    memory_order_release, memory_order_relaxed)) {
+			atomic_fetch_add_explicit(&m->nresolved, 1,
+			    memory_order_relaxed);
+			break;
+		}
+	}
+	*vp = r->v;
+	*np = r->n;
+	return (1);
+}
+
+void
+world_memo_stats(const struct world *w, size_t *entries, size_t *principals)
+{
+	*entries = *principals = 0;
+	if (w == NULL || w->memo == NULL)
+		return;
+	*entries = atomic_load_explicit(&w->memo->nentries,
+	    memory_order_relaxed);
+	*principals = atomic_load_explicit(&w->memo->nresolved,
+	    memory_order_relaxed);
+}
+
 /* Worlds. */
 
 struct world *
@@ -729,6 +1014,7 @@ world_unref(struct world *w)
 	    memory_order_acq_rel) != 1)
 		return;
 	h_unref(w->root);
+	m_free(w->memo);
 	free(w);
 }
 
@@ -751,6 +1037,21 @@ world_counts(const struct world *w, struct world_counts *c)
 }
 
 static const struct h_entry *
+w_find_h(const struct world *w, uint64_t hash, unsigned kind,
+    const char *const *id, const size_t *len, unsigned n)
+{
+	const struct h_entry	*e;
+
+	if (w->memo != NULL && (e = m_get(w->memo, hash, kind, id, len,
+	    n)) != NULL)
+		return (e);
+	e = h_find(w->root, hash, kind, id, len, n);
+	if (e != NULL && w->memo != NULL)
+		m_put(w->memo, e);
+	return (e);
+}
+
+static const struct h_entry *
 w_find(const struct world *w, unsigned kind, const char *a, size_t alen,
     const char *b, size_t blen, const char *c, size_t clen, unsigned n)
 {
@@ -759,7 +1060,7 @@ w_find(const struct world *w, unsigned kind, const char *a, size_t alen,
 
 	if (w == NULL)
 		return (NULL);
-	return (h_find(w->root, h_hash(kind, id, len, n), kind, id, len, n));
+	return (w_find_h(w, h_hash(kind, id, len, n), kind, id, len, n));
 }
 
 int
@@ -1464,6 +1765,7 @@ world_txn_commit(struct world_txn *t, uint64_t generation)
 	w->root = t->view.root;		/* the transaction's reference */
 	memcpy(w->count, t->view.count, sizeof(w->count));
 	free(t);
+	w->memo = m_new(w);		/* NULL: decisions do lookups */
 	return (w);
 }
 

@@ -155,6 +155,41 @@ int	world_get_group(const struct world *, const char *account, size_t,
 	    const char *name, size_t, struct world_principal *out);
 
 /*
+ * A principal's identity policies, resolved (the decision's hot path):
+ * a user's own then each of its groups' (a role's own), each looked up
+ * by name in the principal's account; names that resolve to nothing are
+ * left out, and so is a policy attached a second time.  name points to
+ * the policy entry's name (valid as long as the world).
+ */
+struct world_rpolicy {
+	const struct cpolicy	*policy;
+	const char		*name;
+	size_t			 namelen;
+};
+
+/*
+ * is_user: a user, else a role.  Returns 1 and the list (*vp, *np)
+ * when it could be resolved once for this world version and kept in its
+ * memo (later calls on the same world return the same list without
+ * lookups); 0 when the principal exists but its list is not memoised
+ * (no memo: an uncommitted view; the memo's pool is used up; more than
+ * 256 policies), so the caller resolves it with the lookups above; -1
+ * when there is no such principal.  No allocation, no lock; any number
+ * of threads may call it on one world.
+ */
+int	world_principal_policies(const struct world *, int is_user,
+	    const char *account, size_t, const char *name, size_t,
+	    const struct world_rpolicy **vp, size_t *np);
+
+/*
+ * The memo of a committed world (tests, statistics): how many entries
+ * its lookup index holds and how many principals it has resolved.  Both
+ * 0 for a transaction's view, which has none.
+ */
+void	world_memo_stats(const struct world *, size_t *entries,
+	    size_t *principals);
+
+/*
  * Iteration over every entry of one kind, in no particular order (O(n),
  * for the admin plane and export).  The callback returns 0 to go on or
  * non-zero to stop; world_foreach_* returns that value (0 when all were
