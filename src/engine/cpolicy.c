@@ -113,12 +113,20 @@ struct cp_hstmt {
 	uint8_t			 effect;
 };
 
+/* The block starts with this header; worlds point at it directly, so a
+ * decision does not read the policy's own header. */
+struct cpolicy_image {
+	const struct cpolicy	*cp;
+	uint32_t		 nstmts;
+	uint32_t		 kind;
+	struct cp_hstmt		 stmt[];
+};
+
 struct cpolicy {
 	atomic_uint		 refcnt;
 	enum cpolicy_kind	 kind;
 	int			 finished;
-	const struct cp_hstmt	*hot;		/* nstmts; NULL until finished */
-	void			*block;
+	struct cpolicy_image	*img;		/* NULL until finished */
 	struct cp_stmt		*stmts;
 	size_t			 nstmts;
 	size_t			 cap;
@@ -265,7 +273,7 @@ cpolicy_unref(const struct cpolicy *ccp)
 		free(st->conds);
 	}
 	free(cp->stmts);
-	free(cp->block);
+	free(cp->img);
 	for (i = 0; i < cp->naccounts; i++)
 		free(cp->accounts[i].s);
 	free(cp->accounts);
@@ -901,6 +909,7 @@ static int
 cp_pack(struct cpolicy *cp)
 {
 	struct cp_packer	 pk;
+	struct cpolicy_image	*img = NULL;
 	struct cp_hstmt		*hs = NULL;
 	struct cp_stmt		*st;
 	size_t			 i, j, pass;
@@ -913,7 +922,9 @@ cp_pack(struct cpolicy *cp)
 				return (-1);
 			pk.off = 0;
 		}
-		hs = cp_put(&pk, NULL, cp->nstmts * sizeof(*hs));
+		img = cp_put(&pk, NULL, sizeof(*img) +
+		    cp->nstmts * sizeof(*hs));
+		hs = img != NULL ? img->stmt : NULL;
 		for (i = 0; i < cp->nstmts; i++) {
 			st = &cp->stmts[i];
 			cp_pack_match(&pk, &st->action,
@@ -928,8 +939,10 @@ cp_pack(struct cpolicy *cp)
 			}
 		}
 	}
-	cp->block = pk.base;
-	cp->hot = hs;
+	img->cp = cp;
+	img->nstmts = (uint32_t)cp->nstmts;
+	img->kind = cp->kind;
+	cp->img = img;
 	for (i = 0; i < cp->nstmts; i++) {
 		st = &cp->stmts[i];
 		cp_matcher_free(&st->action);
@@ -1205,6 +1218,27 @@ unsigned
 cpolicy_eval(const struct cpolicy *cp, const struct cpolicy_req *rq,
     cpolicy_match_cb cb, void *arg)
 {
+	if (cp == NULL)
+		return (0);
+	return (cpolicy_image_eval(cp->img, rq, cb, arg));
+}
+
+const struct cpolicy_image *
+cpolicy_image(const struct cpolicy *cp)
+{
+	return (cp != NULL ? cp->img : NULL);
+}
+
+const struct cpolicy *
+cpolicy_image_policy(const struct cpolicy_image *img)
+{
+	return (img->cp);
+}
+
+unsigned
+cpolicy_image_eval(const struct cpolicy_image *img,
+    const struct cpolicy_req *rq, cpolicy_match_cb cb, void *arg)
+{
 	const struct cp_hstmt	*st;
 	const char		*t;
 	uint64_t		 abit = 0;
@@ -1212,23 +1246,23 @@ cpolicy_eval(const struct cpolicy *cp, const struct cpolicy_req *rq,
 	size_t			 i, n, tlen;
 	uint32_t		 j;
 
-	if (cp == NULL || cp->hot == NULL)
+	if (img == NULL)
 		return (0);
 	if (rq->action_id > 0 && rq->action_id <= CP_NACTIONS) {
 		aw = (rq->action_id - 1) / 64;
 		abit = (uint64_t)1 << ((rq->action_id - 1) % 64);
 	}
 	/* Key policies match the caller, identity policies the resource. */
-	if (cp->kind == CPOLICY_KEY) {
+	if (img->kind == CPOLICY_KEY) {
 		t = rq->principal;
 		tlen = rq->principal_len;
 	} else {
 		t = rq->resource;
 		tlen = rq->resource_len;
 	}
-	n = cp->nstmts;
+	n = img->nstmts;
 	for (i = 0; i < n; i++) {
-		st = &cp->hot[i];
+		st = &img->stmt[i];
 		if (abit != 0) {
 			if ((st->amask[aw] & abit) == 0)
 				continue;

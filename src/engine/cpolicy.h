@@ -144,4 +144,18 @@ typedef int (*cpolicy_match_cb)(uint32_t, enum cpolicy_effect, void *);
 unsigned	cpolicy_eval(const struct cpolicy *, const struct cpolicy_req *,
 	    cpolicy_match_cb, void *);
 
+/*
+ * A finished policy's evaluation image: one block holding its
+ * statements (with their action bit sets), globs and conditions, owned
+ * by the policy (valid while it is).  Worlds keep the image pointer next
+ * to the policy's so that a decision reads the block directly.
+ * cpolicy_image is NULL for an unfinished policy (or NULL);
+ * cpolicy_image_eval is cpolicy_eval on it (0 for NULL).
+ */
+struct cpolicy_image;
+const struct cpolicy_image *cpolicy_image(const struct cpolicy *);
+const struct cpolicy	*cpolicy_image_policy(const struct cpolicy_image *);
+unsigned	cpolicy_image_eval(const struct cpolicy_image *,
+	    const struct cpolicy_req *, cpolicy_match_cb, void *);
+
 #endif

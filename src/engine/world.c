@@ -46,6 +46,7 @@ enum h_kind {
 struct h_obj {
 	atomic_uint	refcnt;
 	uint8_t		kind;
+	uint8_t		nid;		/* entries: identifier parts */
 };
 
 struct h_node {
@@ -68,7 +69,6 @@ struct h_entry {
 	uint64_t	 hash;
 	const char	*id[3];
 	size_t		 idlen[3];
-	unsigned	 nid;
 	union {
 		struct world_instance	inst;
 		struct world_key	key;
@@ -266,7 +266,7 @@ h_entry_is(const struct h_entry *e, unsigned kind, const char *const *id,
 {
 	unsigned	i;
 
-	if (e->h.kind != kind || e->nid != n)
+	if (e->h.kind != kind || e->h.nid != n)
 		return (0);
 	for (i = 0; i < n; i++)
 		if (e->idlen[i] != len[i] ||
@@ -428,7 +428,7 @@ h_insert(struct h_obj *o, unsigned depth, struct h_entry *e, int *replaced)
 			else {
 				old = (struct h_entry *)sub;
 				if (h_entry_is(old, e->h.kind, e->id,
-				    e->idlen, e->nid)) {
+				    e->idlen, e->h.nid)) {
 					*replaced = 1;
 					sub = &e->h;
 				} else {
@@ -484,7 +484,7 @@ h_insert(struct h_obj *o, unsigned depth, struct h_entry *e, int *replaced)
 		}
 		for (i = 0; i < co->n; i++)
 			if (h_entry_is(co->e[i], e->h.kind, e->id, e->idlen,
-			    e->nid))
+			    e->h.nid))
 				break;
 		n = i < co->n ? co->n : co->n + 1;
 		if ((nc = calloc(1, sizeof(*nc) + n * sizeof(nc->e[0]))) ==
@@ -699,7 +699,7 @@ e_ident(struct h_entry *e, unsigned n, const char *a, const char *b,
 {
 	unsigned	i;
 
-	e->nid = n;
+	e->h.nid = (uint8_t)n;
 	e->id[0] = a;
 	e->id[1] = b;
 	e->id[2] = c;
@@ -908,6 +908,7 @@ m_resolve(const struct world *w, struct w_memo *m, const struct h_entry *e)
 			if (k < r->n)
 				continue;	/* attached twice */
 			r->v[r->n].policy = pe->v.pol.policy;
+			r->v[r->n].image = pe->v.pol.image;
 			r->v[r->n].name = pe->v.pol.name;
 			r->v[r->n].namelen = pe->idlen[1];
 			r->n++;
@@ -1542,8 +1543,9 @@ world_txn_put_key(struct world_txn *t, const char *id, const char *region,
 				return (-1);
 			}
 	}
-	e_arr(&p, ntags * sizeof(struct world_tag));
+	/* The id right after the entry: a lookup reads both together. */
 	e_str(&p, id);
+	e_arr(&p, ntags * sizeof(struct world_tag));
 	e_str(&p, region);
 	e_str(&p, creator);
 	if (instance != NULL)
@@ -1554,8 +1556,8 @@ world_txn_put_key(struct world_txn *t, const char *id, const char *region,
 	}
 	if ((e = e_alloc(&p, H_KEY)) == NULL)
 		return (-1);
-	tv = e_arr(&p, ntags * sizeof(struct world_tag));
 	e->v.key.id = e_str(&p, id);
+	tv = e_arr(&p, ntags * sizeof(struct world_tag));
 	e->v.key.region = e_str(&p, region);
 	e->v.key.creator = e_str(&p, creator);
 	e->v.key.instance = instance != NULL ? e_str(&p, instance) : NULL;
@@ -1569,6 +1571,7 @@ world_txn_put_key(struct world_txn *t, const char *id, const char *region,
 	e->v.key.tags = ntags ? tv : NULL;
 	e->v.key.ntags = ntags;
 	e->v.key.policy = cpolicy_ref(policy);
+	e->v.key.image = cpolicy_image(policy);
 	e_ident(e, 1, e->v.key.id, NULL, NULL);
 	return (txn_put(t, e));
 }
@@ -1637,6 +1640,7 @@ world_txn_put_policy(struct world_txn *t, const char *account,
 	e->v.pol.account = e_str(&p, account);
 	e->v.pol.name = e_str(&p, name);
 	e->v.pol.policy = cpolicy_ref(policy);
+	e->v.pol.image = cpolicy_image(policy);
 	e_ident(e, 2, e->v.pol.account, e->v.pol.name, NULL);
 	return (txn_put(t, e));
 }

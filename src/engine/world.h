@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 struct cpolicy;
+struct cpolicy_image;
 struct world;
 struct world_txn;
 struct world_holder;
@@ -84,6 +85,7 @@ struct world_key {
 	const struct world_tag	*tags;		/* sorted by key, bytewise */
 	size_t			 ntags;
 	const struct cpolicy	*policy;	/* NULL: no key policy */
+	const struct cpolicy_image *image;	/* its image (eval) */
 };
 
 struct world_alias {
@@ -97,6 +99,7 @@ struct world_policy {
 	const char		*account;
 	const char		*name;
 	const struct cpolicy	*policy;
+	const struct cpolicy_image *image;	/* its image (eval) */
 };
 
 /* A user, role or group: its attachments, by name, in given order. */
@@ -163,6 +166,7 @@ int	world_get_group(const struct world *, const char *account, size_t,
  */
 struct world_rpolicy {
 	const struct cpolicy	*policy;
+	const struct cpolicy_image *image;
 	const char		*name;
 	size_t			 namelen;
 };
