@@ -969,6 +969,10 @@ world_principal_policies(const struct world *w, int is_user,
 			    memory_order_relaxed);
 			break;
 		}
+		/* Another thread published this principal first. */
+		if ((cur & M_TAGMASK) == tag && ((struct w_resolved *)
+		    (cur & ~M_TAGMASK))->pr == e)
+			break;
 	}
 	*vp = r->v;
 	*np = r->n;
