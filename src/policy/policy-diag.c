@@ -35,6 +35,14 @@ policy_diags_free(struct policy_diags *d)
 	policy_diags_init(d);
 }
 
+static void
+policy_diag_oneline(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 int
 policy_diags_add(struct policy_diags *d, const char *code, const char *path,
     const char *fmt, ...)
@@ -63,6 +71,10 @@ policy_diags_add(struct policy_diags *d, const char *code, const char *path,
 		free(p);
 		return (-1);
 	}
+	/* A diagnostic is one line: input echoed into it (a bad id, a
+	 * JSON key) must not carry control characters to a log or a tty. */
+	policy_diag_oneline(p);
+	policy_diag_oneline(r);
 	d->v[d->n].code = code;
 	d->v[d->n].path = p;
 	d->v[d->n].reason = r;
