@@ -117,6 +117,7 @@ admin_status(struct server *srv, const char *request_id)
 	ADD_STAT("ProtocolErrors", proto_errors);
 	ADD_STAT("IdleTimeouts", idle_timeouts);
 	ADD_STAT("SlowClientCloses", slow_client_closes);
+	ADD_STAT("RequestTimeouts", request_timeouts);
 	ADD_STAT("QueueFullPauses", queue_full_pauses);
 	ADD_STAT("Checks", checks);
 	ADD_STAT("Allows", allows);

@@ -8,12 +8,10 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 
-#include <ctype.h>
 #include <errno.h>
 #include <grp.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +28,6 @@ enum config_type {
 	CONFIG_GROUP,		/* group name or number, or empty */
 	CONFIG_UINT,		/* decimal in [min, max] */
 	CONFIG_SIZE,		/* decimal with K/M/G/T suffix */
-	CONFIG_ADMIN_PEER	/* "USER-OR-UID NAME", repeatable */
 };
 
 struct config_key {
@@ -61,12 +58,12 @@ static const struct config_key config_keys[] = {
 	CK_UINT(max_queued_replies, 1, CONFIG_QUEUE_MAX),
 	CK_UINT(idle_timeout, 0, CONFIG_TIMEOUT_MAX),
 	CK_UINT(slow_client_timeout, 1, CONFIG_TIMEOUT_MAX),
+	CK_UINT(request_timeout, 1, CONFIG_TIMEOUT_MAX),
 	CK_UINT(backlog, 1, 65535),
 	{ "map_size_max", CONFIG_SIZE, offsetof(struct config, map_size_max),
 	    sizeof(uint64_t), (uint64_t)1 << 20, (uint64_t)1 << 40 },
 	{ "log_verbose", CONFIG_UINT, offsetof(struct config, log_verbose),
 	    sizeof(int), 0, 2 },
-	{ "admin_peer", CONFIG_ADMIN_PEER, 0, 0, 0, 0 },
 };
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
@@ -75,8 +72,6 @@ static int	config_error(char *, size_t, const char *, const char *, ...)
 		    __attribute__((__format__(printf, 4, 5)));
 static int	config_parse_u64(const char *, uint64_t *);
 static int	config_parse_size(const char *, uint64_t *);
-static int	config_parse_uid(const char *, uid_t *);
-static int	config_name_ok(const char *);
 
 void
 config_defaults(struct config *cfg)
@@ -94,6 +89,7 @@ config_defaults(struct config *cfg)
 	cfg->max_queued_replies = 256;
 	cfg->idle_timeout = 300;
 	cfg->slow_client_timeout = 10;
+	cfg->request_timeout = 10;
 	cfg->backlog = 128;
 	cfg->map_size_max = (uint64_t)1 << 30;
 	cfg->log_verbose = 0;
@@ -171,49 +167,13 @@ config_parse_size(const char *s, uint64_t *v)
 	return (0);
 }
 
-static int
-config_parse_uid(const char *s, uid_t *uid)
-{
-	struct passwd	*pw;
-	uint64_t	 n;
-
-	if (config_parse_u64(s, &n) == 0) {
-		if (n >= (uint64_t)UINT32_MAX)
-			return (-1);
-		*uid = (uid_t)n;
-		return (0);
-	}
-	if ((pw = getpwnam(s)) == NULL)
-		return (-1);
-	*uid = pw->pw_uid;
-	return (0);
-}
-
-/* Admin names end up in logs and audit records: keep them plain. */
-static int
-config_name_ok(const char *s)
-{
-	size_t	n = 0;
-
-	for (; *s != '\0'; s++, n++) {
-		if (!isalnum((unsigned char)*s) && strchr("._-@", *s) == NULL)
-			return (0);
-	}
-	return (n > 0 && n <= CONFIG_NAME_MAX);
-}
-
 int
 config_set(struct config *cfg, const char *key, const char *value,
     const char *where, char *err, size_t errlen)
 {
 	const struct config_key	*k;
-	struct config_admin_peer *ap;
 	struct stat		 st;
 	uint64_t		 n;
-	char			*p;
-	char			 buf[CONFIG_LINE_MAX];
-	const char		*name;
-	size_t			 i;
 
 	if ((k = config_find(key)) == NULL)
 		return (config_error(err, errlen, where, "unknown key '%s'",
@@ -266,38 +226,6 @@ config_set(struct config *cfg, const char *key, const char *value,
 			unsigned uv = (unsigned)n;
 			memcpy((char *)cfg + k->offset, &uv, sizeof(uv));
 		}
-		break;
-	case CONFIG_ADMIN_PEER:
-		if (strlen(value) >= sizeof(buf))
-			return (config_error(err, errlen, where,
-			    "%s: value too long", key));
-		memcpy(buf, value, strlen(value) + 1);
-		if ((p = strpbrk(buf, " \t")) == NULL)
-			return (config_error(err, errlen, where,
-			    "%s: expected 'USER-OR-UID NAME'", key));
-		*p++ = '\0';
-		while (*p == ' ' || *p == '\t')
-			p++;
-		name = p;
-		if (!config_name_ok(name))
-			return (config_error(err, errlen, where,
-			    "%s: bad admin name '%s' (1-%d of A-Za-z0-9._-@)",
-			    key, name, CONFIG_NAME_MAX));
-		if (cfg->nadmin_peers == CONFIG_ADMIN_PEERS_MAX)
-			return (config_error(err, errlen, where,
-			    "%s: more than %d entries", key,
-			    CONFIG_ADMIN_PEERS_MAX));
-		ap = &cfg->admin_peers[cfg->nadmin_peers];
-		if (config_parse_uid(buf, &ap->uid) == -1)
-			return (config_error(err, errlen, where,
-			    "%s: no such user '%s'", key, buf));
-		for (i = 0; i < cfg->nadmin_peers; i++)
-			if (cfg->admin_peers[i].uid == ap->uid)
-				return (config_error(err, errlen, where,
-				    "%s: uid %u mapped twice", key,
-				    (unsigned)ap->uid));
-		snprintf(ap->name, sizeof(ap->name), "%s", name);
-		cfg->nadmin_peers++;
 		break;
 	}
 	return (0);
@@ -363,8 +291,7 @@ config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 			config_error(err, errlen, where, "missing key");
 			goto fail;
 		}
-		if ((k = config_find(key)) != NULL &&
-		    k->type != CONFIG_ADMIN_PEER) {
+		if ((k = config_find(key)) != NULL) {
 			if (seen[k - config_keys]) {
 				config_error(err, errlen, where,
 				    "key '%s' given twice", key);
@@ -424,8 +351,6 @@ config_check(const struct config *cfg, const char *where, char *err,
 void
 config_print(const struct config *cfg)
 {
-	size_t	i;
-
 	printf("query_socket = %s\n", cfg->query_socket);
 	printf("admin_socket = %s\n", cfg->admin_socket);
 	printf("socket_group = %s\n", cfg->socket_group);
@@ -439,22 +364,8 @@ config_print(const struct config *cfg)
 	printf("max_queued_replies = %u\n", cfg->max_queued_replies);
 	printf("idle_timeout = %u\n", cfg->idle_timeout);
 	printf("slow_client_timeout = %u\n", cfg->slow_client_timeout);
+	printf("request_timeout = %u\n", cfg->request_timeout);
 	printf("backlog = %u\n", cfg->backlog);
 	printf("map_size_max = %" PRIu64 "\n", cfg->map_size_max);
 	printf("log_verbose = %d\n", cfg->log_verbose);
-	for (i = 0; i < cfg->nadmin_peers; i++)
-		printf("admin_peer = %u %s\n",
-		    (unsigned)cfg->admin_peers[i].uid,
-		    cfg->admin_peers[i].name);
-}
-
-const char *
-config_admin_peer_name(const struct config *cfg, uid_t uid)
-{
-	size_t	i;
-
-	for (i = 0; i < cfg->nadmin_peers; i++)
-		if (cfg->admin_peers[i].uid == uid)
-			return (cfg->admin_peers[i].name);
-	return (NULL);
 }

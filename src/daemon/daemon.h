@@ -15,6 +15,7 @@
 
 struct bufferevent;
 struct event;
+struct evbuffer;
 struct event_base;
 struct evconnlistener;
 struct eval_answer;
@@ -28,13 +29,7 @@ struct world_holder;
 #define CONFIG_CONN_MAX		 1048576
 #define CONFIG_QUEUE_MAX	 65536
 #define CONFIG_TIMEOUT_MAX	 86400
-#define CONFIG_ADMIN_PEERS_MAX	 64
 #define CONFIG_NAME_MAX		 64
-
-struct config_admin_peer {
-	uid_t	 uid;
-	char	 name[CONFIG_NAME_MAX + 1];
-};
 
 struct config {
 	char	 query_socket[CONFIG_PATH_MAX];
@@ -50,11 +45,10 @@ struct config {
 	unsigned max_queued_replies;
 	unsigned idle_timeout;				/* seconds, 0 = off */
 	unsigned slow_client_timeout;			/* seconds */
+	unsigned request_timeout;			/* seconds */
 	unsigned backlog;
 	uint64_t map_size_max;				/* bytes */
 	int	 log_verbose;
-	size_t	 nadmin_peers;
-	struct config_admin_peer admin_peers[CONFIG_ADMIN_PEERS_MAX];
 };
 
 /* config.c */
@@ -68,7 +62,6 @@ int	 config_override(struct config *, const char *keyvalue, char *err,
 int	 config_check(const struct config *, const char *where, char *err,
 	    size_t errlen);
 void	 config_print(const struct config *);
-const char *config_admin_peer_name(const struct config *, uid_t);
 
 /* notify.c */
 int	 notify_enabled(void);
@@ -103,6 +96,7 @@ struct server_stats {
 	atomic_uint_fast64_t	proto_errors;
 	atomic_uint_fast64_t	idle_timeouts;
 	atomic_uint_fast64_t	slow_client_closes;
+	atomic_uint_fast64_t	request_timeouts;	/* frame too slow */
 	atomic_uint_fast64_t	queue_full_pauses;
 	atomic_uint_fast64_t	checks;
 	atomic_uint_fast64_t	allows;
@@ -131,12 +125,21 @@ struct conn {
 	TAILQ_ENTRY(conn)	 entry;
 	struct worker		*worker;
 	enum server_kind	 kind;
-	struct bufferevent	*bev;
+	int			 fd;
+	struct event		*rev;		/* EV_READ, idle/request timer */
+	struct event		*wev;		/* EV_WRITE while output waits */
+	uint8_t			*in;		/* unprocessed input, linear */
+	size_t			 inlen;
+	size_t			 incap;
+	struct evbuffer		*out;		/* answers not yet written */
+	int64_t			 frame_start;	/* ms: a partial frame's first byte */
 	uid_t			 uid;
 	gid_t			 gid;
 	pid_t			 pid;
 	unsigned		 queued;	/* replies since output empty */
 	int			 paused;	/* reading stopped: queue full */
+	int			 reading;	/* rev is pending */
+	int			 deadline;	/* rev's timer: request_timeout */
 	int			 close_after;	/* close once output drained */
 	int			 hello;		/* HELLO seen */
 };
@@ -177,6 +180,7 @@ struct server {
 	atomic_uint		 max_queued_replies;
 	atomic_uint		 idle_timeout;
 	atomic_uint		 slow_client_timeout;
+	atomic_uint		 request_timeout;
 
 	pthread_mutex_t		 lock;		/* protects the counts below */
 	unsigned		 nconns;

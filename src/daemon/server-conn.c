@@ -1,23 +1,27 @@
 /*
  * server-conn.c: one client connection: framing, limits, dispatch.
  *
- * The read callback peeks the 16-byte header, checks it (magic, version,
- * type allowed on this socket, body length against the limit) before
- * waiting for the body, and decodes whole frames only.  A protocol error
- * queues an ERROR frame and closes after the flush (Redis
- * CLOSE_AFTER_REPLY).  Replies go straight into the output evbuffer;
- * when a client has max_queued_replies answers (or OUTPUT_MAX bytes)
- * waiting, reading from it stops until it drains, and if it does not
- * read for slow_client_timeout seconds it is closed.  Nothing here
- * blocks, so a slow client never delays another.
+ * Input is read with one recv(2) per readable event into a linear
+ * buffer (no FIONREAD ioctl, no chain of chunks: a frame is always
+ * contiguous), which grows to at most one maximal frame.  The read
+ * callback checks each 16-byte header (magic, version, type allowed on
+ * this socket, body length against the limit) before waiting for the
+ * body, and decodes whole frames only.  A protocol error queues an
+ * ERROR frame and closes after the flush (Redis CLOSE_AFTER_REPLY).
+ *
+ * Timers, all on the read event: idle_timeout without a byte closes a
+ * connection; once a frame has begun it must be complete within
+ * request_timeout, however slowly its bytes trickle in (slowloris).
  *
  * Writing: the answers to everything one read brought in are written
  * at once, before going back to the loop (one writev for a pipelined
  * burst, no extra loop round and no epoll_ctl for a round trip).  The
- * bufferevent's write side is enabled only while the socket does not
- * take everything: it then writes the rest, and its write timeout is
- * the slow-client timeout.  Invariant outside conn_process: output
- * waiting <=> EV_WRITE enabled.
+ * write event is added only while the socket does not take everything;
+ * its timeout is slow_client_timeout.  When a client has
+ * max_queued_replies answers (or CONN_OUTPUT_MAX bytes) waiting, reading
+ * from it stops until it drains.  Nothing here blocks, so a slow client
+ * never delays another.  Invariant outside conn_process: output waiting
+ * <=> wev pending.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -32,7 +36,6 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "common/log.h"
@@ -44,6 +47,8 @@
 
 /* Output bytes beyond which reading pauses (whatever the count). */
 #define CONN_OUTPUT_MAX		(4u * 1024 * 1024)
+/* First input buffer: a few ordinary frames; grows to one maximal. */
+#define CONN_INPUT_MIN		(16u * 1024)
 /* Bytes of a bad frame quoted in the log (Redis PROTO_DUMP_LEN). */
 #define CONN_DUMP_LEN		32
 
@@ -55,9 +60,12 @@ struct conn_batch {
 };
 
 static size_t	conn_input_max(const struct conn *);
-static void	conn_read_cb(struct bufferevent *, void *);
-static void	conn_write_cb(struct bufferevent *, void *);
-static void	conn_event_cb(struct bufferevent *, short, void *);
+static int64_t	conn_now_ms(void);
+static int	conn_arm_read(struct conn *);
+static void	conn_stop_read(struct conn *);
+static void	conn_read_ev(evutil_socket_t, short, void *);
+static void	conn_write_ev(evutil_socket_t, short, void *);
+static void	conn_timeout(struct conn *);
 static void	conn_process(struct conn *);
 static int	conn_write_now(struct conn *);
 static void	conn_flush(struct conn *);
@@ -67,7 +75,6 @@ static int	conn_send(struct conn *, uint16_t, uint32_t, conn_enc_fn,
 		    const void *);
 static void	conn_protocol_error(struct conn *, uint32_t, uint16_t,
 		    const char *, const uint8_t *, size_t);
-static void	conn_set_timeouts(struct conn *);
 static void	conn_check(struct conn *, const struct world *,
 		    const struct proto_check *, struct eval_answer *);
 static void	conn_status(struct conn *, uint32_t);
@@ -81,35 +88,37 @@ static void	enc_admin(struct proto_wr *, const void *);
 
 static const char conn_software[] = "kmsauthzd " PACKAGE_VERSION;
 
+/* Takes fd on success; on failure (NULL) the caller still owns it. */
 struct conn *
 conn_new(struct worker *w, enum server_kind kind, int fd, uid_t uid,
     gid_t gid, pid_t pid)
 {
 	struct conn	*c;
-	size_t		 high;
 
 	c = xcalloc(1, sizeof(*c));
 	c->worker = w;
 	c->kind = kind;
+	c->fd = fd;
 	c->uid = uid;
 	c->gid = gid;
 	c->pid = pid;
-	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
-		log_warnx("bufferevent_socket_new failed");
-		free(c);
-		return (NULL);
-	}
-	/* Never buffer more than one maximal frame of input. */
-	high = conn_input_max(c);
-	bufferevent_setwatermark(c->bev, EV_READ, KMSAUTHZ_HDR_SIZE, high);
-	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb,
+	c->incap = CONN_INPUT_MIN;
+	c->in = malloc(c->incap);
+	c->out = evbuffer_new();
+	c->rev = event_new(w->base, fd, EV_READ | EV_PERSIST, conn_read_ev,
 	    c);
-	conn_set_timeouts(c);
-	if (bufferevent_enable(c->bev, EV_READ) == -1) {
-		log_warnx("bufferevent_enable failed");
-		bufferevent_setfd(c->bev, -1);
-		bufferevent_free(c->bev);
+	c->wev = event_new(w->base, fd, EV_WRITE | EV_PERSIST,
+	    conn_write_ev, c);
+	if (c->in == NULL || c->out == NULL || c->rev == NULL ||
+	    c->wev == NULL || conn_arm_read(c) == -1) {
+		log_warnx("cannot set up a connection: out of memory");
+		if (c->rev != NULL)
+			event_free(c->rev);
+		if (c->wev != NULL)
+			event_free(c->wev);
+		if (c->out != NULL)
+			evbuffer_free(c->out);
+		free(c->in);
 		free(c);
 		return (NULL);
 	}
@@ -128,7 +137,11 @@ conn_free(struct conn *c)
 
 	TAILQ_REMOVE(&w->conns, c, entry);
 	w->nconns--;
-	bufferevent_free(c->bev);
+	event_free(c->rev);
+	event_free(c->wev);
+	evbuffer_free(c->out);
+	free(c->in);
+	close(c->fd);
 	server_release(w->srv, c->uid);
 	free(c);
 	worker_conn_gone(w);
@@ -150,25 +163,10 @@ conn_pid(const struct conn *c)
 void
 conn_drain(struct conn *c)
 {
-	bufferevent_disable(c->bev, EV_READ);
+	conn_stop_read(c);
 	c->close_after = 1;
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+	if (evbuffer_get_length(c->out) == 0)
 		conn_free(c);
-}
-
-static void
-conn_set_timeouts(struct conn *c)
-{
-	struct server	*srv = c->worker->srv;
-	struct timeval	 rtv, wtv;
-	unsigned	 idle;
-
-	idle = atomic_load(&srv->idle_timeout);
-	rtv.tv_sec = idle;
-	rtv.tv_usec = 0;
-	wtv.tv_sec = atomic_load(&srv->slow_client_timeout);
-	wtv.tv_usec = 0;
-	bufferevent_set_timeouts(c->bev, idle ? &rtv : NULL, &wtv);
 }
 
 /* One maximal frame for this socket: the most input ever buffered. */
@@ -179,10 +177,121 @@ conn_input_max(const struct conn *c)
 	    KMSAUTHZ_MAX_ADMIN_BODY : KMSAUTHZ_MAX_QUERY_BODY));
 }
 
-static void
-conn_read_cb(struct bufferevent *bev, void *arg)
+/* Milliseconds on a clock that never jumps (coarse: a vDSO read). */
+static int64_t
+conn_now_ms(void)
 {
-	conn_process(arg);
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/*
+ * (Re)start reading with the timer that applies now: idle_timeout, or,
+ * while a frame is partly here, what is left of request_timeout if that
+ * is sooner.  A persistent event restarts its timer at every read, so a
+ * partial frame re-arms it with the time left each time.
+ */
+static int
+conn_arm_read(struct conn *c)
+{
+	struct server	*srv = c->worker->srv;
+	struct timeval	 tv;
+	int64_t		 left;
+	unsigned	 idle;
+	int		 timed;
+
+	idle = atomic_load(&srv->idle_timeout);
+	tv.tv_sec = idle;
+	tv.tv_usec = 0;
+	timed = idle != 0;
+	c->deadline = 0;
+	if (c->inlen != 0) {
+		left = c->frame_start - conn_now_ms() +
+		    (int64_t)atomic_load(&srv->request_timeout) * 1000;
+		if (left < 0)
+			left = 0;
+		if (!timed || left < (int64_t)idle * 1000) {
+			tv.tv_sec = (time_t)(left / 1000);
+			tv.tv_usec = (suseconds_t)(left % 1000) * 1000;
+			timed = 1;
+		}
+		c->deadline = 1;
+	}
+	if (event_add(c->rev, timed ? &tv : NULL) == -1)
+		return (-1);
+	c->reading = 1;
+	return (0);
+}
+
+static void
+conn_stop_read(struct conn *c)
+{
+	if (c->reading) {
+		event_del(c->rev);
+		c->reading = 0;
+	}
+}
+
+static void
+conn_read_ev(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+	ssize_t		 n;
+
+	if (what & EV_TIMEOUT) {
+		conn_timeout(c);
+		return;
+	}
+	if (c->inlen == c->incap) {
+		/* conn_process always leaves room; never spin on a full one. */
+		log_warnx("uid %u pid %d: input buffer full", (unsigned)c->uid,
+		    (int)c->pid);
+		conn_free(c);
+		return;
+	}
+	n = recv(fd, c->in + c->inlen, c->incap - c->inlen, 0);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return;
+	if (n <= 0) {
+		if (n == -1)
+			log_debug("uid %u pid %d: read: %s",
+			    (unsigned)c->uid, (int)c->pid, strerror(errno));
+		if (n == 0 && evbuffer_get_length(c->out) != 0) {
+			/* Half-closed: still flush what it asked for. */
+			conn_stop_read(c);
+			c->close_after = 1;
+			return;
+		}
+		conn_free(c);
+		return;
+	}
+	if (c->inlen == 0)
+		c->frame_start = conn_now_ms();
+	c->inlen += (size_t)n;
+	conn_process(c);
+}
+
+static void
+conn_timeout(struct conn *c)
+{
+	struct server	*srv = c->worker->srv;
+	unsigned	 rt = atomic_load(&srv->request_timeout);
+
+	if (c->inlen != 0 &&
+	    conn_now_ms() - c->frame_start >= (int64_t)rt * 1000) {
+		atomic_fetch_add(&srv->stats.request_timeouts, 1);
+		log_info("closing uid %u pid %d: a request took more than "
+		    "%u seconds to arrive", (unsigned)c->uid, (int)c->pid,
+		    rt);
+	} else {
+		atomic_fetch_add(&srv->stats.idle_timeouts, 1);
+		log_debug("closing uid %u pid %d: idle", (unsigned)c->uid,
+		    (int)c->pid);
+	}
+	conn_free(c);
 }
 
 /*
@@ -192,40 +301,41 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 static int
 conn_write_now(struct conn *c)
 {
-	struct evbuffer	*out = bufferevent_get_output(c->bev);
-	int		 n, saved;
+	int	n;
 
-	if (evbuffer_get_length(out) == 0)
+	if (evbuffer_get_length(c->out) == 0)
 		return (0);
-	/* A socket bufferevent keeps its output's front frozen. */
-	evbuffer_unfreeze(out, 1);
-	n = evbuffer_write(out, bufferevent_getfd(c->bev));
-	saved = errno;
-	evbuffer_freeze(out, 1);
-	if (n == -1 && saved != EAGAIN && saved != EWOULDBLOCK &&
-	    saved != EINTR) {
+	n = evbuffer_write(c->out, c->fd);
+	if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
+	    errno != EINTR) {
 		log_debug("uid %u pid %d: write: %s", (unsigned)c->uid,
-		    (int)c->pid, strerror(saved));
+		    (int)c->pid, strerror(errno));
 		return (-1);
 	}
-	return (evbuffer_get_length(out) == 0 ? 0 : 1);
+	return (evbuffer_get_length(c->out) == 0 ? 0 : 1);
 }
 
 /*
- * End of a read: write the answers; hand what is left to the
- * bufferevent, or close when asked to and nothing is left.  c may be
- * freed on return.
+ * End of a read: write the answers; leave the rest to the write event,
+ * or close when asked to and nothing is left.  c may be freed on
+ * return.
  */
 static void
 conn_flush(struct conn *c)
 {
+	struct timeval	tv;
+
 	switch (conn_write_now(c)) {
 	case -1:
 		conn_free(c);
 		return;
 	case 1:
-		if (bufferevent_enable(c->bev, EV_WRITE) == -1) {
-			log_warnx("bufferevent_enable failed");
+		if (event_pending(c->wev, EV_WRITE, NULL))
+			return;
+		tv.tv_sec = atomic_load(&c->worker->srv->slow_client_timeout);
+		tv.tv_usec = 0;
+		if (event_add(c->wev, &tv) == -1) {
+			log_warnx("event_add failed");
 			conn_free(c);
 		}
 		return;
@@ -239,71 +349,63 @@ conn_flush(struct conn *c)
 
 /*
  * Handle every complete frame in the input buffer, then write the
- * answers.  Leaves the read low watermark at what the next frame needs.
- * c may be freed on return.
+ * answers.  What is left is the start of the next frame, moved to the
+ * front, with room for all of it.  c may be freed on return.
  */
 static void
 conn_process(struct conn *c)
 {
-	struct evbuffer		*in = bufferevent_get_input(c->bev);
-	struct evbuffer		*out = bufferevent_get_output(c->bev);
 	struct server		*srv = c->worker->srv;
 	struct proto_hdr	 hdr;
-	uint8_t			 raw[KMSAUTHZ_HDR_SIZE];
-	uint8_t			*frame;
+	const uint8_t		*raw;
+	uint8_t			*grown;
 	uint32_t		 id;
-	size_t			 avail, need;
-	int			 r, allowed;
+	size_t			 off = 0, avail, need = 0;
+	int			 r;
 
 	while (!c->close_after && !c->paused) {
-		avail = evbuffer_get_length(in);
-		if (avail < KMSAUTHZ_HDR_SIZE) {
-			bufferevent_setwatermark(c->bev, EV_READ,
-			    KMSAUTHZ_HDR_SIZE, conn_input_max(c));
+		avail = c->inlen - off;
+		if (avail < KMSAUTHZ_HDR_SIZE)
 			break;
-		}
-		evbuffer_copyout(in, raw, sizeof(raw));
+		raw = c->in + off;
 		memcpy(&id, raw + 8, sizeof(id));
 		id = ntohl(id);
-		if ((r = proto_hdr_decode(raw, sizeof(raw), &hdr)) != 0) {
+		if ((r = proto_hdr_decode(raw, KMSAUTHZ_HDR_SIZE,
+		    &hdr)) != 0) {
 			conn_protocol_error(c, id, proto_wire_error(r),
 			    r == KMSAUTHZ_EVERSION ?
 			    "unsupported protocol version" :
 			    r == KMSAUTHZ_ETOOBIG ? "frame too large" :
-			    "malformed frame header", raw, sizeof(raw));
+			    "malformed frame header", raw, KMSAUTHZ_HDR_SIZE);
 			break;
 		}
-		allowed = c->kind == SERVER_QUERY ?
+		if (!(c->kind == SERVER_QUERY ?
 		    proto_type_is_query(hdr.type) :
-		    proto_type_is_admin(hdr.type);
-		if (!allowed) {
+		    proto_type_is_admin(hdr.type))) {
 			conn_protocol_error(c, hdr.id,
 			    KMSAUTHZ_WERR_UNSUPPORTED,
 			    c->kind == SERVER_QUERY ?
 			    "message type not accepted on the query socket" :
 			    "message type not accepted on the admin socket",
-			    raw, sizeof(raw));
+			    raw, KMSAUTHZ_HDR_SIZE);
 			break;
 		}
 		need = KMSAUTHZ_HDR_SIZE + (size_t)hdr.len;
-		if (avail < need) {
-			/* Wake up only when the whole body is here. */
-			bufferevent_setwatermark(c->bev, EV_READ, need,
-			    need > conn_input_max(c) ? need :
-			    conn_input_max(c));
+		if (need > conn_input_max(c)) {
+			/* proto_hdr_decode bounds it; never trust that. */
+			conn_protocol_error(c, hdr.id, KMSAUTHZ_WERR_TOOBIG,
+			    "frame too large", raw, KMSAUTHZ_HDR_SIZE);
 			break;
 		}
-		if ((frame = evbuffer_pullup(in, (ssize_t)need)) == NULL) {
-			conn_protocol_error(c, hdr.id, KMSAUTHZ_WERR_INTERNAL,
-			    "out of memory", NULL, 0);
+		if (avail < need)
 			break;
-		}
-		r = conn_frame(c, &hdr, frame + KMSAUTHZ_HDR_SIZE);
-		evbuffer_drain(in, need);
+		need = 0;
+		r = conn_frame(c, &hdr, raw + KMSAUTHZ_HDR_SIZE);
+		off += KMSAUTHZ_HDR_SIZE + (size_t)hdr.len;
 		if (r == -1)
 			break;
 		if (c->queued >= atomic_load(&srv->max_queued_replies) ||
-		    evbuffer_get_length(out) > CONN_OUTPUT_MAX) {
+		    evbuffer_get_length(c->out) > CONN_OUTPUT_MAX) {
 			/* Full: write now; pause only if the peer lags. */
 			r = conn_write_now(c);
 			if (r == -1) {
@@ -316,69 +418,93 @@ conn_process(struct conn *c)
 			}
 			atomic_fetch_add(&srv->stats.queue_full_pauses, 1);
 			c->paused = 1;
-			bufferevent_disable(c->bev, EV_READ);
+			conn_stop_read(c);
 		}
+	}
+
+	/* Keep the partial frame at the front, with room for all of it. */
+	if (off != 0) {
+		c->inlen -= off;
+		memmove(c->in, c->in + off, c->inlen);
+		if (c->inlen != 0)
+			c->frame_start = conn_now_ms();
+		else if (c->incap > KMSAUTHZ_HDR_SIZE +
+		    KMSAUTHZ_MAX_QUERY_BODY &&
+		    (grown = realloc(c->in, CONN_INPUT_MIN)) != NULL) {
+			/* A big admin frame is gone: give its room back. */
+			c->in = grown;
+			c->incap = CONN_INPUT_MIN;
+		}
+	}
+	if (need > c->incap && !c->close_after) {
+		if ((grown = realloc(c->in, need)) == NULL) {
+			conn_protocol_error(c, hdr.id, KMSAUTHZ_WERR_INTERNAL,
+			    "out of memory", NULL, 0);
+		} else {
+			c->in = grown;
+			c->incap = need;
+		}
+	}
+	/*
+	 * The timer, only when it changes: while a frame is partly here its
+	 * deadline must not move with each byte; once none is, back to idle.
+	 */
+	if (c->reading && !c->close_after &&
+	    (c->inlen != 0 || c->deadline) && conn_arm_read(c) == -1) {
+		log_warnx("event_add failed");
+		conn_free(c);
+		return;
 	}
 	conn_flush(c);
 }
 
-/*
- * The bufferevent wrote the rest of the output (the write low watermark
- * is 0): back to writing at once from conn_process.
- */
+/* The socket took more of the output, or the client stopped reading. */
 static void
-conn_write_cb(struct bufferevent *bev, void *arg)
+conn_write_ev(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn	*c = arg;
+	struct server	*srv = c->worker->srv;
 
+	if (what & EV_TIMEOUT) {
+		atomic_fetch_add(&srv->stats.slow_client_closes, 1);
+		log_info("closing uid %u pid %d: not reading its answers for "
+		    "%u seconds", (unsigned)c->uid, (int)c->pid,
+		    atomic_load(&srv->slow_client_timeout));
+		conn_free(c);
+		return;
+	}
+	switch (conn_write_now(c)) {
+	case -1:
+		conn_free(c);
+		return;
+	case 1:
+		return;
+	default:
+		break;
+	}
 	c->queued = 0;
-	bufferevent_disable(c->bev, EV_WRITE);
+	event_del(c->wev);
 	if (c->close_after) {
 		conn_free(c);
 		return;
 	}
 	if (c->paused) {
 		c->paused = 0;
-		bufferevent_enable(c->bev, EV_READ);
+		/* Its deadline did not run while we were not reading. */
+		c->frame_start = conn_now_ms();
+		if (conn_arm_read(c) == -1) {
+			conn_free(c);
+			return;
+		}
 		/* Frames may already be buffered: no new bytes will wake us. */
 		conn_process(c);
 	}
 }
 
-static void
-conn_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	struct conn	*c = arg;
-	struct server	*srv = c->worker->srv;
-
-	if (what & BEV_EVENT_TIMEOUT) {
-		if (what & BEV_EVENT_WRITING) {
-			atomic_fetch_add(&srv->stats.slow_client_closes, 1);
-			log_info("closing uid %u pid %d: not reading its "
-			    "answers for %u seconds", (unsigned)c->uid,
-			    (int)c->pid,
-			    atomic_load(&srv->slow_client_timeout));
-		} else {
-			atomic_fetch_add(&srv->stats.idle_timeouts, 1);
-			log_debug("closing uid %u pid %d: idle",
-			    (unsigned)c->uid, (int)c->pid);
-		}
-		conn_free(c);
-		return;
-	}
-	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) != 0) {
-		/* Half-closed: still flush what it asked for. */
-		c->close_after = 1;
-		return;
-	}
-	conn_free(c);
-}
-
 /*
  * Log a sample of the bad bytes (debug), queue the ERROR, stop reading:
  * the connection closes once the ERROR is written (conn_flush,
- * conn_write_cb).  Called from conn_process only, which flushes.
+ * conn_write_ev).  Called from conn_process only, which flushes.
  */
 static void
 conn_protocol_error(struct conn *c, uint32_t id, uint16_t code,
@@ -402,7 +528,7 @@ conn_protocol_error(struct conn *c, uint32_t id, uint16_t code,
 	e.message.len = strlen(msg);
 	(void)conn_send(c, KMSAUTHZ_MSG_ERROR, id, enc_error, &e);
 	c->close_after = 1;
-	bufferevent_disable(c->bev, EV_READ);
+	conn_stop_read(c);
 }
 
 /* An ERROR frame that does not close the connection. */
@@ -445,7 +571,7 @@ static int
 conn_send(struct conn *c, uint16_t type, uint32_t id, conn_enc_fn enc,
     const void *arg)
 {
-	struct evbuffer		*out = bufferevent_get_output(c->bev);
+	struct evbuffer		*out = c->out;
 	struct evbuffer_iovec	 vec;
 	struct proto_wr		 wr;
 	size_t			 start, size;

@@ -81,6 +81,7 @@ server_apply_limits(struct server *srv, const struct config *cfg)
 	atomic_store(&srv->max_queued_replies, cfg->max_queued_replies);
 	atomic_store(&srv->idle_timeout, cfg->idle_timeout);
 	atomic_store(&srv->slow_client_timeout, cfg->slow_client_timeout);
+	atomic_store(&srv->request_timeout, cfg->request_timeout);
 }
 
 static int

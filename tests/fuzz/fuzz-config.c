@@ -59,11 +59,12 @@ fuzz_daemon_conf(const uint8_t *data, size_t size)
 	    cfg.idle_timeout > CONFIG_TIMEOUT_MAX ||
 	    cfg.slow_client_timeout < 1 ||
 	    cfg.slow_client_timeout > CONFIG_TIMEOUT_MAX ||
+	    cfg.request_timeout < 1 ||
+	    cfg.request_timeout > CONFIG_TIMEOUT_MAX ||
 	    cfg.backlog < 1 || cfg.backlog > 65535 ||
 	    cfg.map_size_max < ((uint64_t)1 << 20) ||
 	    cfg.map_size_max > ((uint64_t)1 << 40) ||
 	    cfg.log_verbose < 0 || cfg.log_verbose > 2 ||
-	    cfg.nadmin_peers > CONFIG_ADMIN_PEERS_MAX ||
 	    cfg.query_socket[0] == '\0' || cfg.admin_socket[0] == '\0' ||
 	    cfg.state_directory[0] == '\0' ||
 	    strcmp(cfg.query_socket, cfg.admin_socket) == 0 ||

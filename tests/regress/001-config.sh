@@ -46,8 +46,8 @@ expect_error "kmsauthzd.conf:6: map_size_max: bad number '1X'" \
     "bad size suffix rejected" "map_size_max = 1X"
 expect_error "kmsauthzd.conf:6: socket_group: no such group" \
     "unknown group rejected" "socket_group = no-such-group-kzt"
-expect_error "kmsauthzd.conf:6: admin_peer: expected 'USER-OR-UID NAME'" \
-    "admin_peer without a name rejected" "admin_peer = root"
+expect_error "kmsauthzd.conf:6: unknown key 'admin_peer'" \
+    "admin_peer (removed: admin.conf decides) rejected" "admin_peer = root"
 expect_error "max_connections_per_uid (20) exceeds max_connections (10)" \
     "per-uid cap above the total cap rejected" "max_connections = 10" \
     "max_connections_per_uid = 20"

@@ -5,7 +5,8 @@
 #     lengths, or vanish mid-frame: each is refused (ERROR then close,
 #     or close);
 #   - connections past max_connections_per_uid: the extra ones get BUSY;
-#   - 30 slowloris connections trickle a header byte by byte;
+#   - 30 slowloris connections trickle a header byte by byte: they are
+#     closed once request_timeout has passed since their first byte;
 #   - 30 clients pipeline big explained batches and never read: reading
 #     them stops at max_queued_replies, they are closed after
 #     slow_client_timeout.
@@ -22,7 +23,8 @@ plan 11
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=16"
 write_config "seed_bundle = $top_srcdir/etc/example-bundle.json" \
     "max_connections = 64" "max_connections_per_uid = 40" \
-    "max_queued_replies = 16" "slow_client_timeout = 2" "idle_timeout = 30"
+    "max_queued_replies = 16" "slow_client_timeout = 2" "idle_timeout = 30" \
+    "request_timeout = 2"
 start_daemon
 ok $? "daemon started (64 connections, 40 per uid, 16 queued replies)"
 export KZLOAD_RSS="$tmp/rss"
@@ -44,7 +46,8 @@ phase() {
 # one at most one frame in and 4 MiB out (plus allocator slack).
 phase garbage "250 garbage/half-frame clients" 65536 32768 250
 phase limits "60 connections past the per-uid cap of 40" 65536 32768 60 40
-phase slowloris "30 slowloris connections for 6 s" 65536 32768 30 6
+phase slowloris "30 slowloris connections for 6 s (request_timeout 2 s)" \
+    65536 32768 30 6 closed
 phase noread "30 non-reading clients for 5 s" $((30 * 5 * 1024 + 65536)) \
     65536 30 5 closed
 "$KZCLIENT" status "$tmp/q.sock" | grep -E '^(connections|errors)=' |

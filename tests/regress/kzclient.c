@@ -12,6 +12,7 @@
  *	kzclient many SOCK N			N concurrent connections
  *	kzclient slow SOCK SECONDS		a reader that stops reading
  *	kzclient hold SOCK SECONDS		one connection, pinged each 100ms
+ *	kzclient trickle SOCK MS		a PING, one byte each MS ms
  */
 #include <sys/types.h>
 #include <sys/resource.h>
@@ -58,6 +59,7 @@ static int	cmd_malformed(int, char **);
 static int	cmd_many(int, char **);
 static int	cmd_slow(int, char **);
 static int	cmd_hold(int, char **);
+static int	cmd_trickle(int, char **);
 
 static int
 kz_connect(const char *path)
@@ -660,6 +662,57 @@ cmd_hold(int argc, char **argv)
 	return (0);
 }
 
+/*
+ * A slowloris: a PING frame sent one byte every MS milliseconds.
+ * Prints "PONG MS" when the whole frame went and was answered, or
+ * "CLOSED after N bytes, MS ms" when the daemon closed it first.
+ */
+static int
+cmd_trickle(int argc, char **argv)
+{
+	uint8_t			 hdr[KMSAUTHZ_HDR_SIZE];
+	struct proto_wr		 wr;
+	struct kz_frame		 f;
+	struct timespec		 t0, t1;
+	size_t			 i, start;
+	long			 ms, gap;
+	int			 fd, r;
+
+	if (argc != 4 || (gap = strtol(argv[3], NULL, 10)) <= 0 ||
+	    (fd = kz_connect(argv[2])) == -1)
+		return (1);
+	proto_wr_init(&wr, hdr, sizeof(hdr));
+	start = proto_frame_begin(&wr, KMSAUTHZ_MSG_PING, 9);
+	proto_frame_end(&wr, start);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < sizeof(hdr); i++) {
+		if (i > 0 && kz_closed_soon(fd, (int)gap))
+			break;
+		if (kz_write(fd, hdr + i, 1) == -1)
+			break;
+	}
+	if (i == sizeof(hdr)) {
+		r = kz_read_frame(fd, &f, KZ_TIMEOUT_MS);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+		    (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		if (r == 0 && f.hdr.type == KMSAUTHZ_MSG_PONG)
+			printf("PONG %ld\n", ms);
+		else
+			printf("%s after %zu bytes, %ld ms\n",
+			    r == -2 ? "CLOSED" : "NOREPLY", i, ms);
+		if (r == 0)
+			free(f.body);
+	} else {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+		    (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		printf("CLOSED after %zu bytes, %ld ms\n", i, ms);
+	}
+	close(fd);
+	return (0);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -671,7 +724,7 @@ main(int argc, char *argv[])
 		{ "admin", cmd_admin }, { "check", cmd_check },
 		{ "send", cmd_send }, { "malformed", cmd_malformed },
 		{ "many", cmd_many }, { "slow", cmd_slow },
-		{ "hold", cmd_hold },
+		{ "hold", cmd_hold }, { "trickle", cmd_trickle },
 	};
 	size_t	i;
 
@@ -680,6 +733,6 @@ main(int argc, char *argv[])
 			if (strcmp(argv[1], cmds[i].name) == 0)
 				return (cmds[i].fn(argc, argv));
 	fprintf(stderr, "usage: kzclient ping|status|admin|check|send|"
-	    "malformed|many|slow|hold SOCKET ...\n");
+	    "malformed|many|slow|hold|trickle SOCKET ...\n");
 	return (2);
 }

@@ -431,7 +431,21 @@ def cmd_abuse(qsock, pid, phase, *args):
                 k += 1
                 peak = max(peak, rss_kb(pid))
                 time.sleep(0.5)
-            print("# %d slowloris connections for %.0f s" % (len(conns), secs))
+            # With "closed": request_timeout must have closed them all.
+            closed = 0
+            for s in conns:
+                try:
+                    s.setblocking(False)
+                    if s.recv(1) == b"":
+                        closed += 1
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    closed += 1
+            print("# %d slowloris connections for %.0f s, %d closed by the "
+                  "daemon" % (len(conns), secs, closed))
+            if len(args) > 2 and args[2] == "closed":
+                ok = len(conns) == n and closed == n
             for s in conns:
                 s.close()
         elif phase == "noread":
