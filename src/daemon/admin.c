@@ -76,6 +76,7 @@ admin_status(struct server *srv, const char *request_id)
 	struct json_object	*o;
 	struct world		*w;
 	struct world_counts	 wc;
+	struct server_decisions	 d;
 	uint64_t		 gen = 0;
 
 	memset(&wc, 0, sizeof(wc));
@@ -119,12 +120,14 @@ admin_status(struct server *srv, const char *request_id)
 	ADD_STAT("SlowClientCloses", slow_client_closes);
 	ADD_STAT("RequestTimeouts", request_timeouts);
 	ADD_STAT("QueueFullPauses", queue_full_pauses);
-	ADD_STAT("Checks", checks);
-	ADD_STAT("Allows", allows);
-	ADD_STAT("Denies", denies);
-	ADD_STAT("CheckErrors", check_errors);
 	ADD_STAT("Reloads", reloads);
 #undef ADD_STAT
+	server_decisions(srv, &d);
+	json_object_object_add(o, "Checks", json_object_new_uint64(d.checks));
+	json_object_object_add(o, "Allows", json_object_new_uint64(d.allows));
+	json_object_object_add(o, "Denies", json_object_new_uint64(d.denies));
+	json_object_object_add(o, "CheckErrors",
+	    json_object_new_uint64(d.check_errors));
 	return (o);
 }
 

@@ -98,10 +98,6 @@ struct server_stats {
 	atomic_uint_fast64_t	slow_client_closes;
 	atomic_uint_fast64_t	request_timeouts;	/* frame too slow */
 	atomic_uint_fast64_t	queue_full_pauses;
-	atomic_uint_fast64_t	checks;
-	atomic_uint_fast64_t	allows;
-	atomic_uint_fast64_t	denies;
-	atomic_uint_fast64_t	check_errors;		/* failed closed */
 	atomic_uint_fast64_t	reloads;
 };
 
@@ -160,6 +156,21 @@ struct worker {
 	struct eval_answer	*scratch;	/* KMSAUTHZ_MAX_BATCH answers */
 	struct world		*world;		/* cached, refreshed by gen */
 	uint64_t		 generation;
+	/*
+	 * Decisions, counted by this worker's thread alone: no shared
+	 * read-modify-write on the query path; readers add them up.
+	 */
+	atomic_uint_fast64_t	 checks;
+	atomic_uint_fast64_t	 allows;
+	atomic_uint_fast64_t	 denies;
+	atomic_uint_fast64_t	 check_errors;	/* failed closed */
+};
+
+struct server_decisions {
+	uint64_t	checks;
+	uint64_t	allows;
+	uint64_t	denies;
+	uint64_t	check_errors;
 };
 
 struct server {
@@ -202,6 +213,7 @@ void	 server_shutdown(struct server *);
 void	 server_free(struct server *);
 void	 server_release(struct server *, uid_t);
 unsigned server_nconns(struct server *);
+void	 server_decisions(struct server *, struct server_decisions *);
 
 /* worker.c */
 int	 worker_start(struct worker *, struct server *, unsigned id);

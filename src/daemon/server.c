@@ -357,6 +357,27 @@ server_nconns(struct server *srv)
 	return (n);
 }
 
+/* The workers' decision counters, added up (each read atomically). */
+void
+server_decisions(struct server *srv, struct server_decisions *d)
+{
+	const struct worker	*w;
+	unsigned		 i;
+
+	memset(d, 0, sizeof(*d));
+	for (i = 0; i <= srv->nworkers; i++) {
+		w = i < srv->nworkers ? &srv->workers[i] : &srv->admin_worker;
+		d->checks += atomic_load_explicit(&w->checks,
+		    memory_order_relaxed);
+		d->allows += atomic_load_explicit(&w->allows,
+		    memory_order_relaxed);
+		d->denies += atomic_load_explicit(&w->denies,
+		    memory_order_relaxed);
+		d->check_errors += atomic_load_explicit(&w->check_errors,
+		    memory_order_relaxed);
+	}
+}
+
 /*
  * Tell a refused client why before closing: the socket buffer of a new
  * connection is empty, so a non-blocking send of one small frame goes
