@@ -27,10 +27,6 @@ static int	admin_kind_ok(const struct admin_param *, const char *,
 		    size_t);
 static enum admin_err admin_parse_value(const struct admin_param *,
 		    struct json_object *, struct admin_val *, char *, size_t);
-static enum admin_err admin_parse_tags(const struct admin_param *,
-		    struct json_object *, struct admin_val *, char *, size_t);
-static enum admin_err admin_parse_strlist(const struct admin_param *,
-		    struct json_object *, struct admin_val *, char *, size_t);
 static struct json_object *admin_json_parse(const char *, size_t,
 		    const char *, char *, size_t);
 static void	admin_userdata_put(struct json_object *, void *);
@@ -436,11 +432,23 @@ admin_keyref_parse(const char *s, size_t len, struct admin_keyref *kr)
 	return (0);
 }
 
+/* The name kinds: a fixed prefix and the characters beside A-Z a-z 0-9. */
+static const struct {
+	const char	*prefix;
+	const char	*extra;
+} admin_kind_names[] = {
+	[ADMIN_K_ID] = { "", "-_." },
+	[ADMIN_K_RAMNAME] = { "", "-_.@" },
+	[ADMIN_K_POLICYNAME] = { "", "-." },
+	[ADMIN_K_ALIAS] = { "alias/", "-_/" },
+	[ADMIN_K_ACCOUNT] = { "", "" }
+};
+
 static int
 admin_kind_ok(const struct admin_param *p, const char *s, size_t len)
 {
 	struct admin_keyref	kr;
-	size_t			i;
+	size_t			i, n;
 
 	if (memchr(s, '\0', len) != NULL)
 		return (0);
@@ -454,17 +462,17 @@ admin_kind_ok(const struct admin_param *p, const char *s, size_t len)
 	case ADMIN_K_KEYID:
 		return (admin_keyref_parse(s, len, &kr) == 0);
 	case ADMIN_K_ID:
-		return (admin_cset(s, len, "-_."));
 	case ADMIN_K_RAMNAME:
-		return (admin_cset(s, len, "-_.@"));
 	case ADMIN_K_POLICYNAME:
-		return (admin_cset(s, len, "-."));
 	case ADMIN_K_ALIAS:
-		return (len > 6 && memcmp(s, "alias/", 6) == 0 &&
-		    admin_cset(s + 6, len - 6, "-_/"));
 	case ADMIN_K_ACCOUNT:
-		return (admin_cset(s, len, "") && strspn(s, "0123456789") ==
-		    len);
+		/* A prefix, then letters, digits and the kind's extras. */
+		n = strlen(admin_kind_names[p->kind].prefix);
+		return (len > n && memcmp(s, admin_kind_names[p->kind].prefix,
+		    n) == 0 && admin_cset(s + n, len - n,
+		    admin_kind_names[p->kind].extra) &&
+		    (p->kind != ADMIN_K_ACCOUNT ||
+		    strspn(s, "0123456789") == len));
 	case ADMIN_K_ENUM:
 		for (i = 0; p->values != NULL && p->values[i] != NULL; i++)
 			if (strlen(p->values[i]) == len &&
@@ -515,98 +523,231 @@ admin_json_parse(const char *text, size_t len, const char *what, char *d,
 	return (o);
 }
 
+/*
+ * One element of a list parameter: a tag object, or a string.  i is its
+ * index (for the detail); v->tags / v->list has room for it.
+ */
 static enum admin_err
-admin_parse_tags(const struct admin_param *p, struct json_object *arr,
+admin_elem_tag(const struct admin_param *p, struct json_object *t, size_t i,
     struct admin_val *v, char *d, size_t dsize)
 {
-	struct json_object	*t, *k, *val;
-	size_t			 i, j, n;
+	struct json_object	*k, *val;
 	const char		*ks, *vs;
+	size_t			 j;
 
-	if (!json_object_is_type(arr, json_type_array))
-		goto bad;
-	n = json_object_array_length(arr);
-	if (n == 0 || n > ADMIN_MAX_TAGS) {
-		admin_set_detail(d, dsize, "%s: 1 to %d tags", p->name,
-		    ADMIN_MAX_TAGS);
+	if (!json_object_is_type(t, json_type_object) ||
+	    json_object_object_length(t) != 2 ||
+	    !json_object_object_get_ex(t, "TagKey", &k) ||
+	    !json_object_object_get_ex(t, "TagValue", &val) ||
+	    !json_object_is_type(k, json_type_string) ||
+	    !json_object_is_type(val, json_type_string)) {
+		admin_set_detail(d, dsize, "%s[%zu]: an object with string "
+		    "TagKey and TagValue only", p->name, i);
 		return (ADMIN_E_INVALID_PARAMETER);
 	}
-	if ((v->tags = calloc(n, sizeof(*v->tags))) == NULL)
-		return (ADMIN_E_INTERNAL);
-	for (i = 0; i < n; i++) {
-		t = json_object_array_get_idx(arr, i);
-		if (!json_object_is_type(t, json_type_object) ||
-		    json_object_object_length(t) != 2 ||
-		    !json_object_object_get_ex(t, "TagKey", &k) ||
-		    !json_object_object_get_ex(t, "TagValue", &val) ||
-		    !json_object_is_type(k, json_type_string) ||
-		    !json_object_is_type(val, json_type_string)) {
-			admin_set_detail(d, dsize, "%s[%zu]: an object with "
-			    "string TagKey and TagValue only", p->name, i);
-			return (ADMIN_E_INVALID_PARAMETER);
-		}
-		ks = json_object_get_string(k);
-		vs = json_object_get_string(val);
-		if (json_object_get_string_len(k) == 0 ||
-		    json_object_get_string_len(k) > ADMIN_TAG_KEY_MAX ||
-		    json_object_get_string_len(val) > ADMIN_TAG_VALUE_MAX ||
-		    strlen(ks) != (size_t)json_object_get_string_len(k) ||
-		    strlen(vs) != (size_t)json_object_get_string_len(val)) {
-			admin_set_detail(d, dsize, "%s[%zu]: TagKey 1-%d, "
-			    "TagValue 0-%d characters", p->name, i,
-			    ADMIN_TAG_KEY_MAX, ADMIN_TAG_VALUE_MAX);
-			return (ADMIN_E_INVALID_PARAMETER);
-		}
-		for (j = 0; j < i; j++) {
-			if (strcmp(v->tags[j].key, ks) == 0) {
-				admin_set_detail(d, dsize, "%s[%zu]: "
-				    "duplicate TagKey", p->name, i);
-				return (ADMIN_E_INVALID_PARAMETER);
-			}
-		}
-		v->tags[i].key = ks;
-		v->tags[i].value = vs;
+	ks = json_object_get_string(k);
+	vs = json_object_get_string(val);
+	if (json_object_get_string_len(k) == 0 ||
+	    json_object_get_string_len(k) > ADMIN_TAG_KEY_MAX ||
+	    json_object_get_string_len(val) > ADMIN_TAG_VALUE_MAX ||
+	    strlen(ks) != (size_t)json_object_get_string_len(k) ||
+	    strlen(vs) != (size_t)json_object_get_string_len(val)) {
+		admin_set_detail(d, dsize, "%s[%zu]: TagKey 1-%d, TagValue "
+		    "0-%d characters", p->name, i, ADMIN_TAG_KEY_MAX,
+		    ADMIN_TAG_VALUE_MAX);
+		return (ADMIN_E_INVALID_PARAMETER);
 	}
-	v->n = n;
+	for (j = 0; j < i; j++) {
+		if (strcmp(v->tags[j].key, ks) == 0) {
+			admin_set_detail(d, dsize, "%s[%zu]: duplicate TagKey",
+			    p->name, i);
+			return (ADMIN_E_INVALID_PARAMETER);
+		}
+	}
+	v->tags[i].key = ks;
+	v->tags[i].value = vs;
 	return (ADMIN_OK);
-bad:
-	admin_set_detail(d, dsize, "%s: a JSON array of tags", p->name);
-	return (ADMIN_E_INVALID_PARAMETER);
 }
 
 static enum admin_err
-admin_parse_strlist(const struct admin_param *p, struct json_object *arr,
+admin_elem_str(const struct admin_param *p, struct json_object *s, size_t i,
     struct admin_val *v, char *d, size_t dsize)
 {
-	struct json_object	*s;
-	size_t			 i, n;
+	if (!json_object_is_type(s, json_type_string) ||
+	    json_object_get_string_len(s) == 0 ||
+	    json_object_get_string_len(s) > ADMIN_TAG_KEY_MAX ||
+	    strlen(json_object_get_string(s)) !=
+	    (size_t)json_object_get_string_len(s)) {
+		admin_set_detail(d, dsize, "%s[%zu]: a string of 1-%d "
+		    "characters", p->name, i, ADMIN_TAG_KEY_MAX);
+		return (ADMIN_E_INVALID_PARAMETER);
+	}
+	v->list[i] = json_object_get_string(s);
+	return (ADMIN_OK);
+}
 
-	if (!json_object_is_type(arr, json_type_array)) {
-		admin_set_detail(d, dsize, "%s: a JSON array of strings",
-		    p->name);
+/* STRING and DOC: a JSON string within maxlen; STRING checked by kind. */
+static enum admin_err
+admin_parse_text(const struct admin_param *p, struct json_object *o,
+    struct admin_val *v, char *d, size_t dsize)
+{
+	const char	*s;
+	size_t		 len;
+
+	if (!json_object_is_type(o, json_type_string)) {
+		admin_set_detail(d, dsize, "%s: must be a string", p->name);
 		return (ADMIN_E_INVALID_PARAMETER);
 	}
-	n = json_object_array_length(arr);
-	if (n == 0 || n > ADMIN_MAX_TAGS) {
-		admin_set_detail(d, dsize, "%s: 1 to %d strings", p->name,
-		    ADMIN_MAX_TAGS);
+	s = json_object_get_string(o);
+	len = (size_t)json_object_get_string_len(o);
+	if (len > p->maxlen) {
+		admin_set_detail(d, dsize, "%s: longer than %zu bytes",
+		    p->name, p->maxlen);
 		return (ADMIN_E_INVALID_PARAMETER);
 	}
-	if ((v->list = calloc(n, sizeof(*v->list))) == NULL)
-		return (ADMIN_E_INTERNAL);
-	for (i = 0; i < n; i++) {
-		s = json_object_array_get_idx(arr, i);
-		if (!json_object_is_type(s, json_type_string) ||
-		    json_object_get_string_len(s) == 0 ||
-		    json_object_get_string_len(s) > ADMIN_TAG_KEY_MAX ||
-		    strlen(json_object_get_string(s)) !=
-		    (size_t)json_object_get_string_len(s)) {
-			admin_set_detail(d, dsize, "%s[%zu]: a string of 1-%d "
-			    "characters", p->name, i, ADMIN_TAG_KEY_MAX);
+	if (p->type == ADMIN_P_STRING && (len == 0 ||
+	    !admin_kind_ok(p, s, len))) {
+		if (p->kind == ADMIN_K_ENUM)
+			admin_set_detail(d, dsize, "%s: not one of the "
+			    "accepted values", p->name);
+		else
+			admin_set_detail(d, dsize, "%s: malformed", p->name);
+		return (ADMIN_E_INVALID_PARAMETER);
+	}
+	if (p->type == ADMIN_P_DOC && len == 0) {
+		admin_set_detail(d, dsize, "%s: empty", p->name);
+		return (ADMIN_E_INVALID_PARAMETER);
+	}
+	v->s = s;
+	v->len = len;
+	return (ADMIN_OK);
+}
+
+/* INT: a JSON integer or a decimal string, within min..max. */
+static enum admin_err
+admin_parse_int(const struct admin_param *p, struct json_object *o,
+    struct admin_val *v, char *d, size_t dsize)
+{
+	const char	*s;
+	long long	 ll;
+
+	if (json_object_is_type(o, json_type_int)) {
+		errno = 0;
+		ll = json_object_get_int64(o);
+		if (errno != 0)
+			goto bad;
+	} else if (json_object_is_type(o, json_type_string)) {
+		s = json_object_get_string(o);
+		if (*s == '\0' || strspn(s, "0123456789") != strlen(s) ||
+		    strlen(s) > 18)
+			goto bad;
+		ll = strtoll(s, NULL, 10);
+	} else
+		goto bad;
+	if (ll < p->min || ll > p->max) {
+		admin_set_detail(d, dsize, "%s: must be %lld to %lld",
+		    p->name, (long long)p->min, (long long)p->max);
+		return (ADMIN_E_INVALID_PARAMETER);
+	}
+	v->i = ll;
+	return (ADMIN_OK);
+bad:
+	admin_set_detail(d, dsize, "%s: must be an integer", p->name);
+	return (ADMIN_E_INVALID_PARAMETER);
+}
+
+/* BOOL: JSON true/false or the strings "true"/"false". */
+static enum admin_err
+admin_parse_bool(const struct admin_param *p, struct json_object *o,
+    struct admin_val *v, char *d, size_t dsize)
+{
+	const char	*s;
+
+	if (json_object_is_type(o, json_type_boolean)) {
+		v->b = json_object_get_boolean(o);
+		return (ADMIN_OK);
+	}
+	s = json_object_is_type(o, json_type_string) ?
+	    json_object_get_string(o) : "";
+	if (strcmp(s, "true") == 0 || strcmp(s, "false") == 0) {
+		v->b = s[0] == 't';
+		return (ADMIN_OK);
+	}
+	admin_set_detail(d, dsize, "%s: true or false", p->name);
+	return (ADMIN_E_INVALID_PARAMETER);
+}
+
+static enum admin_err admin_parse_list(const struct admin_param *,
+		    struct json_object *, struct admin_val *, char *, size_t);
+
+/*
+ * The parameter types: how a value is parsed and, for lists, what one
+ * element is (its parser and its name in details).
+ */
+static const struct admin_ptype_ops {
+	enum admin_err	(*parse)(const struct admin_param *,
+			    struct json_object *, struct admin_val *, char *,
+			    size_t);
+	enum admin_err	(*elem)(const struct admin_param *,
+			    struct json_object *, size_t, struct admin_val *,
+			    char *, size_t);
+	const char	*elems;
+} admin_ptypes[] = {
+	[ADMIN_P_STRING] = { admin_parse_text, NULL, NULL },
+	[ADMIN_P_DOC] = { admin_parse_text, NULL, NULL },
+	[ADMIN_P_INT] = { admin_parse_int, NULL, NULL },
+	[ADMIN_P_BOOL] = { admin_parse_bool, NULL, NULL },
+	[ADMIN_P_TAGS] = { admin_parse_list, admin_elem_tag, "tags" },
+	[ADMIN_P_STRLIST] = { admin_parse_list, admin_elem_str, "strings" }
+};
+
+/*
+ * TAGS and STRLIST: a JSON array of 1 to ADMIN_MAX_TAGS elements, given
+ * inline or as JSON text in a string (the cloud API's way).
+ */
+static enum admin_err
+admin_parse_list(const struct admin_param *p, struct json_object *o,
+    struct admin_val *v, char *d, size_t dsize)
+{
+	const struct admin_ptype_ops	*ops = &admin_ptypes[p->type];
+	struct json_object		*inner;
+	size_t				 i, n, len;
+	enum admin_err			 e;
+
+	if (json_object_is_type(o, json_type_string)) {
+		len = (size_t)json_object_get_string_len(o);
+		if (len > p->maxlen) {
+			admin_set_detail(d, dsize, "%s: longer than %zu bytes",
+			    p->name, p->maxlen);
 			return (ADMIN_E_INVALID_PARAMETER);
 		}
-		v->list[i] = json_object_get_string(s);
+		if ((inner = admin_json_parse(json_object_get_string(o), len,
+		    p->name, d, dsize)) == NULL)
+			return (ADMIN_E_INVALID_PARAMETER);
+		/* Keep the tree alive with the request: park it on the
+		 * string object. */
+		json_object_set_userdata(o, inner, admin_userdata_put);
+		o = inner;
 	}
+	if (!json_object_is_type(o, json_type_array)) {
+		admin_set_detail(d, dsize, "%s: a JSON array of %s", p->name,
+		    ops->elems);
+		return (ADMIN_E_INVALID_PARAMETER);
+	}
+	n = json_object_array_length(o);
+	if (n == 0 || n > ADMIN_MAX_TAGS) {
+		admin_set_detail(d, dsize, "%s: 1 to %d %s", p->name,
+		    ADMIN_MAX_TAGS, ops->elems);
+		return (ADMIN_E_INVALID_PARAMETER);
+	}
+	if (p->type == ADMIN_P_TAGS ?
+	    (v->tags = calloc(n, sizeof(*v->tags))) == NULL :
+	    (v->list = calloc(n, sizeof(*v->list))) == NULL)
+		return (ADMIN_E_INTERNAL);
+	for (i = 0; i < n; i++)
+		if ((e = ops->elem(p, json_object_array_get_idx(o, i), i, v, d,
+		    dsize)) != ADMIN_OK)
+			return (e);
 	v->n = n;
 	return (ADMIN_OK);
 }
@@ -615,115 +756,15 @@ static enum admin_err
 admin_parse_value(const struct admin_param *p, struct json_object *o,
     struct admin_val *v, char *d, size_t dsize)
 {
-	struct json_object	*inner;
-	const char		*s;
-	char			*end;
-	size_t			 len;
-	long long		 ll;
-	enum admin_err		 e;
+	enum admin_err	 e;
 
-	switch (p->type) {
-	case ADMIN_P_STRING:
-	case ADMIN_P_DOC:
-		if (!json_object_is_type(o, json_type_string)) {
-			admin_set_detail(d, dsize, "%s: must be a string",
-			    p->name);
-			return (ADMIN_E_INVALID_PARAMETER);
-		}
-		s = json_object_get_string(o);
-		len = (size_t)json_object_get_string_len(o);
-		if (len > p->maxlen) {
-			admin_set_detail(d, dsize, "%s: longer than %zu "
-			    "bytes", p->name, p->maxlen);
-			return (ADMIN_E_INVALID_PARAMETER);
-		}
-		if (p->type == ADMIN_P_STRING && (len == 0 ||
-		    !admin_kind_ok(p, s, len))) {
-			if (p->kind == ADMIN_K_ENUM)
-				admin_set_detail(d, dsize, "%s: not one of "
-				    "the accepted values", p->name);
-			else
-				admin_set_detail(d, dsize, "%s: malformed",
-				    p->name);
-			return (ADMIN_E_INVALID_PARAMETER);
-		}
-		if (p->type == ADMIN_P_DOC && len == 0) {
-			admin_set_detail(d, dsize, "%s: empty", p->name);
-			return (ADMIN_E_INVALID_PARAMETER);
-		}
-		v->s = s;
-		v->len = len;
-		break;
-	case ADMIN_P_INT:
-		if (json_object_is_type(o, json_type_int)) {
-			errno = 0;
-			ll = json_object_get_int64(o);
-			if (errno != 0)
-				goto badint;
-		} else if (json_object_is_type(o, json_type_string)) {
-			s = json_object_get_string(o);
-			if (*s == '\0' || strspn(s, "0123456789") !=
-			    strlen(s) || strlen(s) > 18)
-				goto badint;
-			ll = strtoll(s, &end, 10);
-		} else
-			goto badint;
-		if (ll < p->min || ll > p->max) {
-			admin_set_detail(d, dsize, "%s: must be %lld to %lld",
-			    p->name, (long long)p->min, (long long)p->max);
-			return (ADMIN_E_INVALID_PARAMETER);
-		}
-		v->i = ll;
-		break;
-	case ADMIN_P_BOOL:
-		if (json_object_is_type(o, json_type_boolean))
-			v->b = json_object_get_boolean(o);
-		else if (json_object_is_type(o, json_type_string) &&
-		    strcmp(json_object_get_string(o), "true") == 0)
-			v->b = 1;
-		else if (json_object_is_type(o, json_type_string) &&
-		    strcmp(json_object_get_string(o), "false") == 0)
-			v->b = 0;
-		else {
-			admin_set_detail(d, dsize, "%s: true or false",
-			    p->name);
-			return (ADMIN_E_INVALID_PARAMETER);
-		}
-		break;
-	case ADMIN_P_TAGS:
-	case ADMIN_P_STRLIST:
-		/* Given as a JSON string (the cloud API's way) or inline. */
-		inner = NULL;
-		if (json_object_is_type(o, json_type_string)) {
-			len = (size_t)json_object_get_string_len(o);
-			if (len > p->maxlen) {
-				admin_set_detail(d, dsize, "%s: longer than "
-				    "%zu bytes", p->name, p->maxlen);
-				return (ADMIN_E_INVALID_PARAMETER);
-			}
-			inner = admin_json_parse(json_object_get_string(o),
-			    len, p->name, d, dsize);
-			if (inner == NULL)
-				return (ADMIN_E_INVALID_PARAMETER);
-			/* Keep the tree alive with the request: park it on
-			 * the string object. */
-			json_object_set_userdata(o, inner,
-			    admin_userdata_put);
-			o = inner;
-		}
-		if (p->type == ADMIN_P_TAGS)
-			e = admin_parse_tags(p, o, v, d, dsize);
-		else
-			e = admin_parse_strlist(p, o, v, d, dsize);
-		if (e != ADMIN_OK)
-			return (e);
-		break;
-	}
+	if ((unsigned)p->type >= sizeof(admin_ptypes) /
+	    sizeof(admin_ptypes[0]) || admin_ptypes[p->type].parse == NULL)
+		return (ADMIN_E_INTERNAL);
+	if ((e = admin_ptypes[p->type].parse(p, o, v, d, dsize)) != ADMIN_OK)
+		return (e);
 	v->set = 1;
 	return (ADMIN_OK);
-badint:
-	admin_set_detail(d, dsize, "%s: must be an integer", p->name);
-	return (ADMIN_E_INVALID_PARAMETER);
 }
 
 enum admin_err
