@@ -16,7 +16,17 @@
  * 3. measures the heap held by the loaded world, per key policy;
  * 4. publishes single key-policy changes on that store and on a store of
  *    1,000 keys: total time per change, the part inside LMDB's commit
- *    (its write and fsync), and the rest (compile, records, world).
+ *    (its write and fsync), and the rest (compile, records, world);
+ * 5. on both stores, key policies that each name a foreign account no
+ *    key names yet (each grows the instance's share count, so the quota
+ *    is counted: the world's per-instance index), first under a quota
+ *    high enough (raised to SHARE_QUOTA_HIGH), then refused with the
+ *    quota set to the current count (the refusal time).  The accounts
+ *    are new on every run (taken from the clock), so a reused store
+ *    keeps growing its count (by at most 300 accounts per run).
+ *
+ * Every figure is also given in the CPU time of the calling thread (the
+ * commit's own CPU time included), for a loaded machine.
  */
 #include <sys/resource.h>
 
@@ -28,6 +38,7 @@
 #include <unistd.h>
 
 #include "engine/world.h"
+#include "store/store.h"
 #include "policy/bundle.h"
 #include "store/store-int.h"
 
@@ -38,6 +49,16 @@
 		"\"Principal\":{\"RAM\":[\"*\"]},\"Action\":[\"kms:Decrypt\"]," \
 		"\"Resource\":[\"*\"],\"Condition\":{\"NotIpAddress\":" \
 		"{\"acs:SourceIp\":[\"10.%d.%d.0/24\"]}}}]}"
+/* The same with foreign principals (%s) beside the owner's. */
+#define KPOLF	"{\"Version\":\"1\",\"Statement\":[{\"Sid\":\"key%d\"," \
+		"\"Effect\":\"Allow\",\"Principal\":{\"RAM\":" \
+		"[\"acs:ram::1192853035118888:*\",%s]}," \
+		"\"Action\":[\"kms:*\"],\"Resource\":[\"*\"]},{\"Sid\":\"ip\"," \
+		"\"Effect\":\"Deny\",\"Principal\":{\"RAM\":[\"*\"]}," \
+		"\"Action\":[\"kms:Decrypt\"],\"Resource\":[\"*\"]," \
+		"\"Condition\":{\"NotIpAddress\":" \
+		"{\"acs:SourceIp\":[\"10.%d.%d.0/24\"]}}}]}"
+#define SHARE_QUOTA_HIGH	1000000u
 #define RPOL	"{\"Version\":\"1\",\"Statement\":[{\"Sid\":\"p%d\"," \
 		"\"Effect\":\"Allow\",\"Action\":[\"kms:Encrypt\"," \
 		"\"kms:Decrypt\"],\"Resource\":[\"acs:kms:cn-hangzhou:" \
@@ -61,6 +82,16 @@ cpu(void)
 	getrusage(RUSAGE_SELF, &ru);
 	return (ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 	    ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
+}
+
+/* CPU time of the calling thread. */
+static double
+tcpu(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (ts.tv_sec + ts.tv_nsec / 1e9);
 }
 
 static char *
@@ -161,38 +192,122 @@ cmp_double(const void *a, const void *b)
 	return (x < y ? -1 : x > y);
 }
 
+enum pub {
+	PUB_OWN,	/* the owner's account only: no count */
+	PUB_FOREIGN,	/* each a new foreign account, under the quota */
+	PUB_REFUSED	/* each a new foreign account, over the quota */
+};
+
+/* The instance's current share count. */
+static size_t
+share_count(struct store *st)
+{
+	struct world	*w = world_holder_acquire(store_holder(st));
+	size_t		 n;
+
+	if (world_instance_share_count(w, "kst-bench", NULL, NULL, NULL,
+	    &n) != 0)
+		abort();
+	world_unref(w);
+	return (n);
+}
+
+static void
+quota_set(struct store *st, uint32_t quota)
+{
+	if (store_instance_quota_set(st, "kst-bench", quota, NULL) != 0) {
+		fprintf(stderr, "bench-store: %s\n", store_errmsg(st));
+		exit(1);
+	}
+}
+
 /* n single key-policy changes; reports per-change figures (us). */
 static void
-publish(struct store *st, const char *label, int nkeys, int n)
+publish(struct store *st, const char *label, int nkeys, int n, enum pub how)
 {
-	double	*tot = calloc(n, sizeof(double));
-	double	*rest = calloc(n, sizeof(double));
-	double	 t0, commit = 0;
-	char	 id[32], text[1024];
-	int	 i;
+	static const char *const what[] = {
+		"publish one key policy",
+		"publish one key policy naming a new foreign account",
+		"refuse one key policy naming a new foreign account (over "
+		    "the share quota)"
+	};
+	double		*tot = calloc(n, sizeof(double));
+	double		*rest = calloc(n, sizeof(double));
+	double		*ct = calloc(n, sizeof(double));
+	double		 t0, c0, commit = 0;
+	unsigned long long base;
+	char		 id[32], text[1024], fa[128];
+	size_t		 before = 0, after;
+	int		 i, rc;
 
+	/* Foreign accounts no key names yet: new on every run. */
+	base = 2000000000000000ULL + ((unsigned long long)time(NULL) %
+	    100000) * 10000 + (how == PUB_REFUSED ? 5000 : 0);
+	if (how == PUB_FOREIGN)
+		quota_set(st, SHARE_QUOTA_HIGH);
+	if (how != PUB_OWN)
+		before = share_count(st);
+	if (how == PUB_REFUSED)
+		quota_set(st, (uint32_t)before);
 	for (i = 0; i < n; i++) {
-		snprintf(id, sizeof(id), "key-%06d", (i * 7919) % nkeys);
-		snprintf(text, sizeof(text), KPOL, 1000000 + i, i & 255, 7);
+		snprintf(id, sizeof(id), "key-%06d", (i * 7919 +
+		    (how == PUB_OWN ? 0 : 13)) % nkeys);
+		/* Refused: two new accounts, so that the count grows even
+		 * when the key's old policy named the only key's account. */
+		if (how == PUB_REFUSED)
+			snprintf(fa, sizeof(fa), "\"acs:ram::%016llu:*\","
+			    "\"acs:ram::%016llu:*\"", base + 2 * (unsigned)i,
+			    base + 2 * (unsigned)i + 1);
+		else
+			snprintf(fa, sizeof(fa), "\"acs:ram::%016llu:*\"",
+			    base + (unsigned)i);
+		if (how == PUB_OWN)
+			snprintf(text, sizeof(text), KPOL, 1000000 + i,
+			    i & 255, 7);
+		else
+			snprintf(text, sizeof(text), KPOLF, 2000000 + i, fa,
+			    i & 255, 9);
+		st->commit_ns = 0;
+		c0 = tcpu();
 		t0 = now();
-		if (store_key_policy_set(st, id, text, strlen(text), NULL,
-		    NULL) != 0) {
-			fprintf(stderr, "bench-store: %s\n", store_errmsg(st));
+		rc = store_key_policy_set(st, id, text, strlen(text), NULL,
+		    NULL);
+		tot[i] = (now() - t0) * 1e6;
+		ct[i] = (tcpu() - c0) * 1e6;
+		if (how == PUB_REFUSED ? rc != STORE_EQUOTA : rc != 0) {
+			fprintf(stderr, "bench-store: %s: %s\n", id,
+			    rc == 0 ? "not refused" : store_errmsg(st));
 			exit(1);
 		}
-		tot[i] = (now() - t0) * 1e6;
+		/* A refused change never reaches the commit. */
 		rest[i] = tot[i] - st->commit_ns / 1e3;
 		commit += st->commit_ns / 1e3;
 	}
 	qsort(tot, n, sizeof(double), cmp_double);
 	qsort(rest, n, sizeof(double), cmp_double);
-	printf("publish one key policy (%s, %d changes): total median %.0f us "
-	    "p99 %.0f us; inside LMDB commit mean %.0f us; beyond the commit "
-	    "median %.0f us p99 %.0f us max %.0f us\n", label, n, tot[n / 2],
-	    tot[n * 99 / 100], commit / n, rest[n / 2], rest[n * 99 / 100],
-	    rest[n - 1]);
+	qsort(ct, n, sizeof(double), cmp_double);
+	if (how == PUB_REFUSED)
+		printf("%s (%s, %d changes, %zu foreign accounts, quota %zu): "
+		    "median %.0f us p99 %.0f us max %.0f us; CPU time median "
+		    "%.0f us p99 %.0f us max %.0f us\n", what[how], label, n,
+		    before, before, tot[n / 2], tot[n * 99 / 100], tot[n - 1],
+		    ct[n / 2], ct[n * 99 / 100], ct[n - 1]);
+	else
+		printf("%s (%s, %d changes): total median %.0f us p99 %.0f "
+		    "us; inside LMDB commit mean %.0f us; beyond the commit "
+		    "median %.0f us p99 %.0f us max %.0f us; CPU time (commit "
+		    "included) median %.0f us p99 %.0f us max %.0f us\n",
+		    what[how], label, n, tot[n / 2], tot[n * 99 / 100],
+		    commit / n, rest[n / 2], rest[n * 99 / 100], rest[n - 1],
+		    ct[n / 2], ct[n * 99 / 100], ct[n - 1]);
+	if (how == PUB_FOREIGN) {
+		after = share_count(st);
+		printf("  share count of the instance: %zu before, %zu after "
+		    "(quota %u)\n", before, after, SHARE_QUOTA_HIGH);
+	}
 	free(tot);
 	free(rest);
+	free(ct);
 }
 
 int
@@ -254,12 +369,16 @@ main(int argc, char **argv)
 		store_close(st);
 		return (0);
 	}
-	publish(st, "100,000-key store", nkeys, 300);
+	publish(st, "100,000-key store", nkeys, 300, PUB_OWN);
+	publish(st, "100,000-key store", nkeys, 300, PUB_FOREIGN);
+	publish(st, "100,000-key store", nkeys, 300, PUB_REFUSED);
 	store_close(st);
 	st = xopen(small);
 	if (store_load(st) != 0)
 		return (1);
-	publish(st, "1,000-key store", 1000, 300);
+	publish(st, "1,000-key store", 1000, 300, PUB_OWN);
+	publish(st, "1,000-key store", 1000, 300, PUB_FOREIGN);
+	publish(st, "1,000-key store", 1000, 300, PUB_REFUSED);
 	store_close(st);
 	if (argc <= 3) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

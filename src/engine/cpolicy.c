@@ -158,6 +158,8 @@ static int	cp_ieq(const char *, size_t, const char *, size_t);
 static size_t	cp_fmt_time(const struct value_time *, char *, size_t);
 static void	cp_action_init(void);
 static int	cp_pack(struct cpolicy *);
+static int	cp_account_cmp(const void *, const void *);
+static void	cp_accounts_unique(struct cpolicy *);
 static int	cp_hmatch(const struct cp_hmatch *, const char *, size_t);
 
 int
@@ -638,8 +640,46 @@ cpolicy_finish(struct cpolicy *cp)
 	}
 	if (cp_pack(cp) == -1)
 		return (-1);
+	cp_accounts_unique(cp);
 	cp->finished = 1;
 	return (0);
+}
+
+/* Shorter first, then bytewise: the order cpolicy_foreign_accounts
+ * promises. */
+static int
+cp_account_cmp(const void *a, const void *b)
+{
+	const struct cp_account	*x = a, *y = b;
+
+	if (x->len != y->len)
+		return (x->len < y->len ? -1 : 1);
+	return (memcmp(x->s, y->s, x->len));
+}
+
+/*
+ * Sort the accounts and drop repeats once, at finish: a policy may name
+ * one account in hundreds of patterns, and its foreign accounts are
+ * listed on every key change (the share quota index).
+ */
+static void
+cp_accounts_unique(struct cpolicy *cp)
+{
+	size_t	i, n;
+
+	if (cp->naccounts < 2)
+		return;
+	qsort(cp->accounts, cp->naccounts, sizeof(*cp->accounts),
+	    cp_account_cmp);
+	for (i = 1, n = 1; i < cp->naccounts; i++) {
+		if (cp_account_cmp(&cp->accounts[i], &cp->accounts[n - 1]) ==
+		    0) {
+			free(cp->accounts[i].s);
+			continue;
+		}
+		cp->accounts[n++] = cp->accounts[i];
+	}
+	cp->naccounts = n;
 }
 
 int
@@ -649,16 +689,16 @@ cpolicy_foreign_accounts(const struct cpolicy *cp, const char *own,
 	size_t	i, j, ownlen = strlen(own);
 	int	r;
 
+	/* Sorted and without repeats once finished. */
 	for (i = 0; i < cp->naccounts; i++) {
 		if (cp->accounts[i].len == ownlen &&
 		    memcmp(cp->accounts[i].s, own, ownlen) == 0)
 			continue;
-		for (j = 0; j < i; j++)
-			if (cp->accounts[j].len == cp->accounts[i].len &&
-			    memcmp(cp->accounts[j].s, cp->accounts[i].s,
-			    cp->accounts[i].len) == 0)
+		for (j = 0; !cp->finished && j < i; j++)
+			if (cp_account_cmp(&cp->accounts[j],
+			    &cp->accounts[i]) == 0)
 				break;
-		if (j < i)
+		if (!cp->finished && j < i)
 			continue;
 		if ((r = cb(cp->accounts[i].s, cp->accounts[i].len, arg)) != 0)
 			return (r);

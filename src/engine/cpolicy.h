@@ -96,8 +96,10 @@ enum cpolicy_effect cpolicy_stmt_effect(const struct cpolicy *, size_t i);
  * Share quota (section 5): calls cb once per distinct account part
  * (the fourth ':' field, as written, non-empty) of the principal
  * patterns of the Allow statements that differs from own_account.
- * Patterns are those written (before the root rewrite).  Returns 0, or
- * the first non-zero value cb returned.
+ * Patterns are those written (before the root rewrite).  On a finished
+ * policy the accounts come shorter first, then in bytewise order, and
+ * the call is O(distinct accounts).  Returns 0, or the first non-zero
+ * value cb returned.
  */
 int	cpolicy_foreign_accounts(const struct cpolicy *, const char *own,
 	    int (*cb)(const char *, size_t, void *), void *arg);

@@ -40,6 +40,8 @@ enum h_kind {
 	H_USER,
 	H_ROLE,
 	H_GROUP,
+	H_SACCT,	/* share index: (instance, account) */
+	H_SINST,	/* share index: (instance) */
 	H_NKINDS
 };
 
@@ -75,6 +77,11 @@ struct h_entry {
 		struct world_alias	alias;
 		struct world_policy	pol;
 		struct world_principal	pr;
+		struct {
+			const char	*instance;
+			const char	*account;	/* H_SINST: NULL */
+			size_t		 n;
+		} sh;
 	} v;
 	/* strings and arrays follow in the same allocation */
 };
@@ -85,6 +92,7 @@ struct world {
 	atomic_uint	 refcnt;
 	uint64_t	 generation;
 	struct h_obj	*root;		/* NULL: empty */
+	struct h_obj	*sroot;		/* the share index; NULL: empty */
 	struct w_memo	*memo;		/* committed worlds only; may be NULL */
 	size_t		 count[H_NKINDS];
 };
@@ -119,6 +127,8 @@ static int	h_walk(const struct h_obj *, unsigned,
 static const struct h_entry *w_find_h(const struct world *, uint64_t,
 		    unsigned, const char *const *, const size_t *, unsigned);
 static int	txn_put(struct world_txn *, struct h_entry *);
+static int	s_update(const struct world *, const struct h_entry *,
+		    const struct h_entry *, struct h_obj **);
 static int	txn_del(struct world_txn *, unsigned, const char *const *,
 		    unsigned);
 
@@ -770,7 +780,7 @@ m_new(const struct world *w)
 	char		*base;
 
 	ne = 0;
-	for (i = H_INSTANCE; i < H_NKINDS; i++)
+	for (i = H_INSTANCE; i <= H_GROUP; i++)
 		ne += w->count[i];
 	np = w->count[H_USER] + w->count[H_ROLE];
 	if (ne == 0 || ne > ((size_t)1 << 32))
@@ -1019,6 +1029,7 @@ world_unref(struct world *w)
 	    memory_order_acq_rel) != 1)
 		return;
 	h_unref(w->root);
+	h_unref(w->sroot);
 	m_free(w->memo);
 	free(w);
 }
@@ -1313,59 +1324,340 @@ world_node_stats(const struct world *w, size_t *total, size_t *unshared)
 {
 	*total = *unshared = 0;
 	h_stats(w->root, 0, total, unshared);
+	h_stats(w->sroot, 0, total, unshared);
 }
 
-/* Share quota. */
+/*
+ * Share quota (section 5): a per-instance index of foreign accounts.
+ *
+ * A second trie (world.sroot), persistent like the first and changed
+ * only by the transaction that changes a key, holds
+ *  - H_SACCT (instance, account): n = how many keys of the instance
+ *    have a key policy naming that foreign account (never 0: the entry
+ *    goes when the last such key does);
+ *  - H_SINST (instance): n = how many H_SACCT entries it has, i.e. the
+ *    distinct foreign accounts over its key policies.
+ * A key change touches the entries of the accounts its old and new
+ * policies do not have in common (O(those accounts * log entries)), and
+ * a count is one lookup plus one per account named by the skipped key
+ * or by the "what if" policy, whatever the number of keys.
+ */
 
-struct w_share {
-	const char		*instance;
-	const char		*skip;
-	struct {
-		const char	*s;
-		size_t		 len;
-	}			*acct;
-	size_t			 n;
-	size_t			 cap;
-	int			 oom;
+struct s_acct {
+	const char	*s;
+	size_t		 len;
 };
 
-static int
-w_share_add(const char *s, size_t len, void *a)
-{
-	struct w_share	*sh = a;
-	void		*nv;
-	size_t		 i;
+#define S_INLINE	8
 
-	for (i = 0; i < sh->n; i++)
-		if (sh->acct[i].len == len &&
-		    memcmp(sh->acct[i].s, s, len) == 0)
-			return (0);
-	if (sh->n == sh->cap) {
-		if ((nv = reallocarray(sh->acct, sh->cap ? sh->cap * 2 : 16,
-		    sizeof(*sh->acct))) == NULL) {
-			sh->oom = 1;
+/* A key policy's foreign accounts: sorted, no repeats. */
+struct s_list {
+	struct s_acct	*v;
+	size_t		 n;
+	size_t		 cap;
+	int		 oom;
+	struct s_acct	 buf[S_INLINE];
+};
+
+static void
+s_list_init(struct s_list *l)
+{
+	l->v = l->buf;
+	l->n = 0;
+	l->cap = S_INLINE;
+	l->oom = 0;
+}
+
+static void
+s_list_free(struct s_list *l)
+{
+	if (l->v != l->buf)
+		free(l->v);
+	s_list_init(l);
+}
+
+static int
+s_list_add(const char *s, size_t len, void *arg)
+{
+	struct s_list	*l = arg;
+	struct s_acct	*nv;
+
+	if (l->n == l->cap) {
+		if ((nv = reallocarray(l->v == l->buf ? NULL : l->v,
+		    l->cap * 2, sizeof(*nv))) == NULL) {
+			l->oom = 1;
 			return (1);
 		}
-		sh->acct = nv;
-		sh->cap = sh->cap ? sh->cap * 2 : 16;
+		if (l->v == l->buf)
+			memcpy(nv, l->buf, sizeof(l->buf));
+		l->v = nv;
+		l->cap *= 2;
 	}
-	sh->acct[sh->n].s = s;
-	sh->acct[sh->n].len = len;
-	sh->n++;
+	l->v[l->n].s = s;
+	l->v[l->n].len = len;
+	l->n++;
+	return (0);
+}
+
+/* Shorter first, then bytewise (cpolicy_foreign_accounts' order). */
+static int
+s_acct_cmp(const void *a, const void *b)
+{
+	const struct s_acct	*x = a, *y = b;
+
+	if (x->len != y->len)
+		return (x->len < y->len ? -1 : 1);
+	return (memcmp(x->s, y->s, x->len));
+}
+
+/* cp's foreign accounts (cp may be NULL: none) into l, initialised by
+ * the caller; 0, or -1 with errno ENOMEM. */
+static int
+s_accounts(const struct cpolicy *cp, const char *own, struct s_list *l)
+{
+	size_t	i, n;
+
+	if (cp == NULL)
+		return (0);
+	(void)cpolicy_foreign_accounts(cp, own, s_list_add, l);
+	if (l->oom) {
+		errno = ENOMEM;
+		return (-1);
+	}
+	/* Already in order for a finished policy; sort anything else. */
+	for (i = 1; i < l->n; i++)
+		if (s_acct_cmp(&l->v[i - 1], &l->v[i]) >= 0)
+			break;
+	if (i < l->n) {
+		qsort(l->v, l->n, sizeof(*l->v), s_acct_cmp);
+		for (i = 1, n = 1; i < l->n; i++)
+			if (s_acct_cmp(&l->v[n - 1], &l->v[i]) != 0)
+				l->v[n++] = l->v[i];
+		l->n = n;
+	}
+	return (0);
+}
+
+/* The count of an index entry; 0 when there is none. */
+static size_t
+s_get(const struct h_obj *sroot, unsigned kind, const char *inst,
+    size_t ilen, const char *acct, size_t alen)
+{
+	const struct h_entry	*e;
+	const char		*id[2] = { inst, acct };
+	size_t			 len[2] = { ilen, alen };
+	unsigned		 n = kind == H_SACCT ? 2 : 1;
+
+	e = h_find(sroot, h_hash(kind, id, len, n), kind, id, len, n);
+	return (e != NULL ? e->v.sh.n : 0);
+}
+
+/*
+ * Set the count of an index entry to v (0: remove it) in the trie
+ * *rootp (one reference, replaced by the new version's).  0, or -1 with
+ * errno ENOMEM and *rootp as it was.
+ */
+static int
+s_set(struct h_obj **rootp, unsigned kind, const char *inst, size_t ilen,
+    const char *acct, size_t alen, size_t v)
+{
+	struct h_entry	*e;
+	struct h_obj	*nr;
+	const char	*id[2] = { inst, acct };
+	size_t		 len[2] = { ilen, alen };
+	unsigned	 n = kind == H_SACCT ? 2 : 1;
+	char		*p;
+	int		 status;
+
+	if (v == 0) {
+		nr = h_remove(*rootp, 0, h_hash(kind, id, len, n), kind, id,
+		    len, n, &status);
+		if (status == -1) {
+			errno = ENOMEM;
+			return (-1);
+		}
+	} else {
+		if ((e = calloc(1, sizeof(*e) + ilen + alen + 2)) == NULL)
+			return (-1);
+		atomic_init(&e->h.refcnt, 1);
+		e->h.kind = (uint8_t)kind;
+		e->h.nid = (uint8_t)n;
+		p = (char *)(e + 1);
+		memcpy(p, inst, ilen);
+		e->v.sh.instance = e->id[0] = p;
+		e->idlen[0] = ilen;
+		if (n == 2) {
+			p += ilen + 1;
+			memcpy(p, acct, alen);
+			e->v.sh.account = e->id[1] = p;
+			e->idlen[1] = alen;
+		}
+		e->v.sh.n = v;
+		e->hash = h_hash(kind, e->id, e->idlen, n);
+		status = 0;
+		if ((nr = h_insert(*rootp, 0, e, &status)) == NULL) {
+			h_unref(&e->h);
+			errno = ENOMEM;
+			return (-1);
+		}
+	}
+	h_unref(*rootp);
+	*rootp = nr;
+	return (0);
+}
+
+/* One more (delta 1) or one fewer (-1) key of inst naming a; *distinct
+ * follows the instance's number of distinct accounts. */
+static int
+s_bump(struct h_obj **rootp, const char *inst, const struct s_acct *a,
+    int delta, long *distinct)
+{
+	size_t	ilen = strlen(inst), r;
+
+	r = s_get(*rootp, H_SACCT, inst, ilen, a->s, a->len);
+	if (r == 0 && delta < 0) {
+		/* Not indexed: the index would be inconsistent. */
+		errno = EINVAL;
+		return (-1);
+	}
+	if (s_set(rootp, H_SACCT, inst, ilen, a->s, a->len,
+	    delta > 0 ? r + 1 : r - 1) == -1)
+		return (-1);
+	if (r == 0)
+		(*distinct)++;
+	else if (r == 1 && delta < 0)
+		(*distinct)--;
 	return (0);
 }
 
 static int
-w_share_key(const struct world_key *k, void *a)
+s_bump_inst(struct h_obj **rootp, const char *inst, long d)
 {
-	struct w_share	*sh = a;
+	size_t	ilen = strlen(inst), n;
 
-	if (k->instance == NULL || k->policy == NULL ||
-	    strcmp(k->instance, sh->instance) != 0 ||
-	    (sh->skip != NULL && strcmp(k->id, sh->skip) == 0))
+	if (d == 0)
 		return (0);
-	return (cpolicy_foreign_accounts(k->policy, k->creator, w_share_add,
-	    sh));
+	n = s_get(*rootp, H_SINST, inst, ilen, NULL, 0);
+	if (d < 0 && n < (size_t)-d) {
+		errno = EINVAL;
+		return (-1);
+	}
+	return (s_set(rootp, H_SINST, inst, ilen, NULL, 0,
+	    d < 0 ? n - (size_t)-d : n + (size_t)d));
+}
+
+/* A key entry's share in the index: in an instance, with a policy. */
+static const struct world_key *
+s_key(const struct h_entry *e)
+{
+	if (e == NULL || e->v.key.instance == NULL ||
+	    e->v.key.policy == NULL)
+		return (NULL);
+	return (&e->v.key);
+}
+
+/*
+ * The share index of view v after key entry oe (NULL: none) is replaced
+ * by ne (NULL: deleted).  Returns 0 and the new index in *outp (one
+ * reference; v's is untouched), or -1 with errno set.
+ */
+static int
+s_update(const struct world *v, const struct h_entry *oe,
+    const struct h_entry *ne, struct h_obj **outp)
+{
+	const struct world_key	*ok = s_key(oe), *nk = s_key(ne);
+	struct s_list		 fo, fn;
+	struct h_obj		*r = v->sroot;
+	size_t			 i = 0, j = 0;
+	long			 dold = 0, dnew = 0;
+	int			 c, same, rc = -1;
+
+	if (r != NULL)
+		h_ref(r);
+	if (ok == NULL && nk == NULL)
+		goto done;
+	same = ok != NULL && nk != NULL &&
+	    strcmp(ok->instance, nk->instance) == 0;
+	/* A state, tag or region change: the same accounts. */
+	if (same && ok->policy == nk->policy &&
+	    strcmp(ok->creator, nk->creator) == 0)
+		goto done;
+	s_list_init(&fo);
+	s_list_init(&fn);
+	if ((ok != NULL && s_accounts(ok->policy, ok->creator, &fo) == -1) ||
+	    (nk != NULL && s_accounts(nk->policy, nk->creator, &fn) == -1))
+		goto out;
+	/* Both sorted: a merge leaves out the accounts both name in one
+	 * instance. */
+	while (i < fo.n || j < fn.n) {
+		if (i == fo.n)
+			c = 1;
+		else if (j == fn.n || !same)
+			c = -1;
+		else
+			c = s_acct_cmp(&fo.v[i], &fn.v[j]);
+		if (c == 0) {
+			i++;
+			j++;
+		} else if (c < 0) {
+			if (s_bump(&r, ok->instance, &fo.v[i++], -1,
+			    &dold) == -1)
+				goto out;
+		} else if (s_bump(&r, nk->instance, &fn.v[j++], 1,
+		    &dnew) == -1)
+			goto out;
+	}
+	if (same) {
+		if (s_bump_inst(&r, nk->instance, dold + dnew) == -1)
+			goto out;
+	} else if ((ok != NULL && s_bump_inst(&r, ok->instance, dold) == -1) ||
+	    (nk != NULL && s_bump_inst(&r, nk->instance, dnew) == -1))
+		goto out;
+	rc = 0;
+out:
+	s_list_free(&fo);
+	s_list_free(&fn);
+	if (rc == -1) {
+		h_unref(r);
+		return (-1);
+	}
+done:
+	*outp = r;
+	return (0);
+}
+
+int
+world_key_share_grows(const struct world *w, const char *key_id,
+    const struct cpolicy *cp, const char *account)
+{
+	const struct h_entry	*ke;
+	struct s_list		 fo, fn;
+	size_t			 i = 0, j = 0;
+	int			 c, rc = -1;
+
+	s_list_init(&fo);
+	s_list_init(&fn);
+	if (w != NULL && (ke = w_find(w, H_KEY, key_id, strlen(key_id), NULL,
+	    0, NULL, 0, 1)) != NULL && ke->v.key.policy != NULL &&
+	    s_accounts(ke->v.key.policy, account, &fo) == -1)
+		goto out;
+	if (s_accounts(cp, account, &fn) == -1)
+		goto out;
+	/* Both sorted: look for one of fn's that fo lacks. */
+	for (rc = 0; j < fn.n; ) {
+		c = i == fo.n ? 1 : s_acct_cmp(&fo.v[i], &fn.v[j]);
+		if (c > 0) {
+			rc = 1;
+			break;
+		}
+		if (c == 0)
+			j++;
+		i++;
+	}
+out:
+	s_list_free(&fo);
+	s_list_free(&fn);
+	return (rc);
 }
 
 int
@@ -1373,23 +1665,58 @@ world_instance_share_count(const struct world *w, const char *instance_id,
     const char *skip_key_id, const struct cpolicy *extra,
     const char *extra_account, size_t *countp)
 {
-	struct w_share	sh;
+	const struct h_entry	*ke;
+	const struct world_key	*k;
+	struct s_list		 fs, fe;
+	size_t			 ilen = strlen(instance_id), n = 0, i = 0, j = 0;
+	int			 c, rc = -1;
 
-	memset(&sh, 0, sizeof(sh));
-	sh.instance = instance_id;
-	sh.skip = skip_key_id;
-	if (w != NULL)
-		(void)world_foreach_key(w, w_share_key, &sh);
-	if (!sh.oom && extra != NULL)
-		(void)cpolicy_foreign_accounts(extra, extra_account,
-		    w_share_add, &sh);
-	free(sh.acct);
-	if (sh.oom) {
-		errno = ENOMEM;
-		return (-1);
+	s_list_init(&fs);
+	s_list_init(&fe);
+	if (w != NULL) {
+		n = s_get(w->sroot, H_SINST, instance_id, ilen, NULL, 0);
+		if (skip_key_id != NULL && (ke = w_find(w, H_KEY, skip_key_id,
+		    strlen(skip_key_id), NULL, 0, NULL, 0, 1)) != NULL &&
+		    (k = s_key(ke)) != NULL &&
+		    strcmp(k->instance, instance_id) == 0 &&
+		    s_accounts(k->policy, k->creator, &fs) == -1)
+			goto out;
 	}
-	*countp = sh.n;
-	return (0);
+	if (extra != NULL && s_accounts(extra, extra_account, &fe) == -1)
+		goto out;
+	/*
+	 * Left out: an account only the skipped key names.  Added: one of
+	 * extra's that no key (the skipped one aside) names.  Named by
+	 * both: unchanged.
+	 */
+	while (i < fs.n || j < fe.n) {
+		if (i == fs.n)
+			c = 1;
+		else if (j == fe.n)
+			c = -1;
+		else
+			c = s_acct_cmp(&fs.v[i], &fe.v[j]);
+		if (c == 0) {
+			i++;
+			j++;
+		} else if (c < 0) {
+			if (s_get(w->sroot, H_SACCT, instance_id, ilen,
+			    fs.v[i].s, fs.v[i].len) == 1 && n > 0)
+				n--;
+			i++;
+		} else {
+			if (w == NULL || s_get(w->sroot, H_SACCT,
+			    instance_id, ilen, fe.v[j].s, fe.v[j].len) == 0)
+				n++;
+			j++;
+		}
+	}
+	*countp = n;
+	rc = 0;
+out:
+	s_list_free(&fs);
+	s_list_free(&fe);
+	return (rc);
 }
 
 /* Transactions. */
@@ -1406,6 +1733,9 @@ world_txn_begin(const struct world *base)
 		t->view.root = base->root;
 		if (t->view.root != NULL)
 			h_ref(t->view.root);
+		t->view.sroot = base->sroot;
+		if (t->view.sroot != NULL)
+			h_ref(t->view.sroot);
 		memcpy(t->view.count, base->count, sizeof(t->view.count));
 		t->view.generation = base->generation;
 	}
@@ -1524,6 +1854,8 @@ world_txn_put_key(struct world_txn *t, const char *id, const char *region,
 {
 	struct e_pack	 p = { NULL, sizeof(struct h_entry) };
 	struct h_entry	*e;
+	const struct h_entry *old;
+	struct h_obj	*sr;
 	struct world_tag *tv;
 	size_t		 i, j;
 
@@ -1577,15 +1909,48 @@ world_txn_put_key(struct world_txn *t, const char *id, const char *region,
 	e->v.key.policy = cpolicy_ref(policy);
 	e->v.key.image = cpolicy_image(policy);
 	e_ident(e, 1, e->v.key.id, NULL, NULL);
-	return (txn_put(t, e));
+	/* The share index first (nothing is changed until both are
+	 * built), with the key it replaces, alive as long as the root. */
+	old = h_find(t->view.root, e->hash, H_KEY, e->id, e->idlen, 1);
+	if (s_update(&t->view, old, e, &sr) == -1) {
+		h_unref(&e->h);
+		return (-1);
+	}
+	if (txn_put(t, e) == -1) {
+		h_unref(sr);
+		return (-1);
+	}
+	h_unref(t->view.sroot);
+	t->view.sroot = sr;
+	return (0);
 }
 
 int
 world_txn_del_key(struct world_txn *t, const char *id)
 {
-	const char	*ids[1] = { id };
+	const struct h_entry	*old;
+	struct h_obj		*sr;
+	const char		*ids[1] = { id };
+	size_t			 len;
 
-	return (txn_del(t, H_KEY, ids, 1));
+	if (txn_bad(id))
+		return (-1);
+	len = strlen(id);
+	old = h_find(t->view.root, h_hash(H_KEY, ids, &len, 1), H_KEY, ids,
+	    &len, 1);
+	if (old == NULL) {
+		errno = ENOENT;
+		return (-1);
+	}
+	if (s_update(&t->view, old, NULL, &sr) == -1)
+		return (-1);
+	if (txn_del(t, H_KEY, ids, 1) == -1) {
+		h_unref(sr);
+		return (-1);
+	}
+	h_unref(t->view.sroot);
+	t->view.sroot = sr;
+	return (0);
 }
 
 int
@@ -1770,7 +2135,8 @@ world_txn_commit(struct world_txn *t, uint64_t generation)
 	}
 	atomic_init(&w->refcnt, 1);
 	w->generation = generation;
-	w->root = t->view.root;		/* the transaction's reference */
+	w->root = t->view.root;		/* the transaction's references */
+	w->sroot = t->view.sroot;
 	memcpy(w->count, t->view.count, sizeof(w->count));
 	free(t);
 	w->memo = m_new(w);		/* NULL: decisions do lookups */
@@ -1783,6 +2149,7 @@ world_txn_abort(struct world_txn *t)
 	if (t == NULL)
 		return;
 	h_unref(t->view.root);
+	h_unref(t->view.sroot);
 	free(t);
 }
 

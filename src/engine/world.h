@@ -218,12 +218,26 @@ int	world_foreach_group(const struct world *, world_principal_cb, void *);
  * skip_key_id (may be NULL) is left out and, when extra is not NULL, the
  * key policy extra of a key created by extra_account is counted in its
  * place (the "what if" of SetKeyPolicy / CreateKey).  Returns 0 and
- * *countp, or -1 when out of memory.
+ * *countp, or -1 when out of memory.  Each world keeps a per-instance
+ * index of its keys' foreign accounts (with how many keys name each),
+ * kept up to date by the transactions that change keys, so this costs
+ * O(accounts named by skip_key_id's policy and by extra), whatever the
+ * number of keys.
  */
 int	world_instance_share_count(const struct world *,
 	    const char *instance_id, const char *skip_key_id,
 	    const struct cpolicy *extra, const char *extra_account,
 	    size_t *countp);
+
+/*
+ * Whether key policy cp, for a key created by account, names a foreign
+ * account that the current policy of key key_id (none when there is no
+ * such key or policy; its accounts taken as foreign to account too)
+ * does not: only then can SetKeyPolicy raise its instance's count.
+ * Returns 1 or 0, or -1 when out of memory.  O(accounts the two name).
+ */
+int	world_key_share_grows(const struct world *, const char *key_id,
+	    const struct cpolicy *cp, const char *account);
 
 /*
  * Transactions: a private, mutable copy-on-write view of base (NULL: the

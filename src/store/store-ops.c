@@ -336,13 +336,27 @@ kp_put(struct store *st, MDB_txn *txn, const char *id, uint64_t version,
 	return (rec_put(st, txn, DBI_KEYPOLICIES, id, NULL, NULL, &v, 0));
 }
 
+/*
+ * The share quota of instance with key skip's policy replaced by extra
+ * (O(accounts the two name): the world's per-instance index).  A policy
+ * that names no foreign account the key's current one does not cannot
+ * raise the count and is not counted.
+ */
 static int
 share_check(struct store *st, struct world_txn *wt, const char *instance,
     const char *skip, const struct cpolicy *extra, const char *account,
     uint32_t quota)
 {
 	size_t	 n;
+	int	 grows;
 
+	if (skip != NULL && extra != NULL) {
+		if ((grows = world_key_share_grows(world_txn_view(wt), skip,
+		    extra, account)) == -1)
+			return (nomem(st));
+		if (!grows)
+			return (STORE_OK);
+	}
 	if (world_instance_share_count(world_txn_view(wt), instance, skip,
 	    extra, account, &n) != 0)
 		return (nomem(st));
@@ -351,54 +365,6 @@ share_check(struct store *st, struct world_txn *wt, const char *instance,
 		    "foreign accounts would exceed its share quota of %u",
 		    instance, n, quota));
 	return (STORE_OK);
-}
-
-/*
- * Share quota fast path.  Counting an instance's foreign accounts visits
- * every key in it; the count can only grow when the new policy names a
- * foreign account that the key's current policy does not, so only then
- * is it counted.  Returns 1 when the new policy adds nothing.
- */
-struct acct {
-	const char	*s;
-	size_t		 len;
-};
-
-static int
-acct_eq(const char *s, size_t len, void *arg)
-{
-	struct acct	*a = arg;
-
-	return (len == a->len && memcmp(s, a->s, len) == 0);
-}
-
-struct acct_old {
-	const struct cpolicy	*old;
-	const char		*creator;
-};
-
-static int
-acct_new(const char *s, size_t len, void *arg)
-{
-	struct acct_old	*o = arg;
-	struct acct	 a = { s, len };
-
-	/* Non-zero (stop) at the first account old does not name. */
-	return (o->old == NULL || cpolicy_foreign_accounts(o->old, o->creator,
-	    acct_eq, &a) == 0);
-}
-
-static int
-share_unchanged(struct world_txn *wt, const char *key_id,
-    const struct cpolicy *cp, const char *creator)
-{
-	struct world_key	 wk;
-	struct acct_old		 o = { NULL, creator };
-
-	if (world_get_key(world_txn_view(wt), key_id, strlen(key_id),
-	    &wk) == 0)
-		o.old = wk.policy;
-	return (cpolicy_foreign_accounts(cp, creator, acct_new, &o) == 0);
 }
 
 static int
@@ -1113,8 +1079,7 @@ op_key_policy(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	if ((rc = key_instance_ok(st, wt, &r)) != 0 ||
 	    (rc = inst_get(st, txn, r.instance, &ir)) != 0)
 		goto out;
-	if (!share_unchanged(wt, o->id, o->cp, r.creator) &&
-	    (rc = share_check(st, wt, r.instance, o->id, o->cp, r.creator,
+	if ((rc = share_check(st, wt, r.instance, o->id, o->cp, r.creator,
 	    ir.quota)) != 0)
 		goto out;
 	rc = rec_get(st, txn, DBI_KEYPOLICIES, o->id, NULL, NULL, &v);
