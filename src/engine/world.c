@@ -17,6 +17,10 @@
  * its children.  A transaction owns one reference on its current root;
  * replacing the root by a changed copy and dropping the old one frees
  * exactly the intermediate nodes no world shares.
+ *
+ * Each world has a second trie of the same nodes, its share quota index
+ * (foreign accounts per instance, see "Share quota" below), changed in
+ * the same way by the transactions that put or delete keys.
  */
 #include <sys/mman.h>
 
