@@ -36,6 +36,9 @@ static const struct admin_err_entry admin_errs[ADMIN_E_COUNT] = {
 	[ADMIN_E_RESOURCE_NOT_FOUND] = { "Forbidden.ResourceNotFound", 404,
 	    "Policy not found." },
 	[ADMIN_E_INTERNAL] = { "InternalFailure", 500, "Internal Failure" },
+	[ADMIN_E_UNAVAILABLE] = { "ServiceUnavailable", 503,
+	    "The request has failed due to a temporary failure of the "
+	    "server." },
 };
 
 const char *

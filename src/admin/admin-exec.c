@@ -90,6 +90,7 @@ admin_ctx_new(const struct admin_conf *conf, struct store *st, char *err,
 {
 	struct admin_ctx	*ctx;
 	size_t			 i;
+	int			 e;
 
 	if (sodium_init() < 0) {
 		snprintf(err, errlen, "libsodium cannot start");
@@ -122,9 +123,21 @@ admin_ctx_new(const struct admin_conf *conf, struct store *st, char *err,
 	}
 	if ((ctx->audit = audit_open(conf->audit_file[0] != '\0' ?
 	    conf->audit_file : NULL)) == NULL) {
-		snprintf(err, errlen, "audit file %s: %s", conf->audit_file,
-		    strerror(errno));
-		goto fail;
+		/*
+		 * A read-only store makes no changes to audit: the file is
+		 * opened by the reopen that follows the store's (SIGHUP),
+		 * and until then every audit write fails (closed).
+		 */
+		e = errno;
+		if (st == NULL || !store_readonly(st) ||
+		    (ctx->audit = audit_open_later(conf->audit_file)) == NULL) {
+			snprintf(err, errlen, "audit file %s: %s",
+			    conf->audit_file, strerror(e));
+			goto fail;
+		}
+		log_warnx("admin: audit file %s: %s; the store is read-only, "
+		    "so no change is made; the file is opened again with "
+		    "the store (SIGHUP)", conf->audit_file, strerror(e));
 	}
 	return (ctx);
 fail:
@@ -197,6 +210,8 @@ admin_store_err(int se, int on_key)
 		return (ADMIN_E_KEY_POLICY_UNSUPPORTED);
 	case STORE_EQUOTA:
 		return (ADMIN_E_SHARE_QUOTA);
+	case STORE_ERDONLY:
+		return (ADMIN_E_UNAVAILABLE);
 	default:
 		return (ADMIN_E_INTERNAL);
 	}
@@ -498,7 +513,8 @@ admin_tick(struct admin_ctx *ctx, int64_t now)
 	size_t			 i;
 	int			 n = 0, se, pending;
 
-	if (ctx->store == NULL)
+	/* A read-only store: deletions wait until it is writable. */
+	if (ctx->store == NULL || store_readonly(ctx->store))
 		return (0);
 	if (ctx->resync && admin_sched_load(ctx) == 0)
 		ctx->resync = 0;
@@ -1101,6 +1117,13 @@ admin_exec(struct admin_run *r)
 	}
 	if (ctx->store == NULL)
 		return (admin_fail(r, ADMIN_E_INTERNAL, "no store"));
+	/* Refused before the intent: nothing to audit, nothing changes. */
+	if (store_readonly(ctx->store))
+		return (admin_fail(r, ADMIN_E_UNAVAILABLE, "%s: the store is "
+		    "read-only (%s): change refused; reads and queries are "
+		    "answered from generation %" PRIu64, store_dir(ctx->store),
+		    store_readonly_cause(ctx->store),
+		    store_generation(ctx->store)));
 	if (admin_intent(r) != 0)
 		return (admin_fail(r, ADMIN_E_INTERNAL, "the audit record "
 		    "could not be written: change refused"));

@@ -31,9 +31,10 @@ enum admin_err {
 	ADMIN_E_INSTANCE_STATE,
 	ADMIN_E_KEY_NOT_FOUND,
 	ADMIN_E_RESOURCE_NOT_FOUND,
-	ADMIN_E_INTERNAL
+	ADMIN_E_INTERNAL,
+	ADMIN_E_UNAVAILABLE	/* the store is read-only: no changes */
 };
-#define ADMIN_E_COUNT	10
+#define ADMIN_E_COUNT	11
 
 /* "MissingParameter", ...; NULL for ADMIN_OK or out of range. */
 const char	*admin_err_code(enum admin_err);

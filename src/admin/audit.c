@@ -59,6 +59,22 @@ audit_open(const char *path)
 	return (a);
 }
 
+struct audit *
+audit_open_later(const char *path)
+{
+	struct audit	*a;
+
+	if (path == NULL || (a = calloc(1, sizeof(*a))) == NULL)
+		return (NULL);
+	if ((a->path = strdup(path)) == NULL) {
+		free(a);
+		return (NULL);
+	}
+	pthread_mutex_init(&a->mtx, NULL);
+	a->fd = -1;
+	return (a);
+}
+
 void
 audit_close(struct audit *a)
 {

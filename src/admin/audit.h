@@ -19,6 +19,8 @@ struct audit;
 /* Opens (creates 0600, appends) path; NULL with errno on failure.  A
  * NULL path gives an audit that only logs (no file configured). */
 struct audit	*audit_open(const char *path);
+/* Not opened yet: every write fails until audit_reopen() succeeds. */
+struct audit	*audit_open_later(const char *path);
 void		 audit_close(struct audit *);
 /* Reopens the same path; 0, or -1 (the old file stays in use). */
 int		 audit_reopen(struct audit *);

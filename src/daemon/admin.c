@@ -98,6 +98,12 @@ admin_status(struct server *srv, const char *request_id)
 	    json_object_new_int64(server_nconns(srv)));
 	json_object_object_add(o, "Threads",
 	    json_object_new_int64(srv->nworkers));
+	/* Changes refused, reads and queries served (docs/daemon.md). */
+	json_object_object_add(o, "ReadOnly",
+	    json_object_new_boolean(admin_store_readonly()));
+	if (admin_store_readonly())
+		json_object_object_add(o, "ReadOnlyCause",
+		    json_object_new_string(store_readonly_cause(admin_store)));
 #define ADD_COUNT(n, f) json_object_object_add(o, n,			\
 	json_object_new_uint64((uint64_t)wc.f))
 	ADD_COUNT("Instances", instances);
@@ -221,6 +227,38 @@ admin_plane_active(void)
 	return (admin_plane != NULL);
 }
 
+int
+admin_store_readonly(void)
+{
+	return (admin_store != NULL && store_readonly(admin_store));
+}
+
+/*
+ * SIGHUP: a store that fell back to read-only is opened again, writable
+ * when its directory and files have become so (else it stays read-only,
+ * serving what it served); then the audit file is reopened (rotation,
+ * or its first open after a read-only start).
+ */
+void
+admin_plane_reload(struct server *srv)
+{
+	if (admin_plane == NULL)
+		return;
+	admin_reloads_seen = atomic_load(&srv->stats.reloads);
+	if (admin_store_readonly()) {
+		if (store_reopen(admin_store) == STORE_OK)
+			log_warnx("admin: store %s is writable again "
+			    "(generation %" PRIu64 "): changes are accepted",
+			    store_dir(admin_store),
+			    store_generation(admin_store));
+		else
+			log_warnx("admin: store: %s; admin changes stay "
+			    "refused", store_errmsg(admin_store));
+		admin_sync(srv);
+	}
+	admin_ctx_reopen(admin_plane);
+}
+
 /*
  * Which admin configuration to read: $KMSAUTHZ_ADMIN_CONF when set and
  * not empty (an override for tests and debugging, documented in
@@ -276,6 +314,7 @@ admin_plane_start(struct server *srv, const struct config *cfg)
 	}
 	memset(&so, 0, sizeof(so));
 	so.create = 1;
+	so.readonly_ok = 1;
 	so.map_max = (size_t)cfg->map_size_max;
 	if (store_open(cfg->state_directory, &so, &admin_store, &cause) !=
 	    STORE_OK) {
@@ -284,6 +323,15 @@ admin_plane_start(struct server *srv, const struct config *cfg)
 		admin_store = NULL;
 		return (-1);
 	}
+	/* Serving the last state beats not serving: one clear warning. */
+	if (store_readonly(admin_store))
+		log_warnx("admin: store %s is READ-ONLY (%s): queries and "
+		    "admin reads are answered from generation %" PRIu64 "; "
+		    "every admin change is refused (ServiceUnavailable) "
+		    "until the directory is writable and kmsauthzd gets "
+		    "SIGHUP", cfg->state_directory,
+		    store_readonly_cause(admin_store),
+		    store_generation(admin_store));
 	if (admin_seed(admin_store, cfg) != 0)
 		goto fail;
 	if (store_load(admin_store) != STORE_OK) {

@@ -244,6 +244,10 @@ int	 admin_plane_start(struct server *, const struct config *);
 const char *admin_config_path(const struct config *, int *optional);
 void	 admin_plane_stop(void);
 int	 admin_plane_active(void);
+/* SIGHUP: reopen a read-only store (writable if it can), the audit. */
+void	 admin_plane_reload(struct server *);
+/* 1 when the store is read-only (admin changes refused). */
+int	 admin_store_readonly(void);
 
 /* kmsauthzd.c */
 const struct config *daemon_config(void);

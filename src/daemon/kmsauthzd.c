@@ -218,8 +218,9 @@ daemon_status(const char *what)
 		world_unref(w);
 	}
 	notify_sendf("STATUS=%s: generation %" PRIu64 ", %zu keys, "
-	    "%zu policies, %zu users, %zu roles, %u threads", what, gen,
-	    wc.keys, wc.policies, wc.users, wc.roles, daemon_srv.nworkers);
+	    "%zu policies, %zu users, %zu roles, %u threads%s", what, gen,
+	    wc.keys, wc.policies, wc.users, wc.roles, daemon_srv.nworkers,
+	    admin_store_readonly() ? ", store read-only" : "");
 }
 
 /*
@@ -281,6 +282,8 @@ daemon_reload(void)
 	log_info("reload: the store keeps serving generation %" PRIu64,
 	    world_holder_generation(daemon_holder));
 	atomic_fetch_add(&daemon_srv.stats.reloads, 1);
+	/* A read-only store: writable again if its directory is. */
+	admin_plane_reload(&daemon_srv);
 	log_info("reload done, generation %" PRIu64,
 	    world_holder_generation(daemon_holder));
 	notify_send("READY=1");
@@ -432,6 +435,8 @@ main(int argc, char *argv[])
 		daemon_detach();
 
 	signal(SIGPIPE, SIG_IGN);
+	/* A file-size limit makes a store write fail (EFBIG), not kill. */
+	signal(SIGXFSZ, SIG_IGN);
 	if (evthread_use_pthreads() == -1)
 		fatalx("evthread_use_pthreads failed");
 	if ((daemon_base = event_base_new()) == NULL)

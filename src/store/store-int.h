@@ -35,8 +35,14 @@ struct world_txn;
 struct store {
 	char			*dir;
 	MDB_env			*env;
-	int			 lockfd;
-	int			 readonly;
+	int			 lockfd;	/* kmsauthz.lock, flocked */
+	int			 lockfd_rw;	/* lockfd is O_RDWR (pid written) */
+	int			 readonly;	/* changes refused */
+	int			 owner;		/* a writer's open: LOCK_EX */
+	int			 fallback;	/* opts.readonly_ok */
+	int			 nolock;	/* MDB_NOLOCK (see store_open) */
+	int			 lock_err;	/* why kmsauthz.lock did not open */
+	char			 rdonly_why[1024]; /* why it fell back */
 	size_t			 map_size;
 	size_t			 map_max;
 	size_t			 ram_policy_max;

@@ -57,6 +57,10 @@ store_write(struct store *st, store_write_fn fn, void *arg, int from_empty,
 	struct timespec		 t0, t1;
 	int			 rc, mrc;
 
+	if (st->readonly && st->rdonly_why[0] != '\0')
+		return (store_seterr(st, STORE_ERDONLY, "%s: the store is "
+		    "read-only (%s): change refused", st->dir,
+		    st->rdonly_why));
 	if (st->readonly)
 		return (store_seterr(st, STORE_ERDONLY, "%s: the store was "
 		    "opened read-only", st->dir));

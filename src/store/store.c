@@ -40,9 +40,14 @@ static const store_migrate_fn store_migrations[STORE_SCHEMA_VERSION + 1] = {
 	[1] = store_migrate_deletions
 };
 
-static int	store_lock(struct store *);
+static int	store_unwritable(int);
+static int	store_lock(struct store *, int, int *);
 static int	store_dir_check(struct store *);
-static int	store_env_open(struct store *, const struct store_opts *);
+static void	store_set_rdonly(struct store *, const char *, int);
+static int	store_can_open(const struct store *, const char *, int, int *);
+static int	store_env_open(struct store *);
+static void	store_exist(const char *, int *);
+static void	store_open_undo(struct store *, const int *, int);
 static int	store_meta_init(struct store *, MDB_txn *);
 static int	store_meta_check(struct store *, MDB_txn *);
 static int	store_fsync_dir(const char *);
@@ -139,28 +144,58 @@ store_path(const char *dir, const char *file)
 	return (p);
 }
 
+/* errno values that say "not writable here", not "broken". */
+static int
+store_unwritable(int e)
+{
+	return (e == EACCES || e == EPERM || e == EROFS);
+}
+
 /*
  * The owner lock: flock on dir/kmsauthz.lock (per open file, so a second
  * open in the same process is refused too), the holder's pid written in
  * the file for the next one to name.  The kernel drops the lock when the
  * holder dies, however it dies.
+ *
+ * how: STORE_LOCK_OWNER, a writer: O_RDWR|O_CREAT, LOCK_EX, the pid
+ * written.  STORE_LOCK_RDONLY, a read-only owner (the daemon on a store
+ * it cannot write): the existing file O_RDONLY (flock works on any open
+ * file), LOCK_EX, no pid.  STORE_LOCK_SHARED, a reader that cannot use
+ * LMDB's lock file: O_RDONLY, LOCK_SH (writers excluded, readers not).
+ * For the two read-only ways the file may be absent or unreadable: then
+ * STORE_ENOTFOUND with *errnop set, and no message.
  */
+#define STORE_LOCK_OWNER	0
+#define STORE_LOCK_RDONLY	1
+#define STORE_LOCK_SHARED	2
 static int
-store_lock(struct store *st)
+store_lock(struct store *st, int how, int *errnop)
 {
 	char	*path, buf[32];
 	ssize_t	 n;
 	int	 fd, len, saved;
 
+	*errnop = 0;
 	path = store_path(st->dir, STORE_LOCK_FILE);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (how == STORE_LOCK_OWNER)
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+		    0600);
+	else
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd == -1) {
+		*errnop = st->lock_err = errno;
+		if (how != STORE_LOCK_OWNER &&
+		    (errno == ENOENT || store_unwritable(errno))) {
+			free(path);
+			return (STORE_ENOTFOUND);
+		}
 		store_seterr(st, STORE_EIO, "%s: cannot open lock file: %s",
 		    path, strerror(errno));
 		free(path);
 		return (STORE_EIO);
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+	if (flock(fd, (how == STORE_LOCK_SHARED ? LOCK_SH : LOCK_EX) |
+	    LOCK_NB) == -1) {
 		saved = errno;
 		if (saved == EWOULDBLOCK) {
 			n = pread(fd, buf, sizeof(buf) - 1, 0);
@@ -176,23 +211,28 @@ store_lock(struct store *st)
 		free(path);
 		return (saved == EWOULDBLOCK ? STORE_ELOCKED : STORE_EIO);
 	}
-	len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, len, 0) != len) {
-		store_seterr(st, STORE_EIO, "%s: cannot write lock file: %s",
-		    path, strerror(errno));
-		close(fd);
-		free(path);
-		return (STORE_EIO);
+	if (how == STORE_LOCK_OWNER) {
+		len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+		if (ftruncate(fd, 0) == -1 ||
+		    pwrite(fd, buf, len, 0) != len) {
+			store_seterr(st, STORE_EIO, "%s: cannot write lock "
+			    "file: %s", path, strerror(errno));
+			close(fd);
+			free(path);
+			return (STORE_EIO);
+		}
 	}
 	free(path);
 	st->lockfd = fd;
+	st->lockfd_rw = how == STORE_LOCK_OWNER;
 	return (STORE_OK);
 }
 
 /*
  * A directory without data.mdb becomes a store only when it holds
  * nothing else than what a store (or an interrupted creation) leaves:
- * never initialise over somebody else's files.
+ * never initialise over somebody else's files.  Runs before anything is
+ * created in the directory.
  */
 static int
 store_dir_check(struct store *st)
@@ -215,6 +255,11 @@ store_dir_check(struct store *st)
 	if (errno != ENOENT)
 		return (store_seterr(st, STORE_EIO, "%s/data.mdb: %s",
 		    st->dir, strerror(errno)));
+	if (st->readonly && st->rdonly_why[0] != '\0')
+		return (store_seterr(st, STORE_ENOTFOUND, "%s: not writable "
+		    "(%s) and no store to serve read-only (no data.mdb): "
+		    "nothing to serve, cannot initialise it", st->dir,
+		    st->rdonly_why));
 	if (st->readonly)
 		return (store_seterr(st, STORE_ENOTFOUND, "%s: no store here "
 		    "(no data.mdb)", st->dir));
@@ -248,28 +293,118 @@ store_fsync_dir(const char *dir)
 	return (rc);
 }
 
+/* Falls back to read-only, recording why (the first reason wins). */
+static void
+store_set_rdonly(struct store *st, const char *file, int err)
+{
+	st->readonly = 1;
+	if (st->rdonly_why[0] == '\0')
+		snprintf(st->rdonly_why, sizeof(st->rdonly_why), "%s/%s: %s",
+		    st->dir, file, strerror(err));
+}
+
+/* 1 when DIR/file can be opened with flags (nothing created). */
 static int
-store_env_open(struct store *st, const struct store_opts *o)
+store_can_open(const struct store *st, const char *file, int flags,
+    int *errp)
+{
+	char	*path;
+	int	 fd;
+
+	path = store_path(st->dir, file);
+	fd = open(path, flags | O_CLOEXEC | O_NOFOLLOW);
+	*errp = fd == -1 ? errno : 0;
+	free(path);
+	if (fd == -1)
+		return (0);
+	close(fd);
+	return (1);
+}
+
+/*
+ * The environment, with st->readonly's flags.  A writer with
+ * readonly_ok that meets EACCES/EPERM/EROFS falls back to read-only.
+ * Read-only, LMDB still opens lock.mdb for writing (its reader table;
+ * it skips the file only on EROFS); when that file cannot be opened
+ * the environment is opened MDB_NOLOCK, which is safe only while no
+ * writer can exist: the caller then holds kmsauthz.lock (LOCK_EX as a
+ * read-only owner, LOCK_SH as a reader), which every writer must take
+ * exclusively first, or refuses.
+ */
+static int
+store_env_open(struct store *st)
 {
 	MDB_envinfo	 info;
-	unsigned int	 flags = MDB_NOTLS;
-	int		 rc;
+	unsigned int	 flags;
+	char		 why[sizeof(st->errmsg)];
+	int		 rc, e, lrc;
 
-	if ((rc = mdb_env_create(&st->env)) != 0)
-		return (store_err_mdb(st, rc, "mdb_env_create"));
-	if ((rc = mdb_env_set_maxdbs(st->env, DBI_COUNT + 4)) != 0 ||
-	    (rc = mdb_env_set_mapsize(st->env, st->map_size)) != 0)
-		return (store_err_mdb(st, rc, "configuring the environment"));
-	if (st->readonly)
-		flags |= MDB_RDONLY;
-	if ((rc = mdb_env_open(st->env, st->dir, flags, 0600)) != 0) {
+	for (;;) {
+		flags = MDB_NOTLS;
+		if (st->readonly)
+			flags |= MDB_RDONLY;
+		if (st->nolock)
+			flags |= MDB_NOLOCK;
+		if ((rc = mdb_env_create(&st->env)) != 0)
+			return (store_err_mdb(st, rc, "mdb_env_create"));
+		if ((rc = mdb_env_set_maxdbs(st->env, DBI_COUNT + 4)) != 0 ||
+		    (rc = mdb_env_set_mapsize(st->env, st->map_size)) != 0)
+			return (store_err_mdb(st, rc,
+			    "configuring the environment"));
+		if ((rc = mdb_env_open(st->env, st->dir, flags, 0600)) == 0)
+			break;
+		mdb_env_close(st->env);
+		st->env = NULL;
 		if (rc == MDB_INVALID)
 			return (store_seterr(st, STORE_ECORRUPT, "%s/data.mdb: "
 			    "not an LMDB file (foreign or corrupt)", st->dir));
 		if (rc == MDB_VERSION_MISMATCH)
 			return (store_seterr(st, STORE_EVERSION, "%s/data.mdb: "
 			    "LMDB format version mismatch", st->dir));
-		return (store_err_mdb(st, rc, "opening the environment"));
+		if (!store_unwritable(rc) || st->nolock)
+			return (store_err_mdb(st, rc,
+			    "opening the environment"));
+		/* Which file: data.mdb named first, then LMDB's lock file. */
+		if (!store_can_open(st, "data.mdb", st->readonly ? O_RDONLY :
+		    O_RDWR, &e) && e != ENOENT) {
+			if (st->readonly || !st->fallback ||
+			    !store_unwritable(e))
+				return (store_seterr(st, STORE_EIO,
+				    "%s/data.mdb: %s", st->dir, strerror(e)));
+			store_set_rdonly(st, "data.mdb", e);
+			continue;
+		}
+		if (e == ENOENT)	/* a new store: lock.mdb refused */
+			return (store_seterr(st, STORE_EIO, "%s/lock.mdb: %s",
+			    st->dir, strerror(rc)));
+		if (!st->readonly) {
+			if (!st->fallback)
+				return (store_seterr(st, STORE_EIO,
+				    "%s/lock.mdb: %s", st->dir, strerror(rc)));
+			store_set_rdonly(st, "lock.mdb", rc);
+			continue;
+		}
+		/* Read-only and lock.mdb unusable: MDB_NOLOCK, if locked. */
+		if (st->lockfd == -1 && !st->owner) {
+			lrc = store_lock(st, STORE_LOCK_SHARED, &e);
+			if (lrc != STORE_OK && lrc != STORE_ENOTFOUND) {
+				snprintf(why, sizeof(why), "%s", st->errmsg);
+				return (store_seterr(st, lrc, "%s; and its "
+				    "LMDB lock file lock.mdb cannot be opened "
+				    "(%s), so it can be read only while nobody "
+				    "holds it (read it through the daemon, or "
+				    "as a user who may write lock.mdb)", why,
+				    strerror(rc)));
+			}
+		}
+		if (st->lockfd == -1)
+			return (store_seterr(st, STORE_EIO, "%s/lock.mdb: %s, "
+			    "and the owner lock %s/%s cannot be taken (%s): "
+			    "refusing to read without excluding writers",
+			    st->dir, strerror(rc), st->dir, STORE_LOCK_FILE,
+			    strerror(st->lock_err != 0 ? st->lock_err :
+			    ENOENT)));
+		st->nolock = 1;
 	}
 	if ((rc = mdb_env_info(st->env, &info)) != 0)
 		return (store_err_mdb(st, rc, "mdb_env_info"));
@@ -416,6 +551,54 @@ store_meta_check(struct store *st, MDB_txn *txn)
 	return (store_meta_get_u(st, txn, "generation", 8, &st->generation));
 }
 
+/*
+ * What a refused open must not leave behind: the files (and the
+ * directory) that did not exist before it.
+ */
+#define STORE_NFILES	3
+static const char *const store_files[STORE_NFILES] = {
+	STORE_LOCK_FILE, "lock.mdb", "data.mdb"
+};
+
+static void
+store_exist(const char *dir, int *exist)
+{
+	struct stat	 sb;
+	char		*path;
+	int		 i;
+
+	for (i = 0; i < STORE_NFILES; i++) {
+		path = store_path(dir, store_files[i]);
+		exist[i] = lstat(path, &sb) == 0;
+		free(path);
+	}
+}
+
+/* Undoes a refused open: closes, then removes what it created. */
+static void
+store_open_undo(struct store *st, const int *existed, int made_dir)
+{
+	char	*path;
+	int	 i;
+
+	if (st->env != NULL)
+		mdb_env_close(st->env);
+	st->env = NULL;
+	/* kmsauthz.lock last, while we still hold it. */
+	for (i = STORE_NFILES - 1; i >= 0; i--) {
+		if (existed[i])
+			continue;
+		path = store_path(st->dir, store_files[i]);
+		(void)unlink(path);	/* best effort: the refusal stands */
+		free(path);
+	}
+	if (st->lockfd != -1)
+		close(st->lockfd);
+	st->lockfd = -1;
+	if (made_dir)
+		(void)rmdir(st->dir);
+}
+
 int
 store_open(const char *dir, const struct store_opts *o, struct store **stp,
     char **causep)
@@ -426,7 +609,8 @@ store_open(const char *dir, const struct store_opts *o, struct store **stp,
 	MDB_txn			*txn = NULL;
 	MDB_stat		 ms;
 	MDB_dbi			 main;
-	int			 rc, dead, fresh = 0;
+	int			 existed[STORE_NFILES] = { 1, 1, 1 };
+	int			 rc, dead, e, fresh = 0, made_dir = 0;
 
 	*stp = NULL;
 	*causep = NULL;
@@ -442,6 +626,8 @@ store_open(const char *dir, const struct store_opts *o, struct store **stp,
 	st->dir = xstrdup(dir);
 	st->lockfd = -1;
 	st->readonly = o->readonly;
+	st->owner = !o->readonly;
+	st->fallback = !o->readonly && o->readonly_ok;
 	st->map_max = o->map_max ? o->map_max : STORE_MAP_MAX_DEFAULT;
 	st->map_size = o->map_size ? o->map_size : STORE_MAP_SIZE_DEFAULT;
 	if (st->map_size > st->map_max)
@@ -459,15 +645,32 @@ store_open(const char *dir, const struct store_opts *o, struct store **stp,
 			    "%s", dir, strerror(errno));
 			goto fail;
 		}
+		made_dir = 1;
 	} else if (!S_ISDIR(sb.st_mode)) {
 		rc = store_seterr(st, STORE_EIO, "%s: not a directory", dir);
 		goto fail;
 	}
-	if (!st->readonly && (rc = store_lock(st)) != 0)
-		goto fail;
+	store_exist(dir, existed);
+	/* Refuse a foreign directory before creating anything in it. */
 	if ((rc = store_dir_check(st)) != 0)
 		goto fail;
-	if ((rc = store_env_open(st, o)) != 0)
+	if (!st->readonly) {
+		rc = store_lock(st, STORE_LOCK_OWNER, &e);
+		if (rc == STORE_EIO && st->fallback && store_unwritable(e)) {
+			store_set_rdonly(st, STORE_LOCK_FILE, e);
+			/* An empty directory has nothing to serve. */
+			if ((rc = store_dir_check(st)) != 0)
+				goto fail;
+		} else if (rc != STORE_OK)
+			goto fail;
+	}
+	if (st->readonly && st->owner && st->lockfd == -1) {
+		/* A read-only owner still excludes writers when it can. */
+		rc = store_lock(st, STORE_LOCK_RDONLY, &e);
+		if (rc != STORE_OK && rc != STORE_ENOTFOUND)
+			goto fail;
+	}
+	if ((rc = store_env_open(st)) != 0)
 		goto fail;
 	if ((rc = mdb_reader_check(st->env, &dead)) != 0) {
 		rc = store_err_mdb(st, rc, "clearing stale readers");
@@ -487,7 +690,10 @@ store_open(const char *dir, const struct store_opts *o, struct store **stp,
 	if (ms.ms_entries == 0) {
 		if (st->readonly) {
 			rc = store_seterr(st, STORE_ENOTFOUND, "%s: the store "
-			    "is empty (never initialised)", dir);
+			    "is empty (never initialised)%s%s%s", dir,
+			    st->rdonly_why[0] != '\0' ? " and not writable (" :
+			    "", st->rdonly_why, st->rdonly_why[0] != '\0' ?
+			    "): nothing to serve, cannot initialise it" : "");
 			goto fail;
 		}
 		fresh = 1;
@@ -515,6 +721,7 @@ fail:
 	if (txn != NULL)
 		mdb_txn_abort(txn);
 	*causep = xstrdup(st->errmsg);
+	store_open_undo(st, existed, made_dir);
 	store_close(st);
 	return (rc);
 }
@@ -532,6 +739,125 @@ store_close(struct store *st)
 		close(st->lockfd);	/* releases the lock */
 	free(st->dir);
 	free(st);
+}
+
+int
+store_readonly(const struct store *st)
+{
+	return (st->readonly);
+}
+
+const char *
+store_readonly_cause(const struct store *st)
+{
+	return (st->readonly ? st->rdonly_why : "");
+}
+
+/*
+ * Back to writable after a fall-back.  The read-only environment is
+ * closed before the writable one opens (LMDB: one environment per file
+ * per process: its fcntl locks on lock.mdb belong to the process), and
+ * reopened read-only if the writable open fails; kmsauthz.lock stays
+ * held throughout, so no writer can slip in between.
+ */
+int
+store_reopen(struct store *st)
+{
+	struct stat	 a, b;
+	MDB_txn		*txn;
+	char		*path, buf[32], why[sizeof(st->rdonly_why)];
+	uint64_t	 gen = st->generation;
+	int		 fd, len, rc, e;
+
+	st->errmsg[0] = '\0';
+	if (!st->readonly)
+		return (STORE_OK);
+	if (!st->fallback)
+		return (store_seterr(st, STORE_ERDONLY, "%s: the store was "
+		    "opened read-only", st->dir));
+	path = store_path(st->dir, STORE_LOCK_FILE);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	e = errno;
+	free(path);
+	if (fd == -1)
+		return (store_seterr(st, STORE_ERDONLY, "%s: still read-only: "
+		    "%s/%s: %s", st->dir, st->dir, STORE_LOCK_FILE,
+		    strerror(e)));
+	/* flock is per open file: ours already holds this inode's lock. */
+	if (st->lockfd == -1 || fstat(st->lockfd, &a) == -1 ||
+	    fstat(fd, &b) == -1 || a.st_dev != b.st_dev ||
+	    a.st_ino != b.st_ino) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+			e = errno;
+			close(fd);
+			return (store_seterr(st, e == EWOULDBLOCK ?
+			    STORE_ELOCKED : STORE_EIO, "%s: cannot take the "
+			    "owner lock %s: %s", st->dir, STORE_LOCK_FILE,
+			    e == EWOULDBLOCK ? "in use by another process" :
+			    strerror(e)));
+		}
+		if (st->lockfd != -1)
+			close(st->lockfd);
+		st->lockfd = fd;
+		st->lockfd_rw = 1;
+	}
+	len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, len, 0) != len) {
+		e = errno;
+		if (fd != st->lockfd)
+			close(fd);
+		return (store_seterr(st, STORE_ERDONLY, "%s: still read-only: "
+		    "%s/%s: %s", st->dir, st->dir, STORE_LOCK_FILE,
+		    strerror(e)));
+	}
+	if (fd != st->lockfd)
+		close(fd);
+	/* Not even data.mdb: keep the environment we have. */
+	if (!store_can_open(st, "data.mdb", O_RDWR, &e))
+		return (store_seterr(st, STORE_ERDONLY, "%s: still read-only: "
+		    "%s/data.mdb: %s", st->dir, st->dir, strerror(e)));
+	mdb_env_close(st->env);
+	st->env = NULL;
+	st->readonly = 0;
+	st->nolock = 0;
+	st->rdonly_why[0] = '\0';
+	/* Falls back to read-only by itself when still not writable. */
+	if ((rc = store_env_open(st)) == STORE_OK && !st->readonly) {
+		if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+			rc = store_err_mdb(st, rc, "beginning a transaction");
+		else if ((rc = store_meta_check(st, txn)) != STORE_OK)
+			mdb_txn_abort(txn);
+		else if ((rc = mdb_txn_commit(txn)) != 0)
+			rc = store_err_mdb(st, rc, "commit");
+		/* Changed by someone else meanwhile: the world follows. */
+		if (rc == STORE_OK && st->generation != gen)
+			rc = store_load(st);
+		if (rc == STORE_OK)
+			return (STORE_OK);
+	}
+	if (rc != STORE_OK) {
+		/* Back to read-only as it was; the world is untouched. */
+		snprintf(why, sizeof(why), "%s", st->errmsg);
+		if (st->env != NULL)
+			mdb_env_close(st->env);
+		st->env = NULL;
+		st->readonly = 1;
+		st->nolock = 0;
+		snprintf(st->rdonly_why, sizeof(st->rdonly_why), "%s", why);
+		if ((rc = store_env_open(st)) != STORE_OK)
+			return (rc);
+	}
+	/* The read-only environment's DBI handles. */
+	if ((rc = store_rtxn(st, &txn)) != STORE_OK)
+		return (rc);
+	rc = store_meta_check(st, txn);
+	mdb_txn_abort(txn);
+	if (rc == STORE_OK && st->generation != gen)
+		rc = store_load(st);
+	if (rc != STORE_OK)
+		return (rc);
+	return (store_seterr(st, STORE_ERDONLY, "%s: still read-only: %s",
+	    st->dir, st->rdonly_why));
 }
 
 const char *
@@ -564,6 +890,11 @@ store_rtxn(struct store *st, MDB_txn **txnp)
 {
 	int	 rc;
 
+	if (st->env == NULL) {
+		*txnp = NULL;
+		return (store_seterr(st, STORE_EIO, "%s: the store is closed "
+		    "(a reopen failed; see the log)", st->dir));
+	}
 	rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, txnp);
 	if (rc == MDB_MAP_RESIZED) {
 		if ((rc = mdb_env_set_mapsize(st->env, 0)) == 0)
@@ -640,6 +971,9 @@ store_backup(struct store *st, const char *dest)
 	} else if (!S_ISDIR(sb.st_mode))
 		return (store_seterr(st, STORE_EIO, "%s: not a directory",
 		    dest));
+	if (st->env == NULL)
+		return (store_seterr(st, STORE_EIO, "%s: the store is closed",
+		    st->dir));
 	path = store_path(dest, "data.mdb");
 	if (access(path, F_OK) == 0) {
 		store_seterr(st, STORE_EEXIST, "%s: already holds a store",

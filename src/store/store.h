@@ -107,8 +107,15 @@ struct store_opts {
 	size_t	map_size;	/* initial map size; 0: the default */
 	size_t	map_max;	/* ceiling of map growth; 0: the default */
 	size_t	ram_policy_max;	/* identity policy bytes; 0: the default */
-	int	readonly;	/* no lock, no changes (export, backup) */
+	int	readonly;	/* no changes (export, backup) */
 	int	create;		/* create the directory if it is missing */
+	/*
+	 * A writer (the daemon) that may fall back to a read-only open
+	 * when the directory or its files cannot be written (EACCES,
+	 * EPERM, EROFS) but data.mdb holds a store: changes are then
+	 * refused with STORE_ERDONLY and store_reopen() tries again.
+	 */
+	int	readonly_ok;
 };
 
 /*
@@ -122,6 +129,22 @@ struct store_opts {
 int	store_open(const char *dir, const struct store_opts *,
 	    struct store **stp, char **causep);
 void	store_close(struct store *);
+
+/*
+ * 1 when changes are refused (opened read-only, or fallen back to it);
+ * store_readonly_cause() then says why (the path and the errno text;
+ * "" when read-only was asked for).
+ */
+int		 store_readonly(const struct store *);
+const char	*store_readonly_cause(const struct store *);
+/*
+ * A store that fell back to read-only: try the writable open again
+ * (the daemon's SIGHUP).  STORE_OK: writable now (the world reloaded
+ * if the store's generation moved meanwhile); STORE_ERDONLY: still
+ * read-only (store_errmsg() names the path and cause), the world and
+ * the store as they were; another error: as store_open's.
+ */
+int		 store_reopen(struct store *);
 
 const char	*store_errmsg(const struct store *);
 const char	*store_dir(const struct store *);

@@ -5,6 +5,7 @@
 #ifndef KMSAUTHZ_STORE_TEST_H
 #define KMSAUTHZ_STORE_TEST_H
 
+#include <dirent.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,44 @@ st_spew(const char *path, const void *p, size_t n)
 	if ((f = fopen(path, "wb")) == NULL || fwrite(p, 1, n, f) != n)
 		abort();
 	fclose(f);
+}
+
+static int
+st_cmp_str(const void *a, const void *b)
+{
+	return (strcmp(*(char *const *)a, *(char *const *)b));
+}
+
+/* The names in dir, sorted, one per line (caller frees). */
+static inline char *
+st_listing(const char *dir)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		*names[256], *out;
+	size_t		 n = 0, i, len = 1;
+
+	if ((d = opendir(dir)) == NULL)
+		abort();
+	while ((de = readdir(d)) != NULL && n < 256) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if ((names[n] = strdup(de->d_name)) == NULL)
+			abort();
+		len += strlen(names[n++]) + 1;
+	}
+	closedir(d);
+	qsort(names, n, sizeof(names[0]), st_cmp_str);
+	if ((out = malloc(len)) == NULL)
+		abort();
+	out[0] = '\0';
+	for (i = 0; i < n; i++) {
+		strcat(out, names[i]);
+		strcat(out, "\n");
+		free(names[i]);
+	}
+	return (out);
 }
 
 #endif

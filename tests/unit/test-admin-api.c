@@ -50,6 +50,9 @@ t_err_table(void **state)
 		    404, "Policy not found." },
 		{ ADMIN_E_INTERNAL, "InternalFailure", 500,
 		    "Internal Failure" },
+		{ ADMIN_E_UNAVAILABLE, "ServiceUnavailable", 503,
+		    "The request has failed due to a temporary failure of "
+		    "the server." },
 	};
 	enum admin_err	e;
 	size_t		i;

@@ -318,6 +318,74 @@ t_newer_schema(void **state)
 	free(p);
 }
 
+/* Remove a file of the store directory (a copy without its locks). */
+static void
+rm_in(const char *dir, const char *name)
+{
+	char	*p = st_join(dir, name);
+
+	assert_int_equal(unlink(p), 0);
+	free(p);
+}
+
+/*
+ * A refused directory is left exactly as found: no kmsauthz.lock, no
+ * lock.mdb created by the open that refused it (writer or reader).
+ */
+static void
+t_refused_leaves_nothing(void **state)
+{
+	struct fx	*fx = *state;
+	struct store	*st;
+	unsigned char	 v[4] = { 0, 0, 0, STORE_SCHEMA_VERSION + 1 };
+	char		*p, *before, *after, junk[8192];
+	int		 i;
+
+	/* Four refused directories, none with lock files. */
+	for (i = 0; i < 4; i++) {
+		st_rmrf(fx->db);
+		assert_int_equal(mkdir(fx->db, 0700), 0);
+		switch (i) {
+		case 0:		/* somebody else's file */
+			p = st_join(fx->db, "notes.txt");
+			st_spew(p, "mine", 4);
+			free(p);
+			break;
+		case 1:		/* data.mdb that is not LMDB */
+			p = st_join(fx->db, "data.mdb");
+			memset(junk, 'Z', sizeof(junk));
+			st_spew(p, junk, sizeof(junk));
+			free(p);
+			break;
+		case 2:		/* LMDB, not ours */
+			raw_put(fx->db, "stuff", "k", "v", 1);
+			rm_in(fx->db, "lock.mdb");
+			break;
+		case 3:		/* ours, a newer schema (a bare copy) */
+			st = open_ok(fx->db, 0);
+			store_close(st);
+			raw_put(fx->db, "meta", "schema", v, 4);
+			rm_in(fx->db, "lock.mdb");
+			rm_in(fx->db, STORE_LOCK_FILE);
+			break;
+		}
+		before = st_listing(fx->db);
+		open_fails(fx->db, 0, 1, i == 3 ? STORE_EVERSION :
+		    STORE_ECORRUPT, fx->db, NULL);
+		after = st_listing(fx->db);
+		assert_string_equal(before, after);
+		free(after);
+		if (i > 0) {	/* a reader (export) too */
+			open_fails(fx->db, 1, 0, i == 3 ? STORE_EVERSION :
+			    STORE_ECORRUPT, fx->db, NULL);
+			after = st_listing(fx->db);
+			assert_string_equal(before, after);
+			free(after);
+		}
+		free(before);
+	}
+}
+
 static void
 t_older_schema(void **state)
 {
@@ -566,6 +634,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_missing_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_not_a_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_refused_leaves_nothing, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(t_readonly_empty_dir, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_lock_same_process, setup,
