@@ -401,12 +401,10 @@ bp_strarr(struct bp *bp, struct json_object *o, const char *path,
 	for (i = 0; i < n; i++) {
 		e = json_object_array_get_idx(v, i);
 		if (!json_object_is_type(e, json_type_string)) {
-			/* An empty placeholder keeps the indices. */
+			/* NULL keeps the index: reported here, once. */
 			bp_path(p, sizeof(p), "%s.%s[%zu]", path, field, i);
 			bp_err(bp, p, "must be a string");
-		}
-		if (((*vp)[*np] = strdup(json_object_is_type(e,
-		    json_type_string) ? json_object_get_string(e) : "")) ==
+		} else if (((*vp)[*np] = strdup(json_object_get_string(e))) ==
 		    NULL) {
 			bp->oom = 1;
 			return (-1);
@@ -892,35 +890,31 @@ bp_check_principals(struct bp *bp, const struct bundle_principal *v,
 		    v[i].account, v[i].name, NULL) == 0)
 			bp_err(bp, p, "%s %s exists already in account %s",
 			    namefield, v[i].name, v[i].account);
-		if (v[i].account == NULL)
-			continue;
 		for (j = 0; j < v[i].ngroups; j++) {
-			if (v[i].groups[j][0] == '\0') {
-				bp_path(p, sizeof(p), "%s.Groups[%zu]", path,
-				    j);
+			bp_path(p, sizeof(p), "%s.Groups[%zu]", path, j);
+			if (v[i].groups[j] == NULL) {
 				if (!from_parse)
-					bp_err(bp, p, "an empty group name");
-			} else if (groups != NULL && !bp_set_has(groups,
-			    v[i].account, v[i].groups[j], NULL)) {
-				bp_path(p, sizeof(p), "%s.Groups[%zu]", path,
-				    j);
+					bp_err(bp, p, "must be a string");
+			} else if (v[i].groups[j][0] == '\0')
+				bp_err(bp, p, "a group name must not be empty");
+			else if (groups != NULL && v[i].account != NULL &&
+			    !bp_set_has(groups, v[i].account, v[i].groups[j],
+			    NULL))
 				bp_err(bp, p, "no group %s in account %s",
 				    v[i].groups[j], v[i].account);
-			}
 		}
 		for (j = 0; j < v[i].npolicies; j++) {
-			if (v[i].policies[j][0] == '\0') {
-				bp_path(p, sizeof(p), "%s.Policies[%zu]",
-				    path, j);
+			bp_path(p, sizeof(p), "%s.Policies[%zu]", path, j);
+			if (v[i].policies[j] == NULL) {
 				if (!from_parse)
-					bp_err(bp, p, "an empty policy name");
-			} else if (!bp_set_has(policies, v[i].account,
-			    v[i].policies[j], NULL)) {
-				bp_path(p, sizeof(p), "%s.Policies[%zu]",
-				    path, j);
+					bp_err(bp, p, "must be a string");
+			} else if (v[i].policies[j][0] == '\0')
+				bp_err(bp, p, "a policy name must not be "
+				    "empty");
+			else if (v[i].account != NULL && !bp_set_has(policies,
+			    v[i].account, v[i].policies[j], NULL))
 				bp_err(bp, p, "no policy %s in account %s",
 				    v[i].policies[j], v[i].account);
-			}
 		}
 	}
 	if (seen.oom)
