@@ -203,6 +203,24 @@ world_key_state_parse(const char *s, size_t len, enum world_key_state *out)
 	return (-1);
 }
 
+int
+world_tag_key_same(const char *a, const char *b)
+{
+	unsigned char	x, y;
+
+	do {
+		x = (unsigned char)*a++;
+		y = (unsigned char)*b++;
+		if (x >= 'A' && x <= 'Z')
+			x += 'a' - 'A';
+		if (y >= 'A' && y <= 'Z')
+			y += 'a' - 'A';
+		if (x != y)
+			return (0);
+	} while (x != '\0');
+	return (1);
+}
+
 /* The trie. */
 
 /* FNV-1a over the kind and each part with its length, then a mixer so

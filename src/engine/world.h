@@ -76,6 +76,14 @@ struct world_tag {
 	const char	*value;
 };
 
+/*
+ * 1 when two tag keys name the same tag for a condition (section 4:
+ * tag keys match ASCII case-insensitively), else 0.  Keys that differ
+ * only in case make a key's tags ambiguous; the bundle and the store
+ * refuse them.
+ */
+int	world_tag_key_same(const char *, const char *);
+
 struct world_key {
 	const char		*id;
 	const char		*region;

@@ -1061,7 +1061,7 @@ bp_check(const struct bundle *b, size_t ram_max, int from_parse,
 	struct cpolicy		*cp;
 	struct json_object	*doc;
 	char			 path[BP_PATH_MAX], p[BP_PATH_MAX];
-	size_t			 i, j, *kidx = NULL;
+	size_t			 i, j, t, *kidx = NULL;
 
 	memset(&inst, 0, sizeof(inst));
 	memset(&keys, 0, sizeof(keys));
@@ -1126,6 +1126,19 @@ bp_check(const struct bundle *b, size_t ram_max, int from_parse,
 				bp_err(bp, p, "a tag needs a key and a value");
 			else if (k->tags[j].key[0] == '\0')
 				bp_err(bp, p, "a tag key must not be empty");
+			else
+				for (t = 0; t < j; t++)
+					if (k->tags[t].key != NULL &&
+					    world_tag_key_same(k->tags[t].key,
+					    k->tags[j].key)) {
+						bp_err(bp, p, "tag keys %s and "
+						    "%s differ only in case (a "
+						    "condition matches tag keys "
+						    "case-insensitively)",
+						    k->tags[t].key,
+						    k->tags[j].key);
+						break;
+					}
 		}
 		in = NULL;
 		if (k->instance != NULL) {

@@ -1158,6 +1158,29 @@ store_key_policy_free(struct store_key_policy *p)
 
 /* --- tags --------------------------------------------------------- */
 
+/*
+ * After a tag change: no two tags of key id may differ only in case (a
+ * condition could not tell them apart; docs/semantics.md "Tags").
+ */
+static int
+tags_case_ok(struct store *st, MDB_txn *txn, const char *id)
+{
+	struct world_tag	*tags;
+	size_t			 i, j, n;
+	int			 rc;
+
+	if ((rc = store_tags_read(st, txn, id, &tags, &n)) != 0)
+		return (rc);
+	for (i = 0; i < n && rc == STORE_OK; i++)
+		for (j = 0; j < i && rc == STORE_OK; j++)
+			if (world_tag_key_same(tags[i].key, tags[j].key))
+				rc = store_seterr(st, STORE_EINVAL, "key %s: "
+				    "tag keys %s and %s differ only in case",
+				    id, tags[j].key, tags[i].key);
+	store_tags_free(tags, n);
+	return (rc);
+}
+
 static int
 op_tag(struct store *st, MDB_txn *txn, struct world_txn *wt, void *arg)
 {
@@ -1192,6 +1215,8 @@ op_tag(struct store *st, MDB_txn *txn, struct world_txn *wt, void *arg)
 		if (rc == STORE_OK)
 			rc = db_put(st, txn, DBI_TAGS, &k, o->b, strlen(o->b),
 			    0);
+		if (rc == STORE_OK)
+			rc = tags_case_ok(st, txn, o->id);
 	}
 	store_w_free(&k);
 	if (rc == STORE_OK)
@@ -1278,6 +1303,8 @@ op_tags(struct store *st, MDB_txn *txn, struct world_txn *wt, void *arg)
 			rc = store_seterr(st, STORE_ELIMIT, "key %s would have "
 			    "%zu tags; at most %d", o->id, n, STORE_TAGS_MAX);
 	}
+	if (rc == STORE_OK)
+		rc = tags_case_ok(st, txn, o->id);
 	store_w_free(&k);
 	if (rc == STORE_OK)
 		rc = key_reput(st, txn, wt, o->id, &r, NULL, 1);

@@ -509,6 +509,50 @@ t_tags_change(void **state)
 	assert_int_equal(store_check(st), 0);
 }
 
+/*
+ * Tag keys that differ only in case are refused (InvalidParameter at
+ * the API): a condition matches tag keys case-insensitively, so the
+ * two would be ambiguous.  Nothing of a refused change is stored.
+ */
+static void
+t_tags_case(void **state)
+{
+	struct fx		*fx = *state;
+	struct store		*st = fx->st;
+	struct world_key	 wk;
+	struct store_tag	 t[2];
+
+	OK(st, store_instance_create(st, "i", 0, 0, NULL));
+	OK(st, store_key_create(st, "k", "r", "1", "i", 0, NULL));
+	OK(st, store_tag_set(st, "k", "Env", "prod", NULL));
+	FAILS(st, STORE_EINVAL, store_tag_set(st, "k", "ENV", "x", NULL));
+	assert_non_null(strstr(store_errmsg(st), "differ only in case"));
+	t[0].key = "Team";
+	t[0].value = "a";
+	t[1].key = "env";
+	t[1].value = "x";
+	FAILS(st, STORE_EINVAL, store_tags_change(st, "k", t, 2, NULL));
+	/* Two of one call differing in case. */
+	t[1].key = "TEAM";
+	FAILS(st, STORE_EINVAL, store_tags_change(st, "k", t, 2, NULL));
+	assert_int_equal(world_get_key(cur(st), "k", 1, &wk), 0);
+	assert_int_equal(wk.ntags, 1);
+	assert_string_equal(wk.tags[0].key, "Env");
+	assert_string_equal(wk.tags[0].value, "prod");
+	/* The same key, same case: a new value, as before. */
+	OK(st, store_tag_set(st, "k", "Env", "test", NULL));
+	/* Renaming the case: untag, then tag, in one change. */
+	t[0].key = "Env";
+	t[0].value = NULL;
+	t[1].key = "ENV";
+	t[1].value = "test";
+	OK(st, store_tags_change(st, "k", t, 2, NULL));
+	assert_int_equal(world_get_key(cur(st), "k", 1, &wk), 0);
+	assert_int_equal(wk.ntags, 1);
+	assert_string_equal(wk.tags[0].key, "ENV");
+	assert_int_equal(store_check(st), 0);
+}
+
 static void
 t_aliases(void **state)
 {
@@ -1082,6 +1126,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_tags_change, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(t_tags_case, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_aliases, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_principals, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_policies, setup, teardown),
