@@ -246,6 +246,22 @@ bp_set_free(struct bp_set *set)
 	memset(set, 0, sizeof(*set));
 }
 
+/*
+ * An identifier longer than the store can hold (engine/limits.h): an
+ * error at path.  1 when reported.
+ */
+static int
+bp_toolong(struct bp *bp, const char *path, const char *what, const char *s,
+    size_t max)
+{
+	size_t	n;
+
+	if (s == NULL || (n = strlen(s)) <= max)
+		return (0);
+	bp_err(bp, path, "%s is %zu bytes, longer than %zu", what, n, max);
+	return (1);
+}
+
 static int
 bp_digits(const char *s)
 {
@@ -880,16 +896,32 @@ bp_check_principals(struct bp *bp, const struct bundle_principal *v,
 				bp_err(bp, p, "Account is required");
 		} else if (!bp_digits(v[i].account))
 			bp_err(bp, p, "Account must be an account id (digits)");
+		else
+			(void)bp_toolong(bp, p, "Account", v[i].account,
+			    LIMITS_ID_MAX);
 		bp_path(p, sizeof(p), "%s.%s", path, namefield);
 		if (v[i].name == NULL) {
 			if (!from_parse)
 				bp_err(bp, p, "%s is required", namefield);
 		} else if (v[i].name[0] == '\0')
 			bp_err(bp, p, "%s must not be empty", namefield);
+		else if (bp_toolong(bp, p, namefield, v[i].name,
+		    LIMITS_ID_MAX))
+			;
 		else if (v[i].account != NULL && bp_set_add(&seen,
 		    v[i].account, v[i].name, NULL) == 0)
 			bp_err(bp, p, "%s %s exists already in account %s",
 			    namefield, v[i].name, v[i].account);
+		if (v[i].ngroups > LIMITS_LIST_MAX) {
+			bp_path(p, sizeof(p), "%s.Groups", path);
+			bp_err(bp, p, "%zu groups; at most %d", v[i].ngroups,
+			    LIMITS_LIST_MAX);
+		}
+		if (v[i].npolicies > LIMITS_LIST_MAX) {
+			bp_path(p, sizeof(p), "%s.Policies", path);
+			bp_err(bp, p, "%zu policies; at most %d",
+			    v[i].npolicies, LIMITS_LIST_MAX);
+		}
 		for (j = 0; j < v[i].ngroups; j++) {
 			bp_path(p, sizeof(p), "%s.Groups[%zu]", path, j);
 			if (v[i].groups[j] == NULL) {
@@ -1082,6 +1114,9 @@ bp_check(const struct bundle *b, size_t ram_max, int from_parse,
 				bp_err(bp, p, "InstanceId is required");
 		} else if (b->instances[i].id[0] == '\0')
 			bp_err(bp, p, "InstanceId must not be empty");
+		else if (bp_toolong(bp, p, "InstanceId", b->instances[i].id,
+		    LIMITS_ID_MAX))
+			;
 		else if (bp_set_add(&inst, b->instances[i].id, NULL, NULL) ==
 		    0)
 			bp_err(bp, p, "duplicate InstanceId %s",
@@ -1101,6 +1136,8 @@ bp_check(const struct bundle *b, size_t ram_max, int from_parse,
 		} else if (k->id[0] == '\0' || strchr(k->id, '/') != NULL)
 			bp_err(bp, p, "KeyId must be non-empty and contain "
 			    "no /");
+		else if (bp_toolong(bp, p, "KeyId", k->id, LIMITS_ID_MAX))
+			;
 		else if (bp_set_add(&keys, k->id, NULL, NULL) == 0)
 			bp_err(bp, p, "duplicate KeyId %s", k->id);
 		bp_path(p, sizeof(p), "%s.Region", path);
@@ -1110,6 +1147,9 @@ bp_check(const struct bundle *b, size_t ram_max, int from_parse,
 		} else if (k->region[0] == '\0' || strchr(k->region, ':'))
 			bp_err(bp, p, "Region must be non-empty and contain "
 			    "no :");
+		else
+			(void)bp_toolong(bp, p, "Region", k->region,
+			    LIMITS_ID_MAX);
 		bp_path(p, sizeof(p), "%s.Creator", path);
 		if (k->creator == NULL) {
 			if (!from_parse)
@@ -1117,8 +1157,16 @@ bp_check(const struct bundle *b, size_t ram_max, int from_parse,
 		} else if (!bp_digits(k->creator))
 			bp_err(bp, p, "Creator must be an account id "
 			    "(digits)");
+		else
+			(void)bp_toolong(bp, p, "Creator", k->creator,
+			    LIMITS_ID_MAX);
 		if (world_key_state_name(k->state) == NULL)
 			bp_err(bp, path, "bad key state");
+		if (k->ntags > LIMITS_TAGS_MAX) {
+			bp_path(p, sizeof(p), "%s.Tags", path);
+			bp_err(bp, p, "%zu tags; a key has at most %d",
+			    k->ntags, LIMITS_TAGS_MAX);
+		}
 		for (j = 0; j < k->ntags; j++) {
 			bp_path(p, sizeof(p), "%s.Tags.%s", path,
 			    k->tags[j].key ? k->tags[j].key : "");
@@ -1126,6 +1174,11 @@ bp_check(const struct bundle *b, size_t ram_max, int from_parse,
 				bp_err(bp, p, "a tag needs a key and a value");
 			else if (k->tags[j].key[0] == '\0')
 				bp_err(bp, p, "a tag key must not be empty");
+			else if (bp_toolong(bp, p, "the tag key",
+			    k->tags[j].key, LIMITS_TAG_KEY_MAX) ||
+			    bp_toolong(bp, p, "the tag value",
+			    k->tags[j].value, LIMITS_TAG_VALUE_MAX))
+				;
 			else
 				for (t = 0; t < j; t++)
 					if (k->tags[t].key != NULL &&
@@ -1207,6 +1260,9 @@ bp_check(const struct bundle *b, size_t ram_max, int from_parse,
 		} else if (strncmp(b->aliases[i].name, "alias/", 6) != 0 ||
 		    b->aliases[i].name[6] == '\0')
 			bp_err(bp, p, "AliasName is alias/ followed by a name");
+		else
+			(void)bp_toolong(bp, p, "AliasName",
+			    b->aliases[i].name, LIMITS_ID_MAX);
 		bp_path(p, sizeof(p), "%s.KeyId", path);
 		if (b->aliases[i].key_id == NULL) {
 			if (!from_parse)
@@ -1223,7 +1279,18 @@ bp_check(const struct bundle *b, size_t ram_max, int from_parse,
 		    k->creator == NULL)
 			continue;
 		bp_path(p, sizeof(p), "%s.AliasName", path);
-		if (bp_set_add(&aliases, k->region, k->creator,
+		/* Stored under region, account and name together. */
+		if (strlen(b->aliases[i].name) <= LIMITS_ID_MAX &&
+		    strlen(k->region) <= LIMITS_ID_MAX &&
+		    strlen(k->creator) <= LIMITS_ID_MAX &&
+		    strlen(k->region) + strlen(k->creator) +
+		    strlen(b->aliases[i].name) + 2 > LIMITS_RECORD_KEY_MAX)
+			bp_err(bp, p, "the alias's region, account and name "
+			    "are %zu bytes together, more than %d",
+			    strlen(k->region) + strlen(k->creator) +
+			    strlen(b->aliases[i].name) + 2,
+			    LIMITS_RECORD_KEY_MAX);
+		else if (bp_set_add(&aliases, k->region, k->creator,
 		    b->aliases[i].name) == 0)
 			bp_err(bp, p, "alias %s exists already in account %s, "
 			    "region %s", b->aliases[i].name, k->creator,
@@ -1241,6 +1308,9 @@ bp_check(const struct bundle *b, size_t ram_max, int from_parse,
 				bp_err(bp, p, "Account is required");
 		} else if (!bp_digits(po->account))
 			bp_err(bp, p, "Account must be an account id (digits)");
+		else
+			(void)bp_toolong(bp, p, "Account", po->account,
+			    LIMITS_ID_MAX);
 		bp_path(p, sizeof(p), "%s.PolicyName", path);
 		if (po->name == NULL) {
 			if (!from_parse)

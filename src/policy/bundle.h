@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/limits.h"
 #include "engine/world.h"
 #include "policy/policy.h"
 
@@ -61,7 +62,7 @@ struct bundle_alias {
  * One version of a RAM policy (the Versions form of a bundle policy,
  * as RAM's CreatePolicyVersion keeps them).
  */
-#define BUNDLE_POLICY_VERSIONS_MAX	5
+#define BUNDLE_POLICY_VERSIONS_MAX	LIMITS_POLICY_VERSIONS_MAX
 
 struct bundle_policy_version {
 	uint32_t	 id;		/* N of "vN", 1 or more */

@@ -272,6 +272,130 @@ test_to_world(void **state)
 	bundle_free(b);
 }
 
+static char *
+rep(char c, size_t n)
+{
+	char	*s;
+
+	assert_non_null(s = malloc(n + 1));
+	memset(s, c, n);
+	s[n] = '\0';
+	return (s);
+}
+
+/*
+ * Every store limit (engine/limits.h) at its edge loads; one past it is
+ * an error (the invalid bundles 90-106 of tests/conformance).
+ */
+static void
+test_limits_edge(void **state)
+{
+	struct json_object	*top, *o, *arr, *tags, *g, *p;
+	struct policy_diags	 d;
+	struct bundle		*b;
+	struct world		*w;
+	struct world_key	 k;
+	char			*kid, *reg, *al, *tk, *tv, *un, name[16];
+	const char		*text;
+	size_t			 i;
+
+	(void)state;
+	kid = rep('k', LIMITS_ID_MAX);
+	/* region + account (16) + alias name + 2 separators = 511 */
+	reg = rep('r', LIMITS_ID_MAX);
+	al = rep('a', LIMITS_RECORD_KEY_MAX - LIMITS_ID_MAX - 16 - 2);
+	memcpy(al, "alias/", 6);
+	tk = rep('t', LIMITS_TAG_KEY_MAX);
+	tv = rep('v', LIMITS_TAG_VALUE_MAX);
+	un = rep('u', LIMITS_ID_MAX);
+	top = json_object_new_object();
+	json_object_object_add(top, "FormatVersion", json_object_new_int(1));
+	arr = json_object_new_array();
+	o = json_object_new_object();
+	json_object_object_add(o, "KeyId", json_object_new_string(kid));
+	json_object_object_add(o, "Region", json_object_new_string(reg));
+	json_object_object_add(o, "Creator", json_object_new_string(A1));
+	json_object_object_add(o, "KeyState", json_object_new_string(
+	    "Enabled"));
+	tags = json_object_new_object();
+	for (i = 0; i < LIMITS_TAGS_MAX; i++) {
+		snprintf(tk, 4, "%03zu", i);
+		tk[3] = 't';
+		json_object_object_add(tags, tk, json_object_new_string(tv));
+	}
+	json_object_object_add(o, "Tags", tags);
+	json_object_array_add(arr, o);
+	json_object_object_add(top, "Keys", arr);
+	arr = json_object_new_array();
+	o = json_object_new_object();
+	json_object_object_add(o, "AliasName", json_object_new_string(al));
+	json_object_object_add(o, "KeyId", json_object_new_string(kid));
+	json_object_array_add(arr, o);
+	json_object_object_add(top, "Aliases", arr);
+	arr = json_object_new_array();
+	g = json_object_new_array();
+	p = json_object_new_array();
+	for (i = 0; i < LIMITS_LIST_MAX; i++) {
+		snprintf(name, sizeof(name), "P%03zu", i);
+		o = json_object_new_object();
+		json_object_object_add(o, "PolicyName",
+		    json_object_new_string(name));
+		json_object_object_add(o, "Account", json_object_new_string(A1));
+		json_object_object_add(o, "PolicyDocument",
+		    json_object_new_string("{\"Version\":\"1\",\"Statement\":"
+		    "[{\"Effect\":\"Allow\",\"Action\":\"kms:List*\","
+		    "\"Resource\":\"*\"}]}"));
+		json_object_array_add(arr, o);
+		json_object_array_add(p, json_object_new_string(name));
+		json_object_array_add(g, json_object_new_string(name));
+	}
+	json_object_object_add(top, "Policies", arr);
+	arr = json_object_new_array();
+	o = json_object_new_object();
+	json_object_object_add(o, "Account", json_object_new_string(A1));
+	json_object_object_add(o, "UserName", json_object_new_string(un));
+	json_object_object_add(o, "Groups", g);
+	json_object_object_add(o, "Policies", p);
+	json_object_array_add(arr, o);
+	json_object_object_add(top, "Users", arr);
+	arr = json_object_new_array();
+	for (i = 0; i < LIMITS_LIST_MAX; i++) {
+		snprintf(name, sizeof(name), "P%03zu", i);
+		o = json_object_new_object();
+		json_object_object_add(o, "Account", json_object_new_string(A1));
+		json_object_object_add(o, "GroupName",
+		    json_object_new_string(name));
+		json_object_object_add(o, "Policies", json_object_new_array());
+		json_object_array_add(arr, o);
+	}
+	json_object_object_add(top, "Groups", arr);
+	text = json_object_to_json_string_ext(top, JSON_C_TO_STRING_PLAIN);
+	b = parse_ok(text);
+	policy_diags_init(&d);
+	assert_non_null(w = bundle_to_world(b, 1, &d));
+	assert_int_equal(world_get_key(w, kid, strlen(kid), &k), 0);
+	assert_int_equal(k.ntags, LIMITS_TAGS_MAX);
+	world_unref(w);
+	bundle_free(b);
+	/* One more byte of alias name: over the record key. */
+	o = json_object_array_get_idx(json_object_object_get(top, "Aliases"),
+	    0);
+	free(al);
+	al = rep('a', LIMITS_RECORD_KEY_MAX - LIMITS_ID_MAX - 16 - 1);
+	memcpy(al, "alias/", 6);
+	json_object_object_add(o, "AliasName", json_object_new_string(al));
+	parse_bad(json_object_to_json_string_ext(top, JSON_C_TO_STRING_PLAIN),
+	    "Aliases[0].AliasName", NULL);
+	policy_diags_free(&d);
+	json_object_put(top);
+	free(kid);
+	free(reg);
+	free(al);
+	free(tk);
+	free(tv);
+	free(un);
+}
+
 static void
 test_export(void **state)
 {
@@ -432,6 +556,7 @@ main(void)
 		cmocka_unit_test(test_parse_bad),
 		cmocka_unit_test(test_validate_model),
 		cmocka_unit_test(test_to_world),
+		cmocka_unit_test(test_limits_edge),
 		cmocka_unit_test(test_export),
 		cmocka_unit_test(test_simreq),
 		cmocka_unit_test(test_compile),
