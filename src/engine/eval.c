@@ -308,9 +308,12 @@ eval_decide(const struct world *w, const struct eval_request *req,
 		racct = "";
 		racctlen = 0;
 	}
-	if (rest != NULL && restlen > 4 && memcmp(rest, "key/", 4) == 0 &&
-	    memchr(rest + 4, '/', restlen - 4) == NULL) {
-		/* 1. A key that is not known is denied before anything. */
+	if (rest != NULL && restlen >= 4 && memcmp(rest, "key/", 4) == 0) {
+		/*
+		 * 1. A key that is not known is denied before anything.
+		 * Fail closed: whatever follows key/ (empty, with / or :)
+		 * names a key, and one that is not stored is not found.
+		 */
 		if (world_get_key(w, rest + 4, restlen - 4, &key) == -1 ||
 		    strlen(key.region) != regionlen ||
 		    memcmp(key.region, region, regionlen) != 0 ||
@@ -323,7 +326,9 @@ eval_decide(const struct world *w, const struct eval_request *req,
 		target = &key;
 	} else if (rest != NULL && restlen > 6 &&
 	    memcmp(rest, "alias/", 6) == 0) {
-		/* 2. A registered alias stands for its key. */
+		/* 2. A registered alias stands for its key (an alias name
+		 * is never empty: "alias/" alone is unregistered, hence an
+		 * ordinary resource, as section 4.2 says). */
 		if (world_get_alias(w, region, regionlen, racct, racctlen,
 		    rest, restlen, &alias) == 0 &&
 		    world_get_key(w, alias.key_id, strlen(alias.key_id),
