@@ -353,9 +353,20 @@ test_keys_aliases(void **state)
 	assert_int_equal(decide(w, ROOT2, "kms:Encrypt",
 	    "acs:kms:cn-hangzhou:" A2 ":key/" KEY1, NULL, 0),
 	    EVAL_R_KEY_NOT_FOUND);
-	/* "key/" followed by a path is not a key: ordinary resource. */
+	/* Fail closed: "key/" followed by anything names a key, and one
+	 * not stored is not found, even for the root. */
 	assert_int_equal(decide(w, ROOT1, "kms:Encrypt",
 	    "acs:kms:cn-hangzhou:" A1 ":key/a/b", NULL, 0),
+	    EVAL_R_KEY_NOT_FOUND);
+	assert_int_equal(decide(w, ROOT1, "kms:Encrypt",
+	    "acs:kms:cn-hangzhou:" A1 ":key/", NULL, 0),
+	    EVAL_R_KEY_NOT_FOUND);
+	assert_int_equal(decide(w, ROOT1, "kms:Encrypt",
+	    "acs:kms:cn-hangzhou:" A1 ":key/" KEY1 "/x", NULL, 0),
+	    EVAL_R_KEY_NOT_FOUND);
+	/* Not the key form (case-sensitive): an ordinary resource. */
+	assert_int_equal(decide(w, ROOT1, "kms:Encrypt",
+	    "acs:kms:cn-hangzhou:" A1 ":KEY/" KEY1, NULL, 0),
 	    EVAL_R_ALLOWED_AS_ACCOUNT_ROOT);
 	/* Alias: key policy of the key applies (bob allowed by both). */
 	assert_int_equal(decide(w, BOB, "kms:Decrypt",
