@@ -2,7 +2,8 @@
 # check-format.sh: verifies the structure of the conformance tables
 # (tests/conformance/*.json and tests/conformance/invalid-bundles/*.json),
 # not their answers: required fields, known decisions and reasons, unique
-# case ids, decision/reason agreement, at least 150 cases in all.  TAP.
+# case ids, decision/reason agreement, every Why citing a rule, at least
+# 150 cases in all.  TAP.
 top=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 dir=$top/tests/conformance
 exec python3 - "$dir" <<'PYEOF'
@@ -88,6 +89,8 @@ for fn in files:
         allids[cid] = fn
         if not isinstance(c["Why"], str) or len(c["Why"]) < 5 or "\n" in c["Why"]:
             errs.append(w + ": Why must be a one-line reason")
+        elif not re.search(r"§[1-6]|docs/semantics\.md", c["Why"]):
+            errs.append(w + ": Why must cite its rule (§N of POLICY-SEMANTICS.md or docs/semantics.md)")
         r = c["Request"]
         if not isinstance(r, dict) or not {"Principal", "Action", "Resource", "CurrentTime"} <= set(r) or not set(r) <= REQ_FIELDS:
             errs.append(w + ": Request needs Principal, Action, Resource, CurrentTime and nothing unknown")

@@ -52,7 +52,8 @@ def ask(c):
     if "SourceIp" in r:
         argv += ["--source-ip", r["SourceIp"]]
     for k, v in r.get("Context", {}).items():
-        argv += ["--context", "%s=%s" % (k, v)]
+        # A number or boolean travels as its JSON text, as simulate reads it.
+        argv += ["--context", "%s=%s" % (k, v if isinstance(v, str) else json.dumps(v))]
     return subprocess.run(argv, capture_output=True, text=True)
 
 # Several clients at once: the daemon's workers serve them in parallel.
