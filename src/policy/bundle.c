@@ -56,7 +56,8 @@ static int	bp_set_add(struct bp_set *, const char *, const char *,
 static int	bp_set_has(const struct bp_set *, const char *, const char *,
 		    const char *);
 static void	bp_set_free(struct bp_set *);
-static int	bp_check(const struct bundle *, size_t, int, struct bp *);
+static int	bp_check(const struct bundle *, size_t, int, struct bp *,
+		    struct bundle *);
 
 /* Paths longer than BP_PATH_MAX are cut (only in messages). */
 static void
@@ -262,6 +263,133 @@ bp_toolong(struct bp *bp, const char *path, const char *what, const char *s,
 	return (1);
 }
 
+/*
+ * Compiled documents by (kind, text): a text met again is neither
+ * validated nor compiled again, and its keys or policies share one
+ * compiled policy (as the store shares by digest, store-load.c
+ * pcache).  Texts belong to the bundle; the table holds a reference
+ * on each policy.
+ */
+struct bp_shent {
+	const char	*text;
+	size_t		 len;
+	int		 kind;
+	struct cpolicy	*cp;
+};
+
+struct bp_share {
+	struct bp_shent	*v;
+	size_t		 cap;
+	size_t		 n;
+};
+
+static uint64_t
+bp_hash_text(int kind, const char *s, size_t len)
+{
+	uint64_t	h = 0xcbf29ce484222325ULL ^ (uint64_t)kind;
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
+	return (h);
+}
+
+static struct bp_shent *
+bp_share_slot(struct bp_shent *v, size_t cap, int kind, const char *text,
+    size_t len)
+{
+	size_t	i;
+
+	for (i = bp_hash_text(kind, text, len) & (cap - 1); v[i].cp != NULL;
+	    i = (i + 1) & (cap - 1))
+		if (v[i].kind == kind && v[i].len == len &&
+		    memcmp(v[i].text, text, len) == 0)
+			break;
+	return (&v[i]);
+}
+
+/* A new reference on the compiled text, or NULL when not met yet. */
+static struct cpolicy *
+bp_share_get(const struct bp_share *sh, int kind, const char *text,
+    size_t len)
+{
+	const struct bp_shent	*e;
+
+	if (sh->cap == 0)
+		return (NULL);
+	e = bp_share_slot(sh->v, sh->cap, kind, text, len);
+	return (e->cp != NULL ? cpolicy_ref(e->cp) : NULL);
+}
+
+/* Remembers cp (takes a reference of its own); -1 when out of memory. */
+static int
+bp_share_put(struct bp_share *sh, int kind, const char *text, size_t len,
+    struct cpolicy *cp)
+{
+	struct bp_shent	*nv, *e;
+	size_t		 i, ncap;
+
+	if ((sh->n + 1) * 2 > sh->cap) {
+		ncap = sh->cap ? sh->cap * 2 : 64;
+		if ((nv = calloc(ncap, sizeof(*nv))) == NULL)
+			return (-1);
+		for (i = 0; i < sh->cap; i++)
+			if (sh->v[i].cp != NULL)
+				*bp_share_slot(nv, ncap, sh->v[i].kind,
+				    sh->v[i].text, sh->v[i].len) = sh->v[i];
+		free(sh->v);
+		sh->v = nv;
+		sh->cap = ncap;
+	}
+	e = bp_share_slot(sh->v, sh->cap, kind, text, len);
+	if (e->cp != NULL)
+		return (0);
+	e->text = text;
+	e->len = len;
+	e->kind = kind;
+	e->cp = cpolicy_ref(cp);
+	sh->n++;
+	return (0);
+}
+
+static void
+bp_share_free(struct bp_share *sh)
+{
+	size_t	i;
+
+	for (i = 0; i < sh->cap; i++)
+		cpolicy_unref(sh->v[i].cp);
+	free(sh->v);
+	memset(sh, 0, sizeof(*sh));
+}
+
+/*
+ * Validate and compile a document at path, or take the compiled form
+ * of the same text met before.  A new reference, or NULL (errors added
+ * at path, or out of memory).
+ */
+static struct cpolicy *
+bp_compile_doc(struct bp *bp, struct bp_share *sh, enum policy_kind kind,
+    const char *text, size_t len, size_t max, const char *path)
+{
+	struct json_object	*doc = NULL;
+	struct cpolicy		*cp;
+
+	if ((cp = bp_share_get(sh, (int)kind, text, len)) != NULL)
+		return (cp);
+	if (bp_validate_doc(bp, kind, text, len, max, path, &doc) == -1)
+		return (NULL);
+	cp = policy_compile(kind, doc);
+	json_object_put(doc);
+	if (cp == NULL) {
+		bp_errc(bp, "InternalFailure", path, "cannot compile");
+		return (NULL);
+	}
+	if (bp_share_put(sh, (int)kind, text, len, cp) == -1)
+		bp->oom = 1;
+	return (cp);
+}
+
 static int
 bp_digits(const char *s)
 {
@@ -311,6 +439,7 @@ bundle_free(struct bundle *b)
 		}
 		free(b->keys[i].tags);
 		free(b->keys[i].policy);
+		cpolicy_unref(b->keys[i].cp);
 	}
 	free(b->keys);
 	for (i = 0; i < b->naliases; i++) {
@@ -325,6 +454,7 @@ bundle_free(struct bundle *b)
 		for (j = 0; j < b->policies[i].nversions; j++)
 			free(b->policies[i].versions[j].text);
 		free(b->policies[i].versions);
+		cpolicy_unref(b->policies[i].cp);
 	}
 	free(b->policies);
 	for (i = 0; i < b->nusers; i++)
@@ -1016,11 +1146,12 @@ bp_find_instance(const struct bundle *b, const char *id)
  * in memory) the policy's text the default's.
  */
 static void
-bp_check_versions(struct bp *bp, const struct bundle_policy *po,
-    const char *path, size_t ram_max, int from_parse)
+bp_check_versions(struct bp *bp, struct bp_share *sh,
+    const struct bundle_policy *po, const char *path, size_t ram_max,
+    int from_parse, struct cpolicy **cpp)
 {
 	const struct bundle_policy_version *pv;
-	struct json_object	*doc;
+	struct cpolicy		*cp;
 	char			 p[BP_PATH_MAX];
 	size_t			 j, k, def = SIZE_MAX;
 	int			 unknown = 0;
@@ -1064,10 +1195,14 @@ bp_check_versions(struct bp *bp, const struct bundle_policy *po,
 				bp_err(bp, p, "PolicyDocument is required");
 			continue;
 		}
-		doc = NULL;
-		if (bp_validate_doc(bp, POLICY_KIND_RAM, pv->text, pv->len,
-		    ram_max, p, &doc) == 0)
-			json_object_put(doc);
+		cp = bp_compile_doc(bp, sh, POLICY_KIND_RAM, pv->text,
+		    pv->len, ram_max, p);
+		/* Kept for the default only (the one that decides). */
+		if (cp != NULL && cpp != NULL && pv->is_default == 1 &&
+		    *cpp == NULL)
+			*cpp = cp;
+		else
+			cpolicy_unref(cp);
 	}
 	bp_path(p, sizeof(p), "%s.Versions", path);
 	if (def == SIZE_MAX && !unknown)
@@ -1081,20 +1216,26 @@ bp_check_versions(struct bp *bp, const struct bundle_policy *po,
 		    "version's");
 }
 
+/*
+ * The checks over the model; keep (b itself, from bundle_parse) or NULL
+ * receives each document's compiled form (bundle_key.cp, .cp of a
+ * policy).
+ */
 static int
 bp_check(const struct bundle *b, size_t ram_max, int from_parse,
-    struct bp *bp)
+    struct bp *bp, struct bundle *keep)
 {
+	struct bp_share		 share;
 	struct bp_set		 inst, keys, aliases, pols, grps;
 	struct bp_quota		*quota = NULL;
 	struct bp_fa		 fa;
 	const struct bundle_key	*k;
 	const struct bundle_instance *in;
 	struct cpolicy		*cp;
-	struct json_object	*doc;
 	char			 path[BP_PATH_MAX], p[BP_PATH_MAX];
 	size_t			 i, j, t, *kidx = NULL;
 
+	memset(&share, 0, sizeof(share));
 	memset(&inst, 0, sizeof(inst));
 	memset(&keys, 0, sizeof(keys));
 	memset(&aliases, 0, sizeof(aliases));
@@ -1214,16 +1355,10 @@ bp_check(const struct bundle *b, size_t ram_max, int from_parse,
 				    "key policy");
 			continue;
 		}
-		doc = NULL;
-		if (bp_validate_doc(bp, POLICY_KIND_KEY, k->policy,
-		    k->policy_len, POLICY_KEY_MAX_BYTES, p, &doc) == -1)
+		if ((cp = bp_compile_doc(bp, &share, POLICY_KIND_KEY,
+		    k->policy, k->policy_len, POLICY_KEY_MAX_BYTES, p)) ==
+		    NULL)
 			continue;
-		cp = policy_compile(POLICY_KIND_KEY, doc);
-		json_object_put(doc);
-		if (cp == NULL) {
-			bp_errc(bp, "InternalFailure", p, "cannot compile");
-			continue;
-		}
 		/* Share quota, in bundle order. */
 		if (in != NULL && k->creator != NULL) {
 			struct bp_quota *q = &quota[in - b->instances];
@@ -1245,7 +1380,10 @@ bp_check(const struct bundle *b, size_t ram_max, int from_parse,
 				    q->accounts.n, in->share_quota);
 			}
 		}
-		cpolicy_unref(cp);
+		if (keep != NULL && keep->keys[i].cp == NULL)
+			keep->keys[i].cp = cp;
+		else
+			cpolicy_unref(cp);
 	}
 
 	/* Aliases: per account and region of their key. */
@@ -1323,7 +1461,9 @@ bp_check(const struct bundle *b, size_t ram_max, int from_parse,
 			bp_err(bp, p, "policy %s exists already in account %s",
 			    po->name, po->account);
 		if (po->versions != NULL) {
-			bp_check_versions(bp, po, path, ram_max, from_parse);
+			bp_check_versions(bp, &share, po, path, ram_max,
+			    from_parse, keep != NULL && keep->policies[i].cp ==
+			    NULL ? &keep->policies[i].cp : NULL);
 			continue;
 		}
 		bp_path(p, sizeof(p), "%s.PolicyDocument", path);
@@ -1332,10 +1472,12 @@ bp_check(const struct bundle *b, size_t ram_max, int from_parse,
 				bp_err(bp, p, "PolicyDocument is required");
 			continue;
 		}
-		doc = NULL;
-		if (bp_validate_doc(bp, POLICY_KIND_RAM, po->text, po->len,
-		    ram_max, p, &doc) == 0)
-			json_object_put(doc);
+		cp = bp_compile_doc(bp, &share, POLICY_KIND_RAM, po->text,
+		    po->len, ram_max, p);
+		if (keep != NULL && keep->policies[i].cp == NULL)
+			keep->policies[i].cp = cp;
+		else
+			cpolicy_unref(cp);
 	}
 
 	/* Groups, then users (their groups) and roles. */
@@ -1359,6 +1501,7 @@ done:
 		bp_set_free(&quota[i].accounts);
 	free(quota);
 	free(kidx);
+	bp_share_free(&share);
 	bp_set_free(&inst);
 	bp_set_free(&keys);
 	bp_set_free(&aliases);
@@ -1376,7 +1519,7 @@ bundle_validate(const struct bundle *b, size_t ram_max,
 {
 	struct bp	bp = { d, 0, d->n };
 
-	return (bp_check(b, ram_max, 0, &bp));
+	return (bp_check(b, ram_max, 0, &bp, NULL));
 }
 
 int
@@ -1430,7 +1573,7 @@ bundle_parse(const char *text, size_t len, size_t ram_max,
 	    &b->ngroups);
 	json_object_put(top);
 	if (!bp.oom)
-		(void)bp_check(b, ram_max, 1, &bp);
+		(void)bp_check(b, ram_max, 1, &bp, b);
 	else
 		(void)policy_diags_add(d, "InternalFailure", "",
 		    "out of memory");
@@ -1497,7 +1640,9 @@ bundle_to_world(const struct bundle *b, uint64_t generation,
 		const struct bundle_key *k = &b->keys[i];
 
 		cp = NULL;
-		if (k->policy != NULL) {
+		if (k->cp != NULL)
+			cp = cpolicy_ref(k->cp);	/* from bundle_parse */
+		else if (k->policy != NULL) {
 			bp_path(p, sizeof(p), "Keys[%zu].KeyPolicy", i);
 			if (policy_compile_text(POLICY_KIND_KEY, k->policy,
 			    k->policy_len, POLICY_KEY_MAX_BYTES, p, &cp, d) ==
@@ -1526,8 +1671,11 @@ bundle_to_world(const struct bundle *b, uint64_t generation,
 	for (i = 0; i < b->npolicies; i++) {
 		bp_path(p, sizeof(p), "Policies[%zu].PolicyDocument", i);
 		/* The size limit was enforced at parse time. */
-		if (policy_compile_text(POLICY_KIND_RAM, b->policies[i].text,
-		    b->policies[i].len, SIZE_MAX, p, &cp, d) == -1) {
+		if (b->policies[i].cp != NULL)
+			cp = cpolicy_ref(b->policies[i].cp);
+		else if (policy_compile_text(POLICY_KIND_RAM,
+		    b->policies[i].text, b->policies[i].len, SIZE_MAX, p, &cp,
+		    d) == -1) {
 			world_txn_abort(t);
 			return (NULL);
 		}

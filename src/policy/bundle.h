@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/cpolicy.h"
 #include "engine/limits.h"
 #include "engine/world.h"
 #include "policy/policy.h"
@@ -51,6 +52,12 @@ struct bundle_key {
 	 */
 	char			*policy;
 	size_t			 policy_len;
+	/*
+	 * Its compiled form, kept by bundle_parse for bundle_to_world (a
+	 * reference; keys with the same text share one), or NULL: compiled
+	 * when needed.  bundle_free drops it.
+	 */
+	struct cpolicy		*cp;
 };
 
 struct bundle_alias {
@@ -86,6 +93,8 @@ struct bundle_policy {
 	 */
 	struct bundle_policy_version	*versions;
 	size_t				 nversions;
+	/* The default version compiled, as a key's cp. */
+	struct cpolicy			*cp;
 };
 
 /* A user, role or group (groups only for users). */

@@ -396,6 +396,78 @@ test_limits_edge(void **state)
 	free(un);
 }
 
+/*
+ * Each document is compiled once, by bundle_parse, and identical texts
+ * share one compiled policy, which bundle_to_world puts in the world as
+ * it is (no second compilation).
+ */
+static void
+test_compile_once_shared(void **state)
+{
+	static const char text[] =
+	    "{\"FormatVersion\": 1,"
+	    " \"Instances\": [{\"InstanceId\": \"kst-1\", \"State\":"
+	    "   \"Enabled\", \"ShareQuota\": 0}],"
+	    " \"Keys\": ["
+	    "  {\"KeyId\": \"k1\", \"Region\": \"r\", \"Creator\": \"" A1
+	    "\", \"DKMSInstanceId\": \"kst-1\", \"KeyState\": \"Enabled\"},"
+	    "  {\"KeyId\": \"k2\", \"Region\": \"r\", \"Creator\": \"" A1
+	    "\", \"DKMSInstanceId\": \"kst-1\", \"KeyState\": \"Enabled\"},"
+	    "  {\"KeyId\": \"k3\", \"Region\": \"r\", \"Creator\": \"" A2
+	    "\", \"DKMSInstanceId\": \"kst-1\", \"KeyState\": \"Enabled\"},"
+	    "  {\"KeyId\": \"k4\", \"Region\": \"r\", \"Creator\": \"" A1
+	    "\", \"KeyState\": \"Enabled\"}],"
+	    " \"Policies\": ["
+	    "  {\"PolicyName\": \"P\", \"Account\": \"" A1 "\","
+	    "   \"PolicyDocument\": {\"Version\": \"1\", \"Statement\":"
+	    "   [{\"Effect\": \"Allow\", \"Action\": \"kms:*\","
+	    "   \"Resource\": \"*\"}]}},"
+	    "  {\"PolicyName\": \"P\", \"Account\": \"" A2 "\","
+	    "   \"PolicyDocument\": {\"Version\": \"1\", \"Statement\":"
+	    "   [{\"Effect\": \"Allow\", \"Action\": \"kms:*\","
+	    "   \"Resource\": \"*\"}]}},"
+	    "  {\"PolicyName\": \"V\", \"Account\": \"" A1 "\", \"Versions\": ["
+	    "   {\"VersionId\": \"v1\", \"IsDefaultVersion\": false,"
+	    "    \"PolicyDocument\": {\"Version\": \"1\", \"Statement\":"
+	    "    [{\"Effect\": \"Deny\", \"Action\": \"kms:*\","
+	    "    \"Resource\": \"*\"}]}},"
+	    "   {\"VersionId\": \"v2\", \"IsDefaultVersion\": true,"
+	    "    \"PolicyDocument\": {\"Version\": \"1\", \"Statement\":"
+	    "    [{\"Effect\": \"Allow\", \"Action\": \"kms:*\","
+	    "    \"Resource\": \"*\"}]}}]}]}";
+	struct bundle		*b = parse_ok(text);
+	struct policy_diags	 d;
+	struct world		*w;
+	struct world_key	 k;
+	struct world_policy	 p;
+
+	(void)state;
+	/* The default key policies of one creator: one compiled policy. */
+	assert_non_null(b->keys[0].cp);
+	assert_ptr_equal(b->keys[0].cp, b->keys[1].cp);
+	/* Another creator's default policy is another text. */
+	assert_non_null(b->keys[2].cp);
+	assert_ptr_not_equal(b->keys[0].cp, b->keys[2].cp);
+	assert_null(b->keys[3].cp);		/* no key policy */
+	/* Identity policies: the same text in two accounts, and a
+	 * Versions policy whose default is that text too. */
+	assert_non_null(b->policies[0].cp);
+	assert_ptr_equal(b->policies[0].cp, b->policies[1].cp);
+	assert_ptr_equal(b->policies[0].cp, b->policies[2].cp);
+	policy_diags_init(&d);
+	assert_non_null(w = bundle_to_world(b, 1, &d));
+	assert_int_equal(world_get_key(w, "k2", 2, &k), 0);
+	assert_ptr_equal(k.policy, b->keys[0].cp);
+	assert_int_equal(world_get_policy(w, A2, strlen(A2), "P", 1, &p), 0);
+	assert_ptr_equal(p.policy, b->policies[0].cp);
+	/* The world holds its own references. */
+	bundle_free(b);
+	assert_int_equal(world_get_key(w, "k1", 2, &k), 0);
+	assert_non_null(k.image);
+	world_unref(w);
+	policy_diags_free(&d);
+}
+
 static void
 test_export(void **state)
 {
@@ -557,6 +629,7 @@ main(void)
 		cmocka_unit_test(test_validate_model),
 		cmocka_unit_test(test_to_world),
 		cmocka_unit_test(test_limits_edge),
+		cmocka_unit_test(test_compile_once_shared),
 		cmocka_unit_test(test_export),
 		cmocka_unit_test(test_simreq),
 		cmocka_unit_test(test_compile),
