@@ -6,7 +6,7 @@
  * Anything malformed gets an ERROR and the connection is closed after it.
  * It is also the stand-in daemon of kmsauthzctl's online tests.
  *
- * usage: echo-server -s PATH [-d allow|explicit|implicit] [-g GEN]
+ * usage: echo-server -s PATH [-d allow|explicit|implicit|invalid] [-g GEN]
  */
 #include <sys/types.h>
 #include <sys/epoll.h>
@@ -274,7 +274,7 @@ static void
 echo_usage(void)
 {
 	fprintf(stderr, "usage: echo-server -s PATH "
-	    "[-d allow|explicit|implicit] [-g GENERATION]\n");
+	    "[-d allow|explicit|implicit|invalid] [-g GENERATION]\n");
 	exit(2);
 }
 
@@ -308,6 +308,9 @@ main(int argc, char **argv)
 			} else if (strcmp(optarg, "implicit") == 0) {
 				a.decision = KMSAUTHZ_IMPLICIT_DENY;
 				a.reason = KMSAUTHZ_REASON_NO_MATCHING_ALLOW;
+			} else if (strcmp(optarg, "invalid") == 0) {
+				a.decision = KMSAUTHZ_IMPLICIT_DENY;
+				a.reason = KMSAUTHZ_REASON_INVALID_REQUEST;
 			} else
 				echo_usage();
 			break;

@@ -2,7 +2,8 @@
  * ctl-check.c: the online query commands of kmsauthzctl, through
  * libkmsauthz: check (the same JSON answer line as simulate), ping and
  * status.  Exit 0 allowed/ok, 1 denied, 2 usage, connection or protocol
- * error (which is never printed as an answer).
+ * error (which is never printed as an answer), or an invalid-request
+ * answer (printed; simulate exits 2 for it too).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -243,6 +244,8 @@ ctl_check(int argc, char **argv)
 	    (req.flags & KMSAUTHZ_CHECK_EXPLAIN) != 0));
 	if (rc == -1 || fflush(stdout) != 0)
 		rc = CTL_EXIT_ERROR;
+	else if (ans.reason == KMSAUTHZ_REASON_INVALID_REQUEST)
+		rc = CTL_EXIT_ERROR;	/* an error, as in simulate */
 	else
 		rc = ans.decision == KMSAUTHZ_ALLOW ? CTL_EXIT_OK : CTL_EXIT_NO;
 	kmsauthz_answer_free(&ans);

@@ -7,9 +7,13 @@
  *   simulate --bundle FILE --requests FILE.jsonl|- [--explain]
  *
  * One request: one JSON answer line; exit 0 ALLOW, 1 denied, 2 error.
+ * An invalid request (bad principal, IP or time, duplicate context
+ * names, whatever the cause) is an error: its invalid-request answer
+ * line, with Error, and exit 2.
  * Many: one answer line per request line, in input order; exit 0 when
  * every line was answered.  A bundle that cannot be read or is invalid:
- * its errors on stderr, nothing on stdout, exit 2.
+ * its errors on stderr, nothing on stdout, exit 2.  A request without
+ * CurrentTime is decided at the clock's time when its line is read.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -31,10 +35,10 @@
 #define SIM_MAX_REQUESTS_FILE	(1024ul * 1024 * 1024)
 
 static struct world *sim_load(const char *);
-static int	sim_one(struct world *, struct json_object *, int,
-		    const struct value_time *, int *);
-static int	sim_many(struct world *, const char *, int,
-		    const struct value_time *);
+static int	sim_one(struct world *, struct json_object *, int, int *,
+		    int *);
+static int	sim_invalid(struct json_object *, int, const char *);
+static int	sim_many(struct world *, const char *, int);
 
 /* The bundle as a world, or NULL with every error on stderr. */
 static struct world *
@@ -64,43 +68,60 @@ sim_load(const char *path)
 	return (w);
 }
 
-/* Decide one request object and print its answer; *decision receives
- * the decision. */
+/* The invalid-request answer line for id, with Error. */
 static int
-sim_one(struct world *w, struct json_object *o, int explain,
-    const struct value_time *now, int *decision)
+sim_invalid(struct json_object *id, int explain, const char *msg)
+{
+	struct eval_answer	 a;
+
+	memset(&a, 0, sizeof(a));
+	a.decision = EVAL_IMPLICIT_DENY;
+	a.reason = EVAL_R_INVALID_REQUEST;
+	return (ctl_json_print(policy_answer_json(id, &a, explain, msg)));
+}
+
+/*
+ * Decide one request object and print its answer; *decision receives
+ * the decision, *invalid 1 when the request was invalid.  Without a
+ * CurrentTime the clock is read now, for this request.
+ */
+static int
+sim_one(struct world *w, struct json_object *o, int explain, int *decision,
+    int *invalid)
 {
 	struct policy_simreq	 sr;
 	struct eval_answer	 a;
+	struct value_time	 now;
+	struct timespec		 ts;
 	char			 err[256];
-	int			 bad;
 
-	bad = policy_simreq_parse(o, now, &sr, err, sizeof(err)) == -1;
-	if (bad) {
-		memset(&a, 0, sizeof(a));
-		a.decision = EVAL_IMPLICIT_DENY;
-		a.reason = EVAL_R_INVALID_REQUEST;
-	} else {
-		sr.req.explain = explain;
-		(void)eval_decide(w, &sr.req, &a);
-	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now.sec = ts.tv_sec;
+	now.nsec = (int32_t)ts.tv_nsec;
+	*decision = EVAL_IMPLICIT_DENY;
+	*invalid = 1;
+	if (policy_simreq_parse(o, &now, &sr, err, sizeof(err)) == -1)
+		return (sim_invalid(sr.id, explain, err));
+	sr.req.explain = explain;
+	(void)eval_decide(w, &sr.req, &a);
 	*decision = a.decision;
+	*invalid = a.reason == EVAL_R_INVALID_REQUEST;
+	/* The parser checks all the engine does; should the engine still
+	 * refuse, the answer says so too. */
 	return (ctl_json_print(policy_answer_json(sr.id, &a, explain,
-	    bad ? err : NULL)));
+	    *invalid ? "the request is invalid" : NULL)));
 }
 
 static int
-sim_many(struct world *w, const char *path, int explain,
-    const struct value_time *now)
+sim_many(struct world *w, const char *path, int explain)
 {
 	struct policy_diags	 d;
-	struct eval_answer	 a;
 	struct json_object	*o, *id;
 	FILE			*f;
 	char			*line = NULL, err[256];
 	size_t			 cap = 0, lineno = 0, i;
 	ssize_t			 n;
-	int			 rc = CTL_EXIT_OK, dec;
+	int			 rc = CTL_EXIT_OK, dec, inv;
 
 	if (strcmp(path, "-") == 0)
 		f = stdin;
@@ -147,16 +168,13 @@ sim_many(struct world *w, const char *path, int explain,
 			}
 		}
 		if (o != NULL) {
-			if (sim_one(w, o, explain, now, &dec) == -1)
+			if (sim_one(w, o, explain, &dec, &inv) == -1)
 				rc = CTL_EXIT_ERROR;
 			json_object_put(o);
 			continue;
 		}
-		memset(&a, 0, sizeof(a));
-		a.decision = EVAL_IMPLICIT_DENY;
-		a.reason = EVAL_R_INVALID_REQUEST;
 		id = json_object_new_int64((int64_t)lineno);
-		if (ctl_json_print(policy_answer_json(id, &a, explain, err)) == -1)
+		if (sim_invalid(id, explain, err) == -1)
 			rc = CTL_EXIT_ERROR;
 		json_object_put(id);
 	}
@@ -189,13 +207,11 @@ ctl_simulate(int argc, char **argv)
 	};
 	struct json_object	*o = NULL, *ctx = NULL;
 	struct world		*w;
-	struct value_time	 now;
-	struct timespec		 ts;
 	const char		*bundle = NULL, *principal = NULL;
 	const char		*action = NULL, *resource = NULL, *ip = NULL;
 	const char		*tm = NULL, *requests = NULL;
-	char			*eq, *k;
-	int			 ch, explain = 0, rc, dec, usage = 0;
+	char			*eq, *k, dup[256] = "";
+	int			 ch, explain = 0, rc, dec, inv, usage = 0;
 
 	optind = 1;
 	if ((ctx = json_object_new_object()) == NULL)
@@ -239,10 +255,13 @@ ctl_simulate(int argc, char **argv)
 				usage = 1;
 				break;
 			}
+			/* A duplicate is an invalid request, as in JSONL
+			 * (answered once the bundle is loaded). */
 			if (json_object_object_get_ex(ctx, k, NULL)) {
-				fprintf(stderr, "kmsauthzctl: --context %s "
-				    "given twice\n", k);
-				usage = 1;
+				if (dup[0] == '\0')
+					snprintf(dup, sizeof(dup), "duplicate "
+					    "context names %.64s and %.64s", k,
+					    k);
 			} else
 				json_object_object_add(ctx, k,
 				    json_object_new_string(eq + 1));
@@ -255,7 +274,7 @@ ctl_simulate(int argc, char **argv)
 	}
 	if (!usage && (optind != argc || bundle == NULL ||
 	    (requests != NULL && (principal || action || resource || ip ||
-	    tm || json_object_object_length(ctx) > 0)) ||
+	    tm || json_object_object_length(ctx) > 0 || dup[0] != '\0')) ||
 	    (requests == NULL && (!principal || !action || !resource)))) {
 		fprintf(stderr, "usage: kmsauthzctl simulate --bundle FILE "
 		    "--principal ARN --action A --resource ARN [--source-ip "
@@ -268,18 +287,21 @@ ctl_simulate(int argc, char **argv)
 		json_object_put(ctx);
 		return (CTL_EXIT_ERROR);
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now.sec = ts.tv_sec;
-	now.nsec = (int32_t)ts.tv_nsec;
 	if ((w = sim_load(bundle)) == NULL) {
 		json_object_put(ctx);
 		return (CTL_EXIT_ERROR);
 	}
 	if (requests != NULL) {
 		json_object_put(ctx);
-		rc = sim_many(w, requests, explain, &now);
+		rc = sim_many(w, requests, explain);
 		world_unref(w);
 		return (rc);
+	}
+	if (dup[0] != '\0') {
+		json_object_put(ctx);
+		world_unref(w);
+		(void)sim_invalid(NULL, explain, dup);
+		return (CTL_EXIT_ERROR);
 	}
 	/* One request: the same object a JSONL line would hold. */
 	if ((o = json_object_new_object()) == NULL ||
@@ -298,10 +320,10 @@ ctl_simulate(int argc, char **argv)
 		world_unref(w);
 		return (CTL_EXIT_ERROR);
 	}
-	rc = sim_one(w, o, explain, &now, &dec);
+	rc = sim_one(w, o, explain, &dec, &inv);
 	json_object_put(o);
 	world_unref(w);
-	if (rc == -1)
+	if (rc == -1 || inv)
 		return (CTL_EXIT_ERROR);
 	return (dec == EVAL_ALLOW ? CTL_EXIT_OK : CTL_EXIT_NO);
 }

@@ -14,6 +14,7 @@
 #include "engine/cpolicy.h"
 #include "engine/eval.h"
 #include "engine/glob.h"
+#include "engine/value.h"
 #include "engine/world.h"
 
 static const char *const eval_decision_names[] = {
@@ -245,6 +246,7 @@ eval_decide(const struct world *w, const struct eval_request *req,
 	size_t				 nrp;
 	int				 is_root, is_user, a_allow, b_allow, r = -1;
 	unsigned			 ident_bits = 0, key_bits = 0;
+	struct value_ip			 ip;
 
 	if (a == NULL)
 		return (0);
@@ -272,6 +274,21 @@ eval_decide(const struct world *w, const struct eval_request *req,
 					break;
 			if (flen == ctx[i].keylen)
 				return (0);	/* duplicate name */
+		}
+		/*
+		 * Without a request address a context acs:SourceIp is the
+		 * source IP: one that is not an address makes the request
+		 * invalid (as a bad SourceIp does), rather than every IP
+		 * operator false, which would lift a NotIpAddress Deny.
+		 */
+		if (!req->has_source_ip && ctx[i].keylen == 12) {
+			for (flen = 0; flen < 12; flen++)
+				if (glob_lower[(unsigned char)ctx[i].key[flen]]
+				    != (unsigned char)"acs:sourceip"[flen])
+					break;
+			if (flen == 12 && value_ip_parse(ctx[i].value,
+			    ctx[i].valuelen, 0, &ip) == -1)
+				return (0);
 		}
 	}
 

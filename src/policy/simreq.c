@@ -44,6 +44,7 @@ policy_simreq_parse(struct json_object *o, const struct value_time *now,
 	    "Resource", "SourceIp", "Context", "CurrentTime", NULL };
 	struct eval_request	*r = &out->req;
 	struct json_object	*ctx;
+	struct value_ip		 ip;
 	const char		*s, *tstr = NULL;
 	size_t			 len, i, j, n = 0, tlen = 0;
 	int			 rc;
@@ -132,6 +133,15 @@ policy_simreq_parse(struct json_object *o, const struct value_time *now,
 					    out->ctx[j].key, ck);
 					return (-1);
 				}
+			}
+			/* Without SourceIp, the context's is the address:
+			 * it must be one (the engine refuses it too). */
+			if (!r->has_source_ip &&
+			    strcasecmp(ck, "acs:SourceIp") == 0 &&
+			    value_ip_parse(s, len, 0, &ip) == -1) {
+				snprintf(err, errlen, "context acs:SourceIp "
+				    "%.64s is not an IPv4 or IPv6 address", s);
+				return (-1);
 			}
 			out->ctx[n].key = ck;
 			out->ctx[n].keylen = strlen(ck);

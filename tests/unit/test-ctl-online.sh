@@ -31,10 +31,11 @@ t() {	# t WANT_EXIT WANT_STDOUT DESCRIPTION -- command...
 	fi
 }
 R="--principal acs:ram::123:user/a --action kms:Encrypt --resource acs:kms:cn-hangzhou:123:key/k"
-echo "1..16"
+echo "1..17"
 start "$T/allow.sock" allow
 start "$T/deny.sock" explicit
 start "$T/none.sock" implicit
+start "$T/inval.sock" invalid
 # shellcheck disable=SC2086
 {
 t 0 pong "ping" -- "$ctl" ping --socket "$T/allow.sock"
@@ -51,6 +52,9 @@ t 1 '{"Decision":"EXPLICIT_DENY","Reason":"explicit-deny"}' \
     "check explicitly denied exits 1" -- "$ctl" check $R --socket "$T/deny.sock"
 t 1 '{"Decision":"IMPLICIT_DENY","Reason":"no-matching-allow"}' \
     "check implicitly denied exits 1" -- "$ctl" check $R --socket "$T/none.sock"
+t 2 '{"Decision":"IMPLICIT_DENY","Reason":"invalid-request"}' \
+    "check answered invalid-request: printed, exits 2 (as simulate)" -- \
+    "$ctl" check $R --socket "$T/inval.sock"
 t 0 pong "KMSAUTHZ_SOCKET names the default socket" -- \
     env KMSAUTHZ_SOCKET="$T/allow.sock" "$ctl" ping
 t 2 '' "no daemon: exit 2, nothing printed" -- \

@@ -580,6 +580,36 @@ test_invalid_requests(void **state)
 	}
 	assert_int_equal(eval_decide(NULL, NULL, &ans), 0);
 	assert_int_equal(ans.decision, EVAL_IMPLICIT_DENY);
+	/* Without a request address, a context acs:SourceIp (any case)
+	 * must be an address; with one, the context's is ignored. */
+	{
+		struct eval_request	r;
+		struct eval_ctx		c = { "ACS:sourceip", 12, "10.0.0.300",
+					    10 };
+
+		memset(&r, 0, sizeof(r));
+		r.principal = ROOT1;
+		r.principal_len = strlen(ROOT1);
+		r.action = "kms:Encrypt";
+		r.action_len = 11;
+		r.resource = KARN1;
+		r.resource_len = strlen(KARN1);
+		r.ctx = &c;
+		r.nctx = 1;
+		assert_int_equal(eval_decide(w, &r, &ans), 0);
+		assert_int_equal(ans.reason, EVAL_R_INVALID_REQUEST);
+		c.value = "10.0.0.3";
+		c.valuelen = 8;
+		assert_int_equal(eval_decide(w, &r, &ans), 0);
+		assert_int_equal(ans.reason, EVAL_R_ALLOWED_AS_ACCOUNT_ROOT);
+		c.value = "garbage";
+		c.valuelen = 7;
+		assert_int_equal(value_ip_parse("10.0.0.1", 8, 0,
+		    &r.source_ip), 0);
+		r.has_source_ip = 1;
+		assert_int_equal(eval_decide(w, &r, &ans), 0);
+		assert_int_equal(ans.reason, EVAL_R_ALLOWED_AS_ACCOUNT_ROOT);
+	}
 	world_unref(w);
 }
 
