@@ -65,7 +65,9 @@ struct eval_ctx {
  * stay valid for the duration of eval_decide only.
  *  - principal: acs:ram::ACCOUNT:root | user/NAME | role/NAME;
  *  - source_ip: used when has_source_ip (it wins over a context
- *    acs:SourceIp, which is then ignored);
+ *    acs:SourceIp, which is then ignored); without it a context
+ *    acs:SourceIp is the address, and one that is not an address makes
+ *    the request invalid;
  *  - ctx: the caller's context entries; entries named acs:SourceIp (when
  *    has_source_ip), acs:CurrentTime, kms:tag/... and acs:ResourceTag/...
  *    are ignored; two entries whose names are equal ignoring ASCII case
@@ -122,8 +124,11 @@ struct eval_answer {
 /*
  * Decide.  Always fills *answer (fail closed: anything unexpected is an
  * IMPLICIT_DENY) and returns 0; an unusable request (bad principal ARN,
- * too many or duplicate context entries, NULL pointers) is answered
- * IMPLICIT_DENY with EVAL_R_INVALID_REQUEST.  Matched statements are
+ * too many or duplicate context entries, a context acs:SourceIp that is
+ * not an address, NULL pointers) is answered IMPLICIT_DENY with
+ * EVAL_R_INVALID_REQUEST.  Every acs:kms:REGION:ACCOUNT:key/... resource
+ * that is not a stored key of that region and account is
+ * EVAL_R_KEY_NOT_FOUND.  Matched statements are
  * filled only when req->explain, in the order of docs/semantics.md.
  * No allocation, no lock: any number of threads may decide on one world
  * at once.
