@@ -57,7 +57,8 @@ static int	bp_set_has(const struct bp_set *, const char *, const char *,
 		    const char *);
 static void	bp_set_free(struct bp_set *);
 static int	bp_check(const struct bundle *, size_t, int, struct bp *,
-		    struct bundle *);
+		    struct bundle_compiled *);
+static void	bp_compiled_free(struct bundle_compiled *);
 
 /* Paths longer than BP_PATH_MAX are cut (only in messages). */
 static void
@@ -264,6 +265,51 @@ bp_toolong(struct bp *bp, const char *path, const char *what, const char *s,
 }
 
 /*
+ * What bundle_parse compiled, by key and policy index (NULL where a key
+ * has no policy or a document did not compile).
+ */
+struct bundle_compiled {
+	size_t		  nkeys;
+	size_t		  npolicies;
+	struct cpolicy	**key;
+	struct cpolicy	**pol;
+};
+
+static void
+bp_compiled_free(struct bundle_compiled *c)
+{
+	size_t	i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->nkeys; i++)
+		cpolicy_unref(c->key[i]);
+	for (i = 0; i < c->npolicies; i++)
+		cpolicy_unref(c->pol[i]);
+	free(c->key);
+	free(c->pol);
+	free(c);
+}
+
+static struct bundle_compiled *
+bp_compiled_new(size_t nkeys, size_t npolicies)
+{
+	struct bundle_compiled	*c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->key = calloc(nkeys + 1, sizeof(*c->key))) == NULL ||
+	    (c->pol = calloc(npolicies + 1, sizeof(*c->pol))) == NULL) {
+		if (c != NULL)
+			free(c->key);
+		free(c);
+		return (NULL);
+	}
+	c->nkeys = nkeys;
+	c->npolicies = npolicies;
+	return (c);
+}
+
+/*
  * Compiled documents by (kind, text): a text met again is neither
  * validated nor compiled again, and its keys or policies share one
  * compiled policy (as the store shares by digest, store-load.c
@@ -439,7 +485,6 @@ bundle_free(struct bundle *b)
 		}
 		free(b->keys[i].tags);
 		free(b->keys[i].policy);
-		cpolicy_unref(b->keys[i].cp);
 	}
 	free(b->keys);
 	for (i = 0; i < b->naliases; i++) {
@@ -454,7 +499,6 @@ bundle_free(struct bundle *b)
 		for (j = 0; j < b->policies[i].nversions; j++)
 			free(b->policies[i].versions[j].text);
 		free(b->policies[i].versions);
-		cpolicy_unref(b->policies[i].cp);
 	}
 	free(b->policies);
 	for (i = 0; i < b->nusers; i++)
@@ -466,6 +510,7 @@ bundle_free(struct bundle *b)
 	for (i = 0; i < b->ngroups; i++)
 		bp_principal_free(&b->groups[i]);
 	free(b->groups);
+	bp_compiled_free(b->compiled);
 	free(b);
 }
 
@@ -1217,13 +1262,12 @@ bp_check_versions(struct bp *bp, struct bp_share *sh,
 }
 
 /*
- * The checks over the model; keep (b itself, from bundle_parse) or NULL
- * receives each document's compiled form (bundle_key.cp, .cp of a
- * policy).
+ * The checks over the model; keep (from bundle_parse) or NULL receives
+ * each document's compiled form.
  */
 static int
 bp_check(const struct bundle *b, size_t ram_max, int from_parse,
-    struct bp *bp, struct bundle *keep)
+    struct bp *bp, struct bundle_compiled *keep)
 {
 	struct bp_share		 share;
 	struct bp_set		 inst, keys, aliases, pols, grps;
@@ -1380,8 +1424,8 @@ bp_check(const struct bundle *b, size_t ram_max, int from_parse,
 				    q->accounts.n, in->share_quota);
 			}
 		}
-		if (keep != NULL && keep->keys[i].cp == NULL)
-			keep->keys[i].cp = cp;
+		if (keep != NULL && keep->key[i] == NULL)
+			keep->key[i] = cp;
 		else
 			cpolicy_unref(cp);
 	}
@@ -1462,8 +1506,8 @@ bp_check(const struct bundle *b, size_t ram_max, int from_parse,
 			    po->name, po->account);
 		if (po->versions != NULL) {
 			bp_check_versions(bp, &share, po, path, ram_max,
-			    from_parse, keep != NULL && keep->policies[i].cp ==
-			    NULL ? &keep->policies[i].cp : NULL);
+			    from_parse, keep != NULL && keep->pol[i] == NULL ?
+			    &keep->pol[i] : NULL);
 			continue;
 		}
 		bp_path(p, sizeof(p), "%s.PolicyDocument", path);
@@ -1474,8 +1518,8 @@ bp_check(const struct bundle *b, size_t ram_max, int from_parse,
 		}
 		cp = bp_compile_doc(bp, &share, POLICY_KIND_RAM, po->text,
 		    po->len, ram_max, p);
-		if (keep != NULL && keep->policies[i].cp == NULL)
-			keep->policies[i].cp = cp;
+		if (keep != NULL && keep->pol[i] == NULL)
+			keep->pol[i] = cp;
 		else
 			cpolicy_unref(cp);
 	}
@@ -1572,8 +1616,11 @@ bundle_parse(const char *text, size_t len, size_t ram_max,
 	bp_read_principals(&bp, top, "Groups", "GroupName", 0, &b->groups,
 	    &b->ngroups);
 	json_object_put(top);
+	if (!bp.oom && (b->compiled = bp_compiled_new(b->nkeys,
+	    b->npolicies)) == NULL)
+		bp.oom = 1;
 	if (!bp.oom)
-		(void)bp_check(b, ram_max, 1, &bp, b);
+		(void)bp_check(b, ram_max, 1, &bp, b->compiled);
 	else
 		(void)policy_diags_add(d, "InternalFailure", "",
 		    "out of memory");
@@ -1618,12 +1665,18 @@ struct world *
 bundle_to_world(const struct bundle *b, uint64_t generation,
     struct policy_diags *d)
 {
+	const struct bundle_compiled *cc = b->compiled;
 	struct world_txn	*t;
 	struct world_tag	*tags = NULL;
 	struct cpolicy		*cp;
 	char			 p[BP_PATH_MAX];
 	size_t			 i, j, maxtags = 0;
 	int			 r;
+
+	/* Only while the model is as bundle_parse left it. */
+	if (cc != NULL && (cc->nkeys != b->nkeys ||
+	    cc->npolicies != b->npolicies))
+		cc = NULL;
 
 	if ((t = world_txn_begin(NULL)) == NULL)
 		goto oom;
@@ -1640,8 +1693,8 @@ bundle_to_world(const struct bundle *b, uint64_t generation,
 		const struct bundle_key *k = &b->keys[i];
 
 		cp = NULL;
-		if (k->cp != NULL)
-			cp = cpolicy_ref(k->cp);	/* from bundle_parse */
+		if (cc != NULL && cc->key[i] != NULL)
+			cp = cpolicy_ref(cc->key[i]);	/* from bundle_parse */
 		else if (k->policy != NULL) {
 			bp_path(p, sizeof(p), "Keys[%zu].KeyPolicy", i);
 			if (policy_compile_text(POLICY_KIND_KEY, k->policy,
@@ -1671,8 +1724,8 @@ bundle_to_world(const struct bundle *b, uint64_t generation,
 	for (i = 0; i < b->npolicies; i++) {
 		bp_path(p, sizeof(p), "Policies[%zu].PolicyDocument", i);
 		/* The size limit was enforced at parse time. */
-		if (b->policies[i].cp != NULL)
-			cp = cpolicy_ref(b->policies[i].cp);
+		if (cc != NULL && cc->pol[i] != NULL)
+			cp = cpolicy_ref(cc->pol[i]);
 		else if (policy_compile_text(POLICY_KIND_RAM,
 		    b->policies[i].text, b->policies[i].len, SIZE_MAX, p, &cp,
 		    d) == -1) {

@@ -12,7 +12,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/cpolicy.h"
 #include "engine/limits.h"
 #include "engine/world.h"
 #include "policy/policy.h"
@@ -52,12 +51,6 @@ struct bundle_key {
 	 */
 	char			*policy;
 	size_t			 policy_len;
-	/*
-	 * Its compiled form, kept by bundle_parse for bundle_to_world (a
-	 * reference; keys with the same text share one), or NULL: compiled
-	 * when needed.  bundle_free drops it.
-	 */
-	struct cpolicy		*cp;
 };
 
 struct bundle_alias {
@@ -93,8 +86,6 @@ struct bundle_policy {
 	 */
 	struct bundle_policy_version	*versions;
 	size_t				 nversions;
-	/* The default version compiled, as a key's cp. */
-	struct cpolicy			*cp;
 };
 
 /* A user, role or group (groups only for users). */
@@ -122,6 +113,12 @@ struct bundle {
 	size_t			 nroles;
 	struct bundle_principal	*groups;
 	size_t			 ngroups;
+	/*
+	 * Private to bundle.c: the compiled documents bundle_parse keeps
+	 * for bundle_to_world (identical texts share one), NULL for a
+	 * bundle built in memory (allocate struct bundle zeroed).
+	 */
+	struct bundle_compiled	*compiled;
 };
 
 /*

@@ -438,32 +438,34 @@ test_compile_once_shared(void **state)
 	struct bundle		*b = parse_ok(text);
 	struct policy_diags	 d;
 	struct world		*w;
-	struct world_key	 k;
-	struct world_policy	 p;
+	struct world_key	 k1, k2, k3, k4;
+	struct world_policy	 p1, p2, pv;
 
 	(void)state;
-	/* The default key policies of one creator: one compiled policy. */
-	assert_non_null(b->keys[0].cp);
-	assert_ptr_equal(b->keys[0].cp, b->keys[1].cp);
-	/* Another creator's default policy is another text. */
-	assert_non_null(b->keys[2].cp);
-	assert_ptr_not_equal(b->keys[0].cp, b->keys[2].cp);
-	assert_null(b->keys[3].cp);		/* no key policy */
-	/* Identity policies: the same text in two accounts, and a
-	 * Versions policy whose default is that text too. */
-	assert_non_null(b->policies[0].cp);
-	assert_ptr_equal(b->policies[0].cp, b->policies[1].cp);
-	assert_ptr_equal(b->policies[0].cp, b->policies[2].cp);
+	assert_non_null(b->compiled);
 	policy_diags_init(&d);
 	assert_non_null(w = bundle_to_world(b, 1, &d));
-	assert_int_equal(world_get_key(w, "k2", 2, &k), 0);
-	assert_ptr_equal(k.policy, b->keys[0].cp);
-	assert_int_equal(world_get_policy(w, A2, strlen(A2), "P", 1, &p), 0);
-	assert_ptr_equal(p.policy, b->policies[0].cp);
-	/* The world holds its own references. */
+	/* Freed before the lookups: the world holds its own references. */
 	bundle_free(b);
-	assert_int_equal(world_get_key(w, "k1", 2, &k), 0);
-	assert_non_null(k.image);
+	assert_int_equal(world_get_key(w, "k1", 2, &k1), 0);
+	assert_int_equal(world_get_key(w, "k2", 2, &k2), 0);
+	assert_int_equal(world_get_key(w, "k3", 2, &k3), 0);
+	assert_int_equal(world_get_key(w, "k4", 2, &k4), 0);
+	/* The default key policies of one creator: one compiled policy. */
+	assert_non_null(k1.policy);
+	assert_ptr_equal(k1.policy, k2.policy);
+	assert_ptr_equal(k1.image, k2.image);
+	/* Another creator's default policy is another text. */
+	assert_non_null(k3.policy);
+	assert_ptr_not_equal(k1.policy, k3.policy);
+	assert_null(k4.policy);			/* no key policy */
+	/* Identity policies: the same text in two accounts, and a
+	 * Versions policy whose default is that text too. */
+	assert_int_equal(world_get_policy(w, A1, strlen(A1), "P", 1, &p1), 0);
+	assert_int_equal(world_get_policy(w, A2, strlen(A2), "P", 1, &p2), 0);
+	assert_int_equal(world_get_policy(w, A1, strlen(A1), "V", 1, &pv), 0);
+	assert_ptr_equal(p1.policy, p2.policy);
+	assert_ptr_equal(p1.policy, pv.policy);
 	world_unref(w);
 	policy_diags_free(&d);
 }
