@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,6 +28,43 @@ struct fx {
 	char	*tmp;
 	char	*db;
 };
+
+/*
+ * fsync, wrapped (-Wl,--wrap=fsync): the store's own fsyncs, recorded
+ * by path, so that a test can see what was made durable.
+ */
+int	__real_fsync(int);
+int	__wrap_fsync(int);
+static char	fsynced[64][PATH_MAX];
+static int	nfsynced;
+
+int
+__wrap_fsync(int fd)
+{
+	char	 link[64];
+	ssize_t	 n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	if (nfsynced < 64 && (n = readlink(link, fsynced[nfsynced],
+	    PATH_MAX - 1)) > 0)
+		fsynced[nfsynced++][n] = '\0';
+	return (__real_fsync(fd));
+}
+
+/* 1 when path (made canonical: /tmp may be a link) was fsynced. */
+static int
+was_fsynced(const char *path)
+{
+	char	 real[PATH_MAX];
+	int	 i;
+
+	if (realpath(path, real) == NULL)
+		return (0);
+	for (i = 0; i < nfsynced; i++)
+		if (strcmp(fsynced[i], real) == 0)
+			return (1);
+	return (0);
+}
 
 static int
 setup(void **state)
@@ -134,6 +172,10 @@ t_create_and_reopen(void **state)
 	assert_int_equal(sb.st_mode & 0777, 0700);
 	p = st_join(fx->db, STORE_LOCK_FILE);
 	assert_int_equal(access(p, F_OK), 0);
+	free(p);
+	/* The creation marker lives only while the store is made. */
+	p = st_join(fx->db, STORE_CREATING_FILE);
+	assert_int_equal(access(p, F_OK), -1);
 	free(p);
 	st = open_ok(fx->db, 0);
 	assert_int_equal(store_generation(st), 0);
@@ -572,6 +614,278 @@ t_stale_readers(void **state)
 	close(ready[1]);
 }
 
+
+/* A store with enough pages that losing some matters. */
+static void
+make_store(const char *dir, int n)
+{
+	struct store	*st;
+	char		 name[64];
+	int		 i;
+
+	st = open_ok(dir, 0);
+	assert_int_equal(store_load(st), STORE_OK);
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "user-%04d-with-a-long-name", i);
+		assert_int_equal(store_user_create(st, "111", name, NULL), 0);
+	}
+	store_close(st);
+}
+
+/*
+ * A truncated data.mdb (to 0, to one page, two pages, half, one page
+ * short) is refused at open, writer and reader, with the file named and
+ * the cause: never a crash (LMDB maps the file: a page past its end is
+ * SIGBUS), never a re-initialisation; not a byte and not a name of the
+ * directory changed.
+ */
+static void
+t_truncated(void **state)
+{
+	struct fx	*fx = *state;
+	struct stat	 sb;
+	char		*p, *good, *buf, *before, *after;
+	size_t		 len, glen = 0, sizes[5];
+	int		 i, j;
+
+	make_store(fx->db, 300);
+	p = st_join(fx->db, "data.mdb");
+	good = st_slurp(p, &glen);
+	assert_non_null(good);
+	assert_true(glen >= 16 * 4096);
+	sizes[0] = 0;
+	sizes[1] = 4096;
+	sizes[2] = 8192;
+	sizes[3] = glen / 2 - (glen / 2) % 4096;
+	sizes[4] = glen - 4096;
+	for (i = 0; i < 5; i++) {
+		st_spew(p, good, glen);
+		assert_int_equal(truncate(p, (off_t)sizes[i]), 0);
+		before = st_listing(fx->db);
+		for (j = 0; j < 2; j++) {
+			open_fails(fx->db, j, 0, STORE_ECORRUPT, fx->db,
+			    "data.mdb", i == 0 ? "empty (0 bytes)" : i == 1 ?
+			    "not an LMDB file" : "truncated", NULL);
+			assert_int_equal(stat(p, &sb), 0);
+			assert_int_equal(sb.st_size, (off_t)sizes[i]);
+			buf = st_slurp(p, &len);
+			assert_int_equal(len, sizes[i]);
+			assert_memory_equal(buf, good, len);
+			free(buf);
+			after = st_listing(fx->db);
+			assert_string_equal(before, after);
+			free(after);
+		}
+		free(before);
+	}
+	/* Put back, it opens and loads as before. */
+	st_spew(p, good, glen);
+	{
+		struct store	*st = open_ok(fx->db, 0);
+
+		assert_int_equal(store_load(st), STORE_OK);
+		assert_int_equal(store_check(st), STORE_OK);
+		assert_true(store_generation(st) == 300);
+		store_close(st);
+	}
+	free(good);
+	free(p);
+}
+
+/*
+ * An empty data.mdb: re-initialised only beside the creation marker (an
+ * interrupted creation), refused otherwise, writer and reader.
+ */
+static void
+t_empty_data_mdb(void **state)
+{
+	struct fx	*fx = *state;
+	struct store	*st;
+	char		*p, *m, *before, *after;
+	struct stat	 sb;
+
+	make_store(fx->db, 1);
+	p = st_join(fx->db, "data.mdb");
+	m = st_join(fx->db, STORE_CREATING_FILE);
+	assert_int_equal(truncate(p, 0), 0);
+	before = st_listing(fx->db);
+	open_fails(fx->db, 0, 1, STORE_ECORRUPT, "data.mdb",
+	    "empty (0 bytes)", STORE_CREATING_FILE, "refusing to "
+	    "re-initialise", NULL);
+	open_fails(fx->db, 1, 0, STORE_ECORRUPT, "data.mdb",
+	    "empty (0 bytes)", NULL);
+	after = st_listing(fx->db);
+	assert_string_equal(before, after);
+	free(after);
+	free(before);
+	assert_int_equal(stat(p, &sb), 0);
+	assert_int_equal(sb.st_size, 0);
+
+	/* An interrupted creation: the marker, an empty data.mdb. */
+	st_spew(m, "", 0);
+	open_fails(fx->db, 1, 0, STORE_ENOTFOUND, "creation was interrupted",
+	    NULL);
+	st = open_ok(fx->db, 0);
+	assert_int_equal(store_generation(st), 0);
+	assert_int_equal(store_is_empty(st), 1);
+	store_close(st);
+	assert_int_equal(access(m, F_OK), -1);	/* done: the marker gone */
+	assert_int_equal(stat(p, &sb), 0);
+	assert_true(sb.st_size > 0);
+	free(p);
+	free(m);
+}
+
+/*
+ * A migration that needs more room than the map has grows the map and
+ * runs again (as a change does), instead of failing the open.
+ */
+static void
+t_migrate_grows(void **state)
+{
+	struct fx		*fx = *state;
+	struct store_opts	 o = { 0 };
+	struct store		*st;
+	struct store_deletion	*dl;
+	unsigned char		 one[4] = { 0, 0, 0, 1 };
+	char			 id[64], *copy, *cause;
+	MDB_env			*env;
+	MDB_txn			*txn;
+	MDB_dbi			 dbi;
+	size_t			 n;
+	int			 i;
+
+	st = open_ok(fx->db, 0);
+	assert_int_equal(store_load(st), STORE_OK);
+	assert_int_equal(store_instance_create(st, "i", 0, 0, NULL), 0);
+	for (i = 0; i < 400; i++) {
+		snprintf(id, sizeof(id), "key-%04d-xxxxxxxxxxxxxxxxxxxxxxxx", i);
+		assert_int_equal(store_key_create(st, id, "r", "1", NULL, 0,
+		    NULL), 0);
+		assert_int_equal(store_key_schedule_deletion(st, id,
+		    store_now_ms() + 100000, NULL), 0);
+	}
+	store_close(st);
+	/* Back to schema 1, then a compact copy: no free pages left. */
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 32), 0);
+	assert_int_equal(mdb_env_open(env, fx->db, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "deletions", 0, &dbi), 0);
+	assert_int_equal(mdb_drop(txn, dbi, 1), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	raw_put(fx->db, "meta", "schema", one, 4);
+	copy = st_join(fx->tmp, "copy");
+	assert_int_equal(mkdir(copy, 0700), 0);
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 32), 0);
+	assert_int_equal(mdb_env_open(env, fx->db, MDB_RDONLY, 0600), 0);
+	assert_int_equal(mdb_env_copy2(env, copy, MDB_CP_COMPACT), 0);
+	mdb_env_close(env);
+	/* A map of one page: LMDB raises it to the pages in use, exactly. */
+	o.map_size = 4096;
+	o.map_max = 64 * 1024 * 1024;
+	assert_int_equal(store_open(copy, &o, &st, &cause), STORE_OK);
+	assert_true(store_map_size(st) > 4096);
+	assert_int_equal(store_load(st), STORE_OK);
+	assert_int_equal(store_check(st), STORE_OK);
+	assert_int_equal(store_key_deletions_list(st, &dl, &n), STORE_OK);
+	assert_int_equal(n, 400);
+	store_key_deletions_free(dl, n);
+	store_close(st);
+	/* Past the ceiling the open is refused with the reason. */
+	st_rmrf(copy);
+	assert_int_equal(mkdir(copy, 0700), 0);
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 32), 0);
+	assert_int_equal(mdb_env_open(env, fx->db, MDB_RDONLY, 0600), 0);
+	assert_int_equal(mdb_env_copy2(env, copy, MDB_CP_COMPACT), 0);
+	mdb_env_close(env);
+	o.map_max = 4096;
+	assert_int_equal(store_open(copy, &o, &st, &cause), STORE_EFULL);
+	assert_non_null(strstr(cause, "ceiling"));
+	free(cause);
+	free(copy);
+}
+
+/*
+ * Durability of names: a new store fsyncs its directory and, when it
+ * made the directory, the parent; a backup fsyncs its copy, DEST and,
+ * when it made DEST, DEST's parent.
+ */
+static void
+t_fsync_names(void **state)
+{
+	struct fx	*fx = *state;
+	struct store	*st;
+	char		*dest, *copy;
+
+	nfsynced = 0;
+	st = open_ok(fx->db, 0);
+	assert_true(was_fsynced(fx->db));
+	assert_true(was_fsynced(fx->tmp));
+	assert_int_equal(store_load(st), STORE_OK);
+	assert_int_equal(store_user_create(st, "1", "u", NULL), 0);
+	dest = st_join(fx->tmp, "bk");
+	copy = st_join(dest, "data.mdb");
+	nfsynced = 0;
+	assert_int_equal(store_backup(st, dest), STORE_OK);
+	assert_true(was_fsynced(copy));
+	assert_true(was_fsynced(dest));
+	assert_true(was_fsynced(fx->tmp));
+	/* A second backup into it is refused, the copy kept. */
+	assert_int_equal(store_backup(st, dest), STORE_EEXIST);
+	assert_int_equal(access(copy, F_OK), 0);
+	store_close(st);
+	st = open_ok(dest, 1);
+	assert_int_equal(store_load(st), STORE_OK);
+	assert_true(store_generation(st) == 1);
+	store_close(st);
+	free(copy);
+	free(dest);
+}
+
+/*
+ * store_close_discard: a tool's open that made the directory leaves
+ * nothing; one that found files keeps them and removes only its own.
+ */
+static void
+t_close_discard(void **state)
+{
+	struct fx	*fx = *state;
+	struct store	*st;
+	char		*p, *before, *after;
+
+	st = open_ok(fx->db, 0);
+	store_close_discard(st);
+	assert_int_equal(access(fx->db, F_OK), -1);
+	/* An empty directory that was there stays, empty. */
+	assert_int_equal(mkdir(fx->db, 0700), 0);
+	st = open_ok(fx->db, 0);
+	store_close_discard(st);
+	after = st_listing(fx->db);
+	assert_string_equal(after, "");
+	free(after);
+	/* A bare copy of a store (no lock files): the copy stays. */
+	make_store(fx->db, 2);
+	rm_in(fx->db, "lock.mdb");
+	rm_in(fx->db, STORE_LOCK_FILE);
+	p = st_join(fx->db, "data.mdb");
+	before = st_listing(fx->db);
+	st = open_ok(fx->db, 0);
+	store_close_discard(st);
+	after = st_listing(fx->db);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+	st = open_ok(fx->db, 0);
+	assert_int_equal(store_load(st), STORE_OK);
+	assert_true(store_generation(st) == 2);
+	store_close(st);
+	free(p);
+}
+
 static void
 t_codec(void **state)
 {
@@ -660,6 +974,15 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_missing_dbi, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_stale_readers, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_truncated, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_empty_data_mdb, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_migrate_grows, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_fsync_names, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_close_discard, setup,
 		    teardown),
 		cmocka_unit_test(t_codec),
 		cmocka_unit_test(t_strerror),
