@@ -181,7 +181,11 @@ int	store_to_bundle(struct store *, struct bundle **bp);
  */
 int	store_check(struct store *);
 
-/* A consistent, compacted copy into the empty or new directory dest. */
+/*
+ * A consistent, compacted copy into the empty or new directory dest:
+ * dest/data.mdb fsynced, then dest (and its parent when dest was
+ * made), before STORE_OK.
+ */
 int	store_backup(struct store *, const char *dest);
 
 /*
