@@ -876,7 +876,12 @@ store_open(const char *dir, const struct store_opts *o, struct store **stp,
 		    strerror(errno));
 		goto fail;
 	}
-	if (fresh && ((rc = store_marker(st, 0)) != STORE_OK ||
+	/* Also a marker left by a creation that died after its commit. */
+	path = store_path(dir, STORE_CREATING_FILE);
+	e = lstat(path, &sb) == 0;
+	free(path);
+	if (!st->readonly && (fresh || e) &&
+	    ((rc = store_marker(st, 0)) != STORE_OK ||
 	    (store_fsync_dir(dir) == -1 && (rc = store_seterr(st, STORE_EIO,
 	    "%s: fsync: %s", dir, strerror(errno))) != STORE_OK)))
 		goto fail;

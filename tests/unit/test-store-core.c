@@ -732,6 +732,17 @@ t_empty_data_mdb(void **state)
 	assert_int_equal(access(m, F_OK), -1);	/* done: the marker gone */
 	assert_int_equal(stat(p, &sb), 0);
 	assert_true(sb.st_size > 0);
+	/* A marker left by a creation that died after its commit goes at
+	 * the next writable open: a later empty data.mdb is refused. */
+	st_spew(m, "", 0);
+	st = open_ok(fx->db, 1);	/* a reader leaves it */
+	store_close(st);
+	assert_int_equal(access(m, F_OK), 0);
+	st = open_ok(fx->db, 0);
+	store_close(st);
+	assert_int_equal(access(m, F_OK), -1);
+	assert_int_equal(truncate(p, 0), 0);
+	open_fails(fx->db, 0, 1, STORE_ECORRUPT, "empty (0 bytes)", NULL);
 	free(p);
 	free(m);
 }
