@@ -22,6 +22,7 @@
 
 #include "common/xmalloc.h"
 #include "store/store-int.h"
+#include "store/store-walk.h"
 
 const char *const store_dbi_names[DBI_COUNT] = {
 	"meta", "instances", "keys", "keypolicies", "tags", "aliases",
@@ -383,23 +384,27 @@ store_marker(struct store *st, int create)
 }
 
 /*
- * data.mdb must hold every page the store's meta says it uses: LMDB
- * reads the two meta pages with pread at open (a shorter file is
- * MDB_INVALID there) but maps the rest, and touching a mapped page past
- * the end of the file is SIGBUS.  So a truncated file is refused here,
- * right after mdb_env_open and before any page but the metas is read.
- * Every commit writes its pages before its meta, so a file a commit
- * finished is never shorter than this.
+ * data.mdb must hold every page its meta reaches: LMDB reads the two
+ * meta pages with pread at open (a shorter file is MDB_INVALID there)
+ * but maps the rest, and touching a mapped page past the end of the
+ * file is SIGBUS.  A file holding every page up to me_last_pgno is the
+ * normal case and costs nothing more.  A shorter one may still be valid
+ * (loose pages at the top are never written: ITS#7886, store-walk.c),
+ * so it is refused only when a page reachable from the meta is missing
+ * or malformed: store_walk reads each with pread, under a read
+ * transaction so that no writer reuses one meanwhile.
  */
 static int
 store_size_check(struct store *st)
 {
+	struct store_walk w;
 	MDB_envinfo	 info;
 	MDB_stat	 ms;
+	MDB_txn		*txn;
 	struct stat	 sb;
 	mdb_filehandle_t fd;
 	size_t		 need;
-	int		 rc;
+	int		 rc, try;
 
 	if ((rc = mdb_env_info(st->env, &info)) != 0 ||
 	    (rc = mdb_env_stat(st->env, &ms)) != 0 ||
@@ -409,13 +414,50 @@ store_size_check(struct store *st)
 		return (store_seterr(st, STORE_EIO, "%s/data.mdb: %s", st->dir,
 		    strerror(errno)));
 	need = (info.me_last_pgno + 1) * (size_t)ms.ms_psize;
-	if ((uintmax_t)sb.st_size < (uintmax_t)need)
+	if ((uintmax_t)sb.st_size >= (uintmax_t)need)
+		return (STORE_OK);
+
+	/* Retried only if a writer commits twice while the walk starts. */
+	for (try = 0;; try++) {
+		if ((rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) != 0)
+			return (store_err_mdb(st, rc, "mdb_txn_begin"));
+		memset(&w, 0, sizeof(w));
+		w.fd = fd;
+		w.psize = ms.ms_psize;
+		w.txnid = mdb_txn_id(txn);
+		if (fstat(fd, &sb) == -1) {
+			mdb_txn_abort(txn);
+			return (store_seterr(st, STORE_EIO, "%s/data.mdb: %s",
+			    st->dir, strerror(errno)));
+		}
+		w.size = sb.st_size;
+		rc = store_walk(&w);
+		if (rc == STORE_OK && (rc = mdb_env_info(st->env, &info)) == 0 &&
+		    info.me_last_txnid == w.txnid &&
+		    (!w.newest || info.me_last_pgno != w.last_pg)) {
+			/* Nobody committed, so LMDB chose this meta. */
+			snprintf(w.err, sizeof(w.err), "the meta page of "
+			    "transaction %ju (last page %zu) is not the one "
+			    "LMDB chose (last page %zu)", (uintmax_t)w.txnid,
+			    w.last_pg, (size_t)info.me_last_pgno);
+			rc = STORE_ECORRUPT;
+		}
+		mdb_txn_abort(txn);
+		store_walk_free(&w);
+		if (rc != STORE_WALK_EAGAIN || try == 3)
+			break;
+	}
+	if (rc == STORE_OK)
+		return (STORE_OK);
+	if (rc == STORE_EIO)
+		return (store_seterr(st, STORE_EIO, "%s/data.mdb: %s", st->dir,
+		    w.err));
+	if (w.truncated)
 		return (store_seterr(st, STORE_ECORRUPT, "%s/data.mdb: "
-		    "truncated: %jd bytes, but its metadata uses %zu pages "
-		    "of %u bytes (%zu bytes): refusing to read it (restore "
-		    "it from a backup)", st->dir, (intmax_t)sb.st_size,
-		    (size_t)info.me_last_pgno + 1, ms.ms_psize, need));
-	return (STORE_OK);
+		    "truncated: %s: the file is truncated (restore it from a "
+		    "backup)", st->dir, w.err));
+	return (store_seterr(st, STORE_ECORRUPT, "%s/data.mdb: corrupt: %s "
+	    "(restore it from a backup)", st->dir, w.err));
 }
 
 /* Falls back to read-only, recording why (the first reason wins). */
