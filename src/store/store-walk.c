@@ -51,6 +51,7 @@
 #define P_LEAF		0x02
 #define P_OVERFLOW	0x04
 #define P_META		0x08
+#define P_DIRTY		0x10
 #define P_LEAF2		0x20
 
 #define F_BIGDATA	0x01
@@ -156,7 +157,7 @@ store_walk_overflow(struct store_walk *w, size_t db, size_t pgno,
 		return (rc);
 	n = store_walk_u32(hdr + 12);
 	want = (WALK_PAGEHDRSZ - 1 + dsz) / w->psize + 1;	/* OVPAGES */
-	if (store_walk_u16(hdr + 10) != P_OVERFLOW || n != want)
+	if ((store_walk_u16(hdr + 10) & ~P_DIRTY) != P_OVERFLOW || n != want)
 		return (store_walk_fail(w, 0, "page %zu (reachable from the "
 		    "%s database) is not the overflow run of %zu pages its "
 		    "node says (flags 0x%x, %zu pages)", pgno, w->dbs[db].name,
@@ -224,7 +225,8 @@ store_walk_page(struct store_walk *w, size_t db, size_t pgno, size_t depth)
 	p = w->buf[depth];
 	if ((rc = store_walk_read(w, db, pgno, p, w->psize)) != 0)
 		return (rc);
-	flags = store_walk_u16(p + 10);
+	/* P_DIRTY is LMDB's in-memory mark, cleared before a write. */
+	flags = store_walk_u16(p + 10) & ~P_DIRTY;
 	lower = store_walk_u16(p + 12);
 	upper = store_walk_u16(p + 14);
 	if (flags != P_BRANCH && flags != P_LEAF)

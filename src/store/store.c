@@ -432,14 +432,19 @@ store_size_check(struct store *st)
 		}
 		w.size = sb.st_size;
 		rc = store_walk(&w);
-		if (rc == STORE_OK && (rc = mdb_env_info(st->env, &info)) == 0 &&
+		/*
+		 * The meta walked is the read transaction's.  When it is also
+		 * the newer one, mdb_env_info describes it too: a different
+		 * last page would mean the walk misreads the layout.
+		 */
+		if (rc == STORE_OK && w.newest &&
+		    mdb_env_info(st->env, &info) == 0 &&
 		    info.me_last_txnid == w.txnid &&
-		    (!w.newest || info.me_last_pgno != w.last_pg)) {
-			/* Nobody committed, so LMDB chose this meta. */
+		    info.me_last_pgno != w.last_pg) {
 			snprintf(w.err, sizeof(w.err), "the meta page of "
-			    "transaction %ju (last page %zu) is not the one "
-			    "LMDB chose (last page %zu)", (uintmax_t)w.txnid,
-			    w.last_pg, (size_t)info.me_last_pgno);
+			    "transaction %ju says its last page is %zu, LMDB "
+			    "%zu", (uintmax_t)w.txnid, w.last_pg,
+			    (size_t)info.me_last_pgno);
 			rc = STORE_ECORRUPT;
 		}
 		mdb_txn_abort(txn);

@@ -929,7 +929,8 @@ t_short_malformed(void **state)
 /*
  * The walk counts the branch, leaf and overflow pages and the entries
  * mdb_stat reports for every database (FREE, MAIN, each named one, and
- * a record big enough for overflow pages).
+ * a record big enough for overflow pages); a duplicate-data node is
+ * refused.
  */
 static void
 t_walk_counts(void **state)
@@ -951,7 +952,7 @@ t_walk_counts(void **state)
 	assert_int_equal(walk_dir(fx->db, -1, &w, &last), 0);
 	assert_int_equal(mdb_env_create(&env), 0);
 	assert_int_equal(mdb_env_set_maxdbs(env, 32), 0);
-	assert_int_equal(mdb_env_open(env, fx->db, MDB_RDONLY, 0600), 0);
+	assert_int_equal(mdb_env_open(env, fx->db, 0, 0600), 0);
 	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
 	assert_int_equal(mdb_txn_id(txn), w.txnid);
 	assert_int_equal(w.ndbs, 2 + DBI_COUNT + 1);
@@ -974,7 +975,25 @@ t_walk_counts(void **state)
 	assert_int_equal(over, 5);		/* 20000 bytes, 4096 a page */
 	assert_true(walk_db(&w, "users")->branch >= 1);
 	mdb_txn_abort(txn);
+	store_walk_free(&w);
+
+	/* No database of the store holds duplicates: one that does is not
+	 * the store's (F_DUPDATA is refused, not followed). */
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "dups", MDB_CREATE | MDB_DUPSORT,
+	    &dbi), 0);
+	{
+		MDB_val	k = { 1, "k" }, v1 = { 1, "a" }, v2 = { 1, "b" };
+
+		assert_int_equal(mdb_put(txn, dbi, &k, &v1, 0), 0);
+		assert_int_equal(mdb_put(txn, dbi, &k, &v2, 0), 0);
+	}
+	assert_int_equal(mdb_txn_commit(txn), 0);
 	mdb_env_close(env);
+	assert_int_equal(walk_dir(fx->db, -1, &w, &last), STORE_ECORRUPT);
+	assert_false(w.truncated);
+	assert_non_null(strstr(w.err, "dups database"));
+	assert_non_null(strstr(w.err, "holds duplicates"));
 	store_walk_free(&w);
 }
 
