@@ -983,7 +983,8 @@ t_walk_counts(void **state)
 	assert_int_equal(mdb_dbi_open(txn, "dups", MDB_CREATE | MDB_DUPSORT,
 	    &dbi), 0);
 	{
-		MDB_val	k = { 1, "k" }, v1 = { 1, "a" }, v2 = { 1, "b" };
+		MDB_val	k = { 1, (void *)"k" }, v1 = { 1, (void *)"a" };
+		MDB_val	v2 = { 1, (void *)"b" };
 
 		assert_int_equal(mdb_put(txn, dbi, &k, &v1, 0), 0);
 		assert_int_equal(mdb_put(txn, dbi, &k, &v2, 0), 0);
