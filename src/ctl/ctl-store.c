@@ -119,7 +119,11 @@ ctl_import(int argc, char **argv)
 		    dir, (unsigned long long)gen);
 		rc = CTL_EXIT_OK;
 	}
-	store_close(st);
+	/* A failed import leaves no directory or file it created. */
+	if (rc == CTL_EXIT_OK)
+		store_close(st);
+	else
+		store_close_discard(st);
 	bundle_free(b);
 	return (rc);
 }

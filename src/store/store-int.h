@@ -32,6 +32,9 @@ enum store_dbi {
 
 struct world_txn;
 
+/* The files an open may create (store.c's store_files). */
+#define STORE_NFILES	4
+
 struct store {
 	char			*dir;
 	MDB_env			*env;
@@ -53,6 +56,8 @@ struct store {
 	struct world_holder	*holder;
 	int			 loaded;	/* holder mirrors the store */
 	void			(*holder_free)(struct world_holder *);
+	int			 existed[STORE_NFILES]; /* before the open */
+	int			 made_dir;	/* the open made st->dir */
 	char			 errmsg[1024];
 };
 

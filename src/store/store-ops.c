@@ -38,6 +38,7 @@ struct op {
 };
 
 static int	tag_ok(struct store *, const char *, const char *);
+static int	bundle_ok(struct store *, const struct bundle *);
 
 static const int prin_dbi[] = { DBI_USERS, DBI_ROLES, DBI_GROUPS };
 static const char *const prin_name[] = { "user", "role", "group" };
@@ -601,6 +602,11 @@ store_key_create(struct store *st, const char *id, const char *region,
 	    (instance != NULL && (rc = id_ok(st, "instance id", instance))) ||
 	    (rc = key_state_ok(st, state)))
 		return (rc);
+	/* A deletion time comes only with store_key_schedule_deletion. */
+	if (state == WORLD_KEY_PENDING_DELETION)
+		return (store_seterr(st, STORE_EINVAL, "key %s: a key is not "
+		    "created PendingDeletion (that state needs a deletion "
+		    "time: schedule the deletion after creating it)", id));
 	if (instance != NULL) {
 		if ((text = policy_default_key_policy(creator)) == NULL)
 			return (nomem(st));
@@ -2218,6 +2224,8 @@ op_replace_all(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	size_t			 i, j, n;
 	int			 d, rc = STORE_OK, kind;
 
+	if ((rc = bundle_ok(st, b)) != STORE_OK)
+		return (rc);
 	for (d = 1; d < DBI_COUNT; d++)
 		if ((rc = mdb_drop(txn, st->dbi[d], 0)) != 0)
 			return (store_err_mdb(st, rc, "emptying the store"));
@@ -2340,6 +2348,104 @@ op_replace_all(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	}
 	store_w_free(&k);
 	return (rc);
+}
+
+/*
+ * Every identifier, tag and list of a bundle against the rules the
+ * single changes apply (id_ok, tag_ok, the list limits), before
+ * op_replace_all writes anything: nothing is stored that a later change would refuse to
+ * name.  The message gives the bundle's JSON path.
+ */
+static int
+bundle_ok(struct store *st, const struct bundle *b)
+{
+	const struct bundle_principal	*bp;
+	static const char *const	 kname[] = { "Users", "Roles",
+					    "Groups" };
+	static const char *const	 nname[] = { "UserName", "RoleName",
+					    "GroupName" };
+	char				 w[128], why[sizeof(st->errmsg)];
+	size_t				 i, j, n;
+	int				 rc, kind;
+
+#define BOK(call, ...) do {						\
+	snprintf(w, sizeof(w), __VA_ARGS__);				\
+	if ((rc = (call)) != STORE_OK)					\
+		return (rc);						\
+} while (0)
+	for (i = 0; i < b->ninstances; i++) {
+		BOK(id_ok(st, w, b->instances[i].id),
+		    "Instances[%zu].InstanceId", i);
+		BOK(state_ok(st, b->instances[i].state), "State");
+	}
+	for (i = 0; i < b->nkeys; i++) {
+		const struct bundle_key	*bk = &b->keys[i];
+
+		BOK(id_ok(st, w, bk->id), "Keys[%zu].KeyId", i);
+		BOK(id_ok(st, w, bk->region), "Keys[%zu].Region", i);
+		BOK(id_ok(st, w, bk->creator), "Keys[%zu].Creator", i);
+		if (bk->instance != NULL)
+			BOK(id_ok(st, w, bk->instance),
+			    "Keys[%zu].DKMSInstanceId", i);
+		BOK(key_state_ok(st, bk->state), "KeyState");
+		if (bk->ntags > STORE_TAGS_MAX)
+			return (store_seterr(st, STORE_ELIMIT, "Keys[%zu].Tags: "
+			    "%zu tags, at most %d", i, bk->ntags,
+			    STORE_TAGS_MAX));
+		for (j = 0; j < bk->ntags; j++) {
+			if (bk->tags[j].value == NULL)
+				return (store_seterr(st, STORE_EINVAL,
+				    "Keys[%zu].Tags: no value", i));
+			if ((rc = tag_ok(st, bk->tags[j].key,
+			    bk->tags[j].value)) != STORE_OK) {
+				snprintf(why, sizeof(why), "%s", st->errmsg);
+				return (store_seterr(st, rc, "Keys[%zu].Tags"
+				    "[%zu]: %s", i, j, why));
+			}
+		}
+	}
+	for (i = 0; i < b->naliases; i++) {
+		if ((rc = alias_name_ok(st, b->aliases[i].name)) != STORE_OK) {
+			snprintf(why, sizeof(why), "%s", st->errmsg);
+			return (store_seterr(st, rc, "Aliases[%zu].AliasName: "
+			    "%s", i, why));
+		}
+		BOK(id_ok(st, w, b->aliases[i].key_id), "Aliases[%zu].KeyId",
+		    i);
+	}
+	for (i = 0; i < b->npolicies; i++) {
+		if ((rc = policy_name_ok(st, b->policies[i].account,
+		    b->policies[i].name)) != STORE_OK) {
+			snprintf(why, sizeof(why), "%s", st->errmsg);
+			return (store_seterr(st, rc, "Policies[%zu]: %s", i,
+			    why));
+		}
+	}
+	for (kind = 0; kind < 3; kind++) {
+		n = kind == STORE_USER ? b->nusers : kind == STORE_ROLE ?
+		    b->nroles : b->ngroups;
+		for (i = 0; i < n; i++) {
+			bp = kind == STORE_USER ? &b->users[i] :
+			    kind == STORE_ROLE ? &b->roles[i] : &b->groups[i];
+			BOK(id_ok(st, w, bp->account), "%s[%zu].Account",
+			    kname[kind], i);
+			BOK(id_ok(st, w, bp->name), "%s[%zu].%s", kname[kind],
+			    i, nname[kind]);
+			if (bp->ngroups > STORE_LIST_MAX ||
+			    bp->npolicies > STORE_LIST_MAX)
+				return (store_seterr(st, STORE_ELIMIT, "%s[%zu]: "
+				    "more than %d groups or policies",
+				    kname[kind], i, STORE_LIST_MAX));
+			for (j = 0; kind == STORE_USER && j < bp->ngroups; j++)
+				BOK(id_ok(st, w, bp->groups[j]),
+				    "%s[%zu].Groups[%zu]", kname[kind], i, j);
+			for (j = 0; j < bp->npolicies; j++)
+				BOK(id_ok(st, w, bp->policies[j]),
+				    "%s[%zu].Policies[%zu]", kname[kind], i, j);
+		}
+	}
+#undef BOK
+	return (STORE_OK);
 }
 
 int

@@ -22,6 +22,7 @@
 
 #include "common/xmalloc.h"
 #include "store/store-int.h"
+#include "store/store-walk.h"
 
 const char *const store_dbi_names[DBI_COUNT] = {
 	"meta", "instances", "keys", "keypolicies", "tags", "aliases",
@@ -51,6 +52,10 @@ static void	store_open_undo(struct store *, const int *, int);
 static int	store_meta_init(struct store *, MDB_txn *);
 static int	store_meta_check(struct store *, MDB_txn *);
 static int	store_fsync_dir(const char *);
+static int	store_fsync_parent(const char *);
+static int	store_size_check(struct store *);
+static int	store_marker(struct store *, int);
+static int	store_first_txn(struct store *, int *);
 
 const char *
 store_strerror(int err)
@@ -249,6 +254,32 @@ store_dir_check(struct store *st)
 		if (!S_ISREG(sb.st_mode))
 			return (store_seterr(st, STORE_ECORRUPT, "%s/data.mdb: "
 			    "not a regular file", st->dir));
+		if (sb.st_size != 0)
+			return (STORE_OK);
+		/*
+		 * Empty: an interrupted creation only when the creation
+		 * marker says so (written before data.mdb existed, removed
+		 * after the first commit).  Without it the store may have
+		 * existed and been truncated: never re-initialise that.
+		 */
+		path = store_path(st->dir, STORE_CREATING_FILE);
+		rc = lstat(path, &sb) == 0;
+		free(path);
+		if (!rc)
+			return (store_seterr(st, STORE_ECORRUPT, "%s/data.mdb: "
+			    "empty (0 bytes), and no %s marks an interrupted "
+			    "creation: the store was truncated or lost; "
+			    "refusing to re-initialise it (move the directory "
+			    "away to start a new store)", st->dir,
+			    STORE_CREATING_FILE));
+		if (st->readonly)
+			return (store_seterr(st, STORE_ENOTFOUND, "%s: the "
+			    "store is empty: its creation was interrupted "
+			    "(data.mdb is 0 bytes, %s present)%s%s%s", st->dir,
+			    STORE_CREATING_FILE, st->rdonly_why[0] != '\0' ?
+			    "; not writable (" : "", st->rdonly_why,
+			    st->rdonly_why[0] != '\0' ? "): cannot initialise "
+			    "it" : ""));
 		return (STORE_OK);
 	}
 	free(path);
@@ -270,6 +301,7 @@ store_dir_check(struct store *st)
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0 ||
 		    strcmp(de->d_name, STORE_LOCK_FILE) == 0 ||
+		    strcmp(de->d_name, STORE_CREATING_FILE) == 0 ||
 		    strcmp(de->d_name, "lock.mdb") == 0)
 			continue;
 		rc = store_seterr(st, STORE_ECORRUPT, "%s: not a kmsauthz "
@@ -291,6 +323,146 @@ store_fsync_dir(const char *dir)
 	rc = fsync(fd);
 	close(fd);
 	return (rc);
+}
+
+/* The directory holding path (a new directory's name is in it). */
+static int
+store_fsync_parent(const char *path)
+{
+	char	*p, *slash;
+	int	 rc;
+
+	p = xstrdup(path);
+	while ((slash = strrchr(p, '/')) != NULL && slash[1] == '\0' &&
+	    slash != p)
+		*slash = '\0';		/* trailing slashes */
+	if ((slash = strrchr(p, '/')) == NULL)
+		rc = store_fsync_dir(".");
+	else {
+		slash[slash == p ? 1 : 0] = '\0';
+		rc = store_fsync_dir(p);
+	}
+	free(p);
+	return (rc);
+}
+
+/*
+ * The creation marker: written (and its name made durable) before LMDB
+ * creates data.mdb, removed after the first commit made the store
+ * durable.  A zero-length data.mdb is an interrupted creation only
+ * beside it (store_dir_check).
+ */
+static int
+store_marker(struct store *st, int create)
+{
+	char	*path;
+	int	 fd, e;
+
+	path = store_path(st->dir, STORE_CREATING_FILE);
+	if (create) {
+		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+		    0600);
+		e = errno;
+		if (fd != -1)
+			close(fd);
+		if (fd == -1 || store_fsync_dir(st->dir) == -1) {
+			if (fd != -1)
+				e = errno;
+			store_seterr(st, STORE_EIO, "%s: %s", path,
+			    strerror(e));
+			free(path);
+			return (STORE_EIO);
+		}
+	} else if (unlink(path) == -1 && errno != ENOENT) {
+		store_seterr(st, STORE_EIO, "%s: cannot remove: %s", path,
+		    strerror(errno));
+		free(path);
+		return (STORE_EIO);
+	}
+	free(path);
+	return (STORE_OK);
+}
+
+/*
+ * data.mdb must hold every page its meta reaches: LMDB reads the two
+ * meta pages with pread at open (a shorter file is MDB_INVALID there)
+ * but maps the rest, and touching a mapped page past the end of the
+ * file is SIGBUS.  A file holding every page up to me_last_pgno is the
+ * normal case and costs nothing more.  A shorter one may still be valid
+ * (loose pages at the top are never written: ITS#7886, store-walk.c),
+ * so it is refused only when a page reachable from the meta is missing
+ * or malformed: store_walk reads each with pread, under a read
+ * transaction so that no writer reuses one meanwhile.
+ */
+static int
+store_size_check(struct store *st)
+{
+	struct store_walk w;
+	MDB_envinfo	 info;
+	MDB_stat	 ms;
+	MDB_txn		*txn;
+	struct stat	 sb;
+	mdb_filehandle_t fd;
+	size_t		 need;
+	int		 rc, try;
+
+	if ((rc = mdb_env_info(st->env, &info)) != 0 ||
+	    (rc = mdb_env_stat(st->env, &ms)) != 0 ||
+	    (rc = mdb_env_get_fd(st->env, &fd)) != 0)
+		return (store_err_mdb(st, rc, "reading the environment"));
+	if (fstat(fd, &sb) == -1)
+		return (store_seterr(st, STORE_EIO, "%s/data.mdb: %s", st->dir,
+		    strerror(errno)));
+	need = (info.me_last_pgno + 1) * (size_t)ms.ms_psize;
+	if ((uintmax_t)sb.st_size >= (uintmax_t)need)
+		return (STORE_OK);
+
+	/* Retried only if a writer commits twice while the walk starts. */
+	for (try = 0;; try++) {
+		if ((rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) != 0)
+			return (store_err_mdb(st, rc, "mdb_txn_begin"));
+		memset(&w, 0, sizeof(w));
+		w.fd = fd;
+		w.psize = ms.ms_psize;
+		w.txnid = mdb_txn_id(txn);
+		if (fstat(fd, &sb) == -1) {
+			mdb_txn_abort(txn);
+			return (store_seterr(st, STORE_EIO, "%s/data.mdb: %s",
+			    st->dir, strerror(errno)));
+		}
+		w.size = sb.st_size;
+		rc = store_walk(&w);
+		/*
+		 * The meta walked is the read transaction's.  When it is also
+		 * the newer one, mdb_env_info describes it too: a different
+		 * last page would mean the walk misreads the layout.
+		 */
+		if (rc == STORE_OK && w.newest &&
+		    mdb_env_info(st->env, &info) == 0 &&
+		    info.me_last_txnid == w.txnid &&
+		    info.me_last_pgno != w.last_pg) {
+			snprintf(w.err, sizeof(w.err), "the meta page of "
+			    "transaction %ju says its last page is %zu, LMDB "
+			    "%zu", (uintmax_t)w.txnid, w.last_pg,
+			    (size_t)info.me_last_pgno);
+			rc = STORE_ECORRUPT;
+		}
+		mdb_txn_abort(txn);
+		store_walk_free(&w);
+		if (rc != STORE_WALK_EAGAIN || try == 3)
+			break;
+	}
+	if (rc == STORE_OK)
+		return (STORE_OK);
+	if (rc == STORE_EIO)
+		return (store_seterr(st, STORE_EIO, "%s/data.mdb: %s", st->dir,
+		    w.err));
+	if (w.truncated)
+		return (store_seterr(st, STORE_ECORRUPT, "%s/data.mdb: "
+		    "truncated: %s: the file is truncated (restore it from a "
+		    "backup)", st->dir, w.err));
+	return (store_seterr(st, STORE_ECORRUPT, "%s/data.mdb: corrupt: %s "
+	    "(restore it from a backup)", st->dir, w.err));
 }
 
 /* Falls back to read-only, recording why (the first reason wins). */
@@ -405,6 +577,11 @@ store_env_open(struct store *st)
 			    strerror(st->lock_err != 0 ? st->lock_err :
 			    ENOENT)));
 		st->nolock = 1;
+	}
+	if ((rc = store_size_check(st)) != STORE_OK) {
+		mdb_env_close(st->env);
+		st->env = NULL;
+		return (rc);
 	}
 	if ((rc = mdb_env_info(st->env, &info)) != 0)
 		return (store_err_mdb(st, rc, "mdb_env_info"));
@@ -552,12 +729,62 @@ store_meta_check(struct store *st, MDB_txn *txn)
 }
 
 /*
+ * The first transaction: a new store initialised, an existing one
+ * checked and migrated.  A migration can need room the map does not
+ * have: MDB_MAP_FULL grows the map and runs it again from the start,
+ * as the write loop does for a change.
+ */
+static int
+store_first_txn(struct store *st, int *freshp)
+{
+	MDB_txn		*txn;
+	MDB_stat	 ms;
+	MDB_dbi		 main;
+	int		 rc;
+
+	for (;;) {
+		*freshp = 0;
+		rc = mdb_txn_begin(st->env, NULL, st->readonly ? MDB_RDONLY :
+		    0, &txn);
+		if (rc != 0)
+			return (store_err_mdb(st, rc, "beginning the first "
+			    "transaction"));
+		if ((rc = mdb_dbi_open(txn, NULL, 0, &main)) != 0 ||
+		    (rc = mdb_stat(txn, main, &ms)) != 0) {
+			mdb_txn_abort(txn);
+			return (store_err_mdb(st, rc, "reading the main "
+			    "database"));
+		}
+		if (ms.ms_entries == 0 && st->readonly)
+			rc = store_seterr(st, STORE_ENOTFOUND, "%s: the store "
+			    "is empty (never initialised)%s%s%s", st->dir,
+			    st->rdonly_why[0] != '\0' ? " and not writable (" :
+			    "", st->rdonly_why, st->rdonly_why[0] != '\0' ?
+			    "): nothing to serve, cannot initialise it" : "");
+		else if (ms.ms_entries == 0) {
+			*freshp = 1;
+			rc = store_meta_init(st, txn);
+		} else
+			rc = store_meta_check(st, txn);
+		if (rc != STORE_OK)
+			mdb_txn_abort(txn);
+		else if ((rc = mdb_txn_commit(txn)) != 0)
+			rc = store_err_mdb(st, rc, "committing the first "
+			    "transaction");
+		if (rc != STORE_EFULL || st->readonly)
+			return (rc);
+		/* The transaction is gone: grow, then from the start. */
+		if ((rc = store_grow(st)) != STORE_OK)
+			return (rc);
+	}
+}
+
+/*
  * What a refused open must not leave behind: the files (and the
  * directory) that did not exist before it.
  */
-#define STORE_NFILES	3
 static const char *const store_files[STORE_NFILES] = {
-	STORE_LOCK_FILE, "lock.mdb", "data.mdb"
+	STORE_LOCK_FILE, STORE_CREATING_FILE, "lock.mdb", "data.mdb"
 };
 
 static void
@@ -606,10 +833,8 @@ store_open(const char *dir, const struct store_opts *o, struct store **stp,
 	struct store_opts	 defopts;
 	struct store		*st;
 	struct stat		 sb;
-	MDB_txn			*txn = NULL;
-	MDB_stat		 ms;
-	MDB_dbi			 main;
-	int			 existed[STORE_NFILES] = { 1, 1, 1 };
+	char			*path;
+	int			 existed[STORE_NFILES] = { 1, 1, 1, 1 };
 	int			 rc, dead, e, fresh = 0, made_dir = 0;
 
 	*stp = NULL;
@@ -670,6 +895,15 @@ store_open(const char *dir, const struct store_opts *o, struct store **stp,
 		if (rc != STORE_OK && rc != STORE_ENOTFOUND)
 			goto fail;
 	}
+	/* A new store: the creation marker first (store_marker). */
+	if (!st->readonly) {
+		path = store_path(dir, "data.mdb");
+		e = stat(path, &sb) == -1 ? errno : 0;
+		free(path);
+		if ((e == ENOENT || (e == 0 && sb.st_size == 0)) &&
+		    (rc = store_marker(st, 1)) != STORE_OK)
+			goto fail;
+	}
 	if ((rc = store_env_open(st)) != 0)
 		goto fail;
 	if ((rc = mdb_reader_check(st->env, &dead)) != 0) {
@@ -677,49 +911,33 @@ store_open(const char *dir, const struct store_opts *o, struct store **stp,
 		goto fail;
 	}
 	st->stale_readers = dead;
-	rc = mdb_txn_begin(st->env, NULL, st->readonly ? MDB_RDONLY : 0, &txn);
-	if (rc != 0) {
-		rc = store_err_mdb(st, rc, "beginning the first transaction");
+	if ((rc = store_first_txn(st, &fresh)) != STORE_OK)
 		goto fail;
-	}
-	if ((rc = mdb_dbi_open(txn, NULL, 0, &main)) != 0 ||
-	    (rc = mdb_stat(txn, main, &ms)) != 0) {
-		rc = store_err_mdb(st, rc, "reading the main database");
-		goto fail;
-	}
-	if (ms.ms_entries == 0) {
-		if (st->readonly) {
-			rc = store_seterr(st, STORE_ENOTFOUND, "%s: the store "
-			    "is empty (never initialised)%s%s%s", dir,
-			    st->rdonly_why[0] != '\0' ? " and not writable (" :
-			    "", st->rdonly_why, st->rdonly_why[0] != '\0' ?
-			    "): nothing to serve, cannot initialise it" : "");
-			goto fail;
-		}
-		fresh = 1;
-		rc = store_meta_init(st, txn);
-	} else
-		rc = store_meta_check(st, txn);
-	if (rc != 0)
-		goto fail;
-	rc = mdb_txn_commit(txn);
-	txn = NULL;
-	if (rc != 0) {
-		rc = store_err_mdb(st, rc, "committing the first transaction");
-		goto fail;
-	}
-	/* Make the new files' names durable too. */
-	if (fresh && store_fsync_dir(dir) == -1) {
+	/*
+	 * Make the new files' names durable too (and a new directory's
+	 * in its parent), then drop the creation marker.
+	 */
+	if (fresh && (store_fsync_dir(dir) == -1 ||
+	    (made_dir && store_fsync_parent(dir) == -1))) {
 		rc = store_seterr(st, STORE_EIO, "%s: fsync: %s", dir,
 		    strerror(errno));
 		goto fail;
 	}
+	/* Also a marker left by a creation that died after its commit. */
+	path = store_path(dir, STORE_CREATING_FILE);
+	e = lstat(path, &sb) == 0;
+	free(path);
+	if (!st->readonly && (fresh || e) &&
+	    ((rc = store_marker(st, 0)) != STORE_OK ||
+	    (store_fsync_dir(dir) == -1 && (rc = store_seterr(st, STORE_EIO,
+	    "%s: fsync: %s", dir, strerror(errno))) != STORE_OK)))
+		goto fail;
+	memcpy(st->existed, existed, sizeof(st->existed));
+	st->made_dir = made_dir;
 	st->errmsg[0] = '\0';
 	*stp = st;
 	return (STORE_OK);
 fail:
-	if (txn != NULL)
-		mdb_txn_abort(txn);
 	*causep = xstrdup(st->errmsg);
 	store_open_undo(st, existed, made_dir);
 	store_close(st);
@@ -739,6 +957,18 @@ store_close(struct store *st)
 		close(st->lockfd);	/* releases the lock */
 	free(st->dir);
 	free(st);
+}
+
+void
+store_close_discard(struct store *st)
+{
+	int	 existed[STORE_NFILES];
+
+	if (st == NULL)
+		return;
+	memcpy(existed, st->existed, sizeof(existed));
+	store_open_undo(st, existed, st->made_dir);
+	store_close(st);
 }
 
 int
@@ -935,6 +1165,11 @@ store_grow(struct store *st)
 		next = st->map_max;
 	if ((rc = mdb_env_set_mapsize(st->env, next)) != 0)
 		return (store_err_mdb(st, rc, "growing the map"));
+	if ((rc = store_size_check(st)) != STORE_OK) {
+		mdb_env_close(st->env);
+		st->env = NULL;
+		return (rc);
+	}
 	if ((rc = mdb_env_info(st->env, &info)) != 0)
 		return (store_err_mdb(st, rc, "mdb_env_info"));
 	st->map_size = info.me_mapsize;
@@ -957,17 +1192,23 @@ store_is_empty(struct store *st)
 	return (empty);
 }
 
+/*
+ * mdb_env_copy2 closes the copy without syncing it: the copy goes to a
+ * file opened here, fsynced before success is reported, then its name
+ * (and a new DEST's in its parent).
+ */
 int
 store_backup(struct store *st, const char *dest)
 {
 	struct stat	 sb;
 	char		*path;
-	int		 rc;
+	int		 rc, fd, made = 0;
 
 	if (stat(dest, &sb) == -1) {
 		if (errno != ENOENT || mkdir(dest, 0700) == -1)
 			return (store_seterr(st, STORE_EIO, "%s: %s", dest,
 			    strerror(errno)));
+		made = 1;
 	} else if (!S_ISDIR(sb.st_mode))
 		return (store_seterr(st, STORE_EIO, "%s: not a directory",
 		    dest));
@@ -975,23 +1216,42 @@ store_backup(struct store *st, const char *dest)
 		return (store_seterr(st, STORE_EIO, "%s: the store is closed",
 		    st->dir));
 	path = store_path(dest, "data.mdb");
-	if (access(path, F_OK) == 0) {
-		store_seterr(st, STORE_EEXIST, "%s: already holds a store",
-		    dest);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (fd == -1) {
+		rc = errno == EEXIST ? STORE_EEXIST : STORE_EIO;
+		if (rc == STORE_EEXIST)
+			store_seterr(st, rc, "%s: already holds a store", dest);
+		else
+			store_seterr(st, rc, "%s: %s", path, strerror(errno));
 		free(path);
-		return (STORE_EEXIST);
+		if (made)
+			(void)rmdir(dest);
+		return (rc);
 	}
 	/* A copy, with compaction, from one read transaction. */
-	rc = mdb_env_copy2(st->env, dest, MDB_CP_COMPACT);
-	if (rc != 0) {
+	if ((rc = mdb_env_copyfd2(st->env, fd, MDB_CP_COMPACT)) != 0) {
+		close(fd);
 		unlink(path);
 		free(path);
+		if (made)
+			(void)rmdir(dest);
 		return (store_seterr(st, rc == MDB_MAP_FULL ? STORE_EFULL :
 		    STORE_EIO, "%s: backup failed: %s", dest,
 		    mdb_strerror(rc)));
 	}
+	rc = fsync(fd) == -1 ? errno : 0;
+	if (close(fd) == -1 && rc == 0)
+		rc = errno;
+	if (rc != 0) {
+		unlink(path);
+		free(path);
+		return (store_seterr(st, STORE_EIO, "%s: fsync: %s", dest,
+		    strerror(rc)));
+	}
 	free(path);
-	if (store_fsync_dir(dest) == -1)
+	if (store_fsync_dir(dest) == -1 ||
+	    (made && store_fsync_parent(dest) == -1))
 		return (store_seterr(st, STORE_EIO, "%s: fsync: %s", dest,
 		    strerror(errno)));
 	return (STORE_OK);

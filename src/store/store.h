@@ -50,6 +50,8 @@
 #define STORE_SCHEMA_VERSION	2
 #define STORE_FORMAT		"kmsauthz-store"
 #define STORE_LOCK_FILE		"kmsauthz.lock"
+/* Present only while a new store is being created (docs/storage.md). */
+#define STORE_CREATING_FILE	"kmsauthz.creating"
 
 /* Default map sizes: the map is address space, not disk. */
 #define STORE_MAP_SIZE_DEFAULT	(64u * 1024 * 1024)
@@ -129,6 +131,13 @@ struct store_opts {
 int	store_open(const char *dir, const struct store_opts *,
 	    struct store **stp, char **causep);
 void	store_close(struct store *);
+/*
+ * Closes a store and removes what its open created (the files, and
+ * the directory when the open made it): for a tool whose work then
+ * failed (kmsauthzctl import), so that it leaves the directory as it
+ * found it.  Files that were there before the open are kept.
+ */
+void	store_close_discard(struct store *);
 
 /*
  * 1 when changes are refused (opened read-only, or fallen back to it);
@@ -172,7 +181,11 @@ int	store_to_bundle(struct store *, struct bundle **bp);
  */
 int	store_check(struct store *);
 
-/* A consistent, compacted copy into the empty or new directory dest. */
+/*
+ * A consistent, compacted copy into the empty or new directory dest:
+ * dest/data.mdb fsynced, then dest (and its parent when dest was
+ * made), before STORE_OK.
+ */
 int	store_backup(struct store *, const char *dest);
 
 /*

@@ -10,7 +10,7 @@
 
 C=$KMSAUTHZCTL
 export KMSAUTHZ_ADMIN_SOCKET="$tmp/a.sock"
-plan 14
+plan 16
 
 # Lock files are not state: kmsauthz.lock holds the last opener's pid.
 sums() {
@@ -128,4 +128,19 @@ write_config "$good"
 start_daemon
 "$C" ExportBundle | grep -F '\"UserName\": \"kept\"' >/dev/null
 ok $? "the state survived every refused start"
+
+# (store) A truncated data.mdb, one page short or empty (with a seed
+# configured): refused naming the file and the cause; never SIGBUS,
+# never re-initialised and seeded.
+stop_daemon
+cp "$tmp/state/data.mdb" "$tmp/data.mdb.good"
+truncate -s $(($(wc -c <"$tmp/state/data.mdb") - 4096)) "$tmp/state/data.mdb"
+before=$(sums "$tmp/state")
+bad_start "data.mdb one page short: refused, not a crash" \
+    "$tmp/state/data.mdb: truncated"
+: >"$tmp/state/data.mdb"
+before=$(sums "$tmp/state")
+bad_start "empty data.mdb: refused, not re-initialised and seeded" \
+    "$tmp/state/data.mdb: empty \(0 bytes\)"
+cp "$tmp/data.mdb.good" "$tmp/state/data.mdb"
 finish

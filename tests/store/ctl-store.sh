@@ -12,7 +12,7 @@ n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() { n=$((n + 1)); echo "not ok $n - $1"; sed 's/^/# /' "$T/err"; }
 check() { if eval "$2"; then ok "$1"; else nok "$1"; fi; }
-echo "1..25"
+echo "1..32"
 
 "$CTL" import --db "$T/a" "$B" >"$T/out" 2>"$T/err"
 check "import into a new directory" '[ $? -eq 0 ] && [ -f "$T/a/data.mdb" ]'
@@ -109,3 +109,55 @@ check "backup refuses a destination holding a store" \
 "$CTL" backup --db "$T/a" "$T/bk2" >"$T/out" 2>"$T/err" &&
     "$CTL" export --db "$T/bk2" >"$T/e7" 2>>"$T/err"
 check "backup, export of the copy: same bytes" 'cmp -s "$T/e1" "$T/e7"'
+
+# A failed import leaves nothing it created: the commit fails (a file
+# size limit, SIGXFSZ ignored so that write returns EFBIG) after DIR and
+# a new store were made.
+awk 'BEGIN {
+	printf "{\"FormatVersion\":1,\"Instances\":[{\"InstanceId\":\"kst-1\",";
+	printf "\"State\":\"Enabled\",\"ShareQuota\":5}],\"Keys\":[";
+	for (i = 0; i < 3000; i++)
+		printf "%s{\"KeyId\":\"key-%06d\",\"Region\":\"cn-hangzhou\",\"Creator\":\"1192853035118888\",\"DKMSInstanceId\":\"kst-1\",\"KeyState\":\"Enabled\",\"Tags\":{\"Project\":\"p%d\"}}", i ? "," : "", i, i;
+	printf "]}\n";
+}' >"$T/big.json"
+(trap '' XFSZ; ulimit -f 256; exec "$CTL" import --db "$T/lim" "$T/big.json") \
+    >"$T/out" 2>"$T/err"
+rc=$?
+check "an import that fails after creating DIR: exit 2, the cause named" \
+    '[ $rc -eq 2 ] && grep -q "import failed" "$T/err"'
+check "... and DIR is gone" '[ ! -e "$T/lim" ]'
+mkdir "$T/lim2"
+(trap '' XFSZ; ulimit -f 256; exec "$CTL" import --db "$T/lim2" "$T/big.json") \
+    >"$T/out" 2>"$T/err"
+check "... into an empty DIR that was there: DIR kept, empty" \
+    '[ $? -eq 2 ] && [ -d "$T/lim2" ] && [ -z "$(ls -A "$T/lim2")" ]'
+"$CTL" import --db "$T/lim3" "$T/big.json" >"$T/out" 2>"$T/err"
+check "... and the same import without the limit works" '[ $? -eq 0 ]'
+
+# Identifiers a later change would refuse are refused on import.
+sed 's/"KeyId": "\(key-[^"]*\)"/"KeyId": "\1'"$(printf '%0400d' 0)"'"/' "$B" \
+    >"$T/longid.json"
+"$CTL" import --db "$T/longid" "$T/longid.json" >"$T/out" 2>"$T/err"
+check "a 404-byte KeyId: exit 1, the key named, no DIR" \
+    '[ $? -eq 1 ] && grep -q "Keys\[0\]" "$T/err" && [ ! -e "$T/longid" ]'
+
+# A damaged data.mdb: refused with the file and the cause, never a
+# crash (SIGBUS, exit 135), nothing changed.
+cp -R "$T/a" "$T/tr"
+sz=$(wc -c <"$T/tr/data.mdb")
+truncate -s $((sz - 4096)) "$T/tr/data.mdb"
+"$CTL" export --db "$T/tr" >"$T/out" 2>"$T/err"
+e=$?
+"$CTL" import --db "$T/tr" --replace "$B" >"$T/out" 2>>"$T/err"
+rc=$?
+check "one page short: export and import --replace exit 2, file named" \
+    '[ $e -eq 2 ] && [ $rc -eq 2 ] && grep -q "$T/tr/data.mdb: truncated" "$T/err" &&
+     [ $(wc -c <"$T/tr/data.mdb") -eq $((sz - 4096)) ]'
+: >"$T/tr/data.mdb"
+"$CTL" export --db "$T/tr" >"$T/out" 2>"$T/err"
+e=$?
+"$CTL" import --db "$T/tr" --replace "$B" >"$T/out" 2>>"$T/err"
+rc=$?
+check "empty data.mdb: refused (not re-initialised), the cause named" \
+    '[ $e -eq 2 ] && [ $rc -eq 2 ] && [ $(grep -c "data.mdb: empty (0 bytes)" "$T/err") -eq 2 ] &&
+     [ ! -s "$T/tr/data.mdb" ]'

@@ -1015,6 +1015,274 @@ t_replace_and_bundle(void **state)
 	bundle_free(b);
 }
 
+
+/* A string of n copies of c (caller frees). */
+static char *
+rep(int c, size_t n)
+{
+	char	*p = malloc(n + 1);
+
+	if (p == NULL)
+		abort();
+	memset(p, c, n);
+	p[n] = '\0';
+	return (p);
+}
+
+/* Writes a record straight into the store's environment (forgery). */
+static void
+forge(struct store *st, int dbi, const void *k, size_t klen, const void *v,
+    size_t vlen)
+{
+	MDB_txn	*txn;
+	MDB_val	 kv, vv;
+
+	kv.mv_data = (void *)k;
+	kv.mv_size = klen;
+	vv.mv_data = (void *)v;
+	vv.mv_size = vlen;
+	assert_int_equal(mdb_txn_begin(st->env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_put(txn, st->dbi[dbi], &kv, &vv, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+}
+
+/*
+ * Limits of single changes, each refusal leaving the state as it was:
+ * identifiers of 256 bytes, tag keys of 129 and values of 257, a
+ * composite key past LMDB's 511 bytes, a 257th group or policy, version
+ * ids run out, a key created PendingDeletion, records found malformed
+ * in the middle of a change.
+ */
+static void
+t_limits(void **state)
+{
+	struct fx		*fx = *state;
+	struct store		*st = fx->st;
+	struct store_polrec	 pr;
+	struct store_wbuf	 w;
+	struct bundle		*b;
+	char			*id255, *id256, *t128, *t129, *v256, *v257;
+	char			*r255, *c255, name[32];
+	uint32_t		 v;
+	int			 i;
+
+	id255 = rep('k', 255);
+	id256 = rep('k', 256);
+	t128 = rep('t', 128);
+	t129 = rep('t', 129);
+	v256 = rep('v', 256);
+	v257 = rep('v', 257);
+	OK(st, store_instance_create(st, "i", 0, 1, NULL));
+	FAILS(st, STORE_EINVAL, store_instance_create(st, id256, 0, 1, NULL));
+	FAILS(st, STORE_EINVAL, store_key_create(st, id256, "r", "1", "i", 0,
+	    NULL));
+	assert_non_null(strstr(store_errmsg(st), "longer than 255"));
+	FAILS(st, STORE_EINVAL, store_key_create(st, "k", id256, "1", "i", 0,
+	    NULL));
+	FAILS(st, STORE_EINVAL, store_user_create(st, id256, "u", NULL));
+	FAILS(st, STORE_EINVAL, store_user_create(st, "1", id256, NULL));
+	OK(st, store_key_create(st, id255, "r", "1", "i", 0, NULL));
+	/* No key is created PendingDeletion: it needs a deletion time. */
+	FAILS(st, STORE_EINVAL, store_key_create(st, "kpd", "r", "1", "i",
+	    WORLD_KEY_PENDING_DELETION, NULL));
+	assert_non_null(strstr(store_errmsg(st), "PendingDeletion"));
+	FAILS(st, STORE_EINVAL, store_key_create(st, "kpd", "r", "1", NULL,
+	    WORLD_KEY_PENDING_DELETION, NULL));
+
+	/* Tags: keys 1-128 bytes, values 0-256. */
+	OK(st, store_tag_set(st, id255, t128, v256, NULL));
+	FAILS(st, STORE_EINVAL, store_tag_set(st, id255, t129, "v", NULL));
+	FAILS(st, STORE_EINVAL, store_tag_set(st, id255, "t", v257, NULL));
+	{
+		struct store_tag	 t[2] = { { "a", "b" }, { t129, "c" } };
+
+		FAILS(st, STORE_EINVAL, store_tags_change(st, id255, t, 2,
+		    NULL));
+	}
+	assert_int_equal(store_check(st), 0);
+
+	/* Region \0 Account \0 AliasName past 511 bytes: ELIMIT. */
+	r255 = rep('r', 255);
+	c255 = rep('1', 255);
+	OK(st, store_key_create(st, "klong", r255, c255, NULL, 0, NULL));
+	FAILS(st, STORE_ELIMIT, store_alias_create(st, "alias/a", "klong",
+	    NULL));
+	assert_non_null(strstr(store_errmsg(st), "511"));
+	OK(st, store_key_delete(st, "klong", NULL));
+
+	/* 256 groups and 256 policies on a principal, then no more. */
+	b = calloc(1, sizeof(*b));
+	b->nusers = 1;
+	b->users = calloc(1, sizeof(*b->users));
+	b->users[0].account = xs("1");
+	b->users[0].name = xs("u");
+	b->users[0].groups = calloc(STORE_LIST_MAX, sizeof(char *));
+	b->users[0].policies = calloc(STORE_LIST_MAX, sizeof(char *));
+	b->ngroups = STORE_LIST_MAX + 1;
+	b->groups = calloc(b->ngroups, sizeof(*b->groups));
+	b->npolicies = STORE_LIST_MAX + 1;
+	b->policies = calloc(b->npolicies, sizeof(*b->policies));
+	for (i = 0; i <= STORE_LIST_MAX; i++) {
+		snprintf(name, sizeof(name), "g%03d", i);
+		b->groups[i].account = xs("1");
+		b->groups[i].name = xs(name);
+		if (i < STORE_LIST_MAX)
+			b->users[0].groups[b->users[0].ngroups++] = xs(name);
+		snprintf(name, sizeof(name), "P%03d", i);
+		b->policies[i].account = xs("1");
+		b->policies[i].name = xs(name);
+		b->policies[i].text = xs(RP("p"));
+		b->policies[i].len = strlen(RP("p"));
+		if (i < STORE_LIST_MAX)
+			b->users[0].policies[b->users[0].npolicies++] =
+			    xs(name);
+	}
+	OK(st, store_replace_all(st, b, NULL));
+	bundle_free(b);
+	FAILS(st, STORE_ELIMIT, store_membership_add(st, "1", "u", "g256",
+	    NULL));
+	FAILS(st, STORE_ELIMIT, store_attach(st, STORE_USER, "1", "u", "P256",
+	    NULL));
+	OK(st, store_attach(st, STORE_GROUP, "1", "g000", "P256", NULL));
+	assert_int_equal(store_check(st), 0);
+
+	/* Version ids run out (forged: the last id given is the largest). */
+	OK(st, store_policy_create(st, "1", "PV", RP("a"), strlen(RP("a")),
+	    NULL, NULL));
+	pr.def = 1;
+	pr.last = UINT32_MAX;
+	store_w_init(&w);
+	store_polrec_encode(&w, &pr);
+	forge(st, DBI_POLICIES, "1\0PV", 4, w.p, w.len);
+	store_w_free(&w);
+	FAILS(st, STORE_ELIMIT, store_policy_version_create(st, "1", "PV",
+	    RP("b"), strlen(RP("b")), 0, NULL, &v, NULL));
+	assert_non_null(strstr(store_errmsg(st), "exhausted"));
+
+	/* Malformed records met by a change: ECORRUPT, nothing changed. */
+	forge(st, DBI_KEYS, "kbad", 4, "\1", 1);
+	FAILS(st, STORE_ECORRUPT, store_key_state_set(st, "kbad", 1, NULL));
+	FAILS(st, STORE_ECORRUPT, store_tag_set(st, "kbad", "a", "b", NULL));
+	FAILS(st, STORE_ECORRUPT, store_key_delete(st, "kbad", NULL));
+	FAILS(st, STORE_ECORRUPT, store_alias_create(st, "alias/b", "kbad",
+	    NULL));
+	assert_non_null(strstr(store_errmsg(st), "malformed"));
+	forge(st, DBI_USERS, "1\0ubad", 6, "\0\1\0", 3);
+	FAILS(st, STORE_ECORRUPT, store_attach(st, STORE_USER, "1", "ubad",
+	    "P000", NULL));
+	FAILS(st, STORE_ECORRUPT, store_membership_add(st, "1", "ubad",
+	    "g000", NULL));
+	FAILS(st, STORE_ECORRUPT, store_policy_delete(st, "1", "P256", NULL));
+	free(id255);
+	free(id256);
+	free(t128);
+	free(t129);
+	free(v256);
+	free(v257);
+	free(r255);
+	free(c255);
+}
+
+/*
+ * store_replace_all applies the single changes' rules to every
+ * identifier, tag and list of the bundle, naming its JSON path: nothing
+ * a later change would refuse is ever stored.  The state is unchanged
+ * after each refusal.
+ */
+static void
+t_replace_limits(void **state)
+{
+	struct fx	*fx = *state;
+	struct store	*st = fx->st;
+	struct bundle	*b;
+	char		*p;
+	int		 i, which, err;
+	const char	*path;
+
+	b = mkbundle(3);
+	OK(st, store_replace_all(st, b, NULL));
+	bundle_free(b);
+	for (which = 0; which < 11; which++) {
+		b = mkbundle(3);
+		err = STORE_EINVAL;
+		switch (which) {
+		case 0:		/* a KeyId of 404 bytes */
+			free(b->keys[1].id);
+			b->keys[1].id = rep('k', 404);
+			path = "Keys[1].KeyId";
+			break;
+		case 1:		/* past LMDB's key size too */
+			free(b->keys[1].id);
+			b->keys[1].id = rep('k', 600);
+			path = "Keys[1].KeyId";
+			break;
+		case 2:		/* a tag key of 200 bytes */
+			free(b->keys[2].tags[0].key);
+			b->keys[2].tags[0].key = rep('t', 200);
+			path = "Keys[2].Tags[0]";
+			break;
+		case 3:		/* a tag value of 1000 bytes */
+			free(b->keys[2].tags[0].value);
+			b->keys[2].tags[0].value = rep('v', 1000);
+			path = "Keys[2].Tags[0]";
+			break;
+		case 4:		/* 21 tags */
+			b->keys[0].tags = realloc(b->keys[0].tags,
+			    (STORE_TAGS_MAX + 1) * sizeof(*b->keys[0].tags));
+			for (i = 1; i <= STORE_TAGS_MAX; i++) {
+				if (asprintf(&p, "tag%d", i) == -1)
+					abort();
+				b->keys[0].tags[i].key = p;
+				b->keys[0].tags[i].value = xs("v");
+			}
+			b->keys[0].ntags = STORE_TAGS_MAX + 1;
+			err = STORE_ELIMIT;
+			path = "Keys[0].Tags";
+			break;
+		case 5:		/* 300 policies on a user */
+			b->users[0].policies = realloc(b->users[0].policies,
+			    300 * sizeof(char *));
+			for (i = 1; i < 300; i++)
+				b->users[0].policies[i] = xs("P");
+			b->users[0].npolicies = 300;
+			err = STORE_ELIMIT;
+			path = "Users[0]";
+			break;
+		case 6:		/* an alias name without "alias/" */
+			free(b->aliases[0].name);
+			b->aliases[0].name = xs("first");
+			path = "Aliases[0].AliasName";
+			break;
+		case 7:		/* an account of 256 bytes */
+			free(b->policies[0].account);
+			b->policies[0].account = rep('1', 256);
+			path = "Policies[0]";
+			break;
+		case 8:		/* a group name of 256 bytes in a list */
+			free(b->users[0].groups[0]);
+			b->users[0].groups[0] = rep('g', 256);
+			path = "Users[0].Groups[0]";
+			break;
+		case 9:		/* an empty user name */
+			free(b->users[0].name);
+			b->users[0].name = xs("");
+			path = "Users[0].UserName";
+			break;
+		default:	/* a region of 256 bytes */
+			free(b->keys[2].region);
+			b->keys[2].region = rep('r', 256);
+			path = "Keys[2].Region";
+			break;
+		}
+		FAILS(st, err, store_replace_all(st, b, NULL));
+		if (strstr(store_errmsg(st), path) == NULL)
+			fail_msg("case %d: \"%s\" lacks \"%s\"", which,
+			    store_errmsg(st), path);
+		bundle_free(b);
+	}
+	assert_int_equal(store_check(st), 0);
+}
+
 static void
 t_growth(void **state)
 {
@@ -1137,6 +1405,9 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_sharing, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_replace_and_bundle, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(t_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_replace_limits, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_growth, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_ceiling, setup, teardown),
