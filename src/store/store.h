@@ -47,6 +47,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/limits.h"
+
 #define STORE_SCHEMA_VERSION	2
 #define STORE_FORMAT		"kmsauthz-store"
 #define STORE_LOCK_FILE		"kmsauthz.lock"
@@ -57,13 +59,18 @@
 #define STORE_MAP_SIZE_DEFAULT	(64u * 1024 * 1024)
 #define STORE_MAP_MAX_DEFAULT	((size_t)16 * 1024 * 1024 * 1024)
 
-/* Limits the store enforces itself (docs/storage.md). */
-#define STORE_POLICY_VERSIONS_MAX	5	/* as RAM's CreatePolicyVersion */
-#define STORE_LIST_MAX			256	/* groups or policies per principal */
-#define STORE_ID_MAX			255	/* bytes of one identifier */
-#define STORE_TAGS_MAX			20	/* tags per key, as KMS */
-#define STORE_TAG_KEY_MAX		128
-#define STORE_TAG_VALUE_MAX		256
+/*
+ * Limits the store enforces itself (docs/storage.md): the numbers live
+ * in src/engine/limits.h, shared with the bundle validator, so that an
+ * import is refused before anything is written for exactly what the
+ * store would refuse.
+ */
+#define STORE_POLICY_VERSIONS_MAX	LIMITS_POLICY_VERSIONS_MAX
+#define STORE_LIST_MAX			LIMITS_LIST_MAX
+#define STORE_ID_MAX			LIMITS_ID_MAX
+#define STORE_TAGS_MAX			LIMITS_TAGS_MAX
+#define STORE_TAG_KEY_MAX		LIMITS_TAG_KEY_MAX
+#define STORE_TAG_VALUE_MAX		LIMITS_TAG_VALUE_MAX
 /*
  * A key found PendingDeletion without a deletion time (migrated from
  * schema 1, or imported from a bundle, which carries no time) is
