@@ -135,6 +135,7 @@ struct conn {
 	unsigned		 queued;	/* replies since output empty */
 	int			 paused;	/* reading stopped: queue full */
 	int			 reading;	/* rev is pending */
+	int			 writing;	/* wev is pending */
 	int			 deadline;	/* rev's timer: request_timeout */
 	int			 close_after;	/* close once output drained */
 	int			 hello;		/* HELLO seen */

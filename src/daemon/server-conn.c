@@ -20,8 +20,15 @@
  * its timeout is slow_client_timeout.  When a client has
  * max_queued_replies answers (or CONN_OUTPUT_MAX bytes) waiting, reading
  * from it stops until it drains.  Nothing here blocks, so a slow client
- * never delays another.  Invariant outside conn_process: output waiting
- * <=> wev pending.
+ * never delays another.
+ *
+ * Invariants whenever the loop runs (outside conn_process and
+ * conn_write_ev): output waiting <=> wev pending (c->writing); paused
+ * => output waiting; and a connection always has rev or wev pending,
+ * so its timers run and its close is seen.  Only conn_pause sets
+ * paused, only conn_resume clears it, and conn_flush, the last step of
+ * every read and write, owns the transitions: all written and paused
+ * resumes reading and processes what is buffered.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -67,8 +74,13 @@ static void	conn_read_ev(evutil_socket_t, short, void *);
 static void	conn_write_ev(evutil_socket_t, short, void *);
 static void	conn_timeout(struct conn *);
 static void	conn_process(struct conn *);
+static int	conn_parse(struct conn *);
 static int	conn_write_now(struct conn *);
-static void	conn_flush(struct conn *);
+static int	conn_flush(struct conn *);
+static void	conn_pause(struct conn *);
+static int	conn_resume(struct conn *);
+static int	conn_arm_write(struct conn *);
+static void	conn_stop_write(struct conn *);
 static int	conn_frame(struct conn *, const struct proto_hdr *,
 		    const uint8_t *);
 static int	conn_send(struct conn *, uint16_t, uint32_t, conn_enc_fn,
@@ -316,45 +328,121 @@ conn_write_now(struct conn *c)
 	return (evbuffer_get_length(c->out) == 0 ? 0 : 1);
 }
 
-/*
- * End of a read: write the answers; leave the rest to the write event,
- * or close when asked to and nothing is left.  c may be freed on
- * return.
- */
+/* Reading stops until the output drains (conn_flush resumes it). */
 static void
-conn_flush(struct conn *c)
+conn_pause(struct conn *c)
+{
+	atomic_fetch_add(&c->worker->srv->stats.queue_full_pauses, 1);
+	c->paused = 1;
+	conn_stop_read(c);
+}
+
+/* The output drained: read again.  -1 when the event cannot be added. */
+static int
+conn_resume(struct conn *c)
+{
+	c->paused = 0;
+	/* Its deadline did not run while we were not reading. */
+	if (c->inlen != 0)
+		c->frame_start = conn_now_ms();
+	return (conn_arm_read(c));
+}
+
+static int
+conn_arm_write(struct conn *c)
 {
 	struct timeval	tv;
 
-	switch (conn_write_now(c)) {
-	case -1:
-		conn_free(c);
-		return;
-	case 1:
-		if (event_pending(c->wev, EV_WRITE, NULL))
-			return;
-		tv.tv_sec = atomic_load(&c->worker->srv->slow_client_timeout);
-		tv.tv_usec = 0;
-		if (event_add(c->wev, &tv) == -1) {
-			log_warnx("event_add failed");
-			conn_free(c);
-		}
-		return;
-	default:
-		c->queued = 0;
-		if (c->close_after)
-			conn_free(c);
-		return;
+	if (c->writing)
+		return (0);
+	tv.tv_sec = atomic_load(&c->worker->srv->slow_client_timeout);
+	tv.tv_usec = 0;
+	if (event_add(c->wev, &tv) == -1)
+		return (-1);
+	c->writing = 1;
+	return (0);
+}
+
+static void
+conn_stop_write(struct conn *c)
+{
+	if (c->writing) {
+		event_del(c->wev);
+		c->writing = 0;
 	}
 }
 
 /*
- * Handle every complete frame in the input buffer, then write the
- * answers.  What is left is the start of the next frame, moved to the
- * front, with room for all of it.  c may be freed on return.
+ * End of every read and write: write what is waiting and set the events
+ * that follow.  Output left: the write event (reading stays as it is:
+ * stopped if paused).  All written: no write event; closing if asked
+ * to; reading again if paused, and then 1: frames may be buffered that
+ * no new byte will announce, the caller processes them.  -1: c is
+ * freed.
+ */
+static int
+conn_flush(struct conn *c)
+{
+	switch (conn_write_now(c)) {
+	case -1:
+		conn_free(c);
+		return (-1);
+	case 1:
+		if (conn_arm_write(c) == -1) {
+			log_warnx("event_add failed");
+			conn_free(c);
+			return (-1);
+		}
+		return (0);
+	default:
+		break;
+	}
+	c->queued = 0;
+	conn_stop_write(c);
+	if (c->close_after) {
+		conn_free(c);
+		return (-1);
+	}
+	if (c->paused) {
+		if (conn_resume(c) == -1) {
+			log_warnx("event_add failed");
+			conn_free(c);
+			return (-1);
+		}
+		return (1);
+	}
+	if (!c->reading) {
+		/* Never reached: an idle connection with no event. */
+		log_warnx("uid %u pid %d: connection with no event, closed",
+		    (unsigned)c->uid, (int)c->pid);
+		conn_free(c);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Handle what the input buffer holds, then write the answers; again
+ * while a pause ends at once (the socket drained as we wrote).  c may
+ * be freed on return.
  */
 static void
 conn_process(struct conn *c)
+{
+	do {
+		if (conn_parse(c) == -1)
+			return;
+	} while (conn_flush(c) == 1);
+}
+
+/*
+ * Handle every complete frame in the input buffer (until the queue is
+ * full and the socket lags: paused).  What is left is the start of the
+ * next frame, moved to the front, with room for all of it.  -1: c is
+ * freed.
+ */
+static int
+conn_parse(struct conn *c)
 {
 	struct server		*srv = c->worker->srv;
 	struct proto_hdr	 hdr;
@@ -411,15 +499,13 @@ conn_process(struct conn *c)
 			r = conn_write_now(c);
 			if (r == -1) {
 				conn_free(c);
-				return;
+				return (-1);
 			}
 			if (r == 0) {
 				c->queued = 0;
 				continue;
 			}
-			atomic_fetch_add(&srv->stats.queue_full_pauses, 1);
-			c->paused = 1;
-			conn_stop_read(c);
+			conn_pause(c);
 		}
 	}
 
@@ -454,9 +540,9 @@ conn_process(struct conn *c)
 	    (c->inlen != 0 || c->deadline) && conn_arm_read(c) == -1) {
 		log_warnx("event_add failed");
 		conn_free(c);
-		return;
+		return (-1);
 	}
-	conn_flush(c);
+	return (0);
 }
 
 /* The socket took more of the output, or the client stopped reading. */
@@ -474,32 +560,9 @@ conn_write_ev(evutil_socket_t fd, short what, void *arg)
 		conn_free(c);
 		return;
 	}
-	switch (conn_write_now(c)) {
-	case -1:
-		conn_free(c);
-		return;
-	case 1:
-		return;
-	default:
-		break;
-	}
-	c->queued = 0;
-	event_del(c->wev);
-	if (c->close_after) {
-		conn_free(c);
-		return;
-	}
-	if (c->paused) {
-		c->paused = 0;
-		/* Its deadline did not run while we were not reading. */
-		c->frame_start = conn_now_ms();
-		if (conn_arm_read(c) == -1) {
-			conn_free(c);
-			return;
-		}
-		/* Frames may already be buffered: no new bytes will wake us. */
+	/* conn_flush writes, and resumes a paused read when all went. */
+	if (conn_flush(c) == 1)
 		conn_process(c);
-	}
 }
 
 /*

@@ -13,6 +13,7 @@
  *	kzclient slow SOCK SECONDS		a reader that stops reading
  *	kzclient hold SOCK SECONDS		one connection, pinged each 100ms
  *	kzclient trickle SOCK MS		a PING, one byte each MS ms
+ *	kzclient flood SOCK K N			K clients pipeline N PINGs each
  */
 #include <sys/types.h>
 #include <sys/resource.h>
@@ -60,6 +61,7 @@ static int	cmd_many(int, char **);
 static int	cmd_slow(int, char **);
 static int	cmd_hold(int, char **);
 static int	cmd_trickle(int, char **);
+static int	cmd_flood(int, char **);
 
 static int
 kz_connect(const char *path)
@@ -713,6 +715,145 @@ cmd_trickle(int argc, char **argv)
 	return (0);
 }
 
+/*
+ * K clients on one poll loop, each pipelining N PINGs as fast as its
+ * socket takes them and reading its PONGs as fast as they come (the
+ * pattern that made the daemon pause a connection and then forget it:
+ * max_queued_replies reached, a partial write, the client reading in
+ * between).  Every PONG must come back, in order; a client that gets
+ * nothing for 5 s while answers are owed is stalled.
+ */
+#define KZ_FLOOD_MAX	64
+static int
+cmd_flood(int argc, char **argv)
+{
+	struct kz_flood {
+		int		fd;
+		long		sent;		/* whole frames written */
+		long		got;
+		size_t		wpos;		/* bytes of the frame at sent */
+		size_t		rlen;
+		uint8_t		rbuf[16384];
+	} *cl;
+	struct pollfd	 pfd[KZ_FLOOD_MAX];
+	struct timespec	 now, last;
+	uint8_t		 ping[KMSAUTHZ_HDR_SIZE];
+	struct proto_wr	 wr;
+	size_t		 start, off;
+	ssize_t		 n;
+	long		 total;
+	int		 k, i, np, done, bad = 0, flags;
+	uint32_t	 id, len;
+	uint16_t	 type;
+
+	if (argc != 5 || (k = atoi(argv[3])) <= 0 || k > KZ_FLOOD_MAX ||
+	    (total = atol(argv[4])) <= 0)
+		return (1);
+	if ((cl = calloc((size_t)k, sizeof(*cl))) == NULL)
+		return (1);
+	for (i = 0; i < k; i++) {
+		if ((cl[i].fd = kz_connect(argv[2])) == -1 ||
+		    (flags = fcntl(cl[i].fd, F_GETFL)) == -1 ||
+		    fcntl(cl[i].fd, F_SETFL, flags | O_NONBLOCK) == -1) {
+			fprintf(stderr, "kzclient: connect %d: %s\n", i,
+			    strerror(errno));
+			return (1);
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &last);
+	for (;;) {
+		done = 0;
+		np = 0;
+		for (i = 0; i < k; i++) {
+			if (cl[i].got == total) {
+				done++;
+				continue;
+			}
+			pfd[np].fd = cl[i].fd;
+			pfd[np].events = POLLIN |
+			    (cl[i].sent < total ? POLLOUT : 0);
+			pfd[np].revents = 0;
+			np++;
+		}
+		if (done == k)
+			break;
+		if (poll(pfd, (nfds_t)np, 200) == -1 && errno != EINTR)
+			return (1);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		np = 0;
+		for (i = 0; i < k; i++) {
+			struct kz_flood *c = &cl[i];
+
+			if (c->got == total)
+				continue;
+			if (pfd[np++].revents == 0)
+				continue;
+			/* Write as much as it takes (ids are sent + 1). */
+			while (c->sent < total) {
+				proto_wr_init(&wr, ping, sizeof(ping));
+				start = proto_frame_begin(&wr,
+				    KMSAUTHZ_MSG_PING, (uint32_t)c->sent + 1);
+				proto_frame_end(&wr, start);
+				n = send(c->fd, ping + c->wpos,
+				    sizeof(ping) - c->wpos, MSG_NOSIGNAL);
+				if (n <= 0)
+					break;
+				c->wpos += (size_t)n;
+				if (c->wpos == sizeof(ping)) {
+					c->wpos = 0;
+					c->sent++;
+				}
+			}
+			/* Read whatever has come. */
+			while ((n = recv(c->fd, c->rbuf + c->rlen,
+			    sizeof(c->rbuf) - c->rlen, 0)) > 0) {
+				c->rlen += (size_t)n;
+				for (off = 0; c->rlen - off >= KMSAUTHZ_HDR_SIZE;
+				    off += KMSAUTHZ_HDR_SIZE + len) {
+					type = (uint16_t)(c->rbuf[off + 4] << 8 |
+					    c->rbuf[off + 5]);
+					memcpy(&id, c->rbuf + off + 8, 4);
+					memcpy(&len, c->rbuf + off + 12, 4);
+					id = ntohl(id);
+					len = ntohl(len);
+					if (type != KMSAUTHZ_MSG_PONG || len != 0 ||
+					    id != (uint32_t)c->got + 1) {
+						printf("client %d: frame %u id %u "
+						    "after %ld PONGs\n", i, type,
+						    id, c->got);
+						return (1);
+					}
+					c->got++;
+					last = now;
+				}
+				c->rlen -= off;
+				memmove(c->rbuf, c->rbuf + off, c->rlen);
+			}
+			if (n == 0) {
+				printf("client %d: closed after %ld PONGs\n",
+				    i, c->got);
+				return (1);
+			}
+		}
+		if (now.tv_sec - last.tv_sec >= 5) {
+			for (i = 0; i < k; i++)
+				if (cl[i].got != total) {
+					printf("STALL client %d: sent %ld, "
+					    "got %ld\n", i, cl[i].sent,
+					    cl[i].got);
+					bad = 1;
+				}
+			break;
+		}
+	}
+	if (!bad)
+		printf("%d clients, %ld PONGs each\n", k, total);
+	for (i = 0; i < k; i++)
+		close(cl[i].fd);
+	free(cl);
+	return (bad);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -725,6 +866,7 @@ main(int argc, char *argv[])
 		{ "send", cmd_send }, { "malformed", cmd_malformed },
 		{ "many", cmd_many }, { "slow", cmd_slow },
 		{ "hold", cmd_hold }, { "trickle", cmd_trickle },
+		{ "flood", cmd_flood },
 	};
 	size_t	i;
 
@@ -733,6 +875,6 @@ main(int argc, char *argv[])
 			if (strcmp(argv[1], cmds[i].name) == 0)
 				return (cmds[i].fn(argc, argv));
 	fprintf(stderr, "usage: kzclient ping|status|admin|check|send|"
-	    "malformed|many|slow|hold|trickle SOCKET ...\n");
+	    "malformed|many|slow|hold|trickle|flood SOCKET ...\n");
 	return (2);
 }
