@@ -77,12 +77,13 @@ void
 config_defaults(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
+	/* systemd's RuntimeDirectory and StateDirectory (configure.ac). */
 	snprintf(cfg->query_socket, sizeof(cfg->query_socket),
-	    "%s/kmsauthzd/query.sock", KMSAUTHZ_RUNSTATEDIR);
+	    "%s/query.sock", KMSAUTHZ_RUNDIR);
 	snprintf(cfg->admin_socket, sizeof(cfg->admin_socket),
-	    "%s/kmsauthzd/admin.sock", KMSAUTHZ_RUNSTATEDIR);
+	    "%s/admin.sock", KMSAUTHZ_RUNDIR);
 	snprintf(cfg->state_directory, sizeof(cfg->state_directory),
-	    "%s/lib/kmsauthzd", KMSAUTHZ_LOCALSTATEDIR);
+	    "%s", KMSAUTHZ_STATEDIR);
 	cfg->threads = 0;
 	cfg->max_connections = 4096;
 	cfg->max_connections_per_uid = 1024;

@@ -428,6 +428,8 @@ main(int argc, char *argv[])
 			exit(1);
 		if (daemon_check_admin_config(&daemon_cfg) == -1)
 			exit(1);
+		if (daemon_verbose_flags > 0)
+			config_print(&daemon_cfg);
 		printf("configuration OK\n");
 		exit(0);
 	}

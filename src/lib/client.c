@@ -24,10 +24,10 @@
 #include "lib/client-int.h"
 #include "proto/proto.h"
 
-#ifndef KMSAUTHZ_RUNSTATEDIR
-#define KMSAUTHZ_RUNSTATEDIR	"/run"
+#ifndef KMSAUTHZ_RUNDIR
+#define KMSAUTHZ_RUNDIR		"/run/kmsauthzd"
 #endif
-#define CLIENT_DEFAULT_SOCKET	KMSAUTHZ_RUNSTATEDIR "/kmsauthzd/query.sock"
+#define CLIENT_DEFAULT_SOCKET	KMSAUTHZ_RUNDIR "/query.sock"
 #define CLIENT_OUT_MAX		(4 * 1024 * 1024)	/* queued output */
 #define CLIENT_IN_INITIAL	(64 * 1024)
 #define CLIENT_WINDOW		64
