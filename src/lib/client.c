@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -799,7 +800,8 @@ kmsauthz_check_batch(struct kmsauthz *h, const struct kmsauthz_request *reqs,
 
 	if (answers == NULL || n == 0 || n > KMSAUTHZ_MAX_BATCH ||
 	    reqs == NULL) {
-		if (answers != NULL && n <= KMSAUTHZ_MAX_BATCH)
+		/* Over the limit still reads as denied: the caller's n. */
+		if (answers != NULL && n <= SIZE_MAX / sizeof(*answers))
 			memset(answers, 0, n * sizeof(*answers));
 		return (KMSAUTHZ_EINVAL);
 	}
