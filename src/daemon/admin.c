@@ -242,6 +242,8 @@ admin_store_readonly(void)
 void
 admin_plane_reload(struct server *srv)
 {
+	struct world	*w;
+
 	if (admin_plane == NULL)
 		return;
 	admin_reloads_seen = atomic_load(&srv->stats.reloads);
@@ -255,6 +257,16 @@ admin_plane_reload(struct server *srv)
 			log_warnx("admin: store: %s; admin changes stay "
 			    "refused", store_errmsg(admin_store));
 		admin_sync(srv);
+	}
+	/* Re-read the store whole; on failure the old world keeps serving. */
+	if (store_load(admin_store) != STORE_OK)
+		log_warnx("reload: store not re-read (%s): still serving "
+		    "generation %" PRIu64, store_errmsg(admin_store),
+		    world_holder_generation(srv->holder));
+	else if ((w = world_holder_acquire(store_holder(admin_store))) != NULL) {
+		server_republish(srv, w);
+		log_info("reload: store re-read, serving generation %" PRIu64,
+		    store_generation(admin_store));
 	}
 	admin_ctx_reopen(admin_plane);
 }

@@ -157,6 +157,7 @@ struct worker {
 	struct eval_answer	*scratch;	/* KMSAUTHZ_MAX_BATCH answers */
 	struct world		*world;		/* cached, refreshed by gen */
 	uint64_t		 generation;
+	uint64_t		 epoch;		/* srv->world_epoch of world */
 	/*
 	 * Decisions, counted by this worker's thread alone: no shared
 	 * read-modify-write on the query path; readers add them up.
@@ -183,6 +184,8 @@ struct server {
 	unsigned		 next_worker;
 	struct event		*backoff_ev;
 	struct worker		 admin_worker;	/* admin conns, on main */
+	/* Bumped when a world replaces one of the same generation. */
+	atomic_uint_fast64_t	 world_epoch;
 	int			 draining;
 	time_t			 started;
 
@@ -214,6 +217,7 @@ void	 server_shutdown(struct server *);
 void	 server_free(struct server *);
 void	 server_release(struct server *, uid_t);
 unsigned server_nconns(struct server *);
+void	 server_republish(struct server *, struct world *);
 void	 server_decisions(struct server *, struct server_decisions *);
 
 /* worker.c */

@@ -357,6 +357,19 @@ server_nconns(struct server *srv)
 	return (n);
 }
 
+/*
+ * Publish w (a reference the holder takes) even when its generation is
+ * the one served: a world re-read from the store (SIGHUP).  Queries see
+ * the old world until the swap; the epoch makes the workers drop their
+ * cached one at their next check.
+ */
+void
+server_republish(struct server *srv, struct world *w)
+{
+	world_holder_publish(srv->holder, w);
+	atomic_fetch_add_explicit(&srv->world_epoch, 1, memory_order_release);
+}
+
 /* The workers' decision counters, added up (each read atomically). */
 void
 server_decisions(struct server *srv, struct server_decisions *d)

@@ -8,12 +8,14 @@
  * lines that the script numbers.
  *
  *	libe2e QSOCK DIR	(DIR: a scratch directory for dead sockets)
+ *	libe2e load QSOCK MS	one connection, pipelined checks for MS ms
  */
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -309,12 +311,61 @@ e2e_connect(const char *dir)
 		close(fd);
 }
 
+/*
+ * Load on one connection for ms milliseconds (the script sends SIGHUP
+ * meanwhile): rounds of 200 pipelined checks, every answer verified.
+ * Prints the count and the generations seen; 1 on any failure.
+ */
+static int
+e2e_load(const char *path, long ms)
+{
+	struct kmsauthz_request	r[200];
+	struct kmsauthz_answer	a[200];
+	struct kmsauthz		*h;
+	struct timespec		 t0;
+	uint64_t		 gmin = UINT64_MAX, gmax = 0;
+	size_t			 i, checks = 0, wrong = 0;
+	int			 err;
+
+	if ((err = kmsauthz_connect(&h, path, E2E_TIMEOUT)) != 0) {
+		printf("connect: %s\n", kmsauthz_strerror(err));
+		return (1);
+	}
+	for (i = 0; i < 200; i++)
+		e2e_request(&r[i], i);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (e2e_ms_since(&t0) < ms) {
+		if ((err = kmsauthz_check_pipelined(h, r, 200, 32, a)) != 0) {
+			printf("after %zu checks: %s\n", checks,
+			    kmsauthz_strerror(err));
+			kmsauthz_close(h);
+			return (1);
+		}
+		for (i = 0; i < 200; i++) {
+			wrong += !e2e_expected(i, &a[i]);
+			if (a[i].generation < gmin)
+				gmin = a[i].generation;
+			if (a[i].generation > gmax)
+				gmax = a[i].generation;
+			kmsauthz_answer_free(&a[i]);
+		}
+		checks += 200;
+	}
+	kmsauthz_close(h);
+	printf("%zu checks on one connection, %zu wrong, generations "
+	    "%llu..%llu\n", checks, wrong, (unsigned long long)gmin,
+	    (unsigned long long)gmax);
+	return (wrong != 0 || checks == 0);
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct kmsauthz	*h;
 	int		 err;
 
+	if (argc == 4 && strcmp(argv[1], "load") == 0)
+		return (e2e_load(argv[2], atol(argv[3])));
 	if (argc != 3) {
 		fprintf(stderr, "usage: libe2e QSOCK DIR\n");
 		return (2);
