@@ -120,6 +120,7 @@ admin_status(struct server *srv, const char *request_id)
 	ADD_STAT("Closed", closed);
 	ADD_STAT("RejectedTotal", rejected_total);
 	ADD_STAT("RejectedPerUid", rejected_per_uid);
+	ADD_STAT("RejectedAdmin", rejected_admin);
 	ADD_STAT("AcceptBackoffs", accept_backoffs);
 	ADD_STAT("ProtocolErrors", proto_errors);
 	ADD_STAT("IdleTimeouts", idle_timeouts);

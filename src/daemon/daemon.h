@@ -27,6 +27,7 @@ struct world_holder;
 #define CONFIG_LINE_MAX		 4096
 #define CONFIG_THREADS_MAX	 256
 #define CONFIG_CONN_MAX		 1048576
+#define CONFIG_ADMIN_CONN_MAX	 1024
 #define CONFIG_QUEUE_MAX	 65536
 #define CONFIG_TIMEOUT_MAX	 86400
 #define CONFIG_NAME_MAX		 64
@@ -42,6 +43,7 @@ struct config {
 	unsigned threads;				/* 0 = online CPUs */
 	unsigned max_connections;
 	unsigned max_connections_per_uid;
+	unsigned max_admin_connections;			/* its own cap */
 	unsigned max_queued_replies;
 	unsigned idle_timeout;				/* seconds, 0 = off */
 	unsigned slow_client_timeout;			/* seconds */
@@ -92,6 +94,7 @@ struct server_stats {
 	atomic_uint_fast64_t	closed;
 	atomic_uint_fast64_t	rejected_total;		/* max_connections */
 	atomic_uint_fast64_t	rejected_per_uid;	/* ..._per_uid */
+	atomic_uint_fast64_t	rejected_admin;		/* max_admin_... */
 	atomic_uint_fast64_t	accept_backoffs;	/* EMFILE/ENFILE */
 	atomic_uint_fast64_t	proto_errors;
 	atomic_uint_fast64_t	idle_timeouts;
@@ -192,13 +195,15 @@ struct server {
 	/* Limits that SIGHUP may change, read by the workers. */
 	atomic_uint		 max_connections;
 	atomic_uint		 max_connections_per_uid;
+	atomic_uint		 max_admin_connections;
 	atomic_uint		 max_queued_replies;
 	atomic_uint		 idle_timeout;
 	atomic_uint		 slow_client_timeout;
 	atomic_uint		 request_timeout;
 
 	pthread_mutex_t		 lock;		/* protects the counts below */
-	unsigned		 nconns;
+	unsigned		 nconns;	/* query connections */
+	unsigned		 nadmin;	/* admin connections */
 	struct server_uidcount	*uids;
 	size_t			 nuids;
 	size_t			 uidcap;
@@ -215,7 +220,7 @@ int	 server_listen(struct server *, const struct config *,
 int	 server_start_workers(struct server *, unsigned nthreads);
 void	 server_shutdown(struct server *);
 void	 server_free(struct server *);
-void	 server_release(struct server *, uid_t);
+void	 server_release(struct server *, enum server_kind, uid_t);
 unsigned server_nconns(struct server *);
 void	 server_republish(struct server *, struct world *);
 void	 server_decisions(struct server *, struct server_decisions *);

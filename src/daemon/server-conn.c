@@ -155,7 +155,7 @@ conn_free(struct conn *c)
 	evbuffer_free(c->out);
 	free(c->in);
 	close(c->fd);
-	server_release(w->srv, c->uid);
+	server_release(w->srv, c->kind, c->uid);
 	free(c);
 	worker_conn_gone(w);
 }

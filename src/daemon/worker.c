@@ -146,7 +146,7 @@ worker_pipe_cb(evutil_socket_t fd, short ev, void *arg)
 		    conn_new(w, SERVER_QUERY, h.fd, h.uid, h.gid,
 		    h.pid) == NULL) {
 			close(h.fd);
-			server_release(w->srv, h.uid);
+			server_release(w->srv, SERVER_QUERY, h.uid);
 		}
 	}
 }
