@@ -31,6 +31,8 @@ struct world_holder;
 #define CONFIG_QUEUE_MAX	 65536
 #define CONFIG_TIMEOUT_MAX	 86400
 #define CONFIG_NAME_MAX		 64
+#define CONFIG_KEYS_MAX		 32	/* keys config.c knows, at most */
+#define CONFIG_LINE_CMDLINE	 (~0UL)	/* a key set by -o, -s, ... */
 
 struct config {
 	char	 query_socket[CONFIG_PATH_MAX];
@@ -51,6 +53,9 @@ struct config {
 	unsigned backlog;
 	uint64_t map_size_max;				/* bytes */
 	int	 log_verbose;
+	/* Where each key was set, for errors that involve two keys. */
+	char	 source[CONFIG_PATH_MAX];		/* the file read */
+	unsigned long lines[CONFIG_KEYS_MAX];		/* 0: default */
 };
 
 /* config.c */
