@@ -14,6 +14,7 @@
  *	kzclient hold SOCK SECONDS		one connection, pinged each 100ms
  *	kzclient trickle SOCK MS		a PING, one byte each MS ms
  *	kzclient flood SOCK K N			K clients pipeline N PINGs each
+ *	kzclient drain SOCK N GOFILE		N CHECKs unread until GOFILE
  */
 #include <sys/types.h>
 #include <sys/resource.h>
@@ -62,6 +63,7 @@ static int	cmd_slow(int, char **);
 static int	cmd_hold(int, char **);
 static int	cmd_trickle(int, char **);
 static int	cmd_flood(int, char **);
+static int	cmd_drain(int, char **);
 
 static int
 kz_connect(const char *path)
@@ -854,6 +856,88 @@ cmd_flood(int argc, char **argv)
 	return (bad);
 }
 
+/*
+ * Shutdown flushes what is queued: write up to N CHECKs (ids 1..) as
+ * far as the socket takes them without reading, so that the daemon
+ * pauses with answers waiting in its own buffer; print how many were
+ * written; wait for GOFILE to exist (the script sends SIGTERM first);
+ * then read to EOF.  Prints "sent S got G ids-in-order eof" (or what
+ * went wrong) and exits 0 when the answers came in order, then EOF.
+ */
+static int
+cmd_drain(int argc, char **argv)
+{
+	struct proto_wr		 wr;
+	struct proto_check	 c;
+	struct kz_frame		 f;
+	size_t			 start, off;
+	long			 n, sent = 0, got = 0;
+	int			 fd, flags, r, i;
+	uint8_t			 frame[512];
+	struct pollfd		 pfd;
+	ssize_t			 w;
+
+	if (argc != 5 || (n = atol(argv[3])) <= 0 ||
+	    (fd = kz_connect(argv[2])) == -1)
+		return (1);
+	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1)
+		return (1);
+	memset(&c, 0, sizeof(c));
+	c.principal.ptr = "acs:ram::1:user/a";
+	c.principal.len = strlen(c.principal.ptr);
+	c.action.ptr = "kms:Decrypt";
+	c.action.len = strlen(c.action.ptr);
+	c.resource.ptr = "acs:kms:cn-hangzhou:1:key/key-1";
+	c.resource.len = strlen(c.resource.ptr);
+	while (sent < n) {
+		proto_wr_init(&wr, frame, sizeof(frame));
+		start = proto_frame_begin(&wr, KMSAUTHZ_MSG_CHECK,
+		    (uint32_t)sent + 1);
+		proto_check_encode(&wr, &c);
+		proto_frame_end(&wr, start);
+		/* Whole frames only: the rest after a short write. */
+		/* Until the socket takes nothing for 500 ms: paused. */
+		for (off = 0; off < wr.off; off += (size_t)w) {
+			w = send(fd, frame + off, wr.off - off, MSG_NOSIGNAL);
+			if (w > 0)
+				continue;
+			w = 0;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				goto written;
+			pfd.fd = fd;
+			pfd.events = POLLOUT;
+			if (poll(&pfd, 1, 500) <= 0 && off == 0)
+				goto written;
+		}
+		sent++;
+	}
+written:
+	printf("sent %ld\n", sent);
+	fflush(stdout);
+	for (i = 0; i < 3000 && access(argv[4], F_OK) == -1; i++)
+		usleep(10000);
+	fcntl(fd, F_SETFL, flags);
+	for (;;) {
+		r = kz_read_frame(fd, &f, KZ_TIMEOUT_MS);
+		if (r != 0)
+			break;
+		if (f.hdr.type != KMSAUTHZ_MSG_ANSWER ||
+		    f.hdr.id != (uint32_t)got + 1) {
+			printf("frame %u id %u after %ld answers\n",
+			    f.hdr.type, f.hdr.id, got);
+			free(f.body);
+			return (1);
+		}
+		free(f.body);
+		got++;
+	}
+	printf("sent %ld got %ld in order %s\n", sent, got,
+	    r == -2 ? "eof" : r == -3 ? "timeout" : "error");
+	close(fd);
+	return (r == -2 ? 0 : 1);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -866,7 +950,7 @@ main(int argc, char *argv[])
 		{ "send", cmd_send }, { "malformed", cmd_malformed },
 		{ "many", cmd_many }, { "slow", cmd_slow },
 		{ "hold", cmd_hold }, { "trickle", cmd_trickle },
-		{ "flood", cmd_flood },
+		{ "flood", cmd_flood }, { "drain", cmd_drain },
 	};
 	size_t	i;
 
@@ -875,6 +959,6 @@ main(int argc, char *argv[])
 			if (strcmp(argv[1], cmds[i].name) == 0)
 				return (cmds[i].fn(argc, argv));
 	fprintf(stderr, "usage: kzclient ping|status|admin|check|send|"
-	    "malformed|many|slow|hold|trickle|flood SOCKET ...\n");
+	    "malformed|many|slow|hold|trickle|flood|drain SOCKET ...\n");
 	return (2);
 }
