@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto/framer.h"
+
 struct bufferevent;
 struct event;
 struct evbuffer;
@@ -132,9 +134,7 @@ struct conn {
 	int			 fd;
 	struct event		*rev;		/* EV_READ, idle/request timer */
 	struct event		*wev;		/* EV_WRITE while output waits */
-	uint8_t			*in;		/* unprocessed input, linear */
-	size_t			 inlen;
-	size_t			 incap;
+	struct proto_framer	 fr;		/* unprocessed input, linear */
 	struct evbuffer		*out;		/* answers not yet written */
 	int64_t			 frame_start;	/* ms: a partial frame's first byte */
 	uid_t			 uid;
@@ -147,6 +147,7 @@ struct conn {
 	int			 deadline;	/* rev's timer: request_timeout */
 	int			 close_after;	/* close once output drained */
 	int			 hello;		/* HELLO seen */
+	int			 failed;	/* a write failed: free it */
 };
 TAILQ_HEAD(conn_list, conn);
 
