@@ -56,7 +56,7 @@ daemon_pid=$!
 wait_for_socket "$tmp/q.sock"
 ok $? "daemon starts with RLIMIT_NOFILE 48"
 w0=$(grep -c "accept: Too many open files; pausing accepts" "$tmp/daemon.err")
-KZ_HOLD=3 "$KZCLIENT" many "$tmp/q.sock" 80 >"$tmp/many.out" 2>&1 &
+KZ_HOLD=2 KZ_READ_MS=1500 "$KZCLIENT" many "$tmp/q.sock" 80 >"$tmp/many.out" 2>&1 &
 many=$!
 sleep 3
 w1=$(grep -c "accept: Too many open files; pausing accepts" "$tmp/daemon.err")

@@ -533,7 +533,10 @@ static int
 cmd_many(int argc, char **argv)
 {
 	struct rlimit	 rl;
-	int		*fds, n, i, bad = 0;
+	struct timespec	 t0, t1;
+	const char	*env;
+	long		 budget = 0;
+	int		*fds, n, i, bad = 0, wait_ms;
 
 	if (argc != 4 || (n = atoi(argv[3])) <= 0)
 		return (1);
@@ -555,10 +558,22 @@ cmd_many(int argc, char **argv)
 		if (kz_send_simple(fds[i], KMSAUTHZ_MSG_PING,
 		    (uint32_t)i) == -1)
 			bad++;
+	/* KZ_READ_MS: one deadline for all the answers (else 5 s each). */
+	if ((env = getenv("KZ_READ_MS")) != NULL)
+		budget = atol(env);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < n; i++) {
 		struct kz_frame f;
 
-		if (kz_read_frame(fds[i], &f, KZ_TIMEOUT_MS) != 0 ||
+		wait_ms = KZ_TIMEOUT_MS;
+		if (budget > 0) {
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			wait_ms = (int)(budget - ((t1.tv_sec - t0.tv_sec) *
+			    1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
+			if (wait_ms < 0)
+				wait_ms = 0;
+		}
+		if (kz_read_frame(fds[i], &f, wait_ms) != 0 ||
 		    f.hdr.type != KMSAUTHZ_MSG_PONG ||
 		    f.hdr.id != (uint32_t)i)
 			bad++;
