@@ -99,7 +99,7 @@ enum kmsauthz_wire_error {
 	KMSAUTHZ_WERR_VERSION = 2,	/* unsupported version (closes) */
 	KMSAUTHZ_WERR_TOOBIG = 3,	/* frame over the limit (closes) */
 	KMSAUTHZ_WERR_UNSUPPORTED = 4,	/* type not taken here (closes) */
-	KMSAUTHZ_WERR_BUSY = 5,		/* too much in flight (closes) */
+	KMSAUTHZ_WERR_BUSY = 5,		/* a connection cap is full (closes) */
 	KMSAUTHZ_WERR_INTERNAL = 6,	/* daemon failure */
 	KMSAUTHZ_WERR_PERM = 7,		/* not permitted (admin) */
 	KMSAUTHZ_WERR_SHUTDOWN = 8	/* daemon stopping (closes) */

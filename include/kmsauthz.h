@@ -130,7 +130,8 @@ struct kmsauthz;
 /**
  * The socket path used when kmsauthz_connect() gets NULL: $KMSAUTHZ_SOCKET
  * if set and non-empty, otherwise the compiled-in
- * RUNSTATEDIR "/kmsauthzd/query.sock".
+ * "/run/kmsauthzd/query.sock" (the daemon's default, whatever the
+ * installation prefix).
  */
 KMSAUTHZ_EXPORT const char *kmsauthz_default_socket(void);
 

@@ -52,7 +52,7 @@ ctl_admin_socket(const char *opt)
 		return (opt);
 	if ((s = getenv("KMSAUTHZ_ADMIN_SOCKET")) != NULL && *s != '\0')
 		return (s);
-	return (KMSAUTHZ_RUNSTATEDIR "/kmsauthzd/admin.sock");
+	return (KMSAUTHZ_RUNDIR "/admin.sock");
 }
 
 static void

@@ -120,6 +120,7 @@ admin_status(struct server *srv, const char *request_id)
 	ADD_STAT("Closed", closed);
 	ADD_STAT("RejectedTotal", rejected_total);
 	ADD_STAT("RejectedPerUid", rejected_per_uid);
+	ADD_STAT("RejectedAdmin", rejected_admin);
 	ADD_STAT("AcceptBackoffs", accept_backoffs);
 	ADD_STAT("ProtocolErrors", proto_errors);
 	ADD_STAT("IdleTimeouts", idle_timeouts);
@@ -242,6 +243,8 @@ admin_store_readonly(void)
 void
 admin_plane_reload(struct server *srv)
 {
+	struct world	*w;
+
 	if (admin_plane == NULL)
 		return;
 	admin_reloads_seen = atomic_load(&srv->stats.reloads);
@@ -255,6 +258,16 @@ admin_plane_reload(struct server *srv)
 			log_warnx("admin: store: %s; admin changes stay "
 			    "refused", store_errmsg(admin_store));
 		admin_sync(srv);
+	}
+	/* Re-read the store whole; on failure the old world keeps serving. */
+	if (store_load(admin_store) != STORE_OK)
+		log_warnx("reload: store not re-read (%s): still serving "
+		    "generation %" PRIu64, store_errmsg(admin_store),
+		    world_holder_generation(srv->holder));
+	else if ((w = world_holder_acquire(store_holder(admin_store))) != NULL) {
+		server_republish(srv, w);
+		log_info("reload: store re-read, serving generation %" PRIu64,
+		    store_generation(admin_store));
 	}
 	admin_ctx_reopen(admin_plane);
 }

@@ -55,6 +55,7 @@ static const struct config_key config_keys[] = {
 	CK_UINT(threads, 0, CONFIG_THREADS_MAX),
 	CK_UINT(max_connections, 1, CONFIG_CONN_MAX),
 	CK_UINT(max_connections_per_uid, 1, CONFIG_CONN_MAX),
+	CK_UINT(max_admin_connections, 1, CONFIG_ADMIN_CONN_MAX),
 	CK_UINT(max_queued_replies, 1, CONFIG_QUEUE_MAX),
 	CK_UINT(idle_timeout, 0, CONFIG_TIMEOUT_MAX),
 	CK_UINT(slow_client_timeout, 1, CONFIG_TIMEOUT_MAX),
@@ -66,26 +67,34 @@ static const struct config_key config_keys[] = {
 	    sizeof(int), 0, 2 },
 };
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
+_Static_assert(CONFIG_NKEYS <= CONFIG_KEYS_MAX, "CONFIG_KEYS_MAX");
 
 static const struct config_key *config_find(const char *);
 static int	config_error(char *, size_t, const char *, const char *, ...)
 		    __attribute__((__format__(printf, 4, 5)));
 static int	config_parse_u64(const char *, uint64_t *);
 static int	config_parse_size(const char *, uint64_t *);
+static unsigned long config_line(const struct config *, const char *);
+static void	config_origin(const struct config *, const char *, char *,
+		    size_t);
+static int	config_pair_error(const struct config *, const char *,
+		    const char *, const char *, char *, size_t, const char *);
 
 void
 config_defaults(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
+	/* systemd's RuntimeDirectory and StateDirectory (configure.ac). */
 	snprintf(cfg->query_socket, sizeof(cfg->query_socket),
-	    "%s/kmsauthzd/query.sock", KMSAUTHZ_RUNSTATEDIR);
+	    "%s/query.sock", KMSAUTHZ_RUNDIR);
 	snprintf(cfg->admin_socket, sizeof(cfg->admin_socket),
-	    "%s/kmsauthzd/admin.sock", KMSAUTHZ_RUNSTATEDIR);
+	    "%s/admin.sock", KMSAUTHZ_RUNDIR);
 	snprintf(cfg->state_directory, sizeof(cfg->state_directory),
-	    "%s/lib/kmsauthzd", KMSAUTHZ_LOCALSTATEDIR);
+	    "%s", KMSAUTHZ_STATEDIR);
 	cfg->threads = 0;
 	cfg->max_connections = 4096;
 	cfg->max_connections_per_uid = 1024;
+	cfg->max_admin_connections = 16;
 	cfg->max_queued_replies = 256;
 	cfg->idle_timeout = 300;
 	cfg->slow_client_timeout = 10;
@@ -245,6 +254,7 @@ config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 	size_t		 len;
 
 	memset(seen, 0, sizeof(seen));
+	snprintf(cfg->source, sizeof(cfg->source), "%s", path);
 	if ((f = fopen(path, "r")) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return (-1);
@@ -301,6 +311,7 @@ config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 		}
 		if (config_set(cfg, key, value, where, err, errlen) == -1)
 			goto fail;
+		cfg->lines[k - config_keys] = lineno;
 	}
 	if (ferror(f)) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -320,8 +331,9 @@ fail:
 int
 config_override(struct config *cfg, const char *kv, char *err, size_t errlen)
 {
-	char		 key[64];
-	const char	*eq;
+	const struct config_key	*k;
+	char			 key[64];
+	const char		*eq;
 
 	if ((eq = strchr(kv, '=')) == NULL || eq == kv ||
 	    (size_t)(eq - kv) >= sizeof(key))
@@ -329,7 +341,58 @@ config_override(struct config *cfg, const char *kv, char *err, size_t errlen)
 		    "-o %s: expected key=value", kv));
 	memcpy(key, kv, eq - kv);
 	key[eq - kv] = '\0';
-	return (config_set(cfg, key, eq + 1, "command line", err, errlen));
+	if (config_set(cfg, key, eq + 1, "command line", err, errlen) == -1)
+		return (-1);
+	if ((k = config_find(key)) != NULL)
+		cfg->lines[k - config_keys] = CONFIG_LINE_CMDLINE;
+	return (0);
+}
+
+static unsigned long
+config_line(const struct config *cfg, const char *key)
+{
+	const struct config_key	*k;
+
+	if ((k = config_find(key)) == NULL)
+		return (0);
+	return (cfg->lines[k - config_keys]);
+}
+
+/* "file:line", "command line" or "default": where key got its value. */
+static void
+config_origin(const struct config *cfg, const char *key, char *buf,
+    size_t len)
+{
+	unsigned long	line = config_line(cfg, key);
+
+	if (line == CONFIG_LINE_CMDLINE)
+		snprintf(buf, len, "command line");
+	else if (line != 0)
+		snprintf(buf, len, "%.1000s:%lu", cfg->source, line);
+	else
+		snprintf(buf, len, "default");
+}
+
+/*
+ * An error between keys a and b: prefixed with where the later of the
+ * two was set (the command line comes after the file), naming where the
+ * other one was; `where' when both are defaults.
+ */
+static int
+config_pair_error(const struct config *cfg, const char *where,
+    const char *a, const char *b, char *err, size_t errlen, const char *msg)
+{
+	char		 la[CONFIG_PATH_MAX + 32], lb[CONFIG_PATH_MAX + 32];
+	unsigned long	 na = config_line(cfg, a), nb = config_line(cfg, b);
+
+	config_origin(cfg, a, la, sizeof(la));
+	config_origin(cfg, b, lb, sizeof(lb));
+	if (na == 0 && nb == 0)
+		return (config_error(err, errlen, where, "%s", msg));
+	if (na >= nb)
+		return (config_error(err, errlen, la, "%s (%s: %s)", msg, b,
+		    lb));
+	return (config_error(err, errlen, lb, "%s (%s: %s)", msg, a, la));
 }
 
 /* Checks that involve more than one key. */
@@ -337,14 +400,20 @@ int
 config_check(const struct config *cfg, const char *where, char *err,
     size_t errlen)
 {
+	char	msg[256];
+
 	if (strcmp(cfg->query_socket, cfg->admin_socket) == 0)
-		return (config_error(err, errlen, where,
+		return (config_pair_error(cfg, where, "query_socket",
+		    "admin_socket", err, errlen,
 		    "query_socket and admin_socket are the same path"));
-	if (cfg->max_connections_per_uid > cfg->max_connections)
-		return (config_error(err, errlen, where,
-		    "max_connections_per_uid (%u) exceeds max_connections "
-		    "(%u)", cfg->max_connections_per_uid,
-		    cfg->max_connections));
+	if (cfg->max_connections_per_uid > cfg->max_connections) {
+		snprintf(msg, sizeof(msg), "max_connections_per_uid (%u) "
+		    "exceeds max_connections (%u)",
+		    cfg->max_connections_per_uid, cfg->max_connections);
+		return (config_pair_error(cfg, where,
+		    "max_connections_per_uid", "max_connections", err, errlen,
+		    msg));
+	}
 	return (0);
 }
 
@@ -361,6 +430,7 @@ config_print(const struct config *cfg)
 	printf("threads = %u\n", cfg->threads);
 	printf("max_connections = %u\n", cfg->max_connections);
 	printf("max_connections_per_uid = %u\n", cfg->max_connections_per_uid);
+	printf("max_admin_connections = %u\n", cfg->max_admin_connections);
 	printf("max_queued_replies = %u\n", cfg->max_queued_replies);
 	printf("idle_timeout = %u\n", cfg->idle_timeout);
 	printf("slow_client_timeout = %u\n", cfg->slow_client_timeout);

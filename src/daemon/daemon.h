@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto/framer.h"
+
 struct bufferevent;
 struct event;
 struct evbuffer;
@@ -27,9 +29,12 @@ struct world_holder;
 #define CONFIG_LINE_MAX		 4096
 #define CONFIG_THREADS_MAX	 256
 #define CONFIG_CONN_MAX		 1048576
+#define CONFIG_ADMIN_CONN_MAX	 1024
 #define CONFIG_QUEUE_MAX	 65536
 #define CONFIG_TIMEOUT_MAX	 86400
 #define CONFIG_NAME_MAX		 64
+#define CONFIG_KEYS_MAX		 32	/* keys config.c knows, at most */
+#define CONFIG_LINE_CMDLINE	 (~0UL)	/* a key set by -o, -s, ... */
 
 struct config {
 	char	 query_socket[CONFIG_PATH_MAX];
@@ -42,6 +47,7 @@ struct config {
 	unsigned threads;				/* 0 = online CPUs */
 	unsigned max_connections;
 	unsigned max_connections_per_uid;
+	unsigned max_admin_connections;			/* its own cap */
 	unsigned max_queued_replies;
 	unsigned idle_timeout;				/* seconds, 0 = off */
 	unsigned slow_client_timeout;			/* seconds */
@@ -49,6 +55,9 @@ struct config {
 	unsigned backlog;
 	uint64_t map_size_max;				/* bytes */
 	int	 log_verbose;
+	/* Where each key was set, for errors that involve two keys. */
+	char	 source[CONFIG_PATH_MAX];		/* the file read */
+	unsigned long lines[CONFIG_KEYS_MAX];		/* 0: default */
 };
 
 /* config.c */
@@ -92,6 +101,7 @@ struct server_stats {
 	atomic_uint_fast64_t	closed;
 	atomic_uint_fast64_t	rejected_total;		/* max_connections */
 	atomic_uint_fast64_t	rejected_per_uid;	/* ..._per_uid */
+	atomic_uint_fast64_t	rejected_admin;		/* max_admin_... */
 	atomic_uint_fast64_t	accept_backoffs;	/* EMFILE/ENFILE */
 	atomic_uint_fast64_t	proto_errors;
 	atomic_uint_fast64_t	idle_timeouts;
@@ -124,9 +134,7 @@ struct conn {
 	int			 fd;
 	struct event		*rev;		/* EV_READ, idle/request timer */
 	struct event		*wev;		/* EV_WRITE while output waits */
-	uint8_t			*in;		/* unprocessed input, linear */
-	size_t			 inlen;
-	size_t			 incap;
+	struct proto_framer	 fr;		/* unprocessed input, linear */
 	struct evbuffer		*out;		/* answers not yet written */
 	int64_t			 frame_start;	/* ms: a partial frame's first byte */
 	uid_t			 uid;
@@ -135,9 +143,11 @@ struct conn {
 	unsigned		 queued;	/* replies since output empty */
 	int			 paused;	/* reading stopped: queue full */
 	int			 reading;	/* rev is pending */
+	int			 writing;	/* wev is pending */
 	int			 deadline;	/* rev's timer: request_timeout */
 	int			 close_after;	/* close once output drained */
 	int			 hello;		/* HELLO seen */
+	int			 failed;	/* a write failed: free it */
 };
 TAILQ_HEAD(conn_list, conn);
 
@@ -156,6 +166,7 @@ struct worker {
 	struct eval_answer	*scratch;	/* KMSAUTHZ_MAX_BATCH answers */
 	struct world		*world;		/* cached, refreshed by gen */
 	uint64_t		 generation;
+	uint64_t		 epoch;		/* srv->world_epoch of world */
 	/*
 	 * Decisions, counted by this worker's thread alone: no shared
 	 * read-modify-write on the query path; readers add them up.
@@ -182,19 +193,23 @@ struct server {
 	unsigned		 next_worker;
 	struct event		*backoff_ev;
 	struct worker		 admin_worker;	/* admin conns, on main */
+	/* Bumped when a world replaces one of the same generation. */
+	atomic_uint_fast64_t	 world_epoch;
 	int			 draining;
 	time_t			 started;
 
 	/* Limits that SIGHUP may change, read by the workers. */
 	atomic_uint		 max_connections;
 	atomic_uint		 max_connections_per_uid;
+	atomic_uint		 max_admin_connections;
 	atomic_uint		 max_queued_replies;
 	atomic_uint		 idle_timeout;
 	atomic_uint		 slow_client_timeout;
 	atomic_uint		 request_timeout;
 
 	pthread_mutex_t		 lock;		/* protects the counts below */
-	unsigned		 nconns;
+	unsigned		 nconns;	/* query connections */
+	unsigned		 nadmin;	/* admin connections */
 	struct server_uidcount	*uids;
 	size_t			 nuids;
 	size_t			 uidcap;
@@ -211,8 +226,9 @@ int	 server_listen(struct server *, const struct config *,
 int	 server_start_workers(struct server *, unsigned nthreads);
 void	 server_shutdown(struct server *);
 void	 server_free(struct server *);
-void	 server_release(struct server *, uid_t);
+void	 server_release(struct server *, enum server_kind, uid_t);
 unsigned server_nconns(struct server *);
+void	 server_republish(struct server *, struct world *);
 void	 server_decisions(struct server *, struct server_decisions *);
 
 /* worker.c */

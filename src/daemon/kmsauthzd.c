@@ -278,11 +278,12 @@ daemon_reload(void)
 		server_apply_limits(&daemon_srv, &daemon_cfg);
 		log_setverbose(daemon_cfg.log_verbose);
 	}
-	/* The store is the state: a reload does not re-read the seed. */
-	log_info("reload: the store keeps serving generation %" PRIu64,
-	    world_holder_generation(daemon_holder));
 	atomic_fetch_add(&daemon_srv.stats.reloads, 1);
-	/* A read-only store: writable again if its directory is. */
+	/*
+	 * The store, re-read into a new world published whole (the seed is
+	 * not read again); a read-only store is reopened writable if its
+	 * directory is.  Connections stay open throughout.
+	 */
 	admin_plane_reload(&daemon_srv);
 	log_info("reload done, generation %" PRIu64,
 	    world_holder_generation(daemon_holder));
@@ -428,6 +429,8 @@ main(int argc, char *argv[])
 			exit(1);
 		if (daemon_check_admin_config(&daemon_cfg) == -1)
 			exit(1);
+		if (daemon_verbose_flags > 0)
+			config_print(&daemon_cfg);
 		printf("configuration OK\n");
 		exit(0);
 	}

@@ -3,10 +3,11 @@
  *
  * Input is read with one recv(2) per readable event into a linear
  * buffer (no FIONREAD ioctl, no chain of chunks: a frame is always
- * contiguous), which grows to at most one maximal frame.  The read
- * callback checks each 16-byte header (magic, version, type allowed on
- * this socket, body length against the limit) before waiting for the
- * body, and decodes whole frames only.  A protocol error queues an
+ * contiguous), which grows to at most one maximal frame.  The framer
+ * (src/proto/framer.c, pure, run by the query fuzzer too) checks each
+ * 16-byte header (magic, version, type allowed on this socket, body
+ * length against the limit) before waiting for the body, and hands on
+ * whole frames only.  A protocol error queues an
  * ERROR frame and closes after the flush (Redis CLOSE_AFTER_REPLY).
  *
  * Timers, all on the read event: idle_timeout without a byte closes a
@@ -20,8 +21,15 @@
  * its timeout is slow_client_timeout.  When a client has
  * max_queued_replies answers (or CONN_OUTPUT_MAX bytes) waiting, reading
  * from it stops until it drains.  Nothing here blocks, so a slow client
- * never delays another.  Invariant outside conn_process: output waiting
- * <=> wev pending.
+ * never delays another.
+ *
+ * Invariants whenever the loop runs (outside conn_process and
+ * conn_write_ev): output waiting <=> wev pending (c->writing); paused
+ * => output waiting; and a connection always has rev or wev pending,
+ * so its timers run and its close is seen.  Only conn_pause sets
+ * paused, only conn_resume clears it, and conn_flush, the last step of
+ * every read and write, owns the transitions: all written and paused
+ * resumes reading and processes what is buffered.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -43,12 +51,11 @@
 #include "daemon/daemon.h"
 #include "engine/eval.h"
 #include "engine/world.h"
+#include "proto/framer.h"
 #include "proto/proto.h"
 
 /* Output bytes beyond which reading pauses (whatever the count). */
 #define CONN_OUTPUT_MAX		(4u * 1024 * 1024)
-/* First input buffer: a few ordinary frames; grows to one maximal. */
-#define CONN_INPUT_MIN		(16u * 1024)
 /* Bytes of a bad frame quoted in the log (Redis PROTO_DUMP_LEN). */
 #define CONN_DUMP_LEN		32
 
@@ -59,7 +66,6 @@ struct conn_batch {
 	uint16_t			 count;
 };
 
-static size_t	conn_input_max(const struct conn *);
 static int64_t	conn_now_ms(void);
 static int	conn_arm_read(struct conn *);
 static void	conn_stop_read(struct conn *);
@@ -67,8 +73,17 @@ static void	conn_read_ev(evutil_socket_t, short, void *);
 static void	conn_write_ev(evutil_socket_t, short, void *);
 static void	conn_timeout(struct conn *);
 static void	conn_process(struct conn *);
+static int	conn_parse(struct conn *);
+static int	conn_frame_cb(void *, const struct proto_hdr *,
+		    const uint8_t *);
+static void	conn_error_cb(void *, uint32_t, uint16_t, const char *,
+		    const uint8_t *, size_t);
 static int	conn_write_now(struct conn *);
-static void	conn_flush(struct conn *);
+static int	conn_flush(struct conn *);
+static void	conn_pause(struct conn *);
+static int	conn_resume(struct conn *);
+static int	conn_arm_write(struct conn *);
+static void	conn_stop_write(struct conn *);
 static int	conn_frame(struct conn *, const struct proto_hdr *,
 		    const uint8_t *);
 static int	conn_send(struct conn *, uint16_t, uint32_t, conn_enc_fn,
@@ -95,6 +110,7 @@ conn_new(struct worker *w, enum server_kind kind, int fd, uid_t uid,
     gid_t gid, pid_t pid)
 {
 	struct conn	*c;
+	int		 fr_ok;
 
 	c = xcalloc(1, sizeof(*c));
 	c->worker = w;
@@ -103,14 +119,13 @@ conn_new(struct worker *w, enum server_kind kind, int fd, uid_t uid,
 	c->uid = uid;
 	c->gid = gid;
 	c->pid = pid;
-	c->incap = CONN_INPUT_MIN;
-	c->in = malloc(c->incap);
+	fr_ok = proto_framer_init(&c->fr, kind == SERVER_ADMIN) == 0;
 	c->out = evbuffer_new();
 	c->rev = event_new(w->base, fd, EV_READ | EV_PERSIST, conn_read_ev,
 	    c);
 	c->wev = event_new(w->base, fd, EV_WRITE | EV_PERSIST,
 	    conn_write_ev, c);
-	if (c->in == NULL || c->out == NULL || c->rev == NULL ||
+	if (!fr_ok || c->out == NULL || c->rev == NULL ||
 	    c->wev == NULL || conn_arm_read(c) == -1) {
 		log_warnx("cannot set up a connection: out of memory");
 		if (c->rev != NULL)
@@ -119,7 +134,7 @@ conn_new(struct worker *w, enum server_kind kind, int fd, uid_t uid,
 			event_free(c->wev);
 		if (c->out != NULL)
 			evbuffer_free(c->out);
-		free(c->in);
+		proto_framer_free(&c->fr);
 		free(c);
 		return (NULL);
 	}
@@ -141,9 +156,9 @@ conn_free(struct conn *c)
 	event_free(c->rev);
 	event_free(c->wev);
 	evbuffer_free(c->out);
-	free(c->in);
+	proto_framer_free(&c->fr);
 	close(c->fd);
-	server_release(w->srv, c->uid);
+	server_release(w->srv, c->kind, c->uid);
 	free(c);
 	worker_conn_gone(w);
 }
@@ -168,14 +183,6 @@ conn_drain(struct conn *c)
 	c->close_after = 1;
 	if (evbuffer_get_length(c->out) == 0)
 		conn_free(c);
-}
-
-/* One maximal frame for this socket: the most input ever buffered. */
-static size_t
-conn_input_max(const struct conn *c)
-{
-	return (KMSAUTHZ_HDR_SIZE + (c->kind == SERVER_ADMIN ?
-	    KMSAUTHZ_MAX_ADMIN_BODY : KMSAUTHZ_MAX_QUERY_BODY));
 }
 
 /* Milliseconds on a clock that never jumps (coarse: a vDSO read). */
@@ -208,7 +215,7 @@ conn_arm_read(struct conn *c)
 	tv.tv_usec = 0;
 	timed = idle != 0;
 	c->deadline = 0;
-	if (c->inlen != 0) {
+	if (c->fr.len != 0) {
 		left = c->frame_start - conn_now_ms() +
 		    (int64_t)atomic_load(&srv->request_timeout) * 1000;
 		if (left < 0)
@@ -239,20 +246,23 @@ static void
 conn_read_ev(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn	*c = arg;
+	uint8_t		*space;
+	size_t		 room;
 	ssize_t		 n;
 
 	if (what & EV_TIMEOUT) {
 		conn_timeout(c);
 		return;
 	}
-	if (c->inlen == c->incap) {
+	space = proto_framer_space(&c->fr, &room);
+	if (room == 0) {
 		/* conn_process always leaves room; never spin on a full one. */
 		log_warnx("uid %u pid %d: input buffer full", (unsigned)c->uid,
 		    (int)c->pid);
 		conn_free(c);
 		return;
 	}
-	n = recv(fd, c->in + c->inlen, c->incap - c->inlen, 0);
+	n = recv(fd, space, room, 0);
 	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 	    errno == EINTR))
 		return;
@@ -269,9 +279,9 @@ conn_read_ev(evutil_socket_t fd, short what, void *arg)
 		conn_free(c);
 		return;
 	}
-	if (c->inlen == 0)
+	if (c->fr.len == 0)
 		c->frame_start = conn_now_ms();
-	c->inlen += (size_t)n;
+	proto_framer_added(&c->fr, (size_t)n);
 	conn_process(c);
 }
 
@@ -281,7 +291,7 @@ conn_timeout(struct conn *c)
 	struct server	*srv = c->worker->srv;
 	unsigned	 rt = atomic_load(&srv->request_timeout);
 
-	if (c->inlen != 0 &&
+	if (c->fr.len != 0 &&
 	    conn_now_ms() - c->frame_start >= (int64_t)rt * 1000) {
 		atomic_fetch_add(&srv->stats.request_timeouts, 1);
 		log_info("closing uid %u pid %d: a request took more than "
@@ -316,147 +326,188 @@ conn_write_now(struct conn *c)
 	return (evbuffer_get_length(c->out) == 0 ? 0 : 1);
 }
 
-/*
- * End of a read: write the answers; leave the rest to the write event,
- * or close when asked to and nothing is left.  c may be freed on
- * return.
- */
+/* Reading stops until the output drains (conn_flush resumes it). */
 static void
-conn_flush(struct conn *c)
+conn_pause(struct conn *c)
+{
+	atomic_fetch_add(&c->worker->srv->stats.queue_full_pauses, 1);
+	c->paused = 1;
+	conn_stop_read(c);
+}
+
+/* The output drained: read again.  -1 when the event cannot be added. */
+static int
+conn_resume(struct conn *c)
+{
+	c->paused = 0;
+	/* Its deadline did not run while we were not reading. */
+	if (c->fr.len != 0)
+		c->frame_start = conn_now_ms();
+	return (conn_arm_read(c));
+}
+
+static int
+conn_arm_write(struct conn *c)
 {
 	struct timeval	tv;
 
-	switch (conn_write_now(c)) {
-	case -1:
-		conn_free(c);
-		return;
-	case 1:
-		if (event_pending(c->wev, EV_WRITE, NULL))
-			return;
-		tv.tv_sec = atomic_load(&c->worker->srv->slow_client_timeout);
-		tv.tv_usec = 0;
-		if (event_add(c->wev, &tv) == -1) {
-			log_warnx("event_add failed");
-			conn_free(c);
-		}
-		return;
-	default:
-		c->queued = 0;
-		if (c->close_after)
-			conn_free(c);
-		return;
+	if (c->writing)
+		return (0);
+	tv.tv_sec = atomic_load(&c->worker->srv->slow_client_timeout);
+	tv.tv_usec = 0;
+	if (event_add(c->wev, &tv) == -1)
+		return (-1);
+	c->writing = 1;
+	return (0);
+}
+
+static void
+conn_stop_write(struct conn *c)
+{
+	if (c->writing) {
+		event_del(c->wev);
+		c->writing = 0;
 	}
 }
 
 /*
- * Handle every complete frame in the input buffer, then write the
- * answers.  What is left is the start of the next frame, moved to the
- * front, with room for all of it.  c may be freed on return.
+ * End of every read and write: write what is waiting and set the events
+ * that follow.  Output left: the write event (reading stays as it is:
+ * stopped if paused).  All written: no write event; closing if asked
+ * to; reading again if paused, and then 1: frames may be buffered that
+ * no new byte will announce, the caller processes them.  -1: c is
+ * freed.
+ */
+static int
+conn_flush(struct conn *c)
+{
+	switch (conn_write_now(c)) {
+	case -1:
+		conn_free(c);
+		return (-1);
+	case 1:
+		if (conn_arm_write(c) == -1) {
+			log_warnx("event_add failed");
+			conn_free(c);
+			return (-1);
+		}
+		return (0);
+	default:
+		break;
+	}
+	c->queued = 0;
+	conn_stop_write(c);
+	if (c->close_after) {
+		conn_free(c);
+		return (-1);
+	}
+	if (c->paused) {
+		if (conn_resume(c) == -1) {
+			log_warnx("event_add failed");
+			conn_free(c);
+			return (-1);
+		}
+		return (1);
+	}
+	if (!c->reading) {
+		/* Never reached: an idle connection with no event. */
+		log_warnx("uid %u pid %d: connection with no event, closed",
+		    (unsigned)c->uid, (int)c->pid);
+		conn_free(c);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Handle what the input buffer holds, then write the answers; again
+ * while a pause ends at once (the socket drained as we wrote).  c may
+ * be freed on return.
  */
 static void
 conn_process(struct conn *c)
 {
-	struct server		*srv = c->worker->srv;
-	struct proto_hdr	 hdr;
-	const uint8_t		*raw;
-	uint8_t			*grown;
-	uint32_t		 id;
-	size_t			 off = 0, avail, need = 0;
-	int			 r;
+	do {
+		if (conn_parse(c) == -1)
+			return;
+	} while (conn_flush(c) == 1);
+}
 
-	while (!c->close_after && !c->paused) {
-		avail = c->inlen - off;
-		if (avail < KMSAUTHZ_HDR_SIZE)
-			break;
-		raw = c->in + off;
-		memcpy(&id, raw + 8, sizeof(id));
-		id = ntohl(id);
-		if ((r = proto_hdr_decode(raw, KMSAUTHZ_HDR_SIZE,
-		    &hdr)) != 0) {
-			conn_protocol_error(c, id, proto_wire_error(r),
-			    r == KMSAUTHZ_EVERSION ?
-			    "unsupported protocol version" :
-			    r == KMSAUTHZ_ETOOBIG ? "frame too large" :
-			    "malformed frame header", raw, KMSAUTHZ_HDR_SIZE);
-			break;
-		}
-		if (!(c->kind == SERVER_QUERY ?
-		    proto_type_is_query(hdr.type) :
-		    proto_type_is_admin(hdr.type))) {
-			conn_protocol_error(c, hdr.id,
-			    KMSAUTHZ_WERR_UNSUPPORTED,
-			    c->kind == SERVER_QUERY ?
-			    "message type not accepted on the query socket" :
-			    "message type not accepted on the admin socket",
-			    raw, KMSAUTHZ_HDR_SIZE);
-			break;
-		}
-		need = KMSAUTHZ_HDR_SIZE + (size_t)hdr.len;
-		if (need > conn_input_max(c)) {
-			/* proto_hdr_decode bounds it; never trust that. */
-			conn_protocol_error(c, hdr.id, KMSAUTHZ_WERR_TOOBIG,
-			    "frame too large", raw, KMSAUTHZ_HDR_SIZE);
-			break;
-		}
-		if (avail < need)
-			break;
-		need = 0;
-		r = conn_frame(c, &hdr, raw + KMSAUTHZ_HDR_SIZE);
-		off += KMSAUTHZ_HDR_SIZE + (size_t)hdr.len;
-		if (r == -1)
-			break;
-		if (c->queued >= atomic_load(&srv->max_queued_replies) ||
-		    evbuffer_get_length(c->out) > CONN_OUTPUT_MAX) {
-			/* Full: write now; pause only if the peer lags. */
-			r = conn_write_now(c);
-			if (r == -1) {
-				conn_free(c);
-				return;
-			}
-			if (r == 0) {
-				c->queued = 0;
-				continue;
-			}
-			atomic_fetch_add(&srv->stats.queue_full_pauses, 1);
-			c->paused = 1;
-			conn_stop_read(c);
-		}
-	}
+/*
+ * One whole frame from the framer: answer it; when the answers reach
+ * max_queued_replies (or CONN_OUTPUT_MAX bytes), write now and pause
+ * only if the peer lags.  1 stops the run (paused, closing, or the
+ * connection failed: c->failed, freed by conn_parse).
+ */
+static int
+conn_frame_cb(void *arg, const struct proto_hdr *hdr, const uint8_t *body)
+{
+	struct conn	*c = arg;
+	struct server	*srv = c->worker->srv;
+	int		 r;
 
-	/* Keep the partial frame at the front, with room for all of it. */
-	if (off != 0) {
-		c->inlen -= off;
-		memmove(c->in, c->in + off, c->inlen);
-		if (c->inlen != 0)
-			c->frame_start = conn_now_ms();
-		else if (c->incap > KMSAUTHZ_HDR_SIZE +
-		    KMSAUTHZ_MAX_QUERY_BODY &&
-		    (grown = realloc(c->in, CONN_INPUT_MIN)) != NULL) {
-			/* A big admin frame is gone: give its room back. */
-			c->in = grown;
-			c->incap = CONN_INPUT_MIN;
+	if (conn_frame(c, hdr, body) == -1)
+		return (1);
+	if (c->queued >= atomic_load(&srv->max_queued_replies) ||
+	    evbuffer_get_length(c->out) > CONN_OUTPUT_MAX) {
+		r = conn_write_now(c);
+		if (r == -1) {
+			c->failed = 1;
+			return (1);
 		}
-	}
-	if (need > c->incap && !c->close_after) {
-		if ((grown = realloc(c->in, need)) == NULL) {
-			conn_protocol_error(c, hdr.id, KMSAUTHZ_WERR_INTERNAL,
-			    "out of memory", NULL, 0);
-		} else {
-			c->in = grown;
-			c->incap = need;
+		if (r == 0) {
+			c->queued = 0;
+			return (0);
 		}
+		conn_pause(c);
+		return (1);
 	}
+	return (0);
+}
+
+/* A header refused before its body: ERROR, then close. */
+static void
+conn_error_cb(void *arg, uint32_t id, uint16_t code, const char *msg,
+    const uint8_t *raw, size_t rawlen)
+{
+	conn_protocol_error(arg, id, code, msg, raw, rawlen);
+}
+
+/*
+ * Handle every complete frame in the input buffer (until the queue is
+ * full and the socket lags: paused), by the framer (src/proto/framer.c,
+ * which the query fuzzer runs too).  What is left is the start of the
+ * next frame, at the front, with room for all of it.  -1: c is freed.
+ */
+static int
+conn_parse(struct conn *c)
+{
+	size_t	consumed = 0;
+	int	r = 0;
+
+	if (!c->close_after && !c->paused)
+		r = proto_framer_run(&c->fr, conn_frame_cb, conn_error_cb, c,
+		    &consumed);
+	if (c->failed) {
+		conn_free(c);
+		return (-1);
+	}
+	if (consumed != 0 && c->fr.len != 0)
+		c->frame_start = conn_now_ms();
+	if (r == -1 && !c->close_after)
+		conn_protocol_error(c, c->fr.pending_id,
+		    KMSAUTHZ_WERR_INTERNAL, "out of memory", NULL, 0);
 	/*
 	 * The timer, only when it changes: while a frame is partly here its
 	 * deadline must not move with each byte; once none is, back to idle.
 	 */
 	if (c->reading && !c->close_after &&
-	    (c->inlen != 0 || c->deadline) && conn_arm_read(c) == -1) {
+	    (c->fr.len != 0 || c->deadline) && conn_arm_read(c) == -1) {
 		log_warnx("event_add failed");
 		conn_free(c);
-		return;
+		return (-1);
 	}
-	conn_flush(c);
+	return (0);
 }
 
 /* The socket took more of the output, or the client stopped reading. */
@@ -474,32 +525,9 @@ conn_write_ev(evutil_socket_t fd, short what, void *arg)
 		conn_free(c);
 		return;
 	}
-	switch (conn_write_now(c)) {
-	case -1:
-		conn_free(c);
-		return;
-	case 1:
-		return;
-	default:
-		break;
-	}
-	c->queued = 0;
-	event_del(c->wev);
-	if (c->close_after) {
-		conn_free(c);
-		return;
-	}
-	if (c->paused) {
-		c->paused = 0;
-		/* Its deadline did not run while we were not reading. */
-		c->frame_start = conn_now_ms();
-		if (conn_arm_read(c) == -1) {
-			conn_free(c);
-			return;
-		}
-		/* Frames may already be buffered: no new bytes will wake us. */
+	/* conn_flush writes, and resumes a paused read when all went. */
+	if (conn_flush(c) == 1)
 		conn_process(c);
-	}
 }
 
 /*

@@ -36,7 +36,7 @@ static void	server_accept_cb(struct evconnlistener *, evutil_socket_t,
 		    struct sockaddr *, int, void *);
 static void	server_accept_error_cb(struct evconnlistener *, void *);
 static void	server_backoff_cb(evutil_socket_t, short, void *);
-static int	server_admit(struct server *, uid_t, int *);
+static int	server_admit(struct server *, enum server_kind, uid_t, int *);
 static void	server_refuse(int, uint16_t, const char *);
 
 int
@@ -78,6 +78,7 @@ server_apply_limits(struct server *srv, const struct config *cfg)
 	atomic_store(&srv->max_connections, cfg->max_connections);
 	atomic_store(&srv->max_connections_per_uid,
 	    cfg->max_connections_per_uid);
+	atomic_store(&srv->max_admin_connections, cfg->max_admin_connections);
 	atomic_store(&srv->max_queued_replies, cfg->max_queued_replies);
 	atomic_store(&srv->idle_timeout, cfg->idle_timeout);
 	atomic_store(&srv->slow_client_timeout, cfg->slow_client_timeout);
@@ -286,15 +287,30 @@ server_start_workers(struct server *srv, unsigned n)
 	return (0);
 }
 
-/* Counts one more connection for uid, or says which cap refuses it. */
+/*
+ * Counts one more connection for uid, or says which cap refuses it (0
+ * total, 1 per uid, 2 admin).  The admin socket has its own cap and
+ * counts against no other, so query clients can never lock it out.
+ */
 static int
-server_admit(struct server *srv, uid_t uid, int *which)
+server_admit(struct server *srv, enum server_kind kind, uid_t uid,
+    int *which)
 {
 	struct server_uidcount	*u = NULL;
 	size_t			 i;
 	int			 ok = 0;
 
 	pthread_mutex_lock(&srv->lock);
+	if (kind == SERVER_ADMIN) {
+		if (srv->nadmin >= atomic_load(&srv->max_admin_connections))
+			*which = 2;
+		else {
+			srv->nadmin++;
+			ok = 1;
+		}
+		pthread_mutex_unlock(&srv->lock);
+		return (ok ? 0 : -1);
+	}
 	for (i = 0; i < srv->nuids; i++) {
 		if (srv->uids[i].uid == uid) {
 			u = &srv->uids[i];
@@ -328,11 +344,18 @@ server_admit(struct server *srv, uid_t uid, int *which)
 
 /* A connection is gone: called from whichever thread served it. */
 void
-server_release(struct server *srv, uid_t uid)
+server_release(struct server *srv, enum server_kind kind, uid_t uid)
 {
 	size_t	i;
 
 	pthread_mutex_lock(&srv->lock);
+	if (kind == SERVER_ADMIN) {
+		if (srv->nadmin > 0)
+			srv->nadmin--;
+		pthread_mutex_unlock(&srv->lock);
+		atomic_fetch_add(&srv->stats.closed, 1);
+		return;
+	}
 	for (i = 0; i < srv->nuids; i++) {
 		if (srv->uids[i].uid != uid)
 			continue;
@@ -352,9 +375,22 @@ server_nconns(struct server *srv)
 	unsigned	n;
 
 	pthread_mutex_lock(&srv->lock);
-	n = srv->nconns;
+	n = srv->nconns + srv->nadmin;
 	pthread_mutex_unlock(&srv->lock);
 	return (n);
+}
+
+/*
+ * Publish w (a reference the holder takes) even when its generation is
+ * the one served: a world re-read from the store (SIGHUP).  Queries see
+ * the old world until the swap; the epoch makes the workers drop their
+ * cached one at their next check.
+ */
+void
+server_republish(struct server *srv, struct world *w)
+{
+	world_holder_publish(srv->holder, w);
+	atomic_fetch_add_explicit(&srv->world_epoch, 1, memory_order_release);
 }
 
 /* The workers' decision counters, added up (each read atomically). */
@@ -416,8 +452,15 @@ server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 		close(fd);
 		return;
 	}
-	if (server_admit(srv, cred.uid, &which) == -1) {
-		if (which == 0) {
+	if (server_admit(srv, l->kind, cred.uid, &which) == -1) {
+		if (which == 2) {
+			atomic_fetch_add(&srv->stats.rejected_admin, 1);
+			log_debug("refusing uid %u pid %d: "
+			    "max_admin_connections", (unsigned)cred.uid,
+			    (int)cred.pid);
+			server_refuse(fd, KMSAUTHZ_WERR_BUSY,
+			    "too many admin connections");
+		} else if (which == 0) {
 			atomic_fetch_add(&srv->stats.rejected_total, 1);
 			log_debug("refusing uid %u pid %d: max_connections",
 			    (unsigned)cred.uid, (int)cred.pid);
@@ -439,7 +482,7 @@ server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 		if (conn_new(&srv->admin_worker, SERVER_ADMIN, fd, cred.uid,
 		    cred.gid, cred.pid) == NULL) {
 			close(fd);
-			server_release(srv, cred.uid);
+			server_release(srv, SERVER_ADMIN, cred.uid);
 		}
 		return;
 	}
@@ -447,7 +490,7 @@ server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	srv->next_worker = (srv->next_worker + 1) % srv->nworkers;
 	if (worker_handoff(w, fd, cred.uid, cred.gid, cred.pid) == -1) {
 		close(fd);
-		server_release(srv, cred.uid);
+		server_release(srv, SERVER_QUERY, cred.uid);
 	}
 }
 

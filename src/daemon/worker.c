@@ -146,7 +146,7 @@ worker_pipe_cb(evutil_socket_t fd, short ev, void *arg)
 		    conn_new(w, SERVER_QUERY, h.fd, h.uid, h.gid,
 		    h.pid) == NULL) {
 			close(h.fd);
-			server_release(w->srv, h.uid);
+			server_release(w->srv, SERVER_QUERY, h.uid);
 		}
 	}
 }
@@ -233,20 +233,24 @@ worker_join(struct worker *w)
 
 /*
  * The world to answer from: the cached one unless the holder's
- * generation moved.  Never NULL once the holder exists.
+ * generation moved, or a re-read world of the same generation replaced
+ * it (SIGHUP: the epoch).  Never NULL once the holder exists.
  */
 const struct world *
 worker_world(struct worker *w)
 {
-	uint64_t	gen;
+	uint64_t	gen, epoch;
 
 	gen = world_holder_generation(w->srv->holder);
-	if (w->world == NULL || gen != w->generation) {
+	epoch = atomic_load_explicit(&w->srv->world_epoch,
+	    memory_order_acquire);
+	if (w->world == NULL || gen != w->generation || epoch != w->epoch) {
 		if (w->world != NULL)
 			world_unref(w->world);
 		w->world = world_holder_acquire(w->srv->holder);
 		w->generation = w->world != NULL ?
 		    world_generation(w->world) : 0;
+		w->epoch = epoch;
 	}
 	return (w->world);
 }

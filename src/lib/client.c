@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,10 +25,10 @@
 #include "lib/client-int.h"
 #include "proto/proto.h"
 
-#ifndef KMSAUTHZ_RUNSTATEDIR
-#define KMSAUTHZ_RUNSTATEDIR	"/run"
+#ifndef KMSAUTHZ_RUNDIR
+#define KMSAUTHZ_RUNDIR		"/run/kmsauthzd"
 #endif
-#define CLIENT_DEFAULT_SOCKET	KMSAUTHZ_RUNSTATEDIR "/kmsauthzd/query.sock"
+#define CLIENT_DEFAULT_SOCKET	KMSAUTHZ_RUNDIR "/query.sock"
 #define CLIENT_OUT_MAX		(4 * 1024 * 1024)	/* queued output */
 #define CLIENT_IN_INITIAL	(64 * 1024)
 #define CLIENT_WINDOW		64
@@ -799,7 +800,8 @@ kmsauthz_check_batch(struct kmsauthz *h, const struct kmsauthz_request *reqs,
 
 	if (answers == NULL || n == 0 || n > KMSAUTHZ_MAX_BATCH ||
 	    reqs == NULL) {
-		if (answers != NULL && n <= KMSAUTHZ_MAX_BATCH)
+		/* Over the limit still reads as denied: the caller's n. */
+		if (answers != NULL && n <= SIZE_MAX / sizeof(*answers))
 			memset(answers, 0, n * sizeof(*answers));
 		return (KMSAUTHZ_EINVAL);
 	}

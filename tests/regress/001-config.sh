@@ -2,7 +2,7 @@
 # kmsauthzd -n: the configuration file and command-line overrides, every
 # error reported with file:line.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/regress/lib.sh"
-plan 27
+plan 30
 
 write_config
 out=$("$KMSAUTHZD" -n -c "$tmp/kmsauthzd.conf" 2>&1)
@@ -48,9 +48,14 @@ expect_error "kmsauthzd.conf:6: socket_group: no such group" \
     "unknown group rejected" "socket_group = no-such-group-kzt"
 expect_error "kmsauthzd.conf:6: unknown key 'admin_peer'" \
     "admin_peer (removed: admin.conf decides) rejected" "admin_peer = root"
-expect_error "max_connections_per_uid (20) exceeds max_connections (10)" \
-    "per-uid cap above the total cap rejected" "max_connections = 10" \
-    "max_connections_per_uid = 20"
+expect_error "kmsauthzd.conf:7: max_connections_per_uid (20) exceeds max_connections (10) (max_connections: $tmp/kmsauthzd.conf:6)" \
+    "per-uid cap above the total cap: the later key's file:line, and the other's" \
+    "max_connections = 10" "max_connections_per_uid = 20"
+expect_error "kmsauthzd.conf:7: max_connections_per_uid (20) exceeds max_connections (10) (max_connections_per_uid: $tmp/kmsauthzd.conf:6)" \
+    "the same, the keys the other way round" \
+    "max_connections_per_uid = 20" "max_connections = 10"
+expect_error "kmsauthzd.conf:6: max_connections_per_uid (1024) exceeds max_connections (8) (max_connections_per_uid: default)" \
+    "a total cap below the default per-uid cap: its line" "max_connections = 8"
 expect_error "kmsauthzd.conf:6: seed_bundle: value too long" \
     "over-long path rejected" "seed_bundle = /$(printf '%01100d' 0)"
 
@@ -104,6 +109,12 @@ out=$("$KMSAUTHZD" -n -c "$tmp/kmsauthzd.conf" -s "" 2>&1)
 [ $? -ne 0 ] && printf '%s\n' "$out" |
     grep -F "command line: query_socket: empty value" >/dev/null
 ok $? "an empty -s path is rejected"
+
+write_config "max_connections = 2000"
+out=$("$KMSAUTHZD" -n -c "$tmp/kmsauthzd.conf" -o max_connections_per_uid=3000 2>&1)
+[ $? -ne 0 ] && printf '%s\n' "$out" |
+    grep -F "command line: max_connections_per_uid (3000) exceeds max_connections (2000) (max_connections: $tmp/kmsauthzd.conf:6)" >/dev/null
+ok $? "an -o override conflicting with the file: command line, and the file's line"
 
 out=$("$KMSAUTHZD" -n -c "$tmp/missing.conf" 2>&1)
 [ $? -ne 0 ] && printf '%s\n' "$out" | grep -F "missing.conf" >/dev/null

@@ -31,7 +31,8 @@ kill -HUP "$daemon_pid"
 sleep 0.5
 "$KZCLIENT" ping "$tmp/q.sock"
 ok $? "still serving after a SIGHUP with a bad configuration"
-grep -F "unknown key 'bogus'" "$tmp/daemon.err" >/dev/null &&
+grep -F "$tmp/kmsauthzd.conf:6: unknown key 'bogus'" "$tmp/daemon.err" \
+    >/dev/null &&
     grep -F "configuration rejected, keeping the running one" \
     "$tmp/daemon.err" >/dev/null
 ok $? "the bad configuration is reported with file:line"

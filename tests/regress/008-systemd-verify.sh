@@ -2,11 +2,16 @@
 # The systemd units as installed ("make install DESTDIR=..."): paths
 # substituted, files in the right directories, and systemd-analyze
 # verify clean on them (a broken copy must not be: the check bites).
+# The paths agree: the sockets the socket units listen on are in the
+# service's RuntimeDirectory, the store is its StateDirectory (passed
+# with -d ${STATE_DIRECTORY}), and the installed daemon's compiled
+# defaults, the tmpfiles and sysusers files name the same directories,
+# whatever the prefix.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/regress/lib.sh"
 
 command -v systemd-analyze >/dev/null 2>&1 ||
     skip_all "systemd-analyze not installed"
-plan 7
+plan 11
 
 d=$tmp/dest
 make -C "$top_builddir" install DESTDIR="$d" >"$tmp/install.log" 2>&1
@@ -24,6 +29,38 @@ ok $? "sysusers.d and tmpfiles.d files are installed"
 sbin=$(sed -n 's|^ExecStart=\([^ ]*\) .*|\1|p' "$unitdir/kmsauthzd.service")
 [ -x "$d$sbin" ] && ! grep '@[a-z]*@' "$unitdir"/kmsauthzd* >/dev/null
 ok $? "ExecStart names the installed daemon ($sbin), no @var@ left"
+
+svc=$unitdir/kmsauthzd.service
+unitval() {
+	sed -n "s|^$1=||p" "$2" | head -1
+}
+sdir=/var/lib/$(unitval StateDirectory "$svc")
+rdir=/run/$(unitval RuntimeDirectory "$svc")
+qlisten=$(unitval ListenStream "$unitdir/kmsauthzd.socket")
+alisten=$(unitval ListenStream "$unitdir/kmsauthzd-admin.socket")
+diag "StateDirectory $sdir, RuntimeDirectory $rdir, sockets $qlisten $alisten"
+[ "${qlisten%/*}" = "$rdir" ] && [ "${alisten%/*}" = "$rdir" ] &&
+    [ "$rdir" = /run/kmsauthzd ]
+ok $? "both socket units listen in the service's RuntimeDirectory"
+
+unitval ExecStart "$svc" | grep -F -- ' -d ${STATE_DIRECTORY}' >/dev/null &&
+    [ "$sdir" = /var/lib/kmsauthzd ]
+ok $? "ExecStart passes -d \${STATE_DIRECTORY} (StateDirectory $sdir)"
+
+# The installed daemon's compiled defaults (-n -v prints them).
+"$d$sbin" -n -v -c /dev/null >"$tmp/defaults" 2>&1
+sed 's/^/# /' "$tmp/defaults"
+grep -Fx "state_directory = $sdir" "$tmp/defaults" >/dev/null &&
+    grep -Fx "query_socket = $qlisten" "$tmp/defaults" >/dev/null &&
+    grep -Fx "admin_socket = $alisten" "$tmp/defaults" >/dev/null
+ok $? "the daemon's defaults are the units' paths (not the prefix's)"
+
+tmpf=$(find "$d" -path '*/tmpfiles.d/kmsauthzd.conf' | head -1)
+sysu=$(find "$d" -path '*/sysusers.d/kmsauthzd.conf' | head -1)
+grep -E "^d $sdir " "$tmpf" >/dev/null &&
+    grep -E "^d $rdir " "$tmpf" >/dev/null &&
+    grep -E "^u kmsauthzd .* $sdir\$" "$sysu" >/dev/null
+ok $? "tmpfiles and sysusers name the same directories"
 
 # systemd-analyze --root resolves every path inside the destination:
 # give it the few things a real root has (kill, the standard targets).

@@ -13,6 +13,8 @@
  *	kzclient slow SOCK SECONDS		a reader that stops reading
  *	kzclient hold SOCK SECONDS		one connection, pinged each 100ms
  *	kzclient trickle SOCK MS		a PING, one byte each MS ms
+ *	kzclient flood SOCK K N			K clients pipeline N PINGs each
+ *	kzclient drain SOCK N GOFILE		N CHECKs unread until GOFILE
  */
 #include <sys/types.h>
 #include <sys/resource.h>
@@ -60,6 +62,8 @@ static int	cmd_many(int, char **);
 static int	cmd_slow(int, char **);
 static int	cmd_hold(int, char **);
 static int	cmd_trickle(int, char **);
+static int	cmd_flood(int, char **);
+static int	cmd_drain(int, char **);
 
 static int
 kz_connect(const char *path)
@@ -529,7 +533,10 @@ static int
 cmd_many(int argc, char **argv)
 {
 	struct rlimit	 rl;
-	int		*fds, n, i, bad = 0;
+	struct timespec	 t0, t1;
+	const char	*env;
+	long		 budget = 0;
+	int		*fds, n, i, bad = 0, wait_ms;
 
 	if (argc != 4 || (n = atoi(argv[3])) <= 0)
 		return (1);
@@ -551,10 +558,22 @@ cmd_many(int argc, char **argv)
 		if (kz_send_simple(fds[i], KMSAUTHZ_MSG_PING,
 		    (uint32_t)i) == -1)
 			bad++;
+	/* KZ_READ_MS: one deadline for all the answers (else 5 s each). */
+	if ((env = getenv("KZ_READ_MS")) != NULL)
+		budget = atol(env);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < n; i++) {
 		struct kz_frame f;
 
-		if (kz_read_frame(fds[i], &f, KZ_TIMEOUT_MS) != 0 ||
+		wait_ms = KZ_TIMEOUT_MS;
+		if (budget > 0) {
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			wait_ms = (int)(budget - ((t1.tv_sec - t0.tv_sec) *
+			    1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
+			if (wait_ms < 0)
+				wait_ms = 0;
+		}
+		if (kz_read_frame(fds[i], &f, wait_ms) != 0 ||
 		    f.hdr.type != KMSAUTHZ_MSG_PONG ||
 		    f.hdr.id != (uint32_t)i)
 			bad++;
@@ -713,6 +732,227 @@ cmd_trickle(int argc, char **argv)
 	return (0);
 }
 
+/*
+ * K clients on one poll loop, each pipelining N PINGs as fast as its
+ * socket takes them and reading its PONGs as fast as they come (the
+ * pattern that made the daemon pause a connection and then forget it:
+ * max_queued_replies reached, a partial write, the client reading in
+ * between).  Every PONG must come back, in order; a client that gets
+ * nothing for 5 s while answers are owed is stalled.
+ */
+#define KZ_FLOOD_MAX	64
+static int
+cmd_flood(int argc, char **argv)
+{
+	struct kz_flood {
+		int		fd;
+		long		sent;		/* whole frames written */
+		long		got;
+		size_t		wpos;		/* bytes of the frame at sent */
+		size_t		rlen;
+		uint8_t		rbuf[16384];
+	} *cl;
+	struct pollfd	 pfd[KZ_FLOOD_MAX];
+	struct timespec	 now, last;
+	uint8_t		 ping[KMSAUTHZ_HDR_SIZE];
+	struct proto_wr	 wr;
+	size_t		 start, off;
+	ssize_t		 n;
+	long		 total;
+	int		 k, i, np, done, bad = 0, flags;
+	uint32_t	 id, len;
+	uint16_t	 type;
+
+	if (argc != 5 || (k = atoi(argv[3])) <= 0 || k > KZ_FLOOD_MAX ||
+	    (total = atol(argv[4])) <= 0)
+		return (1);
+	if ((cl = calloc((size_t)k, sizeof(*cl))) == NULL)
+		return (1);
+	for (i = 0; i < k; i++) {
+		if ((cl[i].fd = kz_connect(argv[2])) == -1 ||
+		    (flags = fcntl(cl[i].fd, F_GETFL)) == -1 ||
+		    fcntl(cl[i].fd, F_SETFL, flags | O_NONBLOCK) == -1) {
+			fprintf(stderr, "kzclient: connect %d: %s\n", i,
+			    strerror(errno));
+			return (1);
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &last);
+	for (;;) {
+		done = 0;
+		np = 0;
+		for (i = 0; i < k; i++) {
+			if (cl[i].got == total) {
+				done++;
+				continue;
+			}
+			pfd[np].fd = cl[i].fd;
+			pfd[np].events = POLLIN |
+			    (cl[i].sent < total ? POLLOUT : 0);
+			pfd[np].revents = 0;
+			np++;
+		}
+		if (done == k)
+			break;
+		if (poll(pfd, (nfds_t)np, 200) == -1 && errno != EINTR)
+			return (1);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		np = 0;
+		for (i = 0; i < k; i++) {
+			struct kz_flood *c = &cl[i];
+
+			if (c->got == total)
+				continue;
+			if (pfd[np++].revents == 0)
+				continue;
+			/* Write as much as it takes (ids are sent + 1). */
+			while (c->sent < total) {
+				proto_wr_init(&wr, ping, sizeof(ping));
+				start = proto_frame_begin(&wr,
+				    KMSAUTHZ_MSG_PING, (uint32_t)c->sent + 1);
+				proto_frame_end(&wr, start);
+				n = send(c->fd, ping + c->wpos,
+				    sizeof(ping) - c->wpos, MSG_NOSIGNAL);
+				if (n <= 0)
+					break;
+				c->wpos += (size_t)n;
+				if (c->wpos == sizeof(ping)) {
+					c->wpos = 0;
+					c->sent++;
+				}
+			}
+			/* Read whatever has come. */
+			while ((n = recv(c->fd, c->rbuf + c->rlen,
+			    sizeof(c->rbuf) - c->rlen, 0)) > 0) {
+				c->rlen += (size_t)n;
+				for (off = 0; c->rlen - off >= KMSAUTHZ_HDR_SIZE;
+				    off += KMSAUTHZ_HDR_SIZE + len) {
+					type = (uint16_t)(c->rbuf[off + 4] << 8 |
+					    c->rbuf[off + 5]);
+					memcpy(&id, c->rbuf + off + 8, 4);
+					memcpy(&len, c->rbuf + off + 12, 4);
+					id = ntohl(id);
+					len = ntohl(len);
+					if (type != KMSAUTHZ_MSG_PONG || len != 0 ||
+					    id != (uint32_t)c->got + 1) {
+						printf("client %d: frame %u id %u "
+						    "after %ld PONGs\n", i, type,
+						    id, c->got);
+						return (1);
+					}
+					c->got++;
+					last = now;
+				}
+				c->rlen -= off;
+				memmove(c->rbuf, c->rbuf + off, c->rlen);
+			}
+			if (n == 0) {
+				printf("client %d: closed after %ld PONGs\n",
+				    i, c->got);
+				return (1);
+			}
+		}
+		if (now.tv_sec - last.tv_sec >= 5) {
+			for (i = 0; i < k; i++)
+				if (cl[i].got != total) {
+					printf("STALL client %d: sent %ld, "
+					    "got %ld\n", i, cl[i].sent,
+					    cl[i].got);
+					bad = 1;
+				}
+			break;
+		}
+	}
+	if (!bad)
+		printf("%d clients, %ld PONGs each\n", k, total);
+	for (i = 0; i < k; i++)
+		close(cl[i].fd);
+	free(cl);
+	return (bad);
+}
+
+/*
+ * Shutdown flushes what is queued: write up to N CHECKs (ids 1..) as
+ * far as the socket takes them without reading, so that the daemon
+ * pauses with answers waiting in its own buffer; print how many were
+ * written; wait for GOFILE to exist (the script sends SIGTERM first);
+ * then read to EOF.  Prints "sent S got G ids-in-order eof" (or what
+ * went wrong) and exits 0 when the answers came in order, then EOF.
+ */
+static int
+cmd_drain(int argc, char **argv)
+{
+	struct proto_wr		 wr;
+	struct proto_check	 c;
+	struct kz_frame		 f;
+	size_t			 start, off;
+	long			 n, sent = 0, got = 0;
+	int			 fd, flags, r, i;
+	uint8_t			 frame[512];
+	struct pollfd		 pfd;
+	ssize_t			 w;
+
+	if (argc != 5 || (n = atol(argv[3])) <= 0 ||
+	    (fd = kz_connect(argv[2])) == -1)
+		return (1);
+	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1)
+		return (1);
+	memset(&c, 0, sizeof(c));
+	c.principal.ptr = "acs:ram::1:user/a";
+	c.principal.len = strlen(c.principal.ptr);
+	c.action.ptr = "kms:Decrypt";
+	c.action.len = strlen(c.action.ptr);
+	c.resource.ptr = "acs:kms:cn-hangzhou:1:key/key-1";
+	c.resource.len = strlen(c.resource.ptr);
+	while (sent < n) {
+		proto_wr_init(&wr, frame, sizeof(frame));
+		start = proto_frame_begin(&wr, KMSAUTHZ_MSG_CHECK,
+		    (uint32_t)sent + 1);
+		proto_check_encode(&wr, &c);
+		proto_frame_end(&wr, start);
+		/* Whole frames only: the rest after a short write. */
+		/* Until the socket takes nothing for 500 ms: paused. */
+		for (off = 0; off < wr.off; off += (size_t)w) {
+			w = send(fd, frame + off, wr.off - off, MSG_NOSIGNAL);
+			if (w > 0)
+				continue;
+			w = 0;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				goto written;
+			pfd.fd = fd;
+			pfd.events = POLLOUT;
+			if (poll(&pfd, 1, 500) <= 0 && off == 0)
+				goto written;
+		}
+		sent++;
+	}
+written:
+	printf("sent %ld\n", sent);
+	fflush(stdout);
+	for (i = 0; i < 3000 && access(argv[4], F_OK) == -1; i++)
+		usleep(10000);
+	fcntl(fd, F_SETFL, flags);
+	for (;;) {
+		r = kz_read_frame(fd, &f, KZ_TIMEOUT_MS);
+		if (r != 0)
+			break;
+		if (f.hdr.type != KMSAUTHZ_MSG_ANSWER ||
+		    f.hdr.id != (uint32_t)got + 1) {
+			printf("frame %u id %u after %ld answers\n",
+			    f.hdr.type, f.hdr.id, got);
+			free(f.body);
+			return (1);
+		}
+		free(f.body);
+		got++;
+	}
+	printf("sent %ld got %ld in order %s\n", sent, got,
+	    r == -2 ? "eof" : r == -3 ? "timeout" : "error");
+	close(fd);
+	return (r == -2 ? 0 : 1);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -725,6 +965,7 @@ main(int argc, char *argv[])
 		{ "send", cmd_send }, { "malformed", cmd_malformed },
 		{ "many", cmd_many }, { "slow", cmd_slow },
 		{ "hold", cmd_hold }, { "trickle", cmd_trickle },
+		{ "flood", cmd_flood }, { "drain", cmd_drain },
 	};
 	size_t	i;
 
@@ -733,6 +974,6 @@ main(int argc, char *argv[])
 			if (strcmp(argv[1], cmds[i].name) == 0)
 				return (cmds[i].fn(argc, argv));
 	fprintf(stderr, "usage: kzclient ping|status|admin|check|send|"
-	    "malformed|many|slow|hold|trickle SOCKET ...\n");
+	    "malformed|many|slow|hold|trickle|flood|drain SOCKET ...\n");
 	return (2);
 }

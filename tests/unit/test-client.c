@@ -680,8 +680,14 @@ test_batch(void **state)
 		kmsauthz_answer_free(&a[i]);
 
 	assert_int_equal(kmsauthz_check_batch(h, r, 0, a), KMSAUTHZ_EINVAL);
+	memset(a, 0xa5, sizeof(a));
 	assert_int_equal(kmsauthz_check_batch(h, r, KMSAUTHZ_MAX_BATCH + 1,
 	    a), KMSAUTHZ_EINVAL);
+	/* Refused for its size, every answer still reads as denied. */
+	for (i = 0; i < KMSAUTHZ_MAX_BATCH + 1; i++) {
+		assert_int_equal(a[i].decision, KMSAUTHZ_IMPLICIT_DENY);
+		assert_null(a[i].statements);
+	}
 	r[1].principal = NULL;
 	assert_int_equal(kmsauthz_check_batch(h, r, 3, a), KMSAUTHZ_EINVAL);
 	for (i = 0; i < 3; i++)

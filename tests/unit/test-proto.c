@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -913,6 +914,152 @@ test_doc_examples(void **state)
 	assert_true(streq(&e.message, "not on this socket"));
 }
 
+/*
+ * hexdump -C style ("00000000  4b 5a ...  |KZ..|"), the format of the
+ * examples in docs/protocol.md.
+ */
+static void
+hexdump(const uint8_t *p, size_t len, char *out, size_t cap)
+{
+	size_t	off, i, o = 0;
+
+	for (off = 0; off < len; off += 16) {
+		o += (size_t)snprintf(out + o, cap - o, "%08zx ", off);
+		for (i = 0; i < 16; i++) {
+			if (off + i < len)
+				o += (size_t)snprintf(out + o, cap - o, " %02x",
+				    p[off + i]);
+			else
+				o += (size_t)snprintf(out + o, cap - o, "   ");
+		}
+		o += (size_t)snprintf(out + o, cap - o, "  |");
+		for (i = 0; i < 16 && off + i < len; i++)
+			o += (size_t)snprintf(out + o, cap - o, "%c",
+			    p[off + i] >= 0x20 && p[off + i] < 0x7f ?
+			    p[off + i] : '.');
+		o += (size_t)snprintf(out + o, cap - o, "|\n");
+	}
+}
+
+/* docs/protocol.md, whole (NULL when top_srcdir is not set). */
+static char *
+protocol_md(void)
+{
+	const char	*top = getenv("top_srcdir");
+	char		 path[4096], *buf;
+	FILE		*f;
+	size_t		 n;
+
+	if (top == NULL)
+		top = ".";
+	snprintf(path, sizeof(path), "%s/docs/protocol.md", top);
+	if ((f = fopen(path, "r")) == NULL)
+		return (NULL);
+	buf = malloc(1 << 20);
+	n = fread(buf, 1, (1 << 20) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return (buf);
+}
+
+/* 0 when the page shows frame (printed otherwise, to paste). */
+static int
+doc_has(const char *doc, const char *what, const uint8_t *frame, size_t len)
+{
+	static char	dump[16384];
+
+	hexdump(frame, len, dump, sizeof(dump));
+	if (strstr(doc, dump) != NULL)
+		return (0);
+	print_error("docs/protocol.md lacks the %s example:\n%s", what,
+	    dump);
+	return (1);
+}
+
+static void
+check_req(struct proto_check *c, const char *principal)
+{
+	memset(c, 0, sizeof(*c));
+	c->principal.ptr = principal;
+	c->principal.len = strlen(principal);
+	c->action.ptr = "kms:Decrypt";
+	c->action.len = strlen(c->action.ptr);
+	c->resource.ptr = "acs:kms:cn-hangzhou:123:key/k1";
+	c->resource.len = strlen(c->resource.ptr);
+}
+
+/*
+ * The examples of docs/protocol.md that are encoded here: a bare header
+ * (PING), HELLO, STATUS_REPLY and CHECK_BATCH must appear in the page
+ * byte for byte as the codec writes them.
+ */
+static void
+test_doc_encoded(void **state)
+{
+	static const char	 sw[] = "kmsauthzd 0.1.0";
+	uint8_t			 buf[4096];
+	struct proto_wr		 wr;
+	struct proto_hello	 hello;
+	struct proto_status	 st;
+	struct proto_check	 c;
+	size_t			 start;
+	char			*doc;
+	int			 missing = 0;
+
+	assert_non_null(doc = protocol_md());
+
+	proto_wr_init(&wr, buf, sizeof(buf));
+	start = proto_frame_begin(&wr, KMSAUTHZ_MSG_PING, 1);
+	proto_frame_end(&wr, start);
+	assert_int_equal(wr.err, 0);
+	assert_int_equal(wr.off, KMSAUTHZ_HDR_SIZE);
+	missing += doc_has(doc, "bare header (PING id 1)", buf, wr.off);
+
+	proto_wr_init(&wr, buf, sizeof(buf));
+	start = proto_frame_begin(&wr, KMSAUTHZ_MSG_HELLO, 1);
+	hello.min_version = 1;
+	hello.max_version = 1;
+	proto_hello_encode(&wr, &hello);
+	proto_frame_end(&wr, start);
+	assert_int_equal(wr.err, 0);
+	missing += doc_has(doc, "HELLO", buf, wr.off);
+
+	memset(&st, 0, sizeof(st));
+	st.generation = 42;
+	st.uptime_sec = 3600;
+	st.checks = 1000;
+	st.errors = 2;
+	st.keys = 3;
+	st.aliases = 1;
+	st.policies = 2;
+	st.users = 4;
+	st.groups = 1;
+	st.roles = 1;
+	st.connections = 5;
+	st.proto_version = 1;
+	st.software.ptr = sw;
+	st.software.len = strlen(sw);
+	proto_wr_init(&wr, buf, sizeof(buf));
+	start = proto_frame_begin(&wr, KMSAUTHZ_MSG_STATUS_REPLY, 2);
+	proto_status_encode(&wr, &st);
+	proto_frame_end(&wr, start);
+	assert_int_equal(wr.err, 0);
+	missing += doc_has(doc, "STATUS_REPLY", buf, wr.off);
+
+	proto_wr_init(&wr, buf, sizeof(buf));
+	start = proto_frame_begin(&wr, KMSAUTHZ_MSG_CHECK_BATCH, 3);
+	proto_batch_encode_begin(&wr, 2);
+	check_req(&c, "acs:ram::123:user/alice");
+	proto_check_encode(&wr, &c);
+	check_req(&c, "acs:ram::123:user/bob");
+	proto_check_encode(&wr, &c);
+	proto_frame_end(&wr, start);
+	assert_int_equal(wr.err, 0);
+	missing += doc_has(doc, "CHECK_BATCH", buf, wr.off);
+	free(doc);
+	assert_int_equal(missing, 0);
+}
+
 int
 main(void)
 {
@@ -936,6 +1083,7 @@ main(void)
 		cmocka_unit_test(test_admin),
 		cmocka_unit_test(test_cursor_sticky),
 		cmocka_unit_test(test_doc_examples),
+		cmocka_unit_test(test_doc_encoded),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
