@@ -493,6 +493,11 @@ main(int argc, char *argv[])
 			fatalx("cannot set up the watchdog timer");
 		log_info("watchdog every %" PRIu64 " usec", wd / 2);
 	}
+	/* The seed commits last: a start refused before commits nothing. */
+	if (admin_plane_seed(&daemon_srv) != 0) {
+		server_shutdown(&daemon_srv);
+		exit(1);
+	}
 
 	log_info("ready: generation %" PRIu64 ", %u worker threads, "
 	    "max_connections %u (%u per uid)",
