@@ -10,7 +10,7 @@
 
 C=$KMSAUTHZCTL
 export KMSAUTHZ_ADMIN_SOCKET="$tmp/a.sock"
-plan 14
+plan 15
 
 # Lock files are not state: kmsauthz.lock holds the last opener's pid.
 sums() {
@@ -86,6 +86,14 @@ write_config "seed_bundle = $tmp/missing.json" "state_directory = $F"
 bad_start "missing seed bundle: its path and the cause" \
     "$tmp/missing.json: .*No such file"
 
+# A start refused after the store was opened and the seed read (here
+# the query socket cannot be bound): the seed is committed only as the
+# start's last step, so the store stays empty (checked below).
+write_config "seed_bundle = $top_srcdir/etc/example-bundle.json" \
+    "state_directory = $F" "query_socket = $tmp/no-such-dir/q.sock"
+bad_start "a query socket that cannot be bound: refused, the path named" \
+    "$tmp/no-such-dir/q.sock"
+
 # The same, forking (no -f): the parent's status says it failed.
 write_config "seed_bundle = $tmp/effect.json" "state_directory = $F"
 "$KMSAUTHZD" -c "$tmp/kmsauthzd.conf" 2>"$tmp/start.err"
@@ -101,9 +109,11 @@ ok $? "without -f the parent exits non-zero too ($st)"
 # None of them committed anything: the fresh store seeds now.
 write_config "seed_bundle = $top_srcdir/etc/example-bundle.json" \
     "state_directory = $F"
+n0=$(wc -l <"$tmp/daemon.err")
 start_daemon &&
-[ "$("$KZCLIENT" status "$tmp/q.sock" | sed -n 's/^generation=//p')" = 1 ]
-ok $? "nothing was committed by the refused starts: the seed is generation 1"
+[ "$("$KZCLIENT" status "$tmp/q.sock" | sed -n 's/^generation=//p')" = 1 ] &&
+tail -n +$((n0 + 1)) "$tmp/daemon.err" | grep 'seeded the empty store' >/dev/null
+ok $? "nothing was committed by the refused starts: the store was empty, the seed is generation 1"
 stop_daemon
 
 # A damaged state directory is refused, never re-initialised.
