@@ -10,7 +10,7 @@
 
 C=$KMSAUTHZCTL
 export KMSAUTHZ_ADMIN_SOCKET="$tmp/a.sock"
-plan 15
+plan 17
 
 # Lock files are not state: kmsauthz.lock holds the last opener's pid.
 sums() {
@@ -85,6 +85,18 @@ bad_start "invalid policy in the seed: the JSON path of the fault" \
 write_config "seed_bundle = $tmp/missing.json" "state_directory = $F"
 bad_start "missing seed bundle: its path and the cause" \
     "$tmp/missing.json: .*No such file"
+
+# A seed over the bundle limit (BUNDLE_MAX_BYTES, 256 MiB), checked by
+# its size before a byte is read: a sparse file costs nothing.
+truncate -s $((256 * 1024 * 1024 + 1)) "$tmp/huge.json"
+write_config "seed_bundle = $tmp/huge.json" "state_directory = $F"
+bad_start "a seed bundle over 256 MiB: refused by its size, the file named" \
+    "$tmp/huge.json: not a regular file of at most 268435456 bytes"
+"$KMSAUTHZD" -n -c "$tmp/kmsauthzd.conf" >/dev/null 2>"$tmp/n.err"
+st=$?
+[ $st -ne 0 ] && grep -F "$tmp/huge.json" "$tmp/n.err" | grep 268435456 >/dev/null
+ok $? "kmsauthzd -n refuses it the same way (exit $st)"
+rm -f "$tmp/huge.json"
 
 # A start refused after the store was opened and the seed read (here
 # the query socket cannot be bound): the seed is committed only as the
