@@ -32,7 +32,7 @@ enum admin_err {
 	ADMIN_E_KEY_NOT_FOUND,
 	ADMIN_E_RESOURCE_NOT_FOUND,
 	ADMIN_E_INTERNAL,
-	ADMIN_E_UNAVAILABLE	/* the store is read-only: no changes */
+	ADMIN_E_UNAVAILABLE	/* read-only store, no audit file: no changes */
 };
 #define ADMIN_E_COUNT	11
 
