@@ -82,22 +82,23 @@ phase admin-garbage "120 garbage/half-frame/oversize admin clients" \
 phase admin-noread "10 non-reading admin clients for 4 s" \
     $((10 * 5 * 1024 + 65536)) 65536 "$tmp/a.sock" 10 4
 
-# hold_as UID SOCKET N SECS OUT: N connections as UID, held SECS; waits
-# until OUT says how many were served.
+# hold_as UID SOCKET N SECS OUT: N connections as UID, held SECS (or
+# until $hold_pid is killed); waits until OUT says how many were served.
 hold_as() {
 	setpriv --reuid="$1" --regid="$1" --clear-groups \
 	    $PYOTHER "$top_srcdir/tests/regress/kzload.py" \
 	    hold "$2" "$3" "$4" >"$5" 2>&1 &
 	hold_pid=$!
 	i=0
-	while [ $i -lt 100 ] && ! grep '^served' "$5" >/dev/null; do
+	while [ $i -lt 300 ] && ! grep '^served' "$5" >/dev/null; do
 		sleep 0.1
 		i=$((i + 1))
 	done
 }
 if [ $asroot -eq 1 ]; then
-	hold_as 65534 "$tmp/q.sock" 50 3 "$tmp/other.out"
+	hold_as 65534 "$tmp/q.sock" 50 30 "$tmp/other.out"
 	$KZLOAD hold "$tmp/q.sock" 20 0 >"$tmp/root.out" 2>&1
+	kill $hold_pid 2>/dev/null
 	wait $hold_pid
 	[ "$(cat "$tmp/other.out")" = "served 40 busy 10" ]
 	ok $? "uid 65534 opens 50: $(cat "$tmp/other.out") (its cap, 40)"
@@ -118,9 +119,11 @@ write_config "seed_bundle = $top_srcdir/etc/example-bundle.json" \
     "max_connections = 10" "max_connections_per_uid = 6" "$grp"
 start_daemon
 if [ $asroot -eq 1 ]; then
-	hold_as 65534 "$tmp/q.sock" 6 3 "$tmp/other.out"
+	hold_as 65534 "$tmp/q.sock" 6 30 "$tmp/other.out"
 	$KZLOAD hold "$tmp/q.sock" 6 0 >"$tmp/root.out" 2>&1
+	kill $hold_pid 2>/dev/null
 	wait $hold_pid
+	sleep 0.3	# its connections closed, for the Status below
 	st=$("$KZCLIENT" admin "$tmp/a.sock" '{"Action":"Status"}')
 	[ "$(cat "$tmp/other.out")" = "served 6 busy 0" ] &&
 	[ "$(cat "$tmp/root.out")" = "served 4 busy 2" ] &&
