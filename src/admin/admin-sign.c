@@ -50,8 +50,8 @@ static const char * const admin_sign_names[] = {
 	"ok", "malformed signature block", "unknown key",
 	"timestamp outside the allowed window", "bad signature",
 	"nonce already seen (replay)", "replay cache full",
-	"signed before the daemon started (it may have been seen by the "
-	    "previous instance): sign it again"
+	("signed before the daemon started (it may have been seen by the "
+	    "previous instance): sign it again")
 };
 
 const char *
