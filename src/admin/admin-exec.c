@@ -124,20 +124,24 @@ admin_ctx_new(const struct admin_conf *conf, struct store *st, char *err,
 	if ((ctx->audit = audit_open(conf->audit_file[0] != '\0' ?
 	    conf->audit_file : NULL)) == NULL) {
 		/*
-		 * A read-only store makes no changes to audit: the file is
-		 * opened by the reopen that follows the store's (SIGHUP),
-		 * and until then every audit write fails (closed).
+		 * An audit file that cannot be opened (permissions, a
+		 * missing directory) does not stop the daemon: queries and
+		 * admin reads (never audited) are served, every change is
+		 * refused (ServiceUnavailable) until a reopen (SIGHUP)
+		 * succeeds.  Serving the state beats not serving.
 		 */
 		e = errno;
-		if (st == NULL || !store_readonly(st) ||
-		    (ctx->audit = audit_open_later(conf->audit_file)) == NULL) {
+		if (conf->audit_file[0] == '\0' ||
+		    (ctx->audit = audit_open_later(conf->audit_file,
+		    e)) == NULL) {
 			snprintf(err, errlen, "audit file %s: %s",
 			    conf->audit_file, strerror(e));
 			goto fail;
 		}
-		log_warnx("admin: audit file %s: %s; the store is read-only, "
-		    "so no change is made; the file is opened again with "
-		    "the store (SIGHUP)", conf->audit_file, strerror(e));
+		log_warnx("admin: audit file %s: %s; every admin change is "
+		    "refused (ServiceUnavailable) until it can be opened "
+		    "and kmsauthzd gets SIGHUP; queries and admin reads are "
+		    "served", conf->audit_file, strerror(e));
 	}
 	return (ctx);
 fail:
@@ -161,6 +165,38 @@ int
 admin_ctx_reopen(struct admin_ctx *ctx)
 {
 	return (audit_reopen(ctx->audit));
+}
+
+int
+admin_ctx_unavailable(struct admin_ctx *ctx, char *cause, size_t len)
+{
+	int	e;
+
+	if (ctx == NULL)
+		return (0);
+	if (ctx->store != NULL && store_readonly(ctx->store)) {
+		snprintf(cause, len, "%s", store_readonly_cause(ctx->store));
+		return (1);
+	}
+	if ((e = audit_error(ctx->audit)) != 0) {
+		snprintf(cause, len, "audit file %s: %s",
+		    audit_path(ctx->audit), strerror(e));
+		return (1);
+	}
+	return (0);
+}
+
+void
+admin_ctx_resync(struct admin_ctx *ctx)
+{
+	if (admin_sched_load(ctx) != 0)
+		ctx->resync = 1;
+}
+
+void
+admin_ctx_replay_floor(struct admin_ctx *ctx, int64_t floor)
+{
+	admin_replay_set_floor(ctx->replay, floor);
 }
 
 static struct json_object *
@@ -513,8 +549,9 @@ admin_tick(struct admin_ctx *ctx, int64_t now)
 	size_t			 i;
 	int			 n = 0, se, pending;
 
-	/* A read-only store: deletions wait until it is writable. */
-	if (ctx->store == NULL || store_readonly(ctx->store))
+	/* A read-only store or no audit: deletions wait (SIGHUP). */
+	if (ctx->store == NULL || store_readonly(ctx->store) ||
+	    audit_error(ctx->audit) != 0)
 		return (0);
 	if (ctx->resync && admin_sched_load(ctx) == 0)
 		ctx->resync = 0;
@@ -952,7 +989,7 @@ admin_exec(struct admin_run *r)
 	uint32_t		 ver;
 	size_t			 i, len;
 	enum world_instance_state ist;
-	int			 se;
+	int			 se, e;
 
 	/* Reads. */
 	switch (req->api->id) {
@@ -1123,6 +1160,12 @@ admin_exec(struct admin_run *r)
 		    "read-only (%s): change refused; reads and queries are "
 		    "answered from generation %" PRIu64, store_dir(ctx->store),
 		    store_readonly_cause(ctx->store),
+		    store_generation(ctx->store)));
+	if ((e = audit_error(ctx->audit)) != 0)
+		return (admin_fail(r, ADMIN_E_UNAVAILABLE, "audit file %s: %s: "
+		    "change refused (it could not be audited); reads and "
+		    "queries are answered from generation %" PRIu64,
+		    audit_path(ctx->audit), strerror(e),
 		    store_generation(ctx->store)));
 	if (admin_intent(r) != 0)
 		return (admin_fail(r, ADMIN_E_INTERNAL, "the audit record "

@@ -71,14 +71,24 @@ struct admin_ctx;
 
 /*
  * A new admin plane over store (its holder is where reads look; NULL
- * store: every change is an InternalFailure).  Opens the audit file.
- * NULL with err on failure.
+ * store: every change is an InternalFailure).  Opens the audit file; one
+ * that cannot be opened is logged and every change is refused
+ * (ServiceUnavailable) until admin_ctx_reopen() opens it.  NULL with err
+ * on failure.
  */
 struct admin_ctx *admin_ctx_new(const struct admin_conf *, struct store *,
 	    char *err, size_t errlen);
 void	admin_ctx_free(struct admin_ctx *);
 /* SIGHUP: reopen the audit file.  0 or -1. */
 int	admin_ctx_reopen(struct admin_ctx *);
+/* 1 when changes are refused (read-only store, no audit file), the
+ * cause in cause; else 0. */
+int	admin_ctx_unavailable(struct admin_ctx *, char *cause, size_t len);
+/* The store was replaced behind the plane (the seed): reload what it
+ * mirrors (scheduled deletions). */
+void	admin_ctx_resync(struct admin_ctx *);
+/* Refuse signed requests dated floor or earlier (admin_replay_set_floor). */
+void	admin_ctx_replay_floor(struct admin_ctx *, int64_t floor);
 
 /* Who is calling: peer credentials of the admin connection. */
 struct admin_peer {

@@ -35,6 +35,7 @@ struct admin_replay_entry {
 struct admin_replay {
 	struct admin_replay_entry	*v;
 	size_t				 nbuckets;
+	int64_t				 floor;	/* refuse ts <= floor */
 	unsigned char			 hkey[crypto_shorthash_KEYBYTES];
 };
 
@@ -48,7 +49,9 @@ static enum admin_sign_status admin_replay_check(struct admin_replay *,
 static const char * const admin_sign_names[] = {
 	"ok", "malformed signature block", "unknown key",
 	"timestamp outside the allowed window", "bad signature",
-	"nonce already seen (replay)", "replay cache full"
+	"nonce already seen (replay)", "replay cache full",
+	("signed before the daemon started (it may have been seen by the "
+	    "previous instance): sign it again")
 };
 
 const char *
@@ -139,6 +142,12 @@ admin_replay_new(size_t capacity)
 	}
 	crypto_shorthash_keygen(rc->hkey);
 	return (rc);
+}
+
+void
+admin_replay_set_floor(struct admin_replay *rc, int64_t floor)
+{
+	rc->floor = floor;
 }
 
 void
@@ -247,11 +256,19 @@ admin_sign_verify(const struct admin_keyring *kr, struct admin_replay *rc,
 			ke = &kr->v[i];
 	if (ke == NULL)
 		return (ADMIN_SIGN_UNKNOWN_KEY);
-	if (ts < now - ADMIN_SIGN_WINDOW || ts > now + ADMIN_SIGN_WINDOW)
+	if (ts < now - ADMIN_SIGN_WINDOW || ts > now + ADMIN_SIGN_AHEAD)
 		return (ADMIN_SIGN_STALE);
 	admin_sign_canon(&st, body, len, ts, nonce);
 	if (crypto_sign_final_verify(&st, sig, pk) != 0)
 		return (ADMIN_SIGN_BAD_SIGNATURE);
+	/*
+	 * The nonce cache does not survive a restart; the previous
+	 * instance accepted nothing dated after its last second +
+	 * ADMIN_SIGN_AHEAD, which the floor covers (the clock not stepped
+	 * back across the restart).
+	 */
+	if (rc->floor != 0 && ts <= rc->floor)
+		return (ADMIN_SIGN_BEFORE_START);
 	if ((s = admin_replay_check(rc, now, ts, nonce)) != ADMIN_SIGN_OK)
 		return (s);
 	*principalp = ke->principal;

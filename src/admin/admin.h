@@ -32,7 +32,7 @@ enum admin_err {
 	ADMIN_E_KEY_NOT_FOUND,
 	ADMIN_E_RESOURCE_NOT_FOUND,
 	ADMIN_E_INTERNAL,
-	ADMIN_E_UNAVAILABLE	/* the store is read-only: no changes */
+	ADMIN_E_UNAVAILABLE	/* read-only store, no audit file: no changes */
 };
 #define ADMIN_E_COUNT	11
 
@@ -294,7 +294,8 @@ int	admin_authz_target(const struct admin_req *,
  * signature covers "kmsauthz-admin-v1" NUL, the body's length (8 bytes
  * big-endian), the exact request body, the timestamp and the nonce.
  */
-#define ADMIN_SIGN_WINDOW	300	/* seconds, each way */
+#define ADMIN_SIGN_WINDOW	300	/* seconds into the past */
+#define ADMIN_SIGN_AHEAD	2	/* seconds into the future (skew) */
 #define ADMIN_NONCE_BYTES	16
 #define ADMIN_PK_B64_LEN	44	/* base64 of 32 bytes */
 #define ADMIN_SK_B64_LEN	88	/* base64 of 64 bytes */
@@ -307,7 +308,8 @@ enum admin_sign_status {
 	ADMIN_SIGN_STALE,		/* outside the window */
 	ADMIN_SIGN_BAD_SIGNATURE,
 	ADMIN_SIGN_REPLAYED,
-	ADMIN_SIGN_CACHE_FULL		/* too many live nonces: refused */
+	ADMIN_SIGN_CACHE_FULL,		/* too many live nonces: refused */
+	ADMIN_SIGN_BEFORE_START		/* dated before this daemon's start */
 };
 const char	*admin_sign_status_name(enum admin_sign_status);
 
@@ -326,11 +328,19 @@ size_t	admin_keyring_count(const struct admin_keyring *);
 struct admin_replay;
 struct admin_replay *admin_replay_new(size_t capacity);
 void	admin_replay_free(struct admin_replay *);
+/*
+ * The cache is in memory: a restart forgets it.  The daemon sets the
+ * floor to its start time + ADMIN_SIGN_AHEAD, and a request dated at or
+ * before the floor (which the previous instance may have accepted) is
+ * refused (ADMIN_SIGN_BEFORE_START).  0 (the default): no floor.
+ */
+void	admin_replay_set_floor(struct admin_replay *, int64_t floor);
 
 /*
  * Check a signed request: body (len bytes) and its signature block, in
  * this order: block shape, key known, timestamp within now +/-
- * ADMIN_SIGN_WINDOW, signature, nonce unseen (then remembered).  On
+ * ADMIN_SIGN_WINDOW (past) or ADMIN_SIGN_AHEAD (future), signature, not
+ * before the floor, nonce unseen (then remembered).  On
  * ADMIN_SIGN_OK *principalp is the key's principal (owned by the
  * keyring) and pk_b64 (ADMIN_PK_B64_LEN + 1 bytes) receives the key.
  */

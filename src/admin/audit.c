@@ -25,6 +25,7 @@ struct audit {
 	pthread_mutex_t	 mtx;
 	char		*path;		/* NULL: log only */
 	int		 fd;
+	int		 err;		/* why fd is -1 (0: open) */
 };
 
 static int	audit_fd_open(const char *);
@@ -60,7 +61,7 @@ audit_open(const char *path)
 }
 
 struct audit *
-audit_open_later(const char *path)
+audit_open_later(const char *path, int err)
 {
 	struct audit	*a;
 
@@ -72,7 +73,27 @@ audit_open_later(const char *path)
 	}
 	pthread_mutex_init(&a->mtx, NULL);
 	a->fd = -1;
+	a->err = err != 0 ? err : EBADF;
 	return (a);
+}
+
+int
+audit_error(struct audit *a)
+{
+	int	e;
+
+	if (a == NULL)
+		return (EBADF);
+	pthread_mutex_lock(&a->mtx);
+	e = a->fd == -1 && a->path != NULL ? a->err : 0;
+	pthread_mutex_unlock(&a->mtx);
+	return (e);
+}
+
+const char *
+audit_path(struct audit *a)
+{
+	return (a != NULL && a->path != NULL ? a->path : "(none)");
 }
 
 void
@@ -96,12 +117,15 @@ audit_reopen(struct audit *a)
 		return (0);
 	pthread_mutex_lock(&a->mtx);
 	if ((fd = audit_fd_open(a->path)) == -1) {
+		if (a->fd == -1)
+			a->err = errno;
 		log_warn("audit: reopen %s", a->path);
 		r = -1;
 	} else {
 		if (a->fd != -1)
 			close(a->fd);
 		a->fd = fd;
+		a->err = 0;
 		log_info("audit: reopened %s", a->path);
 	}
 	pthread_mutex_unlock(&a->mtx);

@@ -19,8 +19,13 @@ struct audit;
 /* Opens (creates 0600, appends) path; NULL with errno on failure.  A
  * NULL path gives an audit that only logs (no file configured). */
 struct audit	*audit_open(const char *path);
-/* Not opened yet: every write fails until audit_reopen() succeeds. */
-struct audit	*audit_open_later(const char *path);
+/* Not opened yet (err: why, an errno): every write fails until
+ * audit_reopen() succeeds. */
+struct audit	*audit_open_later(const char *path, int err);
+/* 0 when records can be written (or no file is configured), else the
+ * errno of the failed open: changes must then be refused. */
+int		 audit_error(struct audit *);
+const char	*audit_path(struct audit *);
 void		 audit_close(struct audit *);
 /* Reopens the same path; 0, or -1 (the old file stays in use). */
 int		 audit_reopen(struct audit *);

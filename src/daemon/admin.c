@@ -46,6 +46,8 @@ static void	admin_timer_cb(evutil_socket_t, short, void *);
 static struct admin_ctx	*admin_plane;
 static struct store	*admin_store;
 static struct event	*admin_timer;
+static struct bundle	*admin_seed_pending;	/* committed last */
+static char		 admin_seed_path[1024];
 static uint64_t		 admin_reloads_seen;
 static int		 admin_start_failed;
 
@@ -77,7 +79,9 @@ admin_status(struct server *srv, const char *request_id)
 	struct world		*w;
 	struct world_counts	 wc;
 	struct server_decisions	 d;
+	char			 cause[1200];
 	uint64_t		 gen = 0;
+	int			 ro;
 
 	memset(&wc, 0, sizeof(wc));
 	if ((w = world_holder_acquire(srv->holder)) != NULL) {
@@ -98,12 +102,15 @@ admin_status(struct server *srv, const char *request_id)
 	    json_object_new_int64(server_nconns(srv)));
 	json_object_object_add(o, "Threads",
 	    json_object_new_int64(srv->nworkers));
-	/* Changes refused, reads and queries served (docs/daemon.md). */
-	json_object_object_add(o, "ReadOnly",
-	    json_object_new_boolean(admin_store_readonly()));
-	if (admin_store_readonly())
+	/*
+	 * Changes refused, reads and queries served (docs/daemon.md): a
+	 * read-only store, or an audit file that cannot be opened.
+	 */
+	ro = admin_ctx_unavailable(admin_plane, cause, sizeof(cause));
+	json_object_object_add(o, "ReadOnly", json_object_new_boolean(ro));
+	if (ro)
 		json_object_object_add(o, "ReadOnlyCause",
-		    json_object_new_string(store_readonly_cause(admin_store)));
+		    json_object_new_string(cause));
 #define ADD_COUNT(n, f) json_object_object_add(o, n,			\
 	json_object_new_uint64((uint64_t)wc.f))
 	ADD_COUNT("Instances", instances);
@@ -171,19 +178,20 @@ admin_timer_cb(evutil_socket_t fd, short ev, void *arg)
 
 /*
  * An empty store is seeded from seed_bundle (all or nothing, one
- * transaction); a bad seed then stops the start with nothing committed.
- * A store with state is never touched by the seed, which is then not
- * even read (a broken or missing seed file cannot stop a daemon whose
- * state is in the store).
+ * transaction).  The bundle is read and checked here, at start-up, and
+ * kept; admin_plane_seed() commits it once every other step of the start
+ * that can fail has passed, so a refused start commits nothing.  A store
+ * with state is never touched by the seed, which is then not even read
+ * (a broken or missing seed file cannot stop a daemon whose state is in
+ * the store).
  */
 static int
-admin_seed(struct store *st, const struct config *cfg)
+admin_seed_read(struct store *st, const struct config *cfg)
 {
 	struct policy_diags	 diags;
 	struct bundle		*b = NULL;
 	char			*text;
 	size_t			 len, i;
-	uint64_t		 gen;
 	int			 r;
 
 	if (cfg->seed_bundle[0] == '\0')
@@ -210,15 +218,41 @@ admin_seed(struct store *st, const struct config *cfg)
 		return (-1);
 	}
 	policy_diags_free(&diags);
-	if (store_replace_all(st, b, &gen) != STORE_OK) {
-		log_warnx("%s: cannot seed the store: %s", cfg->seed_bundle,
-		    store_errmsg(st));
+	admin_seed_pending = b;
+	snprintf(admin_seed_path, sizeof(admin_seed_path), "%s",
+	    cfg->seed_bundle);
+	return (0);
+}
+
+/*
+ * Commit the seed read by admin_plane_start(), if any: the last step of
+ * the start (kmsauthzd.c calls it after the sockets and the workers, just
+ * before "ready").  0, or -1 (logged; the start must stop).
+ */
+int
+admin_plane_seed(struct server *srv)
+{
+	struct bundle	*b;
+	uint64_t	 gen;
+
+	if ((b = admin_seed_pending) == NULL)
+		return (0);
+	admin_seed_pending = NULL;
+	if (admin_store == NULL || !store_is_empty(admin_store)) {
+		bundle_free(b);
+		return (0);
+	}
+	if (store_replace_all(admin_store, b, &gen) != STORE_OK) {
+		log_warnx("%s: cannot seed the store: %s", admin_seed_path,
+		    store_errmsg(admin_store));
 		bundle_free(b);
 		return (-1);
 	}
 	bundle_free(b);
 	log_info("seeded the empty store from %s (generation %" PRIu64 ")",
-	    cfg->seed_bundle, gen);
+	    admin_seed_path, gen);
+	admin_ctx_resync(admin_plane);
+	admin_sync(srv);
 	return (0);
 }
 
@@ -234,6 +268,17 @@ admin_store_readonly(void)
 	return (admin_store != NULL && store_readonly(admin_store));
 }
 
+/* The audit file could not be opened: every change is refused. */
+int
+admin_audit_unavailable(void)
+{
+	char	cause[8];
+
+	return (admin_plane != NULL &&
+	    admin_ctx_unavailable(admin_plane, cause, sizeof(cause)) &&
+	    !admin_store_readonly());
+}
+
 /*
  * SIGHUP: a store that fell back to read-only is opened again, writable
  * when its directory and files have become so (else it stays read-only,
@@ -244,6 +289,8 @@ void
 admin_plane_reload(struct server *srv)
 {
 	struct world	*w;
+	char	cause[1200];
+	int	was;
 
 	if (admin_plane == NULL)
 		return;
@@ -269,7 +316,10 @@ admin_plane_reload(struct server *srv)
 		log_info("reload: store re-read, serving generation %" PRIu64,
 		    store_generation(admin_store));
 	}
-	admin_ctx_reopen(admin_plane);
+	was = admin_ctx_unavailable(admin_plane, cause, sizeof(cause));
+	if (admin_ctx_reopen(admin_plane) == 0 && was && !admin_store_readonly())
+		log_warnx("admin: the audit file is open again: changes are "
+		    "accepted");
 }
 
 /*
@@ -294,7 +344,8 @@ admin_config_path(const struct config *cfg, int *optional)
 
 /*
  * Start the admin plane: its configuration (admin_config_path()), the
- * store in state_directory (seeded when empty), the audit file (default
+ * store in state_directory (an empty one's seed read and checked, committed
+ * by admin_plane_seed()), the audit file (default
  * state_directory/audit.jsonl), the timer.  Called at start-up, which
  * stops when it fails.  0, or -1 (logged).
  */
@@ -345,7 +396,7 @@ admin_plane_start(struct server *srv, const struct config *cfg)
 		    "SIGHUP", cfg->state_directory,
 		    store_readonly_cause(admin_store),
 		    store_generation(admin_store));
-	if (admin_seed(admin_store, cfg) != 0)
+	if (admin_seed_read(admin_store, cfg) != 0)
 		goto fail;
 	if (store_load(admin_store) != STORE_OK) {
 		log_warnx("admin: store: %s", store_errmsg(admin_store));
@@ -356,6 +407,9 @@ admin_plane_start(struct server *srv, const struct config *cfg)
 		log_warnx("admin: %s", err);
 		goto fail;
 	}
+	/* A restart forgets the nonces: nothing dated before us (admin.h). */
+	admin_ctx_replay_floor(admin_plane, (int64_t)time(NULL) +
+	    ADMIN_SIGN_AHEAD);
 	admin_reloads_seen = atomic_load(&srv->stats.reloads);
 	if ((admin_timer = event_new(srv->base, -1, EV_PERSIST,
 	    admin_timer_cb, srv)) == NULL || event_add(admin_timer, &tv) != 0) {
@@ -369,6 +423,8 @@ admin_plane_start(struct server *srv, const struct config *cfg)
 	    store_generation(admin_store), path);
 	return (0);
 fail:
+	bundle_free(admin_seed_pending);
+	admin_seed_pending = NULL;
 	if (admin_timer != NULL)
 		event_free(admin_timer);
 	admin_timer = NULL;
@@ -382,6 +438,8 @@ fail:
 void
 admin_plane_stop(void)
 {
+	bundle_free(admin_seed_pending);
+	admin_seed_pending = NULL;
 	if (admin_timer != NULL)
 		event_free(admin_timer);
 	admin_timer = NULL;
@@ -409,7 +467,8 @@ admin_dispatch(struct conn *c, struct server *srv, uint32_t id,
 	    &frame)) != 0)
 		return (conn_error(c, id, proto_wire_error(r), 1,
 		    "malformed admin request"));
-	if (admin_plane_start(srv, daemon_config()) != 0) {
+	if (admin_plane_start(srv, daemon_config()) != 0 ||
+	    admin_plane_seed(srv) != 0) {
 		admin_request_id(rid);
 		return (admin_respond(c, id, admin_err_json(ADMIN_E_INTERNAL,
 		    rid, "the admin plane is not available (see the log)")));

@@ -257,6 +257,8 @@ int	 server_encode_error(uint8_t *, size_t, uint32_t reqid, uint16_t code,
 int	 admin_dispatch(struct conn *, struct server *, uint32_t reqid,
 	    const uint8_t *body, size_t len);
 int	 admin_plane_start(struct server *, const struct config *);
+/* Commit the seed admin_plane_start() read: the start's last step. */
+int	 admin_plane_seed(struct server *);
 const char *admin_config_path(const struct config *, int *optional);
 void	 admin_plane_stop(void);
 int	 admin_plane_active(void);
@@ -264,6 +266,7 @@ int	 admin_plane_active(void);
 void	 admin_plane_reload(struct server *);
 /* 1 when the store is read-only (admin changes refused). */
 int	 admin_store_readonly(void);
+int	 admin_audit_unavailable(void);
 
 /* kmsauthzd.c */
 const struct config *daemon_config(void);

@@ -220,7 +220,9 @@ daemon_status(const char *what)
 	notify_sendf("STATUS=%s: generation %" PRIu64 ", %zu keys, "
 	    "%zu policies, %zu users, %zu roles, %u threads%s", what, gen,
 	    wc.keys, wc.policies, wc.users, wc.roles, daemon_srv.nworkers,
-	    admin_store_readonly() ? ", store read-only" : "");
+	    admin_store_readonly() ? ", store read-only" :
+	    admin_audit_unavailable() ? ", audit file unavailable: changes "
+	    "refused" : "");
 }
 
 /*
@@ -495,6 +497,11 @@ main(int argc, char *argv[])
 		if (watchdog == NULL || event_add(watchdog, &tv) == -1)
 			fatalx("cannot set up the watchdog timer");
 		log_info("watchdog every %" PRIu64 " usec", wd / 2);
+	}
+	/* The seed commits last: a start refused before commits nothing. */
+	if (admin_plane_seed(&daemon_srv) != 0) {
+		server_shutdown(&daemon_srv);
+		exit(1);
 	}
 
 	log_info("ready: generation %" PRIu64 ", %u worker threads, "

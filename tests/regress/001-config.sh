@@ -59,6 +59,20 @@ expect_error "kmsauthzd.conf:6: max_connections_per_uid (1024) exceeds max_conne
 expect_error "kmsauthzd.conf:6: seed_bundle: value too long" \
     "over-long path rejected" "seed_bundle = /$(printf '%01100d' 0)"
 
+# The line limit (CONFIG_LINE_MAX, 4096 bytes without the newline):
+# any line over it is refused with file:line, before its key is read;
+# a line of exactly 4096 bytes is read.
+expect_error "kmsauthzd.conf:6: line longer than 4096 bytes" \
+    "a 4097-byte line rejected with file:line" \
+    "bogus = $(printf '%04089d' 0)"
+expect_error "kmsauthzd.conf:7: line longer than 4096 bytes" \
+    "a 4097-byte comment rejected with file:line" \
+    "threads = 3" "#$(printf '%04096d' 0)"
+write_config "#$(printf '%04095d' 0)" "threads = 3"
+[ "$(awk 'NR == 6 { print length($0) }' "$tmp/kmsauthzd.conf")" = 4096 ] &&
+[ "$("$KMSAUTHZD" -n -c "$tmp/kmsauthzd.conf" 2>&1)" = "configuration OK" ]
+ok $? "a line of exactly 4096 bytes is read"
+
 expect_error "kmsauthzd.conf:6: admin_group: no such group 'no-such-group-kzt'" \
     "unknown admin_group rejected" "admin_group = no-such-group-kzt"
 expect_error "kmsauthzd.conf:6: admin_config: $tmp/none.conf: No such file or directory" \

@@ -4,7 +4,9 @@
 # saying the store is full and which setting to raise; the generation
 # does not move and nothing of it is stored; queries keep being answered
 # from the last good state; after a restart with a higher ceiling the
-# state is intact and changes work again.
+# state is intact and changes work again.  As root, the ceiling is met
+# once more by a daemon running as uid 65534 (setpriv): the same refusal,
+# queries answered.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/regress/lib.sh"
 
 command -v python3 >/dev/null || skip_all "python3 not installed"
@@ -12,7 +14,7 @@ KZLOAD="python3 $top_srcdir/tests/regress/kzload.py"
 C=$KMSAUTHZCTL
 ACCT=1000000000000000
 export KMSAUTHZ_ADMIN_SOCKET="$tmp/a.sock"
-plan 10
+plan 12
 
 write_config "map_size_max = 1M"
 start_daemon
@@ -75,4 +77,41 @@ n=$("$C" ListPolicies | grep -o '"PolicyName":"fill[0-9]*"' | wc -l)
 ok $? "state intact after the restart ($n fill policies, alice allowed)"
 "$C" CreatePolicy --PolicyName "$refused" --PolicyDocument '{"Version":"1","Statement":[{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}]}' >/dev/null
 ok $? "changes work again under the higher ceiling"
+stop_daemon
+
+# The key assertion again, the daemon unprivileged (uid 65534).
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	chmod 755 "$tmp"
+	mkdir -p "$tmp/run" "$tmp/state65534" &&
+	chown 65534:65534 "$tmp/run" "$tmp/state65534"
+	write_config "map_size_max = 1M" "query_socket = $tmp/run/q.sock" \
+	    "admin_socket = $tmp/run/a.sock" \
+	    "state_directory = $tmp/state65534"
+	export KMSAUTHZ_ADMIN_SOCKET="$tmp/run/a.sock"
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+	    "$KMSAUTHZD" -f -c "$tmp/kmsauthzd.conf" 2>>"$tmp/daemon.err" &
+	daemon_pid=$!
+	wait_for_socket "$tmp/run/q.sock"
+	"$C" CreateUser --UserName alice >/dev/null &&
+	"$C" CreatePolicy --PolicyName enc --PolicyDocument '{"Version":"1","Statement":[{"Effect":"Allow","Action":"kms:Encrypt","Resource":"*"}]}' >/dev/null &&
+	"$C" AttachPolicyToUser --PolicyType Custom --PolicyName enc --UserName alice >/dev/null &&
+	$KZLOAD fill "$tmp/run/a.sock" 2000 >"$tmp/fill2.out"
+	last=$(tail -n 1 "$tmp/fill2.out")
+	g0=$(printf '%s' "$last" | sed -n 's/.*"GenerationBefore": *\([0-9]*\).*/\1/p')
+	g1=$(printf '%s' "$last" | sed -n 's/.*"GenerationAfter": *\([0-9]*\).*/\1/p')
+	[ "$(stat -c %u "$tmp/state65534/data.mdb")" = 65534 ] &&
+	printf '%s' "$last" | grep '"Code":"InternalFailure"' >/dev/null &&
+	printf '%s' "$last" | grep 'store is full' >/dev/null &&
+	[ -n "$g0" ] && [ "$g0" = "$g1" ]
+	ok $? "as uid 65534: the change that does not fit is refused ('store is full'), generation $g0 unchanged"
+	"$C" check --socket "$tmp/run/q.sock" \
+	    --principal "acs:ram::$ACCT:user/alice" --action kms:Encrypt \
+	    --resource "acs:kms:cn-hangzhou:$ACCT:secret/s1" |
+	    grep '"ALLOW"' >/dev/null
+	ok $? "as uid 65534: queries answered from the last good state"
+	stop_daemon
+else
+	ok 0 "as uid 65534 # SKIP not root"
+	ok 0 "as uid 65534 # SKIP not root"
+fi
 finish

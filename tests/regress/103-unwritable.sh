@@ -7,6 +7,14 @@
 #  - The audit file is rotated to a path the daemon may not create:
 #    SIGHUP's reopen fails, is logged, and the old descriptor stays in
 #    use, so changes are still audited (in the rotated file).
+#  - The audit file is created 0600, owned by the daemon's user: another
+#    unprivileged user cannot read it.
+#  - An audit file the daemon may not open (root's, 0600), on a store
+#    with state: the daemon starts, warns once, Status says ReadOnly with
+#    the audit file as the cause, CHECKs and admin reads are answered,
+#    every change is refused with ServiceUnavailable (503) naming the
+#    audit file, nothing changes (generation, audit file); permissions
+#    fixed, SIGHUP: changes are accepted and audited again.
 #  - The state directory and its files belong to root, read-only (the
 #    daemon as 65534): it starts read-only, says so once in the log and
 #    in Status ("ReadOnly": true), answers CHECKs and admin reads exactly
@@ -27,7 +35,7 @@
 [ "$(id -u)" -eq 0 ] || skip_all "needs root to run the daemon as another uid"
 command -v setpriv >/dev/null || skip_all "setpriv not installed"
 NOBODY=65534
-plan 26
+plan 35
 
 C=$KMSAUTHZCTL
 EX=1192853035118888
@@ -45,6 +53,9 @@ start_nobody() {
 }
 gen() {
 	"$C" Status | sed -n 's/.*"Generation":\([0-9]*\).*/\1/p'
+}
+code() {
+	"$@" 2>&1 | sed -n 's/.*"Code":"\([^"]*\)".*/\1/p'
 }
 sums() {
 	(cd "$1" && find . -type f | sort | xargs sha256sum)
@@ -83,6 +94,11 @@ uid = 0 superuser
 EOF2
 start_nobody
 "$C" CreateUser --UserName before >/dev/null
+[ "$(stat -c '%a %u' "$tmp/audit/audit.jsonl")" = "600 $NOBODY" ] &&
+! setpriv --reuid=65533 --regid=65533 --clear-groups \
+    cat "$tmp/audit/audit.jsonl" >/dev/null 2>&1 &&
+grep '"UserName":"before"' "$tmp/audit/audit.jsonl" >/dev/null
+ok $? "the audit file is created 0600, the daemon's; uid 65533 cannot read it"
 mv "$tmp/audit/audit.jsonl" "$tmp/audit.old"
 chown root:root "$tmp/audit" && chmod 755 "$tmp/audit"
 kill -HUP "$daemon_pid"
@@ -92,6 +108,65 @@ ok $? "SIGHUP: the failed reopen is logged"
 "$C" CreateUser --UserName after >/dev/null &&
 grep '"UserName":"after"' "$tmp/audit.old" >/dev/null
 ok $? "changes go on, audited through the old descriptor"
+stop_daemon
+
+# --- 2b. an audit file the daemon may not open, a store with state
+A=$tmp/audit/root.jsonl
+: >"$A" && chown root:root "$A" && chmod 600 "$A"
+cat >"$tmp/admin.conf" <<EOF2
+audit_file = $A
+uid = 0 superuser
+EOF2
+: >"$tmp/daemon.err"
+start_nobody
+ok $? "an audit file root's, mode 0600, the daemon as uid $NOBODY: it starts"
+g0=$(gen)
+[ "$(grep -c "audit file $A: Permission denied" "$tmp/daemon.err")" -eq 1 ] &&
+! grep 'not starting' "$tmp/daemon.err" >/dev/null
+ok $? "one warning naming the audit file and the cause"
+grep "audit file $A" "$tmp/daemon.err" | sed 's/^/#   /'
+st=$("$C" Status)
+printf '%s\n' "$st" | grep '"ReadOnly":true' >/dev/null &&
+printf '%s\n' "$st" | grep "\"ReadOnlyCause\":\"audit file $A: Permission denied" >/dev/null &&
+[ -n "$g0" ] && [ "$g0" -ge 2 ]
+ok $? "Status: ReadOnly true, the audit file as its cause (generation $g0)"
+"$C" check --socket "$Q" --principal "acs:ram::$EX:root" \
+    --action kms:Decrypt \
+    --resource "acs:kms:cn-hangzhou:$EX:key/key-hzz6304944631ejqjx0001" |
+    grep '"ALLOW"' >/dev/null &&
+"$C" check --socket "$Q" --principal "acs:ram::1234567890123456:root" \
+    --action kms:Decrypt \
+    --resource "acs:kms:cn-hangzhou:$EX:key/key-hzz6304944631ejqjx0001" |
+    grep 'DENY' >/dev/null &&
+"$C" ExportBundle | grep -F before >/dev/null
+ok $? "queries (allow and deny) and admin reads answered from the stored state"
+out=$("$C" CreateUser --UserName unaudited 2>&1)
+printf '%s\n' "$out" | grep '"Code":"ServiceUnavailable"' >/dev/null &&
+printf '%s\n' "$out" | grep '"HttpStatus":503' >/dev/null &&
+printf '%s\n' "$out" | grep "\"Detail\":\"audit file $A: Permission denied" >/dev/null &&
+[ "$(code "$C" ImportBundle --Bundle "file://$top_srcdir/etc/example-bundle.json")" = ServiceUnavailable ] &&
+[ "$(code "$C" ScheduleKeyDeletion --KeyId key-hzz6304944631ejqjx0001 --PendingWindowInDays 7)" = ServiceUnavailable ]
+ok $? "changes refused: ServiceUnavailable, 503, Detail names the audit file"
+diag "$(printf '%s' "$out" | sed -n 's/.*"Detail":"\([^"]*\)".*/\1/p')"
+sleep 1
+[ "$(gen)" = "$g0" ] && [ ! -s "$A" ] &&
+! "$C" ExportBundle | grep -F unaudited >/dev/null &&
+! grep 'audit: write' "$tmp/daemon.err" >/dev/null
+ok $? "nothing changed: generation $g0, the audit file empty, no write attempted"
+chown $NOBODY:$NOBODY "$A"
+kill -HUP "$daemon_pid"
+i=0
+while [ $i -lt 50 ] && ! grep 'audit file is open again' "$tmp/daemon.err" >/dev/null
+do
+	sleep 0.1
+	i=$((i + 1))
+done
+"$C" Status | grep '"ReadOnly":false' >/dev/null
+ok $? "permissions fixed, SIGHUP: logged, Status ReadOnly false"
+out=$("$C" CreateUser --UserName audited 2>&1)
+printf '%s\n' "$out" | grep "\"Generation\":$((g0 + 1))" >/dev/null &&
+grep '"UserName":"audited"' "$A" >/dev/null
+ok $? "a change is accepted again (generation $((g0 + 1))), audited in the file"
 stop_daemon
 
 # --- 3. state directory owned by root, read-only
@@ -107,9 +182,6 @@ checks() {
 			    --resource "$KARN" 2>&1
 		done
 	done >"$1"
-}
-code() {
-	"$@" 2>&1 | sed -n 's/.*"Code":"\([^"]*\)".*/\1/p'
 }
 cat >"$tmp/admin.conf" <<EOF2
 uid = 0 superuser

@@ -10,7 +10,7 @@
 
 C=$KMSAUTHZCTL
 export KMSAUTHZ_ADMIN_SOCKET="$tmp/a.sock"
-plan 16
+plan 19
 
 # Lock files are not state: kmsauthz.lock holds the last opener's pid.
 sums() {
@@ -86,6 +86,26 @@ write_config "seed_bundle = $tmp/missing.json" "state_directory = $F"
 bad_start "missing seed bundle: its path and the cause" \
     "$tmp/missing.json: .*No such file"
 
+# A seed over the bundle limit (BUNDLE_MAX_BYTES, 256 MiB), checked by
+# its size before a byte is read: a sparse file costs nothing.
+truncate -s $((256 * 1024 * 1024 + 1)) "$tmp/huge.json"
+write_config "seed_bundle = $tmp/huge.json" "state_directory = $F"
+bad_start "a seed bundle over 256 MiB: refused by its size, the file named" \
+    "$tmp/huge.json: not a regular file of at most 268435456 bytes"
+"$KMSAUTHZD" -n -c "$tmp/kmsauthzd.conf" >/dev/null 2>"$tmp/n.err"
+st=$?
+[ $st -ne 0 ] && grep -F "$tmp/huge.json" "$tmp/n.err" | grep 268435456 >/dev/null
+ok $? "kmsauthzd -n refuses it the same way (exit $st)"
+rm -f "$tmp/huge.json"
+
+# A start refused after the store was opened and the seed read (here
+# the query socket cannot be bound): the seed is committed only as the
+# start's last step, so the store stays empty (checked below).
+write_config "seed_bundle = $top_srcdir/etc/example-bundle.json" \
+    "state_directory = $F" "query_socket = $tmp/no-such-dir/q.sock"
+bad_start "a query socket that cannot be bound: refused, the path named" \
+    "$tmp/no-such-dir/q.sock"
+
 # The same, forking (no -f): the parent's status says it failed.
 write_config "seed_bundle = $tmp/effect.json" "state_directory = $F"
 "$KMSAUTHZD" -c "$tmp/kmsauthzd.conf" 2>"$tmp/start.err"
@@ -101,9 +121,11 @@ ok $? "without -f the parent exits non-zero too ($st)"
 # None of them committed anything: the fresh store seeds now.
 write_config "seed_bundle = $top_srcdir/etc/example-bundle.json" \
     "state_directory = $F"
+n0=$(wc -l <"$tmp/daemon.err")
 start_daemon &&
-[ "$("$KZCLIENT" status "$tmp/q.sock" | sed -n 's/^generation=//p')" = 1 ]
-ok $? "nothing was committed by the refused starts: the seed is generation 1"
+[ "$("$KZCLIENT" status "$tmp/q.sock" | sed -n 's/^generation=//p')" = 1 ] &&
+tail -n +$((n0 + 1)) "$tmp/daemon.err" | grep 'seeded the empty store' >/dev/null
+ok $? "nothing was committed by the refused starts: the store was empty, the seed is generation 1"
 stop_daemon
 
 # A damaged state directory is refused, never re-initialised.

@@ -6,6 +6,9 @@
  *	kzclient ping SOCK
  *	kzclient status SOCK			prints key=value lines
  *	kzclient admin SOCK JSON		prints the response JSON
+ *	kzclient admin SOCK JSON SK FRAME	the same, signed with the secret
+ *						key in file SK, the frame kept
+ *	kzclient admin-replay SOCK FRAME	sends a kept frame again
  *	kzclient check SOCK P A R [IP]		prints DECISION reason gen
  *	kzclient send SOCK HEX			raw bytes, prints the outcome
  *	kzclient malformed QSOCK ASOCK		the malformed-frame table (TAP)
@@ -33,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "admin/admin.h"
 #include "proto/proto.h"
 
 #define KZ_TIMEOUT_MS	5000
@@ -55,6 +59,8 @@ static int	kz_closed_soon(int, int);
 static int	cmd_ping(int, char **);
 static int	cmd_status(int, char **);
 static int	cmd_admin(int, char **);
+static int	cmd_admin_replay(int, char **);
+static int	kz_admin_exchange(int, const uint8_t *, size_t);
 static int	cmd_check(int, char **);
 static int	cmd_send(int, char **);
 static int	cmd_malformed(int, char **);
@@ -318,21 +324,76 @@ cmd_admin(int argc, char **argv)
 	static uint8_t		buf[65536];
 	struct proto_wr		wr;
 	struct proto_admin	a;
-	struct proto_error	e;
-	struct kz_frame		f;
-	size_t			start;
+	unsigned char		blk[ADMIN_SIG_BLOCK_LEN];
+	char			sk[256];
+	size_t			start, n;
+	FILE			*fp;
 	int			fd;
 
-	if (argc != 4 || (fd = kz_connect(argv[2])) == -1)
-		return (1);
+	if (argc != 4 && argc != 6)
+		return (2);
 	memset(&a, 0, sizeof(a));
 	a.json.ptr = argv[3];
 	a.json.len = strlen(argv[3]);
+	if (argc == 6) {
+		/* Signed with the key in argv[4]; the frame kept in argv[5]. */
+		if ((fp = fopen(argv[4], "r")) == NULL)
+			return (1);
+		n = fread(sk, 1, sizeof(sk) - 1, fp);
+		fclose(fp);
+		while (n > 0 && (sk[n - 1] == '\n' || sk[n - 1] == ' '))
+			n--;
+		sk[n] = '\0';
+		if (admin_sign_block(sk, (int64_t)time(NULL), argv[3],
+		    strlen(argv[3]), blk) != 0)
+			return (1);
+		a.flags = KMSAUTHZ_ADMIN_SIGNED;
+		a.signature.ptr = (const char *)blk;
+		a.signature.len = sizeof(blk);
+	}
 	proto_wr_init(&wr, buf, sizeof(buf));
 	start = proto_frame_begin(&wr, KMSAUTHZ_MSG_ADMIN_REQUEST, 5);
 	proto_admin_encode(&wr, &a);
 	proto_frame_end(&wr, start);
-	if (wr.err != 0 || kz_write(fd, buf, wr.off) == -1 ||
+	if (wr.err != 0)
+		return (1);
+	if (argc == 6) {
+		if ((fp = fopen(argv[5], "w")) == NULL ||
+		    fwrite(buf, 1, wr.off, fp) != wr.off || fclose(fp) != 0)
+			return (1);
+	}
+	if ((fd = kz_connect(argv[2])) == -1)
+		return (1);
+	return (kz_admin_exchange(fd, buf, wr.off));
+}
+
+/* kzclient admin-replay SOCKET FILE: send the frame bytes kept in FILE. */
+static int
+cmd_admin_replay(int argc, char **argv)
+{
+	static uint8_t	buf[65536];
+	FILE		*fp;
+	size_t		 n;
+	int		 fd;
+
+	if (argc != 4 || (fp = fopen(argv[3], "r")) == NULL)
+		return (1);
+	n = fread(buf, 1, sizeof(buf), fp);
+	fclose(fp);
+	if ((fd = kz_connect(argv[2])) == -1)
+		return (1);
+	return (kz_admin_exchange(fd, buf, n));
+}
+
+/* Write one admin frame, print the answer's JSON (or the ERROR). */
+static int
+kz_admin_exchange(int fd, const uint8_t *buf, size_t len)
+{
+	struct proto_admin	a;
+	struct proto_error	e;
+	struct kz_frame		f;
+
+	if (kz_write(fd, buf, len) == -1 ||
 	    kz_read_frame(fd, &f, KZ_TIMEOUT_MS) != 0)
 		return (1);
 	close(fd);
@@ -961,7 +1022,8 @@ main(int argc, char *argv[])
 		int		(*fn)(int, char **);
 	} cmds[] = {
 		{ "ping", cmd_ping }, { "status", cmd_status },
-		{ "admin", cmd_admin }, { "check", cmd_check },
+		{ "admin", cmd_admin }, { "admin-replay", cmd_admin_replay },
+		{ "check", cmd_check },
 		{ "send", cmd_send }, { "malformed", cmd_malformed },
 		{ "many", cmd_many }, { "slow", cmd_slow },
 		{ "hold", cmd_hold }, { "trickle", cmd_trickle },
@@ -973,7 +1035,7 @@ main(int argc, char *argv[])
 		for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 			if (strcmp(argv[1], cmds[i].name) == 0)
 				return (cmds[i].fn(argc, argv));
-	fprintf(stderr, "usage: kzclient ping|status|admin|check|send|"
-	    "malformed|many|slow|hold|trickle|flood|drain SOCKET ...\n");
+	fprintf(stderr, "usage: kzclient ping|status|admin|admin-replay|check|"
+	    "send|malformed|many|slow|hold|trickle|flood|drain SOCKET ...\n");
 	return (2);
 }

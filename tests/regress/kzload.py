@@ -6,6 +6,7 @@ and `make soak` (python3, standard library only).
     kzload.py verify  QSOCK ASOCK DIR        after a crash: acks vs the state
     kzload.py fill    ASOCK MAX              big RAM policies until refused
     kzload.py abuse   QSOCK PID PHASE ...    hostile clients + a good client
+    kzload.py hold    SOCK N SECS            N connections held (BUSY counted)
     kzload.py soak    QSOCK ASOCK PID SECS   mixed load, checks every answer
 
 The wire format is docs/protocol.md: a 16-byte big-endian header (magic
@@ -315,6 +316,107 @@ class GoodClient(threading.Thread):
             self.error = repr(e)
 
 
+class GoodAdmin(threading.Thread):
+    """Asks the admin socket for Status over one connection until
+    stopped; every answer must carry a Generation and come within
+    MAXLAT seconds."""
+
+    def __init__(self, asock):
+        super().__init__(daemon=True)
+        self.asock = asock
+        self.n = 0
+        self.bad = 0
+        self.maxlat = 0.0
+        self.error = None
+        self.stop = threading.Event()
+
+    def run(self):
+        try:
+            c = Client(self.asock, timeout=5.0)
+            while not self.stop.is_set():
+                t0 = time.monotonic()
+                r = c.admin("Status")
+                self.maxlat = max(self.maxlat, time.monotonic() - t0)
+                self.n += 1
+                if "Generation" not in r or "Code" in r:
+                    self.bad += 1
+                time.sleep(0.01)
+        except Exception as e:		# noqa: BLE001 - reported
+            self.error = repr(e)
+
+
+def admin_frame(rid, action, **params):
+    js = json.dumps({"Action": action, "Parameters": params}).encode()
+    return frame(T_ADMIN, rid, struct.pack(">BBHI", 0, 0, 0, len(js)) + js)
+
+
+def abuse_admin_garbage(asock, n):
+    """n clients on the admin socket: random bytes, half frames, a
+    query type, lying lengths, a body over the 1 MiB admin limit (sent
+    for real), then EOF or an abrupt close.  Returns the number not
+    refused."""
+    rnd = random.Random(11)
+    bad = 0
+    for i in range(n):
+        s = connect(asock)
+        kind = i % 6
+        try:
+            if kind == 0:		# garbage
+                s.sendall(bytes(rnd.randrange(256)
+                                for _ in range(rnd.randrange(16, 2048))))
+                bad += not expect_refusal(s)
+            elif kind == 1:		# half a header, then gone
+                s.sendall(admin_frame(1, "Status")[:rnd.randrange(1, 16)])
+            elif kind == 2:		# half a body then EOF
+                f = admin_frame(1, "Status")
+                s.sendall(f[:16 + rnd.randrange(1, len(f) - 16)])
+                s.shutdown(socket.SHUT_WR)
+                bad += not expect_refusal(s)
+            elif kind == 3:		# a query frame: not on this socket
+                s.sendall(frame(T_CHECK, 1, check_body("a", "b", "c")))
+                bad += not expect_refusal(s)
+            elif kind == 4:		# a length just over 1 MiB, then a body
+                s.sendall(HDR.pack(MAGIC, 1, 0, T_ADMIN, 0, 1,
+                                   1024 * 1024 + 1))
+                try:
+                    s.sendall(b"z" * (64 * 1024))
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                bad += not expect_refusal(s)
+            else:			# a huge length
+                s.sendall(HDR.pack(MAGIC, 1, 0, T_ADMIN, 0, 1, 0xFFFFFFF0))
+                bad += not expect_refusal(s)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        s.close()
+    return bad
+
+
+def cmd_hold(path, n, secs):
+    """Open n connections (PING each); print how many were served and
+    how many refused BUSY; hold the served ones for secs."""
+    held, busy = [], 0
+    for _ in range(n):
+        try:
+            s = connect(path, timeout=5.0)
+            s.sendall(frame(T_PING, 1))
+            ftype, _, body = read_frame(s)
+            if ftype == T_PONG:
+                held.append(s)
+                continue
+            if ftype == T_ERROR and struct.unpack(">H", body[:2])[0] == 5:
+                busy += 1
+            s.close()
+        except (ProtoError, OSError):
+            busy += 1
+    print("served %d busy %d" % (len(held), busy))
+    sys.stdout.flush()
+    time.sleep(secs)
+    for s in held:
+        s.close()
+    return 0
+
+
 def expect_refusal(s):
     """An ERROR frame then a close, or a close: True.  A reply: False."""
     try:
@@ -368,6 +470,10 @@ def cmd_abuse(qsock, pid, phase, *args):
                       "acs:kms:cn-hangzhou:1192853035118888:key/"
                       "key-hzz6304944631ejqjx0001", "ALLOW")
     good.start()
+    gadm = None
+    if phase.startswith("admin-"):	# args[0]: the admin socket
+        gadm = GoodAdmin(args[0])
+        gadm.start()
     time.sleep(0.3)
     rss0 = rss_kb(pid)
     peak = rss0
@@ -448,6 +554,98 @@ def cmd_abuse(qsock, pid, phase, *args):
                 ok = len(conns) == n and closed == n
             for s in conns:
                 s.close()
+        elif phase == "admin-garbage":
+            # args: admin socket, clients.
+            n = int(args[1])
+            bad = abuse_admin_garbage(args[0], n)
+            print("# %d hostile admin clients (garbage, half frames, a query "
+                  "frame, a body over 1 MiB, lying lengths), %d not refused"
+                  % (n, bad))
+            ok = bad == 0
+        elif phase == "admin-noread":
+            # args: admin socket, connections, seconds.  Each pipelines
+            # ExportBundle requests (large answers) and never reads.
+            n, secs = int(args[1]), float(args[2])
+            req = admin_frame(1, "ExportBundle")
+            conns = []
+            for _ in range(n):
+                s = connect(args[0])
+                s.setblocking(False)
+                conns.append(s)
+            sent = 0
+            t_end = time.monotonic() + secs
+            while time.monotonic() < t_end:
+                for s in conns:
+                    try:
+                        s.send(req)
+                        sent += 1
+                    except (BlockingIOError, OSError):
+                        pass
+                peak = max(peak, rss_kb(pid))
+                time.sleep(0.05)
+            closed = 0
+            for s in conns:
+                s.setblocking(True)
+                s.settimeout(0.2)
+                try:
+                    while True:
+                        if s.recv(1 << 20) == b"":
+                            closed += 1
+                            break
+                except (ConnectionResetError, BrokenPipeError):
+                    closed += 1
+                except (socket.timeout, OSError):
+                    pass
+                s.close()
+            print("# %d non-reading admin clients sent %d ExportBundle "
+                  "requests in %.0f s; %d closed by the daemon"
+                  % (n, sent, secs, closed))
+            ok = closed == n
+        elif phase == "bigout":
+            # args: seconds, max_queued_replies.  One connection pipelines
+            # big explained batches and never reads, its receive buffer
+            # small: the 4 MiB output bound, not the answer count,
+            # must stop reading it.
+            secs, maxq = float(args[0]), int(args[1])
+            item = (struct.pack(">BBHIQ", 1, 0, 0, 0, 0) + b"\0" * 16 +
+                    s16("acs:ram::1192853035118888:root") +
+                    s16("kms:Decrypt") +
+                    s16("acs:kms:cn-hangzhou:1192853035118888:key/"
+                        "key-hzz6304944631ejqjx0004"))
+            batch = frame(T_BATCH, 1, struct.pack(">HH", 128, 0) + item * 128)
+            # The size of one answer, read on another connection.
+            c = connect(qsock)
+            c.sendall(batch)
+            _, _, body = read_frame(c)
+            c.close()
+            rlen = 16 + len(body)
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.connect(qsock)
+            s.settimeout(1.0)
+            sent = 0
+            t_end = time.monotonic() + secs
+            try:
+                while time.monotonic() < t_end:
+                    s.sendall(batch)
+                    sent += 1
+                    if sent % 16 == 0:
+                        peak = max(peak, rss_kb(pid))
+            except socket.timeout:
+                pass		# the daemon stopped reading us
+            peak = max(peak, rss_kb(pid))
+            time.sleep(0.5)
+            peak = max(peak, rss_kb(pid))
+            print("# answers of %d bytes; %d batches sent (%d bytes of "
+                  "answers) before the daemon stopped reading; "
+                  "max_queued_replies %d" % (rlen, sent, sent * rlen, maxq))
+            # Stopped by bytes: fewer answers than the count bound, at
+            # least 4 MiB of them.
+            ok = sent < maxq and sent * rlen >= 4 * 1024 * 1024
+            if time.monotonic() >= t_end:
+                ok = False
+                fail("the daemon never stopped reading")
+            s.close()
         elif phase == "noread":
             # args: connections, seconds.  Each pipelines CHECK_BATCHes
             # of 128 explained checks and never reads an answer.
@@ -502,6 +700,9 @@ def cmd_abuse(qsock, pid, phase, *args):
         time.sleep(0.5)
         good.stop.set()
         good.join(10)
+        if gadm is not None:
+            gadm.stop.set()
+            gadm.join(10)
     rss1 = rss_kb(pid)
     print("# daemon VmRSS: before %d kB, peak %d kB, after %d kB"
           % (rss0, peak, rss1))
@@ -513,6 +714,13 @@ def cmd_abuse(qsock, pid, phase, *args):
     if good.error or good.bad or good.n == 0 or good.maxlat > 1.0:
         ok = False
         fail("the well-behaved client was not served throughout")
+    if gadm is not None:
+        print("# good admin client: %d answers, %d wrong, slowest %.0f ms%s"
+              % (gadm.n, gadm.bad, gadm.maxlat * 1000,
+                 ", error " + gadm.error if gadm.error else ""))
+        if gadm.error or gadm.bad or gadm.n == 0 or gadm.maxlat > 1.0:
+            ok = False
+            fail("the well-behaved admin client was not served throughout")
     return 0 if ok else 1
 
 
@@ -644,6 +852,7 @@ def main(argv):
             "verify": lambda a: cmd_verify(a[0], a[1], a[2]),
             "fill": lambda a: cmd_fill(a[0], int(a[1])),
             "abuse": lambda a: cmd_abuse(a[0], int(a[1]), a[2], *a[3:]),
+            "hold": lambda a: cmd_hold(a[0], int(a[1]), float(a[2])),
             "soak": lambda a: cmd_soak(a[0], a[1], int(a[2]), float(a[3]),
                                        *[int(x) for x in a[4:5]])}
     if len(argv) < 2 or argv[1] not in cmds:

@@ -5,6 +5,7 @@
  */
 #include <sys/stat.h>
 
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -145,7 +146,26 @@ t_fail_closed(void **state)
 	snprintf(sub, sizeof(sub), "%s/sub", dir);
 	assert_int_equal(rmdir(sub), 0);
 	assert_int_equal(audit_reopen(a), -1);
+	assert_int_equal(audit_error(a), 0);	/* the old one in use */
 	audit_close(a);
+	/* Not opened yet: every write fails, until a reopen succeeds. */
+	snprintf(sub, sizeof(sub), "%s/later/audit.log", dir);
+	assert_non_null(a = audit_open_later(sub, ENOENT));
+	assert_int_equal(audit_error(a), ENOENT);
+	assert_string_equal(audit_path(a), sub);
+	assert_int_equal(audit_intent(a, &c, "CreateKey", "R", NULL), -1);
+	assert_int_equal(audit_reopen(a), -1);
+	assert_int_equal(audit_error(a), ENOENT);
+	snprintf(sub, sizeof(sub), "%s/later", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	assert_int_equal(audit_reopen(a), 0);
+	assert_int_equal(audit_error(a), 0);
+	assert_int_equal(audit_intent(a, &c, "CreateKey", "R", NULL), 0);
+	audit_close(a);
+	snprintf(sub, sizeof(sub), "%s/later/audit.log", dir);
+	unlink(sub);
+	snprintf(sub, sizeof(sub), "%s/later", dir);
+	rmdir(sub);
 	/* Cannot open: NULL. */
 	assert_null(audit_open("/nonexistent-dir/audit.log"));
 	/* No file configured: records only go to the log. */

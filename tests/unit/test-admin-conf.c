@@ -128,12 +128,84 @@ t_load(void **state)
 	assert_int_equal(admin_conf_load(&c, path, 0, err, sizeof(err)), -1);
 }
 
+/*
+ * ADMIN_CONF_PEERS_MAX mappings (uid and gid lines together) and
+ * ADMIN_CONF_KEYS_MAX keys load; one more of either is refused, naming
+ * the file and its line.
+ */
+static void
+t_limits(void **state)
+{
+	struct admin_conf	 c;
+	char			 path[] = "/tmp/test-admin-conf.XXXXXX";
+	char			 err[512], want[64];
+	char			 pk[ADMIN_PK_B64_LEN + 1], sk[ADMIN_SK_B64_LEN + 1];
+	FILE			*f;
+	int			 fd, i, extra;
+
+	for (extra = 0; extra <= 1; extra++) {
+		/* Mappings: 32 uid lines and 32 (+1) gid lines. */
+		snprintf(path, sizeof(path), "/tmp/test-admin-conf.XXXXXX");
+		fd = mkstemp(path);
+		assert_true(fd >= 0);
+		assert_non_null(f = fdopen(fd, "w"));
+		fprintf(f, "account = 42\n");
+		for (i = 0; i < ADMIN_CONF_PEERS_MAX + extra; i++)
+			fprintf(f, "%s = %d acs:ram::42:user/u%d\n",
+			    i % 2 ? "gid" : "uid", 1000 + i, i);
+		fclose(f);
+		admin_conf_defaults(&c);
+		if (!extra) {
+			assert_int_equal(admin_conf_load(&c, path, 0, err,
+			    sizeof(err)), 0);
+			assert_int_equal(c.npeers, ADMIN_CONF_PEERS_MAX);
+		} else {
+			assert_int_equal(admin_conf_load(&c, path, 0, err,
+			    sizeof(err)), -1);
+			snprintf(want, sizeof(want), ":%d: ",
+			    ADMIN_CONF_PEERS_MAX + 2);
+			assert_non_null(strstr(err, path));
+			assert_non_null(strstr(err, want));
+			assert_non_null(strstr(err, "'uid'"));
+		}
+		unlink(path);
+
+		/* Keys. */
+		snprintf(path, sizeof(path), "/tmp/test-admin-conf.XXXXXX");
+		fd = mkstemp(path);
+		assert_true(fd >= 0);
+		assert_non_null(f = fdopen(fd, "w"));
+		fprintf(f, "account = 42\n");
+		for (i = 0; i < ADMIN_CONF_KEYS_MAX + extra; i++) {
+			assert_int_equal(admin_sign_keygen(pk, sk), 0);
+			fprintf(f, "key = %s acs:ram::42:user/k%d\n", pk, i);
+		}
+		fclose(f);
+		admin_conf_defaults(&c);
+		if (!extra) {
+			assert_int_equal(admin_conf_load(&c, path, 0, err,
+			    sizeof(err)), 0);
+			assert_int_equal(c.nkeys, ADMIN_CONF_KEYS_MAX);
+		} else {
+			assert_int_equal(admin_conf_load(&c, path, 0, err,
+			    sizeof(err)), -1);
+			snprintf(want, sizeof(want), ":%d: ",
+			    ADMIN_CONF_KEYS_MAX + 2);
+			assert_non_null(strstr(err, path));
+			assert_non_null(strstr(err, want));
+			assert_non_null(strstr(err, "'key'"));
+		}
+		unlink(path);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_set),
 		cmocka_unit_test(t_load),
+		cmocka_unit_test(t_limits),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

@@ -984,6 +984,34 @@ t_audit(void **state)
 	/* Reads still work. */
 	assert_string_equal(call(f, "{\"Action\":\"Status\"}"), "OK");
 	admin_ctx_free(f->ctx);
+
+	/*
+	 * An audit file that cannot be opened (its directory missing): the
+	 * plane starts, every change is ServiceUnavailable naming the file,
+	 * reads work, nothing changes; once it can be opened, the reopen
+	 * (SIGHUP) makes changes work again.
+	 */
+	snprintf(line, sizeof(line), "%s/later/audit.jsonl", f->dir);
+	admin_conf_set(&c, "audit_file", line, err, sizeof(err));
+	assert_non_null(f->ctx = admin_ctx_new(&c, f->st, err, sizeof(err)));
+	assert_int_equal(admin_ctx_unavailable(f->ctx, err, sizeof(err)), 1);
+	assert_non_null(strstr(err, "No such file or directory"));
+	s = snapshot(f);
+	assert_string_equal(call(f, "{\"Action\":\"CreateUser\","
+	    "\"Parameters\":{\"UserName\":\"unaudited\"}}"),
+	    "ServiceUnavailable");
+	assert_non_null(strstr(field("Detail"), line));
+	assert_string_equal(field("HttpStatus"), "503");
+	unchanged(f, s);
+	assert_string_equal(call(f, "{\"Action\":\"ListPolicies\"}"), "OK");
+	assert_int_equal(admin_ctx_reopen(f->ctx), -1);
+	snprintf(line, sizeof(line), "%s/later", f->dir);
+	assert_int_equal(mkdir(line, 0700), 0);
+	assert_int_equal(admin_ctx_reopen(f->ctx), 0);
+	assert_int_equal(admin_ctx_unavailable(f->ctx, err, sizeof(err)), 0);
+	assert_string_equal(call(f, "{\"Action\":\"CreateUser\","
+	    "\"Parameters\":{\"UserName\":\"audited2\"}}"), "OK");
+	admin_ctx_free(f->ctx);
 	f->ctx = ok_ctx;
 	assert_int_equal(admin_ctx_reopen(f->ctx), 0);
 }

@@ -97,13 +97,58 @@ t_window(void **state)
 	/* Exactly at the edges: accepted. */
 	sign(f, f->sk, now - 300, body, blk);
 	assert_int_equal(verify(f, now, body, blk, &p), ADMIN_SIGN_OK);
-	sign(f, f->sk, now + 300, body, blk);
+	sign(f, f->sk, now + ADMIN_SIGN_AHEAD, body, blk);
 	assert_int_equal(verify(f, now, body, blk, &p), ADMIN_SIGN_OK);
 	/* One second beyond: stale (or from the future). */
 	sign(f, f->sk, now - 301, body, blk);
 	assert_int_equal(verify(f, now, body, blk, &p), ADMIN_SIGN_STALE);
-	sign(f, f->sk, now + 301, body, blk);
+	sign(f, f->sk, now + ADMIN_SIGN_AHEAD + 1, body, blk);
 	assert_int_equal(verify(f, now, body, blk, &p), ADMIN_SIGN_STALE);
+	sign(f, f->sk, now + 300, body, blk);
+	assert_int_equal(verify(f, now, body, blk, &p), ADMIN_SIGN_STALE);
+}
+
+/*
+ * A restart forgets the nonces: a request the previous instance
+ * accepted (dated up to its last second + ADMIN_SIGN_AHEAD) is refused
+ * by the floor, a fresh one after it is accepted.
+ */
+static void
+t_floor(void **state)
+{
+	struct fix		*f = *state;
+	struct admin_replay	*fresh, *keep = f->rc;
+	unsigned char		 blk[ADMIN_SIG_BLOCK_LEN], blk2[ADMIN_SIG_BLOCK_LEN];
+	const char		*p;
+	int64_t			 start = now + 100;
+
+	/* Accepted by the old instance, ahead of its clock. */
+	sign(f, f->sk, now + ADMIN_SIGN_AHEAD, body, blk);
+	assert_int_equal(verify(f, now, body, blk, &p), ADMIN_SIGN_OK);
+	/* Restarted at "start" (the old one died at "now"). */
+	assert_non_null(fresh = admin_replay_new(64));
+	f->rc = fresh;
+	admin_replay_set_floor(fresh, now + ADMIN_SIGN_AHEAD);
+	assert_int_equal(verify(f, now + 1, body, blk, &p),
+	    ADMIN_SIGN_BEFORE_START);
+	sign(f, f->sk, now, body, blk2);
+	assert_int_equal(verify(f, now + 1, body, blk2, &p),
+	    ADMIN_SIGN_BEFORE_START);
+	/* Without the floor the replay would pass: the cache is new. */
+	admin_replay_set_floor(fresh, 0);
+	assert_int_equal(verify(f, now + 1, body, blk, &p), ADMIN_SIGN_OK);
+	admin_replay_set_floor(fresh, start + ADMIN_SIGN_AHEAD);
+	sign(f, f->sk, start + ADMIN_SIGN_AHEAD, body, blk2);
+	assert_int_equal(verify(f, start + ADMIN_SIGN_AHEAD, body, blk2, &p),
+	    ADMIN_SIGN_BEFORE_START);
+	sign(f, f->sk, start + ADMIN_SIGN_AHEAD + 1, body, blk2);
+	assert_int_equal(verify(f, start + ADMIN_SIGN_AHEAD + 1, body, blk2,
+	    &p), ADMIN_SIGN_OK);
+	assert_string_equal(admin_sign_status_name(ADMIN_SIGN_BEFORE_START),
+	    "signed before the daemon started (it may have been seen by the "
+	    "previous instance): sign it again");
+	f->rc = keep;
+	admin_replay_free(fresh);
 }
 
 static void
@@ -210,6 +255,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(t_good_then_replayed, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(t_floor, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_tampered, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_unknown_key, setup,
