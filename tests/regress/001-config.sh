@@ -2,7 +2,7 @@
 # kmsauthzd -n: the configuration file and command-line overrides, every
 # error reported with file:line.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/regress/lib.sh"
-plan 30
+plan 33
 
 write_config
 out=$("$KMSAUTHZD" -n -c "$tmp/kmsauthzd.conf" 2>&1)
