@@ -4,7 +4,7 @@
 # NOTIFY_SOCKET: READY=1, STATUS=, WATCHDOG=1, RELOADING=1 with
 # MONOTONIC_USEC, STOPPING=1.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/regress/lib.sh"
-plan 13
+plan 15
 
 # The configured paths differ from the activated ones: the daemon must
 # use the descriptors, not bind the configured paths.
@@ -61,6 +61,39 @@ rm -f "$tmp/q.sock" "$tmp/a.sock" "$tmp/notify.log"
 harness=$!
 wait_for_socket "$tmp/q.sock" && "$KZCLIENT" ping "$tmp/cfg-a.sock"
 ok $? "admin socket not passed: bound at the configured path"
+kill -TERM "$(cat "$tmp/pid")"
+wait $harness
+
+# An audit file that cannot be opened: STATUS= says changes are refused;
+# once it can be opened, SIGHUP's STATUS= no longer does.
+rm -f "$tmp/notify.log"
+printf 'audit_file = %s\nuid = 0 superuser\n' "$tmp/auditdir/audit.jsonl" \
+    >"$tmp/admin-audit.conf"
+KMSAUTHZ_ADMIN_CONF="$tmp/admin-audit.conf" "$SDHARNESS" \
+    -N "$tmp/notify.log" -p "$tmp/pid" -- \
+    "$KMSAUTHZD" -f -c "$tmp/kmsauthzd.conf" 2>>"$tmp/daemon.err" &
+harness=$!
+wait_for_socket "$tmp/cfg-q.sock"
+i=0
+while [ $i -lt 50 ] && ! grep -x 'READY=1' "$tmp/notify.log" >/dev/null; do
+	sleep 0.1
+	i=$((i + 1))
+done
+grep '^STATUS=serving: .*, audit file unavailable: changes refused$' \
+    "$tmp/notify.log" >/dev/null
+ok $? "STATUS= names an audit file that cannot be opened"
+mkdir "$tmp/auditdir"
+: >"$tmp/notify.log"
+kill -HUP "$(cat "$tmp/pid")"
+i=0
+while [ $i -lt 50 ] && ! grep '^STATUS=reloaded' "$tmp/notify.log" >/dev/null
+do
+	sleep 0.1
+	i=$((i + 1))
+done
+grep '^STATUS=reloaded' "$tmp/notify.log" >/dev/null &&
+    ! grep 'audit file unavailable' "$tmp/notify.log" >/dev/null
+ok $? "after SIGHUP with the audit file openable, STATUS= no longer does"
 kill -TERM "$(cat "$tmp/pid")"
 wait $harness
 finish
