@@ -804,9 +804,13 @@ cpolicy_action_id(const char *s, size_t len)
 	if (s == NULL || len == 0 || len >= CP_ACTION_MAXLEN)
 		return (0);
 	pthread_once(&cp_action_once, cp_action_init);
-	for (i = 0; i < len; i++)
+	/* Lower-case and hash in one pass (the same hash as
+	 * cp_action_hash). */
+	for (h = 2166136261u, i = 0; i < len; i++) {
 		lc[i] = (char)glob_lower[(unsigned char)s[i]];
-	for (h = cp_action_hash(lc, len);; h++) {
+		h = (h ^ (unsigned char)lc[i]) * 16777619u;
+	}
+	for (h ^= h >> 15;; h++) {
 		if ((slot = cp_action_tab[h % CP_ATAB]) == 0)
 			return (0);
 		if (cp_action_len[slot - 1] == len &&

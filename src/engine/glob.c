@@ -230,6 +230,9 @@ glob_match(const struct glob *g, const char *s, size_t len)
 {
 	size_t			 pos = 0, used, k, first, last, q;
 	const struct glob_seg	*sg;
+	const char		*hit;
+	unsigned char		 c;
+	int			 skip;
 
 	switch (g->form) {
 	case GLOB_LITERAL:
@@ -256,9 +259,25 @@ glob_match(const struct glob *g, const char *s, size_t len)
 		last--;
 	for (k = first; k < last; k++) {
 		sg = &g->seg[k];
+		c = (unsigned char)GLOB_PAT(g)[sg->off];
+		/*
+		 * A segment led by an ASCII byte that only matches itself
+		 * can start only where that byte is: memchr finds the next
+		 * candidate.  Stepping by code points never skips an ASCII
+		 * byte (glob_cp_len consumes only continuation bytes after
+		 * a lead), so no position the slow walk would try is lost.
+		 */
+		skip = c != '?' && c < 0x80 && !(g->icase && c >= 'a' &&
+		    c <= 'z');
 		for (;;) {
 			if (pos >= len)
 				return (0);
+			if (skip) {
+				if ((hit = memchr(s + pos, (int)c, len - pos)) ==
+				    NULL)
+					return (0);
+				pos = (size_t)(hit - s);
+			}
 			if (glob_seg_at(g, sg, s + pos, len - pos, &used))
 				break;
 			pos += glob_cp_len(s + pos, len - pos);

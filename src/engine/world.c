@@ -223,20 +223,42 @@ world_tag_key_same(const char *a, const char *b)
 
 /* The trie. */
 
-/* FNV-1a over the kind and each part with its length, then a mixer so
- * that every 5-bit slice is well distributed. */
+/*
+ * Each part eight bytes at a time (a multiply and a fold per word), its
+ * length after it so that parts cannot run into each other, then a
+ * mixer so that every 5-bit slice is well distributed.  Names are
+ * written by admins, not by requesters: no keyed hash is needed.
+ */
 static uint64_t
 h_hash(unsigned kind, const char *const *id, const size_t *len, unsigned n)
 {
-	uint64_t	h = 0xcbf29ce484222325ULL;
-	unsigned	i;
-	size_t		j;
+	const unsigned char	*p;
+	uint64_t		 h = 0xcbf29ce484222325ULL ^ kind, wd;
+	uint32_t		 lo, hi;
+	unsigned		 i;
+	size_t			 j, m;
 
-	h = (h ^ kind) * 0x100000001b3ULL;
 	for (i = 0; i < n; i++) {
-		for (j = 0; j < len[i]; j++)
-			h = (h ^ (unsigned char)id[i][j]) * 0x100000001b3ULL;
-		h = (h ^ (len[i] & 0xff) ^ 0x100) * 0x100000001b3ULL;
+		for (j = 0; j + 8 <= len[i]; j += 8) {
+			memcpy(&wd, id[i] + j, 8);
+			h = (h ^ wd) * 0x9e3779b97f4a7c15ULL;
+			h ^= h >> 29;
+		}
+		/* The last 1 to 7 bytes in two overlapping loads (or three
+		 * bytes): for a given length, every byte is covered. */
+		p = (const unsigned char *)id[i] + j;
+		if ((m = len[i] - j) >= 4) {
+			memcpy(&lo, p, 4);
+			memcpy(&hi, p + m - 4, 4);
+			wd = lo | (uint64_t)hi << 32;
+		} else if (m != 0)
+			wd = p[0] | (uint64_t)p[m / 2] << 8 |
+			    (uint64_t)p[m - 1] << 16;
+		else
+			wd = 0;
+		h = (h ^ wd ^ ((uint64_t)len[i] << 56)) *
+		    0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
 	}
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdULL;

@@ -109,6 +109,79 @@ test_meta(void **state)
 	glob_free(NULL);
 }
 
+/*
+ * The matcher against a plain recursive reference, on random patterns
+ * and subjects built of whole code points (ASCII letters of both cases,
+ * ':', '/', a 2-byte and a 3-byte character): every form, the memchr
+ * skip of middle segments (led by a byte that only matches itself) and
+ * the walk (led by a letter under GLOB_ICASE, or by '?').
+ */
+static const char *const tok[] = { "a", "b", "A", "B", ":", "/",
+    "\xc3\xa9", "\xe4\xb8\xad", "*", "?" };
+#define NSUBJ_TOK	8	/* subjects use the first 8 */
+
+static int
+ref(const int *p, int np, const int *s, int ns, int icase)
+{
+	int	k;
+
+	if (np == 0)
+		return (ns == 0);
+	if (p[0] == 8) {		/* '*': any run of code points */
+		for (k = 0; k <= ns; k++)
+			if (ref(p + 1, np - 1, s + k, ns - k, icase))
+				return (1);
+		return (0);
+	}
+	if (ns == 0)
+		return (0);
+	if (p[0] != 9 && p[0] != s[0] && !(icase && p[0] < 4 && s[0] < 4 &&
+	    (p[0] & 1) == (s[0] & 1)))
+		return (0);
+	return (ref(p + 1, np - 1, s + 1, ns - 1, icase));
+}
+
+static void
+test_reference(void **state)
+{
+	uint64_t	 x = 0x9e3779b97f4a7c15ULL;
+	char		 pat[64], sub[64];
+	int		 p[12], sv[12], np, ns, i, it, icase, want, got;
+	size_t		 pl, sl;
+	struct glob	*g;
+
+	for (it = 0; it < 200000; it++) {
+		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+		np = (int)(x % 9);
+		ns = (int)((x >> 8) % 11);
+		icase = (int)((x >> 16) & 1);
+		pl = sl = 0;
+		for (i = 0; i < np; i++) {
+			x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+			/* Stars and ':' often, so that middle segments abound. */
+			p[i] = (int)(x % 14);
+			p[i] = p[i] >= 10 ? (p[i] >= 12 ? 8 : 4) : p[i];
+			memcpy(pat + pl, tok[p[i]], strlen(tok[p[i]]));
+			pl += strlen(tok[p[i]]);
+		}
+		for (i = 0; i < ns; i++) {
+			x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+			sv[i] = (int)(x % NSUBJ_TOK);
+			memcpy(sub + sl, tok[sv[i]], strlen(tok[sv[i]]));
+			sl += strlen(tok[sv[i]]);
+		}
+		want = ref(p, np, sv, ns, icase);
+		g = glob_compile(pat, pl, icase ? GLOB_ICASE : 0);
+		assert_non_null(g);
+		got = glob_match(g, sub, sl);
+		glob_free(g);
+		if (got != want)
+			fail_msg("pattern \"%.*s\" subject \"%.*s\" icase %d: "
+			    "got %d, want %d", (int)pl, pat, (int)sl, sub,
+			    icase, got, want);
+	}
+}
+
 int
 main(void)
 {
@@ -118,6 +191,7 @@ main(void)
 		cmocka_unit_test(test_star),
 		cmocka_unit_test(test_qmark),
 		cmocka_unit_test(test_meta),
+		cmocka_unit_test(test_reference),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
