@@ -29,7 +29,9 @@
  * commit's own CPU time included), for a loaded machine.
  */
 #include <sys/resource.h>
+#include <sys/stat.h>
 
+#include <errno.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -326,9 +328,16 @@ main(int argc, char **argv)
 		nkeys = atoi(argv[1]);
 	if (argc > 2)
 		npol = atoi(argv[2]);
-	if (argc > 3)
+	if (argc > 3) {
 		dir = argv[3];
-	else if ((dir = mkdtemp(tmpl)) == NULL)
+		/* A named directory is made when missing (its parent must
+		 * exist); an existing one is used as it is. */
+		if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+			fprintf(stderr, "bench-store: %s: %s\n", dir,
+			    strerror(errno));
+			return (1);
+		}
+	} else if ((dir = mkdtemp(tmpl)) == NULL)
 		return (1);
 	snprintf(small, sizeof(small), "%s/small", dir);
 	snprintf(cmd, sizeof(cmd), "%s/big", dir);
