@@ -763,30 +763,31 @@ static pthread_once_t	cp_action_once = PTHREAD_ONCE_INIT;
 _Static_assert(CP_NACTIONS <= 64 * CP_AWORDS, "too many known actions");
 _Static_assert(CP_NACTIONS < CP_ATAB / 2, "action table too small");
 
+/* Lower-cases s into lc and hashes it, in one pass: the table and the
+ * lookup share it, so they cannot disagree. */
 static uint32_t
-cp_action_hash(const char *lc, size_t len)
+cp_action_fold(const char *s, size_t len, char *lc)
 {
 	uint32_t	h = 2166136261u;
 	size_t		i;
 
-	for (i = 0; i < len; i++)
+	for (i = 0; i < len; i++) {
+		lc[i] = (char)glob_lower[(unsigned char)s[i]];
 		h = (h ^ (unsigned char)lc[i]) * 16777619u;
+	}
 	return (h ^ (h >> 15));
 }
 
 static void
 cp_action_init(void)
 {
-	size_t		i, j, len;
+	size_t		i, len;
 	uint32_t	h;
 
 	for (i = 0; i < CP_NACTIONS; i++) {
 		len = strlen(cp_action_names[i]);
-		for (j = 0; j < len; j++)
-			cp_action_lc[i][j] = (char)glob_lower[
-			    (unsigned char)cp_action_names[i][j]];
+		h = cp_action_fold(cp_action_names[i], len, cp_action_lc[i]);
 		cp_action_len[i] = (uint8_t)len;
-		h = cp_action_hash(cp_action_lc[i], len);
 		while (cp_action_tab[h % CP_ATAB] != 0)
 			h++;
 		cp_action_tab[h % CP_ATAB] = (uint8_t)(i + 1);
@@ -798,19 +799,12 @@ cpolicy_action_id(const char *s, size_t len)
 {
 	char		lc[CP_ACTION_MAXLEN];
 	uint32_t	h;
-	size_t		i;
 	unsigned	slot;
 
 	if (s == NULL || len == 0 || len >= CP_ACTION_MAXLEN)
 		return (0);
 	pthread_once(&cp_action_once, cp_action_init);
-	/* Lower-case and hash in one pass (the same hash as
-	 * cp_action_hash). */
-	for (h = 2166136261u, i = 0; i < len; i++) {
-		lc[i] = (char)glob_lower[(unsigned char)s[i]];
-		h = (h ^ (unsigned char)lc[i]) * 16777619u;
-	}
-	for (h ^= h >> 15;; h++) {
+	for (h = cp_action_fold(s, len, lc);; h++) {
 		if ((slot = cp_action_tab[h % CP_ATAB]) == 0)
 			return (0);
 		if (cp_action_len[slot - 1] == len &&
