@@ -139,7 +139,9 @@ KMSAUTHZ_EXPORT const char *kmsauthz_default_socket(void);
  * Connects to path (NULL: kmsauthz_default_socket()) within timeout_ms
  * milliseconds (<= 0: no limit) and keeps timeout_ms as the handle's
  * deadline for every later blocking call.  Returns 0 and sets *hp, or a
- * negative code.
+ * negative code.  On KMSAUTHZ_ECONNECT errno keeps connect(2)'s reason:
+ * ENOENT or ECONNREFUSED (no daemon listens there), EACCES (the caller
+ * may not use the socket: query clients must be in its group).
  */
 KMSAUTHZ_EXPORT int kmsauthz_connect(struct kmsauthz **hp, const char *path,
     int timeout_ms);

@@ -254,6 +254,37 @@ admin_store_err(int se, int on_key)
 }
 
 /*
+ * What peer credentials map to: the uid's line, then the gid's, then
+ * uid 0 as superuser (unless root_superuser = no); NULL: nobody.
+ */
+static const char *
+admin_peer_principal(const struct admin_conf *conf, long uid, long gid)
+{
+	size_t	i;
+
+	for (i = 0; i < conf->npeers; i++)
+		if (!conf->peers[i].is_gid && conf->peers[i].id == uid)
+			return (conf->peers[i].principal);
+	for (i = 0; i < conf->npeers; i++)
+		if (conf->peers[i].is_gid && conf->peers[i].id == gid)
+			return (conf->peers[i].principal);
+	if (uid == 0 && conf->root_superuser)
+		return (ADMIN_SUPERUSER);
+	return (NULL);
+}
+
+int
+admin_ctx_peer_superuser(const struct admin_ctx *ctx, long uid, long gid)
+{
+	const char	*p;
+
+	if (ctx == NULL)
+		return (uid == 0);
+	p = admin_peer_principal(&ctx->conf, uid, gid);
+	return (p != NULL && strcmp(p, ADMIN_SUPERUSER) == 0);
+}
+
+/*
  * The caller: a signed request names its key's principal; otherwise the
  * peer's uid, then its gid, is looked up; uid 0 is superuser unless
  * mapped otherwise.  0, or -1 (refused) with the reason in why.
@@ -265,7 +296,6 @@ admin_identify(struct admin_ctx *ctx, const struct admin_peer *peer,
 {
 	enum admin_sign_status	 s;
 	const char		*principal = NULL;
-	size_t			 i;
 
 	memset(c, 0, sizeof(*c));
 	c->uid = peer != NULL ? peer->uid : -1;
@@ -280,19 +310,9 @@ admin_identify(struct admin_ctx *ctx, const struct admin_peer *peer,
 			    admin_sign_status_name(s));
 			return (-1);
 		}
-	} else if (peer != NULL) {
-		for (i = 0; i < ctx->conf.npeers && principal == NULL; i++)
-			if (!ctx->conf.peers[i].is_gid &&
-			    ctx->conf.peers[i].id == peer->uid)
-				principal = ctx->conf.peers[i].principal;
-		for (i = 0; i < ctx->conf.npeers && principal == NULL; i++)
-			if (ctx->conf.peers[i].is_gid &&
-			    ctx->conf.peers[i].id == peer->gid)
-				principal = ctx->conf.peers[i].principal;
-		if (principal == NULL && peer->uid == 0 &&
-		    ctx->conf.root_superuser)
-			principal = ADMIN_SUPERUSER;
-	}
+	} else if (peer != NULL)
+		principal = admin_peer_principal(&ctx->conf, peer->uid,
+		    peer->gid);
 	if (principal == NULL) {
 		snprintf(why, whylen, "uid %ld gid %ld is not an "
 		    "administrator", c->uid, c->gid);

@@ -90,6 +90,14 @@ void	admin_ctx_resync(struct admin_ctx *);
 /* Refuse signed requests dated floor or earlier (admin_replay_set_floor). */
 void	admin_ctx_replay_floor(struct admin_ctx *, int64_t floor);
 
+/*
+ * 1 when peer credentials alone make a superuser (uid 0, or a uid or
+ * gid mapped to "superuser"): the admin socket keeps room for them.
+ * A NULL ctx (no plane yet): uid 0 only.
+ */
+int	admin_ctx_peer_superuser(const struct admin_ctx *, long uid,
+	    long gid);
+
 /* Who is calling: peer credentials of the admin connection. */
 struct admin_peer {
 	long	uid, gid, pid;

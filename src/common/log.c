@@ -1,7 +1,13 @@
 /*
- * log.c: stderr logging with optional syslog priority prefixes.
+ * log.c: stderr logging with optional syslog priority prefixes, or
+ * syslog(3) once a daemon has detached from its terminal.
+ *
+ * The verbosity is an atomic: SIGHUP changes it on the main thread while
+ * the workers read it in log_debug (relaxed: a message more or less
+ * around the change is fine, a data race is not).
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +17,9 @@
 #include "common/log.h"
 
 static const char	*log_progname = "kmsauthz";
-static int		 log_verbose;
+static atomic_int	 log_verbose;
 static int		 log_prefix;
+static int		 log_to_syslog;
 
 static void	log_vwrite(int, int, const char *, va_list)
 	    __attribute__((__format__(printf, 3, 0)));
@@ -22,20 +29,28 @@ log_init(const char *progname, int verbose, int prefix_priority)
 {
 	if (progname != NULL)
 		log_progname = progname;
-	log_verbose = verbose;
+	atomic_store_explicit(&log_verbose, verbose, memory_order_relaxed);
 	log_prefix = prefix_priority;
+}
+
+/* Detached: from now on messages go to syslog, never to a terminal. */
+void
+log_syslog(void)
+{
+	openlog(log_progname, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	log_to_syslog = 1;
 }
 
 void
 log_setverbose(int v)
 {
-	log_verbose = v;
+	atomic_store_explicit(&log_verbose, v, memory_order_relaxed);
 }
 
 int
 log_getverbose(void)
 {
-	return (log_verbose);
+	return (atomic_load_explicit(&log_verbose, memory_order_relaxed));
 }
 
 /* One fprintf per message so that lines from threads do not interleave. */
@@ -46,7 +61,12 @@ log_vwrite(int pri, int with_errno, const char *fmt, va_list ap)
 	int	saved_errno = errno;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (log_prefix) {
+	if (log_to_syslog) {
+		if (with_errno)
+			syslog(pri, "%s: %s", msg, strerror(saved_errno));
+		else
+			syslog(pri, "%s", msg);
+	} else if (log_prefix) {
 		if (with_errno)
 			fprintf(stderr, "<%d>%s: %s\n", pri, msg,
 			    strerror(saved_errno));
@@ -97,7 +117,7 @@ log_debug(const char *fmt, ...)
 {
 	va_list	ap;
 
-	if (log_verbose < 1)
+	if (log_getverbose() < 1)
 		return;
 	va_start(ap, fmt);
 	log_vwrite(LOG_DEBUG, 0, fmt, ap);

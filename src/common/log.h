@@ -2,7 +2,8 @@
  * log.h: logging for the daemon and the tools (OpenSMTPD's API).
  *
  * Messages go to stderr with a "<N>" syslog priority prefix when
- * log_init() is told so (journald reads it), plain otherwise.
+ * log_init() is told so (journald reads it), plain otherwise; to
+ * syslog(3) after log_syslog() (a daemon that detached).
  * Never used by libkmsauthz: a library does not write to stderr.
  */
 #ifndef KMSAUTHZ_LOG_H
@@ -14,6 +15,7 @@
 #define LOG_PRINTF(a, b) __attribute__((__format__(printf, a, b)))
 
 void	log_init(const char *progname, int verbose, int prefix_priority);
+void	log_syslog(void);
 void	log_setverbose(int);
 int	log_getverbose(void);
 void	log_warn(const char *, ...) LOG_PRINTF(1, 2);

@@ -40,11 +40,10 @@ static void	ctl_admin_help(FILE *, const struct admin_api *);
 static int	ctl_admin_connect(const char *);
 static int	ctl_write_all(int, const uint8_t *, size_t);
 static int	ctl_read_all(int, uint8_t *, size_t);
-static const char *ctl_admin_socket(const char *);
 static char	*ctl_admin_value(const char *, size_t *);
 
-static const char *
-ctl_admin_socket(const char *opt)
+const char *
+ctl_admin_socket_path(const char *opt)
 {
 	const char	*s;
 
@@ -89,7 +88,8 @@ ctl_admin_help(FILE *f, const struct admin_api *api)
 	    "($KMSAUTHZ_ADMIN_SOCKET)\n"
 	    "  --sign-key FILE          sign the request with this secret key "
 	    "($KMSAUTHZ_ADMIN_KEY)\n"
-	    "  --help                   this text\n"
+	    "  --help, -h               this text\n"
+	    "--Name=VALUE is --Name VALUE; a parameter may be given once.\n"
 	    "A VALUE of file://PATH is read from PATH (file://- : standard "
 	    "input).\nExit status: 0 success, 1 the call failed (the "
 	    "answer has a Code), 2 usage,\nI/O or connection error.\n");
@@ -120,8 +120,7 @@ ctl_admin_connect(const char *path)
 	memcpy(sun.sun_path, path, strlen(path) + 1);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
 	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		fprintf(stderr, "kmsauthzctl: %s: %s\n", path,
-		    strerror(errno));
+		ctl_connect_error(path, errno);
 		if (fd != -1)
 			close(fd);
 		return (-1);
@@ -135,7 +134,7 @@ ctl_write_all(int fd, const uint8_t *p, size_t len)
 	ssize_t	n;
 
 	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
+		if ((n = send(fd, p, len, MSG_NOSIGNAL)) == -1) {
 			if (errno == EINTR)
 				continue;
 			return (-1);
@@ -193,7 +192,7 @@ ctl_admin_send(const char *sockpath, const char *sk_b64, const char *body,
 	struct proto_wr		 wr;
 	size_t			 start, n;
 	char			*out = NULL;
-	int			 fd, r;
+	int			 fd, r, werr;
 
 	memset(&a, 0, sizeof(a));
 	a.json.ptr = body;
@@ -229,10 +228,13 @@ ctl_admin_send(const char *sockpath, const char *sk_b64, const char *body,
 		free(buf);
 		return (NULL);
 	}
-	if (ctl_write_all(fd, buf, n) != 0 ||
-	    ctl_read_all(fd, hb, sizeof(hb)) != 0) {
-		fprintf(stderr, "kmsauthzctl: %s: %s\n", sockpath,
-		    strerror(errno));
+	/*
+	 * A refused connection (BUSY at accept) was sent an ERROR frame and
+	 * closed: the write may fail, yet that frame says why.
+	 */
+	werr = ctl_write_all(fd, buf, n) != 0 ? errno : 0;
+	if (ctl_read_all(fd, hb, sizeof(hb)) != 0) {
+		ctl_connect_error(sockpath, werr != 0 ? werr : errno);
 		goto out;
 	}
 	free(buf);
@@ -243,14 +245,14 @@ ctl_admin_send(const char *sockpath, const char *sk_b64, const char *body,
 	}
 	buf = xmalloc(h.len + 1);
 	if (ctl_read_all(fd, buf, h.len) != 0) {
-		fprintf(stderr, "kmsauthzctl: %s: %s\n", sockpath,
-		    strerror(errno));
+		ctl_connect_error(sockpath, errno);
 		goto out;
 	}
 	if (h.type == KMSAUTHZ_MSG_ERROR &&
 	    proto_error_decode(buf, h.len, &pe) == 0) {
-		fprintf(stderr, "kmsauthzctl: daemon error %u: %.*s\n",
-		    (unsigned)pe.code, (int)pe.message.len, pe.message.ptr);
+		fprintf(stderr, "kmsauthzctl: kmsauthzd at %s refused the "
+		    "request: %.*s (error %u)\n", sockpath,
+		    (int)pe.message.len, pe.message.ptr, (unsigned)pe.code);
 		goto out;
 	}
 	if (h.type != KMSAUTHZ_MSG_ADMIN_RESPONSE ||
@@ -274,8 +276,10 @@ ctl_admin_call(int argc, char **argv)
 {
 	const struct admin_api	*api;
 	struct json_object	*req, *params, *ans, *code;
-	const char		*sock = NULL, *keyfile, *body, *opt;
-	char			*val, *sk = NULL, *answer;
+	const char		*sock = NULL, *keyfile, *body, *opt, *arg;
+	char			*val, *sk = NULL, *answer, *eq;
+	char			 name[128];
+	unsigned char		 seen[ADMIN_MAX_PARAMS];
 	size_t			 len, i;
 	int			 idx, ret = CTL_EXIT_ERROR, k;
 
@@ -283,6 +287,7 @@ ctl_admin_call(int argc, char **argv)
 		fprintf(stderr, "kmsauthzctl: unknown call %s\n", argv[0]);
 		return (CTL_EXIT_ERROR);
 	}
+	memset(seen, 0, sizeof(seen));
 	keyfile = getenv("KMSAUTHZ_ADMIN_KEY");
 	req = json_object_new_object();
 	params = json_object_new_object();
@@ -295,19 +300,32 @@ ctl_admin_call(int argc, char **argv)
 			ret = CTL_EXIT_OK;
 			goto out;
 		}
-		if (strncmp(argv[k], "--", 2) != 0 || k + 1 >= argc) {
+		/* --Name VALUE or --Name=VALUE */
+		if (strncmp(argv[k], "--", 2) != 0) {
 			fprintf(stderr, "kmsauthzctl %s: expected --NAME "
 			    "VALUE at '%s'\n", api->name, argv[k]);
 			ctl_admin_help(stderr, api);
 			goto out;
 		}
-		opt = argv[k] + 2;
+		snprintf(name, sizeof(name), "%s", argv[k] + 2);
+		if ((eq = strchr(name, '=')) != NULL) {
+			*eq = '\0';
+			arg = argv[k] + 2 + (eq - name) + 1;
+		} else if (k + 1 < argc)
+			arg = argv[++k];
+		else {
+			fprintf(stderr, "kmsauthzctl %s: --%s needs a value\n",
+			    api->name, name);
+			ctl_admin_help(stderr, api);
+			goto out;
+		}
+		opt = name;
 		if (strcmp(opt, "socket") == 0) {
-			sock = argv[++k];
+			sock = arg;
 			continue;
 		}
 		if (strcmp(opt, "sign-key") == 0) {
-			keyfile = argv[++k];
+			keyfile = arg;
 			continue;
 		}
 		if ((idx = admin_api_param_index(api, opt)) < 0) {
@@ -316,7 +334,12 @@ ctl_admin_call(int argc, char **argv)
 			ctl_admin_help(stderr, api);
 			goto out;
 		}
-		if ((val = ctl_admin_value(argv[++k], &len)) == NULL)
+		if (seen[idx]++) {
+			fprintf(stderr, "kmsauthzctl %s: --%s given twice\n",
+			    api->name, api->params[idx].name);
+			goto out;
+		}
+		if ((val = ctl_admin_value(arg, &len)) == NULL)
 			goto out;
 		json_object_object_add(params, api->params[idx].name,
 		    json_object_new_string_len(val, (int)len));
@@ -332,7 +355,8 @@ ctl_admin_call(int argc, char **argv)
 	}
 	body = json_object_to_json_string_length(req,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	answer = ctl_admin_send(ctl_admin_socket(sock), sk, body, len, &len);
+	answer = ctl_admin_send(ctl_admin_socket_path(sock), sk, body, len,
+	    &len);
 	if (answer == NULL)
 		goto out;
 	printf("%s\n", answer);

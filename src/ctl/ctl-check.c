@@ -16,6 +16,8 @@
 
 #include "kmsauthz.h"
 #include "ctl/ctl.h"
+#include "ctl/ctl-admin.h"
+#include "engine/eval.h"
 #include "engine/value.h"
 
 #define CTL_CHECK_TIMEOUT_MS	5000
@@ -52,8 +54,11 @@ ctl_check_connect(const char *sock, int timeout_ms, struct kmsauthz **hp)
 	if (sock == NULL)
 		sock = kmsauthz_default_socket();
 	if ((err = kmsauthz_connect(hp, sock, timeout_ms)) != 0) {
-		fprintf(stderr, "kmsauthzctl: %s: %s\n", sock,
-		    kmsauthz_strerror(err));
+		if (err == KMSAUTHZ_ECONNECT)
+			ctl_connect_error(sock, errno);
+		else
+			fprintf(stderr, "kmsauthzctl: %s: %s\n", sock,
+			    kmsauthz_strerror(err));
 		return (-1);
 	}
 	return (0);
@@ -219,6 +224,13 @@ ctl_check(int argc, char **argv)
 		    "[--socket PATH] [--timeout MS]\n");
 		usage = 1;
 	}
+	if (!usage && eval_resource_valid(req.resource,
+	    strlen(req.resource)) == -1) {
+		fprintf(stderr, "kmsauthzctl: --resource %s: not an ARN "
+		    "(acs:SERVICE:REGION:ACCOUNT:RESOURCE, e.g. "
+		    "acs:kms:REGION:ACCOUNT:key/KEY-ID) nor *; the answer "
+		    "is invalid-request\n", req.resource);
+	}
 	if (usage)
 		return (CTL_EXIT_ERROR);
 	req.context = ctx;
@@ -309,28 +321,33 @@ ctl_ping(int argc, char **argv)
 	return (CTL_EXIT_OK);
 }
 
-int
-ctl_status(int argc, char **argv)
+/* The query socket's STATUS as a JSON object; NULL after a message. */
+static struct json_object *
+ctl_query_status_json(const char *sock, int timeout_ms)
 {
 	struct kmsauthz_status	 st;
 	struct json_object	*o;
 	struct kmsauthz		*h;
-	const char		*sock = NULL;
-	int			 timeout_ms = CTL_CHECK_TIMEOUT_MS, err;
+	int			 err;
 
-	if (ctl_online_opts(argc, argv, "status", &sock, &timeout_ms) == -1)
-		return (CTL_EXIT_ERROR);
 	if (ctl_check_connect(sock, timeout_ms, &h) == -1)
-		return (CTL_EXIT_ERROR);
+		return (NULL);
 	err = kmsauthz_status(h, &st);
-	kmsauthz_close(h);
 	if (err != 0) {
 		fprintf(stderr, "kmsauthzctl: status: %s\n",
 		    kmsauthz_strerror(err));
-		return (CTL_EXIT_ERROR);
+		if (err == KMSAUTHZ_ESERVER) {
+			const char *msg;
+
+			kmsauthz_server_error(h, &msg);
+			fprintf(stderr, "kmsauthzctl: kmsauthzd: %s\n", msg);
+		}
+		kmsauthz_close(h);
+		return (NULL);
 	}
+	kmsauthz_close(h);
 	if ((o = json_object_new_object()) == NULL)
-		return (CTL_EXIT_ERROR);
+		return (NULL);
 	json_object_object_add(o, "Version",
 	    json_object_new_string(st.version));
 	json_object_object_add(o, "ProtocolVersion",
@@ -351,6 +368,86 @@ ctl_status(int argc, char **argv)
 	json_object_object_add(o, "Roles", json_object_new_int64(st.roles));
 	json_object_object_add(o, "Connections",
 	    json_object_new_int64(st.connections));
+	return (o);
+}
+
+int
+ctl_query_status(int argc, char **argv)
+{
+	struct json_object	*o;
+	const char		*sock = NULL;
+	int			 timeout_ms = CTL_CHECK_TIMEOUT_MS;
+
+	if (ctl_online_opts(argc, argv, "query-status", &sock,
+	    &timeout_ms) == -1)
+		return (CTL_EXIT_ERROR);
+	if ((o = ctl_query_status_json(sock, timeout_ms)) == NULL)
+		return (CTL_EXIT_ERROR);
+	return (ctl_json_print(o) == 0 && fflush(stdout) == 0 ? CTL_EXIT_OK :
+	    CTL_EXIT_ERROR);
+}
+
+/*
+ * Both sockets: {"Query": {...}, "Admin": {...}} or, when the admin
+ * socket does not let the caller in, "AdminError" with the reason (the
+ * query half is what any client may see).
+ */
+int
+ctl_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "admin-socket", required_argument, NULL, 'A' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct json_object	*o, *q, *a;
+	const char		*sock = NULL, *asock = NULL;
+	char			*ans, why[256];
+	size_t			 len;
+	int			 ch, usage = 0, timeout_ms = CTL_CHECK_TIMEOUT_MS;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			sock = optarg;
+			break;
+		case 'A':
+			asock = optarg;
+			break;
+		case 'T':
+			if (ctl_check_timeout(optarg, &timeout_ms) == -1)
+				usage = 1;
+			break;
+		default:
+			usage = 1;
+			break;
+		}
+	}
+	if (usage || optind != argc) {
+		fprintf(stderr, "usage: kmsauthzctl status [--socket PATH] "
+		    "[--admin-socket PATH] [--timeout MS]\n");
+		return (CTL_EXIT_ERROR);
+	}
+	if ((q = ctl_query_status_json(sock, timeout_ms)) == NULL)
+		return (CTL_EXIT_ERROR);
+	o = json_object_new_object();
+	json_object_object_add(o, "Query", q);
+	ans = ctl_admin_send(ctl_admin_socket_path(asock), NULL,
+	    "{\"Action\":\"Status\"}", 19, &len);
+	a = ans != NULL ? json_tokener_parse(ans) : NULL;
+	if (a != NULL && json_object_is_type(a, json_type_object))
+		json_object_object_add(o, "Admin", a);
+	else {
+		json_object_put(a);
+		snprintf(why, sizeof(why), "the admin socket %s did not "
+		    "answer (see the message above)",
+		    ctl_admin_socket_path(asock));
+		json_object_object_add(o, "AdminError",
+		    json_object_new_string(why));
+	}
+	free(ans);
 	return (ctl_json_print(o) == 0 && fflush(stdout) == 0 ? CTL_EXIT_OK :
 	    CTL_EXIT_ERROR);
 }

@@ -15,6 +15,7 @@ struct ctl_cmd {
 	const char	*name;
 	int		(*fn)(int, char **);
 	const char	*usage;		/* one line, after "kmsauthzctl " */
+	const char	*help;		/* what it does, for --help */
 };
 
 /* ctl-simulate.c */
@@ -29,6 +30,12 @@ char	*ctl_read_file(const char *path, size_t max, size_t *lenp);
 struct json_object;
 int	 ctl_json_print(struct json_object *);
 
+/*
+ * A connection that failed, in words: no daemon there, not allowed to
+ * use the socket (its group), or the daemon refused or dropped it.
+ */
+void	 ctl_connect_error(const char *path, int errnum);
+
 /* ctl-validate.c */
 int	ctl_validate(int, char **);
 /* ctl-store.c */
@@ -40,5 +47,6 @@ int	ctl_backup(int, char **);
 int	ctl_check(int, char **);
 int	ctl_ping(int, char **);
 int	ctl_status(int, char **);
+int	ctl_query_status(int, char **);
 
 #endif

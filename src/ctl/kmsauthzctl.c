@@ -3,12 +3,14 @@
  * (OpenSMTPD's smtpctl shape); every command parses its own options.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
+#include "admin/admin.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "ctl/ctl.h"
@@ -17,78 +19,72 @@
 static int	ctl_version(int, char **);
 static int	ctl_help(int, char **);
 
+/*
+ * The local commands.  The admin API calls (SetKeyPolicy, ...) are not
+ * listed: they come from the admin table (admin_api_find), one source
+ * for the daemon and the tool.
+ */
 static const struct ctl_cmd ctl_cmds[] = {
-	{ "help", ctl_help, "help" },
-	{ "version", ctl_version, "version" },
+	{ "help", ctl_help, "help",
+	    "Lists the commands." },
+	{ "version", ctl_version, "version",
+	    "Prints the version." },
 	{ "check", ctl_check, "check --principal ARN --action A --resource ARN "
 	    "[--source-ip IP] [--context KEY=VALUE]... [--time RFC3339] "
-	    "[--explain] [--socket PATH] [--timeout MS]" },
-	{ "ping", ctl_ping, "ping [--socket PATH] [--timeout MS]" },
-	{ "status", ctl_status, "status [--socket PATH] [--timeout MS]" },
-	{ "keygen", ctl_keygen, "keygen --out FILE" },
-	{ "SetKeyPolicy", ctl_admin_call, "SetKeyPolicy [--Param VALUE ...]" },
-	{ "GetKeyPolicy", ctl_admin_call, "GetKeyPolicy [--Param VALUE ...]" },
-	{ "CreateInstance", ctl_admin_call, "CreateInstance [--Param VALUE ...]" },
-	{ "UpdateInstanceState", ctl_admin_call, "UpdateInstanceState [--Param VALUE ...]" },
-	{ "CreateKey", ctl_admin_call, "CreateKey [--Param VALUE ...]" },
-	{ "DescribeKey", ctl_admin_call, "DescribeKey [--Param VALUE ...]" },
-	{ "ListKeys", ctl_admin_call, "ListKeys [--Param VALUE ...]" },
-	{ "EnableKey", ctl_admin_call, "EnableKey [--Param VALUE ...]" },
-	{ "DisableKey", ctl_admin_call, "DisableKey [--Param VALUE ...]" },
-	{ "ScheduleKeyDeletion", ctl_admin_call, "ScheduleKeyDeletion [--Param VALUE ...]" },
-	{ "CancelKeyDeletion", ctl_admin_call, "CancelKeyDeletion [--Param VALUE ...]" },
-	{ "TagResource", ctl_admin_call, "TagResource [--Param VALUE ...]" },
-	{ "UntagResource", ctl_admin_call, "UntagResource [--Param VALUE ...]" },
-	{ "ListResourceTags", ctl_admin_call, "ListResourceTags [--Param VALUE ...]" },
-	{ "CreateAlias", ctl_admin_call, "CreateAlias [--Param VALUE ...]" },
-	{ "UpdateAlias", ctl_admin_call, "UpdateAlias [--Param VALUE ...]" },
-	{ "DeleteAlias", ctl_admin_call, "DeleteAlias [--Param VALUE ...]" },
-	{ "ListAliases", ctl_admin_call, "ListAliases [--Param VALUE ...]" },
-	{ "CreateUser", ctl_admin_call, "CreateUser [--Param VALUE ...]" },
-	{ "DeleteUser", ctl_admin_call, "DeleteUser [--Param VALUE ...]" },
-	{ "CreateRole", ctl_admin_call, "CreateRole [--Param VALUE ...]" },
-	{ "DeleteRole", ctl_admin_call, "DeleteRole [--Param VALUE ...]" },
-	{ "CreateGroup", ctl_admin_call, "CreateGroup [--Param VALUE ...]" },
-	{ "DeleteGroup", ctl_admin_call, "DeleteGroup [--Param VALUE ...]" },
-	{ "AddUserToGroup", ctl_admin_call, "AddUserToGroup [--Param VALUE ...]" },
-	{ "RemoveUserFromGroup", ctl_admin_call, "RemoveUserFromGroup [--Param VALUE ...]" },
-	{ "CreatePolicy", ctl_admin_call, "CreatePolicy [--Param VALUE ...]" },
-	{ "GetPolicy", ctl_admin_call, "GetPolicy [--Param VALUE ...]" },
-	{ "DeletePolicy", ctl_admin_call, "DeletePolicy [--Param VALUE ...]" },
-	{ "ListPolicies", ctl_admin_call, "ListPolicies [--Param VALUE ...]" },
-	{ "CreatePolicyVersion", ctl_admin_call, "CreatePolicyVersion [--Param VALUE ...]" },
-	{ "SetDefaultPolicyVersion", ctl_admin_call, "SetDefaultPolicyVersion [--Param VALUE ...]" },
-	{ "DeletePolicyVersion", ctl_admin_call, "DeletePolicyVersion [--Param VALUE ...]" },
-	{ "ListPolicyVersions", ctl_admin_call, "ListPolicyVersions [--Param VALUE ...]" },
-	{ "GetPolicyVersion", ctl_admin_call, "GetPolicyVersion [--Param VALUE ...]" },
-	{ "AttachPolicyToUser", ctl_admin_call, "AttachPolicyToUser [--Param VALUE ...]" },
-	{ "AttachPolicyToRole", ctl_admin_call, "AttachPolicyToRole [--Param VALUE ...]" },
-	{ "AttachPolicyToGroup", ctl_admin_call, "AttachPolicyToGroup [--Param VALUE ...]" },
-	{ "DetachPolicyFromUser", ctl_admin_call, "DetachPolicyFromUser [--Param VALUE ...]" },
-	{ "DetachPolicyFromRole", ctl_admin_call, "DetachPolicyFromRole [--Param VALUE ...]" },
-	{ "DetachPolicyFromGroup", ctl_admin_call, "DetachPolicyFromGroup [--Param VALUE ...]" },
-	{ "ImportBundle", ctl_admin_call, "ImportBundle [--Param VALUE ...]" },
-	{ "ExportBundle", ctl_admin_call, "ExportBundle [--Param VALUE ...]" },
-	{ "Status", ctl_admin_call, "Status [--Param VALUE ...]" },
+	    "[--explain] [--socket PATH] [--timeout MS]",
+	    "Asks the daemon for one decision and prints it as JSON.\n"
+	    "Exit 0 ALLOW, 1 IMPLICIT_DENY or EXPLICIT_DENY, 2 an error "
+	    "(usage,\nconnection, or an invalid-request answer)." },
+	{ "ping", ctl_ping, "ping [--socket PATH] [--timeout MS]",
+	    "Checks that the daemon answers on its query socket." },
+	{ "status", ctl_status, "status [--socket PATH] "
+	    "[--admin-socket PATH] [--timeout MS]",
+	    "Shows both sockets' status: the query socket's counters "
+	    "(\"Query\")\nand, when the admin socket lets the caller in, "
+	    "the admin Status\n(\"Admin\", or \"AdminError\" saying why "
+	    "not).  Exit 0 when the\nquery socket answered, 2 otherwise." },
+	{ "query-status", ctl_query_status,
+	    "query-status [--socket PATH] [--timeout MS]",
+	    "The query socket's STATUS answer alone (any client may ask)." },
+	{ "keygen", ctl_keygen, "keygen --out FILE",
+	    "Makes an Ed25519 key pair for signed admin requests." },
 	{ "validate", ctl_validate,
-	    "validate --kind key|ram [--max-bytes N] FILE|-" },
+	    "validate --kind key|ram [--max-bytes N] FILE|-",
+	    "Validates a policy document offline: OK, or one "
+	    "CODE<TAB>PATH<TAB>REASON\nline per error (exit 1)." },
 	{ "simulate", ctl_simulate, "simulate --bundle FILE (--principal ARN "
 	    "--action A --resource ARN [--source-ip IP] [--context K=V]... "
-	    "[--time T] | --requests FILE.jsonl|-) [--explain]" },
-	{ "import", ctl_import, "import --db DIR [--replace] FILE|-" },
-	{ "export", ctl_export, "export --db DIR" },
-	{ "backup", ctl_backup, "backup --db DIR DEST" },
+	    "[--time T] | --requests FILE.jsonl|-) [--explain]",
+	    "Decides offline against a bundle file, as the daemon would." },
+	{ "import", ctl_import, "import --db DIR [--replace] FILE|-",
+	    "Loads a bundle into a store that no daemon holds." },
+	{ "export", ctl_export, "export --db DIR",
+	    "Prints a store's whole state as a bundle." },
+	{ "backup", ctl_backup, "backup --db DIR DEST",
+	    "Copies a store to DEST, consistent, while it is in use." },
 };
 #define CTL_NCMDS (sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
 
 static void
 ctl_usage(FILE *f)
 {
-	size_t	i;
+	const struct admin_api	*t;
+	size_t			 i, n;
 
-	fprintf(f, "usage:\n");
+	fprintf(f, "usage: kmsauthzctl COMMAND [OPTIONS]   "
+	    "(kmsauthzctl COMMAND --help: its options)\n\n"
+	    "Commands:\n");
 	for (i = 0; i < CTL_NCMDS; i++)
 		fprintf(f, "  kmsauthzctl %s\n", ctl_cmds[i].usage);
+	fprintf(f, "\nAdmin API calls (admin socket, "
+	    "$KMSAUTHZ_ADMIN_SOCKET):\n");
+	t = admin_api_table(&n);
+	for (i = 0; i < n; i++)
+		fprintf(f, "  kmsauthzctl %s [--Name VALUE | --Name=VALUE]..."
+		    "\n", t[i].name);
+	fprintf(f, "\nEnvironment: KMSAUTHZ_SOCKET (query socket), "
+	    "KMSAUTHZ_ADMIN_SOCKET,\nKMSAUTHZ_ADMIN_KEY (signing key "
+	    "file).  See kmsauthzctl(1).\n");
 }
 
 static int
@@ -103,6 +99,53 @@ ctl_version(int argc, char **argv)
 {
 	printf("kmsauthzctl %s\n", PACKAGE_VERSION);
 	return (CTL_EXIT_OK);
+}
+
+/* -h or --help among a local command's arguments (not as a value). */
+static int
+ctl_wants_help(int argc, char **argv)
+{
+	int	i;
+
+	if (argc > 1 && strcmp(argv[1], "-h") == 0)
+		return (1);
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0)
+			return (1);
+	return (0);
+}
+
+void
+ctl_connect_error(const char *path, int errnum)
+{
+	const char	*why;
+
+	switch (errnum) {
+	case ENOENT:
+	case ECONNREFUSED:
+		why = "no daemon is listening there (is kmsauthzd running? "
+		    "is this its socket?)";
+		break;
+	case EACCES:
+	case EPERM:
+		why = "permission denied (the caller may not use this "
+		    "socket: query clients must be members of its group, "
+		    "admin callers of admin_group or root)";
+		break;
+	case ECONNRESET:
+	case EPIPE:
+		why = "the daemon closed the connection (refused or dropped "
+		    "it; see its log)";
+		break;
+	case ETIMEDOUT:
+		why = "no answer in time";
+		break;
+	default:
+		why = strerror(errnum);
+		break;
+	}
+	fprintf(stderr, "kmsauthzctl: cannot connect to kmsauthzd at %s: "
+	    "%s\n", path, why);
 }
 
 char *
@@ -174,14 +217,28 @@ main(int argc, char **argv)
 	size_t	i;
 
 	log_init("kmsauthzctl", 0, 0);
+	/* A closed socket is an error to report, never a silent death. */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
 		ctl_usage(stderr);
 		return (CTL_EXIT_ERROR);
 	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
+		return (ctl_help(argc - 1, argv + 1));
+	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0)
+		return (ctl_version(argc - 1, argv + 1));
 	for (i = 0; i < CTL_NCMDS; i++) {
-		if (strcmp(argv[1], ctl_cmds[i].name) == 0)
-			return (ctl_cmds[i].fn(argc - 1, argv + 1));
+		if (strcmp(argv[1], ctl_cmds[i].name) != 0)
+			continue;
+		if (ctl_wants_help(argc - 1, argv + 1)) {
+			printf("usage: kmsauthzctl %s\n\n%s\n",
+			    ctl_cmds[i].usage, ctl_cmds[i].help);
+			return (CTL_EXIT_OK);
+		}
+		return (ctl_cmds[i].fn(argc - 1, argv + 1));
 	}
+	if (admin_api_find(argv[1]) != NULL)
+		return (ctl_admin_call(argc - 1, argv + 1));
 	fprintf(stderr, "kmsauthzctl: unknown command: %s\n", argv[1]);
 	ctl_usage(stderr);
 	return (CTL_EXIT_ERROR);

@@ -128,6 +128,7 @@ admin_status(struct server *srv, const char *request_id)
 	ADD_STAT("RejectedTotal", rejected_total);
 	ADD_STAT("RejectedPerUid", rejected_per_uid);
 	ADD_STAT("RejectedAdmin", rejected_admin);
+	ADD_STAT("RejectedAdminPerUid", rejected_admin_per_uid);
 	ADD_STAT("AcceptBackoffs", accept_backoffs);
 	ADD_STAT("ProtocolErrors", proto_errors);
 	ADD_STAT("IdleTimeouts", idle_timeouts);
@@ -435,6 +436,12 @@ fail:
 	return (-1);
 }
 
+int
+admin_plane_superuser(uid_t uid, gid_t gid)
+{
+	return (admin_ctx_peer_superuser(admin_plane, (long)uid, (long)gid));
+}
+
 void
 admin_plane_stop(void)
 {
@@ -481,6 +488,9 @@ admin_dispatch(struct conn *c, struct server *srv, uint32_t id,
 	    frame.signature.len);
 	/* A committed change is seen by the next query: publish first. */
 	admin_sync(srv);
+	/* Only a call that succeeded keeps an admin slot from idling out. */
+	if (o != NULL && !json_object_object_get_ex(o, "Code", NULL))
+		conn_active(c);
 	/* Status: add the daemon's own counters. */
 	if (o != NULL && !json_object_object_get_ex(o, "Code", &v) &&
 	    json_object_object_get_ex(o, "Caller", &v) &&

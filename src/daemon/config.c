@@ -56,6 +56,7 @@ static const struct config_key config_keys[] = {
 	CK_UINT(max_connections, 1, CONFIG_CONN_MAX),
 	CK_UINT(max_connections_per_uid, 1, CONFIG_CONN_MAX),
 	CK_UINT(max_admin_connections, 1, CONFIG_ADMIN_CONN_MAX),
+	CK_UINT(max_admin_connections_per_uid, 1, CONFIG_ADMIN_CONN_MAX),
 	CK_UINT(max_queued_replies, 1, CONFIG_QUEUE_MAX),
 	CK_UINT(idle_timeout, 0, CONFIG_TIMEOUT_MAX),
 	CK_UINT(slow_client_timeout, 1, CONFIG_TIMEOUT_MAX),
@@ -95,6 +96,7 @@ config_defaults(struct config *cfg)
 	cfg->max_connections = 4096;
 	cfg->max_connections_per_uid = 1024;
 	cfg->max_admin_connections = 16;
+	cfg->max_admin_connections_per_uid = 4;
 	cfg->max_queued_replies = 256;
 	cfg->idle_timeout = 300;
 	cfg->slow_client_timeout = 10;
@@ -431,6 +433,8 @@ config_print(const struct config *cfg)
 	printf("max_connections = %u\n", cfg->max_connections);
 	printf("max_connections_per_uid = %u\n", cfg->max_connections_per_uid);
 	printf("max_admin_connections = %u\n", cfg->max_admin_connections);
+	printf("max_admin_connections_per_uid = %u\n",
+	    cfg->max_admin_connections_per_uid);
 	printf("max_queued_replies = %u\n", cfg->max_queued_replies);
 	printf("idle_timeout = %u\n", cfg->idle_timeout);
 	printf("slow_client_timeout = %u\n", cfg->slow_client_timeout);

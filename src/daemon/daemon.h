@@ -48,6 +48,7 @@ struct config {
 	unsigned max_connections;
 	unsigned max_connections_per_uid;
 	unsigned max_admin_connections;			/* its own cap */
+	unsigned max_admin_connections_per_uid;
 	unsigned max_queued_replies;
 	unsigned idle_timeout;				/* seconds, 0 = off */
 	unsigned slow_client_timeout;			/* seconds */
@@ -102,6 +103,7 @@ struct server_stats {
 	atomic_uint_fast64_t	rejected_total;		/* max_connections */
 	atomic_uint_fast64_t	rejected_per_uid;	/* ..._per_uid */
 	atomic_uint_fast64_t	rejected_admin;		/* max_admin_... */
+	atomic_uint_fast64_t	rejected_admin_per_uid;	/* ..._per_uid */
 	atomic_uint_fast64_t	accept_backoffs;	/* EMFILE/ENFILE */
 	atomic_uint_fast64_t	proto_errors;
 	atomic_uint_fast64_t	idle_timeouts;
@@ -126,6 +128,12 @@ struct server_uidcount {
 	unsigned	count;
 };
 
+struct server_uidcounts {
+	struct server_uidcount	*v;
+	size_t			 n;
+	size_t			 cap;
+};
+
 /* One client connection, owned by one worker (thread). */
 struct conn {
 	TAILQ_ENTRY(conn)	 entry;
@@ -148,6 +156,12 @@ struct conn {
 	int			 close_after;	/* close once output drained */
 	int			 hello;		/* HELLO seen */
 	int			 failed;	/* a write failed: free it */
+	/*
+	 * Admin connections: when a call last succeeded (or the accept).
+	 * Their idle_timeout runs from it, so PINGs and refused calls do
+	 * not keep a slot taken.
+	 */
+	int64_t			 active_ms;
 };
 TAILQ_HEAD(conn_list, conn);
 
@@ -202,6 +216,7 @@ struct server {
 	atomic_uint		 max_connections;
 	atomic_uint		 max_connections_per_uid;
 	atomic_uint		 max_admin_connections;
+	atomic_uint		 max_admin_connections_per_uid;
 	atomic_uint		 max_queued_replies;
 	atomic_uint		 idle_timeout;
 	atomic_uint		 slow_client_timeout;
@@ -210,9 +225,8 @@ struct server {
 	pthread_mutex_t		 lock;		/* protects the counts below */
 	unsigned		 nconns;	/* query connections */
 	unsigned		 nadmin;	/* admin connections */
-	struct server_uidcount	*uids;
-	size_t			 nuids;
-	size_t			 uidcap;
+	struct server_uidcounts	 uids;		/* query, by uid */
+	struct server_uidcounts	 admin_uids;	/* admin, by uid */
 
 	struct server_stats	 stats;
 };
@@ -246,6 +260,8 @@ void	 conn_free(struct conn *);
 void	 conn_drain(struct conn *);
 uid_t	 conn_uid(const struct conn *);
 pid_t	 conn_pid(const struct conn *);
+/* An admin call succeeded: the connection's idle time starts again. */
+void	 conn_active(struct conn *);
 int	 conn_reply(struct conn *, uint16_t type, uint32_t reqid,
 	    const void *body, size_t len);
 int	 conn_error(struct conn *, uint32_t reqid, uint16_t code, int closes,
@@ -264,6 +280,8 @@ void	 admin_plane_stop(void);
 int	 admin_plane_active(void);
 /* SIGHUP: reopen a read-only store (writable if it can), the audit. */
 void	 admin_plane_reload(struct server *);
+/* 1 when peer credentials make a superuser (room kept for them). */
+int	 admin_plane_superuser(uid_t, gid_t);
 /* 1 when the store is read-only (admin changes refused). */
 int	 admin_store_readonly(void);
 int	 admin_audit_unavailable(void);

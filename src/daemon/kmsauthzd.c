@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -30,6 +31,7 @@
 
 static struct config	 daemon_cfg;
 static const char	*daemon_conf_path;
+static int		 daemon_conf_named;	/* -c: it must exist */
 static const char	*daemon_overrides[KMSAUTHZD_MAX_OVERRIDES];
 static size_t		 daemon_noverrides;
 static int		 daemon_verbose_flags;
@@ -48,15 +50,43 @@ static void	daemon_signal_cb(evutil_socket_t, short, void *);
 static void	daemon_watchdog_cb(evutil_socket_t, short, void *);
 static void	daemon_reload(void);
 static void	daemon_detach(void);
+static void	daemon_quiet(void);
+
+static const char daemon_usage[] =
+    "usage: kmsauthzd [-fhnv] [-a admin_socket] [-c config] "
+    "[-d state_directory]\n"
+    "                 [-o key=value] [-s query_socket] [-t threads]\n"
+    "       kmsauthzd --help | --version\n";
 
 static __attribute__((__noreturn__)) void
 usage(void)
 {
-	fprintf(stderr, "usage: kmsauthzd [-fnv] [-a admin_socket] "
-	    "[-c config] [-d state_directory]\n"
-	    "                 [-o key=value] [-s query_socket] "
-	    "[-t threads]\n");
+	fputs(daemon_usage, stderr);
 	exit(2);
+}
+
+/* -h, --help: the usage and what each option does, on stdout. */
+static __attribute__((__noreturn__)) void
+daemon_help(void)
+{
+	fputs(daemon_usage, stdout);
+	printf("\n"
+	    "  -a PATH   admin socket (admin_socket)\n"
+	    "  -c FILE   configuration file (default %s;\n"
+	    "            a missing default file means the built-in "
+	    "defaults)\n"
+	    "  -d DIR    state directory: the LMDB store "
+	    "(state_directory)\n"
+	    "  -f        stay in the foreground, log to stderr\n"
+	    "  -h        this help\n"
+	    "  -n        check the configuration and exit\n"
+	    "  -o K=V    set configuration key K (repeatable)\n"
+	    "  -s PATH   query socket (query_socket)\n"
+	    "  -t N      worker threads (threads)\n"
+	    "  -v        more verbose (repeatable)\n"
+	    "\nSee kmsauthzd(8) and kmsauthzd.conf(5).\n",
+	    KMSAUTHZ_SYSCONFDIR "/kmsauthzd.conf");
+	exit(0);
 }
 
 const struct config *
@@ -73,7 +103,14 @@ daemon_read_config(struct config *cfg)
 	size_t	i;
 
 	config_defaults(cfg);
-	if (config_load(cfg, daemon_conf_path, err, sizeof(err)) == -1)
+	/* No file at the default path: the defaults, said once. */
+	if (!daemon_conf_named && access(daemon_conf_path, F_OK) == -1 &&
+	    errno == ENOENT) {
+		log_info("%s: not found; using the built-in defaults",
+		    daemon_conf_path);
+		snprintf(cfg->source, sizeof(cfg->source), "%s",
+		    "the built-in defaults");
+	} else if (config_load(cfg, daemon_conf_path, err, sizeof(err)) == -1)
 		goto fail;
 	for (i = 0; i < daemon_noverrides; i++)
 		if (config_override(cfg, daemon_overrides[i], err,
@@ -361,6 +398,23 @@ daemon_detach(void)
 	daemon_ready_fd = p[1];
 }
 
+/*
+ * Detached and ready: the start-up errors went to the caller's terminal
+ * (it waited for them); from now on the log goes to syslog and nothing
+ * is written to a terminal that may be long gone.
+ */
+static void
+daemon_quiet(void)
+{
+	int	fd;
+
+	log_syslog();
+	if ((fd = open("/dev/null", O_WRONLY | O_CLOEXEC)) != -1) {
+		dup2(fd, STDERR_FILENO);
+		close(fd);
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -372,10 +426,16 @@ main(int argc, char *argv[])
 	uint64_t	 wd;
 	int		 ch, foreground = 0, checkonly = 0;
 	unsigned	 nthreads;
+	static const struct option longopts[] = {
+		{ "help",	no_argument,	NULL,	'h' },
+		{ "version",	no_argument,	NULL,	'V' },
+		{ NULL,		0,		NULL,	0 }
+	};
 
 	log_init("kmsauthzd", 0, 1);
 	daemon_conf_path = KMSAUTHZ_SYSCONFDIR "/kmsauthzd.conf";
-	while ((ch = getopt(argc, argv, "a:c:d:fno:s:t:v")) != -1) {
+	while ((ch = getopt_long(argc, argv, "a:c:d:fhno:s:t:v", longopts,
+	    NULL)) != -1) {
 		if (daemon_noverrides == KMSAUTHZD_MAX_OVERRIDES &&
 		    strchr("adost", ch) != NULL) {
 			fprintf(stderr, "kmsauthzd: too many overrides\n");
@@ -388,6 +448,7 @@ main(int argc, char *argv[])
 			break;
 		case 'c':
 			daemon_conf_path = optarg;
+			daemon_conf_named = 1;
 			break;
 		case 'd':
 			xasprintf(&kv, "state_directory=%s", optarg);
@@ -414,6 +475,11 @@ main(int argc, char *argv[])
 		case 'v':
 			daemon_verbose_flags++;
 			break;
+		case 'h':
+			daemon_help();
+		case 'V':
+			printf("kmsauthzd %s\n", PACKAGE_VERSION);
+			exit(0);
 		default:
 			usage();
 		}
@@ -514,6 +580,7 @@ main(int argc, char *argv[])
 		if (write(daemon_ready_fd, "R", 1) != 1)
 			log_warn("readiness pipe");
 		close(daemon_ready_fd);
+		daemon_quiet();
 	}
 
 	event_base_dispatch(daemon_base);

@@ -119,6 +119,7 @@ conn_new(struct worker *w, enum server_kind kind, int fd, uid_t uid,
 	c->uid = uid;
 	c->gid = gid;
 	c->pid = pid;
+	c->active_ms = conn_now_ms();
 	fr_ok = proto_framer_init(&c->fr, kind == SERVER_ADMIN) == 0;
 	c->out = evbuffer_new();
 	c->rev = event_new(w->base, fd, EV_READ | EV_PERSIST, conn_read_ev,
@@ -161,6 +162,12 @@ conn_free(struct conn *c)
 	server_release(w->srv, c->kind, c->uid);
 	free(c);
 	worker_conn_gone(w);
+}
+
+void
+conn_active(struct conn *c)
+{
+	c->active_ms = conn_now_ms();
 }
 
 uid_t
@@ -215,12 +222,21 @@ conn_arm_read(struct conn *c)
 	tv.tv_usec = 0;
 	timed = idle != 0;
 	c->deadline = 0;
+	if (timed && c->kind == SERVER_ADMIN) {
+		/* Idle since the last call that succeeded, not the last byte. */
+		left = c->active_ms + (int64_t)idle * 1000 - conn_now_ms();
+		if (left < 0)
+			left = 0;
+		tv.tv_sec = (time_t)(left / 1000);
+		tv.tv_usec = (suseconds_t)(left % 1000) * 1000;
+	}
 	if (c->fr.len != 0) {
 		left = c->frame_start - conn_now_ms() +
 		    (int64_t)atomic_load(&srv->request_timeout) * 1000;
 		if (left < 0)
 			left = 0;
-		if (!timed || left < (int64_t)idle * 1000) {
+		if (!timed || left < (int64_t)tv.tv_sec * 1000 +
+		    tv.tv_usec / 1000) {
 			tv.tv_sec = (time_t)(left / 1000);
 			tv.tv_usec = (suseconds_t)(left % 1000) * 1000;
 			timed = 1;
@@ -502,7 +518,8 @@ conn_parse(struct conn *c)
 	 * deadline must not move with each byte; once none is, back to idle.
 	 */
 	if (c->reading && !c->close_after &&
-	    (c->fr.len != 0 || c->deadline) && conn_arm_read(c) == -1) {
+	    (c->fr.len != 0 || c->deadline || c->kind == SERVER_ADMIN) &&
+	    conn_arm_read(c) == -1) {
 		log_warnx("event_add failed");
 		conn_free(c);
 		return (-1);

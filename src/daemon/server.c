@@ -36,7 +36,8 @@ static void	server_accept_cb(struct evconnlistener *, evutil_socket_t,
 		    struct sockaddr *, int, void *);
 static void	server_accept_error_cb(struct evconnlistener *, void *);
 static void	server_backoff_cb(evutil_socket_t, short, void *);
-static int	server_admit(struct server *, enum server_kind, uid_t, int *);
+static int	server_admit(struct server *, enum server_kind, uid_t, int,
+		    int *);
 static void	server_refuse(int, uint16_t, const char *);
 
 int
@@ -79,6 +80,8 @@ server_apply_limits(struct server *srv, const struct config *cfg)
 	atomic_store(&srv->max_connections_per_uid,
 	    cfg->max_connections_per_uid);
 	atomic_store(&srv->max_admin_connections, cfg->max_admin_connections);
+	atomic_store(&srv->max_admin_connections_per_uid,
+	    cfg->max_admin_connections_per_uid);
 	atomic_store(&srv->max_queued_replies, cfg->max_queued_replies);
 	atomic_store(&srv->idle_timeout, cfg->idle_timeout);
 	atomic_store(&srv->slow_client_timeout, cfg->slow_client_timeout);
@@ -287,55 +290,89 @@ server_start_workers(struct server *srv, unsigned n)
 	return (0);
 }
 
+/* uid's count in t, added at 0 when add is set; NULL otherwise. */
+static struct server_uidcount *
+server_uidcount(struct server_uidcounts *t, uid_t uid, int add)
+{
+	size_t	i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->v[i].uid == uid)
+			return (&t->v[i]);
+	if (!add)
+		return (NULL);
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 16;
+		t->v = xreallocarray(t->v, t->cap, sizeof(*t->v));
+	}
+	t->v[t->n].uid = uid;
+	t->v[t->n].count = 0;
+	return (&t->v[t->n++]);
+}
+
+static void
+server_uidcount_drop(struct server_uidcounts *t, uid_t uid)
+{
+	struct server_uidcount	*u;
+
+	if ((u = server_uidcount(t, uid, 0)) != NULL && --u->count == 0)
+		*u = t->v[--t->n];
+}
+
+/*
+ * The admin slots a peer that is not a superuser may take: a quarter of
+ * max_admin_connections (at least one when there are two or more) is
+ * kept for superusers, so that no member of admin_group, however many
+ * uids it has, can lock root out.
+ */
+static unsigned
+server_admin_open_slots(unsigned max)
+{
+	unsigned	reserve = max / 4;
+
+	if (reserve == 0 && max >= 2)
+		reserve = 1;
+	return (max - reserve);
+}
+
 /*
  * Counts one more connection for uid, or says which cap refuses it (0
- * total, 1 per uid, 2 admin).  The admin socket has its own cap and
- * counts against no other, so query clients can never lock it out.
+ * total, 1 per uid, 2 admin, 3 admin per uid).  The admin socket has
+ * its own caps and counts against no query cap, so query clients can
+ * never lock it out; superuser peers have room kept for them there.
  */
 static int
 server_admit(struct server *srv, enum server_kind kind, uid_t uid,
-    int *which)
+    int superuser, int *which)
 {
-	struct server_uidcount	*u = NULL;
-	size_t			 i;
+	struct server_uidcounts	*t;
+	struct server_uidcount	*u;
+	unsigned		 cap, percap;
 	int			 ok = 0;
 
 	pthread_mutex_lock(&srv->lock);
 	if (kind == SERVER_ADMIN) {
-		if (srv->nadmin >= atomic_load(&srv->max_admin_connections))
-			*which = 2;
-		else {
-			srv->nadmin++;
-			ok = 1;
-		}
-		pthread_mutex_unlock(&srv->lock);
-		return (ok ? 0 : -1);
+		t = &srv->admin_uids;
+		cap = atomic_load(&srv->max_admin_connections);
+		percap = atomic_load(&srv->max_admin_connections_per_uid);
+		if (!superuser)
+			cap = server_admin_open_slots(cap);
+	} else {
+		t = &srv->uids;
+		cap = atomic_load(&srv->max_connections);
+		percap = atomic_load(&srv->max_connections_per_uid);
 	}
-	for (i = 0; i < srv->nuids; i++) {
-		if (srv->uids[i].uid == uid) {
-			u = &srv->uids[i];
-			break;
-		}
-	}
-	if (srv->nconns >= atomic_load(&srv->max_connections))
-		*which = 0;
-	else if (u != NULL &&
-	    u->count >= atomic_load(&srv->max_connections_per_uid))
-		*which = 1;
+	u = server_uidcount(t, uid, 0);
+	if ((kind == SERVER_ADMIN ? srv->nadmin : srv->nconns) >= cap)
+		*which = kind == SERVER_ADMIN ? 2 : 0;
+	else if (u != NULL && u->count >= percap && !superuser)
+		*which = kind == SERVER_ADMIN ? 3 : 1;
 	else {
-		if (u == NULL) {
-			if (srv->nuids == srv->uidcap) {
-				srv->uidcap = srv->uidcap ? srv->uidcap * 2 :
-				    16;
-				srv->uids = xreallocarray(srv->uids,
-				    srv->uidcap, sizeof(*srv->uids));
-			}
-			u = &srv->uids[srv->nuids++];
-			u->uid = uid;
-			u->count = 0;
-		}
-		u->count++;
-		srv->nconns++;
+		server_uidcount(t, uid, 1)->count++;
+		if (kind == SERVER_ADMIN)
+			srv->nadmin++;
+		else
+			srv->nconns++;
 		ok = 1;
 	}
 	pthread_mutex_unlock(&srv->lock);
@@ -346,25 +383,16 @@ server_admit(struct server *srv, enum server_kind kind, uid_t uid,
 void
 server_release(struct server *srv, enum server_kind kind, uid_t uid)
 {
-	size_t	i;
-
 	pthread_mutex_lock(&srv->lock);
 	if (kind == SERVER_ADMIN) {
+		server_uidcount_drop(&srv->admin_uids, uid);
 		if (srv->nadmin > 0)
 			srv->nadmin--;
-		pthread_mutex_unlock(&srv->lock);
-		atomic_fetch_add(&srv->stats.closed, 1);
-		return;
+	} else {
+		server_uidcount_drop(&srv->uids, uid);
+		if (srv->nconns > 0)
+			srv->nconns--;
 	}
-	for (i = 0; i < srv->nuids; i++) {
-		if (srv->uids[i].uid != uid)
-			continue;
-		if (--srv->uids[i].count == 0)
-			srv->uids[i] = srv->uids[--srv->nuids];
-		break;
-	}
-	if (srv->nconns > 0)
-		srv->nconns--;
 	pthread_mutex_unlock(&srv->lock);
 	atomic_fetch_add(&srv->stats.closed, 1);
 }
@@ -439,7 +467,7 @@ server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	struct worker		*w;
 	struct ucred		 cred;
 	socklen_t		 len = sizeof(cred);
-	int			 which;
+	int			 which, su;
 
 	srv = l->srv;
 	if (srv->draining) {
@@ -452,14 +480,24 @@ server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 		close(fd);
 		return;
 	}
-	if (server_admit(srv, l->kind, cred.uid, &which) == -1) {
+	su = l->kind == SERVER_ADMIN &&
+	    admin_plane_superuser(cred.uid, cred.gid);
+	if (server_admit(srv, l->kind, cred.uid, su, &which) == -1) {
 		if (which == 2) {
 			atomic_fetch_add(&srv->stats.rejected_admin, 1);
-			log_debug("refusing uid %u pid %d: "
+			log_info("refusing uid %u pid %d: "
 			    "max_admin_connections", (unsigned)cred.uid,
 			    (int)cred.pid);
 			server_refuse(fd, KMSAUTHZ_WERR_BUSY,
 			    "too many admin connections");
+		} else if (which == 3) {
+			atomic_fetch_add(&srv->stats.rejected_admin_per_uid,
+			    1);
+			log_info("refusing uid %u pid %d: "
+			    "max_admin_connections_per_uid",
+			    (unsigned)cred.uid, (int)cred.pid);
+			server_refuse(fd, KMSAUTHZ_WERR_BUSY,
+			    "too many admin connections for this uid");
 		} else if (which == 0) {
 			atomic_fetch_add(&srv->stats.rejected_total, 1);
 			log_debug("refusing uid %u pid %d: max_connections",
@@ -579,6 +617,7 @@ server_free(struct server *srv)
 		world_unref(srv->admin_worker.world);
 	if (srv->backoff_ev != NULL)
 		event_free(srv->backoff_ev);
-	free(srv->uids);
+	free(srv->uids.v);
+	free(srv->admin_uids.v);
 	pthread_mutex_destroy(&srv->lock);
 }

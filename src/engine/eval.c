@@ -129,6 +129,26 @@ eval_principal_valid(const char *s, size_t len)
 	return (-1);
 }
 
+/*
+ * A request's resource is an ARN, "acs:" then its fields (the prefix in
+ * any case: ACS:KMS:... is a resource that matches nothing, and one with
+ * fewer fields has an empty account, docs/semantics.md), or "*" for an
+ * action that names no resource.  A bare KeyId or alias is no resource:
+ * invalid-request, never a decision about "key-...".
+ */
+int
+eval_resource_valid(const char *s, size_t len)
+{
+	if (s == NULL || len == 0)
+		return (-1);
+	if (len == 1 && s[0] == '*')
+		return (0);
+	if (len < 4 || (s[0] | 0x20) != 'a' || (s[1] | 0x20) != 'c' ||
+	    (s[2] | 0x20) != 's' || s[3] != ':')
+		return (-1);
+	return (0);
+}
+
 static int
 eval_gather_cb(uint32_t index, enum cpolicy_effect effect, void *arg)
 {
@@ -256,7 +276,8 @@ eval_decide(const struct world *w, const struct eval_request *req,
 	if (w == NULL || req == NULL)
 		return (0);
 	a->generation = world_generation(w);
-	if (req->action == NULL || req->resource == NULL ||
+	if (req->action == NULL ||
+	    eval_resource_valid(req->resource, req->resource_len) == -1 ||
 	    eval_principal_valid(req->principal, req->principal_len) == -1 ||
 	    req->nctx > EVAL_MAX_CONTEXT || (req->nctx > 0 && req->ctx == NULL))
 		return (0);

@@ -142,5 +142,7 @@ int	eval_decide(const struct world *, const struct eval_request *,
  * front end rejecting a line) may use it.
  */
 int	eval_principal_valid(const char *, size_t);
+/* 0 when s is a request resource: an acs: ARN or "*"; -1 otherwise. */
+int	eval_resource_valid(const char *, size_t);
 
 #endif

@@ -214,6 +214,8 @@ kmsauthz_connect(struct kmsauthz **hp, const char *path, int timeout_ms)
 			sl = sizeof(soerr);
 			if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr,
 			    &sl) == -1 || soerr != 0) {
+				if (soerr != 0)
+					errno = soerr;
 				err = KMSAUTHZ_ECONNECT;
 				goto fail;
 			}
@@ -237,7 +239,12 @@ kmsauthz_connect(struct kmsauthz **hp, const char *path, int timeout_ms)
 	*hp = h;
 	return (0);
 fail:
+	/* errno says why (ENOENT, ECONNREFUSED, EACCES): keep it. */
+	soerr = errno;
+	if (err == KMSAUTHZ_ECONNECT && soerr == 0)
+		soerr = ECONNREFUSED;
 	kmsauthz_close(h);
+	errno = soerr;
 	return (err);
 }
 

@@ -78,6 +78,12 @@ policy_simreq_parse(struct json_object *o, const struct value_time *now,
 		    r->principal);
 		return (-1);
 	}
+	if (eval_resource_valid(r->resource, r->resource_len) == -1) {
+		snprintf(err, errlen, "Resource %.128s is not an ARN "
+		    "(acs:SERVICE:REGION:ACCOUNT:RESOURCE, e.g. "
+		    "acs:kms:REGION:ACCOUNT:key/KEY-ID) nor *", r->resource);
+		return (-1);
+	}
 	if ((rc = sr_str(o, "SourceIp", 0, &s, &len, err, errlen)) == -1)
 		return (-1);
 	if (rc == 0) {

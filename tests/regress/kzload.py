@@ -7,6 +7,8 @@ and `make soak` (python3, standard library only).
     kzload.py fill    ASOCK MAX              big RAM policies until refused
     kzload.py abuse   QSOCK PID PHASE ...    hostile clients + a good client
     kzload.py hold    SOCK N SECS            N connections held (BUSY counted)
+    kzload.py pinghold SOCK N SECS EVERY [ACTION]  held, each PINGing (or
+                                           calling ACTION) every EVERY s
     kzload.py soak    QSOCK ASOCK PID SECS   mixed load, checks every answer
 
 The wire format is docs/protocol.md: a 16-byte big-endian header (magic
@@ -413,6 +415,54 @@ def cmd_hold(path, n, secs):
     sys.stdout.flush()
     time.sleep(secs)
     for s in held:
+        s.close()
+    return 0
+
+
+def cmd_pinghold(path, n, secs, every, action=None):
+    """Open n connections; every `every` seconds each sends a PING (or
+    the admin call `action`), to keep them busy.  Prints "served S busy
+    B" once they are open, then "closed C after T s" when the daemon has
+    closed C of them (all, or when secs ran out)."""
+    held, busy = [], 0
+    for _ in range(n):
+        try:
+            s = connect(path, timeout=5.0)
+            s.sendall(frame(T_PING, 1))
+            ftype, _, body = read_frame(s)
+            if ftype == T_PONG:
+                held.append(s)
+                continue
+            if ftype == T_ERROR and struct.unpack(">H", body[:2])[0] == 5:
+                busy += 1
+            s.close()
+        except (ProtoError, OSError):
+            busy += 1
+    print("served %d busy %d" % (len(held), busy))
+    sys.stdout.flush()
+    start = time.monotonic()
+    live = list(held)
+    closed = 0
+    rid = 1
+    while live and time.monotonic() - start < secs:
+        rid += 1
+        for s in list(live):
+            try:
+                if action:
+                    js = json.dumps({"Action": action}).encode()
+                    body = struct.pack(">BBHI", 0, 0, 0, len(js)) + js
+                    s.sendall(frame(T_ADMIN, rid, body))
+                else:
+                    s.sendall(frame(T_PING, rid))
+                read_frame(s)
+            except (ProtoError, OSError):
+                live.remove(s)
+                s.close()
+                closed += 1
+        time.sleep(every)
+    print("closed %d after %.1f s" % (closed, time.monotonic() - start))
+    sys.stdout.flush()
+    for s in live:
         s.close()
     return 0
 
@@ -853,6 +903,9 @@ def main(argv):
             "fill": lambda a: cmd_fill(a[0], int(a[1])),
             "abuse": lambda a: cmd_abuse(a[0], int(a[1]), a[2], *a[3:]),
             "hold": lambda a: cmd_hold(a[0], int(a[1]), float(a[2])),
+            "pinghold": lambda a: cmd_pinghold(a[0], int(a[1]), float(a[2]),
+                                               float(a[3]),
+                                               a[4] if len(a) > 4 else None),
             "soak": lambda a: cmd_soak(a[0], a[1], int(a[2]), float(a[3]),
                                        *[int(x) for x in a[4:5]])}
     if len(argv) < 2 or argv[1] not in cmds:

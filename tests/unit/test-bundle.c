@@ -514,22 +514,27 @@ test_simreq(void **state)
 		int		 ok;
 	} cases[] = {
 		{ "{\"Principal\": \"acs:ram::1:root\", \"Action\": \"a\","
-		    " \"Resource\": \"r\"}", 1 },
+		    " \"Resource\": \"acs:x:r\"}", 1 },
 		{ "{\"Principal\": \"acs:ram::1:root\", \"Action\": \"a\"}", 0 },
 		{ "{\"Principal\": \"acs:ram::1:rootx\", \"Action\": \"a\","
-		    " \"Resource\": \"r\"}", 0 },
+		    " \"Resource\": \"acs:x:r\"}", 0 },
 		{ "{\"Principal\": \"acs:ram::1:root\", \"Action\": \"a\","
-		    " \"Resource\": \"r\", \"Extra\": 1}", 0 },
+		    " \"Resource\": \"acs:x:r\", \"Extra\": 1}", 0 },
 		{ "{\"Principal\": \"acs:ram::1:root\", \"Action\": \"a\","
-		    " \"Resource\": \"r\", \"SourceIp\": \"1.2.3.4/8\"}", 0 },
+		    " \"Resource\": \"acs:x:r\", \"SourceIp\": \"1.2.3.4/8\"}", 0 },
 		{ "{\"Principal\": \"acs:ram::1:root\", \"Action\": \"a\","
-		    " \"Resource\": \"r\", \"CurrentTime\": \"2020\"}", 0 },
+		    " \"Resource\": \"acs:x:r\", \"CurrentTime\": \"2020\"}", 0 },
 		{ "{\"Principal\": \"acs:ram::1:root\", \"Action\": \"a\","
-		    " \"Resource\": \"r\", \"Context\": {\"a\": [1]}}", 0 },
+		    " \"Resource\": \"acs:x:r\", \"Context\": {\"a\": [1]}}", 0 },
 		{ "{\"Principal\": \"acs:ram::1:root\", \"Action\": \"a\","
-		    " \"Resource\": \"r\", \"Context\": {\"a\": 1, \"A\": 2}}",
+		    " \"Resource\": \"acs:x:r\", \"Context\": {\"a\": 1, \"A\": 2}}",
 		    0 },
-		{ "{\"Principal\": 5, \"Action\": \"a\", \"Resource\": \"r\"}",
+		/* A bare KeyId is not a resource (invalid-request). */
+		{ "{\"Principal\": \"acs:ram::1:user/u\", \"Action\": \"a\","
+		    " \"Resource\": \"key-hzz6304944631ejqjx0002\"}", 0 },
+		{ "{\"Principal\": \"acs:ram::1:user/u\", \"Action\": \"a\","
+		    " \"Resource\": \"*\"}", 1 },
+		{ "{\"Principal\": 5, \"Action\": \"a\", \"Resource\": \"acs:x:r\"}",
 		    0 },
 		{ "[1]", 0 },
 	};
@@ -546,7 +551,7 @@ test_simreq(void **state)
 	/* Context values: numbers as written, booleans, the pinned time
 	 * from a context acs:CurrentTime. */
 	o = json_tokener_parse("{\"Id\": \"r1\", \"Principal\":"
-	    " \"acs:ram::1:user/u\", \"Action\": \"a\", \"Resource\": \"r\","
+	    " \"acs:ram::1:user/u\", \"Action\": \"a\", \"Resource\": \"acs:x:r\","
 	    " \"Context\": {\"n\": 10.50, \"b\": true, \"acs:CurrentTime\":"
 	    " \"1970-01-01T00:00:05Z\"}, \"SourceIp\": \"::ffff:10.0.0.1\"}");
 	assert_int_equal(policy_simreq_parse(o, &now, &sr, err, sizeof(err)),
