@@ -3,10 +3,12 @@
 #   1. install the packages it needs;
 #   2. gcc -Werror build + make check;
 #   3. clang ASan+UBSan -Werror build + make check;
-#   4. clang --enable-fuzzing build: every libFuzzer target of tests/fuzz
+#   4. clang --enable-tsan build: the concurrency scenarios under
+#      ThreadSanitizer (when KMSAUTHZ_TSAN is not 0);
+#   5. clang --enable-fuzzing build: every libFuzzer target of tests/fuzz
 #      for KMSAUTHZ_FUZZ_SECONDS (30) seconds from its corpus (when
 #      KMSAUTHZ_FUZZ is not 0); a crash, leak or sanitizer report fails;
-#   5. make distcheck (when KMSAUTHZ_DISTCHECK is not 0).
+#   6. make distcheck (when KMSAUTHZ_DISTCHECK is not 0).
 # Ends with "N passed, N failed" counted from the real TAP results, and
 # exits non-zero on any failure.
 set -u
@@ -51,6 +53,40 @@ for b in gcc asan; do
 	grep -E '^# (TOTAL|PASS|FAIL|SKIP|ERROR)' "$dir/check.out" |
 	    sed "s/^/   $b /"
 done
+# ThreadSanitizer: the concurrency scenarios (workers, SIGHUP, pause and
+# resume, admin changes published while queries run, a 300-change
+# storm) in a clang --enable-tsan build; any report fails the scenario.
+TSAN_TESTS="tests/regress/002-basic.sh tests/regress/004-many.sh
+ tests/regress/006-signals.sh tests/regress/020-pause-resume.sh
+ tests/regress/021-library.sh tests/regress/022-reload-store.sh
+ tests/regress/024-drain-emfile.sh tests/regress/026-admin-lockout.sh
+ tests/regress/104-hostile-clients.sh tests/regress/201-admin-api.sh"
+if [ "${KMSAUTHZ_TSAN:-1}" != 0 ]; then
+	dir=$top/_build/tsan
+	echo "== tsan: build"
+	if ! sh scripts/build.sh "$dir" --enable-werror --enable-tsan \
+	    CC=clang; then
+		echo "== tsan: BUILD FAILED"
+		status=1
+	else
+		find "$dir" -name '*.trs' -delete
+		echo "== tsan: make check (concurrency scenarios)"
+		if ! KMSAUTHZ_STORM=300 KMSAUTHZ_CRASH_ROUNDS=2 \
+		    TSAN_OPTIONS="second_deadlock_stack=1" \
+		    make -C "$dir" -j"$(nproc)" check TESTS="$(echo $TSAN_TESTS)" \
+		    >"$dir/check.out" 2>&1; then
+			status=1
+			grep -E '^(FAIL|ERROR|XPASS)' "$dir/check.out" | head -50
+			for f in $(grep -l ':test-result: \(FAIL\|ERROR\)' \
+			    $(find "$dir" -name '*.trs') 2>/dev/null); do
+				echo "--- ${f%.trs}.log"
+				grep -v '^ok ' "${f%.trs}.log" | tail -60
+			done
+		fi
+		grep -E '^# (TOTAL|PASS|FAIL|SKIP|ERROR)' "$dir/check.out" |
+		    sed "s/^/   tsan /"
+	fi
+fi
 if [ "${KMSAUTHZ_FUZZ:-1}" != 0 ]; then
 	sh scripts/fuzz.sh "$top/_build/fuzz" "${KMSAUTHZ_FUZZ_SECONDS:-30}" ||
 	    status=1
@@ -66,7 +102,8 @@ if [ "${KMSAUTHZ_DISTCHECK:-1}" != 0 ]; then
 	fi
 fi
 pass=0 fail=0 skip=0
-for f in $(find "$top/_build/gcc" "$top/_build/asan" "$top/_build/fuzz" \
+for f in $(find "$top/_build/gcc" "$top/_build/asan" "$top/_build/tsan" \
+    "$top/_build/fuzz" \
     -name '*.trs' 2>/dev/null); do
 	p=$(grep -c '^:test-result: PASS' "$f")
 	x=$(grep -c '^:test-result: \(FAIL\|ERROR\|XPASS\)' "$f")

@@ -38,6 +38,9 @@ static void	server_accept_error_cb(struct evconnlistener *, void *);
 static void	server_backoff_cb(evutil_socket_t, short, void *);
 static int	server_admit(struct server *, enum server_kind, uid_t, int,
 		    int *);
+static int	server_bind_stale(const char *);
+static int	server_bind_private(const char *, char *, size_t, char *,
+		    size_t);
 static void	server_refuse(int, uint16_t, const char *);
 
 int
@@ -110,19 +113,24 @@ server_resolve_group(const char *name, gid_t *gid)
 }
 
 /*
- * Bind a Unix socket at path with exactly mode.  The umask is tightened
- * around bind so the socket is never looser than mode, even for a
- * moment (tmux).  An existing path is removed only when it is a socket
- * nobody answers on (connect gives ECONNREFUSED).
+ * Bind a Unix socket at path with exactly mode and group, never through
+ * a path another user could swap: the socket is bound in a private
+ * directory made next to path (0700, ours alone), under a umask that
+ * gives it mode from its first moment (tmux), its group is set there
+ * (fchownat without following a symlink), and rename(2) moves it into
+ * place, replacing the directory entry itself.  Nothing is chmod'ed or
+ * chown'ed by path.  An existing path is removed only when it is a
+ * socket nobody answers on (connect gives ECONNREFUSED).
  */
 static int
 server_bind(struct server_listener *l, const char *path, mode_t mode,
     gid_t gid, unsigned backlog)
 {
 	struct sockaddr_un	sun;
-	struct stat		st;
+	char			priv[sizeof(sun.sun_path)];
+	char			tmp[sizeof(sun.sun_path)];
 	mode_t			mask;
-	int			fd, probe, r;
+	int			fd, r;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -131,69 +139,125 @@ server_bind(struct server_listener *l, const char *path, mode_t mode,
 		    path, sizeof(sun.sun_path) - 1);
 		return (-1);
 	}
-	memcpy(sun.sun_path, path, strlen(path));
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			log_warnx("%s: exists and is not a socket", path);
-			return (-1);
-		}
-		if ((probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC,
-		    0)) == -1) {
-			log_warn("socket");
-			return (-1);
-		}
-		r = connect(probe, (struct sockaddr *)&sun, sizeof(sun));
-		close(probe);
-		if (r == 0) {
-			log_warnx("%s: in use by another process", path);
-			return (-1);
-		}
-		if (errno != ECONNREFUSED) {
-			log_warn("%s: probing", path);
-			return (-1);
-		}
-		log_info("%s: removing stale socket", path);
-		if (unlink(path) == -1 && errno != ENOENT) {
-			log_warn("%s: unlink", path);
-			return (-1);
-		}
-	} else if (errno != ENOENT) {
-		log_warn("%s", path);
+	if (server_bind_stale(path) == -1)
 		return (-1);
-	}
+	if (server_bind_private(path, priv, sizeof(priv), tmp,
+	    sizeof(tmp)) == -1)
+		return (-1);
+	memcpy(sun.sun_path, tmp, strlen(tmp));
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
 	    0)) == -1) {
 		log_warn("socket");
+		rmdir(priv);
 		return (-1);
 	}
 	mask = umask(0777 & ~mode);
 	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(mask);
 	if (r == -1) {
-		log_warn("%s: bind", path);
-		close(fd);
-		return (-1);
-	}
-	if (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) == -1) {
-		log_warn("%s: chown to group %u", path, (unsigned)gid);
+		log_warn("%s: bind", tmp);
 		goto fail;
 	}
-	if (chmod(path, mode) == -1) {
-		log_warn("%s: chmod", path);
+	if (gid != (gid_t)-1 && fchownat(AT_FDCWD, tmp, (uid_t)-1, gid,
+	    AT_SYMLINK_NOFOLLOW) == -1) {
+		log_warn("%s: chown to group %u", path, (unsigned)gid);
 		goto fail;
 	}
 	if (listen(fd, (int)backlog) == -1) {
 		log_warn("%s: listen", path);
 		goto fail;
 	}
+	if (rename(tmp, path) == -1) {
+		log_warn("%s: rename into place", path);
+		goto fail;
+	}
+	rmdir(priv);
 	l->fd = fd;
 	l->bound = 1;
 	snprintf(l->path, sizeof(l->path), "%s", path);
 	return (0);
 fail:
 	close(fd);
-	unlink(path);
+	unlink(tmp);
+	rmdir(priv);
 	return (-1);
+}
+
+/*
+ * What is at path already: nothing, or a socket nobody answers on
+ * (removed); anything else refuses the start.
+ */
+static int
+server_bind_stale(const char *path)
+{
+	struct sockaddr_un	sun;
+	struct stat		st;
+	int			probe, r;
+
+	if (lstat(path, &st) == -1) {
+		if (errno == ENOENT)
+			return (0);
+		log_warn("%s", path);
+		return (-1);
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		log_warnx("%s: exists and is not a socket", path);
+		return (-1);
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path));
+	if ((probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		log_warn("socket");
+		return (-1);
+	}
+	r = connect(probe, (struct sockaddr *)&sun, sizeof(sun));
+	close(probe);
+	if (r == 0) {
+		log_warnx("%s: in use by another process", path);
+		return (-1);
+	}
+	if (errno != ECONNREFUSED) {
+		log_warn("%s: probing", path);
+		return (-1);
+	}
+	log_info("%s: removing stale socket", path);
+	if (unlink(path) == -1 && errno != ENOENT) {
+		log_warn("%s: unlink", path);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * A private directory beside path (DIR/.kmsauthzd.XXXXXX, 0700) and the
+ * name to bind in it; both must fit a socket address.
+ */
+static int
+server_bind_private(const char *path, char *priv, size_t privlen,
+    char *tmp, size_t tmplen)
+{
+	const char	*slash;
+	int		 n;
+
+	slash = strrchr(path, '/');
+	n = snprintf(priv, privlen, "%.*s/.kmsauthzd.XXXXXX",
+	    slash == NULL ? 1 : (int)(slash - path),
+	    slash == NULL ? "." : path);
+	if (n < 0 || (size_t)n >= privlen || (size_t)n + 3 > tmplen) {
+		log_warnx("%s: socket path too long for a private bind "
+		    "directory beside it (at most %zu bytes in all)", path,
+		    tmplen - 1);
+		return (-1);
+	}
+	if (mkdtemp(priv) == NULL) {
+		log_warn("%s: cannot make a private directory beside it",
+		    path);
+		return (-1);
+	}
+	memcpy(tmp, priv, (size_t)n);
+	memcpy(tmp + n, "/s", 3);
+	return (0);
 }
 
 /*
@@ -238,6 +302,19 @@ server_listen(struct server *srv, const struct config *cfg,
 		log_info("%s socket from socket activation (fd %d)",
 		    kind == SERVER_QUERY ? "query" : "admin", l->fd);
 	}
+	/* Activation's sockets are systemd's: their group is its to set. */
+	if (srv->listeners[SERVER_QUERY].fd != -1 &&
+	    cfg->socket_group[0] != '\0')
+		log_warnx("socket_group = %s does nothing: the query socket "
+		    "comes from socket activation; set SocketGroup= and "
+		    "SocketMode= in kmsauthzd.socket instead (a drop-in, "
+		    "docs/daemon.md)", cfg->socket_group);
+	if (srv->listeners[SERVER_ADMIN].fd != -1 &&
+	    cfg->admin_group[0] != '\0')
+		log_warnx("admin_group = %s does nothing: the admin socket "
+		    "comes from socket activation; set SocketGroup= and "
+		    "SocketMode=0660 in kmsauthzd-admin.socket instead (a "
+		    "drop-in, docs/daemon.md)", cfg->admin_group);
 	if (cfg->socket_group[0] != '\0' &&
 	    server_resolve_group(cfg->socket_group, &gid) == -1) {
 		log_warnx("socket_group: no such group '%s'",

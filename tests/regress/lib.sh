@@ -102,9 +102,9 @@ stop_daemon() {
 }
 
 check_sanitizer() {
-	if grep -E 'AddressSanitizer|LeakSanitizer|runtime error:' \
+	if grep -E 'AddressSanitizer|LeakSanitizer|ThreadSanitizer|runtime error:' \
 	    "$tmp/daemon.err" >/dev/null 2>&1; then
-		grep -E -A20 'AddressSanitizer|LeakSanitizer|runtime error:' \
+		grep -E -A30 'AddressSanitizer|LeakSanitizer|ThreadSanitizer|runtime error:' \
 		    "$tmp/daemon.err" | sed 's/^/# /'
 		return 1
 	fi
