@@ -26,6 +26,7 @@ struct audit {
 	char		*path;		/* NULL: log only */
 	int		 fd;
 	int		 err;		/* why fd is -1 (0: open) */
+	int		 torn;		/* a fragment could not be cut off */
 };
 
 static int	audit_fd_open(const char *);
@@ -145,14 +146,40 @@ audit_now(char *buf, size_t size)
 	    tm.tm_min, tm.tm_sec, (int)(ts.tv_nsec / 1000000) % 1000);
 }
 
-/* One line, one write; fsync when durable.  Logged in any case. */
+/*
+ * After a failed or short write: cut the file back to where the record
+ * began, so that it holds whole lines only (a full disk must not leave
+ * half a record for the next one to be appended onto).  When even that
+ * fails, the next record starts on a line of its own.
+ */
+static void
+audit_cut(struct audit *a, off_t start)
+{
+	int	saved = errno;
+
+	if (ftruncate(a->fd, start) == -1) {
+		log_warn("audit: cannot cut %s back to %lld bytes after a "
+		    "failed write", a->path, (long long)start);
+		a->torn = 1;
+	} else if (fsync(a->fd) == -1)
+		a->torn = 1;
+	errno = saved;
+}
+
+/*
+ * One line, one write; fsync when durable.  Logged in any case.  -1
+ * leaves the file as it was before (audit_cut): a record is in the file
+ * whole or not at all.
+ */
 static int
 audit_write(struct audit *a, struct json_object *rec, int durable)
 {
 	const char	*txt;
 	char		*line;
-	size_t		 len, off = 0;
+	size_t		 len, off = 0, skip;
 	ssize_t		 n;
+	struct stat	 st;
+	off_t		 start = -1;
 	int		 r = 0;
 
 	txt = json_object_to_json_string_length(rec,
@@ -164,18 +191,28 @@ audit_write(struct audit *a, struct json_object *rec, int durable)
 		return (0);
 	if ((line = malloc(len + 2)) == NULL)
 		return (-1);
-	memcpy(line, txt, len);
-	line[len++] = '\n';
+	/* A leading newline ends a fragment that could not be cut off. */
+	line[0] = '\n';
+	memcpy(line + 1, txt, len);
+	line[++len] = '\n';
+	len++;
 	pthread_mutex_lock(&a->mtx);
+	skip = a->torn ? 0 : 1;
+	off = skip;
 	if (a->fd == -1) {
 		errno = EBADF;
 		r = -1;
-	}
+	} else if (fstat(a->fd, &st) == -1)
+		r = -1;
+	else
+		start = st.st_size;	/* O_APPEND: the record's offset */
 	while (r == 0 && off < len) {
 		n = write(a->fd, line + off, len - off);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0) {
+			if (n == 0)
+				errno = ENOSPC;
 			r = -1;
 			break;
 		}
@@ -183,8 +220,12 @@ audit_write(struct audit *a, struct json_object *rec, int durable)
 	}
 	if (r == 0 && durable && fsync(a->fd) == -1)
 		r = -1;
-	if (r == -1)
+	if (r == -1) {
 		log_warn("audit: write %s", a->path);
+		if (start != -1 && off > skip)
+			audit_cut(a, start);
+	} else
+		a->torn = 0;
 	pthread_mutex_unlock(&a->mtx);
 	free(line);
 	return (r);
