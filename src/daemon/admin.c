@@ -377,6 +377,16 @@ admin_plane_start(struct server *srv, const struct config *cfg)
 		log_warnx("admin: %s", err);
 		return (-1);
 	}
+	/* Which account new keys and ARNs get must never be a surprise. */
+	if (optional && access(path, F_OK) == -1)
+		log_warnx("admin: no admin configuration (%s): account %s is "
+		    "a placeholder and region %s the default; set both there "
+		    "(an example: %s.example, kmsauthz-admin.conf(5)); only "
+		    "uid 0 may administer", path, ac.account, ac.region, path);
+	else
+		log_info("admin: configuration %s: account %s, region %s, "
+		    "audit file %s", path, ac.account, ac.region,
+		    ac.audit_file[0] != '\0' ? ac.audit_file : "(log only)");
 	memset(&so, 0, sizeof(so));
 	so.create = 1;
 	so.readonly_ok = 1;

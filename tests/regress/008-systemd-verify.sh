@@ -11,7 +11,7 @@
 
 command -v systemd-analyze >/dev/null 2>&1 ||
     skip_all "systemd-analyze not installed"
-plan 11
+plan 14
 
 d=$tmp/dest
 make -C "$top_builddir" install DESTDIR="$d" >"$tmp/install.log" 2>&1
@@ -61,6 +61,23 @@ grep -E "^d $sdir " "$tmpf" >/dev/null &&
     grep -E "^d $rdir " "$tmpf" >/dev/null &&
     grep -E "^u kmsauthzd .* $sdir\$" "$sysu" >/dev/null
 ok $? "tmpfiles and sysusers name the same directories"
+
+# The documented audit_file (admin.conf.example) is writable under the
+# unit: /var/log/kmsauthzd is its LogsDirectory.
+ex=$(find "$d" -path '*/kmsauthz/admin.conf.example' | head -1)
+af=$(sed -n 's/^audit_file = //p' "$ex")
+ldir=/var/log/$(unitval LogsDirectory "$svc")
+[ -n "$ex" ] && [ "${af%/*}" = "$ldir" ] &&
+    grep -q '^ProtectSystem=strict' "$svc"
+ok $? "admin.conf.example is installed; its audit_file $af is in the unit's LogsDirectory $ldir"
+man3=$(find "$d" -type d -path '*/man/man3' | head -1)
+[ -f "$man3/kmsauthz.3" ] && [ -L "$man3/kmsauthz_check.3" ] &&
+    [ "$(readlink "$man3/kmsauthz_check.3")" = kmsauthz.3 ] &&
+    [ "$(ls "$man3" | grep -c '^kmsauthz_.*\.3$')" -ge 21 ]
+ok $? "man 3 kmsauthz_check: a link per public function ($(ls "$man3" | grep -c '^kmsauthz_'))"
+find "$d" -path '*/doc/*/admin-api.md' | grep . >/dev/null &&
+    find "$d" -path '*/man5/kmsauthz-admin.conf.5' | grep . >/dev/null
+ok $? "docs/admin-api.md and kmsauthz-admin.conf(5) are installed"
 
 # systemd-analyze --root resolves every path inside the destination:
 # give it the few things a real root has (kill, the standard targets).
