@@ -60,8 +60,9 @@ static const char * const admin_rotate[] = {
 #define P_POLICYTYPE { "PolicyType", ADMIN_P_STRING, ADMIN_K_ENUM, 1, 16, \
 	0, 0, admin_policy_types, "Custom (System policies do not exist " \
 	"here)" }
-#define P_ALIAS P_NAME("AliasName", ADMIN_K_ALIAS, 255, \
-	"the alias, alias/ followed by 1-250 of A-Z a-z 0-9 _ / -")
+#define P_ALIAS P_NAME("AliasName", ADMIN_K_ALIAS, 512, \
+	"the alias, alias/ followed by 1-250 of A-Z a-z 0-9 _ / -, or its " \
+	"ARN acs:kms:REGION:ACCOUNT:alias/NAME (names one account's alias)")
 #define P_VERSION P_NAME("VersionId", ADMIN_K_ID, 16, \
 	"a policy version, v1, v2, ...")
 
@@ -385,11 +386,47 @@ admin_cset(const char *s, size_t len, const char *extra)
 	return (1);
 }
 
+/*
+ * acs:kms:REGION:ACCOUNT:REST: the region and account copied out, REST
+ * returned.  -1 when s is not such an ARN or a part does not fit.
+ */
+static int
+admin_kms_arn_split(const char *s, size_t len, char *region, size_t rsz,
+    char *account, size_t asz, const char **restp, size_t *restlenp)
+{
+	const char	*p, *end = s + len, *f[5];
+	size_t		 n;
+
+	if (len < 8 || memcmp(s, "acs:kms:", 8) != 0)
+		return (-1);
+	f[0] = s;
+	for (n = 1, p = s; p < end && n < 5; p++)
+		if (*p == ':')
+			f[n++] = p + 1;
+	if (n != 5)
+		return (-1);
+	if (f[3] - f[2] - 1 <= 0 || (size_t)(f[3] - f[2] - 1) >= rsz ||
+	    !admin_cset(f[2], f[3] - f[2] - 1, "-_"))
+		return (-1);
+	memcpy(region, f[2], f[3] - f[2] - 1);
+	region[f[3] - f[2] - 1] = '\0';
+	if (f[4] - f[3] - 1 <= 0 || (size_t)(f[4] - f[3] - 1) >= asz)
+		return (-1);
+	for (p = f[3]; p < f[4] - 1; p++)
+		if (*p < '0' || *p > '9')
+			return (-1);
+	memcpy(account, f[3], f[4] - f[3] - 1);
+	account[f[4] - f[3] - 1] = '\0';
+	*restp = f[4];
+	*restlenp = (size_t)(end - f[4]);
+	return (0);
+}
+
 int
 admin_keyref_parse(const char *s, size_t len, struct admin_keyref *kr)
 {
-	const char	*p, *end = s + len, *f[5];
-	size_t		 n, i;
+	const char	*p;
+	size_t		 i;
 
 	memset(kr, 0, sizeof(*kr));
 	if (len == 0 || memchr(s, '\0', len) != NULL)
@@ -402,33 +439,39 @@ admin_keyref_parse(const char *s, size_t len, struct admin_keyref *kr)
 		return (0);
 	}
 	/* acs:kms:REGION:ACCOUNT:key/ID */
-	f[0] = s;
-	for (n = 1, p = s; p < end && n < 5; p++)
-		if (*p == ':')
-			f[n++] = p + 1;
-	if (n != 5 || (size_t)(f[2] - f[1]) != 4 ||
-	    memcmp(f[1], "kms:", 4) != 0)
+	if (admin_kms_arn_split(s, len, kr->region, sizeof(kr->region),
+	    kr->account, sizeof(kr->account), &p, &i) != 0 ||
+	    i <= 4 || memcmp(p, "key/", 4) != 0)
 		return (-1);
-	if (f[3] - f[2] - 1 <= 0 ||
-	    (size_t)(f[3] - f[2] - 1) >= sizeof(kr->region) ||
-	    !admin_cset(f[2], f[3] - f[2] - 1, "-_"))
-		return (-1);
-	memcpy(kr->region, f[2], f[3] - f[2] - 1);
-	if (f[4] - f[3] - 1 <= 0 ||
-	    (size_t)(f[4] - f[3] - 1) >= sizeof(kr->account))
-		return (-1);
-	for (p = f[3]; p < f[4] - 1; p++)
-		if (*p < '0' || *p > '9')
-			return (-1);
-	memcpy(kr->account, f[3], f[4] - f[3] - 1);
-	if (end - f[4] <= 4 || memcmp(f[4], "key/", 4) != 0)
-		return (-1);
-	p = f[4] + 4;
-	i = end - p;
+	p += 4;
+	i -= 4;
 	if (i >= sizeof(kr->id) || !admin_cset(p, i, "-_."))
 		return (-1);
 	memcpy(kr->id, p, i);
 	kr->is_arn = 1;
+	return (0);
+}
+
+int
+admin_aliasref_parse(const char *s, size_t len, struct admin_aliasref *ar)
+{
+	const char	*p = s;
+	size_t		 i = len;
+
+	memset(ar, 0, sizeof(*ar));
+	if (len == 0 || memchr(s, '\0', len) != NULL)
+		return (-1);
+	/* acs:kms:REGION:ACCOUNT:alias/NAME, or alias/NAME */
+	if (len >= 4 && memcmp(s, "acs:", 4) == 0) {
+		if (admin_kms_arn_split(s, len, ar->region, sizeof(ar->region),
+		    ar->account, sizeof(ar->account), &p, &i) != 0)
+			return (-1);
+		ar->is_arn = 1;
+	}
+	if (i <= 6 || i > 255 || i >= sizeof(ar->name) ||
+	    memcmp(p, "alias/", 6) != 0 || !admin_cset(p + 6, i - 6, "-_/"))
+		return (-1);
+	memcpy(ar->name, p, i);
 	return (0);
 }
 
@@ -448,6 +491,7 @@ static int
 admin_kind_ok(const struct admin_param *p, const char *s, size_t len)
 {
 	struct admin_keyref	kr;
+	struct admin_aliasref	ar;
 	size_t			i, n;
 
 	if (memchr(s, '\0', len) != NULL)
@@ -461,10 +505,11 @@ admin_kind_ok(const struct admin_param *p, const char *s, size_t len)
 		return (1);
 	case ADMIN_K_KEYID:
 		return (admin_keyref_parse(s, len, &kr) == 0);
+	case ADMIN_K_ALIAS:
+		return (admin_aliasref_parse(s, len, &ar) == 0);
 	case ADMIN_K_ID:
 	case ADMIN_K_RAMNAME:
 	case ADMIN_K_POLICYNAME:
-	case ADMIN_K_ALIAS:
 	case ADMIN_K_ACCOUNT:
 		/* A prefix, then letters, digits and the kind's extras. */
 		n = strlen(admin_kind_names[p->kind].prefix);
@@ -839,6 +884,12 @@ admin_req_parse(const char *body, size_t len, struct admin_req *req,
 		if (p->kind == ADMIN_K_KEYID && req->v[i].set &&
 		    admin_keyref_parse(req->v[i].s, req->v[i].len,
 		    &req->key) != 0) {
+			admin_set_detail(d, dsize, "%s: malformed", p->name);
+			return (ADMIN_E_INVALID_PARAMETER);
+		}
+		if (p->kind == ADMIN_K_ALIAS && req->v[i].set &&
+		    admin_aliasref_parse(req->v[i].s, req->v[i].len,
+		    &req->alias) != 0) {
 			admin_set_detail(d, dsize, "%s: malformed", p->name);
 			return (ADMIN_E_INVALID_PARAMETER);
 		}

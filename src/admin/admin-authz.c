@@ -92,7 +92,7 @@ admin_authz_target(const struct admin_req *req, const struct admin_scope *sc,
 	case ADMIN_CreateAlias:
 	case ADMIN_UpdateAlias:
 	case ADMIN_DeleteAlias:
-		name = admin_req_str(req, "AliasName");
+		name = req->alias.name;	/* alias/NAME, an ARN's too */
 		r = admin_target_add(t, "acs:kms:%s:%s:%s",
 		    S(sc->alias_region), S(sc->alias_account), S(name));
 		/* DeleteAlias of an alias whose key is gone: the alias only. */

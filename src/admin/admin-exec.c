@@ -1282,13 +1282,13 @@ admin_exec(struct admin_run *r)
 		o = admin_done(r, se, gen, NULL, NULL, 1);
 		break;
 	case ADMIN_CreateAlias:
-		se = store_alias_create(ctx->store,
-		    admin_req_str(req, "AliasName"), r->key.id, &gen);
+		se = store_alias_create(ctx->store, req->alias.name,
+		    r->key.id, &gen);
 		o = admin_done(r, se, gen, NULL, NULL, 0);
 		break;
 	case ADMIN_UpdateAlias:
-		se = store_alias_update(ctx->store,
-		    admin_req_str(req, "AliasName"), r->key.id, &gen);
+		se = store_alias_update(ctx->store, req->alias.name,
+		    r->key.id, &gen);
 		o = admin_done(r, se, gen, NULL, NULL, 0);
 		break;
 	case ADMIN_DeleteAlias:
@@ -1480,20 +1480,41 @@ admin_handle(struct admin_ctx *ctx, const struct admin_peer *peer,
 		sc.alias_region = r.key.region;
 		sc.alias_account = r.key.creator;
 	}
+	/* An alias ARN names the key's own region and account. */
+	if (req.api->id == ADMIN_CreateAlias && req.alias.is_arn &&
+	    (strcmp(req.alias.region, r.key.region) != 0 ||
+	    strcmp(req.alias.account, r.key.creator) != 0)) {
+		o = admin_fail(&r, ADMIN_E_INVALID_PARAMETER, "AliasName: "
+		    "an alias is made in its key's region and account "
+		    "(acs:kms:%s:%s:%s)", r.key.region, r.key.creator,
+		    req.alias.name);
+		goto out;
+	}
 	if (req.api->id == ADMIN_UpdateAlias ||
 	    req.api->id == ADMIN_DeleteAlias) {
+		/*
+		 * Which account's alias: the ARN's; else the key's (Update),
+		 * the caller's own (a principal), or the only one with that
+		 * name (the superuser: two accounts' aliases need the ARN).
+		 */
 		memset(&fa, 0, sizeof(fa));
-		fa.name = admin_req_str(&req, "AliasName");
-		fa.account = req.api->id == ADMIN_UpdateAlias ?
-		    r.key.creator : (caller.superuser ? NULL : r.account);
+		fa.name = req.alias.name;
+		fa.account = req.alias.is_arn ? req.alias.account :
+		    req.api->id == ADMIN_UpdateAlias ? r.key.creator :
+		    (caller.superuser ? NULL : r.account);
 		world_foreach_alias(r.w, admin_find_alias_cb, &fa);
-		if (fa.n != 1 || (req.api->id == ADMIN_UpdateAlias &&
-		    strcmp(fa.a.region, r.key.region) != 0)) {
-			o = admin_fail(&r, fa.n > 1 ?
-			    ADMIN_E_INVALID_PARAMETER :
-			    ADMIN_E_RESOURCE_NOT_FOUND,
-			    fa.n > 1 ? "AliasName: %s exists in several "
-			    "accounts" : "AliasName: no alias %s", fa.name);
+		if (fa.n != 1 || (req.alias.is_arn &&
+		    strcmp(fa.a.region, req.alias.region) != 0) ||
+		    (req.api->id == ADMIN_UpdateAlias &&
+		    (strcmp(fa.a.region, r.key.region) != 0 ||
+		    strcmp(fa.a.account, r.key.creator) != 0))) {
+			o = fa.n > 1 ? admin_fail(&r,
+			    ADMIN_E_INVALID_PARAMETER, "AliasName: %s exists "
+			    "in several accounts: name it by its ARN, "
+			    "acs:kms:REGION:ACCOUNT:%s", fa.name, fa.name) :
+			    admin_fail(&r, ADMIN_E_RESOURCE_NOT_FOUND,
+			    "AliasName: no alias %s", req.alias.is_arn ?
+			    admin_req_str(&req, "AliasName") : fa.name);
 			goto out;
 		}
 		r.alias = fa.a;

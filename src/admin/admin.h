@@ -199,6 +199,14 @@ struct admin_keyref {
 	int	is_arn;
 };
 
+/* An AliasName: alias/NAME, or its ARN (region and account then set). */
+struct admin_aliasref {
+	char	region[64];
+	char	account[32];
+	char	name[257];	/* alias/NAME */
+	int	is_arn;
+};
+
 struct admin_req {
 	const struct admin_api	*api;
 	struct admin_val	 v[ADMIN_MAX_PARAMS];
@@ -206,6 +214,8 @@ struct admin_req {
 	char			 request_id[ADMIN_REQUEST_ID_LEN + 1];
 	/* Set by admin_req_parse for calls that take a KeyId. */
 	struct admin_keyref	 key;
+	/* ... and for calls that take an AliasName. */
+	struct admin_aliasref	 alias;
 };
 
 /*
@@ -230,6 +240,8 @@ const char	*admin_req_str(const struct admin_req *, const char *name);
 
 /* Split a KeyId (id or ARN); 0, or -1 when malformed. */
 int	admin_keyref_parse(const char *, size_t, struct admin_keyref *);
+/* Split an AliasName (alias/NAME or its ARN); 0, or -1 when malformed. */
+int	admin_aliasref_parse(const char *, size_t, struct admin_aliasref *);
 
 /* ------------------------------------------------------------------ */
 /* admin-authz.c: who may call what. */
