@@ -78,6 +78,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "import", ctl_import, "import --db DIR [--replace] FILE|-" },
 	{ "export", ctl_export, "export --db DIR" },
 	{ "backup", ctl_backup, "backup --db DIR DEST" },
+	{ "verify", ctl_verify, "verify --db DIR" },
 };
 #define CTL_NCMDS (sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
 
