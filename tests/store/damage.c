@@ -331,6 +331,7 @@ dmg_daemon_path(const char *dir, char *msg, size_t msglen)
 static int
 dmg_child(const char *ctl, const char *dir, char *msg, size_t msglen)
 {
+	char	 sink[512];
 	pid_t	 pid;
 	ssize_t	 n;
 	size_t	 got = 0;
@@ -351,9 +352,11 @@ dmg_child(const char *ctl, const char *dir, char *msg, size_t msglen)
 		_exit(rc);
 	}
 	close(p[1]);
-	while (got + 1 < msglen &&
-	    (n = read(p[0], msg + got, msglen - 1 - got)) > 0)
-		got += (size_t)n;
+	/* Read it all (a child writing to a closed pipe would die). */
+	while ((n = read(p[0], got + 1 < msglen ? msg + got : sink,
+	    got + 1 < msglen ? msglen - 1 - got : sizeof(sink))) > 0)
+		if (got + 1 < msglen)
+			got += (size_t)n;
 	msg[got] = '\0';
 	close(p[0]);
 	if (waitpid(pid, &status, 0) == -1)
