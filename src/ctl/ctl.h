@@ -42,6 +42,7 @@ int	ctl_validate(int, char **);
 int	ctl_import(int, char **);
 int	ctl_export(int, char **);
 int	ctl_backup(int, char **);
+int	ctl_verify(int, char **);
 
 /* ctl-check.c: online queries through libkmsauthz. */
 int	ctl_check(int, char **);

@@ -62,6 +62,9 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "Prints a store's whole state as a bundle." },
 	{ "backup", ctl_backup, "backup --db DIR DEST",
 	    "Copies a store to DEST, consistent, while it is in use." },
+	{ "verify", ctl_verify, "verify --db DIR",
+	    "Checks a store offline (every page, every record): OK and exit "
+	    "0,\nor the problem, naming the table and page, and exit 1." },
 };
 #define CTL_NCMDS (sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
 

@@ -233,6 +233,14 @@ void	store_tags_free(struct world_tag *, size_t);
 int	store_migrate_deletions(struct store *, MDB_txn *);
 int	store_deletions_check(struct store *, MDB_txn *);
 
+/*
+ * Ownership (store-own.c): the state directory, then data.mdb, lock.mdb
+ * and kmsauthz.lock, owned by the effective uid or root and not
+ * writable by group or others; STORE_EIO naming path, owner and mode.
+ */
+int	store_own_dir(struct store *);
+int	store_own_files(struct store *);
+
 /* Loading (store-load.c): every record into wt (empty world txn). */
 int	store_load_into(struct store *, MDB_txn *, struct world_txn *);
 

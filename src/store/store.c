@@ -53,7 +53,7 @@ static int	store_meta_init(struct store *, MDB_txn *);
 static int	store_meta_check(struct store *, MDB_txn *);
 static int	store_fsync_dir(const char *);
 static int	store_fsync_parent(const char *);
-static int	store_size_check(struct store *);
+static int	store_size_check(struct store *, int);
 static int	store_marker(struct store *, int);
 static int	store_first_txn(struct store *, int *);
 
@@ -384,18 +384,23 @@ store_marker(struct store *st, int create)
 }
 
 /*
- * data.mdb must hold every page its meta reaches: LMDB reads the two
+ * Every page LMDB may read is checked before it reads one: LMDB trusts
+ * its pages, and a damaged one is SIGBUS or SIGSEGV anywhere (a page
+ * number past the end of the file, a node offset or size out of its
+ * page, a free-list record longer than its data).  LMDB reads the two
  * meta pages with pread at open (a shorter file is MDB_INVALID there)
- * but maps the rest, and touching a mapped page past the end of the
- * file is SIGBUS.  A file holding every page up to me_last_pgno is the
- * normal case and costs nothing more.  A shorter one may still be valid
- * (loose pages at the top are never written: ITS#7886, store-walk.c),
- * so it is refused only when a page reachable from the meta is missing
- * or malformed: store_walk reads each with pread, under a read
- * transaction so that no writer reuses one meanwhile.
+ * and maps the rest; store_walk reads every page reachable from the
+ * meta of a read transaction with pread (that transaction keeps a
+ * writer from reusing one meanwhile) and refuses the store, naming the
+ * database and the page, at the first fault.
+ *
+ * full: the whole walk (every open).  Without it (after the map grew,
+ * the pages already walked) only a file shorter than its last page is
+ * walked: it may still be valid (loose pages at the top are never
+ * written: ITS#7886, store-walk.c).
  */
 static int
-store_size_check(struct store *st)
+store_size_check(struct store *st, int full)
 {
 	struct store_walk w;
 	MDB_envinfo	 info;
@@ -414,7 +419,7 @@ store_size_check(struct store *st)
 		return (store_seterr(st, STORE_EIO, "%s/data.mdb: %s", st->dir,
 		    strerror(errno)));
 	need = (info.me_last_pgno + 1) * (size_t)ms.ms_psize;
-	if ((uintmax_t)sb.st_size >= (uintmax_t)need)
+	if (!full && (uintmax_t)sb.st_size >= (uintmax_t)need)
 		return (STORE_OK);
 
 	/* Retried only if a writer commits twice while the walk starts. */
@@ -462,7 +467,8 @@ store_size_check(struct store *st)
 		    "truncated: %s: the file is truncated (restore it from a "
 		    "backup)", st->dir, w.err));
 	return (store_seterr(st, STORE_ECORRUPT, "%s/data.mdb: corrupt: %s "
-	    "(restore it from a backup)", st->dir, w.err));
+	    "(restore it from a backup, or import an export into a new "
+	    "store)", st->dir, w.err));
 }
 
 /* Falls back to read-only, recording why (the first reason wins). */
@@ -578,7 +584,7 @@ store_env_open(struct store *st)
 			    ENOENT)));
 		st->nolock = 1;
 	}
-	if ((rc = store_size_check(st)) != STORE_OK) {
+	if ((rc = store_size_check(st, 1)) != STORE_OK) {
 		mdb_env_close(st->env);
 		st->env = NULL;
 		return (rc);
@@ -875,6 +881,10 @@ store_open(const char *dir, const struct store_opts *o, struct store **stp,
 		rc = store_seterr(st, STORE_EIO, "%s: not a directory", dir);
 		goto fail;
 	}
+	/* Another user's directory or files: refused before any use. */
+	if ((rc = store_own_dir(st)) != STORE_OK ||
+	    (rc = store_own_files(st)) != STORE_OK)
+		goto fail;
 	store_exist(dir, existed);
 	/* Refuse a foreign directory before creating anything in it. */
 	if ((rc = store_dir_check(st)) != 0)
@@ -1005,6 +1015,13 @@ store_reopen(struct store *st)
 	if (!st->fallback)
 		return (store_seterr(st, STORE_ERDONLY, "%s: the store was "
 		    "opened read-only", st->dir));
+	/* Owners and modes may have changed since the open. */
+	if ((rc = store_own_dir(st)) != STORE_OK ||
+	    (rc = store_own_files(st)) != STORE_OK) {
+		snprintf(why, sizeof(why), "%s", st->errmsg);
+		return (store_seterr(st, STORE_ERDONLY, "%s: still read-only: "
+		    "%s", st->dir, why));
+	}
 	path = store_path(st->dir, STORE_LOCK_FILE);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	e = errno;
@@ -1165,7 +1182,7 @@ store_grow(struct store *st)
 		next = st->map_max;
 	if ((rc = mdb_env_set_mapsize(st->env, next)) != 0)
 		return (store_err_mdb(st, rc, "growing the map"));
-	if ((rc = store_size_check(st)) != STORE_OK) {
+	if ((rc = store_size_check(st, 0)) != STORE_OK) {
 		mdb_env_close(st->env);
 		st->env = NULL;
 		return (rc);

@@ -277,7 +277,8 @@ setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups \
 grep -F 'kms:*' "$tmp/ctl-export.nobody" >/dev/null &&
 setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups \
     "$C" backup --db "$tmp/state" "$tmp/bk/copy" &&
-"$C" export --db "$tmp/bk/copy" | cmp - "$tmp/ctl-export.nobody" &&
+setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups \
+    "$C" export --db "$tmp/bk/copy" | cmp - "$tmp/ctl-export.nobody" &&
 [ "$(sums "$tmp/state")" = "$before" ]
 ok $? "export and backup --db as uid $NOBODY on the read-only directory; nothing in it changed"
 
