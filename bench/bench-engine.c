@@ -91,7 +91,8 @@ build(void)
 	for (a = 0; a < NACCT; a++) {
 		snprintf(bacct[a], sizeof(bacct[a]), "11928530351%05u", a);
 		snprintf(inst, sizeof(inst), "kst-%u", a);
-		world_txn_put_instance(t, inst, WORLD_INSTANCE_ENABLED, 100);
+		world_txn_put_instance(t, inst, WORLD_INSTANCE_ENABLED, 100,
+		    NULL);
 	}
 	for (i = 0; i < NKEYS; i++) {
 		a = i % NACCT;

@@ -87,6 +87,9 @@ static const struct admin_param p_create_instance[] = {
 	    "(default 0)" },
 	{ "State", ADMIN_P_STRING, ADMIN_K_ENUM, 0, 16, 0, 0,
 	    admin_instance_states, "Enabled (default), Disabled or Expired" },
+	{ "Account", ADMIN_P_STRING, ADMIN_K_ACCOUNT, 0, 31, 0, 0, NULL,
+	    "the account the instance belongs to, whose keys alone it may "
+	    "hold (default: the admin configuration's account)" },
 	P_END
 };
 static const struct admin_param p_update_instance_state[] = {

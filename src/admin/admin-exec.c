@@ -1138,11 +1138,21 @@ admin_exec(struct admin_run *r)
 		break;
 	case ADMIN_CreateKey:
 		if ((s = admin_req_str(req, "DKMSInstanceId")) != NULL) {
+			/*
+			 * An instance holds its own account's keys: another
+			 * account's instance is not there for the caller
+			 * (one without a recorded owner is the admin
+			 * configuration's account's).  The superuser may
+			 * name any.
+			 */
 			if (world_get_instance(r->w, s, strlen(s),
-			    &r->inst) != 0)
+			    &r->inst) != 0 || (!r->caller->superuser &&
+			    strcmp(r->inst.account != NULL ? r->inst.account :
+			    r->ctx->conf.account, r->account) != 0))
 				return (admin_fail(r,
 				    ADMIN_E_INVALID_PARAMETER,
-				    "DKMSInstanceId: no instance %s", s));
+				    "DKMSInstanceId: no instance %s in account "
+				    "%s", s, r->account));
 			if (r->inst.state != WORLD_INSTANCE_ENABLED)
 				return (admin_fail(r, ADMIN_E_INSTANCE_STATE,
 				    "instance %s is %s", s,
@@ -1206,9 +1216,11 @@ admin_exec(struct admin_run *r)
 		if ((s = admin_req_str(req, "State")) != NULL)
 			world_instance_state_parse(s, strlen(s), &ist);
 		v = admin_req_get(req, "ShareQuota");
+		if ((s = admin_req_str(req, "Account")) == NULL)
+			s = ctx->conf.account;
 		se = store_instance_create(ctx->store,
 		    admin_req_str(req, "InstanceId"), (int)ist,
-		    v != NULL ? (uint32_t)v->i : 0, &gen);
+		    v != NULL ? (uint32_t)v->i : 0, s, &gen);
 		o = admin_done(r, se, gen, NULL, NULL, 0);
 		break;
 	case ADMIN_UpdateInstanceState:

@@ -1856,19 +1856,23 @@ txn_bad(const char *s)
 
 int
 world_txn_put_instance(struct world_txn *t, const char *id,
-    enum world_instance_state state, uint32_t quota)
+    enum world_instance_state state, uint32_t quota, const char *account)
 {
 	struct e_pack	 p = { NULL, sizeof(struct h_entry) };
 	struct h_entry	*e;
 
-	if (txn_bad(id) || world_instance_state_name(state) == NULL) {
+	if (txn_bad(id) || world_instance_state_name(state) == NULL ||
+	    (account != NULL && account[0] == '\0')) {
 		errno = EINVAL;
 		return (-1);
 	}
 	e_str(&p, id);
+	if (account != NULL)
+		e_str(&p, account);
 	if ((e = e_alloc(&p, H_INSTANCE)) == NULL)
 		return (-1);
 	e->v.inst.id = e_str(&p, id);
+	e->v.inst.account = account != NULL ? e_str(&p, account) : NULL;
 	e->v.inst.state = state;
 	e->v.inst.share_quota = quota;
 	e_ident(e, 1, e->v.inst.id, NULL, NULL);

@@ -69,6 +69,9 @@ struct world_instance {
 	const char			*id;
 	enum world_instance_state	 state;
 	uint32_t			 share_quota;
+	/* The account it belongs to; NULL: recorded before instances had
+	 * one (the admin configuration's account owns it). */
+	const char			*account;
 };
 
 struct world_tag {
@@ -261,7 +264,8 @@ int	world_key_share_grows(const struct world *, const char *key_id,
 struct world_txn *world_txn_begin(const struct world *base);
 
 int	world_txn_put_instance(struct world_txn *, const char *id,
-	    enum world_instance_state, uint32_t share_quota);
+	    enum world_instance_state, uint32_t share_quota,
+	    const char *account);
 int	world_txn_del_instance(struct world_txn *, const char *id);
 
 /*

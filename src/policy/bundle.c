@@ -471,8 +471,10 @@ bundle_free(struct bundle *b)
 
 	if (b == NULL)
 		return;
-	for (i = 0; i < b->ninstances; i++)
+	for (i = 0; i < b->ninstances; i++) {
 		free(b->instances[i].id);
+		free(b->instances[i].account);
+	}
 	free(b->instances);
 	for (i = 0; i < b->nkeys; i++) {
 		free(b->keys[i].id);
@@ -678,7 +680,7 @@ static void
 bp_read_instances(struct bp *bp, struct json_object *top, struct bundle *b)
 {
 	static const char *const f[] = { "InstanceId", "State", "ShareQuota",
-	    NULL };
+	    "Account", NULL };
 	struct json_object	*arr, *e, *v;
 	struct bundle_instance	*in;
 	char			 path[BP_PATH_MAX], p[BP_PATH_MAX];
@@ -717,6 +719,7 @@ bp_read_instances(struct bp *bp, struct json_object *top, struct bundle *b)
 			    "%u", UINT32_MAX);
 		else
 			in->share_quota = (uint32_t)q;
+		in->account = bp_str(bp, e, path, "Account", 0);
 	}
 }
 
@@ -1308,6 +1311,11 @@ bp_check(const struct bundle *b, size_t ram_max, int from_parse,
 			    b->instances[i].id);
 		if (world_instance_state_name(b->instances[i].state) == NULL)
 			bp_err(bp, "Instances", "bad instance state");
+		bp_path(p, sizeof(p), "Instances[%zu].Account", i);
+		if (b->instances[i].account != NULL &&
+		    !bp_toolong(bp, p, "Account", b->instances[i].account,
+		    LIMITS_ID_MAX) && !bp_digits(b->instances[i].account))
+			bp_err(bp, p, "Account must be an account id (digits)");
 	}
 
 	/* Keys. */
@@ -1682,7 +1690,8 @@ bundle_to_world(const struct bundle *b, uint64_t generation,
 		goto oom;
 	for (i = 0; i < b->ninstances; i++)
 		if (world_txn_put_instance(t, b->instances[i].id,
-		    b->instances[i].state, b->instances[i].share_quota) == -1)
+		    b->instances[i].state, b->instances[i].share_quota,
+		    b->instances[i].account) == -1)
 			goto fail;
 	for (i = 0; i < b->nkeys; i++)
 		if (b->keys[i].ntags > maxtags)
@@ -2023,7 +2032,8 @@ bundle_export(const struct bundle *b, size_t *lenp)
 		    bp_add(o, "State", bp_jstr(world_instance_state_name(
 		    in->state))) == -1 ||
 		    bp_add(o, "ShareQuota", json_object_new_int64(
-		    in->share_quota)) == -1)
+		    in->share_quota)) == -1 || (in->account != NULL &&
+		    bp_add(o, "Account", bp_jstr(in->account)) == -1))
 			goto done;
 	}
 	free(s);

@@ -28,6 +28,7 @@ struct bundle_instance {
 	char				*id;
 	enum world_instance_state	 state;
 	uint32_t			 share_quota;
+	char				*account;	/* NULL: unrecorded */
 };
 
 struct bundle_tag {

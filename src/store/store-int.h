@@ -135,6 +135,7 @@ int		 store_r_end(struct store_rbuf *);
 struct store_instrec {
 	int		 state;
 	uint32_t	 quota;
+	char		 account[32];	/* "": not recorded (older stores) */
 };
 struct store_keyrec {
 	int		 state;

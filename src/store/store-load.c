@@ -422,10 +422,11 @@ load_instance(struct store *st, MDB_txn *txn, const MDB_val *k,
 		bi->id = id;
 		bi->state = r.state;
 		bi->share_quota = r.quota;
+		bi->account = r.account[0] != '\0' ? xstrdup(r.account) : NULL;
 		return (STORE_OK);
 	}
 	if (l->wt != NULL && world_txn_put_instance(l->wt, id, r.state,
-	    r.quota) != 0) {
+	    r.quota, r.account[0] != '\0' ? r.account : NULL) != 0) {
 		free(id);
 		return (store_nomem(st));
 	}

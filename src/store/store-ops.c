@@ -425,8 +425,8 @@ inst_put(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	if (rc == STORE_EEXIST)
 		return (store_seterr(st, rc, "instance %s already exists",
 		    id));
-	if (rc == STORE_OK &&
-	    world_txn_put_instance(wt, id, r->state, r->quota) != 0)
+	if (rc == STORE_OK && world_txn_put_instance(wt, id, r->state,
+	    r->quota, r->account[0] != '\0' ? r->account : NULL) != 0)
 		rc = nomem(st);
 	return (rc);
 }
@@ -436,8 +436,10 @@ op_instance_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
     void *arg)
 {
 	struct op		*o = arg;
-	struct store_instrec	 r = { o->state, o->num };
+	struct store_instrec	 r = { o->state, o->num, "" };
 
+	if (o->a != NULL)
+		snprintf(r.account, sizeof(r.account), "%s", o->a);
 	return (inst_put(st, txn, wt, o->id, &r, MDB_NOOVERWRITE));
 }
 
@@ -452,13 +454,19 @@ state_ok(struct store *st, int state)
 
 int
 store_instance_create(struct store *st, const char *id, int state,
-    uint32_t quota, uint64_t *genp)
+    uint32_t quota, const char *account, uint64_t *genp)
 {
-	struct op	 o = { .id = id, .state = state, .num = quota };
+	struct op	 o = { .id = id, .state = state, .num = quota,
+			    .a = account };
 	int		 rc;
 
 	if ((rc = id_ok(st, "instance id", id)) || (rc = state_ok(st, state)))
 		return (rc);
+	if (account != NULL && (account[0] == '\0' ||
+	    strlen(account) >= sizeof(((struct store_instrec *)0)->account) ||
+	    strspn(account, "0123456789") != strlen(account)))
+		return (store_seterr(st, STORE_EINVAL, "instance %s: account "
+		    "%s is not an account id", id, account));
 	return (change(st, op_instance_create, &o, genp));
 }
 
@@ -2233,6 +2241,9 @@ op_replace_all(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	for (i = 0; i < b->ninstances && rc == STORE_OK; i++) {
 		ir.state = b->instances[i].state;
 		ir.quota = b->instances[i].share_quota;
+		snprintf(ir.account, sizeof(ir.account), "%s",
+		    b->instances[i].account != NULL ?
+		    b->instances[i].account : "");
 		rc = inst_put(st, txn, wt, b->instances[i].id, &ir,
 		    MDB_NOOVERWRITE);
 	}

@@ -210,16 +210,34 @@ store_instrec_encode(struct store_wbuf *w, const struct store_instrec *r)
 {
 	store_w_u8(w, (uint8_t)r->state);
 	store_w_u32(w, r->quota);
+	/* The owner, when known: absent in records written before it was. */
+	if (r->account[0] != '\0')
+		store_w_str(w, r->account);
 }
 
 int
 store_instrec_decode(const MDB_val *v, struct store_instrec *r)
 {
 	struct store_rbuf	 b;
+	char			*a;
+	size_t			 n;
 
 	store_r_init(&b, v->mv_data, v->mv_size);
 	r->state = store_r_u8(&b);
 	r->quota = store_r_u32(&b);
+	r->account[0] = '\0';
+	if (!b.err && b.off < b.len) {
+		if ((a = store_r_str(&b)) == NULL)
+			return (-1);
+		n = strlen(a);
+		if (n == 0 || n >= sizeof(r->account) ||
+		    strspn(a, "0123456789") != n) {
+			free(a);
+			return (-1);
+		}
+		memcpy(r->account, a, n + 1);
+		free(a);
+	}
 	return (store_r_end(&b));
 }
 

@@ -15,7 +15,8 @@
  *  meta            "format"                        "kmsauthz-store"
  *                  "schema"                        u32 schema version
  *                  "generation"                    u64 store generation
- *  instances       InstanceId                      u8 state, u32 share quota
+ *  instances       InstanceId                      u8 state, u32 share quota,
+ *                                                  [str account: owner]
  *  keys            KeyId                           u8 KeyState, str region,
  *                                                  str creator account,
  *                                                  str instance ("": none)
@@ -204,8 +205,9 @@ int	store_backup(struct store *, const char *dest);
  * are validated and compiled first (STORE_EINVAL with diags when diags
  * is not NULL).
  */
+/* account: the instance's owner (NULL: not recorded). */
 int	store_instance_create(struct store *, const char *id, int state,
-	    uint32_t share_quota, uint64_t *genp);
+	    uint32_t share_quota, const char *account, uint64_t *genp);
 int	store_instance_state_set(struct store *, const char *id, int state,
 	    uint64_t *genp);
 int	store_instance_quota_set(struct store *, const char *id,

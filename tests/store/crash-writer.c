@@ -72,7 +72,7 @@ change(struct store *st, unsigned long long n, uint64_t *genp)
 	char	 id[32], text[512], val[32];
 
 	if (n == 1)
-		return (store_instance_create(st, "i", 0, 1000000, genp));
+		return (store_instance_create(st, "i", 0, 1000000, NULL, genp));
 	switch (n % 3) {
 	case 2:
 		snprintf(id, sizeof(id), "k%llu", n);

@@ -183,7 +183,7 @@ base_world(void)
 	t = world_txn_begin(NULL);
 	assert_non_null(t);
 	assert_int_equal(world_txn_put_instance(t, "kst-1",
-	    WORLD_INSTANCE_ENABLED, 5), 0);
+	    WORLD_INSTANCE_ENABLED, 5, NULL), 0);
 	put_policy(t, A1, "enc", enc, 1);
 	put_policy(t, A1, "all", all, 1);
 	put_policy(t, A1, "denydel", denydel, 1);
@@ -744,7 +744,7 @@ test_world_entries(void **state)
 	rp = mkpol(CPOLICY_RAM, rs, 1);
 	t = world_txn_begin(NULL);
 	assert_int_equal(world_txn_put_instance(t, "kst-1",
-	    WORLD_INSTANCE_EXPIRED, 3), 0);
+	    WORLD_INSTANCE_EXPIRED, 3, NULL), 0);
 	assert_int_equal(world_txn_put_key(t, "k1", "r", A1, "kst-1",
 	    WORLD_KEY_PENDING_IMPORT, tags, 2, kp), 0);
 	assert_int_equal(world_txn_put_key(t, "k2", "r", A1, "kst-1",

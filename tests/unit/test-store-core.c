@@ -469,7 +469,7 @@ t_migrate_from_1(void **state)
 
 	st = open_ok(fx->db, 0);
 	assert_int_equal(store_load(st), STORE_OK);
-	assert_int_equal(store_instance_create(st, "i", 0, 0, NULL), 0);
+	assert_int_equal(store_instance_create(st, "i", 0, 0, NULL, NULL), 0);
 	assert_int_equal(store_key_create(st, "kp", "r", "1", "i", 0, NULL),
 	    0);
 	assert_int_equal(store_key_create(st, "ke", "r", "1", "i", 0, NULL),
@@ -1146,7 +1146,7 @@ t_migrate_grows(void **state)
 
 	st = open_ok(fx->db, 0);
 	assert_int_equal(store_load(st), STORE_OK);
-	assert_int_equal(store_instance_create(st, "i", 0, 0, NULL), 0);
+	assert_int_equal(store_instance_create(st, "i", 0, 0, NULL, NULL), 0);
 	for (i = 0; i < 400; i++) {
 		snprintf(id, sizeof(id), "key-%04d-xxxxxxxxxxxxxxxxxxxxxxxx", i);
 		assert_int_equal(store_key_create(st, id, "r", "1", NULL, 0,

@@ -121,7 +121,7 @@ make_store(const char *dir)
 	st = xopen(dir, 0, 0, STORE_OK, NULL);
 	assert_int_equal(store_load(st), STORE_OK);
 	assert_int_equal(store_user_create(st, "1", "alice", NULL), 0);
-	assert_int_equal(store_instance_create(st, "kst-1", 0, 5, NULL), 0);
+	assert_int_equal(store_instance_create(st, "kst-1", 0, 5, NULL, NULL), 0);
 	assert_true(store_generation(st) == 2);
 	store_close(st);
 }

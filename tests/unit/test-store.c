@@ -186,13 +186,13 @@ t_instances(void **state)
 	struct world_instance	 wi;
 	uint64_t		 gen;
 
-	assert_int_equal(store_instance_create(st, "kst-1", 0, 2, &gen), 0);
+	assert_int_equal(store_instance_create(st, "kst-1", 0, 2, NULL, &gen), 0);
 	assert_true(gen == 1);
 	assert_int_equal(world_get_instance(cur(st), "kst-1", 5, &wi), 0);
 	assert_int_equal(wi.share_quota, 2);
-	FAILS(st, STORE_EEXIST, store_instance_create(st, "kst-1", 0, 1, NULL));
-	FAILS(st, STORE_EINVAL, store_instance_create(st, "kst-2", 9, 1, NULL));
-	FAILS(st, STORE_EINVAL, store_instance_create(st, "", 0, 1, NULL));
+	FAILS(st, STORE_EEXIST, store_instance_create(st, "kst-1", 0, 1, NULL, NULL));
+	FAILS(st, STORE_EINVAL, store_instance_create(st, "kst-2", 9, 1, NULL, NULL));
+	FAILS(st, STORE_EINVAL, store_instance_create(st, "", 0, 1, NULL, NULL));
 	FAILS(st, STORE_ENOTFOUND, store_instance_state_set(st, "nope", 1,
 	    NULL));
 	FAILS(st, STORE_EINVAL, store_instance_state_set(st, "kst-1", -1,
@@ -226,8 +226,8 @@ t_keys(void **state)
 	char			*def;
 	const char		*text = "  " KP("222") "\n";
 
-	OK(st, store_instance_create(st, "kst-1", 0, 1, NULL));
-	OK(st, store_instance_create(st, "kst-off", WORLD_INSTANCE_EXPIRED, 1,
+	OK(st, store_instance_create(st, "kst-1", 0, 1, NULL, NULL));
+	OK(st, store_instance_create(st, "kst-off", WORLD_INSTANCE_EXPIRED, 1, NULL,
 	    NULL));
 	OK(st, store_key_create(st, "k1", "cn-hangzhou", "111", "kst-1",
 	    WORLD_KEY_ENABLED, NULL));
@@ -335,7 +335,7 @@ t_tags(void **state)
 	char			 name[32], big[STORE_TAG_VALUE_MAX + 2];
 	int			 i;
 
-	OK(st, store_instance_create(st, "i", 0, 0, NULL));
+	OK(st, store_instance_create(st, "i", 0, 0, NULL, NULL));
 	OK(st, store_key_create(st, "k", "r", "1", "i", 0, NULL));
 	OK(st, store_tag_set(st, "k", "b", "2", NULL));
 	OK(st, store_tag_set(st, "k", "a", "1", NULL));
@@ -381,7 +381,7 @@ t_deletions(void **state)
 	int64_t			 t, now = store_now_ms();
 	uint64_t		 g;
 
-	OK(st, store_instance_create(st, "i", 0, 0, NULL));
+	OK(st, store_instance_create(st, "i", 0, 0, NULL, NULL));
 	OK(st, store_key_create(st, "k1", "r", "1", "i", 0, NULL));
 	OK(st, store_key_create(st, "k2", "r", "1", NULL, 0, NULL));
 	OK(st, store_tag_set(st, "k1", "t", "v", NULL));
@@ -459,7 +459,7 @@ t_tags_change(void **state)
 	char			 names[STORE_TAGS_MAX + 2][8];
 	int			 i;
 
-	OK(st, store_instance_create(st, "i", 0, 0, NULL));
+	OK(st, store_instance_create(st, "i", 0, 0, NULL, NULL));
 	OK(st, store_key_create(st, "k", "r", "1", "i", 0, NULL));
 	t[0].key = "a";
 	t[0].value = "1";
@@ -522,7 +522,7 @@ t_tags_case(void **state)
 	struct world_key	 wk;
 	struct store_tag	 t[2];
 
-	OK(st, store_instance_create(st, "i", 0, 0, NULL));
+	OK(st, store_instance_create(st, "i", 0, 0, NULL, NULL));
 	OK(st, store_key_create(st, "k", "r", "1", "i", 0, NULL));
 	OK(st, store_tag_set(st, "k", "Env", "prod", NULL));
 	FAILS(st, STORE_EINVAL, store_tag_set(st, "k", "ENV", "x", NULL));
@@ -838,7 +838,7 @@ t_reload(void **state)
 	struct world_key	 wk;
 	uint64_t		 gen;
 
-	OK(st, store_instance_create(st, "i", 0, 3, NULL));
+	OK(st, store_instance_create(st, "i", 0, 3, NULL, NULL));
 	OK(st, store_key_create(st, "k", "r", "1", "i", 0, NULL));
 	OK(st, store_key_policy_set(st, "k", KP("2"), strlen(KP("2")), NULL,
 	    NULL));
@@ -897,7 +897,7 @@ t_sharing(void **state)
 	char		 id[32];
 	int		 i;
 
-	OK(st, store_instance_create(st, "i", 0, 10, NULL));
+	OK(st, store_instance_create(st, "i", 0, 10, NULL, NULL));
 	for (i = 0; i < 2000; i++) {
 		snprintf(id, sizeof(id), "key-%05d", i);
 		OK(st, store_key_create(st, id, "r", "1", "i", 0, NULL));
@@ -1072,8 +1072,8 @@ t_limits(void **state)
 	t129 = rep('t', 129);
 	v256 = rep('v', 256);
 	v257 = rep('v', 257);
-	OK(st, store_instance_create(st, "i", 0, 1, NULL));
-	FAILS(st, STORE_EINVAL, store_instance_create(st, id256, 0, 1, NULL));
+	OK(st, store_instance_create(st, "i", 0, 1, NULL, NULL));
+	FAILS(st, STORE_EINVAL, store_instance_create(st, id256, 0, 1, NULL, NULL));
 	FAILS(st, STORE_EINVAL, store_key_create(st, id256, "r", "1", "i", 0,
 	    NULL));
 	assert_non_null(strstr(store_errmsg(st), "longer than 255"));
@@ -1355,7 +1355,7 @@ t_check_corrupt(void **state)
 	struct store_opts o = { 0 };
 	char		*cause, *copy;
 
-	OK(st, store_instance_create(st, "i", 0, 3, NULL));
+	OK(st, store_instance_create(st, "i", 0, 3, NULL, NULL));
 	OK(st, store_key_create(st, "k", "r", "1", "i", 0, NULL));
 	store_close(st);
 	fx->st = NULL;
