@@ -65,7 +65,7 @@ enum kmsauthz_decision {
 #define KMSAUTHZ_DECISION_MAX		2
 
 /*
- * Reasons: the list of POLICY-SEMANTICS.md section 4, in its order,
+ * Reasons: the list of docs/semantics.md section 4, in its order,
  * numbered from 1; 0 means "no reason" (only in a zeroed answer, never
  * on the wire).
  */

@@ -233,7 +233,7 @@ KMSAUTHZ_EXPORT int kmsauthz_server_error(const struct kmsauthz *h,
 KMSAUTHZ_EXPORT const char *kmsauthz_strerror(int err);
 /** "ALLOW", "EXPLICIT_DENY", "IMPLICIT_DENY" (anything else: NULL). */
 KMSAUTHZ_EXPORT const char *kmsauthz_decision_name(int decision);
-/** The reason's name of POLICY-SEMANTICS.md section 4, e.g.
+/** The reason's name of docs/semantics.md section 4, e.g.
  * "explicit-deny" (REASON_NONE or unknown: NULL). */
 KMSAUTHZ_EXPORT const char *kmsauthz_reason_name(int reason);
 

@@ -1,5 +1,5 @@
 /*
- * admin-err.c: the API errors of POLICY-SEMANTICS.md section 6 (codes,
+ * admin-err.c: the API errors of docs/semantics.md section 6 (codes,
  * messages and HTTP statuses as on the SetKeyPolicy/GetKeyPolicy pages)
  * and RequestIds.
  */

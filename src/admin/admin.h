@@ -1,7 +1,7 @@
 /*
  * admin.h: the admin plane.  The API table (every call, its parameters
  * and their limits), request parsing into typed parameters, the error
- * table of POLICY-SEMANTICS.md section 6, the authorization mapping of
+ * table of docs/semantics.md section 6, the authorization mapping of
  * each call to a RAM/KMS action and its resources, signed requests and
  * the audit trail.
  *

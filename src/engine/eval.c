@@ -1,5 +1,5 @@
 /*
- * eval.c: the decision of POLICY-SEMANTICS.md section 4.
+ * eval.c: the decision of docs/semantics.md section 4.
  *
  * Everything is found by hashed lookups in the world (the key by id, an
  * alias by region, account and name, the principal by account and name,

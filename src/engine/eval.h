@@ -1,5 +1,5 @@
 /*
- * eval.h: the decision of POLICY-SEMANTICS.md section 4 over a compiled
+ * eval.h: the decision of docs/semantics.md section 4 over a compiled
  * world.
  *
  * Pure C.  eval_decide allocates nothing and takes no lock; its cost

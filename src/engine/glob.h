@@ -1,5 +1,5 @@
 /*
- * glob.h: precompiled wildcard patterns (POLICY-SEMANTICS.md section 2):
+ * glob.h: precompiled wildcard patterns (docs/semantics.md section 2):
  * '*' is any run of characters (also empty, also across ':' and '/'),
  * '?' exactly one UTF-8 code point.  There is no escape character.
  *

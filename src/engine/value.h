@@ -1,5 +1,5 @@
 /*
- * value.h: the typed condition values of POLICY-SEMANTICS.md section 3.
+ * value.h: the typed condition values of docs/semantics.md section 3.
  *
  * Pure C, no allocation: the validator uses these parsers to check a
  * policy's condition values, the compiler to store them parsed once, and

@@ -1,5 +1,5 @@
 /*
- * policy-validate.c: the rules of POLICY-SEMANTICS.md sections 1 to 3 for
+ * policy-validate.c: the rules of docs/semantics.md sections 1 to 3 for
  * key policies and RAM identity policies.  Every violation is reported,
  * with the JSON path of its place, not only the first.
  */

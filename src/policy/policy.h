@@ -1,6 +1,6 @@
 /*
  * policy.h: strict parsing and validation of policy documents
- * (POLICY-SEMANTICS.md sections 1 to 3), and the diagnostics they report.
+ * (docs/semantics.md sections 1 to 3), and the diagnostics they report.
  *
  * Knows json-c; knows nothing of sockets or LMDB.
  */

@@ -2318,7 +2318,7 @@ op_replace_all(struct store *st, MDB_txn *txn, struct world_txn *wt,
 		const struct bundle_policy *p = &b->policies[i];
 
 		if (p->versions != NULL) {
-			/* The Versions form (helper store): every version. */
+			/* The Versions form: every version. */
 			if ((rc = pv_put_versions(st, txn, p)) != 0)
 				break;
 		} else if ((rc = pol_put(st, txn, p->account, p->name, &pr,

@@ -90,7 +90,7 @@ for fn in files:
         if not isinstance(c["Why"], str) or len(c["Why"]) < 5 or "\n" in c["Why"]:
             errs.append(w + ": Why must be a one-line reason")
         elif not re.search(r"§[1-6]|docs/semantics\.md", c["Why"]):
-            errs.append(w + ": Why must cite its rule (§N of POLICY-SEMANTICS.md or docs/semantics.md)")
+            errs.append(w + ": Why must cite its rule (§N of docs/semantics.md, or docs/semantics.md)")
         r = c["Request"]
         if not isinstance(r, dict) or not {"Principal", "Action", "Resource", "CurrentTime"} <= set(r) or not set(r) <= REQ_FIELDS:
             errs.append(w + ": Request needs Principal, Action, Resource, CurrentTime and nothing unknown")

@@ -1,6 +1,6 @@
 /*
  * test-conformance.c: runs the hand-worked conformance tables of
- * tests/conformance (helper "conf"; format in its README.md).
+ * tests/conformance (format in its README.md).
  *  - every tests/conformance/NAME.json: load its Bundle, decide every case
  *    and compare Decision, Reason and Matched (as a set);
  *  - every tests/conformance/invalid-bundles/NAME.json: the bundle must be

@@ -1,5 +1,5 @@
 /*
- * test-value.c: the typed condition values of POLICY-SEMANTICS.md
+ * test-value.c: the typed condition values of docs/semantics.md
  * section 3 (IP, exact decimal, RFC 3339 instant, bool).
  */
 #include <setjmp.h>
