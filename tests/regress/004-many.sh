@@ -18,15 +18,17 @@ ok $? "daemon starts with max_connections 1100"
 
 KZ_HOLD=2 "$KZCLIENT" many "$tmp/q.sock" 1000 >"$tmp/many.out" &
 many=$!
-sleep 1
-conns=$("$KZCLIENT" status "$tmp/q.sock" | sed -n 's/^connections=//p')
+cge() { ge "$(qstat connections)" "$1"; }
+cle() { le "$(qstat connections)" "$1"; }
+wait_until 30 cge 1000
+conns=$(qstat connections)
 wait $many
 ok $? "1000 concurrent connections each answered ($(cat "$tmp/many.out"))"
 [ "${conns:-0}" -ge 1000 ]
 ok $? "STATUS counted them while open ($conns)"
 
-sleep 0.5
-conns=$("$KZCLIENT" status "$tmp/q.sock" | sed -n 's/^connections=//p')
+wait_until 30 cle 2
+conns=$(qstat connections)
 [ "${conns:-99}" -le 2 ]
 ok $? "all released after they close ($conns)"
 
@@ -36,7 +38,9 @@ write_config "max_connections = 10" "max_connections_per_uid = 3"
 start_daemon
 KZ_HOLD=2 "$KZCLIENT" many "$tmp/q.sock" 3 >/dev/null &
 many=$!
-sleep 0.5
+# The admin Status counts them (a query probe would be refused).
+ace() { ge "$(astat Connections)" "$1"; }
+wait_until 30 ace 4
 out=$("$KZCLIENT" send "$tmp/q.sock" "4b5a01000002000000000001 00000000")
 wait $many
 case $out in

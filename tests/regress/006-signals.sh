@@ -11,10 +11,13 @@ ok $? "daemon starts"
 
 "$KZCLIENT" hold "$tmp/q.sock" 2 >"$tmp/hold.out" &
 hold=$!
-sleep 0.5
+reloads() { ge "$(log_count 'reload done')" "$1"; }
+cge() { ge "$(qstat connections)" "$1"; }
+wait_until 30 cge 2	# the holder and the status probe itself
 kill -HUP "$daemon_pid"
-sleep 0.5
+wait_until 30 reloads 1
 kill -HUP "$daemon_pid"
+wait_until 30 reloads 2
 wait $hold
 ok $? "a connection kept pinging across two SIGHUPs ($(cat "$tmp/hold.out"))"
 
@@ -28,7 +31,7 @@ ok $? "the reload is logged"
 # A broken configuration: the daemon keeps running on the old one.
 echo "bogus = 1" >>"$tmp/kmsauthzd.conf"
 kill -HUP "$daemon_pid"
-sleep 0.5
+wait_until 30 grep -q "configuration rejected" "$tmp/daemon.err"
 "$KZCLIENT" ping "$tmp/q.sock"
 ok $? "still serving after a SIGHUP with a bad configuration"
 grep -F "$tmp/kmsauthzd.conf:6: unknown key 'bogus'" "$tmp/daemon.err" \

@@ -34,13 +34,13 @@ grep -x 'READY=1' "$tmp/notify.log" >/dev/null
 ok $? "READY=1 received"
 grep '^STATUS=serving: generation 0' "$tmp/notify.log" >/dev/null
 ok $? "STATUS= received"
-sleep 0.4
-grep -x 'WATCHDOG=1' "$tmp/notify.log" >/dev/null
+wait_until 30 grep -qx 'WATCHDOG=1' "$tmp/notify.log"
 ok $? "WATCHDOG=1 received (WATCHDOG_USEC=200000)"
 
 pid=$(cat "$tmp/pid")
 kill -HUP "$pid"
-sleep 0.5
+ready2() { [ "$(grep -c -x 'READY=1' "$tmp/notify.log")" -ge 2 ]; }
+wait_until 30 ready2
 grep -E '^RELOADING=1\|MONOTONIC_USEC=[0-9]+$' "$tmp/notify.log" >/dev/null
 ok $? "SIGHUP: RELOADING=1 with MONOTONIC_USEC"
 [ "$(grep -c -x 'READY=1' "$tmp/notify.log")" -ge 2 ]

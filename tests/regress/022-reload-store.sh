@@ -14,10 +14,12 @@ gen0=$("$KZCLIENT" status "$tmp/q.sock" | sed -n 's/^generation=//p')
 "$top_builddir/tests/regress/libe2e" load "$tmp/q.sock" 3000 \
     >"$tmp/load.out" 2>&1 &
 load=$!
-sleep 0.5
+cge() { ge "$(qstat connections)" "$1"; }
+reloads() { ge "$(log_count 'reload done')" "$1"; }
+wait_until 30 cge 2	# the load and the status probe itself
 for i in 1 2 3; do
 	kill -HUP "$daemon_pid"
-	sleep 0.5
+	wait_until 30 reloads $i
 done
 wait $load
 st=$?

@@ -20,7 +20,9 @@ ok $? "daemon starts (max_connections 4, max_admin_connections 2)"
 
 KZ_HOLD=3 "$KZCLIENT" many "$tmp/q.sock" 4 >/dev/null &
 many=$!
-sleep 0.5
+# Connections counts both sockets: the 4 held and the admin probe.
+aconns() { ge "$(stat Connections)" "$1"; }
+wait_until 30 aconns 5
 out=$("$KZCLIENT" send "$tmp/q.sock" "$PING")
 case $out in
 "ERROR 5 closed") ok 0 "the 5th query connection is refused with BUSY" ;;
@@ -30,9 +32,12 @@ rt=$(stat RejectedTotal)
 [ "$rt" = 1 ]
 ok $? "the admin socket answers while the query cap is full (RejectedTotal $rt)"
 
+a0=$(log_count 'admin connection from')
 KZ_HOLD=2 "$KZCLIENT" many "$tmp/a.sock" 2 >/dev/null &
 amany=$!
-sleep 0.5
+# Both sockets are full now: the daemon's log says when they are in.
+ain() { ge "$(log_count 'admin connection from')" $((a0 + 2)); }
+wait_until 30 ain
 out=$("$KZCLIENT" send "$tmp/a.sock" "$PING")
 case $out in
 "ERROR 5 closed") ok 0 "the 3rd admin connection is refused with BUSY" ;;
@@ -40,7 +45,8 @@ case $out in
 esac
 wait $many
 wait $amany
-sleep 0.3
+ra1() { [ "$(stat RejectedAdmin)" = 1 ]; }
+wait_until 30 ra1
 ra=$(stat RejectedAdmin)
 [ "$ra" = 1 ]
 ok $? "RejectedAdmin counts it ($ra)"
@@ -63,7 +69,7 @@ write_config "max_connections = 10" "max_connections_per_uid = 2"
 start_daemon
 KZ_HOLD=4 "$KZCLIENT" many "$tmp/q.sock" 2 >/dev/null &
 many=$!
-sleep 0.5
+wait_until 30 aconns 3
 before=$("$KZCLIENT" send "$tmp/q.sock" "$PING")
 write_config "max_connections = 10" "max_connections_per_uid = 3"
 kill -HUP "$daemon_pid"

@@ -56,7 +56,8 @@ ok $? "a malformed alias record is written into the live store"
 "$top_builddir/tests/regress/libe2e" load "$tmp/q.sock" 1500 \
     >"$tmp/load.out" 2>&1 &
 load=$!
-sleep 0.4
+cge() { ge "$(qstat connections)" "$1"; }
+wait_until 30 cge 2	# the load and the status probe itself
 kill -HUP "$daemon_pid"
 reloads 1
 wait $load

@@ -102,8 +102,7 @@ ok $? "the audit file is created 0600, the daemon's; uid 65533 cannot read it"
 mv "$tmp/audit/audit.jsonl" "$tmp/audit.old"
 chown root:root "$tmp/audit" && chmod 755 "$tmp/audit"
 kill -HUP "$daemon_pid"
-sleep 1
-grep 'audit: reopen' "$tmp/daemon.err" >/dev/null
+wait_until 30 grep -q 'audit: reopen' "$tmp/daemon.err"
 ok $? "SIGHUP: the failed reopen is logged"
 "$C" CreateUser --UserName after >/dev/null &&
 grep '"UserName":"after"' "$tmp/audit.old" >/dev/null

@@ -113,7 +113,8 @@ st=$?
 if [ $st -eq 0 ]; then
 	# It started after all: stop that daemon (found by our own path).
 	for p in $(pgrep -f "$tmp/kmsauthzd.conf"); do kill -TERM "$p"; done
-	sleep 1
+	gone() { ! pgrep -f "$tmp/kmsauthzd.conf" >/dev/null; }
+	wait_until 30 gone
 fi
 [ $st -ne 0 ] && [ "$(sums "$tmp/state")" = "$before" ]
 ok $? "without -f the parent exits non-zero too ($st)"

@@ -164,7 +164,7 @@ grep '"Uid":65534' "$tmp/audit.jsonl" >/dev/null
 ok $? "audit: intent and outcome records with caller, uid and digest"
 mv "$tmp/audit.jsonl" "$tmp/audit.jsonl.1"
 kill -HUP "$daemon_pid"
-sleep 1
+wait_until 30 grep -q 'audit: reopened' "$tmp/daemon.err"
 "$C" CreateUser --UserName after-rotation >/dev/null
 grep after-rotation "$tmp/audit.jsonl" >/dev/null && ! grep after-rotation "$tmp/audit.jsonl.1" >/dev/null
 ok $? "SIGHUP reopens the audit file (rotation)"

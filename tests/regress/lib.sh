@@ -66,6 +66,41 @@ write_config() {
 	mkdir -p "$tmp/state"
 }
 
+# wait_until SECS CMD...: run CMD every 50 ms until it succeeds, for at
+# most SECS seconds (a deadline, never a bare sleep: a loaded machine
+# must not turn a sleep into a failure); 0 once it held, 1 at the
+# deadline.
+wait_until() {
+	_wu_n=$(($1 * 20))
+	shift
+	until "$@"; do [ $_wu_n -le 0 ] && return 1; _wu_n=$((_wu_n - 1)); sleep 0.05; done
+	return 0
+}
+
+# qstat NAME: a field of the query socket's STATUS (connections=...).
+qstat() {
+	"$KZCLIENT" status "$tmp/q.sock" 2>/dev/null | sed -n "s/^$1=//p"
+}
+
+# astat NAME: a counter of the admin Status answer.
+astat() {
+	"$KZCLIENT" admin "$tmp/a.sock" '{"Action":"Status"}' 2>/dev/null |
+	    tr ',' '\n' | sed -n "s/.*\"$1\": *\\([0-9]*\\).*/\\1/p"
+}
+
+# ge A B: A >= B, both numbers (an empty A is 0).
+ge() {
+	[ "${1:-0}" -ge "$2" ]
+}
+le() {
+	[ "${1:-999999}" -le "$2" ]
+}
+
+# log_count REGEX: lines of the daemon's stderr that match.
+log_count() {
+	grep -c -E "$1" "$tmp/daemon.err" 2>/dev/null || true
+}
+
 # Poll until the daemon answers PING (10 s at most).
 wait_for_socket() {
 	i=0
