@@ -109,16 +109,37 @@ eval_reason_parse(const char *s, size_t len, enum eval_reason *out)
  * acs:ram::ACCOUNT:root | user/NAME | role/NAME, ACCOUNT all digits,
  * NAME non-empty.
  */
+/* 1 when the n bytes at s are all ASCII digits: eight at a time. */
+static inline int
+eval_digits(const char *s, size_t n)
+{
+	uint64_t	x;
+
+	for (; n >= 8; s += 8, n -= 8) {
+		memcpy(&x, s, 8);
+		/* A byte below '0' borrows, one above '9' carries into its
+		 * top bit; either leaves a top bit set. */
+		if (((x - 0x3030303030303030ULL) |
+		    (x + 0x4646464646464646ULL)) & 0x8080808080808080ULL)
+			return (0);
+	}
+	for (; n > 0; s++, n--)
+		if (*s < '0' || *s > '9')
+			return (0);
+	return (1);
+}
+
 int
 eval_principal_valid(const char *s, size_t len)
 {
-	size_t	i;
+	const char	*c;
+	size_t		 i;
 
-	if (s == NULL || len < 9 || memcmp(s, "acs:ram::", 9) != 0)
+	if (s == NULL || len < 9 || memcmp(s, "acs:ram::", 9) != 0 ||
+	    (c = memchr(s + 9, ':', len - 9)) == NULL)
 		return (-1);
-	for (i = 9; i < len && s[i] >= '0' && s[i] <= '9'; i++)
-		;
-	if (i == 9 || i >= len || s[i] != ':')
+	i = (size_t)(c - s);
+	if (i == 9 || !eval_digits(s + 9, i - 9))
 		return (-1);
 	i++;
 	if (len - i == 4 && memcmp(s + i, "root", 4) == 0)
@@ -247,26 +268,308 @@ eval_field(const char **p, const char *end, size_t *lenp)
 	return (s);
 }
 
+/*
+ * The request's parts the decision reads: the principal's account and
+ * name (kind), the resource's region, account and what follows them.
+ */
+struct eval_parts {
+	const char	*pacct, *pname;
+	size_t		 pacctlen, pnamelen;
+	int		 is_root, is_user;
+	const char	*region, *racct, *rest;
+	size_t		 regionlen, racctlen, restlen;
+};
+
+/* One half of the decision: what its policies said (section 4.3-4.4). */
+enum eval_half {
+	EVAL_HALF_NO_MATCH = 0,	/* no applying statement */
+	EVAL_HALF_ALLOW,	/* an applying Allow, no Deny */
+	EVAL_HALF_DENY		/* an applying Deny */
+};
+
+/* What the resource names (section 4.1-4.2). */
+enum eval_target {
+	EVAL_TARGET_NONE = 0,	/* an ordinary resource: no key policy */
+	EVAL_TARGET_KEY,	/* a stored key, itself or by its alias */
+	EVAL_TARGET_NOT_FOUND	/* a key ARN no stored key answers */
+};
+
+/*
+ * Section 4.7: the request is one the model can decide.  0, or -1 for
+ * invalid-request.
+ */
+static inline int
+eval_request_check(const struct eval_request *req)
+{
+	const struct eval_ctx	*ctx = req->ctx;
+	struct value_ip		 ip;
+	size_t			 i, j, n;
+
+	if (req->action == NULL ||
+	    eval_resource_valid(req->resource, req->resource_len) == -1 ||
+	    eval_principal_valid(req->principal, req->principal_len) == -1 ||
+	    req->nctx > EVAL_MAX_CONTEXT || (req->nctx > 0 && ctx == NULL))
+		return (-1);
+	for (i = 0; i < req->nctx; i++) {
+		if (ctx[i].key == NULL || ctx[i].value == NULL)
+			return (-1);
+		for (j = 0; j < i; j++) {
+			if (ctx[i].keylen != ctx[j].keylen)
+				continue;
+			for (n = 0; n < ctx[i].keylen; n++)
+				if (glob_lower[(unsigned char)ctx[i].key[n]] !=
+				    glob_lower[(unsigned char)ctx[j].key[n]])
+					break;
+			if (n == ctx[i].keylen)
+				return (-1);	/* duplicate name */
+		}
+		/*
+		 * Without a request address a context acs:SourceIp is the
+		 * source IP: one that is not an address makes the request
+		 * invalid (as a bad SourceIp does), rather than every IP
+		 * operator false, which would lift a NotIpAddress Deny.
+		 */
+		if (!req->has_source_ip && ctx[i].keylen == 12) {
+			for (n = 0; n < 12; n++)
+				if (glob_lower[(unsigned char)ctx[i].key[n]] !=
+				    (unsigned char)"acs:sourceip"[n])
+					break;
+			if (n == 12 && value_ip_parse(ctx[i].value,
+			    ctx[i].valuelen, 0, &ip) == -1)
+				return (-1);
+		}
+	}
+	return (0);
+}
+
+/* A checked request's principal and resource, split (section 2.3-2.4). */
+static inline void
+eval_split(const struct eval_request *req, struct eval_parts *pt)
+{
+	const char	*p, *end, *f;
+	size_t		 flen;
+
+	/* acs:ram::ACCOUNT:root | user/NAME | role/NAME (checked). */
+	pt->pacct = req->principal + 9;
+	pt->pacctlen = (size_t)((const char *)memchr(pt->pacct, ':',
+	    req->principal_len - 9) - pt->pacct);
+	p = pt->pacct + pt->pacctlen + 1;
+	pt->is_root = (size_t)(req->principal + req->principal_len - p) == 4;
+	pt->is_user = !pt->is_root && memcmp(p, "user/", 5) == 0;
+	pt->pname = pt->is_root ? NULL : p + 5;
+	pt->pnamelen = pt->is_root ? 0 :
+	    (size_t)(req->principal + req->principal_len - pt->pname);
+
+	/* acs:SERVICE:REGION:ACCOUNT:REST; REST only for acs:kms:. */
+	pt->regionlen = pt->racctlen = 0;
+	p = req->resource;
+	end = req->resource + req->resource_len;
+	(void)eval_field(&p, end, &flen);			/* acs */
+	f = eval_field(&p, end, &flen);				/* service */
+	pt->region = eval_field(&p, end, &pt->regionlen);
+	pt->racct = eval_field(&p, end, &pt->racctlen);
+	if (f != NULL && flen == 3 && memcmp(f, "kms", 3) == 0 &&
+	    req->resource_len >= 4 && memcmp(req->resource, "acs:", 4) == 0) {
+		pt->rest = p;
+		pt->restlen = p != NULL ? (size_t)(end - p) : 0;
+	} else {
+		pt->rest = NULL;
+		pt->restlen = 0;
+	}
+	if (pt->racct == NULL) {
+		pt->racct = "";
+		pt->racctlen = 0;
+	}
+}
+
+/*
+ * Sections 4.1 and 4.2: the key the resource names, if any.  Fail
+ * closed: whatever follows key/ (empty, with / or :) names a key, and one
+ * that is not stored is not found.  A registered alias stands for its
+ * key; "alias/" alone is never registered (an ordinary resource).
+ */
+static inline enum eval_target
+eval_find_target(const struct world *w, const struct eval_parts *pt,
+    struct world_key *key)
+{
+	struct world_alias	alias;
+
+	if (pt->rest == NULL)
+		return (EVAL_TARGET_NONE);
+	if (pt->restlen >= 4 && memcmp(pt->rest, "key/", 4) == 0) {
+		if (world_get_key(w, pt->rest + 4, pt->restlen - 4, key) == -1 ||
+		    strlen(key->region) != pt->regionlen ||
+		    memcmp(key->region, pt->region, pt->regionlen) != 0 ||
+		    strlen(key->creator) != pt->racctlen ||
+		    memcmp(key->creator, pt->racct, pt->racctlen) != 0)
+			return (EVAL_TARGET_NOT_FOUND);
+		return (EVAL_TARGET_KEY);
+	}
+	if (pt->restlen > 6 && memcmp(pt->rest, "alias/", 6) == 0 &&
+	    world_get_alias(w, pt->region, pt->regionlen, pt->racct,
+	    pt->racctlen, pt->rest, pt->restlen, &alias) == 0 &&
+	    world_get_key(w, alias.key_id, strlen(alias.key_id), key) == 0)
+		return (EVAL_TARGET_KEY);
+	return (EVAL_TARGET_NONE);
+}
+
+static inline enum eval_half
+eval_half_of(unsigned bits)
+{
+	return ((bits & 2) ? EVAL_HALF_DENY : (bits & 1) ? EVAL_HALF_ALLOW :
+	    EVAL_HALF_NO_MATCH);
+}
+
+/*
+ * Section 4.3: the identity decision A, the policies attached to the
+ * principal (its own, then each group's), in its account.  A root has
+ * none of its own to read.  Without an explanation a Deny settles it.
+ */
+static inline enum eval_half
+eval_identity(const struct world *w, const struct eval_parts *pt,
+    struct eval_gather *g, const struct cpolicy_req *rq)
+{
+	const struct world_rpolicy	*rp;
+	struct world_principal		 pr, grp;
+	size_t				 nrp, i;
+	int				 r;
+
+	g->bits = 0;
+	if (pt->is_root)
+		return (EVAL_HALF_NO_MATCH);
+	r = world_principal_policies(w, pt->is_user, pt->pacct, pt->pacctlen,
+	    pt->pname, pt->pnamelen, &rp, &nrp);
+	if (r == 1) {
+		/* Resolved once for this world version.  Their images are
+		 * independent loads: issue them all before the first use. */
+		for (i = 0; i < nrp && i < 8; i++)
+			__builtin_prefetch(rp[i].image);
+		for (i = 0; i < nrp && (g->explain || (g->bits & 2) == 0); i++)
+			eval_run(g, rp[i].image, rq, EVAL_SRC_POLICY,
+			    rp[i].name, rp[i].namelen);
+	} else if (r == 0 && (pt->is_user ? world_get_user : world_get_role)(w,
+	    pt->pacct, pt->pacctlen, pt->pname, pt->pnamelen, &pr) == 0) {
+		eval_principal_policies(w, &pr, pt->pacct, pt->pacctlen, g, rq);
+		for (i = 0; i < pr.ngroups && (g->explain ||
+		    (g->bits & 2) == 0); i++)
+			if (world_get_group(w, pt->pacct, pt->pacctlen,
+			    pr.groups[i], strlen(pr.groups[i]), &grp) == 0)
+				eval_principal_policies(w, &grp, pt->pacct,
+				    pt->pacctlen, g, rq);
+	}
+	return (eval_half_of(g->bits));
+}
+
+/*
+ * Section 4.4: the resource decision B, the key policy of the key the
+ * resource names (none for any other resource).  Not read when A has
+ * already denied and no explanation is asked for.
+ */
+static inline enum eval_half
+eval_resource(const struct world_key *target, enum eval_half ident,
+    struct eval_gather *g, const struct cpolicy_req *rq)
+{
+	g->bits = 0;
+	if (target != NULL && target->policy != NULL &&
+	    (g->explain || ident != EVAL_HALF_DENY))
+		eval_run(g, target->image, rq, EVAL_SRC_KEY, target->id,
+		    strlen(target->id));
+	return (eval_half_of(g->bits));
+}
+
+/*
+ * Section 4.5: the final decision from the two halves.  An account root
+ * holds every permission of its own account, so its identity side
+ * allows; the key policy still decides across accounts.
+ */
+static inline void
+eval_combine(const struct eval_parts *pt, enum eval_half ident,
+    enum eval_half res, struct eval_answer *a)
+{
+	int	root = pt->is_root;
+	int	identity_allows = root || ident == EVAL_HALF_ALLOW;
+	int	resource_allows = res == EVAL_HALF_ALLOW;
+
+	if (ident == EVAL_HALF_DENY || res == EVAL_HALF_DENY)
+		/* An explicit deny on either side wins, whoever calls. */
+		eval_finish(a, EVAL_EXPLICIT_DENY, EVAL_R_EXPLICIT_DENY);
+	else if (pt->pacctlen == pt->racctlen &&
+	    memcmp(pt->pacct, pt->racct, pt->racctlen) == 0) {
+		/* Same account: either side is enough. */
+		if (root)
+			eval_finish(a, EVAL_ALLOW,
+			    EVAL_R_ALLOWED_AS_ACCOUNT_ROOT);
+		else if (identity_allows)
+			eval_finish(a, EVAL_ALLOW,
+			    EVAL_R_ALLOWED_BY_IDENTITY_POLICY);
+		else if (resource_allows)
+			eval_finish(a, EVAL_ALLOW, EVAL_R_ALLOWED_BY_KEY_POLICY);
+		else
+			eval_finish(a, EVAL_IMPLICIT_DENY,
+			    EVAL_R_NO_MATCHING_ALLOW);
+	} else {
+		/* Across accounts: both sides must allow. */
+		if (!identity_allows)
+			eval_finish(a, EVAL_IMPLICIT_DENY,
+			    EVAL_R_CROSS_ACCOUNT_NEEDS_IDENTITY_ALLOW);
+		else if (!resource_allows)
+			eval_finish(a, EVAL_IMPLICIT_DENY,
+			    EVAL_R_CROSS_ACCOUNT_NEEDS_KEY_POLICY_ALLOW);
+		else
+			eval_finish(a, EVAL_ALLOW, EVAL_R_ALLOWED_BY_BOTH);
+	}
+}
+
+/* The statements that decided: the Denies of a deny, the Allows of an
+ * allow, none for an implicit deny (section 4.8). */
+static inline void
+eval_explain(const struct eval_gather *g, struct eval_answer *a)
+{
+	if (a->decision == EVAL_EXPLICIT_DENY) {
+		memcpy(a->matched, g->deny, g->ndeny * sizeof(g->deny[0]));
+		a->nmatched = g->ndeny;
+		a->truncated = g->deny_trunc;
+	} else if (a->decision == EVAL_ALLOW) {
+		memcpy(a->matched, g->allow, g->nallow * sizeof(g->allow[0]));
+		a->nmatched = g->nallow;
+		a->truncated = g->allow_trunc;
+	}
+}
+
+/* The request as the compiled policies read it. */
+static inline void
+eval_policy_req(const struct eval_request *req,
+    const struct world_key *target, struct cpolicy_req *rq)
+{
+	memset(rq, 0, sizeof(*rq));
+	rq->principal = req->principal;
+	rq->principal_len = req->principal_len;
+	rq->action = req->action;
+	rq->action_len = req->action_len;
+	rq->action_id = cpolicy_action_id(req->action, req->action_len);
+	rq->resource = req->resource;
+	rq->resource_len = req->resource_len;
+	rq->source_ip = req->has_source_ip ? &req->source_ip : NULL;
+	rq->now = &req->now;
+	rq->ctx = req->ctx;
+	rq->nctx = req->nctx;
+	if (target != NULL) {
+		rq->tags = target->tags;
+		rq->ntags = target->ntags;
+	}
+}
+
+/* The decision of docs/semantics.md section 4, step by step. */
 int
 eval_decide(const struct world *w, const struct eval_request *req,
     struct eval_answer *a)
 {
-	struct eval_gather		 g;
-	struct cpolicy_req		 rq;
-	struct world_key		 key;
-	struct world_alias		 alias;
-	struct world_principal		 pr, grp;
-	const struct world_key		*target = NULL;
-	const struct eval_ctx		*ctx;
-	const char			*pacct, *pname, *p, *end, *f;
-	const char			*region = NULL, *racct = NULL, *rest;
-	size_t				 pacctlen, pnamelen, i, j, flen;
-	size_t				 regionlen = 0, racctlen = 0, restlen;
-	const struct world_rpolicy	*rp;
-	size_t				 nrp;
-	int				 is_root, is_user, a_allow, b_allow, r = -1;
-	unsigned			 ident_bits = 0, key_bits = 0;
-	struct value_ip			 ip;
+	struct eval_gather	 g;
+	struct eval_parts	 pt;
+	struct cpolicy_req	 rq;
+	struct world_key	 key;
+	const struct world_key	*target = NULL;
+	enum eval_half		 ident, res;
 
 	if (a == NULL)
 		return (0);
@@ -276,210 +579,42 @@ eval_decide(const struct world *w, const struct eval_request *req,
 	if (w == NULL || req == NULL)
 		return (0);
 	a->generation = world_generation(w);
-	if (req->action == NULL ||
-	    eval_resource_valid(req->resource, req->resource_len) == -1 ||
-	    eval_principal_valid(req->principal, req->principal_len) == -1 ||
-	    req->nctx > EVAL_MAX_CONTEXT || (req->nctx > 0 && req->ctx == NULL))
+	/* 4.7: a request the model cannot decide. */
+	if (eval_request_check(req) == -1)
 		return (0);
-	ctx = req->ctx;
-	for (i = 0; i < req->nctx; i++) {
-		if (ctx[i].key == NULL || ctx[i].value == NULL)
-			return (0);
-		for (j = 0; j < i; j++) {
-			if (ctx[i].keylen != ctx[j].keylen)
-				continue;
-			for (flen = 0; flen < ctx[i].keylen; flen++)
-				if (glob_lower[(unsigned char)ctx[i].key[flen]]
-				    != glob_lower[(unsigned char)
-				    ctx[j].key[flen]])
-					break;
-			if (flen == ctx[i].keylen)
-				return (0);	/* duplicate name */
-		}
-		/*
-		 * Without a request address a context acs:SourceIp is the
-		 * source IP: one that is not an address makes the request
-		 * invalid (as a bad SourceIp does), rather than every IP
-		 * operator false, which would lift a NotIpAddress Deny.
-		 */
-		if (!req->has_source_ip && ctx[i].keylen == 12) {
-			for (flen = 0; flen < 12; flen++)
-				if (glob_lower[(unsigned char)ctx[i].key[flen]]
-				    != (unsigned char)"acs:sourceip"[flen])
-					break;
-			if (flen == 12 && value_ip_parse(ctx[i].value,
-			    ctx[i].valuelen, 0, &ip) == -1)
-				return (0);
-		}
-	}
+	eval_split(req, &pt);
 
-	/* The principal: acs:ram::ACCOUNT:KIND[/NAME]. */
-	pacct = req->principal + 9;
-	pacctlen = (size_t)((const char *)memchr(pacct, ':',
-	    req->principal_len - 9) - pacct);
-	p = pacct + pacctlen + 1;
-	is_root = (size_t)(req->principal + req->principal_len - p) == 4;
-	is_user = !is_root && memcmp(p, "user/", 5) == 0;
-	pname = is_root ? NULL : p + 5;
-	pnamelen = is_root ? 0 :
-	    (size_t)(req->principal + req->principal_len - pname);
-
-	/* The resource: acs:kms:REGION:ACCOUNT:key/ID or alias/NAME. */
-	p = req->resource;
-	end = req->resource + req->resource_len;
-	f = eval_field(&p, end, &flen);			/* acs */
-	f = eval_field(&p, end, &flen);			/* service */
-	if (f != NULL && flen == 3 && memcmp(f, "kms", 3) == 0 &&
-	    req->resource_len >= 4 && memcmp(req->resource, "acs:", 4) == 0) {
-		region = eval_field(&p, end, &regionlen);
-		racct = eval_field(&p, end, &racctlen);
-		rest = p;
-		restlen = p != NULL ? (size_t)(end - p) : 0;
-	} else {
-		/* Any other resource: its account is the fourth field. */
-		region = eval_field(&p, end, &regionlen);
-		racct = eval_field(&p, end, &racctlen);
-		rest = NULL;
-		restlen = 0;
-	}
-	if (racct == NULL) {
-		racct = "";
-		racctlen = 0;
-	}
-	if (rest != NULL && restlen >= 4 && memcmp(rest, "key/", 4) == 0) {
-		/*
-		 * 1. A key that is not known is denied before anything.
-		 * Fail closed: whatever follows key/ (empty, with / or :)
-		 * names a key, and one that is not stored is not found.
-		 */
-		if (world_get_key(w, rest + 4, restlen - 4, &key) == -1 ||
-		    strlen(key.region) != regionlen ||
-		    memcmp(key.region, region, regionlen) != 0 ||
-		    strlen(key.creator) != racctlen ||
-		    memcmp(key.creator, racct, racctlen) != 0) {
-			eval_finish(a, EVAL_IMPLICIT_DENY,
-			    EVAL_R_KEY_NOT_FOUND);
-			return (0);
-		}
+	/* 4.1, 4.2: the key the resource names; an unknown one is denied
+	 * before any policy is read. */
+	switch (eval_find_target(w, &pt, &key)) {
+	case EVAL_TARGET_NOT_FOUND:
+		eval_finish(a, EVAL_IMPLICIT_DENY, EVAL_R_KEY_NOT_FOUND);
+		return (0);
+	case EVAL_TARGET_KEY:
 		target = &key;
-	} else if (rest != NULL && restlen > 6 &&
-	    memcmp(rest, "alias/", 6) == 0) {
-		/* 2. A registered alias stands for its key (an alias name
-		 * is never empty: "alias/" alone is unregistered, hence an
-		 * ordinary resource, as section 4.2 says). */
-		if (world_get_alias(w, region, regionlen, racct, racctlen,
-		    rest, restlen, &alias) == 0 &&
-		    world_get_key(w, alias.key_id, strlen(alias.key_id),
-		    &key) == 0)
-			target = &key;
+		/*
+		 * The key policy is read last but its image is most likely
+		 * out of the cache: start loading it now, so that the load
+		 * overlaps the identity decision (no effect on the answer).
+		 */
+		if (target->image != NULL) {
+			__builtin_prefetch(target->image);
+			__builtin_prefetch((const char *)target->image + 64);
+		}
+		break;
+	case EVAL_TARGET_NONE:
+		break;
 	}
-
-	/*
-	 * The key policy is read last but its image is most likely out of
-	 * the cache: start loading it now, so that the load overlaps the
-	 * identity decision (a hint: no effect on the answer).
-	 */
-	if (target != NULL && target->image != NULL) {
-		__builtin_prefetch(target->image);
-		__builtin_prefetch((const char *)target->image + 64);
-	}
-
-	memset(&rq, 0, sizeof(rq));
-	rq.principal = req->principal;
-	rq.principal_len = req->principal_len;
-	rq.action = req->action;
-	rq.action_len = req->action_len;
-	rq.action_id = cpolicy_action_id(req->action, req->action_len);
-	rq.resource = req->resource;
-	rq.resource_len = req->resource_len;
-	rq.source_ip = req->has_source_ip ? &req->source_ip : NULL;
-	rq.now = &req->now;
-	rq.ctx = req->ctx;
-	rq.nctx = req->nctx;
-	if (target != NULL) {
-		rq.tags = target->tags;
-		rq.ntags = target->ntags;
-	}
-
+	eval_policy_req(req, target, &rq);
 	g.nallow = g.ndeny = 0;
 	g.allow_trunc = g.deny_trunc = 0;
 	g.explain = req->explain != 0;
 
-	/* 3. The identity decision A. */
-	g.bits = 0;
-	if (!is_root && (r = world_principal_policies(w, is_user, pacct,
-	    pacctlen, pname, pnamelen, &rp, &nrp)) == 1) {
-		/* Resolved once for this world version.  Their images are
-		 * independent loads: issue them all before the first use. */
-		for (i = 0; i < nrp && i < 8; i++)
-			__builtin_prefetch(rp[i].image);
-		for (i = 0; i < nrp && (g.explain || (g.bits & 2) == 0); i++)
-			eval_run(&g, rp[i].image, &rq, EVAL_SRC_POLICY,
-			    rp[i].name, rp[i].namelen);
-	} else if (!is_root && r == 0) {
-		if ((is_user ? world_get_user : world_get_role)(w, pacct,
-		    pacctlen, pname, pnamelen, &pr) == 0) {
-			eval_principal_policies(w, &pr, pacct, pacctlen, &g,
-			    &rq);
-			for (i = 0; i < pr.ngroups && (g.explain ||
-			    (g.bits & 2) == 0); i++) {
-				if (world_get_group(w, pacct, pacctlen,
-				    pr.groups[i], strlen(pr.groups[i]),
-				    &grp) == 0)
-					eval_principal_policies(w, &grp, pacct,
-					    pacctlen, &g, &rq);
-			}
-		}
-	}
-	ident_bits = g.bits;
-
-	/* 4. The resource decision B: the key policy. */
-	g.bits = 0;
-	if (target != NULL && target->policy != NULL &&
-	    (g.explain || (ident_bits & 2) == 0))
-		eval_run(&g, target->image, &rq, EVAL_SRC_KEY, target->id,
-		    strlen(target->id));
-	key_bits = g.bits;
-
-	/* 5. The final decision. */
-	a_allow = is_root || (ident_bits & 1);
-	b_allow = (key_bits & 1) != 0;
-	if ((ident_bits | key_bits) & 2) {
-		eval_finish(a, EVAL_EXPLICIT_DENY, EVAL_R_EXPLICIT_DENY);
-		if (g.explain) {
-			memcpy(a->matched, g.deny,
-			    g.ndeny * sizeof(g.deny[0]));
-			a->nmatched = g.ndeny;
-			a->truncated = g.deny_trunc;
-		}
-		return (0);
-	}
-	if (pacctlen == racctlen && memcmp(pacct, racct, racctlen) == 0) {
-		if (is_root)
-			eval_finish(a, EVAL_ALLOW,
-			    EVAL_R_ALLOWED_AS_ACCOUNT_ROOT);
-		else if (a_allow)
-			eval_finish(a, EVAL_ALLOW,
-			    EVAL_R_ALLOWED_BY_IDENTITY_POLICY);
-		else if (b_allow)
-			eval_finish(a, EVAL_ALLOW, EVAL_R_ALLOWED_BY_KEY_POLICY);
-		else
-			eval_finish(a, EVAL_IMPLICIT_DENY,
-			    EVAL_R_NO_MATCHING_ALLOW);
-	} else {
-		if (!a_allow)
-			eval_finish(a, EVAL_IMPLICIT_DENY,
-			    EVAL_R_CROSS_ACCOUNT_NEEDS_IDENTITY_ALLOW);
-		else if (!b_allow)
-			eval_finish(a, EVAL_IMPLICIT_DENY,
-			    EVAL_R_CROSS_ACCOUNT_NEEDS_KEY_POLICY_ALLOW);
-		else
-			eval_finish(a, EVAL_ALLOW, EVAL_R_ALLOWED_BY_BOTH);
-	}
-	if (g.explain && a->decision == EVAL_ALLOW) {
-		memcpy(a->matched, g.allow, g.nallow * sizeof(g.allow[0]));
-		a->nmatched = g.nallow;
-		a->truncated = g.allow_trunc;
-	}
+	/* 4.3, 4.4: the two halves; 4.5: their combination. */
+	ident = eval_identity(w, &pt, &g, &rq);
+	res = eval_resource(target, ident, &g, &rq);
+	eval_combine(&pt, ident, res, a);
+	if (g.explain)
+		eval_explain(&g, a);
 	return (0);
 }
