@@ -45,6 +45,31 @@ static struct json_object *last;
 static const char *call_as(struct fix *, long, const char *, ...)
     __attribute__((__format__(printf, 3, 4)));
 
+/*
+ * With ADMIN_TRANSCRIPT=FILE every request and its answer are appended
+ * to FILE, the RequestId left out: two builds' transcripts must be the
+ * same byte for byte (a restructure of the admin plane changes no
+ * answer).
+ */
+static void
+transcript(long uid, const char *body, struct json_object *ans)
+{
+	struct json_object	*copy = NULL;
+	const char		*path;
+	FILE			*fp;
+
+	if ((path = getenv("ADMIN_TRANSCRIPT")) == NULL || *path == '\0')
+		return;
+	assert_int_equal(json_object_deep_copy(ans, &copy, NULL), 0);
+	json_object_object_del(copy, "RequestId");
+	assert_non_null(fp = fopen(path, "a"));
+	fprintf(fp, "uid %ld: %s\n=> %s\n", uid, body,
+	    json_object_to_json_string_ext(copy, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE));
+	fclose(fp);
+	json_object_put(copy);
+}
+
 static const char *
 call_as(struct fix *f, long uid, const char *fmt, ...)
 {
@@ -58,8 +83,9 @@ call_as(struct fix *f, long uid, const char *fmt, ...)
 	va_end(ap);
 	json_object_put(last);
 	last = admin_handle(f->ctx, &p, body, strlen(body), NULL, 0);
-	free(body);
 	assert_non_null(last);
+	transcript(uid, body, last);
+	free(body);
 	assert_true(json_object_object_get_ex(last, "RequestId", &code));
 	assert_int_equal(json_object_get_string_len(code), 36);
 	if (!json_object_object_get_ex(last, "Code", &code))
