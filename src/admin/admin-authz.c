@@ -1,19 +1,17 @@
 /*
  * admin-authz.c: the authorization mapping of the admin plane.  A call
  * by a principal other than a superuser is authorized by the policies
- * themselves, as the real services do: KMS calls as kms:<ApiName> on the
- * key's ARN (CreateKey and ListKeys on acs:kms:REGION:ACCOUNT:key, alias
- * calls on the alias's ARN and the key's), RAM calls as ram:<ApiName> on
- * acs:ram:*:ACCOUNT:user/NAME (role/, group/, policy/ likewise).
+ * themselves, as the real services do: KMS calls as kms:<ApiName>, RAM
+ * calls as ram:<ApiName>, on the resources the call's row declares
+ * (admin-calls.def): ARN templates such as
+ * acs:kms:{KeyRegion}:{KeyAccount}:key/{KeyId}, expanded here.
  */
-#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "admin/admin.h"
 
-static int	admin_target_add(struct admin_target *, const char *, ...)
-		    __attribute__((__format__(printf, 2, 3)));
 
 int
 admin_caller_set_principal(struct admin_caller *c, const char *arn)
@@ -42,32 +40,85 @@ admin_caller_set_principal(struct admin_caller *c, const char *arn)
 	return (0);
 }
 
-static int
-admin_target_add(struct admin_target *t, const char *fmt, ...)
+/*
+ * One name of a template: the scope's, else the request parameter of
+ * that name.  NULL: unknown (the resource is left out).
+ */
+static const char *
+admin_template_var(const struct admin_req *req, const struct admin_scope *sc,
+    const char *name, size_t len)
 {
-	va_list	ap;
-	int	n;
+	static const struct {
+		const char	*name;
+		size_t		 off;
+	} vars[] = {
+#define V(n, f) { n, offsetof(struct admin_scope, f) }
+		V("Region", region), V("Account", account),
+		V("KeyRegion", key_region), V("KeyAccount", key_account),
+		V("KeyId", key_id), V("AliasRegion", alias_region),
+		V("AliasAccount", alias_account),
+#undef V
+	};
+	char		buf[64];
+	size_t		i;
+
+	/* alias/NAME, as given or out of its ARN. */
+	if (len == 9 && memcmp(name, "AliasName", 9) == 0)
+		return (req->alias.name[0] != '\0' ? req->alias.name : NULL);
+	for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		if (strlen(vars[i].name) == len &&
+		    memcmp(vars[i].name, name, len) == 0)
+			return (*(const char *const *)((const char *)sc +
+			    vars[i].off));
+	if (len >= sizeof(buf))
+		return (NULL);
+	memcpy(buf, name, len);
+	buf[len] = '\0';
+	return (admin_req_str(req, buf));
+}
+
+/*
+ * A template expanded into t's next resource: 1, 0 when it names
+ * something unknown (left out), -1 when the ARN does not fit.
+ */
+static int
+admin_template_expand(const struct admin_req *req,
+    const struct admin_scope *sc, const char *tpl, struct admin_target *t)
+{
+	const char	*p, *e, *v;
+	char		*out;
+	size_t		 n = 0, vl;
 
 	if (t->nres >= ADMIN_MAX_TARGETS)
 		return (-1);
-	va_start(ap, fmt);
-	n = vsnprintf(t->res[t->nres], ADMIN_ARN_MAX, fmt, ap);
-	va_end(ap);
-	if (n < 0 || n >= ADMIN_ARN_MAX)
-		return (-1);
+	out = t->res[t->nres];
+	for (p = tpl; *p != '\0'; p++) {
+		if (*p == '{' && (e = strchr(p, '}')) != NULL) {
+			if ((v = admin_template_var(req, sc, p + 1,
+			    (size_t)(e - p - 1))) == NULL)
+				return (0);
+			vl = strlen(v);
+			p = e;
+		} else {
+			v = p;
+			vl = 1;
+		}
+		if (n + vl >= ADMIN_ARN_MAX)
+			return (-1);
+		memcpy(out + n, v, vl);
+		n += vl;
+	}
+	out[n] = '\0';
 	t->nres++;
-	return (0);
+	return (1);
 }
-
-#define S(x)	((x) != NULL ? (x) : "")
 
 int
 admin_authz_target(const struct admin_req *req, const struct admin_scope *sc,
     struct admin_target *t)
 {
 	const struct admin_api	*api = req->api;
-	const char		*acct = S(sc->account), *name;
-	int			 r = 0;
+	size_t			 i;
 
 	memset(t, 0, sizeof(*t));
 	if (api == NULL || (api->flags & ADMIN_F_SUPERUSER))
@@ -78,104 +129,9 @@ admin_authz_target(const struct admin_req *req, const struct admin_scope *sc,
 		snprintf(t->action, sizeof(t->action), "ram:%s", api->name);
 	else
 		return (0);	/* Status: no resource, any known caller */
-
-	switch (api->id) {
-	case ADMIN_CreateKey:
-	case ADMIN_ListKeys:
-		r = admin_target_add(t, "acs:kms:%s:%s:key", S(sc->region),
-		    acct);
-		break;
-	case ADMIN_ListAliases:
-		r = admin_target_add(t, "acs:kms:%s:%s:alias", S(sc->region),
-		    acct);
-		break;
-	case ADMIN_CreateAlias:
-	case ADMIN_UpdateAlias:
-	case ADMIN_DeleteAlias:
-		name = req->alias.name;	/* alias/NAME, an ARN's too */
-		r = admin_target_add(t, "acs:kms:%s:%s:%s",
-		    S(sc->alias_region), S(sc->alias_account), S(name));
-		/* DeleteAlias of an alias whose key is gone: the alias only. */
-		if (r == 0 && sc->key_id != NULL)
-			r = admin_target_add(t, "acs:kms:%s:%s:key/%s",
-			    S(sc->key_region), S(sc->key_account), sc->key_id);
-		break;
-	case ADMIN_SetKeyPolicy:
-	case ADMIN_GetKeyPolicy:
-	case ADMIN_DescribeKey:
-	case ADMIN_EnableKey:
-	case ADMIN_DisableKey:
-	case ADMIN_ScheduleKeyDeletion:
-	case ADMIN_CancelKeyDeletion:
-	case ADMIN_TagResource:
-	case ADMIN_UntagResource:
-	case ADMIN_ListResourceTags:
-		r = admin_target_add(t, "acs:kms:%s:%s:key/%s",
-		    S(sc->key_region), S(sc->key_account), S(sc->key_id));
-		break;
-	case ADMIN_CreateUser:
-	case ADMIN_DeleteUser:
-		r = admin_target_add(t, "acs:ram:*:%s:user/%s", acct,
-		    S(admin_req_str(req, "UserName")));
-		break;
-	case ADMIN_CreateRole:
-	case ADMIN_DeleteRole:
-		r = admin_target_add(t, "acs:ram:*:%s:role/%s", acct,
-		    S(admin_req_str(req, "RoleName")));
-		break;
-	case ADMIN_CreateGroup:
-	case ADMIN_DeleteGroup:
-		r = admin_target_add(t, "acs:ram:*:%s:group/%s", acct,
-		    S(admin_req_str(req, "GroupName")));
-		break;
-	case ADMIN_AddUserToGroup:
-	case ADMIN_RemoveUserFromGroup:
-		r = admin_target_add(t, "acs:ram:*:%s:user/%s", acct,
-		    S(admin_req_str(req, "UserName")));
-		if (r == 0)
-			r = admin_target_add(t, "acs:ram:*:%s:group/%s", acct,
-			    S(admin_req_str(req, "GroupName")));
-		break;
-	case ADMIN_ListPolicies:
-		r = admin_target_add(t, "acs:ram:*:%s:policy/*", acct);
-		break;
-	case ADMIN_CreatePolicy:
-	case ADMIN_GetPolicy:
-	case ADMIN_DeletePolicy:
-	case ADMIN_CreatePolicyVersion:
-	case ADMIN_SetDefaultPolicyVersion:
-	case ADMIN_DeletePolicyVersion:
-	case ADMIN_ListPolicyVersions:
-	case ADMIN_GetPolicyVersion:
-		r = admin_target_add(t, "acs:ram:*:%s:policy/%s", acct,
-		    S(admin_req_str(req, "PolicyName")));
-		break;
-	case ADMIN_AttachPolicyToUser:
-	case ADMIN_DetachPolicyFromUser:
-		r = admin_target_add(t, "acs:ram:*:%s:policy/%s", acct,
-		    S(admin_req_str(req, "PolicyName")));
-		if (r == 0)
-			r = admin_target_add(t, "acs:ram:*:%s:user/%s", acct,
-			    S(admin_req_str(req, "UserName")));
-		break;
-	case ADMIN_AttachPolicyToRole:
-	case ADMIN_DetachPolicyFromRole:
-		r = admin_target_add(t, "acs:ram:*:%s:policy/%s", acct,
-		    S(admin_req_str(req, "PolicyName")));
-		if (r == 0)
-			r = admin_target_add(t, "acs:ram:*:%s:role/%s", acct,
-			    S(admin_req_str(req, "RoleName")));
-		break;
-	case ADMIN_AttachPolicyToGroup:
-	case ADMIN_DetachPolicyFromGroup:
-		r = admin_target_add(t, "acs:ram:*:%s:policy/%s", acct,
-		    S(admin_req_str(req, "PolicyName")));
-		if (r == 0)
-			r = admin_target_add(t, "acs:ram:*:%s:group/%s", acct,
-			    S(admin_req_str(req, "GroupName")));
-		break;
-	default:
-		return (-1);
-	}
-	return (r);
+	for (i = 0; i < ADMIN_MAX_TARGETS && api->resources[i] != NULL; i++)
+		if (admin_template_expand(req, sc, api->resources[i], t) == -1)
+			return (-1);
+	/* A call authorized on nothing would be allowed to anyone. */
+	return (t->nres > 0 ? 0 : -1);
 }

@@ -1,9 +1,9 @@
 /*
  * admin.h: the admin plane.  The API table (every call, its parameters
- * and their limits), request parsing into typed parameters, the error
- * table of docs/semantics.md section 6, the authorization mapping of
- * each call to a RAM/KMS action and its resources, signed requests and
- * the audit trail.
+ * and their limits, what it names and the resources it is authorized
+ * on: admin-calls.def), request parsing into typed parameters, the
+ * error table of docs/semantics.md section 6, the authorization of each
+ * call as a RAM/KMS action on its resources, signed requests.
  *
  * A request body is JSON: {"Action": "SetKeyPolicy", "Parameters":
  * {"KeyId": "...", ...}}.  A response is JSON with a "RequestId", and on
@@ -61,53 +61,9 @@ struct json_object *admin_err_json(enum admin_err, const char *request_id,
 /* admin-api.c: the API table and request parsing. */
 
 enum admin_api_id {
-	/* KMS */
-	ADMIN_SetKeyPolicy = 0,
-	ADMIN_GetKeyPolicy,
-	ADMIN_CreateInstance,
-	ADMIN_UpdateInstanceState,
-	ADMIN_CreateKey,
-	ADMIN_DescribeKey,
-	ADMIN_ListKeys,
-	ADMIN_EnableKey,
-	ADMIN_DisableKey,
-	ADMIN_ScheduleKeyDeletion,
-	ADMIN_CancelKeyDeletion,
-	ADMIN_TagResource,
-	ADMIN_UntagResource,
-	ADMIN_ListResourceTags,
-	ADMIN_CreateAlias,
-	ADMIN_UpdateAlias,
-	ADMIN_DeleteAlias,
-	ADMIN_ListAliases,
-	/* RAM */
-	ADMIN_CreateUser,
-	ADMIN_DeleteUser,
-	ADMIN_CreateRole,
-	ADMIN_DeleteRole,
-	ADMIN_CreateGroup,
-	ADMIN_DeleteGroup,
-	ADMIN_AddUserToGroup,
-	ADMIN_RemoveUserFromGroup,
-	ADMIN_CreatePolicy,
-	ADMIN_GetPolicy,
-	ADMIN_DeletePolicy,
-	ADMIN_ListPolicies,
-	ADMIN_CreatePolicyVersion,
-	ADMIN_SetDefaultPolicyVersion,
-	ADMIN_DeletePolicyVersion,
-	ADMIN_ListPolicyVersions,
-	ADMIN_GetPolicyVersion,
-	ADMIN_AttachPolicyToUser,
-	ADMIN_AttachPolicyToRole,
-	ADMIN_AttachPolicyToGroup,
-	ADMIN_DetachPolicyFromUser,
-	ADMIN_DetachPolicyFromRole,
-	ADMIN_DetachPolicyFromGroup,
-	/* the daemon */
-	ADMIN_ImportBundle,
-	ADMIN_ExportBundle,
-	ADMIN_Status,
+#define ADMIN_CALL(name, ...)	ADMIN_##name,
+#include "admin/admin-calls.def"
+#undef ADMIN_CALL
 	ADMIN_API_COUNT
 };
 
@@ -152,11 +108,29 @@ struct admin_param {
 
 #define ADMIN_MAX_PARAMS	8
 
+/*
+ * What a call names, resolved in the world before it is authorized (so
+ * that a missing key or alias is reported as such, and the resources'
+ * ARNs can be made).
+ */
+enum admin_target_kind {
+	ADMIN_T_NONE = 0,	/* nothing stored (creates, lists, RAM) */
+	ADMIN_T_KEY,		/* KeyId: a stored key */
+	ADMIN_T_KEY_NEW_ALIAS,	/* KeyId, and an alias to be made for it */
+	ADMIN_T_KEY_ALIAS,	/* KeyId, and its account's alias AliasName */
+	ADMIN_T_ALIAS		/* AliasName: a stored alias (and its key) */
+};
+
+#define ADMIN_MAX_TARGETS	2
+
 struct admin_api {
 	enum admin_api_id		 id;
 	const char			*name;
 	int				 flags;
 	const struct admin_param	*params;	/* NULL name ends */
+	enum admin_target_kind		 target;
+	/* ARN templates a principal must be allowed on (admin-calls.def) */
+	const char			*resources[ADMIN_MAX_TARGETS];
 	const char			*summary;
 };
 
@@ -262,7 +236,6 @@ struct admin_caller {
 /* 0, or -1 when principal is not acs:ram::ACCOUNT:root|user/N|role/N. */
 int	admin_caller_set_principal(struct admin_caller *, const char *);
 
-#define ADMIN_MAX_TARGETS	2
 #define ADMIN_ARN_MAX		512
 
 /* The action and resources one call is authorized on. */
@@ -288,9 +261,10 @@ struct admin_scope {
 };
 
 /*
- * Compute the action and resources of a parsed request.  Returns 0, or
- * -1 when the call is superuser-only (no policy can grant it) or the
- * names are too long.
+ * Compute the action and resources of a parsed request: the row's
+ * templates with the scope's names and the request's parameters.
+ * Returns 0, or -1 when the call is superuser-only (no policy can grant
+ * it), a template names nothing known, or an ARN is too long.
  */
 int	admin_authz_target(const struct admin_req *,
 	    const struct admin_scope *, struct admin_target *);

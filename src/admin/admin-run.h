@@ -1,0 +1,132 @@
+/*
+ * admin-run.h: the admin plane's private parts, shared by the pipeline
+ * (admin-exec.c) and the handlers of each service (admin-kms.c,
+ * admin-ram.c, admin-state.c) and the deletion scheduler
+ * (admin-sched.c).  A call is a row of admin-calls.def: the pipeline
+ * identifies the caller, parses the request, resolves what the row says
+ * the call names, authorizes it, and runs the row's handlers: check
+ * (before a change is audited), then the audit intent, then run.
+ */
+#ifndef KMSAUTHZ_ADMIN_RUN_H
+#define KMSAUTHZ_ADMIN_RUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "admin/admin-exec.h"
+#include "admin/admin.h"
+#include "engine/world.h"
+
+struct json_object;
+struct policy_diags;
+struct store_policy_version;
+
+#define ADMIN_SCHED_MAX	65536
+
+struct admin_sched {
+	char	key_id[129];
+	int64_t	when;
+};
+
+struct admin_ctx {
+	struct admin_conf	 conf;
+	struct store		*store;
+	struct audit		*audit;
+	struct admin_keyring	*keys;
+	struct admin_replay	*replay;
+	/* A mirror of the store's scheduled deletions, for the timer. */
+	struct admin_sched	*sched;
+	size_t			 nsched;
+	int			 resync;	/* reload it from the store */
+};
+
+/* What one call works on, looked up in the world before it runs. */
+struct admin_run {
+	struct admin_ctx	*ctx;
+	struct admin_caller	*caller;
+	struct admin_req	*req;
+	struct world		*w;
+	const char		*account;	/* acting account */
+	struct world_key	 key;
+	int			 has_key;
+	struct world_instance	 inst;
+	int			 has_inst;
+	struct world_alias	 alias;
+	int			 has_alias;
+	char			 detail[512];
+};
+
+/* A list call's gathering: the account a principal sees (NULL: all). */
+struct admin_list {
+	struct json_object	*arr;
+	const char		*account;
+	const char		*region;
+};
+
+/* A handler: the answer (an error answer included); NULL from a check
+ * means "go on". */
+typedef struct json_object *(*admin_handler)(struct admin_run *);
+
+/* admin-exec.c: what handlers share. */
+struct json_object *admin_answer(const struct admin_req *);
+struct json_object *admin_fail(struct admin_run *, enum admin_err,
+	    const char *, ...) __attribute__((__format__(printf, 3, 4)));
+enum admin_err	admin_store_err(int, int);
+void		admin_digest(const char *, size_t, char *, size_t);
+/* After a store change: the outcome record and the answer (digest: of
+ * the document set, may be NULL; on_key: ENOTFOUND names the key). */
+struct json_object *admin_done(struct admin_run *, int, uint64_t,
+	    const char *, struct policy_diags *, int);
+void		admin_date(int64_t, char *, size_t);
+/* Sorted, then one page of it under {outer: {inner: [...]}}. */
+void		admin_page(struct admin_run *, struct json_object *,
+		    struct json_object *, const char *, const char *, int);
+
+/* admin-kms.c */
+struct json_object *admin_kms_key_policy_check(struct admin_run *);
+struct json_object *admin_kms_set_key_policy(struct admin_run *);
+struct json_object *admin_kms_get_key_policy(struct admin_run *);
+struct json_object *admin_kms_create_instance(struct admin_run *);
+struct json_object *admin_kms_update_instance_state(struct admin_run *);
+struct json_object *admin_kms_create_key_check(struct admin_run *);
+struct json_object *admin_kms_create_key(struct admin_run *);
+struct json_object *admin_kms_describe_key(struct admin_run *);
+struct json_object *admin_kms_list_keys(struct admin_run *);
+struct json_object *admin_kms_key_state_check(struct admin_run *);
+struct json_object *admin_kms_set_key_state(struct admin_run *);
+struct json_object *admin_kms_schedule_check(struct admin_run *);
+struct json_object *admin_kms_schedule_deletion(struct admin_run *);
+struct json_object *admin_kms_cancel_check(struct admin_run *);
+struct json_object *admin_kms_cancel_deletion(struct admin_run *);
+struct json_object *admin_kms_tags_change(struct admin_run *);
+struct json_object *admin_kms_list_tags(struct admin_run *);
+struct json_object *admin_kms_create_alias(struct admin_run *);
+struct json_object *admin_kms_update_alias(struct admin_run *);
+struct json_object *admin_kms_delete_alias(struct admin_run *);
+struct json_object *admin_kms_list_aliases(struct admin_run *);
+
+/* admin-ram.c */
+struct json_object *admin_ram_create_principal(struct admin_run *);
+struct json_object *admin_ram_delete_principal(struct admin_run *);
+struct json_object *admin_ram_membership(struct admin_run *);
+struct json_object *admin_ram_create_policy(struct admin_run *);
+struct json_object *admin_ram_delete_policy(struct admin_run *);
+struct json_object *admin_ram_list_policies(struct admin_run *);
+struct json_object *admin_ram_policy_read(struct admin_run *);
+struct json_object *admin_ram_version_check(struct admin_run *);
+struct json_object *admin_ram_create_version(struct admin_run *);
+struct json_object *admin_ram_change_version(struct admin_run *);
+struct json_object *admin_ram_attach_check(struct admin_run *);
+struct json_object *admin_ram_attachment(struct admin_run *);
+
+/* admin-state.c */
+struct json_object *admin_state_import(struct admin_run *);
+struct json_object *admin_state_export(struct admin_run *);
+struct json_object *admin_state_status(struct admin_run *);
+
+/* admin-sched.c */
+int	admin_sched_add(struct admin_ctx *, const char *, int64_t);
+void	admin_sched_del(struct admin_ctx *, const char *);
+int	admin_sched_load(struct admin_ctx *);
+
+#endif
