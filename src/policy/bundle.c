@@ -1264,49 +1264,39 @@ bp_check_versions(struct bp *bp, struct bp_share *sh,
 		    "version's");
 }
 
-/*
- * The checks over the model; keep (from bundle_parse) or NULL receives
- * each document's compiled form.
- */
-static int
-bp_check(const struct bundle *b, size_t ram_max, int from_parse,
-    struct bp *bp, struct bundle_compiled *keep)
-{
+/* What the checks over one bundle share. */
+struct bp_ck {
+	struct bp		*bp;
+	const struct bundle	*b;
+	size_t			 ram_max;
+	int			 from_parse;
+	struct bundle_compiled	*keep;
 	struct bp_share		 share;
 	struct bp_set		 inst, keys, aliases, pols, grps;
-	struct bp_quota		*quota = NULL;
-	struct bp_fa		 fa;
-	const struct bundle_key	*k;
-	const struct bundle_instance *in;
-	struct cpolicy		*cp;
-	char			 path[BP_PATH_MAX], p[BP_PATH_MAX];
-	size_t			 i, j, t, *kidx = NULL;
+	struct bp_quota		*quota;
+	size_t			*kidx;
+};
 
-	memset(&share, 0, sizeof(share));
-	memset(&inst, 0, sizeof(inst));
-	memset(&keys, 0, sizeof(keys));
-	memset(&aliases, 0, sizeof(aliases));
-	memset(&pols, 0, sizeof(pols));
-	memset(&grps, 0, sizeof(grps));
-	if (ram_max == 0)
-		ram_max = POLICY_RAM_MAX_BYTES_DEFAULT;
+static void
+bp_check_instances(struct bp_ck *ck)
+{
+	const struct bundle	*b = ck->b;
+	struct bp		*bp = ck->bp;
+	char			 p[BP_PATH_MAX];
+	size_t			 i;
 
-	/* Instances. */
-	if (b->ninstances > 0 && (quota = calloc(b->ninstances,
-	    sizeof(*quota))) == NULL)
-		goto oom;
 	for (i = 0; i < b->ninstances; i++) {
 		bp_path(p, sizeof(p), "Instances[%zu].InstanceId", i);
 		if (b->instances[i].id == NULL) {
-			if (!from_parse)
+			if (!ck->from_parse)
 				bp_err(bp, p, "InstanceId is required");
 		} else if (b->instances[i].id[0] == '\0')
 			bp_err(bp, p, "InstanceId must not be empty");
 		else if (bp_toolong(bp, p, "InstanceId", b->instances[i].id,
 		    LIMITS_ID_MAX))
 			;
-		else if (bp_set_add(&inst, b->instances[i].id, NULL, NULL) ==
-		    0)
+		else if (bp_set_add(&ck->inst, b->instances[i].id, NULL,
+		    NULL) == 0)
 			bp_err(bp, p, "duplicate InstanceId %s",
 			    b->instances[i].id);
 		if (world_instance_state_name(b->instances[i].state) == NULL)
@@ -1317,135 +1307,167 @@ bp_check(const struct bundle *b, size_t ram_max, int from_parse,
 		    LIMITS_ID_MAX) && !bp_digits(b->instances[i].account))
 			bp_err(bp, p, "Account must be an account id (digits)");
 	}
+}
 
-	/* Keys. */
-	for (i = 0; i < b->nkeys; i++) {
-		k = &b->keys[i];
-		bp_path(path, sizeof(path), "Keys[%zu]", i);
-		bp_path(p, sizeof(p), "%s.KeyId", path);
-		if (k->id == NULL) {
-			if (!from_parse)
-				bp_err(bp, p, "KeyId is required");
-		} else if (k->id[0] == '\0' || strchr(k->id, '/') != NULL)
-			bp_err(bp, p, "KeyId must be non-empty and contain "
-			    "no /");
-		else if (bp_toolong(bp, p, "KeyId", k->id, LIMITS_ID_MAX))
-			;
-		else if (bp_set_add(&keys, k->id, NULL, NULL) == 0)
-			bp_err(bp, p, "duplicate KeyId %s", k->id);
-		bp_path(p, sizeof(p), "%s.Region", path);
-		if (k->region == NULL) {
-			if (!from_parse)
-				bp_err(bp, p, "Region is required");
-		} else if (k->region[0] == '\0' || strchr(k->region, ':'))
-			bp_err(bp, p, "Region must be non-empty and contain "
-			    "no :");
-		else
-			(void)bp_toolong(bp, p, "Region", k->region,
-			    LIMITS_ID_MAX);
-		bp_path(p, sizeof(p), "%s.Creator", path);
-		if (k->creator == NULL) {
-			if (!from_parse)
-				bp_err(bp, p, "Creator is required");
-		} else if (!bp_digits(k->creator))
-			bp_err(bp, p, "Creator must be an account id "
-			    "(digits)");
-		else
-			(void)bp_toolong(bp, p, "Creator", k->creator,
-			    LIMITS_ID_MAX);
-		if (world_key_state_name(k->state) == NULL)
-			bp_err(bp, path, "bad key state");
-		if (k->ntags > LIMITS_TAGS_MAX) {
-			bp_path(p, sizeof(p), "%s.Tags", path);
-			bp_err(bp, p, "%zu tags; a key has at most %d",
-			    k->ntags, LIMITS_TAGS_MAX);
-		}
-		for (j = 0; j < k->ntags; j++) {
-			bp_path(p, sizeof(p), "%s.Tags.%s", path,
-			    k->tags[j].key ? k->tags[j].key : "");
-			if (k->tags[j].key == NULL || k->tags[j].value == NULL)
-				bp_err(bp, p, "a tag needs a key and a value");
-			else if (k->tags[j].key[0] == '\0')
-				bp_err(bp, p, "a tag key must not be empty");
-			else if (bp_toolong(bp, p, "the tag key",
-			    k->tags[j].key, LIMITS_TAG_KEY_MAX) ||
-			    bp_toolong(bp, p, "the tag value",
-			    k->tags[j].value, LIMITS_TAG_VALUE_MAX))
-				;
-			else
-				for (t = 0; t < j; t++)
-					if (k->tags[t].key != NULL &&
-					    world_tag_key_same(k->tags[t].key,
-					    k->tags[j].key)) {
-						bp_err(bp, p, "tag keys %s and "
-						    "%s differ only in case (a "
-						    "condition matches tag keys "
-						    "case-insensitively)",
-						    k->tags[t].key,
-						    k->tags[j].key);
-						break;
-					}
-		}
-		in = NULL;
-		if (k->instance != NULL) {
-			bp_path(p, sizeof(p), "%s.DKMSInstanceId", path);
-			if ((in = bp_find_instance(b, k->instance)) == NULL)
-				bp_err(bp, p, "no instance %s in the bundle",
-				    k->instance);
-		}
-		bp_path(p, sizeof(p), "%s.KeyPolicy", path);
-		if (k->policy == NULL) {
-			if (k->instance != NULL && !from_parse)
-				bp_err(bp, p, "a key in an instance has a key "
-				    "policy");
-			continue;
-		}
-		if (k->instance == NULL) {
-			if (!from_parse)
-				bp_errc(bp, "Forbidden.KeyPolicyUnSupported",
-				    p, "a key outside any KMS instance has no "
-				    "key policy");
-			continue;
-		}
-		if ((cp = bp_compile_doc(bp, &share, POLICY_KIND_KEY,
-		    k->policy, k->policy_len, POLICY_KEY_MAX_BYTES, p)) ==
-		    NULL)
-			continue;
-		/* Share quota, in bundle order. */
-		if (in != NULL && k->creator != NULL) {
-			struct bp_quota *q = &quota[in - b->instances];
-			size_t before = q->accounts.n;
+/* A key's id, region, creator and state. */
+static void
+bp_check_key_names(struct bp_ck *ck, const struct bundle_key *k,
+    const char *path)
+{
+	struct bp	*bp = ck->bp;
+	char		 p[BP_PATH_MAX];
 
-			fa.set = &q->accounts;
-			fa.oom = 0;
-			(void)cpolicy_foreign_accounts(cp, k->creator,
-			    bp_fa_add, &fa);
-			if (fa.oom)
-				bp->oom = 1;
-			if (!q->reported && q->accounts.n > in->share_quota &&
-			    q->accounts.n > before) {
-				q->reported = 1;
-				bp_errc(bp, "Rejected.ShareQuotaExceedLimit",
-				    p, "the key policies of instance %s "
-				    "grant %zu foreign accounts, over its "
-				    "share quota of %u", in->id,
-				    q->accounts.n, in->share_quota);
-			}
-		}
-		if (keep != NULL && keep->key[i] == NULL)
-			keep->key[i] = cp;
-		else
-			cpolicy_unref(cp);
+	bp_path(p, sizeof(p), "%s.KeyId", path);
+	if (k->id == NULL) {
+		if (!ck->from_parse)
+			bp_err(bp, p, "KeyId is required");
+	} else if (k->id[0] == '\0' || strchr(k->id, '/') != NULL)
+		bp_err(bp, p, "KeyId must be non-empty and contain no /");
+	else if (bp_toolong(bp, p, "KeyId", k->id, LIMITS_ID_MAX))
+		;
+	else if (bp_set_add(&ck->keys, k->id, NULL, NULL) == 0)
+		bp_err(bp, p, "duplicate KeyId %s", k->id);
+	bp_path(p, sizeof(p), "%s.Region", path);
+	if (k->region == NULL) {
+		if (!ck->from_parse)
+			bp_err(bp, p, "Region is required");
+	} else if (k->region[0] == '\0' || strchr(k->region, ':'))
+		bp_err(bp, p, "Region must be non-empty and contain no :");
+	else
+		(void)bp_toolong(bp, p, "Region", k->region, LIMITS_ID_MAX);
+	bp_path(p, sizeof(p), "%s.Creator", path);
+	if (k->creator == NULL) {
+		if (!ck->from_parse)
+			bp_err(bp, p, "Creator is required");
+	} else if (!bp_digits(k->creator))
+		bp_err(bp, p, "Creator must be an account id (digits)");
+	else
+		(void)bp_toolong(bp, p, "Creator", k->creator, LIMITS_ID_MAX);
+	if (world_key_state_name(k->state) == NULL)
+		bp_err(bp, path, "bad key state");
+}
+
+/* A key's tags: bounded, non-empty keys, none equal but for case. */
+static void
+bp_check_key_tags(struct bp_ck *ck, const struct bundle_key *k,
+    const char *path)
+{
+	struct bp	*bp = ck->bp;
+	char		 p[BP_PATH_MAX];
+	size_t		 j, t;
+
+	if (k->ntags > LIMITS_TAGS_MAX) {
+		bp_path(p, sizeof(p), "%s.Tags", path);
+		bp_err(bp, p, "%zu tags; a key has at most %d", k->ntags,
+		    LIMITS_TAGS_MAX);
 	}
+	for (j = 0; j < k->ntags; j++) {
+		bp_path(p, sizeof(p), "%s.Tags.%s", path,
+		    k->tags[j].key ? k->tags[j].key : "");
+		if (k->tags[j].key == NULL || k->tags[j].value == NULL) {
+			bp_err(bp, p, "a tag needs a key and a value");
+			continue;
+		}
+		if (k->tags[j].key[0] == '\0') {
+			bp_err(bp, p, "a tag key must not be empty");
+			continue;
+		}
+		if (bp_toolong(bp, p, "the tag key", k->tags[j].key,
+		    LIMITS_TAG_KEY_MAX) || bp_toolong(bp, p, "the tag value",
+		    k->tags[j].value, LIMITS_TAG_VALUE_MAX))
+			continue;
+		for (t = 0; t < j; t++)
+			if (k->tags[t].key != NULL && world_tag_key_same(
+			    k->tags[t].key, k->tags[j].key)) {
+				bp_err(bp, p, "tag keys %s and %s differ only "
+				    "in case (a condition matches tag keys "
+				    "case-insensitively)", k->tags[t].key,
+				    k->tags[j].key);
+				break;
+			}
+	}
+}
 
-	/* Aliases: per account and region of their key. */
-	if (b->naliases > 0 && (kidx = bp_key_index(b)) == NULL)
-		goto oom;
+/* Share quota, in bundle order: the instance's foreign accounts. */
+static void
+bp_check_key_quota(struct bp_ck *ck, const struct bundle_key *k,
+    const struct bundle_instance *in, struct cpolicy *cp, const char *p)
+{
+	struct bp_quota	*q = &ck->quota[in - ck->b->instances];
+	struct bp_fa	 fa;
+	size_t		 before = q->accounts.n;
+
+	fa.set = &q->accounts;
+	fa.oom = 0;
+	(void)cpolicy_foreign_accounts(cp, k->creator, bp_fa_add, &fa);
+	if (fa.oom)
+		ck->bp->oom = 1;
+	if (!q->reported && q->accounts.n > in->share_quota &&
+	    q->accounts.n > before) {
+		q->reported = 1;
+		bp_errc(ck->bp, "Rejected.ShareQuotaExceedLimit", p, "the key "
+		    "policies of instance %s grant %zu foreign accounts, over "
+		    "its share quota of %u", in->id, q->accounts.n,
+		    in->share_quota);
+	}
+}
+
+static void
+bp_check_key(struct bp_ck *ck, size_t i)
+{
+	const struct bundle_key		*k = &ck->b->keys[i];
+	const struct bundle_instance	*in = NULL;
+	struct bp			*bp = ck->bp;
+	struct cpolicy			*cp;
+	char				 path[BP_PATH_MAX], p[BP_PATH_MAX];
+
+	bp_path(path, sizeof(path), "Keys[%zu]", i);
+	bp_check_key_names(ck, k, path);
+	bp_check_key_tags(ck, k, path);
+	if (k->instance != NULL) {
+		bp_path(p, sizeof(p), "%s.DKMSInstanceId", path);
+		if ((in = bp_find_instance(ck->b, k->instance)) == NULL)
+			bp_err(bp, p, "no instance %s in the bundle",
+			    k->instance);
+	}
+	bp_path(p, sizeof(p), "%s.KeyPolicy", path);
+	if (k->policy == NULL) {
+		if (k->instance != NULL && !ck->from_parse)
+			bp_err(bp, p, "a key in an instance has a key policy");
+		return;
+	}
+	if (k->instance == NULL) {
+		if (!ck->from_parse)
+			bp_errc(bp, "Forbidden.KeyPolicyUnSupported", p,
+			    "a key outside any KMS instance has no key policy");
+		return;
+	}
+	if ((cp = bp_compile_doc(bp, &ck->share, POLICY_KIND_KEY, k->policy,
+	    k->policy_len, POLICY_KEY_MAX_BYTES, p)) == NULL)
+		return;
+	if (in != NULL && k->creator != NULL)
+		bp_check_key_quota(ck, k, in, cp, p);
+	if (ck->keep != NULL && ck->keep->key[i] == NULL)
+		ck->keep->key[i] = cp;
+	else
+		cpolicy_unref(cp);
+}
+
+/* Aliases: unique per account and region of their key. */
+static void
+bp_check_aliases(struct bp_ck *ck)
+{
+	const struct bundle	*b = ck->b;
+	const struct bundle_key	*k;
+	struct bp		*bp = ck->bp;
+	char			 path[BP_PATH_MAX], p[BP_PATH_MAX];
+	size_t			 i, n;
+
 	for (i = 0; i < b->naliases; i++) {
 		bp_path(path, sizeof(path), "Aliases[%zu]", i);
 		bp_path(p, sizeof(p), "%s.AliasName", path);
 		if (b->aliases[i].name == NULL) {
-			if (!from_parse)
+			if (!ck->from_parse)
 				bp_err(bp, p, "AliasName is required");
 		} else if (strncmp(b->aliases[i].name, "alias/", 6) != 0 ||
 		    b->aliases[i].name[6] == '\0')
@@ -1455,12 +1477,12 @@ bp_check(const struct bundle *b, size_t ram_max, int from_parse,
 			    b->aliases[i].name, LIMITS_ID_MAX);
 		bp_path(p, sizeof(p), "%s.KeyId", path);
 		if (b->aliases[i].key_id == NULL) {
-			if (!from_parse)
+			if (!ck->from_parse)
 				bp_err(bp, p, "KeyId is required");
 			continue;
 		}
-		k = bp_key_find(b, kidx, b->aliases[i].key_id);
-		if (k == NULL) {
+		if ((k = bp_key_find(b, ck->kidx, b->aliases[i].key_id)) ==
+		    NULL) {
 			bp_err(bp, p, "no key %s in the bundle",
 			    b->aliases[i].key_id);
 			continue;
@@ -1470,95 +1492,127 @@ bp_check(const struct bundle *b, size_t ram_max, int from_parse,
 			continue;
 		bp_path(p, sizeof(p), "%s.AliasName", path);
 		/* Stored under region, account and name together. */
+		n = strlen(k->region) + strlen(k->creator) +
+		    strlen(b->aliases[i].name) + 2;
 		if (strlen(b->aliases[i].name) <= LIMITS_ID_MAX &&
 		    strlen(k->region) <= LIMITS_ID_MAX &&
 		    strlen(k->creator) <= LIMITS_ID_MAX &&
-		    strlen(k->region) + strlen(k->creator) +
-		    strlen(b->aliases[i].name) + 2 > LIMITS_RECORD_KEY_MAX)
+		    n > LIMITS_RECORD_KEY_MAX)
 			bp_err(bp, p, "the alias's region, account and name "
-			    "are %zu bytes together, more than %d",
-			    strlen(k->region) + strlen(k->creator) +
-			    strlen(b->aliases[i].name) + 2,
+			    "are %zu bytes together, more than %d", n,
 			    LIMITS_RECORD_KEY_MAX);
-		else if (bp_set_add(&aliases, k->region, k->creator,
+		else if (bp_set_add(&ck->aliases, k->region, k->creator,
 		    b->aliases[i].name) == 0)
 			bp_err(bp, p, "alias %s exists already in account %s, "
 			    "region %s", b->aliases[i].name, k->creator,
 			    k->region);
 	}
+}
 
-	/* Identity policies. */
-	for (i = 0; i < b->npolicies; i++) {
-		const struct bundle_policy *po = &b->policies[i];
+/* Identity policies: names, then their document or versions. */
+static void
+bp_check_policy(struct bp_ck *ck, size_t i)
+{
+	const struct bundle_policy	*po = &ck->b->policies[i];
+	struct bp			*bp = ck->bp;
+	struct cpolicy			*cp;
+	char				 path[BP_PATH_MAX], p[BP_PATH_MAX];
 
-		bp_path(path, sizeof(path), "Policies[%zu]", i);
-		bp_path(p, sizeof(p), "%s.Account", path);
-		if (po->account == NULL) {
-			if (!from_parse)
-				bp_err(bp, p, "Account is required");
-		} else if (!bp_digits(po->account))
-			bp_err(bp, p, "Account must be an account id (digits)");
-		else
-			(void)bp_toolong(bp, p, "Account", po->account,
-			    LIMITS_ID_MAX);
-		bp_path(p, sizeof(p), "%s.PolicyName", path);
-		if (po->name == NULL) {
-			if (!from_parse)
-				bp_err(bp, p, "PolicyName is required");
-		} else if (!policy_name_valid(po->name, strlen(po->name)))
-			bp_err(bp, p, "a policy name is 1 to %d characters of "
-			    "A-Z a-z 0-9 . -", POLICY_NAME_MAX);
-		else if (po->account != NULL && bp_set_add(&pols, po->account,
-		    po->name, NULL) == 0)
-			bp_err(bp, p, "policy %s exists already in account %s",
-			    po->name, po->account);
-		if (po->versions != NULL) {
-			bp_check_versions(bp, &share, po, path, ram_max,
-			    from_parse, keep != NULL && keep->pol[i] == NULL ?
-			    &keep->pol[i] : NULL);
-			continue;
-		}
-		bp_path(p, sizeof(p), "%s.PolicyDocument", path);
-		if (po->text == NULL) {
-			if (!from_parse)
-				bp_err(bp, p, "PolicyDocument is required");
-			continue;
-		}
-		cp = bp_compile_doc(bp, &share, POLICY_KIND_RAM, po->text,
-		    po->len, ram_max, p);
-		if (keep != NULL && keep->pol[i] == NULL)
-			keep->pol[i] = cp;
-		else
-			cpolicy_unref(cp);
+	bp_path(path, sizeof(path), "Policies[%zu]", i);
+	bp_path(p, sizeof(p), "%s.Account", path);
+	if (po->account == NULL) {
+		if (!ck->from_parse)
+			bp_err(bp, p, "Account is required");
+	} else if (!bp_digits(po->account))
+		bp_err(bp, p, "Account must be an account id (digits)");
+	else
+		(void)bp_toolong(bp, p, "Account", po->account, LIMITS_ID_MAX);
+	bp_path(p, sizeof(p), "%s.PolicyName", path);
+	if (po->name == NULL) {
+		if (!ck->from_parse)
+			bp_err(bp, p, "PolicyName is required");
+	} else if (!policy_name_valid(po->name, strlen(po->name)))
+		bp_err(bp, p, "a policy name is 1 to %d characters of "
+		    "A-Z a-z 0-9 . -", POLICY_NAME_MAX);
+	else if (po->account != NULL && bp_set_add(&ck->pols, po->account,
+	    po->name, NULL) == 0)
+		bp_err(bp, p, "policy %s exists already in account %s",
+		    po->name, po->account);
+	if (po->versions != NULL) {
+		bp_check_versions(bp, &ck->share, po, path, ck->ram_max,
+		    ck->from_parse, ck->keep != NULL &&
+		    ck->keep->pol[i] == NULL ? &ck->keep->pol[i] : NULL);
+		return;
 	}
+	bp_path(p, sizeof(p), "%s.PolicyDocument", path);
+	if (po->text == NULL) {
+		if (!ck->from_parse)
+			bp_err(bp, p, "PolicyDocument is required");
+		return;
+	}
+	cp = bp_compile_doc(bp, &ck->share, POLICY_KIND_RAM, po->text, po->len,
+	    ck->ram_max, p);
+	if (ck->keep != NULL && ck->keep->pol[i] == NULL)
+		ck->keep->pol[i] = cp;
+	else
+		cpolicy_unref(cp);
+}
 
-	/* Groups, then users (their groups) and roles. */
-	for (i = 0; i < b->ngroups; i++)
-		if (b->groups[i].account != NULL && b->groups[i].name != NULL)
-			(void)bp_set_add(&grps, b->groups[i].account,
-			    b->groups[i].name, NULL);
-	bp_check_principals(bp, b->groups, b->ngroups, "Groups", "GroupName",
-	    &pols, NULL, from_parse);
-	bp_check_principals(bp, b->users, b->nusers, "Users", "UserName",
-	    &pols, &grps, from_parse);
-	bp_check_principals(bp, b->roles, b->nroles, "Roles", "RoleName",
-	    &pols, NULL, from_parse);
-	if (inst.oom || keys.oom || aliases.oom || pols.oom || grps.oom)
+/*
+ * The checks over the model; keep (from bundle_parse) or NULL receives
+ * each document's compiled form.
+ */
+static int
+bp_check(const struct bundle *b, size_t ram_max, int from_parse,
+    struct bp *bp, struct bundle_compiled *keep)
+{
+	struct bp_ck	ck;
+	size_t		i;
+
+	memset(&ck, 0, sizeof(ck));
+	ck.bp = bp;
+	ck.b = b;
+	ck.ram_max = ram_max != 0 ? ram_max : POLICY_RAM_MAX_BYTES_DEFAULT;
+	ck.from_parse = from_parse;
+	ck.keep = keep;
+	if ((b->ninstances > 0 && (ck.quota = calloc(b->ninstances,
+	    sizeof(*ck.quota))) == NULL) ||
+	    (b->naliases > 0 && (ck.kidx = bp_key_index(b)) == NULL))
 		bp->oom = 1;
-	goto done;
-oom:
-	bp->oom = 1;
-done:
-	for (i = 0; quota != NULL && i < b->ninstances; i++)
-		bp_set_free(&quota[i].accounts);
-	free(quota);
-	free(kidx);
-	bp_share_free(&share);
-	bp_set_free(&inst);
-	bp_set_free(&keys);
-	bp_set_free(&aliases);
-	bp_set_free(&pols);
-	bp_set_free(&grps);
+	else {
+		bp_check_instances(&ck);
+		for (i = 0; i < b->nkeys; i++)
+			bp_check_key(&ck, i);
+		bp_check_aliases(&ck);
+		for (i = 0; i < b->npolicies; i++)
+			bp_check_policy(&ck, i);
+		/* Groups, then users (their groups) and roles. */
+		for (i = 0; i < b->ngroups; i++)
+			if (b->groups[i].account != NULL &&
+			    b->groups[i].name != NULL)
+				(void)bp_set_add(&ck.grps,
+				    b->groups[i].account, b->groups[i].name,
+				    NULL);
+		bp_check_principals(bp, b->groups, b->ngroups, "Groups",
+		    "GroupName", &ck.pols, NULL, from_parse);
+		bp_check_principals(bp, b->users, b->nusers, "Users",
+		    "UserName", &ck.pols, &ck.grps, from_parse);
+		bp_check_principals(bp, b->roles, b->nroles, "Roles",
+		    "RoleName", &ck.pols, NULL, from_parse);
+	}
+	if (ck.inst.oom || ck.keys.oom || ck.aliases.oom || ck.pols.oom ||
+	    ck.grps.oom)
+		bp->oom = 1;
+	for (i = 0; ck.quota != NULL && i < b->ninstances; i++)
+		bp_set_free(&ck.quota[i].accounts);
+	free(ck.quota);
+	free(ck.kidx);
+	bp_share_free(&ck.share);
+	bp_set_free(&ck.inst);
+	bp_set_free(&ck.keys);
+	bp_set_free(&ck.aliases);
+	bp_set_free(&ck.pols);
+	bp_set_free(&ck.grps);
 	if (bp->oom)
 		(void)policy_diags_add(bp->d, "InternalFailure", "",
 		    "out of memory");
