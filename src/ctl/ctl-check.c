@@ -106,8 +106,18 @@ ctl_check_answer_json(const struct kmsauthz_answer *a, int explain)
 	return (o);
 }
 
-int
-ctl_check(int argc, char **argv)
+/* What a check is about, from its options (into the caller's storage);
+ * 0, or -1 after a usage message. */
+struct ctl_check_args {
+	struct kmsauthz_request	 req;
+	struct kmsauthz_context	 ctx[KMSAUTHZ_MAX_CONTEXT];
+	uint8_t			 ipb[16];
+	const char		*sock;
+	int			 timeout_ms;
+};
+
+static int
+ctl_check_parse(int argc, char **argv, struct ctl_check_args *ca)
 {
 	static const struct option opts[] = {
 		{ "principal", required_argument, NULL, 'p' },
@@ -121,31 +131,26 @@ ctl_check(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct kmsauthz_context	 ctx[KMSAUTHZ_MAX_CONTEXT];
-	struct kmsauthz_request	 req;
-	struct kmsauthz_answer	 ans;
-	struct kmsauthz		*h = NULL;
+	struct kmsauthz_request	*rq = &ca->req;
 	struct value_ip		 ip;
 	struct value_time	 tm;
-	const char		*sock = NULL;
 	char			*eq;
-	uint8_t			 ipb[16];
 	size_t			 nctx = 0, i;
-	int			 ch, usage = 0, timeout_ms = CTL_CHECK_TIMEOUT_MS;
-	int			 err, rc;
+	int			 ch, usage = 0;
 
-	memset(&req, 0, sizeof(req));
+	memset(ca, 0, sizeof(*ca));
+	ca->timeout_ms = CTL_CHECK_TIMEOUT_MS;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'p':
-			req.principal = optarg;
+			rq->principal = optarg;
 			break;
 		case 'a':
-			req.action = optarg;
+			rq->action = optarg;
 			break;
 		case 'r':
-			req.resource = optarg;
+			rq->resource = optarg;
 			break;
 		case 'i':
 			/* The wire carries 4 or 16 raw bytes only. */
@@ -156,9 +161,9 @@ ctl_check(int argc, char **argv)
 				usage = 1;
 				break;
 			}
-			req.source_ip_len = ip.family == 4 ? 4 : 16;
-			memcpy(ipb, ip.addr, req.source_ip_len);
-			req.source_ip = ipb;
+			rq->source_ip_len = ip.family == 4 ? 4 : 16;
+			memcpy(ca->ipb, ip.addr, rq->source_ip_len);
+			rq->source_ip = ca->ipb;
 			break;
 		case 'c':
 			if ((eq = strchr(optarg, '=')) == NULL ||
@@ -176,7 +181,7 @@ ctl_check(int argc, char **argv)
 			}
 			*eq = '\0';
 			for (i = 0; i < nctx; i++) {
-				if (strcmp(ctx[i].key, optarg) == 0)
+				if (strcmp(ca->ctx[i].key, optarg) == 0)
 					break;
 			}
 			if (i < nctx) {
@@ -185,8 +190,8 @@ ctl_check(int argc, char **argv)
 				usage = 1;
 				break;
 			}
-			ctx[nctx].key = optarg;
-			ctx[nctx].value = eq + 1;
+			ca->ctx[nctx].key = optarg;
+			ca->ctx[nctx].value = eq + 1;
 			nctx++;
 			break;
 		case 't':
@@ -197,18 +202,18 @@ ctl_check(int argc, char **argv)
 				usage = 1;
 				break;
 			}
-			req.flags |= KMSAUTHZ_CHECK_TIME;
-			req.time_sec = tm.sec;
-			req.time_nsec = (uint32_t)tm.nsec;
+			rq->flags |= KMSAUTHZ_CHECK_TIME;
+			rq->time_sec = tm.sec;
+			rq->time_nsec = (uint32_t)tm.nsec;
 			break;
 		case 'e':
-			req.flags |= KMSAUTHZ_CHECK_EXPLAIN;
+			rq->flags |= KMSAUTHZ_CHECK_EXPLAIN;
 			break;
 		case 's':
-			sock = optarg;
+			ca->sock = optarg;
 			break;
 		case 'T':
-			if (ctl_check_timeout(optarg, &timeout_ms) == -1)
+			if (ctl_check_timeout(optarg, &ca->timeout_ms) == -1)
 				usage = 1;
 			break;
 		default:
@@ -216,29 +221,41 @@ ctl_check(int argc, char **argv)
 			break;
 		}
 	}
-	if (!usage && (optind != argc || req.principal == NULL ||
-	    req.action == NULL || req.resource == NULL)) {
+	if (!usage && (optind != argc || rq->principal == NULL ||
+	    rq->action == NULL || rq->resource == NULL)) {
 		fprintf(stderr, "usage: kmsauthzctl check --principal ARN "
 		    "--action A --resource ARN [--source-ip IP] "
 		    "[--context KEY=VALUE]... [--time RFC3339] [--explain] "
 		    "[--socket PATH] [--timeout MS]\n");
 		usage = 1;
 	}
-	if (!usage && eval_resource_valid(req.resource,
-	    strlen(req.resource)) == -1) {
+	if (!usage && eval_resource_valid(rq->resource,
+	    strlen(rq->resource)) == -1) {
 		fprintf(stderr, "kmsauthzctl: --resource %s: not an ARN "
 		    "(acs:SERVICE:REGION:ACCOUNT:RESOURCE, e.g. "
 		    "acs:kms:REGION:ACCOUNT:key/KEY-ID) nor *; the answer "
-		    "is invalid-request\n", req.resource);
+		    "is invalid-request\n", rq->resource);
 	}
 	if (usage)
-		return (CTL_EXIT_ERROR);
-	req.context = ctx;
-	req.ncontext = nctx;
+		return (-1);
+	rq->context = ca->ctx;
+	rq->ncontext = nctx;
+	return (0);
+}
 
-	if (ctl_check_connect(sock, timeout_ms, &h) == -1)
+int
+ctl_check(int argc, char **argv)
+{
+	struct ctl_check_args	 ca;
+	struct kmsauthz_answer	 ans;
+	struct kmsauthz		*h = NULL;
+	int			 err, rc;
+
+	if (ctl_check_parse(argc, argv, &ca) == -1)
 		return (CTL_EXIT_ERROR);
-	err = kmsauthz_check(h, &req, &ans);
+	if (ctl_check_connect(ca.sock, ca.timeout_ms, &h) == -1)
+		return (CTL_EXIT_ERROR);
+	err = kmsauthz_check(h, &ca.req, &ans);
 	if (err != 0) {
 		fprintf(stderr, "kmsauthzctl: check: %s\n",
 		    kmsauthz_strerror(err));
@@ -253,7 +270,7 @@ ctl_check(int argc, char **argv)
 	}
 	kmsauthz_close(h);
 	rc = ctl_json_print(ctl_check_answer_json(&ans,
-	    (req.flags & KMSAUTHZ_CHECK_EXPLAIN) != 0));
+	    (ca.req.flags & KMSAUTHZ_CHECK_EXPLAIN) != 0));
 	if (rc == -1 || fflush(stdout) != 0)
 		rc = CTL_EXIT_ERROR;
 	else if (ans.reason == KMSAUTHZ_REASON_INVALID_REQUEST)

@@ -51,6 +51,9 @@ static void	daemon_watchdog_cb(evutil_socket_t, short, void *);
 static void	daemon_reload(void);
 static void	daemon_detach(void);
 static void	daemon_quiet(void);
+static void	daemon_options(int, char *[], int *, int *);
+static void	daemon_check_only(void) __attribute__((__noreturn__));
+static void	daemon_events(struct event **);
 
 static const char daemon_usage[] =
     "usage: kmsauthzd [-fhnv] [-a admin_socket] [-c config] "
@@ -415,24 +418,18 @@ daemon_quiet(void)
 	}
 }
 
-int
-main(int argc, char *argv[])
+/* The command line: -c, the overrides in order, the flags. */
+static void
+daemon_options(int argc, char *argv[], int *foregroundp, int *checkonlyp)
 {
-	struct listenfd	 lfds[LISTENFD_MAX];
-	struct event	*sig_term, *sig_int, *sig_hup, *watchdog = NULL;
-	struct timeval	 tv;
-	char		 err[512], *kv;
-	size_t		 nlfds;
-	uint64_t	 wd;
-	int		 ch, foreground = 0, checkonly = 0;
-	unsigned	 nthreads;
 	static const struct option longopts[] = {
 		{ "help",	no_argument,	NULL,	'h' },
 		{ "version",	no_argument,	NULL,	'V' },
 		{ NULL,		0,		NULL,	0 }
 	};
+	char	*kv;
+	int	 ch;
 
-	log_init("kmsauthzd", 0, 1);
 	daemon_conf_path = KMSAUTHZ_SYSCONFDIR "/kmsauthzd.conf";
 	while ((ch = getopt_long(argc, argv, "a:c:d:fhno:s:t:v", longopts,
 	    NULL)) != -1) {
@@ -455,10 +452,10 @@ main(int argc, char *argv[])
 			daemon_overrides[daemon_noverrides++] = kv;
 			break;
 		case 'f':
-			foreground = 1;
+			*foregroundp = 1;
 			break;
 		case 'n':
-			checkonly = 1;
+			*checkonlyp = 1;
 			break;
 		case 'o':
 			daemon_overrides[daemon_noverrides++] =
@@ -486,22 +483,69 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage();
+}
+
+/* -n: the configuration, the admin configuration and the seed, checked
+ * and not used. */
+static __attribute__((__noreturn__)) void
+daemon_check_only(void)
+{
+	if (daemon_cfg.seed_bundle[0] != '\0' &&
+	    daemon_check_seed(&daemon_cfg) == -1)
+		exit(1);
+	if (daemon_check_admin_config(&daemon_cfg) == -1)
+		exit(1);
+	if (daemon_verbose_flags > 0)
+		config_print(&daemon_cfg);
+	printf("configuration OK\n");
+	exit(0);
+}
+
+/* SIGTERM, SIGINT, SIGHUP and the systemd watchdog, on the main loop. */
+static void
+daemon_events(struct event **ev)
+{
+	struct timeval	tv;
+	uint64_t	wd;
+
+	ev[0] = evsignal_new(daemon_base, SIGTERM, daemon_signal_cb, NULL);
+	ev[1] = evsignal_new(daemon_base, SIGINT, daemon_signal_cb, NULL);
+	ev[2] = evsignal_new(daemon_base, SIGHUP, daemon_signal_cb, NULL);
+	if (ev[0] == NULL || ev[1] == NULL || ev[2] == NULL ||
+	    evsignal_add(ev[0], NULL) == -1 ||
+	    evsignal_add(ev[1], NULL) == -1 ||
+	    evsignal_add(ev[2], NULL) == -1)
+		fatalx("cannot set up signal events");
+	if ((wd = notify_watchdog_usec()) != 0) {
+		ev[3] = event_new(daemon_base, -1, EV_PERSIST,
+		    daemon_watchdog_cb, NULL);
+		tv.tv_sec = (time_t)(wd / 2 / 1000000);
+		tv.tv_usec = (suseconds_t)(wd / 2 % 1000000);
+		if (ev[3] == NULL || event_add(ev[3], &tv) == -1)
+			fatalx("cannot set up the watchdog timer");
+		log_info("watchdog every %" PRIu64 " usec", wd / 2);
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct listenfd	 lfds[LISTENFD_MAX];
+	struct event	*ev[4] = { NULL, NULL, NULL, NULL };
+	char		 err[512];
+	size_t		 nlfds;
+	int		 foreground = 0, checkonly = 0, i;
+	unsigned	 nthreads;
+
+	log_init("kmsauthzd", 0, 1);
+	daemon_options(argc, argv, &foreground, &checkonly);
 	log_setverbose(daemon_verbose_flags);
 	if (daemon_read_config(&daemon_cfg) == -1)
 		exit(1);
 	log_setverbose(daemon_cfg.log_verbose);
 
-	if (checkonly) {
-		if (daemon_cfg.seed_bundle[0] != '\0' &&
-		    daemon_check_seed(&daemon_cfg) == -1)
-			exit(1);
-		if (daemon_check_admin_config(&daemon_cfg) == -1)
-			exit(1);
-		if (daemon_verbose_flags > 0)
-			config_print(&daemon_cfg);
-		printf("configuration OK\n");
-		exit(0);
-	}
+	if (checkonly)
+		daemon_check_only();
 	if (!foreground)
 		daemon_detach();
 
@@ -547,23 +591,7 @@ main(int argc, char *argv[])
 		exit(1);
 	}
 
-	sig_term = evsignal_new(daemon_base, SIGTERM, daemon_signal_cb, NULL);
-	sig_int = evsignal_new(daemon_base, SIGINT, daemon_signal_cb, NULL);
-	sig_hup = evsignal_new(daemon_base, SIGHUP, daemon_signal_cb, NULL);
-	if (sig_term == NULL || sig_int == NULL || sig_hup == NULL ||
-	    evsignal_add(sig_term, NULL) == -1 ||
-	    evsignal_add(sig_int, NULL) == -1 ||
-	    evsignal_add(sig_hup, NULL) == -1)
-		fatalx("cannot set up signal events");
-	if ((wd = notify_watchdog_usec()) != 0) {
-		watchdog = event_new(daemon_base, -1, EV_PERSIST,
-		    daemon_watchdog_cb, NULL);
-		tv.tv_sec = (time_t)(wd / 2 / 1000000);
-		tv.tv_usec = (suseconds_t)(wd / 2 % 1000000);
-		if (watchdog == NULL || event_add(watchdog, &tv) == -1)
-			fatalx("cannot set up the watchdog timer");
-		log_info("watchdog every %" PRIu64 " usec", wd / 2);
-	}
+	daemon_events(ev);
 	/* The seed commits last: a start refused before commits nothing. */
 	if (admin_plane_seed(&daemon_srv) != 0) {
 		server_shutdown(&daemon_srv);
@@ -587,11 +615,9 @@ main(int argc, char *argv[])
 
 	admin_plane_stop();
 	server_free(&daemon_srv);
-	if (watchdog != NULL)
-		event_free(watchdog);
-	event_free(sig_term);
-	event_free(sig_int);
-	event_free(sig_hup);
+	for (i = 0; i < 4; i++)
+		if (ev[i] != NULL)
+			event_free(ev[i]);
 	event_base_free(daemon_base);
 	world_holder_free(daemon_holder);
 	while (daemon_noverrides > 0)
