@@ -31,7 +31,7 @@ done
 
 # A sanitizer build: the module needs the ASan runtime loaded first in
 # pamtester (an uninstrumented program), and pam_wrapper without
-# RTLD_DEEPBIND (pam_wrapper(1)).
+# RTLD_DEEPBIND (pam_wrapper(1)), which the sanitizers refuse.
 PRELOAD=libpam_wrapper.so
 if nm -D --undefined-only "$MOD" 2>/dev/null | grep -q '__asan_'; then
 	cc=$(sed -n 's/^CC = //p' "$top_builddir/Makefile" | awk '{print $1}')
@@ -42,7 +42,9 @@ if nm -D --undefined-only "$MOD" 2>/dev/null | grep -q '__asan_'; then
 	done
 	[ -n "$rt" ] || skip_all "sanitizer build: no shared ASan runtime to preload into pamtester"
 	PRELOAD="$rt libpam_wrapper.so"
-	export PAM_WRAPPER_DISABLE_DEEPBIND=1
+	# pam_wrapper 1.1.4 (Debian 12) reads the switch under uid_wrapper's
+	# name; later versions under its own.
+	export PAM_WRAPPER_DISABLE_DEEPBIND=1 UID_WRAPPER_DISABLE_DEEPBIND=1
 	# pamtester and libpam are not ours: their leaks are not either.
 	export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
 fi
