@@ -80,3 +80,14 @@ def test_async_reconnects_after_daemon_restart(make_daemon, tmp_path):
             raise AssertionError("a ping answered by a stopped daemon")
         await ac.close()
     asyncio.run(run())
+
+
+def test_long_batch_with_explain(example_daemon):
+    """20,000 checks with EXPLAIN in one check_batch call: 157 frames sent
+    while the answers come back (the client reads as it writes)."""
+    todo = (cases() * 2000)[:20000]
+    for args, _ in todo:
+        args["explain"] = True
+    with kmsauthz.Client(example_daemon.query, timeout=60.0) as c:
+        answers = c.check_batch([a for a, _ in todo])
+    assert [got(a) for a in answers] == [e for _, e in todo]

@@ -1,5 +1,6 @@
 """The synchronous clients: Client (query socket), AdminClient (admin)."""
 import json
+import select
 import socket
 import threading
 import time
@@ -73,22 +74,19 @@ class _Connection:
         self._last_id = self._last_id % 0xFFFFFFFF + 1    # never 0
         return self._last_id
 
-    def _recv_frame(self, deadline):
-        """(type, id, body) of the next frame."""
-        while True:
-            if len(self._rbuf) >= _proto.HDR_SIZE:
-                msg_type, req_id, length = _proto.decode_header(
-                    bytes(self._rbuf[:_proto.HDR_SIZE]))
-                end = _proto.HDR_SIZE + length
-                if len(self._rbuf) >= end:
-                    body = bytes(self._rbuf[_proto.HDR_SIZE:end])
-                    del self._rbuf[:end]
-                    return msg_type, req_id, body
-            self._sock.settimeout(self._left(deadline))
-            chunk = self._sock.recv(256 * 1024)
-            if not chunk:
-                raise ConnectError("connection closed by kmsauthzd")
-            self._rbuf += chunk
+    def _next_frame(self):
+        """(type, id, body) of the next whole frame in the buffer, or
+        None.  The header is checked before any of the body is awaited."""
+        if len(self._rbuf) < _proto.HDR_SIZE:
+            return None
+        msg_type, req_id, length = _proto.decode_header(
+            bytes(self._rbuf[:_proto.HDR_SIZE]))
+        end = _proto.HDR_SIZE + length
+        if len(self._rbuf) < end:
+            return None
+        body = bytes(self._rbuf[_proto.HDR_SIZE:end])
+        del self._rbuf[:end]
+        return msg_type, req_id, body
 
     def _exchange(self, requests):
         """requests: [(type, body, reply type, decoder)].  Returns the
@@ -118,26 +116,54 @@ class _Connection:
             pending[req_id] = (i, reply, decoder)
             out.append(_proto.frame(msg_type, req_id, body))
         data = memoryview(b"".join(out))
-        # Small frames go in one write; the daemon reads while we do.
-        while data:
-            self._sock.settimeout(self._left(deadline))
-            n = self._sock.send(data)
-            data = data[n:]
         results = [None] * len(requests)
+        # Send and read at once: a long batch must not block on a full
+        # socket while the daemon waits for us to read its answers.
+        poller = select.poll()
+        fd = self._sock.fileno()
+        self._sock.setblocking(False)
         while pending:
-            msg_type, req_id, body = self._recv_frame(deadline)
-            if req_id not in pending:
+            poller.register(fd, select.POLLIN |
+                            (select.POLLOUT if data else 0))
+            left = self._left(deadline)
+            if not poller.poll(None if left is None else
+                               max(1, int(left * 1000 + 0.999))):
+                raise Timeout("timed out")
+            if data:
+                try:
+                    data = data[self._sock.send(data):]
+                except (BlockingIOError, InterruptedError):
+                    pass
+            try:
+                chunk = self._sock.recv(256 * 1024)
+            except (BlockingIOError, InterruptedError):
+                continue
+            if not chunk:
+                raise ConnectError("connection closed by kmsauthzd")
+            self._rbuf += chunk
+            while pending:
+                f = self._next_frame()
+                if f is None:
+                    break
+                msg_type, req_id, body = f
+                if req_id not in pending:
+                    if msg_type == _proto.ERROR:
+                        raise ServerError(*_proto.decode_error(body))
+                    raise ProtocolError("answer to request id %d, which "
+                                        "is not in flight" % req_id)
+                i, reply, decoder = pending.pop(req_id)
                 if msg_type == _proto.ERROR:
                     raise ServerError(*_proto.decode_error(body))
-                raise ProtocolError("answer to request id %d, which is "
-                                    "not in flight" % req_id)
-            i, reply, decoder = pending.pop(req_id)
-            if msg_type == _proto.ERROR:
-                raise ServerError(*_proto.decode_error(body))
-            if msg_type != reply:
-                raise ProtocolError("message type %d answers a request "
-                                    "expecting %d" % (msg_type, reply))
-            results[i] = decoder(body)
+                if msg_type != reply:
+                    raise ProtocolError("message type %d answers a request "
+                                        "expecting %d" % (msg_type, reply))
+                results[i] = decoder(body)
+        if self._rbuf:
+            # Bytes past the last answer: nothing was asked for them.
+            f = self._next_frame()
+            raise ProtocolError("unexpected frame after the answers"
+                                if f is not None else
+                                "unexpected bytes after the answers")
         return results
 
 
