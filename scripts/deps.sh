@@ -5,7 +5,8 @@ set -e
 PKGS="autoconf automake libtool pkg-config make gcc clang libclang-rt-14-dev
  libevent-dev libjson-c-dev liblmdb-dev lmdb-utils libsodium-dev libcmocka-dev
  util-linux procps python3 systemd
- libpam0g-dev pamtester libpam-wrapper python3-pytest mandoc"
+ libpam0g-dev pamtester libpam-wrapper python3-pytest python3-pip
+ python3-setuptools mandoc"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

@@ -126,14 +126,18 @@ class _Connection:
             poller.register(fd, select.POLLIN |
                             (select.POLLOUT if data else 0))
             left = self._left(deadline)
-            if not poller.poll(None if left is None else
-                               max(1, int(left * 1000 + 0.999))):
+            ready = poller.poll(None if left is None else
+                                max(1, int(left * 1000 + 0.999)))
+            if not ready:
                 raise Timeout("timed out")
-            if data:
+            ev = ready[0][1]
+            if data and ev & (select.POLLOUT | select.POLLERR):
                 try:
                     data = data[self._sock.send(data):]
                 except (BlockingIOError, InterruptedError):
                     pass
+            if not ev & (select.POLLIN | select.POLLERR | select.POLLHUP):
+                continue
             try:
                 chunk = self._sock.recv(256 * 1024)
             except (BlockingIOError, InterruptedError):
