@@ -20,8 +20,11 @@ done
 export PYTHONDONTWRITEBYTECODE=1
 # The client must not depend on the harness's sanitizer settings for
 # Python itself; the daemon keeps them (its stderr is checked).
+# A hung test must fail, not stall make check.
+to=
+command -v timeout >/dev/null 2>&1 && to="timeout 900"
 (cd "$tmp" && PYTHONPATH="$top_srcdir/bindings/python" \
-    "$PY" -m pytest -p no:cacheprovider -q -rfE \
+    $to "$PY" -m pytest -p no:cacheprovider -q -rfE \
     --junitxml="$tmp/junit.xml" "$top_srcdir/tests/python") \
     >"$tmp/pytest.out" 2>&1
 st=$?

@@ -95,51 +95,62 @@ class AsyncClient:
                 raise ServerError(*_proto.decode_error(body))
             raise ProtocolError("answer to request id %d, which is not "
                                 "in flight" % req_id)
-        fut, reply, decoder = entry
-        if msg_type == _proto.ERROR:
-            err = ServerError(*_proto.decode_error(body))
-            if not fut.done():
-                fut.set_exception(err)
-            if err.code not in _proto.ERRORS_KEEP_OPEN:
-                raise err
-            return
-        if msg_type != reply:
-            err = ProtocolError("message type %d answers a request "
-                                "expecting %d" % (msg_type, reply))
-            if not fut.done():
-                fut.set_exception(err)
-            raise err
+        fut = entry[0]
         try:
-            value = decoder(body)
+            value = self._decode(msg_type, body, entry[1], entry[2])
         except Error as e:
+            # This check fails with it; the read loop fails the others
+            # and drops the connection, unless the daemon keeps it open.
             if not fut.done():
                 fut.set_exception(e)
-            raise
+            if not (isinstance(e, ServerError) and
+                    e.code in _proto.ERRORS_KEEP_OPEN):
+                raise
+            return
         if not fut.done():
             fut.set_result(value)
+
+    @staticmethod
+    def _decode(msg_type, body, reply, decoder):
+        if msg_type == _proto.ERROR:
+            raise ServerError(*_proto.decode_error(body))
+        if msg_type != reply:
+            raise ProtocolError("message type %d answers a request "
+                                "expecting %d" % (msg_type, reply))
+        return decoder(body)
+
+    def _expired(self, writer, fut):
+        """A check's deadline passed: the connection's state is unknown."""
+        if fut.done():
+            return
+        fut.set_exception(Timeout("timed out"))
+        if writer is self._writer:
+            self._fail_all(Timeout("timed out"))
 
     async def _request(self, msg_type, body, reply, decoder):
         await self._ensure()
         self._last_id = self._last_id % 0xFFFFFFFF + 1
         req_id = self._last_id
-        fut = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
         self._pending[req_id] = (fut, reply, decoder)
         writer = self._writer
+        # A timer per check, not wait_for(): no task per call.
+        timer = None if self.timeout is None else \
+            loop.call_later(self.timeout, self._expired, writer, fut)
         try:
             writer.write(_proto.frame(msg_type, req_id, body))
-            async with self._drain_lock:
-                await writer.drain()
-            return await asyncio.wait_for(asyncio.shield(fut),
-                                          self.timeout)
-        except asyncio.TimeoutError:
-            if writer is self._writer:
-                self._fail_all(Timeout("timed out"))
-            raise Timeout("timed out") from None
+            if writer.transport.get_write_buffer_size() > 65536:
+                async with self._drain_lock:
+                    await writer.drain()
+            return await fut
         except (OSError, RuntimeError) as e:
             if writer is self._writer:
                 self._fail_all(ConnectError(str(e)))
             raise ConnectError("%s: %s" % (self.path, e)) from None
         finally:
+            if timer is not None:
+                timer.cancel()
             if not fut.done():
                 fut.cancel()
             elif not fut.cancelled():
