@@ -48,14 +48,14 @@ def test_asyncio_pipelined_on_one_connection(example_daemon):
     async def run():
         async with kmsauthz.AsyncClient(example_daemon.query,
                                         timeout=10.0) as ac:
-            writer = ac._writer
+            wire = ac._wire
             answers = await asyncio.gather(*[ac.check(**a)
                                              for a, _ in todo])
             batches = await asyncio.gather(
                 ac.check_batch([a for a, _ in todo[:300]]),
                 ac.check_batch([a for a, _ in todo[300:500]]),
                 ac.ping(), ac.status())
-            assert ac._writer is writer, "one connection throughout"
+            assert ac._wire is wire, "one connection throughout"
             return answers, batches
     answers, batches = asyncio.run(run())
     assert [got(a) for a in answers] == [e for _, e in todo]

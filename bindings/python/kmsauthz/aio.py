@@ -7,23 +7,89 @@ from .errors import (ConnectError, Error, ProtocolError, ServerError,
                      Timeout)
 
 
+class _Wire(asyncio.Protocol):
+    """One connection: parses the frames as the bytes arrive (no await
+    per frame) and hands them to the client; write flow control."""
+
+    def __init__(self, client):
+        self.client = client
+        self.transport = None
+        self.buf = bytearray()
+        self.paused = None          # a future while writing is paused
+        self.lost = False
+        self.out = []               # frames queued in this loop turn
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def send(self, frame):
+        """Queues a frame; the frames of one loop turn go in one write."""
+        if not self.out:
+            asyncio.get_running_loop().call_soon(self.flush)
+        self.out.append(frame)
+
+    def flush(self):
+        out, self.out = self.out, []
+        if out and self.transport is not None and \
+                not self.transport.is_closing():
+            self.transport.write(b"".join(out))
+
+    def data_received(self, data):
+        if self.client._wire is not self:
+            return                  # dropped: its ids are not in flight
+        self.buf += data
+        buf = self.buf
+        off = 0
+        try:
+            while len(buf) - off >= _proto.HDR_SIZE:
+                msg_type, req_id, length = _proto.decode_header(
+                    bytes(buf[off:off + _proto.HDR_SIZE]))
+                end = off + _proto.HDR_SIZE + length
+                if len(buf) < end:
+                    break
+                body = bytes(buf[off + _proto.HDR_SIZE:end])
+                off = end
+                self.client._dispatch(msg_type, req_id, body)
+        except Error as e:
+            self.client._fail_all(e, self)
+            return
+        del buf[:off]
+
+    def connection_lost(self, exc):
+        self.lost = True
+        self.resume_writing()
+        self.client._fail_all(ConnectError(
+            "connection closed by kmsauthzd" if exc is None else
+            "connection lost: %s" % exc), self)
+
+    def pause_writing(self):
+        if self.paused is None:
+            self.paused = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self):
+        if self.paused is not None:
+            if not self.paused.done():
+                self.paused.set_result(None)
+            self.paused = None
+
+
 class AsyncClient:
     """kmsauthz.AsyncClient(path=None, timeout=1.0): the methods of
     Client, as coroutines.  Every coroutine running check() at once sends
-    its CHECK at once on the one connection; a reader task hands each
-    answer to its caller.  Any failure of the connection (closed, a
-    malformed frame, a timeout: its state is then unknown) fails every
-    check in flight with an Error and drops it; the next call connects
-    again."""
+    its CHECK at once on the one connection; the answers are handed to
+    their callers by request id as they arrive.  Any failure of the
+    connection (closed, a malformed frame, a timeout: its state is then
+    unknown) fails every check in flight with an Error and drops it; the
+    next call connects again."""
 
     def __init__(self, path=None, timeout=1.0):
         self.path = _common.query_socket(path)
         self.timeout = _common.check_timeout(timeout)
-        self._reader = self._writer = self._task = None
-        self._pending = {}
+        self._wire = None
+        self._pending = {}          # id: (future, reply, decoder, deadline)
         self._last_id = 0
         self._conn_lock = None
-        self._drain_lock = None
+        self._timer = None
 
     async def __aenter__(self):
         await self._ensure()
@@ -33,60 +99,45 @@ class AsyncClient:
         await self.close()
 
     async def close(self):
-        self._fail_all(ConnectError("client closed"))
+        if self._wire is not None:
+            self._fail_all(ConnectError("client closed"), self._wire)
 
     async def _ensure(self):
+        if self._wire is not None:
+            return self._wire
         if self._conn_lock is None:
             self._conn_lock = asyncio.Lock()
-            self._drain_lock = asyncio.Lock()
         async with self._conn_lock:
-            if self._writer is not None:
-                return
+            if self._wire is not None:
+                return self._wire
+            loop = asyncio.get_running_loop()
             try:
-                self._reader, self._writer = await asyncio.wait_for(
-                    asyncio.open_unix_connection(self.path,
-                                                 limit=2 ** 22),
+                _, wire = await asyncio.wait_for(
+                    loop.create_unix_connection(lambda: _Wire(self),
+                                                self.path),
                     self.timeout)
             except asyncio.TimeoutError:
                 raise Timeout("%s: connect timed out" % self.path) from None
             except (OSError, ValueError) as e:
                 raise ConnectError("%s: cannot connect: %s"
                                    % (self.path, e)) from None
-            self._task = asyncio.ensure_future(
-                self._read_loop(self._reader, self._writer))
+            self._wire = wire
+            return wire
 
-    def _fail_all(self, exc):
-        """Drops the connection; every check in flight raises exc."""
+    def _fail_all(self, exc, wire):
+        """Drops the connection wire; every check in flight raises exc."""
+        if wire is not self._wire:
+            return
+        self._wire = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         pending, self._pending = self._pending, {}
-        for fut, _, _ in pending.values():
+        for fut, _, _, _ in pending.values():
             if not fut.done():
                 fut.set_exception(exc)
-        if self._writer is not None:
-            self._writer.close()
-        task = self._task
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
-        self._reader = self._writer = self._task = None
-
-    async def _read_loop(self, reader, writer):
-        try:
-            while True:
-                hdr = await reader.readexactly(_proto.HDR_SIZE)
-                msg_type, req_id, length = _proto.decode_header(hdr)
-                body = await reader.readexactly(length)
-                if writer is not self._writer:
-                    return
-                self._dispatch(msg_type, req_id, body)
-        except asyncio.CancelledError:
-            raise
-        except asyncio.IncompleteReadError:
-            err = ConnectError("connection closed by kmsauthzd")
-        except Error as e:
-            err = e
-        except OSError as e:
-            err = ConnectError("%s: %s" % (self.path, e))
-        if writer is self._writer:
-            self._fail_all(err)
+        if wire.transport is not None:
+            wire.transport.abort()
 
     def _dispatch(self, msg_type, req_id, body):
         entry = self._pending.pop(req_id, None)
@@ -99,8 +150,8 @@ class AsyncClient:
         try:
             value = self._decode(msg_type, body, entry[1], entry[2])
         except Error as e:
-            # This check fails with it; the read loop fails the others
-            # and drops the connection, unless the daemon keeps it open.
+            # This check fails with it; the caller fails the others and
+            # drops the connection, unless the daemon keeps it open.
             if not fut.done():
                 fut.set_exception(e)
             if not (isinstance(e, ServerError) and
@@ -119,38 +170,48 @@ class AsyncClient:
                                 "expecting %d" % (msg_type, reply))
         return decoder(body)
 
-    def _expired(self, writer, fut):
-        """A check's deadline passed: the connection's state is unknown."""
-        if fut.done():
+    def _sweep(self, wire):
+        """The deadline timer.  Every check has the same timeout, so the
+        oldest one in flight (the first of the ordered dict) expires
+        first: one timer per connection, not one per check.  A deadline
+        passed means the connection's state is unknown: all fail."""
+        self._timer = None
+        if wire is not self._wire:
             return
-        fut.set_exception(Timeout("timed out"))
-        if writer is self._writer:
-            self._fail_all(Timeout("timed out"))
+        for fut, _, _, deadline in self._pending.values():
+            break                   # the oldest
+        else:
+            return                  # nothing in flight: no timer
+        loop = asyncio.get_running_loop()
+        if deadline <= loop.time():
+            if not fut.done():
+                fut.set_exception(Timeout("timed out"))
+            self._fail_all(Timeout("timed out"), wire)
+        else:
+            self._timer = loop.call_at(deadline, self._sweep, wire)
 
     async def _request(self, msg_type, body, reply, decoder):
-        await self._ensure()
+        wire = await self._ensure()
         self._last_id = self._last_id % 0xFFFFFFFF + 1
         req_id = self._last_id
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
-        self._pending[req_id] = (fut, reply, decoder)
-        writer = self._writer
-        # A timer per check, not wait_for(): no task per call.
-        timer = None if self.timeout is None else \
-            loop.call_later(self.timeout, self._expired, writer, fut)
+        deadline = None
+        if self.timeout is not None:
+            deadline = loop.time() + self.timeout
+            if self._timer is None:
+                self._timer = loop.call_at(deadline, self._sweep, wire)
+        self._pending[req_id] = (fut, reply, decoder, deadline)
         try:
-            writer.write(_proto.frame(msg_type, req_id, body))
-            if writer.transport.get_write_buffer_size() > 65536:
-                async with self._drain_lock:
-                    await writer.drain()
+            wire.send(_proto.frame(msg_type, req_id, body))
+            while wire.paused is not None and not fut.done():
+                await asyncio.wait([wire.paused, fut],
+                                   return_when=asyncio.FIRST_COMPLETED)
             return await fut
         except (OSError, RuntimeError) as e:
-            if writer is self._writer:
-                self._fail_all(ConnectError(str(e)))
+            self._fail_all(ConnectError(str(e)), wire)
             raise ConnectError("%s: %s" % (self.path, e)) from None
         finally:
-            if timer is not None:
-                timer.cancel()
             if not fut.done():
                 fut.cancel()
             elif not fut.cancelled():

@@ -122,6 +122,10 @@ class _Connection:
         poller = select.poll()
         fd = self._sock.fileno()
         self._sock.setblocking(False)
+        try:                    # most requests fit the socket at once
+            data = data[self._sock.send(data):]
+        except (BlockingIOError, InterruptedError):
+            pass
         while pending:
             poller.register(fd, select.POLLIN |
                             (select.POLLOUT if data else 0))
