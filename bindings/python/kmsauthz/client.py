@@ -21,6 +21,7 @@ class _Connection:
         self.timeout = _common.check_timeout(timeout)
         self._lock = threading.Lock()
         self._sock = None
+        self._poller = None
         self._rbuf = bytearray()
         self._last_id = 0
 
@@ -68,7 +69,9 @@ class _Connection:
                 raise
             raise ConnectError("%s: cannot connect: %s"
                                % (self.path, e)) from None
+        s.setblocking(False)
         self._sock = s
+        self._poller = select.poll()
 
     def _new_id(self):
         self._last_id = self._last_id % 0xFFFFFFFF + 1    # never 0
@@ -119,9 +122,8 @@ class _Connection:
         results = [None] * len(requests)
         # Send and read at once: a long batch must not block on a full
         # socket while the daemon waits for us to read its answers.
-        poller = select.poll()
+        poller = self._poller
         fd = self._sock.fileno()
-        self._sock.setblocking(False)
         try:                    # most requests fit the socket at once
             data = data[self._sock.send(data):]
         except (BlockingIOError, InterruptedError):
