@@ -449,6 +449,43 @@ admin_done(struct admin_run *r, int se, uint64_t gen, const char *digest,
 }
 
 /* A RAM date: ISO 8601 in UTC to the second ("2015-01-23T12:33:18Z"). */
+/*
+ * A document a change stored, linted (policy_lint): its warnings as the
+ * answer's "Warnings" array, when there are any.  The call succeeded as
+ * the cloud's would; the warnings only say what is probably wrong.
+ */
+void
+admin_warnings(struct json_object *o, enum policy_kind kind,
+    const char *text, size_t len, const char *account)
+{
+	struct policy_diags	 d, w;
+	struct json_object	*doc, *arr, *e;
+	size_t			 i;
+
+	if (o == NULL)
+		return;
+	policy_diags_init(&d);
+	policy_diags_init(&w);
+	if ((doc = policy_json_parse(text, len, POLICY_MAX_DEPTH, "",
+	    &d)) != NULL && policy_lint(kind, doc, account, &w) == 0 &&
+	    w.n > 0 && (arr = json_object_new_array()) != NULL) {
+		for (i = 0; i < w.n; i++) {
+			e = json_object_new_object();
+			json_object_object_add(e, "Warning",
+			    json_object_new_string(w.v[i].code));
+			json_object_object_add(e, "Path",
+			    json_object_new_string(w.v[i].path));
+			json_object_object_add(e, "Reason",
+			    json_object_new_string(w.v[i].reason));
+			json_object_array_add(arr, e);
+		}
+		json_object_object_add(o, "Warnings", arr);
+	}
+	json_object_put(doc);
+	policy_diags_free(&d);
+	policy_diags_free(&w);
+}
+
 void
 admin_date(int64_t ms, char *buf, size_t len)
 {

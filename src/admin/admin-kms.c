@@ -56,6 +56,9 @@ admin_kms_set_key_policy(struct admin_run *r)
 	se = store_key_policy_set(r->ctx->store, r->key.id, v->s, v->len, &d,
 	    &gen);
 	o = admin_done(r, se, gen, dg, &d, 1);
+	if (se == STORE_OK)
+		admin_warnings(o, POLICY_KIND_KEY, v->s, v->len,
+		    r->key.creator);
 	policy_diags_free(&d);
 	return (o);
 }

@@ -212,6 +212,8 @@ admin_ram_create_policy(struct admin_run *r)
 	se = store_policy_create(r->ctx->store, r->account,
 	    admin_req_str(r->req, "PolicyName"), v->s, v->len, &d, &gen);
 	o = admin_done(r, se, gen, dg, &d, 0);
+	if (se == STORE_OK)
+		admin_warnings(o, POLICY_KIND_RAM, v->s, v->len, r->account);
 	policy_diags_free(&d);
 	return (o);
 }
@@ -296,6 +298,8 @@ admin_ram_create_version(struct admin_run *r)
 	    v->len, def != NULL && def->b, &d, &ver, &gen);
 	o = admin_done(r, se, gen, dg, &d, 0);
 	policy_diags_free(&d);
+	if (se == STORE_OK)
+		admin_warnings(o, POLICY_KIND_RAM, v->s, v->len, r->account);
 	/* As stored: the answer RAM gives. */
 	if (se == STORE_OK && o != NULL && store_policy_version_get(
 	    r->ctx->store, r->account, name, ver, &pv) == STORE_OK) {

@@ -16,6 +16,7 @@
 #include "admin/admin-exec.h"
 #include "admin/admin.h"
 #include "engine/world.h"
+#include "policy/policy.h"
 
 struct json_object;
 struct policy_diags;
@@ -78,6 +79,9 @@ void		admin_digest(const char *, size_t, char *, size_t);
 struct json_object *admin_done(struct admin_run *, int, uint64_t,
 	    const char *, struct policy_diags *, int);
 void		admin_date(int64_t, char *, size_t);
+/* A stored document's lint warnings as the answer's "Warnings". */
+void		admin_warnings(struct json_object *, enum policy_kind,
+		    const char *, size_t, const char *);
 /* Sorted, then one page of it under {outer: {inner: [...]}}. */
 void		admin_page(struct admin_run *, struct json_object *,
 		    struct json_object *, const char *, const char *, int);

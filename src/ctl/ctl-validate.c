@@ -1,13 +1,18 @@
 /*
- * ctl-validate.c: kmsauthzctl validate --kind key|ram [--max-bytes N] FILE
+ * ctl-validate.c: kmsauthzctl validate --kind key|ram [--max-bytes N]
+ * [--account ACCOUNT] [--strict] FILE
  *
  * Checks a policy document offline, with the daemon's own validator.
- * Prints "OK", or one line per violation: CODE, PATH ("-" for the
- * document as a whole) and REASON, separated by tabs.  Exit 0 valid,
- * 1 invalid, 2 usage or I/O error.
+ * Prints one line per violation: CODE, PATH ("-" for the document as a
+ * whole) and REASON, separated by tabs; or, for a valid document, one
+ * WARNING<TAB>CODE<TAB>PATH<TAB>REASON line per warning (policy_lint)
+ * and then "OK".  Exit 0 valid (warnings or not), 1 invalid (or, with
+ * --strict, warned about), 2 usage or I/O error.
  */
 #include <errno.h>
 #include <getopt.h>
+
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +27,7 @@ static void
 ctl_validate_usage(void)
 {
 	fprintf(stderr, "usage: kmsauthzctl validate --kind key|ram "
-	    "[--max-bytes N] FILE|-\n");
+	    "[--max-bytes N] [--account ACCOUNT] [--strict] FILE|-\n");
 }
 
 int
@@ -31,9 +36,14 @@ ctl_validate(int argc, char **argv)
 	static const struct option	 opts[] = {
 		{ "kind", required_argument, NULL, 'k' },
 		{ "max-bytes", required_argument, NULL, 'm' },
+		{ "account", required_argument, NULL, 'a' },
+		{ "strict", no_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct policy_diags	 diags;
+	struct policy_diags	 diags, warns;
+	struct json_object	*doc = NULL;
+	const char		*account = NULL;
+	int			 strict = 0;
 	enum policy_kind	 kind = POLICY_KIND_KEY;
 	const char		*kindarg = NULL;
 	char			*text, *end;
@@ -44,6 +54,18 @@ ctl_validate(int argc, char **argv)
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "k:m:", opts, NULL)) != -1) {
 		switch (ch) {
+		case 'a':
+			if (*optarg == '\0' || strspn(optarg, "0123456789") !=
+			    strlen(optarg)) {
+				fprintf(stderr, "kmsauthzctl: --account: "
+				    "expected an account id (digits)\n");
+				return (CTL_EXIT_ERROR);
+			}
+			account = optarg;
+			break;
+		case 's':
+			strict = 1;
+			break;
 		case 'k':
 			kindarg = optarg;
 			break;
@@ -90,9 +112,19 @@ ctl_validate(int argc, char **argv)
 	    &len)) == NULL)
 		return (CTL_EXIT_ERROR);
 	policy_diags_init(&diags);
-	if (policy_validate(kind, text, len, max, "", NULL, &diags) == 0) {
+	policy_diags_init(&warns);
+	if (policy_validate(kind, text, len, max, "", &doc, &diags) == 0) {
+		if (policy_lint(kind, doc, account, &warns) != 0) {
+			fprintf(stderr, "kmsauthzctl: out of memory\n");
+			rc = CTL_EXIT_ERROR;
+		} else
+			rc = strict && warns.n > 0 ? CTL_EXIT_NO : CTL_EXIT_OK;
+		for (i = 0; i < warns.n; i++)
+			printf("WARNING\t%s\t%s\t%s\n", warns.v[i].code,
+			    warns.v[i].path[0] != '\0' ? warns.v[i].path : "-",
+			    warns.v[i].reason);
 		printf("OK\n");
-		rc = CTL_EXIT_OK;
+		json_object_put(doc);
 	} else {
 		for (i = 0; i < diags.n; i++)
 			printf("%s\t%s\t%s\n", diags.v[i].code,
@@ -101,6 +133,7 @@ ctl_validate(int argc, char **argv)
 		rc = CTL_EXIT_NO;
 	}
 	policy_diags_free(&diags);
+	policy_diags_free(&warns);
 	free(text);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "kmsauthzctl: standard output: %s\n",

@@ -49,9 +49,12 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "keygen", ctl_keygen, "keygen --out FILE",
 	    "Makes an Ed25519 key pair for signed admin requests." },
 	{ "validate", ctl_validate,
-	    "validate --kind key|ram [--max-bytes N] FILE|-",
-	    "Validates a policy document offline: OK, or one "
-	    "CODE<TAB>PATH<TAB>REASON\nline per error (exit 1)." },
+	    "validate --kind key|ram [--max-bytes N] [--account ACCOUNT] "
+	    "[--strict] FILE|-",
+	    "Validates a policy document offline: one CODE<TAB>PATH<TAB>REASON "
+	    "line per\nerror (exit 1); for a valid document, one "
+	    "WARNING<TAB>CODE<TAB>PATH<TAB>REASON\nline per likely mistake, "
+	    "then OK (exit 0; 1 with --strict if warned)." },
 	{ "simulate", ctl_simulate, "simulate --bundle FILE (--principal ARN "
 	    "--action A --resource ARN [--source-ip IP] [--context K=V]... "
 	    "[--time T] | --requests FILE.jsonl|-) [--explain]",

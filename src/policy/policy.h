@@ -69,6 +69,19 @@ int	policy_validate(enum policy_kind, const char *text, size_t len,
 	    size_t max_bytes, const char *path_prefix,
 	    struct json_object **docp, struct policy_diags *);
 
+/*
+ * Warnings for a document policy_validate() accepted (its parsed tree):
+ * what the cloud would accept but is almost certainly wrong
+ * (docs/semantics.md section 1.6).  Each is a diag whose code names the
+ * warning (UnknownAction, PlaceholderAccount, MalformedAccount,
+ * NeverMatches, OpenAllow, OperatorTypeMismatch, DuplicateStatement,
+ * ShadowedAllow).  own_account (may be NULL) is the account the
+ * document belongs to: an Allow to another account's every identity
+ * is reported only when it is known.  0, or -1 when out of memory.
+ */
+int	policy_lint(enum policy_kind, struct json_object *doc,
+	    const char *own_account, struct policy_diags *warnings);
+
 /* 1 when name is a valid policy name (1-128 of A-Z a-z 0-9 . -). */
 int	policy_name_valid(const char *, size_t);
 

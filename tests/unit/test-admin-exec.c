@@ -1092,6 +1092,53 @@ t_storage_full(void **state)
 	store_close(small);
 }
 
+/*
+ * A policy the cloud would accept but that is probably wrong is stored,
+ * and the answer carries the lint's Warnings (a clean one has none).
+ */
+static void
+t_warnings(void **state)
+{
+	struct fix		*f = *state;
+	struct json_object	*w;
+
+	assert_string_equal(call(f, "{\"Action\":\"SetKeyPolicy\","
+	    "\"Parameters\":{\"KeyId\":\"key-1\",\"Policy\":"
+	    "\"{\\\"Version\\\":\\\"1\\\",\\\"Statement\\\":[{"
+	    "\\\"Effect\\\":\\\"Allow\\\",\\\"Principal\\\":"
+	    "{\\\"RAM\\\":[\\\"acs:ram::" ACCT ":*\\\"]},"
+	    "\\\"Action\\\":[\\\"kms:Decrpyt\\\"],"
+	    "\\\"Resource\\\":[\\\"*\\\"]}]}\"}}"), "OK");
+	assert_non_null(w = at("Warnings"));
+	assert_int_equal(json_object_array_length(w), 1);
+	json_object_object_get_ex(json_object_array_get_idx(w, 0), "Warning", &w);
+	assert_string_equal(json_object_get_string(w), "UnknownAction");
+	assert_string_equal(call(f, "{\"Action\":\"GetKeyPolicy\","
+	    "\"Parameters\":{\"KeyId\":\"key-1\"}}"), "OK");
+	assert_non_null(strstr(field("Policy"), "kms:Decrpyt"));
+	/* A RAM policy and a version of it. */
+	assert_string_equal(call(f, "{\"Action\":\"CreatePolicy\","
+	    "\"Parameters\":{\"PolicyName\":\"lint\",\"PolicyDocument\":"
+	    "\"{\\\"Version\\\":\\\"1\\\",\\\"Statement\\\":[{"
+	    "\\\"Effect\\\":\\\"Allow\\\",\\\"NotAction\\\":"
+	    "\\\"*\\\",\\\"Resource\\\":\\\"*\\\"}]}\"}}"), "OK");
+	assert_non_null(w = at("Warnings"));
+	json_object_object_get_ex(json_object_array_get_idx(w, 0), "Warning", &w);
+	assert_string_equal(json_object_get_string(w), "NeverMatches");
+	assert_string_equal(call(f, "{\"Action\":\"CreatePolicyVersion\","
+	    "\"Parameters\":{\"PolicyName\":\"lint\",\"PolicyDocument\":"
+	    "\"" DOC("clean") "\"}}"), "OK");
+	assert_null(at("Warnings"));
+	assert_string_equal(call(f, "{\"Action\":\"CreatePolicyVersion\","
+	    "\"Parameters\":{\"PolicyName\":\"lint\",\"PolicyDocument\":"
+	    "\"{\\\"Version\\\":\\\"1\\\",\\\"Statement\\\":[{"
+	    "\\\"Effect\\\":\\\"Allow\\\",\\\"Action\\\":"
+	    "\\\"kms:Encrpyt\\\",\\\"Resource\\\":\\\"*\\\"}]}\"}}"),
+	    "OK");
+	assert_non_null(at("Warnings"));
+	assert_string_equal(at_str("PolicyVersion.VersionId"), "v3");
+}
+
 int
 main(void)
 {
@@ -1115,6 +1162,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_audit, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_storage_full, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(t_warnings, setup, teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
