@@ -106,12 +106,23 @@ lint_warn(struct lint *l, const char *code, const char *path,
 	char	buf[512];
 	va_list	ap;
 
+	char	pbuf[512];
+	size_t	i;
+
 	if (l->nwarn++ >= LINT_MAX_WARNINGS)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (policy_diags_add(l->w, code, path, "%s", buf) != 0)
+	snprintf(pbuf, sizeof(pbuf), "%s", path);
+	/* One line each: a document's own strings may hold anything. */
+	for (i = 0; buf[i] != '\0'; i++)
+		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+			buf[i] = '?';
+	for (i = 0; pbuf[i] != '\0'; i++)
+		if ((unsigned char)pbuf[i] < 0x20 || pbuf[i] == 0x7f)
+			pbuf[i] = '?';
+	if (policy_diags_add(l->w, code, pbuf, "%s", buf) != 0)
 		l->oom = 1;
 }
 

@@ -63,6 +63,15 @@ fuzz_policy_check(enum policy_kind kind, const char *text, size_t len,
 		    &d2) != 0 || d2.n != 0)
 			abort();
 		policy_diags_free(&d2);
+		/* The lint runs on every valid document: bounded, each
+		 * warning with a code, a path and a reason. */
+		policy_diags_init(&d2);
+		if (policy_lint(kind, doc, "1192853035118888", &d2) == 0) {
+			if (d2.n > 101)
+				abort();
+			fuzz_policy_diags_ok(&d2, "");
+		}
+		policy_diags_free(&d2);
 		json_object_put(doc);
 		/* The JSON layer alone accepts what the validator did. */
 		o = policy_json_parse(text, len, POLICY_MAX_DEPTH, prefix, &d);
