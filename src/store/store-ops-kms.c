@@ -1,0 +1,1101 @@
+/*
+ * store-ops-kms.c: the KMS changes, one function each (instances, keys,
+ * scheduled deletions, tags, aliases).  Every change checks its
+ * preconditions against the store, writes its records and puts what
+ * changed into the world transaction, inside store_write's single
+ * write transaction.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/xmalloc.h"
+#include "engine/cpolicy.h"
+#include "engine/world.h"
+#include "policy/bundle.h"
+#include "policy/policy-compile.h"
+#include "store/store-int.h"
+#include "store/store-ops.h"
+
+/* --- instances ---------------------------------------------------- */
+
+static int
+inst_get(struct store *st, MDB_txn *txn, const char *id,
+    struct store_instrec *r)
+{
+	MDB_val			 v;
+	int			 rc;
+
+	rc = store_op_rec_get(st, txn, DBI_INSTANCES, id, NULL, NULL, &v);
+	if (rc == STORE_ENOTFOUND)
+		return (store_seterr(st, rc, "no such instance: %s", id));
+	if (rc == STORE_OK && store_instrec_decode(&v, r) != 0)
+		rc = store_seterr(st, STORE_ECORRUPT, "%s: instances \"%s\": "
+		    "malformed", st->dir, id);
+	return (rc);
+}
+
+int
+store_op_inst_put(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    const char *id, const struct store_instrec *r, unsigned int flags)
+{
+	struct store_wbuf	 v;
+	int			 rc;
+
+	store_w_init(&v);
+	store_instrec_encode(&v, r);
+	rc = store_op_rec_put(st, txn, DBI_INSTANCES, id, NULL, NULL, &v,
+	    flags);
+	if (rc == STORE_EEXIST)
+		return (store_seterr(st, rc, "instance %s already exists",
+		    id));
+	if (rc == STORE_OK && world_txn_put_instance(wt, id, r->state,
+	    r->quota, r->account[0] != '\0' ? r->account : NULL) != 0)
+		rc = store_op_nomem(st);
+	return (rc);
+}
+
+static int
+op_instance_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    void *arg)
+{
+	struct op		*o = arg;
+	struct store_instrec	 r = { o->state, o->num, "" };
+
+	if (o->a != NULL)
+		snprintf(r.account, sizeof(r.account), "%s", o->a);
+	return (store_op_inst_put(st, txn, wt, o->id, &r, MDB_NOOVERWRITE));
+}
+
+int
+store_op_state_ok(struct store *st, int state)
+{
+	if (world_instance_state_name(state) == NULL)
+		return (store_seterr(st, STORE_EINVAL, "invalid instance "
+		    "state %d", state));
+	return (STORE_OK);
+}
+
+int
+store_instance_create(struct store *st, const char *id, int state,
+    uint32_t quota, const char *account, uint64_t *genp)
+{
+	struct op	 o = { .id = id, .state = state, .num = quota,
+			    .a = account };
+	int		 rc;
+
+	if ((rc = store_op_id_ok(st, "instance id",
+	    id)) || (rc = store_op_state_ok(st, state)))
+		return (rc);
+	if (account != NULL && (account[0] == '\0' ||
+	    strlen(account) >= sizeof(((struct store_instrec *)0)->account) ||
+	    strspn(account, "0123456789") != strlen(account)))
+		return (store_seterr(st, STORE_EINVAL, "instance %s: account "
+		    "%s is not an account id", id, account));
+	return (store_op_change(st, op_instance_create, &o, genp));
+}
+
+static int
+op_instance_set(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    void *arg)
+{
+	struct op		*o = arg;
+	struct store_instrec	 r;
+	int			 rc;
+
+	if ((rc = inst_get(st, txn, o->id, &r)) != 0)
+		return (rc);
+	if (o->flag) {
+		if ((rc = store_op_share_check(st, wt, o->id, NULL, NULL, NULL,
+		    o->num)) != 0)
+			return (rc);
+		r.quota = o->num;
+	} else
+		r.state = o->state;
+	return (store_op_inst_put(st, txn, wt, o->id, &r, 0));
+}
+
+int
+store_instance_state_set(struct store *st, const char *id, int state,
+    uint64_t *genp)
+{
+	struct op	 o = { .id = id, .state = state };
+	int		 rc;
+
+	if ((rc = store_op_id_ok(st, "instance id",
+	    id)) || (rc = store_op_state_ok(st, state)))
+		return (rc);
+	return (store_op_change(st, op_instance_set, &o, genp));
+}
+
+int
+store_instance_quota_set(struct store *st, const char *id, uint32_t quota,
+    uint64_t *genp)
+{
+	struct op	 o = { .id = id, .num = quota, .flag = 1 };
+	int		 rc;
+
+	if ((rc = store_op_id_ok(st, "instance id", id)))
+		return (rc);
+	return (store_op_change(st, op_instance_set, &o, genp));
+}
+
+static int
+inst_has_key(const struct world_key *k, void *arg)
+{
+	return (k->instance != NULL && strcmp(k->instance, arg) == 0);
+}
+
+static int
+op_instance_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    void *arg)
+{
+	struct op		*o = arg;
+	struct store_instrec	 r;
+	int			 rc;
+
+	if ((rc = inst_get(st, txn, o->id, &r)) != 0)
+		return (rc);
+	if (world_foreach_key(world_txn_view(wt), inst_has_key,
+	    (void *)o->id) != 0)
+		return (store_seterr(st, STORE_EINUSE, "instance %s still "
+		    "holds keys", o->id));
+	rc = store_op_rec_del(st, txn, DBI_INSTANCES, o->id, NULL, NULL);
+	if (rc == STORE_OK && world_txn_del_instance(wt, o->id) != 0)
+		rc = store_op_nomem(st);
+	return (rc);
+}
+
+int
+store_instance_delete(struct store *st, const char *id, uint64_t *genp)
+{
+	struct op	 o = { .id = id };
+	int		 rc;
+
+	if ((rc = store_op_id_ok(st, "instance id", id)))
+		return (rc);
+	return (store_op_change(st, op_instance_delete, &o, genp));
+}
+
+/* --- keys --------------------------------------------------------- */
+
+static int
+op_key_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    void *arg)
+{
+	struct op		*o = arg;
+	struct store_keyrec	 r;
+	struct store_instrec	 ir;
+	char			*text = NULL;
+	int			 rc;
+
+	r.state = o->state;
+	r.region = (char *)o->a;
+	r.creator = (char *)o->b;
+	r.instance = (char *)o->c;
+	if (r.instance != NULL) {
+		if ((rc = inst_get(st, txn, r.instance, &ir)) != 0)
+			return (rc);
+		if ((rc = store_op_key_instance_ok(st, wt, &r)) != 0)
+			return (rc);
+	}
+	if ((rc = store_op_key_put(st, txn, o->id, &r, MDB_NOOVERWRITE)) != 0)
+		return (rc);
+	if (r.instance != NULL) {
+		if ((text = policy_default_key_policy(r.creator)) == NULL)
+			return (store_op_nomem(st));
+		rc = store_op_kp_put(st, txn, o->id, 1, text, strlen(text));
+		free(text);
+		if (rc != 0)
+			return (rc);
+	}
+	return (store_op_key_reput(st, txn, wt, o->id, &r, o->cp, 0));
+}
+
+int
+store_op_key_state_ok(struct store *st, int state)
+{
+	if (world_key_state_name(state) == NULL)
+		return (store_seterr(st, STORE_EINVAL, "invalid key state %d",
+		    state));
+	return (STORE_OK);
+}
+
+int
+store_key_create(struct store *st, const char *id, const char *region,
+    const char *creator, const char *instance, int state, uint64_t *genp)
+{
+	struct op	 o = { .id = id, .a = region, .b = creator,
+			    .c = instance, .state = state };
+	char		*text;
+	int		 rc;
+
+	if ((rc = store_op_id_ok(st, "key id", id)) ||
+	    (rc = store_op_id_ok(st, "region", region)) ||
+	    (rc = store_op_id_ok(st, "creator account", creator)) ||
+	    (instance != NULL && (rc = store_op_id_ok(st, "instance id",
+	        instance))) ||
+	    (rc = store_op_key_state_ok(st, state)))
+		return (rc);
+	/* A deletion time comes only with store_key_schedule_deletion. */
+	if (state == WORLD_KEY_PENDING_DELETION)
+		return (store_seterr(st, STORE_EINVAL, "key %s: a key is not "
+		    "created PendingDeletion (that state needs a deletion "
+		    "time: schedule the deletion after creating it)", id));
+	if (instance != NULL) {
+		if ((text = policy_default_key_policy(creator)) == NULL)
+			return (store_op_nomem(st));
+		rc = store_op_compile(st, POLICY_KIND_KEY, text, strlen(text),
+		    NULL,
+		    &o.cp);
+		free(text);
+		if (rc != 0)
+			return (rc);
+	}
+	return (store_op_change(st, op_key_create, &o, genp));
+}
+
+static int
+op_key_state(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    void *arg)
+{
+	struct op		*o = arg;
+	struct store_keyrec	 r;
+	int			 rc;
+
+	if ((rc = store_op_key_get(st, txn, o->id, &r)) != 0)
+		return (rc);
+	if (r.state == WORLD_KEY_PENDING_DELETION ||
+	    o->state == WORLD_KEY_PENDING_DELETION) {
+		/* Only with its deletion time (schedule / cancel). */
+		store_keyrec_free(&r);
+		return (store_seterr(st, STORE_EINVAL, "key %s: "
+		    "PendingDeletion is entered by scheduling a deletion and "
+		    "left by cancelling it", o->id));
+	}
+	r.state = o->state;
+	if ((rc = store_op_key_instance_ok(st, wt, &r)) == 0 &&
+	    (rc = store_op_key_put(st, txn, o->id, &r, 0)) == 0)
+		rc = store_op_key_reput(st, txn, wt, o->id, &r, NULL, 1);
+	store_keyrec_free(&r);
+	return (rc);
+}
+
+int
+store_key_state_set(struct store *st, const char *id, int state,
+    uint64_t *genp)
+{
+	struct op	 o = { .id = id, .state = state };
+	int		 rc;
+
+	if ((rc = store_op_id_ok(st, "key id",
+	    id)) || (rc = store_op_key_state_ok(st, state)))
+		return (rc);
+	return (store_op_change(st, op_key_state, &o, genp));
+}
+
+/*
+ * Removes key id (record r) with its key policy, tags and deletion
+ * time.  Its aliases refuse the removal (STORE_EINUSE), or with
+ * aliases_too go with it.
+ */
+static int
+key_remove(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    const char *id, const struct store_keyrec *r, int aliases_too)
+{
+	struct store_wbuf	 k;
+	MDB_cursor		*c;
+	MDB_val			 ck, cv;
+	char			**names = NULL;
+	size_t			 plen, nnames = 0, i;
+	int			 rc = STORE_OK, mrc, op = MDB_SET_RANGE;
+
+	/* Aliases live under the key's region and account. */
+	store_w_init(&k);
+	store_key(&k, r->region, r->creator, "");
+	plen = k.len;
+	if ((mrc = mdb_cursor_open(txn, st->dbi[DBI_ALIASES], &c)) != 0) {
+		store_w_free(&k);
+		return (store_err_mdb(st, mrc, "aliases"));
+	}
+	ck.mv_data = k.p;
+	ck.mv_size = k.len;
+	while (mdb_cursor_get(c, &ck, &cv, op) == 0 && ck.mv_size >= plen &&
+	    memcmp(ck.mv_data, k.p, plen) == 0) {
+		op = MDB_NEXT;
+		if (cv.mv_size != strlen(id) ||
+		    memcmp(cv.mv_data, id, cv.mv_size) != 0)
+			continue;
+		if (!aliases_too) {
+			rc = store_seterr(st, STORE_EINUSE, "key %s still has "
+			    "an alias (%.*s)", id, (int)(ck.mv_size - plen),
+			    (const char *)ck.mv_data + plen);
+			break;
+		}
+		/* Names cannot hold NUL: the rest of the key is one. */
+		names = xreallocarray(names, nnames + 1, sizeof(*names));
+		names[nnames] = xmalloc(ck.mv_size - plen + 1);
+		memcpy(names[nnames], (const char *)ck.mv_data + plen,
+		    ck.mv_size - plen);
+		names[nnames++][ck.mv_size - plen] = '\0';
+	}
+	mdb_cursor_close(c);
+	for (i = 0; i < nnames && rc == STORE_OK; i++) {
+		rc = store_op_rec_del(st, txn, DBI_ALIASES, r->region,
+		    r->creator,
+		    names[i]);
+		if (rc == STORE_OK && world_txn_del_alias(wt, r->region,
+		    r->creator, names[i]) != 0)
+			rc = store_op_nomem(st);
+	}
+	for (i = 0; i < nnames; i++)
+		free(names[i]);
+	free(names);
+	if (rc == STORE_OK &&
+	    (rc = store_op_rec_del(st, txn, DBI_KEYS, id, NULL,
+	        NULL)) == STORE_OK) {
+		rc = store_op_rec_del(st, txn, DBI_KEYPOLICIES, id, NULL, NULL);
+		if (rc == STORE_ENOTFOUND)
+			rc = STORE_OK;
+	}
+	if (rc == STORE_OK) {
+		rc = store_op_rec_del(st, txn, DBI_DELETIONS, id, NULL, NULL);
+		if (rc == STORE_ENOTFOUND)
+			rc = STORE_OK;
+	}
+	if (rc == STORE_OK) {
+		store_key(&k, id, "", NULL);
+		rc = store_op_db_del_prefix(st, txn, DBI_TAGS, k.p, k.len);
+	}
+	store_w_free(&k);
+	if (rc == STORE_OK && world_txn_del_key(wt, id) != 0)
+		rc = store_op_nomem(st);
+	return (rc);
+}
+
+static int
+op_key_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    void *arg)
+{
+	struct op		*o = arg;
+	struct store_keyrec	 r;
+	int			 rc;
+
+	if ((rc = store_op_key_get(st, txn, o->id, &r)) != 0)
+		return (rc);
+	if ((rc = store_op_key_instance_ok(st, wt, &r)) == STORE_OK)
+		rc = key_remove(st, txn, wt, o->id, &r, 0);
+	store_keyrec_free(&r);
+	return (rc);
+}
+
+int
+store_key_delete(struct store *st, const char *id, uint64_t *genp)
+{
+	struct op	 o = { .id = id };
+	int		 rc;
+
+	if ((rc = store_op_id_ok(st, "key id", id)))
+		return (rc);
+	return (store_op_change(st, op_key_delete, &o, genp));
+}
+
+/* --- scheduled deletions ----------------------------------------- */
+
+int
+store_op_del_put(struct store *st, MDB_txn *txn, const char *id, int64_t when)
+{
+	struct store_wbuf	 v;
+
+	store_w_init(&v);
+	store_w_u64(&v, (uint64_t)when);
+	return (store_op_rec_put(st, txn, DBI_DELETIONS, id, NULL, NULL, &v,
+	    0));
+}
+
+/* The deletion time of id; STORE_ENOTFOUND without a message. */
+static int
+del_get(struct store *st, MDB_txn *txn, const char *id, int64_t *whenp)
+{
+	struct store_rbuf	 b;
+	MDB_val			 v;
+	int			 rc;
+
+	if ((rc = store_op_rec_get(st, txn, DBI_DELETIONS, id, NULL, NULL,
+	    &v)) != 0)
+		return (rc);
+	store_r_init(&b, v.mv_data, v.mv_size);
+	*whenp = (int64_t)store_r_u64(&b);
+	if (store_r_end(&b) != 0)
+		return (store_seterr(st, STORE_ECORRUPT, "%s: deletions "
+		    "\"%s\": malformed", st->dir, id));
+	return (STORE_OK);
+}
+
+/* o->flag: 0 schedule (o->when), 1 cancel, 2 expire (o->when: now). */
+static int
+op_deletion(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    void *arg)
+{
+	struct op		*o = arg;
+	struct store_keyrec	 r;
+	int64_t			 when = 0;
+	int			 rc, pending;
+
+	if ((rc = store_op_key_get(st, txn, o->id, &r)) != 0)
+		return (rc);
+	pending = r.state == WORLD_KEY_PENDING_DELETION;
+	if (o->flag == 0 && pending)
+		rc = store_seterr(st, STORE_EINVAL, "the deletion of key %s is "
+		    "already scheduled", o->id);
+	else if (o->flag == 1 && !pending)
+		rc = store_seterr(st, STORE_EINVAL, "key %s is not "
+		    "PendingDeletion", o->id);
+	else if (o->flag == 2 && (!pending ||
+	    (rc = del_get(st, txn, o->id, &when)) == STORE_ENOTFOUND))
+		rc = store_seterr(st, STORE_ENOTFOUND, "no deletion of key %s "
+		    "is scheduled", o->id);
+	else if (o->flag == 2 && rc == STORE_OK && when > o->when)
+		rc = store_seterr(st, STORE_EINVAL, "the deletion of key %s "
+		    "is not due before %lld ms", o->id, (long long)when);
+	if (rc == STORE_OK)
+		rc = store_op_key_instance_ok(st, wt, &r);
+	if (rc != STORE_OK)
+		goto out;
+	switch (o->flag) {
+	case 0:
+		r.state = WORLD_KEY_PENDING_DELETION;
+		if ((rc = store_op_key_put(st, txn, o->id, &r,
+		    0)) == STORE_OK &&
+		    (rc = store_op_del_put(st, txn, o->id,
+		        o->when)) == STORE_OK)
+			rc = store_op_key_reput(st, txn, wt, o->id, &r, NULL,
+			    1);
+		break;
+	case 1:
+		r.state = WORLD_KEY_ENABLED;
+		if ((rc = store_op_key_put(st, txn, o->id, &r,
+		    0)) == STORE_OK &&
+		    (rc = store_op_rec_del(st, txn, DBI_DELETIONS, o->id, NULL,
+		    NULL)) == STORE_ENOTFOUND)
+			rc = store_seterr(st, STORE_ECORRUPT, "%s: key %s is "
+			    "PendingDeletion without a deletion time", st->dir,
+			    o->id);
+		if (rc == STORE_OK)
+			rc = store_op_key_reput(st, txn, wt, o->id, &r, NULL,
+			    1);
+		break;
+	default:
+		rc = key_remove(st, txn, wt, o->id, &r, 1);
+		break;
+	}
+out:
+	store_keyrec_free(&r);
+	return (rc);
+}
+
+int
+store_key_schedule_deletion(struct store *st, const char *id,
+    int64_t when_ms, uint64_t *genp)
+{
+	struct op	 o = { .id = id, .when = when_ms, .flag = 0 };
+	int		 rc;
+
+	if ((rc = store_op_id_ok(st, "key id", id)))
+		return (rc);
+	return (store_op_change(st, op_deletion, &o, genp));
+}
+
+int
+store_key_cancel_deletion(struct store *st, const char *id, uint64_t *genp)
+{
+	struct op	 o = { .id = id, .flag = 1 };
+	int		 rc;
+
+	if ((rc = store_op_id_ok(st, "key id", id)))
+		return (rc);
+	return (store_op_change(st, op_deletion, &o, genp));
+}
+
+int
+store_key_expire(struct store *st, const char *id, int64_t now_ms,
+    uint64_t *genp)
+{
+	struct op	 o = { .id = id, .when = now_ms, .flag = 2 };
+	int		 rc;
+
+	if ((rc = store_op_id_ok(st, "key id", id)))
+		return (rc);
+	return (store_op_change(st, op_deletion, &o, genp));
+}
+
+int
+store_key_deletion_get(struct store *st, const char *id, int64_t *whenp)
+{
+	MDB_txn	*txn;
+	int	 rc;
+
+	if ((rc = store_op_id_ok(st, "key id", id)) || (rc = store_rtxn(st,
+	    &txn)))
+		return (rc);
+	if ((rc = del_get(st, txn, id, whenp)) == STORE_ENOTFOUND)
+		store_seterr(st, rc, "no deletion of key %s is scheduled", id);
+	mdb_txn_abort(txn);
+	return (rc);
+}
+
+int
+store_key_deletions_list(struct store *st, struct store_deletion **vp,
+    size_t *np)
+{
+	struct store_deletion	*v = NULL;
+	struct store_rbuf	 b;
+	MDB_cursor		*c;
+	MDB_txn			*txn;
+	MDB_val			 k, d;
+	size_t			 n = 0, cap = 0;
+	int			 rc, mrc, op;
+
+	*vp = NULL;
+	*np = 0;
+	if ((rc = store_rtxn(st, &txn)))
+		return (rc);
+	if ((mrc = mdb_cursor_open(txn, st->dbi[DBI_DELETIONS], &c)) != 0) {
+		mdb_txn_abort(txn);
+		return (store_err_mdb(st, mrc, "deletions"));
+	}
+	for (op = MDB_FIRST; (mrc = mdb_cursor_get(c, &k, &d, op)) == 0;
+	    op = MDB_NEXT) {
+		store_r_init(&b, d.mv_data, d.mv_size);
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			v = xreallocarray(v, cap, sizeof(*v));
+		}
+		v[n].when_ms = (int64_t)store_r_u64(&b);
+		if (store_r_end(&b) != 0 || memchr(k.mv_data, '\0',
+		    k.mv_size) != NULL) {
+			rc = store_seterr(st, STORE_ECORRUPT, "%s: a deletions "
+			    "record is malformed", st->dir);
+			break;
+		}
+		v[n].key_id = xmalloc(k.mv_size + 1);
+		memcpy(v[n].key_id, k.mv_data, k.mv_size);
+		v[n++].key_id[k.mv_size] = '\0';
+	}
+	if (rc == STORE_OK && mrc != MDB_NOTFOUND)
+		rc = store_err_mdb(st, mrc, "deletions");
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	if (rc != STORE_OK) {
+		store_key_deletions_free(v, n);
+		return (rc);
+	}
+	*vp = v;
+	*np = n;
+	return (STORE_OK);
+}
+
+void
+store_key_deletions_free(struct store_deletion *v, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; v != NULL && i < n; i++)
+		free(v[i].key_id);
+	free(v);
+}
+
+/*
+ * Schema 1 -> 2: the deletions DBI, with a time for every key found
+ * PendingDeletion (schema 1 kept none: STORE_DELETION_UNKNOWN_DAYS).
+ */
+int
+store_migrate_deletions(struct store *st, MDB_txn *txn)
+{
+	struct store_keyrec	 r;
+	struct store_wbuf	 w;
+	MDB_cursor		*c;
+	MDB_dbi			 kd, dd;
+	MDB_val			 k, v, dv;
+	int64_t			 when;
+	int			 mrc, op, rc = STORE_OK;
+
+	if ((mrc = mdb_dbi_open(txn, store_dbi_names[DBI_DELETIONS],
+	    MDB_CREATE, &dd)) != 0)
+		return (store_err_mdb(st, mrc, "migrating: deletions"));
+	if ((mrc = mdb_dbi_open(txn, store_dbi_names[DBI_KEYS], 0, &kd)) != 0)
+		return (mrc == MDB_NOTFOUND ? store_seterr(st, STORE_ECORRUPT,
+		    "%s: database \"keys\" missing", st->dir) :
+		    store_err_mdb(st, mrc, "migrating: keys"));
+	if ((mrc = mdb_cursor_open(txn, kd, &c)) != 0)
+		return (store_err_mdb(st, mrc, "migrating: keys"));
+	when = store_now_ms() + (int64_t)STORE_DELETION_UNKNOWN_DAYS *
+	    86400 * 1000;
+	store_w_init(&w);
+	store_w_u64(&w, (uint64_t)when);
+	dv.mv_data = w.p;
+	dv.mv_size = w.len;
+	for (op = MDB_FIRST; rc == STORE_OK &&
+	    (mrc = mdb_cursor_get(c, &k, &v, op)) == 0; op = MDB_NEXT) {
+		if (store_keyrec_decode(&v, &r) != 0) {
+			rc = store_seterr(st, STORE_ECORRUPT, "%s: keys \"%.*s\": "
+			    "malformed", st->dir, (int)k.mv_size,
+			    (const char *)k.mv_data);
+			break;
+		}
+		if (r.state == WORLD_KEY_PENDING_DELETION &&
+		    (mrc = mdb_put(txn, dd, &k, &dv, 0)) != 0)
+			rc = store_err_mdb(st, mrc, "migrating: deletions");
+		store_keyrec_free(&r);
+	}
+	if (rc == STORE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = store_err_mdb(st, mrc, "migrating: keys");
+	mdb_cursor_close(c);
+	store_w_free(&w);
+	return (rc);
+}
+
+/* A deletion time for exactly the PendingDeletion keys (store_check). */
+int
+store_deletions_check(struct store *st, MDB_txn *txn)
+{
+	struct store_keyrec	 r;
+	MDB_cursor		*c;
+	MDB_val			 k, v, dv;
+	int			 mrc, op, rc = STORE_OK, pending, has;
+
+	if ((mrc = mdb_cursor_open(txn, st->dbi[DBI_KEYS], &c)) != 0)
+		return (store_err_mdb(st, mrc, "keys"));
+	for (op = MDB_FIRST; rc == STORE_OK &&
+	    (mrc = mdb_cursor_get(c, &k, &v, op)) == 0; op = MDB_NEXT) {
+		if (store_keyrec_decode(&v, &r) != 0) {
+			rc = STORE_ECORRUPT;
+			break;
+		}
+		pending = r.state == WORLD_KEY_PENDING_DELETION;
+		store_keyrec_free(&r);
+		mrc = mdb_get(txn, st->dbi[DBI_DELETIONS], &k, &dv);
+		if (mrc != 0 && mrc != MDB_NOTFOUND)
+			break;
+		has = mrc == 0;
+		mrc = 0;
+		if (has && dv.mv_size != 8)
+			rc = store_seterr(st, STORE_ECORRUPT, "%s: deletions "
+			    "\"%.*s\": malformed", st->dir, (int)k.mv_size,
+			    (const char *)k.mv_data);
+		else if (pending != has)
+			rc = store_seterr(st, STORE_ECORRUPT, "%s: key \"%.*s\" "
+			    "is %s a deletion time", st->dir, (int)k.mv_size,
+			    (const char *)k.mv_data, pending ?
+			    "PendingDeletion without" : "not PendingDeletion but "
+			    "has");
+	}
+	mdb_cursor_close(c);
+	if (rc == STORE_ECORRUPT && st->errmsg[0] == '\0')
+		return (store_seterr(st, rc, "%s: a keys record is malformed",
+		    st->dir));
+	if (rc == STORE_OK && mrc != 0 && mrc != MDB_NOTFOUND)
+		return (store_err_mdb(st, mrc, "checking deletions"));
+	if (rc != STORE_OK)
+		return (rc);
+	/* Every deletion time names a key. */
+	if ((mrc = mdb_cursor_open(txn, st->dbi[DBI_DELETIONS], &c)) != 0)
+		return (store_err_mdb(st, mrc, "deletions"));
+	for (op = MDB_FIRST; rc == STORE_OK &&
+	    (mrc = mdb_cursor_get(c, &k, &dv, op)) == 0; op = MDB_NEXT)
+		if (mdb_get(txn, st->dbi[DBI_KEYS], &k, &v) != 0)
+			rc = store_seterr(st, STORE_ECORRUPT, "%s: deletion "
+			    "time of a missing key \"%.*s\"", st->dir,
+			    (int)k.mv_size, (const char *)k.mv_data);
+	mdb_cursor_close(c);
+	return (rc);
+}
+
+static int
+op_key_policy(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    void *arg)
+{
+	struct op		*o = arg;
+	struct store_keyrec	 r;
+	struct store_instrec	 ir;
+	struct store_kprec	 kp;
+	MDB_val			 v;
+	int			 rc;
+
+	if ((rc = store_op_key_get(st, txn, o->id, &r)) != 0)
+		return (rc);
+	if (r.instance == NULL) {
+		rc = store_seterr(st, STORE_EUNSUPPORTED, "key %s is outside "
+		    "any KMS instance and has no key policy", o->id);
+		goto out;
+	}
+	if ((rc = store_op_key_instance_ok(st, wt, &r)) != 0 ||
+	    (rc = inst_get(st, txn, r.instance, &ir)) != 0)
+		goto out;
+	if ((rc = store_op_share_check(st, wt, r.instance, o->id, o->cp,
+	    r.creator,
+	    ir.quota)) != 0)
+		goto out;
+	rc = store_op_rec_get(st, txn, DBI_KEYPOLICIES, o->id, NULL, NULL, &v);
+	if (rc == STORE_OK && store_kprec_decode(&v, &kp) != 0)
+		rc = store_seterr(st, STORE_ECORRUPT, "%s: keypolicies "
+		    "\"%s\": malformed", st->dir, o->id);
+	else if (rc == STORE_ENOTFOUND)
+		rc = store_seterr(st, STORE_ECORRUPT, "%s: key %s has no "
+		    "key policy record", st->dir, o->id);
+	if (rc == STORE_OK &&
+	    (rc = store_op_kp_put(st, txn, o->id, kp.version + 1, o->text,
+	    o->len)) == STORE_OK)
+		rc = store_op_key_reput(st, txn, wt, o->id, &r, o->cp, 0);
+out:
+	store_keyrec_free(&r);
+	return (rc);
+}
+
+int
+store_key_policy_set(struct store *st, const char *key_id, const char *text,
+    size_t len, struct policy_diags *diags, uint64_t *genp)
+{
+	struct op	 o = { .id = key_id, .text = text, .len = len };
+	int		 rc;
+
+	if ((rc = store_op_id_ok(st, "key id", key_id)) ||
+	    (rc = store_op_compile(st, POLICY_KIND_KEY, text, len, diags,
+	        &o.cp)))
+		return (rc);
+	return (store_op_change(st, op_key_policy, &o, genp));
+}
+
+int
+store_key_policy_get(struct store *st, const char *key_id,
+    struct store_key_policy *out)
+{
+	struct store_kprec	 kp;
+	struct store_keyrec	 r;
+	MDB_txn			*txn;
+	MDB_val			 v;
+	int			 rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = store_op_id_ok(st, "key id", key_id)) || (rc = store_rtxn(st,
+	    &txn)))
+		return (rc);
+	if ((rc = store_op_key_get(st, txn, key_id, &r)) != 0) {
+		mdb_txn_abort(txn);
+		return (rc);
+	}
+	store_keyrec_free(&r);
+	rc = store_op_rec_get(st, txn, DBI_KEYPOLICIES, key_id, NULL, NULL, &v);
+	if (rc == STORE_ENOTFOUND)
+		rc = store_seterr(st, STORE_EUNSUPPORTED, "key %s is outside "
+		    "any KMS instance and has no key policy", key_id);
+	else if (rc == STORE_OK && store_kprec_decode(&v, &kp) != 0)
+		rc = store_seterr(st, STORE_ECORRUPT, "%s: keypolicies "
+		    "\"%s\": malformed", st->dir, key_id);
+	if (rc == STORE_OK) {
+		out->text = xmalloc(kp.len + 1);
+		memcpy(out->text, kp.text, kp.len);
+		out->text[kp.len] = '\0';
+		out->len = kp.len;
+		out->version = kp.version;
+		out->set_time_ms = kp.time_ms;
+		memcpy(out->digest, kp.digest, 32);
+	}
+	mdb_txn_abort(txn);
+	return (rc);
+}
+
+void
+store_key_policy_free(struct store_key_policy *p)
+{
+	free(p->text);
+	memset(p, 0, sizeof(*p));
+}
+
+/* --- tags --------------------------------------------------------- */
+
+/*
+ * After a tag change: no two tags of key id may differ only in case (a
+ * condition could not tell them apart; docs/semantics.md "Tags").
+ */
+static int
+tags_case_ok(struct store *st, MDB_txn *txn, const char *id)
+{
+	struct world_tag	*tags;
+	size_t			 i, j, n;
+	int			 rc;
+
+	if ((rc = store_tags_read(st, txn, id, &tags, &n)) != 0)
+		return (rc);
+	for (i = 0; i < n && rc == STORE_OK; i++)
+		for (j = 0; j < i && rc == STORE_OK; j++)
+			if (world_tag_key_same(tags[i].key, tags[j].key))
+				rc = store_seterr(st, STORE_EINVAL, "key %s: "
+				    "tag keys %s and %s differ only in case",
+				    id, tags[j].key, tags[i].key);
+	store_tags_free(tags, n);
+	return (rc);
+}
+
+static int
+op_tag(struct store *st, MDB_txn *txn, struct world_txn *wt, void *arg)
+{
+	struct op		*o = arg;
+	struct store_keyrec	 r;
+	struct store_wbuf	 k;
+	MDB_val			 v;
+	size_t			 n;
+	int			 rc;
+
+	if ((rc = store_op_key_get(st, txn, o->id, &r)) != 0)
+		return (rc);
+	if ((rc = store_op_key_instance_ok(st, wt, &r)) != 0)
+		goto out;
+	store_w_init(&k);
+	store_key(&k, o->id, o->a, NULL);
+	if (o->b == NULL) {
+		if ((rc = store_op_db_del(st, txn, DBI_TAGS,
+		    &k)) == STORE_ENOTFOUND)
+			rc = store_seterr(st, rc, "key %s has no tag %s",
+			    o->id, o->a);
+	} else {
+		rc = store_op_db_get(st, txn, DBI_TAGS, &k, &v);
+		if (rc == STORE_ENOTFOUND) {
+			store_key(&k, o->id, "", NULL);
+			rc = store_op_db_count_prefix(st, txn, DBI_TAGS, k.p,
+			    k.len, &n);
+			if (rc == STORE_OK && n >= STORE_TAGS_MAX)
+				rc = store_seterr(st, STORE_ELIMIT, "key %s "
+				    "has %d tags already", o->id,
+				    STORE_TAGS_MAX);
+			store_key(&k, o->id, o->a, NULL);
+		}
+		if (rc == STORE_OK)
+			rc = store_op_db_put(st, txn, DBI_TAGS, &k, o->b,
+			    strlen(o->b),
+			    0);
+		if (rc == STORE_OK)
+			rc = tags_case_ok(st, txn, o->id);
+	}
+	store_w_free(&k);
+	if (rc == STORE_OK)
+		rc = store_op_key_reput(st, txn, wt, o->id, &r, NULL, 1);
+out:
+	store_keyrec_free(&r);
+	return (rc);
+}
+
+int
+store_tag_set(struct store *st, const char *key_id, const char *tag,
+    const char *value, uint64_t *genp)
+{
+	struct op	 o = { .id = key_id, .a = tag, .b = value };
+	int		 rc;
+
+	if ((rc = store_op_id_ok(st, "key id", key_id)))
+		return (rc);
+	if (value == NULL)
+		return (store_seterr(st, STORE_EINVAL, "tag %s: no value",
+		    tag != NULL ? tag : ""));
+	if ((rc = store_op_tag_ok(st, tag, value)))
+		return (rc);
+	return (store_op_change(st, op_tag, &o, genp));
+}
+
+int
+store_tag_unset(struct store *st, const char *key_id, const char *tag,
+    uint64_t *genp)
+{
+	struct op	 o = { .id = key_id, .a = tag, .b = NULL };
+	int		 rc;
+
+	if ((rc = store_op_id_ok(st, "key id",
+	    key_id)) || (rc = store_op_id_ok(st, "tag key",
+	    tag)))
+		return (rc);
+	return (store_op_change(st, op_tag, &o, genp));
+}
+
+int
+store_op_tag_ok(struct store *st, const char *tag, const char *value)
+{
+	int	 rc;
+
+	if ((rc = store_op_id_ok(st, "tag key", tag)))
+		return (rc);
+	if (strlen(tag) > STORE_TAG_KEY_MAX || (value != NULL &&
+	    strlen(value) > STORE_TAG_VALUE_MAX))
+		return (store_seterr(st, STORE_EINVAL, "a tag key is 1-%d and "
+		    "a value 0-%d bytes", STORE_TAG_KEY_MAX,
+		    STORE_TAG_VALUE_MAX));
+	return (STORE_OK);
+}
+
+static int
+op_tags(struct store *st, MDB_txn *txn, struct world_txn *wt, void *arg)
+{
+	struct op		*o = arg;
+	struct store_keyrec	 r;
+	struct store_wbuf	 k;
+	size_t			 i, n;
+	int			 rc;
+
+	if ((rc = store_op_key_get(st, txn, o->id, &r)) != 0)
+		return (rc);
+	if ((rc = store_op_key_instance_ok(st, wt, &r)) != 0)
+		goto out;
+	store_w_init(&k);
+	for (i = 0; i < o->ntags && rc == STORE_OK; i++) {
+		store_key(&k, o->id, o->tags[i].key, NULL);
+		if (o->tags[i].value == NULL) {
+			if ((rc = store_op_db_del(st, txn, DBI_TAGS, &k)) ==
+			    STORE_ENOTFOUND)
+				rc = STORE_OK;
+		} else
+			rc = store_op_db_put(st, txn, DBI_TAGS, &k,
+			    o->tags[i].value,
+			    strlen(o->tags[i].value), 0);
+	}
+	/* The limit holds for the result, whatever the order of entries. */
+	if (rc == STORE_OK) {
+		store_key(&k, o->id, "", NULL);
+		rc = store_op_db_count_prefix(st, txn, DBI_TAGS, k.p, k.len,
+		    &n);
+		if (rc == STORE_OK && n > STORE_TAGS_MAX)
+			rc = store_seterr(st, STORE_ELIMIT, "key %s would have "
+			    "%zu tags; at most %d", o->id, n, STORE_TAGS_MAX);
+	}
+	if (rc == STORE_OK)
+		rc = tags_case_ok(st, txn, o->id);
+	store_w_free(&k);
+	if (rc == STORE_OK)
+		rc = store_op_key_reput(st, txn, wt, o->id, &r, NULL, 1);
+out:
+	store_keyrec_free(&r);
+	return (rc);
+}
+
+int
+store_tags_change(struct store *st, const char *key_id,
+    const struct store_tag *tags, size_t n, uint64_t *genp)
+{
+	struct op	 o = { .id = key_id, .tags = tags, .ntags = n };
+	size_t		 i;
+	int		 rc;
+
+	if ((rc = store_op_id_ok(st, "key id", key_id)))
+		return (rc);
+	if (n == 0)
+		return (store_seterr(st, STORE_EINVAL, "no tags"));
+	for (i = 0; i < n; i++)
+		if ((rc = store_op_tag_ok(st, tags[i].key, tags[i].value)))
+			return (rc);
+	return (store_op_change(st, op_tags, &o, genp));
+}
+
+/* --- aliases ------------------------------------------------------ */
+
+static int
+op_alias(struct store *st, MDB_txn *txn, struct world_txn *wt, void *arg)
+{
+	struct op		*o = arg;
+	struct store_keyrec	 r;
+	struct store_wbuf	 k;
+	MDB_val			 v;
+	int			 rc;
+
+	if ((rc = store_op_key_get(st, txn, o->a, &r)) != 0)
+		return (rc);
+	store_w_init(&k);
+	store_key(&k, r.region, r.creator, o->id);
+	rc = store_op_db_get(st, txn, DBI_ALIASES, &k, &v);
+	if (o->flag == 0 && rc == STORE_OK)
+		rc = store_seterr(st, STORE_EEXIST, "alias %s already exists "
+		    "in %s/%s", o->id, r.region, r.creator);
+	else if (o->flag == 1 && rc == STORE_ENOTFOUND)
+		rc = store_seterr(st, rc, "no alias %s in %s/%s", o->id,
+		    r.region, r.creator);
+	else if (rc == STORE_ENOTFOUND || rc == STORE_OK)
+		rc = STORE_OK;
+	if (rc == STORE_OK)
+		rc = store_op_db_put(st, txn, DBI_ALIASES, &k, o->a,
+		    strlen(o->a), 0);
+	store_w_free(&k);
+	if (rc == STORE_OK && world_txn_put_alias(wt, o->id, o->a) != 0)
+		rc = store_op_nomem(st);
+	store_keyrec_free(&r);
+	return (rc);
+}
+
+int
+store_op_alias_name_ok(struct store *st, const char *name)
+{
+	int	 rc;
+
+	if ((rc = store_op_id_ok(st, "alias name", name)) != 0)
+		return (rc);
+	if (strncmp(name, "alias/", 6) != 0 || name[6] == '\0')
+		return (store_seterr(st, STORE_EINVAL, "alias name %s: not "
+		    "\"alias/NAME\"", name));
+	return (STORE_OK);
+}
+
+int
+store_alias_create(struct store *st, const char *name, const char *key_id,
+    uint64_t *genp)
+{
+	struct op	 o = { .id = name, .a = key_id, .flag = 0 };
+	int		 rc;
+
+	if ((rc = store_op_alias_name_ok(st, name)) || (rc = store_op_id_ok(st,
+	    "key id",
+	    key_id)))
+		return (rc);
+	return (store_op_change(st, op_alias, &o, genp));
+}
+
+int
+store_alias_update(struct store *st, const char *name, const char *key_id,
+    uint64_t *genp)
+{
+	struct op	 o = { .id = name, .a = key_id, .flag = 1 };
+	int		 rc;
+
+	if ((rc = store_op_alias_name_ok(st, name)) || (rc = store_op_id_ok(st,
+	    "key id",
+	    key_id)))
+		return (rc);
+	return (store_op_change(st, op_alias, &o, genp));
+}
+
+static int
+op_alias_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    void *arg)
+{
+	struct op		*o = arg;
+	int			 rc;
+
+	rc = store_op_rec_del(st, txn, DBI_ALIASES, o->a, o->b, o->id);
+	if (rc == STORE_ENOTFOUND)
+		return (store_seterr(st, rc, "no alias %s in %s/%s", o->id,
+		    o->a, o->b));
+	if (rc == STORE_OK && world_txn_del_alias(wt, o->a, o->b, o->id) != 0)
+		rc = store_op_nomem(st);
+	return (rc);
+}
+
+int
+store_alias_delete(struct store *st, const char *region, const char *account,
+    const char *name, uint64_t *genp)
+{
+	struct op	 o = { .id = name, .a = region, .b = account };
+	int		 rc;
+
+	if ((rc = store_op_alias_name_ok(st, name)) || (rc = store_op_id_ok(st,
+	    "region",
+	    region)) || (rc = store_op_id_ok(st, "account", account)))
+		return (rc);
+	return (store_op_change(st, op_alias_delete, &o, genp));
+}
+

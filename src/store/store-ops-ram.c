@@ -1,0 +1,750 @@
+/*
+ * store-ops-ram.c: the RAM changes, one function each (users, roles,
+ * groups and their memberships and attachments, RAM policies and their
+ * versions), and the reads of policy versions.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/xmalloc.h"
+#include "engine/cpolicy.h"
+#include "engine/world.h"
+#include "policy/bundle.h"
+#include "policy/policy-compile.h"
+#include "store/store-int.h"
+#include "store/store-ops.h"
+
+/* --- users, roles, groups ---------------------------------------- */
+
+static int
+prin_get(struct store *st, MDB_txn *txn, enum store_principal kind,
+    const char *account, const char *name, struct store_prinrec *r)
+{
+	MDB_val			 v;
+	int			 rc;
+
+	rc = store_op_rec_get(st, txn, store_op_prin_dbi[kind], account, name,
+	    NULL, &v);
+	if (rc == STORE_ENOTFOUND)
+		return (store_seterr(st, rc, "no such %s: %s in account %s",
+		    store_op_prin_name[kind], name, account));
+	if (rc == STORE_OK && store_prinrec_decode(&v, kind == STORE_USER,
+	    r) != 0)
+		rc = store_seterr(st, STORE_ECORRUPT, "%s: %ss \"%s/%s\": "
+		    "malformed", st->dir, store_op_prin_name[kind], account,
+		        name);
+	return (rc);
+}
+
+/* Writes the record and puts the principal into the world. */
+int
+store_op_prin_put(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    enum store_principal kind, const char *account, const char *name,
+    const struct store_prinrec *r, unsigned int flags)
+{
+	struct store_wbuf	 v;
+	const char * const	*g = (const char * const *)r->groups;
+	const char * const	*p = (const char * const *)r->policies;
+	int			 rc, wrc;
+
+	store_w_init(&v);
+	store_prinrec_encode(&v, kind == STORE_USER, r);
+	rc = store_op_rec_put(st, txn, store_op_prin_dbi[kind], account, name,
+	    NULL, &v, flags);
+	if (rc == STORE_EEXIST)
+		return (store_seterr(st, rc, "%s %s already exists in account "
+		    "%s", store_op_prin_name[kind], name, account));
+	if (rc != STORE_OK)
+		return (rc);
+	if (kind == STORE_USER)
+		wrc = world_txn_put_user(wt, account, name, g, r->ngroups, p,
+		    r->npolicies);
+	else if (kind == STORE_ROLE)
+		wrc = world_txn_put_role(wt, account, name, p, r->npolicies);
+	else
+		wrc = world_txn_put_group(wt, account, name, p, r->npolicies);
+	return (wrc != 0 ? store_op_nomem(st) : STORE_OK);
+}
+
+static int
+op_prin_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    void *arg)
+{
+	struct op		*o = arg;
+	struct store_prinrec	 r;
+
+	memset(&r, 0, sizeof(r));
+	return (store_op_prin_put(st, txn, wt, o->kind, o->a, o->id, &r,
+	    MDB_NOOVERWRITE));
+}
+
+static int
+kind_ok(struct store *st, enum store_principal kind)
+{
+	if (kind != STORE_USER && kind != STORE_ROLE && kind != STORE_GROUP)
+		return (store_seterr(st, STORE_EINVAL, "invalid principal "
+		    "kind %d", (int)kind));
+	return (STORE_OK);
+}
+
+int
+store_principal_create(struct store *st, enum store_principal kind,
+    const char *account, const char *name, uint64_t *genp)
+{
+	struct op	 o = { .kind = kind, .a = account, .id = name };
+	int		 rc;
+
+	if ((rc = kind_ok(st, kind)) || (rc = store_op_id_ok(st, "account",
+	    account)) || (rc = store_op_id_ok(st, "name", name)))
+		return (rc);
+	return (store_op_change(st, op_prin_create, &o, genp));
+}
+
+/*
+ * Is name (a group when groups, else a policy) still named by a
+ * principal of account?  Scans that account's principals only.
+ */
+static int
+account_refers(struct store *st, MDB_txn *txn, const char *account,
+    const char *name, int groups, char *who, size_t wholen)
+{
+	struct store_prinrec	 r;
+	struct store_wbuf	 k;
+	MDB_cursor		*c;
+	MDB_val			 ck, cv;
+	int			 kind, rc = STORE_OK, mrc, op;
+
+	store_w_init(&k);
+	store_key(&k, account, "", NULL);
+	for (kind = 0; kind < 3 && rc == STORE_OK; kind++) {
+		if (groups && kind != STORE_USER)
+			break;
+		if ((mrc = mdb_cursor_open(txn,
+		    st->dbi[store_op_prin_dbi[kind]],
+		    &c)) != 0) {
+			rc = store_err_mdb(st, mrc, "principals");
+			break;
+		}
+		ck.mv_data = k.p;
+		ck.mv_size = k.len;
+		op = MDB_SET_RANGE;
+		while (mdb_cursor_get(c, &ck, &cv, op) == 0 &&
+		    ck.mv_size >= k.len &&
+		    memcmp(ck.mv_data, k.p, k.len) == 0) {
+			op = MDB_NEXT;
+			if (store_prinrec_decode(&cv, kind == STORE_USER,
+			    &r) != 0) {
+				rc = STORE_ECORRUPT;
+				break;
+			}
+			if (store_list_find(groups ? r.groups : r.policies,
+			    groups ? r.ngroups : r.npolicies, name) != -1) {
+				snprintf(who, wholen, "%s %.*s",
+				    store_op_prin_name[kind],
+				        (int)(ck.mv_size - k.len),
+				    (const char *)ck.mv_data + k.len);
+				rc = STORE_EINUSE;
+			}
+			store_prinrec_free(&r);
+			if (rc != STORE_OK)
+				break;
+		}
+		mdb_cursor_close(c);
+	}
+	store_w_free(&k);
+	if (rc == STORE_ECORRUPT)
+		return (store_seterr(st, rc, "%s: a principal record of "
+		    "account %s is malformed", st->dir, account));
+	return (rc);
+}
+
+static int
+op_prin_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    void *arg)
+{
+	struct op		*o = arg;
+	struct store_prinrec	 r;
+	char			 who[300];
+	int			 rc, wrc;
+
+	if ((rc = prin_get(st, txn, o->kind, o->a, o->id, &r)) != 0)
+		return (rc);
+	store_prinrec_free(&r);
+	if (o->kind == STORE_GROUP &&
+	    (rc = account_refers(st, txn, o->a, o->id, 1, who,
+	    sizeof(who))) != 0) {
+		if (rc == STORE_EINUSE)
+			store_seterr(st, rc, "group %s still has members (%s)",
+			    o->id, who);
+		return (rc);
+	}
+	if ((rc = store_op_rec_del(st, txn, store_op_prin_dbi[o->kind], o->a,
+	    o->id,
+	    NULL)) != STORE_OK)
+		return (rc);
+	if (o->kind == STORE_USER)
+		wrc = world_txn_del_user(wt, o->a, o->id);
+	else if (o->kind == STORE_ROLE)
+		wrc = world_txn_del_role(wt, o->a, o->id);
+	else
+		wrc = world_txn_del_group(wt, o->a, o->id);
+	return (wrc != 0 ? store_op_nomem(st) : STORE_OK);
+}
+
+int
+store_principal_delete(struct store *st, enum store_principal kind,
+    const char *account, const char *name, uint64_t *genp)
+{
+	struct op	 o = { .kind = kind, .a = account, .id = name };
+	int		 rc;
+
+	if ((rc = kind_ok(st, kind)) || (rc = store_op_id_ok(st, "account",
+	    account)) || (rc = store_op_id_ok(st, "name", name)))
+		return (rc);
+	return (store_op_change(st, op_prin_delete, &o, genp));
+}
+
+/*
+ * Adds (flag 1) or removes a name in a principal's list: a group of a
+ * user (membership, kind STORE_USER with groups) or a policy of a
+ * principal (attachment).  o->a account, o->id principal, o->b name.
+ */
+static int
+op_list(struct store *st, MDB_txn *txn, struct world_txn *wt, void *arg)
+{
+	struct op		*o = arg;
+	struct store_prinrec	 r, g;
+	struct store_polrec	 pr;
+	MDB_val			 v;
+	char			***list;
+	size_t			*n;
+	int			 rc, groups = o->num;
+
+	if ((rc = prin_get(st, txn, o->kind, o->a, o->id, &r)) != 0)
+		return (rc);
+	list = groups ? &r.groups : &r.policies;
+	n = groups ? &r.ngroups : &r.npolicies;
+	if (o->flag) {
+		if (groups) {
+			rc = prin_get(st, txn, STORE_GROUP, o->a, o->b, &g);
+			if (rc == STORE_OK)
+				store_prinrec_free(&g);
+		} else {
+			rc = store_op_rec_get(st, txn, DBI_POLICIES, o->a, o->b,
+			    NULL,
+			    &v);
+			if (rc == STORE_OK && store_polrec_decode(&v, &pr) != 0)
+				rc = store_seterr(st, STORE_ECORRUPT, "%s: "
+				    "policies \"%s/%s\": malformed", st->dir,
+				    o->a, o->b);
+			if (rc == STORE_ENOTFOUND)
+				store_seterr(st, rc, "no such policy: %s in "
+				    "account %s", o->b, o->a);
+		}
+		if (rc == STORE_OK && store_list_find(*list, *n, o->b) != -1)
+			rc = store_seterr(st, STORE_EEXIST, "%s %s already "
+			    "%s %s", store_op_prin_name[o->kind], o->id,
+			        groups ?
+			    "belongs to group" : "has policy", o->b);
+		if (rc == STORE_OK && *n >= STORE_LIST_MAX)
+			rc = store_seterr(st, STORE_ELIMIT, "%s %s has %d %s "
+			    "already", store_op_prin_name[o->kind], o->id,
+			    STORE_LIST_MAX, groups ? "groups" : "policies");
+		if (rc == STORE_OK)
+			store_list_add(list, n, o->b);
+	} else if (store_list_del(list, n, o->b) != 0)
+		rc = store_seterr(st, STORE_ENOTFOUND, "%s %s %s %s",
+		    store_op_prin_name[o->kind], o->id, groups ?
+		    "does not belong to group" : "has no policy", o->b);
+	if (rc == STORE_OK)
+		rc = store_op_prin_put(st, txn, wt, o->kind, o->a, o->id, &r,
+		    0);
+	store_prinrec_free(&r);
+	return (rc);
+}
+
+static int
+list_change(struct store *st, enum store_principal kind, const char *account,
+    const char *principal, const char *name, int groups, int add,
+    uint64_t *genp)
+{
+	struct op	 o = { .kind = kind, .a = account, .id = principal,
+			    .b = name, .num = groups, .flag = add };
+	int		 rc;
+
+	if ((rc = kind_ok(st, kind)) || (rc = store_op_id_ok(st, "account",
+	    account)) || (rc = store_op_id_ok(st, "name", principal)) ||
+	    (rc = store_op_id_ok(st, groups ? "group" : "policy name", name)))
+		return (rc);
+	return (store_op_change(st, op_list, &o, genp));
+}
+
+int
+store_membership_add(struct store *st, const char *account, const char *user,
+    const char *group, uint64_t *genp)
+{
+	return (list_change(st, STORE_USER, account, user, group, 1, 1, genp));
+}
+
+int
+store_membership_remove(struct store *st, const char *account,
+    const char *user, const char *group, uint64_t *genp)
+{
+	return (list_change(st, STORE_USER, account, user, group, 1, 0, genp));
+}
+
+int
+store_attach(struct store *st, enum store_principal kind, const char *account,
+    const char *principal, const char *policy, uint64_t *genp)
+{
+	return (list_change(st, kind, account, principal, policy, 0, 1, genp));
+}
+
+int
+store_detach(struct store *st, enum store_principal kind, const char *account,
+    const char *principal, const char *policy, uint64_t *genp)
+{
+	return (list_change(st, kind, account, principal, policy, 0, 0, genp));
+}
+
+/* --- RAM policies ------------------------------------------------- */
+
+static int
+pol_get(struct store *st, MDB_txn *txn, const char *account,
+    const char *name, struct store_polrec *r)
+{
+	MDB_val			 v;
+	int			 rc;
+
+	rc = store_op_rec_get(st, txn, DBI_POLICIES, account, name, NULL, &v);
+	if (rc == STORE_ENOTFOUND)
+		return (store_seterr(st, rc, "no such policy: %s in account "
+		    "%s", name, account));
+	if (rc == STORE_OK && store_polrec_decode(&v, r) != 0)
+		rc = store_seterr(st, STORE_ECORRUPT, "%s: policies "
+		    "\"%s/%s\": malformed", st->dir, account, name);
+	return (rc);
+}
+
+int
+store_op_pol_put(struct store *st, MDB_txn *txn, const char *account,
+    const char *name, const struct store_polrec *r, unsigned int flags)
+{
+	struct store_wbuf	 v;
+	int			 rc;
+
+	store_w_init(&v);
+	store_polrec_encode(&v, r);
+	rc = store_op_rec_put(st, txn, DBI_POLICIES, account, name, NULL, &v,
+	    flags);
+	if (rc == STORE_EEXIST)
+		return (store_seterr(st, rc, "policy %s already exists in "
+		    "account %s", name, account));
+	return (rc);
+}
+
+void
+store_op_pv_key(struct store_wbuf *k, const char *account, const char *name,
+    uint32_t ver)
+{
+	store_key(k, account, name, "");
+	store_w_u32(k, ver);
+}
+
+int
+store_op_pv_put(struct store *st, MDB_txn *txn, const char *account,
+    const char *name, uint32_t ver, const char *text, size_t len)
+{
+	struct store_pvrec	 r = { store_now_ms(), text, len };
+	struct store_wbuf	 k, v;
+	int			 rc;
+
+	store_w_init(&k);
+	store_w_init(&v);
+	store_op_pv_key(&k, account, name, ver);
+	store_pvrec_encode(&v, &r);
+	rc = store_op_db_put(st, txn, DBI_POLICYVERSIONS, &k, v.p, v.len,
+	    MDB_NOOVERWRITE);
+	store_w_free(&k);
+	store_w_free(&v);
+	return (rc);
+}
+
+static int
+op_policy_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    void *arg)
+{
+	struct op		*o = arg;
+	struct store_polrec	 r = { 1, 1 };
+	int			 rc;
+
+	if ((rc = store_op_pol_put(st, txn, o->a, o->id, &r,
+	    MDB_NOOVERWRITE)) != 0 ||
+	    (rc = store_op_pv_put(st, txn, o->a, o->id, 1, o->text,
+	        o->len)) != 0)
+		return (rc);
+	if (world_txn_put_policy(wt, o->a, o->id, o->cp) != 0)
+		return (store_op_nomem(st));
+	return (STORE_OK);
+}
+
+int
+store_op_policy_name_ok(struct store *st, const char *account, const char *name)
+{
+	int	 rc;
+
+	if ((rc = store_op_id_ok(st, "account", account)) ||
+	    (rc = store_op_id_ok(st, "policy name", name)))
+		return (rc);
+	if (!policy_name_valid(name, strlen(name)))
+		return (store_seterr(st, STORE_EINVAL, "policy name %s: 1-%d "
+		    "characters of A-Z a-z 0-9 . -", name, POLICY_NAME_MAX));
+	return (STORE_OK);
+}
+
+int
+store_policy_create(struct store *st, const char *account, const char *name,
+    const char *text, size_t len, struct policy_diags *diags,
+    uint64_t *genp)
+{
+	struct op	 o = { .a = account, .id = name, .text = text,
+			    .len = len };
+	int		 rc;
+
+	if ((rc = store_op_policy_name_ok(st, account, name)) ||
+	    (rc = store_op_compile(st, POLICY_KIND_RAM, text, len, diags,
+	        &o.cp)))
+		return (rc);
+	return (store_op_change(st, op_policy_create, &o, genp));
+}
+
+static int
+op_policy_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    void *arg)
+{
+	struct op		*o = arg;
+	struct store_polrec	 r;
+	struct store_wbuf	 k;
+	char			 who[300];
+	int			 rc;
+
+	if ((rc = pol_get(st, txn, o->a, o->id, &r)) != 0)
+		return (rc);
+	if ((rc = account_refers(st, txn, o->a, o->id, 0, who,
+	    sizeof(who))) != 0) {
+		if (rc == STORE_EINUSE)
+			store_seterr(st, rc, "policy %s is still attached "
+			    "(%s)", o->id, who);
+		return (rc);
+	}
+	store_w_init(&k);
+	store_key(&k, o->a, o->id, NULL);
+	rc = store_op_db_del(st, txn, DBI_POLICIES, &k);
+	if (rc == STORE_OK) {
+		store_key(&k, o->a, o->id, "");
+		rc = store_op_db_del_prefix(st, txn, DBI_POLICYVERSIONS, k.p,
+		    k.len);
+	}
+	store_w_free(&k);
+	if (rc == STORE_OK && world_txn_del_policy(wt, o->a, o->id) != 0)
+		rc = store_op_nomem(st);
+	return (rc);
+}
+
+int
+store_policy_delete(struct store *st, const char *account, const char *name,
+    uint64_t *genp)
+{
+	struct op	 o = { .a = account, .id = name };
+	int		 rc;
+
+	if ((rc = store_op_id_ok(st, "account", account)) ||
+	    (rc = store_op_id_ok(st, "policy name", name)))
+		return (rc);
+	return (store_op_change(st, op_policy_delete, &o, genp));
+}
+
+static int
+op_version_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    void *arg)
+{
+	struct op		*o = arg;
+	struct store_polrec	 r;
+	struct store_wbuf	 k;
+	size_t			 n;
+	int			 rc;
+
+	if ((rc = pol_get(st, txn, o->a, o->id, &r)) != 0)
+		return (rc);
+	store_w_init(&k);
+	store_key(&k, o->a, o->id, "");
+	rc = store_op_db_count_prefix(st, txn, DBI_POLICYVERSIONS, k.p, k.len,
+	    &n);
+	store_w_free(&k);
+	if (rc != STORE_OK)
+		return (rc);
+	if (n >= STORE_POLICY_VERSIONS_MAX)
+		return (store_seterr(st, STORE_ELIMIT, "policy %s has %d "
+		    "versions already; delete one first", o->id,
+		    STORE_POLICY_VERSIONS_MAX));
+	if (r.last == UINT32_MAX)
+		return (store_seterr(st, STORE_ELIMIT, "policy %s: version "
+		    "ids exhausted", o->id));
+	r.last++;
+	if (o->flag)
+		r.def = r.last;
+	if ((rc = store_op_pv_put(st, txn, o->a, o->id, r.last, o->text,
+	    o->len)) ||
+	    (rc = store_op_pol_put(st, txn, o->a, o->id, &r, 0)))
+		return (rc);
+	o->version = r.last;
+	if (o->flag && world_txn_put_policy(wt, o->a, o->id, o->cp) != 0)
+		return (store_op_nomem(st));
+	return (STORE_OK);
+}
+
+int
+store_policy_version_create(struct store *st, const char *account,
+    const char *name, const char *text, size_t len, int set_default,
+    struct policy_diags *diags, uint32_t *versionp, uint64_t *genp)
+{
+	struct op	 o = { .a = account, .id = name, .text = text,
+			    .len = len, .flag = set_default != 0 };
+	int		 rc;
+
+	if ((rc = store_op_id_ok(st, "account", account)) ||
+	    (rc = store_op_id_ok(st, "policy name", name)) ||
+	    (rc = store_op_compile(st, POLICY_KIND_RAM, text, len, diags,
+	        &o.cp)))
+		return (rc);
+	rc = store_op_change(st, op_version_create, &o, genp);
+	if (rc == STORE_OK && versionp != NULL)
+		*versionp = o.version;
+	return (rc);
+}
+
+static int
+op_version_default(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    void *arg)
+{
+	struct op		*o = arg;
+	struct store_polrec	 r;
+	struct store_pvrec	 pv;
+	struct store_wbuf	 k;
+	struct cpolicy		*cp;
+	MDB_val			 v;
+	int			 rc;
+
+	if ((rc = pol_get(st, txn, o->a, o->id, &r)) != 0)
+		return (rc);
+	store_w_init(&k);
+	store_op_pv_key(&k, o->a, o->id, o->num);
+	rc = store_op_db_get(st, txn, DBI_POLICYVERSIONS, &k, &v);
+	store_w_free(&k);
+	if (rc == STORE_ENOTFOUND)
+		return (store_seterr(st, rc, "policy %s has no version v%u",
+		    o->id, o->num));
+	if (rc == STORE_OK && store_pvrec_decode(&v, &pv) != 0)
+		rc = store_seterr(st, STORE_ECORRUPT, "%s: policyversions "
+		    "\"%s/%s/v%u\": malformed", st->dir, o->a, o->id, o->num);
+	if (rc != STORE_OK)
+		return (rc);
+	/* The one policy whose default changes is recompiled. */
+	cp = pcache_compile(st, &o->cache, POLICY_KIND_RAM, pv.text, pv.len,
+	    NULL, "policy version", o->id, &rc);
+	if (cp == NULL)
+		return (rc);
+	r.def = o->num;
+	if ((rc = store_op_pol_put(st, txn, o->a, o->id, &r, 0)) == STORE_OK &&
+	    world_txn_put_policy(wt, o->a, o->id, cp) != 0)
+		rc = store_op_nomem(st);
+	cpolicy_unref(cp);
+	return (rc);
+}
+
+int
+store_policy_version_set_default(struct store *st, const char *account,
+    const char *name, uint32_t version, uint64_t *genp)
+{
+	struct op	 o = { .a = account, .id = name, .num = version };
+	int		 rc;
+
+	if ((rc = store_op_id_ok(st, "account", account)) ||
+	    (rc = store_op_id_ok(st, "policy name", name)))
+		return (rc);
+	return (store_op_change(st, op_version_default, &o, genp));
+}
+
+static int
+op_version_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    void *arg)
+{
+	struct op		*o = arg;
+	struct store_polrec	 r;
+	struct store_wbuf	 k;
+	int			 rc;
+
+	if ((rc = pol_get(st, txn, o->a, o->id, &r)) != 0)
+		return (rc);
+	if (r.def == o->num)
+		return (store_seterr(st, STORE_EINUSE, "v%u is the default "
+		    "version of policy %s; it cannot be deleted", o->num,
+		    o->id));
+	store_w_init(&k);
+	store_op_pv_key(&k, o->a, o->id, o->num);
+	rc = store_op_db_del(st, txn, DBI_POLICYVERSIONS, &k);
+	store_w_free(&k);
+	if (rc == STORE_ENOTFOUND)
+		return (store_seterr(st, rc, "policy %s has no version v%u",
+		    o->id, o->num));
+	return (rc);
+}
+
+int
+store_policy_version_delete(struct store *st, const char *account,
+    const char *name, uint32_t version, uint64_t *genp)
+{
+	struct op	 o = { .a = account, .id = name, .num = version };
+	int		 rc;
+
+	if ((rc = store_op_id_ok(st, "account", account)) ||
+	    (rc = store_op_id_ok(st, "policy name", name)))
+		return (rc);
+	return (store_op_change(st, op_version_delete, &o, genp));
+}
+
+/* --- reads of policy versions ------------------------------------ */
+
+static int
+pv_copy(struct store *st, const MDB_val *v, const char *account,
+    const char *name, uint32_t id, uint32_t def,
+    struct store_policy_version *out)
+{
+	struct store_pvrec	 pv;
+
+	if (store_pvrec_decode(v, &pv) != 0)
+		return (store_seterr(st, STORE_ECORRUPT, "%s: policyversions "
+		    "\"%s/%s/v%u\": malformed", st->dir, account, name, id));
+	out->id = id;
+	out->is_default = id == def;
+	out->create_ms = pv.time_ms;
+	out->text = xmalloc(pv.len + 1);
+	memcpy(out->text, pv.text, pv.len);
+	out->text[pv.len] = '\0';
+	out->len = pv.len;
+	return (STORE_OK);
+}
+
+int
+store_policy_version_get(struct store *st, const char *account,
+    const char *name, uint32_t version, struct store_policy_version *out)
+{
+	struct store_polrec	 r;
+	struct store_wbuf	 k;
+	MDB_txn			*txn;
+	MDB_val			 v;
+	int			 rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = store_op_id_ok(st, "account", account)) ||
+	    (rc = store_op_id_ok(st, "policy name", name)) ||
+	    (rc = store_rtxn(st, &txn)))
+		return (rc);
+	if ((rc = pol_get(st, txn, account, name, &r)) == STORE_OK) {
+		if (version == 0)
+			version = r.def;
+		store_w_init(&k);
+		store_op_pv_key(&k, account, name, version);
+		rc = store_op_db_get(st, txn, DBI_POLICYVERSIONS, &k, &v);
+		store_w_free(&k);
+		if (rc == STORE_ENOTFOUND)
+			rc = store_seterr(st, rc, "policy %s has no version "
+			    "v%u", name, version);
+		else if (rc == STORE_OK)
+			rc = pv_copy(st, &v, account, name, version, r.def,
+			    out);
+	}
+	mdb_txn_abort(txn);
+	return (rc);
+}
+
+int
+store_policy_versions_list(struct store *st, const char *account,
+    const char *name, struct store_policy_version **vp, size_t *np)
+{
+	struct store_policy_version	*out;
+	struct store_polrec		 r;
+	struct store_rbuf		 rb;
+	struct store_wbuf		 k;
+	MDB_cursor			*c = NULL;
+	MDB_txn				*txn;
+	MDB_val				 ck, cv;
+	size_t				 n = 0;
+	uint32_t			 id;
+	int				 rc, mrc, op = MDB_SET_RANGE;
+
+	*vp = NULL;
+	*np = 0;
+	if ((rc = store_op_id_ok(st, "account", account)) ||
+	    (rc = store_op_id_ok(st, "policy name", name)) ||
+	    (rc = store_rtxn(st, &txn)))
+		return (rc);
+	/* A sane store has 1-5; one more slot tells a corrupt one. */
+	out = xcalloc(STORE_POLICY_VERSIONS_MAX + 1, sizeof(*out));
+	store_w_init(&k);
+	store_key(&k, account, name, "");
+	if ((rc = pol_get(st, txn, account, name, &r)) != STORE_OK)
+		goto done;
+	if ((mrc = mdb_cursor_open(txn, st->dbi[DBI_POLICYVERSIONS],
+	    &c)) != 0) {
+		rc = store_err_mdb(st, mrc, "policyversions");
+		goto done;
+	}
+	ck.mv_data = k.p;
+	ck.mv_size = k.len;
+	while ((mrc = mdb_cursor_get(c, &ck, &cv, op)) == 0 &&
+	    ck.mv_size >= k.len && memcmp(ck.mv_data, k.p, k.len) == 0) {
+		op = MDB_NEXT;
+		store_r_init(&rb, (const unsigned char *)ck.mv_data + k.len,
+		    ck.mv_size - k.len);
+		id = store_r_u32(&rb);
+		if (store_r_end(&rb) != 0 || n == STORE_POLICY_VERSIONS_MAX) {
+			rc = store_seterr(st, STORE_ECORRUPT, "%s: "
+			    "policyversions of \"%s/%s\": malformed key or "
+			    "more than %d versions", st->dir, account, name,
+			    STORE_POLICY_VERSIONS_MAX);
+			goto done;
+		}
+		if ((rc = pv_copy(st, &cv, account, name, id, r.def,
+		    &out[n])) != STORE_OK)
+			goto done;
+		n++;
+	}
+	if (mrc != 0 && mrc != MDB_NOTFOUND)
+		rc = store_err_mdb(st, mrc, "policyversions");
+done:
+	if (c != NULL)
+		mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	store_w_free(&k);
+	if (rc != STORE_OK) {
+		store_policy_versions_free(out, n);
+		return (rc);
+	}
+	*vp = out;
+	*np = n;
+	return (STORE_OK);
+}
+
+void
+store_policy_versions_free(struct store_policy_version *v, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; v != NULL && i < n; i++)
+		free(v[i].text);
+	free(v);
+}
+

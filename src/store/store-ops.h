@@ -1,0 +1,99 @@
+/*
+ * store-ops.h: what the store's changes share (store-ops.c): one
+ * change's arguments, record reads and writes by composite key, the key
+ * and policy helpers, the checks every change makes.  The changes
+ * themselves are in store-ops-kms.c (instances, keys, deletions, tags,
+ * aliases), store-ops-ram.c (users, roles, groups, RAM policies and
+ * their versions) and store-ops-bundle.c (the whole state).
+ */
+#ifndef KMSAUTHZ_STORE_OPS_H
+#define KMSAUTHZ_STORE_OPS_H
+
+#include "store/store-int.h"
+
+struct bundle;
+struct cpolicy;
+
+/* One change's arguments (which fields mean what: see each op). */
+struct op {
+	const char		*id;
+	const char		*a;
+	const char		*b;
+	const char		*c;
+	const char		*text;
+	size_t			 len;
+	int			 state;
+	uint32_t		 num;
+	int			 flag;
+	enum store_principal	 kind;
+	struct cpolicy		*cp;
+	int64_t			 when;		/* deletion time, ms */
+	uint32_t		 version;	/* out */
+	const struct bundle	*bundle;
+	const struct store_tag	*tags;
+	size_t			 ntags;
+	struct pcache		 cache;
+};
+
+extern const int		 store_op_prin_dbi[];
+extern const char *const	 store_op_prin_name[];
+
+int	store_op_id_ok(struct store *st, const char *what, const char *s);
+int	store_op_db_get(struct store *st, MDB_txn *txn, int dbi,
+    const struct store_wbuf *k, MDB_val *v);
+int	store_op_db_put(struct store *st, MDB_txn *txn, int dbi,
+    const struct store_wbuf *k, const void *v, size_t vlen, unsigned int flags);
+int	store_op_db_del(struct store *st, MDB_txn *txn, int dbi,
+    const struct store_wbuf *k);
+int	store_op_rec_get(struct store *st, MDB_txn *txn, int dbi,
+    const char *a, const char *b, const char *c, MDB_val *v);
+int	store_op_rec_put(struct store *st, MDB_txn *txn, int dbi, const char *a,
+    const char *b, const char *c, struct store_wbuf *v, unsigned int flags);
+int	store_op_rec_del(struct store *st, MDB_txn *txn, int dbi, const char *a,
+    const char *b, const char *c);
+int	store_op_change(struct store *st, store_write_fn fn, struct op *o,
+    uint64_t *genp);
+int	store_op_db_del_prefix(struct store *st, MDB_txn *txn, int dbi,
+    const void *prefix, size_t plen);
+int	store_op_db_count_prefix(struct store *st, MDB_txn *txn, int dbi,
+    const void *prefix, size_t plen, size_t *np);
+int	store_op_nomem(struct store *st);
+int	store_op_key_get(struct store *st, MDB_txn *txn, const char *id,
+    struct store_keyrec *r);
+int	store_op_key_put(struct store *st, MDB_txn *txn, const char *id,
+    const struct store_keyrec *r, unsigned int flags);
+int	store_op_key_instance_ok(struct store *st, struct world_txn *wt,
+    const struct store_keyrec *r);
+int	store_op_key_reput(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    const char *id, const struct store_keyrec *r, const struct cpolicy *cp,
+        int keep);
+int	store_op_kp_put(struct store *st, MDB_txn *txn, const char *id,
+    uint64_t version, const char *text, size_t len);
+int	store_op_share_check(struct store *st, struct world_txn *wt,
+    const char *instance, const char *skip, const struct cpolicy *extra,
+        const char *account, uint32_t quota);
+int	store_op_compile(struct store *st, enum policy_kind kind,
+    const char *text, size_t len, struct policy_diags *diags,
+        struct cpolicy **cpp);
+int	store_op_inst_put(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    const char *id, const struct store_instrec *r, unsigned int flags);
+int	store_op_state_ok(struct store *st, int state);
+int	store_op_key_state_ok(struct store *st, int state);
+int	store_op_del_put(struct store *st, MDB_txn *txn, const char *id,
+    int64_t when);
+int	store_op_tag_ok(struct store *st, const char *tag, const char *value);
+int	store_op_alias_name_ok(struct store *st, const char *name);
+int	store_op_prin_put(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    enum store_principal kind, const char *account, const char *name,
+        const struct store_prinrec *r, unsigned int flags);
+int	store_op_pol_put(struct store *st, MDB_txn *txn, const char *account,
+    const char *name, const struct store_polrec *r, unsigned int flags);
+void	store_op_pv_key(struct store_wbuf *k, const char *account,
+    const char *name, uint32_t ver);
+int	store_op_pv_put(struct store *st, MDB_txn *txn, const char *account,
+    const char *name, uint32_t ver, const char *text, size_t len);
+int	store_op_policy_name_ok(struct store *st, const char *account,
+    const char *name);
+int	store_op_bundle_ok(struct store *st, const struct bundle *b);
+
+#endif
