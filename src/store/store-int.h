@@ -220,6 +220,13 @@ struct cpolicy	*pcache_compile(struct store *, struct pcache *, int kind,
 		    const char *, size_t, const unsigned char *digest,
 		    const char *dbname, const char *name, int *errp);
 void		 pcache_free(struct pcache *);
+/* store-pcache.c, for the prefetch (store-load.c) */
+size_t		 pcache_max(const struct store *, int kind, size_t len);
+struct pcache_ent *pcache_slot(struct pcache *, int kind,
+		    const unsigned char *digest);
+void		 pcache_grow(struct pcache *);
+void		 pcache_put(struct pcache *, int kind,
+		    const unsigned char *digest, struct cpolicy *);
 
 /* The tags of a key as stored (malloc'd pairs). */
 int	store_tags_read(struct store *, MDB_txn *, const char *,
@@ -244,5 +251,11 @@ int	store_own_files(struct store *);
 
 /* Loading (store-load.c): every record into wt (empty world txn). */
 int	store_load_into(struct store *, MDB_txn *, struct world_txn *);
+
+/* store.c, shared with store-backup.c */
+char	*store_path(const char *dir, const char *file);
+int	 store_fsync_dir(const char *dir);
+int	 store_fsync_parent(const char *path);
+int	 store_size_check(struct store *st, int full);
 
 #endif
