@@ -22,6 +22,7 @@ import selectors
 import socket
 import struct
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -133,6 +134,7 @@ def cmd_run(qsock, bundle, n, conns, expected):
             plan[c].append([reqs[i]])
             i += 1
     socks, pending, nframes, nbatch, items = [], [], 0, 0, 0
+    senders = []
     t0 = time.time()
     for c in range(conns):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -152,7 +154,11 @@ def cmd_run(qsock, bundle, n, conns, expected):
                 nbatch += 1
                 items += len(group)
             ids[fid] = group
-        s.sendall(out)
+        # Sent by a thread: the daemon stops reading a client that
+        # does not read its answers (max_queued_replies).
+        t = threading.Thread(target=s.sendall, args=(out,))
+        t.start()
+        senders.append(t)
         socks.append(s)
         pending.append(ids)
     tally = {}
@@ -171,6 +177,8 @@ def cmd_run(qsock, bundle, n, conns, expected):
                         tally[k] = tally.get(k, 0) + 1
                         f.write(json.dumps(r) + "\n")
             s.close()
+    for t in senders:
+        t.join()
     dt = time.time() - t0
     for (d, r), cnt in sorted(tally.items()):
         print("%s %s %d" % (d, r, cnt))
