@@ -4,7 +4,7 @@
 set -e
 PKGS="autoconf automake libtool pkg-config make gcc clang libclang-rt-14-dev
  libevent-dev libjson-c-dev liblmdb-dev lmdb-utils libsodium-dev libcmocka-dev
- util-linux procps python3 systemd strace mandoc"
+ util-linux procps python3 systemd strace mandoc prometheus curl"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

@@ -145,7 +145,8 @@ declog_knobs(const struct config *cfg)
 	double	s = cfg->decision_log_sample;
 
 	atomic_store(&declog_sample_all, s >= 1.0);
-	atomic_store(&declog_sample_thr, s <= 0 ? 0 :
+	/* s < 1 here is at most 1 - 1e-6: s * 2^64 fits. */
+	atomic_store(&declog_sample_thr, s <= 0 ? 0 : s >= 1.0 ? UINT64_MAX :
 	    (uint64_t)(s * 18446744073709551616.0));
 	atomic_store(&declog_denies_all,
 	    strcmp(cfg->decision_log_denies, "all") == 0);
