@@ -13,12 +13,13 @@
 # Knobs (environment): BENCH_SYNC (round trips, 20000), BENCH_CONNS (4),
 # BENCH_DEPTH (64), BENCH_SECONDS (3), BENCH_ROUNDS (2: echo and daemon
 # alternate), BENCH_THREADS (daemon worker threads, 0 = one per CPU),
-# BENCH_ARGS (extra bench-load options, e.g. -e).
+# BENCH_ARGS (extra bench-load options, e.g. -e), BENCH_CONF (extra
+# kmsauthzd.conf lines, e.g. 'metrics_listen = 127.0.0.1:0').
 set -eu
 : "${top_builddir:=.}"
 : "${BENCH_SYNC:=20000}" "${BENCH_CONNS:=4}" "${BENCH_DEPTH:=64}"
 : "${BENCH_SECONDS:=3}" "${BENCH_ARGS:=}" "${BENCH_DAEMON_SOCKET:=}"
-: "${BENCH_ROUNDS:=2}" "${BENCH_THREADS:=0}"
+: "${BENCH_ROUNDS:=2}" "${BENCH_THREADS:=0}" "${BENCH_CONF:=}"
 load="$top_builddir/bench/bench-load"
 echo_srv="$top_builddir/bench/echo-server"
 world="$top_builddir/bench/bench-world"
@@ -66,6 +67,9 @@ seed_bundle = $T/world.json
 threads = $BENCH_THREADS
 log_verbose = 0
 EOF
+	if [ -n "$BENCH_CONF" ]; then
+		printf '%s\n' "$BENCH_CONF" >>"$T/kmsauthzd.conf"
+	fi
 	t0=$(date +%s)
 	"$daemon" -f -c "$T/kmsauthzd.conf" 2>"$T/daemon.err" &
 	dpid=$!

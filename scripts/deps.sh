@@ -4,7 +4,7 @@
 set -e
 PKGS="autoconf automake libtool pkg-config make gcc clang libclang-rt-14-dev
  libevent-dev libjson-c-dev liblmdb-dev lmdb-utils libsodium-dev libcmocka-dev
- util-linux procps python3 systemd strace mandoc stress-ng
+ util-linux procps python3 systemd strace mandoc stress-ng prometheus curl
  libpam0g-dev pamtester libpam-wrapper python3-pytest python3-pip
  python3-setuptools"
 missing=

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,9 @@ struct audit {
 	int		 err;		/* why fd is -1 (0: open) */
 	int		 torn;		/* a fragment could not be cut off */
 };
+
+/* Records written to a file and writes that failed (metrics). */
+static atomic_uint_fast64_t	audit_nwritten, audit_nfailed;
 
 static int	audit_fd_open(const char *);
 static int	audit_write(struct audit *, struct json_object *, int);
@@ -224,8 +228,11 @@ audit_write(struct audit *a, struct json_object *rec, int durable)
 		log_warn("audit: write %s", a->path);
 		if (start != -1 && off > skip)
 			audit_cut(a, start);
-	} else
+		atomic_fetch_add(&audit_nfailed, 1);
+	} else {
 		a->torn = 0;
+		atomic_fetch_add(&audit_nwritten, 1);
+	}
 	pthread_mutex_unlock(&a->mtx);
 	free(line);
 	return (r);
@@ -312,4 +319,11 @@ audit_outcome(struct audit *a, const char *action, const char *request_id,
 	r = audit_write(a, rec, 1);
 	json_object_put(rec);
 	return (r);
+}
+
+void
+audit_counts(uint64_t *written, uint64_t *failed)
+{
+	*written = atomic_load(&audit_nwritten);
+	*failed = atomic_load(&audit_nfailed);
 }

@@ -29,6 +29,8 @@ const char	*audit_path(struct audit *);
 void		 audit_close(struct audit *);
 /* Reopens the same path; 0, or -1 (the old file stays in use). */
 int		 audit_reopen(struct audit *);
+/* Records written to audit files, and writes that failed (metrics). */
+void		 audit_counts(uint64_t *written, uint64_t *failed);
 
 /*
  * The intent record: caller, action, request id and the parameters

@@ -32,6 +32,8 @@
 #include "admin/admin.h"
 #include "common/log.h"
 #include "daemon/daemon.h"
+#include "daemon/declog.h"
+#include "daemon/metrics.h"
 #include "engine/world.h"
 #include "policy/bundle.h"
 #include "policy/policy.h"
@@ -42,6 +44,8 @@ static int	admin_respond(struct conn *, uint32_t, struct json_object *);
 static struct json_object *admin_status(struct server *, const char *);
 static void	admin_sync(struct server *);
 static void	admin_timer_cb(evutil_socket_t, short, void *);
+static void	admin_count(const struct proto_admin *, struct json_object *,
+		    uint64_t);
 
 static struct admin_ctx	*admin_plane;
 static struct store	*admin_store;
@@ -79,6 +83,7 @@ admin_status(struct server *srv, const char *request_id)
 	struct world		*w;
 	struct world_counts	 wc;
 	struct server_decisions	 d;
+	struct declog_counts	 dc;
 	char			 cause[1200];
 	uint64_t		 gen = 0;
 	int			 ro;
@@ -137,6 +142,13 @@ admin_status(struct server *srv, const char *request_id)
 	ADD_STAT("QueueFullPauses", queue_full_pauses);
 	ADD_STAT("Reloads", reloads);
 #undef ADD_STAT
+	declog_counts(&dc);
+	json_object_object_add(o, "DecisionLogWritten",
+	    json_object_new_uint64(dc.written));
+	json_object_object_add(o, "DecisionLogDropped",
+	    json_object_new_uint64(dc.dropped));
+	json_object_object_add(o, "ReloadFailures",
+	    json_object_new_uint64(metrics_reload_failures()));
 	server_decisions(srv, &d);
 	json_object_object_add(o, "Checks", json_object_new_uint64(d.checks));
 	json_object_object_add(o, "Allows", json_object_new_uint64(d.allows));
@@ -157,8 +169,10 @@ admin_sync(struct server *srv)
 	if (world_holder_generation(srv->holder) ==
 	    store_generation(admin_store))
 		return;
-	if ((w = world_holder_acquire(store_holder(admin_store))) != NULL)
+	if ((w = world_holder_acquire(store_holder(admin_store))) != NULL) {
 		world_holder_publish(srv->holder, w);
+		metrics_published();
+	}
 }
 
 static void
@@ -308,11 +322,12 @@ admin_plane_reload(struct server *srv)
 		admin_sync(srv);
 	}
 	/* Re-read the store whole; on failure the old world keeps serving. */
-	if (store_load(admin_store) != STORE_OK)
+	if (store_load(admin_store) != STORE_OK) {
 		log_warnx("reload: store not re-read (%s): still serving "
 		    "generation %" PRIu64, store_errmsg(admin_store),
 		    world_holder_generation(srv->holder));
-	else if ((w = world_holder_acquire(store_holder(admin_store))) != NULL) {
+		metrics_reload_failed();
+	} else if ((w = world_holder_acquire(store_holder(admin_store))) != NULL) {
 		server_republish(srv, w);
 		log_info("reload: store re-read, serving generation %" PRIu64,
 		    store_generation(admin_store));
@@ -466,6 +481,31 @@ admin_plane_stop(void)
 	admin_store = NULL;
 }
 
+/* kmsauthz_admin_requests_total{action,code} and the latency. */
+static void
+admin_count(const struct proto_admin *frame, struct json_object *o,
+    uint64_t ns)
+{
+	struct json_tokener	*tok;
+	struct json_object	*req, *v;
+	const char		*action = NULL, *code = "InternalFailure";
+
+	if ((tok = json_tokener_new()) == NULL)
+		return;
+	req = json_tokener_parse_ex(tok, frame->json.ptr,
+	    (int)frame->json.len);
+	json_tokener_free(tok);
+	if (req != NULL && json_object_is_type(req, json_type_object) &&
+	    json_object_object_get_ex(req, "Action", &v) &&
+	    json_object_is_type(v, json_type_string))
+		action = json_object_get_string(v);
+	if (o != NULL)
+		code = json_object_object_get_ex(o, "Code", &v) ?
+		    json_object_get_string(v) : NULL;
+	metrics_admin(action, code, ns);
+	json_object_put(req);
+}
+
 /*
  * One admin request.  Returns -1 when the connection was closed (a
  * malformed frame), 0 otherwise (answered, possibly with an error).
@@ -478,6 +518,7 @@ admin_dispatch(struct conn *c, struct server *srv, uint32_t id,
 	struct admin_peer	 peer;
 	struct json_object	*o, *st, *v;
 	char			 rid[ADMIN_REQUEST_ID_LEN + 1];
+	uint64_t		 t0 = metrics_now_ns();
 	int			 r;
 
 	if ((r = proto_admin_decode(body, len, KMSAUTHZ_MAX_ADMIN_BODY,
@@ -498,6 +539,7 @@ admin_dispatch(struct conn *c, struct server *srv, uint32_t id,
 	    frame.signature.len);
 	/* A committed change is seen by the next query: publish first. */
 	admin_sync(srv);
+	admin_count(&frame, o, metrics_now_ns() - t0);
 	/* Only a call that succeeded keeps an admin slot from idling out. */
 	if (o != NULL && !json_object_object_get_ex(o, "Code", NULL))
 		conn_active(c);

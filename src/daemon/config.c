@@ -6,7 +6,12 @@
  * error naming file:line; nothing is guessed.
  */
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <grp.h>
@@ -20,6 +25,7 @@
 
 #include "common/log.h"
 #include "daemon/daemon.h"
+#include "daemon/declog.h"
 
 enum config_type {
 	CONFIG_PATH,		/* absolute or relative path, non-empty */
@@ -28,6 +34,9 @@ enum config_type {
 	CONFIG_GROUP,		/* group name or number, or empty */
 	CONFIG_UINT,		/* decimal in [min, max] */
 	CONFIG_SIZE,		/* decimal with K/M/G/T suffix */
+	CONFIG_LISTEN,		/* metrics_listen: address:port, unix:PATH */
+	CONFIG_FRACTION,	/* decimal in 0..1 (a double) */
+	CONFIG_CHOICE,		/* one of the words in choices */
 };
 
 struct config_key {
@@ -37,12 +46,13 @@ struct config_key {
 	size_t		 size;		/* for strings */
 	uint64_t	 min;
 	uint64_t	 max;
+	const char	*choices;	/* CONFIG_CHOICE: "a|b" */
 };
 
 #define CK_STR(n, t, f) { #f, t, offsetof(struct config, f),		\
-	sizeof(((struct config *)0)->f), 0, 0 }
+	sizeof(((struct config *)0)->f), 0, 0, NULL }
 #define CK_UINT(f, lo, hi) { #f, CONFIG_UINT,				\
-	offsetof(struct config, f), sizeof(unsigned), lo, hi }
+	offsetof(struct config, f), sizeof(unsigned), lo, hi, NULL }
 
 static const struct config_key config_keys[] = {
 	CK_STR(0, CONFIG_PATH, query_socket),
@@ -63,18 +73,37 @@ static const struct config_key config_keys[] = {
 	CK_UINT(request_timeout, 1, CONFIG_TIMEOUT_MAX),
 	CK_UINT(backlog, 1, 65535),
 	{ "map_size_max", CONFIG_SIZE, offsetof(struct config, map_size_max),
-	    sizeof(uint64_t), (uint64_t)1 << 20, (uint64_t)1 << 40 },
+	    sizeof(uint64_t), (uint64_t)1 << 20, (uint64_t)1 << 40, NULL },
 	{ "log_verbose", CONFIG_UINT, offsetof(struct config, log_verbose),
-	    sizeof(int), 0, 2 },
+	    sizeof(int), 0, 2, NULL },
+	CK_STR(0, CONFIG_LISTEN, metrics_listen),
+	CK_STR(0, CONFIG_OPTPATH, decision_log),
+	{ "decision_log_sample", CONFIG_FRACTION,
+	    offsetof(struct config, decision_log_sample), sizeof(double), 0,
+	    1, NULL },
+	{ "decision_log_denies", CONFIG_CHOICE,
+	    offsetof(struct config, decision_log_denies),
+	    sizeof(((struct config *)0)->decision_log_denies), 0, 0,
+	    "sampled|all" },
+	{ "decision_log_context", CONFIG_CHOICE,
+	    offsetof(struct config, decision_log_context),
+	    sizeof(((struct config *)0)->decision_log_context), 0, 0,
+	    "keys|values" },
+	{ "decision_log_ring", CONFIG_SIZE,
+	    offsetof(struct config, decision_log_ring), sizeof(uint64_t),
+	    DECLOG_RING_MIN, DECLOG_RING_MAX, NULL },
 };
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 _Static_assert(CONFIG_NKEYS <= CONFIG_KEYS_MAX, "CONFIG_KEYS_MAX");
 
 static const struct config_key *config_find(const char *);
+static int	config_choice_ok(const char *, const char *);
 static int	config_error(char *, size_t, const char *, const char *, ...)
 		    __attribute__((__format__(printf, 4, 5)));
 static int	config_parse_u64(const char *, uint64_t *);
 static int	config_parse_size(const char *, uint64_t *);
+static int	config_parse_listen(const char *, char *, size_t);
+static int	config_parse_fraction(const char *, double *);
 static unsigned long config_line(const struct config *, const char *);
 static void	config_origin(const struct config *, const char *, char *,
 		    size_t);
@@ -104,6 +133,12 @@ config_defaults(struct config *cfg)
 	cfg->backlog = 128;
 	cfg->map_size_max = (uint64_t)1 << 30;
 	cfg->log_verbose = 0;
+	cfg->decision_log_sample = 1.0;
+	snprintf(cfg->decision_log_denies, sizeof(cfg->decision_log_denies),
+	    "sampled");
+	snprintf(cfg->decision_log_context,
+	    sizeof(cfg->decision_log_context), "keys");
+	cfg->decision_log_ring = DECLOG_RING_DEFAULT;
 }
 
 static const struct config_key *
@@ -115,6 +150,25 @@ config_find(const char *name)
 		if (strcmp(config_keys[i].name, name) == 0)
 			return (&config_keys[i]);
 	return (NULL);
+}
+
+/* value is one of the words of "a|b|c". */
+static int
+config_choice_ok(const char *choices, const char *value)
+{
+	size_t		 len = strlen(value);
+	const char	*p = choices, *bar;
+
+	while (len != 0) {
+		bar = strchr(p, '|');
+		if ((bar == NULL ? strlen(p) : (size_t)(bar - p)) == len &&
+		    strncmp(p, value, len) == 0)
+			return (1);
+		if (bar == NULL)
+			break;
+		p = bar + 1;
+	}
+	return (0);
 }
 
 static int
@@ -178,6 +232,91 @@ config_parse_size(const char *s, uint64_t *v)
 	return (0);
 }
 
+/*
+ * "" (off), "unix:PATH", "A.B.C.D:PORT" or "[IPV6]:PORT" (numeric
+ * addresses only: nothing is resolved).  0, or -1 with err set.
+ */
+static int
+config_parse_listen(const char *s, char *err, size_t errlen)
+{
+	struct in6_addr	 a6;
+	struct in_addr	 a4;
+	char		 host[64];
+	const char	*colon, *p;
+	size_t		 hl;
+	unsigned long	 port = 0;
+
+	if (*s == '\0')
+		return (0);
+	if (strncmp(s, "unix:", 5) == 0) {
+		if (s[5] == '\0' || strlen(s + 5) >= sizeof(
+		    ((struct sockaddr_un *)0)->sun_path) - 20) {
+			snprintf(err, errlen, "unix: needs a path of at most "
+			    "%zu bytes", sizeof(((struct sockaddr_un *)0)->
+			    sun_path) - 21);
+			return (-1);
+		}
+		return (0);
+	}
+	if ((colon = strrchr(s, ':')) == NULL || colon[1] == '\0')
+		goto bad;
+	for (p = colon + 1; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9' || port > 65535)
+			goto bad;
+		port = port * 10 + (unsigned long)(*p - '0');
+	}
+	if (port > 65535 || strlen(colon + 1) > 5)
+		goto bad;
+	if (*s == '[') {
+		hl = (size_t)(colon - s);
+		if (hl < 3 || s[hl - 1] != ']' || hl - 2 >= sizeof(host))
+			goto bad;
+		memcpy(host, s + 1, hl - 2);
+		host[hl - 2] = '\0';
+		if (inet_pton(AF_INET6, host, &a6) != 1)
+			goto bad;
+		return (0);
+	}
+	hl = (size_t)(colon - s);
+	if (hl == 0 || hl >= sizeof(host))
+		goto bad;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	if (inet_pton(AF_INET, host, &a4) != 1)
+		goto bad;
+	return (0);
+bad:
+	snprintf(err, errlen, "'%s': expected 127.0.0.1:PORT, [::1]:PORT or "
+	    "unix:PATH (a numeric address, a port 0..65535)", s);
+	return (-1);
+}
+
+/* "0", "1", "0.25", "1.000": 0..1, at most 6 decimals.  0 or -1. */
+static int
+config_parse_fraction(const char *s, double *v)
+{
+	double	frac = 0, scale = 0.1;
+	int	n = 0;
+
+	if ((s[0] != '0' && s[0] != '1') || (s[1] != '\0' && s[1] != '.'))
+		return (-1);
+	if (s[1] == '.') {
+		if (s[2] == '\0')
+			return (-1);
+		for (s += 2; *s != '\0'; s++, n++) {
+			if (*s < '0' || *s > '9' || n == 6)
+				return (-1);
+			frac += (*s - '0') * scale;
+			scale /= 10;
+		}
+		s -= n + 2;
+	}
+	if (s[0] == '1' && frac > 0)
+		return (-1);
+	*v = (s[0] - '0') + frac;
+	return (0);
+}
+
 int
 config_set(struct config *cfg, const char *key, const char *value,
     const char *where, char *err, size_t errlen)
@@ -185,11 +324,36 @@ config_set(struct config *cfg, const char *key, const char *value,
 	const struct config_key	*k;
 	struct stat		 st;
 	uint64_t		 n;
+	double			 d;
+	char			 msg[512];
 
 	if ((k = config_find(key)) == NULL)
 		return (config_error(err, errlen, where, "unknown key '%s'",
 		    key));
 	switch (k->type) {
+	case CONFIG_LISTEN:
+		if (strlen(value) >= k->size)
+			return (config_error(err, errlen, where,
+			    "%s: value too long (at most %zu bytes)", key,
+			    k->size - 1));
+		if (config_parse_listen(value, msg, sizeof(msg)) == -1)
+			return (config_error(err, errlen, where, "%s: %s",
+			    key, msg));
+		memcpy((char *)cfg + k->offset, value, strlen(value) + 1);
+		break;
+	case CONFIG_FRACTION:
+		if (config_parse_fraction(value, &d) == -1)
+			return (config_error(err, errlen, where,
+			    "%s: '%s': expected a decimal number from 0 to 1 "
+			    "(at most 6 decimals)", key, value));
+		memcpy((char *)cfg + k->offset, &d, sizeof(d));
+		break;
+	case CONFIG_CHOICE:
+		if (!config_choice_ok(k->choices, value))
+			return (config_error(err, errlen, where,
+			    "%s: '%s': expected %s", key, value, k->choices));
+		memcpy((char *)cfg + k->offset, value, strlen(value) + 1);
+		break;
 	case CONFIG_PATH:
 	case CONFIG_OPTPATH:
 	case CONFIG_OPTFILE:
@@ -442,4 +606,10 @@ config_print(const struct config *cfg)
 	printf("backlog = %u\n", cfg->backlog);
 	printf("map_size_max = %" PRIu64 "\n", cfg->map_size_max);
 	printf("log_verbose = %d\n", cfg->log_verbose);
+	printf("metrics_listen = %s\n", cfg->metrics_listen);
+	printf("decision_log = %s\n", cfg->decision_log);
+	printf("decision_log_sample = %.6g\n", cfg->decision_log_sample);
+	printf("decision_log_denies = %s\n", cfg->decision_log_denies);
+	printf("decision_log_context = %s\n", cfg->decision_log_context);
+	printf("decision_log_ring = %" PRIu64 "\n", cfg->decision_log_ring);
 }

@@ -16,11 +16,13 @@
 #include "proto/framer.h"
 
 struct bufferevent;
+struct declog_ring;
 struct event;
 struct evbuffer;
 struct event_base;
 struct evconnlistener;
 struct eval_answer;
+struct metrics_cell;
 struct world;
 struct world_holder;
 
@@ -56,6 +58,13 @@ struct config {
 	unsigned backlog;
 	uint64_t map_size_max;				/* bytes */
 	int	 log_verbose;
+	/* Observability (docs/operations.md). */
+	char	 metrics_listen[CONFIG_PATH_MAX + 8];	/* "" = off */
+	char	 decision_log[CONFIG_PATH_MAX];		/* "" = off */
+	double	 decision_log_sample;			/* 0..1 */
+	char	 decision_log_denies[8];		/* sampled, all */
+	char	 decision_log_context[8];		/* keys, values */
+	uint64_t decision_log_ring;			/* bytes per worker */
 	/* Where each key was set, for errors that involve two keys. */
 	char	 source[CONFIG_PATH_MAX];		/* the file read */
 	unsigned long lines[CONFIG_KEYS_MAX];		/* 0: default */
@@ -179,6 +188,9 @@ struct worker {
 	int			 draining;
 	struct eval_answer	*scratch;	/* KMSAUTHZ_MAX_BATCH answers */
 	struct world		*world;		/* cached, refreshed by gen */
+	struct metrics_cell	*mc;		/* this thread's metrics */
+	struct declog_ring	*dl;		/* decision log, or NULL */
+	uint64_t		 frame_t0;	/* ns: frames complete at */
 	uint64_t		 generation;
 	uint64_t		 epoch;		/* srv->world_epoch of world */
 	/*
@@ -244,6 +256,9 @@ void	 server_release(struct server *, enum server_kind, uid_t);
 unsigned server_nconns(struct server *);
 void	 server_republish(struct server *, struct world *);
 void	 server_decisions(struct server *, struct server_decisions *);
+/* A Unix socket bound as safely as the query socket (metrics). */
+int	 server_bind_unix(const char *, mode_t, const char *group,
+	    unsigned backlog);
 
 /* worker.c */
 int	 worker_start(struct worker *, struct server *, unsigned id);

@@ -23,6 +23,8 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "daemon/daemon.h"
+#include "daemon/declog.h"
+#include "daemon/metrics.h"
 #include "engine/world.h"
 #include "policy/bundle.h"
 #include "policy/policy.h"
@@ -279,10 +281,11 @@ daemon_reload(void)
 	notify_sendf("RELOADING=1\nMONOTONIC_USEC=%" PRIu64,
 	    notify_monotonic_usec());
 	log_info("reloading (SIGHUP)");
-	if (daemon_read_config(&ncfg) == -1)
+	if (daemon_read_config(&ncfg) == -1) {
 		log_warnx("reload: configuration rejected, keeping the "
 		    "running one");
-	else {
+		metrics_reload_failed();
+	} else {
 		if (strcmp(ncfg.query_socket, daemon_cfg.query_socket) != 0 ||
 		    strcmp(ncfg.admin_socket, daemon_cfg.admin_socket) != 0 ||
 		    strcmp(ncfg.socket_group, daemon_cfg.socket_group) != 0 ||
@@ -298,6 +301,17 @@ daemon_reload(void)
 			    "seed_bundle, threads, backlog, map_size_max and "
 			    "state_directory changes take effect at the next "
 			    "restart");
+		if (strcmp(ncfg.metrics_listen, daemon_cfg.metrics_listen) !=
+		    0 || strcmp(ncfg.decision_log, daemon_cfg.decision_log) !=
+		    0 || ncfg.decision_log_ring != daemon_cfg.decision_log_ring)
+			log_warnx("reload: metrics_listen, decision_log and "
+			    "decision_log_ring changes take effect at the next "
+			    "restart");
+		memcpy(ncfg.metrics_listen, daemon_cfg.metrics_listen,
+		    sizeof(ncfg.metrics_listen));
+		memcpy(ncfg.decision_log, daemon_cfg.decision_log,
+		    sizeof(ncfg.decision_log));
+		ncfg.decision_log_ring = daemon_cfg.decision_log_ring;
 		/* Keep what needs a restart; take everything else. */
 		memcpy(ncfg.query_socket, daemon_cfg.query_socket,
 		    sizeof(ncfg.query_socket));
@@ -321,6 +335,8 @@ daemon_reload(void)
 		log_setverbose(daemon_cfg.log_verbose);
 	}
 	atomic_fetch_add(&daemon_srv.stats.reloads, 1);
+	/* The decision log is reopened (rotation), its knobs retaken. */
+	declog_reload(&daemon_cfg);
 	/*
 	 * The store, re-read into a new world published whole (the seed is
 	 * not read again); a read-only store is reopened writable if its
@@ -349,6 +365,7 @@ daemon_signal_cb(evutil_socket_t sig, short ev, void *arg)
 		log_info("%s: draining and exiting",
 		    sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		notify_send("STOPPING=1");
+		metrics_set_state(METRICS_DRAINING);
 		server_shutdown(&daemon_srv);
 		daemon_srv.admin_worker.draining = 1;
 		if (daemon_srv.admin_worker.nconns == 0)
@@ -586,6 +603,12 @@ main(int argc, char *argv[])
 		exit(1);
 	}
 	nthreads = daemon_nthreads(&daemon_cfg);
+	/* Both before the workers, which take their ring and cell. */
+	if (declog_start(&daemon_cfg, nthreads) == -1 ||
+	    metrics_http_start(&daemon_srv, &daemon_cfg) == -1) {
+		server_shutdown(&daemon_srv);
+		exit(1);
+	}
 	if (server_start_workers(&daemon_srv, nthreads) == -1) {
 		server_shutdown(&daemon_srv);
 		exit(1);
@@ -603,6 +626,7 @@ main(int argc, char *argv[])
 	    world_holder_generation(daemon_holder), nthreads,
 	    daemon_cfg.max_connections, daemon_cfg.max_connections_per_uid);
 	notify_send("READY=1");
+	metrics_set_state(METRICS_READY);
 	daemon_status("serving");
 	if (daemon_ready_fd != -1) {
 		if (write(daemon_ready_fd, "R", 1) != 1)
@@ -613,8 +637,10 @@ main(int argc, char *argv[])
 
 	event_base_dispatch(daemon_base);
 
+	metrics_http_stop();
 	admin_plane_stop();
 	server_free(&daemon_srv);
+	declog_stop();
 	for (i = 0; i < 4; i++)
 		if (ev[i] != NULL)
 			event_free(ev[i]);

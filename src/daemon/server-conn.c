@@ -49,6 +49,8 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "daemon/daemon.h"
+#include "daemon/declog.h"
+#include "daemon/metrics.h"
 #include "engine/eval.h"
 #include "engine/world.h"
 #include "proto/framer.h"
@@ -91,7 +93,8 @@ static int	conn_send(struct conn *, uint16_t, uint32_t, conn_enc_fn,
 static void	conn_protocol_error(struct conn *, uint32_t, uint16_t,
 		    const char *, const uint8_t *, size_t);
 static void	conn_check(struct conn *, const struct world *,
-		    const struct proto_check *, struct eval_answer *);
+		    const struct proto_check *, struct eval_answer *, uint32_t,
+		    int);
 static void	conn_status(struct conn *, uint32_t);
 static void	conn_count(atomic_uint_fast64_t *);
 static void	enc_error(struct proto_wr *, const void *);
@@ -443,6 +446,9 @@ conn_flush(struct conn *c)
 static void
 conn_process(struct conn *c)
 {
+	/* Every frame buffered now is complete from here on (metrics). */
+	if (metrics_timing)
+		c->worker->frame_t0 = metrics_now_ns();
 	do {
 		if (conn_parse(c) == -1)
 			return;
@@ -561,6 +567,7 @@ conn_protocol_error(struct conn *c, uint32_t id, uint16_t code,
 	char			 dump[CONN_DUMP_LEN * 4 + 1];
 
 	atomic_fetch_add(&srv->stats.proto_errors, 1);
+	metrics_error(c->worker->mc, code);
 	if (bytes != NULL)
 		log_escape(dump, sizeof(dump), (const char *)bytes,
 		    len < CONN_DUMP_LEN ? len : CONN_DUMP_LEN);
@@ -588,6 +595,7 @@ conn_error(struct conn *c, uint32_t id, uint16_t code, int closes,
 		conn_protocol_error(c, id, code, msg, NULL, 0);
 		return (-1);
 	}
+	metrics_error(c->worker->mc, code);
 	memset(&e, 0, sizeof(e));
 	e.code = code;
 	e.message.ptr = msg;
@@ -661,6 +669,7 @@ conn_frame(struct conn *c, const struct proto_hdr *hdr, const uint8_t *body)
 	uint16_t		 i;
 	int			 r;
 
+	metrics_frame(w->mc, hdr->type);
 	switch (hdr->type) {
 	case KMSAUTHZ_MSG_HELLO:
 		if ((r = proto_hello_decode(body, hdr->len, &hello)) != 0)
@@ -722,21 +731,29 @@ conn_frame(struct conn *c, const struct proto_hdr *hdr, const uint8_t *body)
 	case KMSAUTHZ_MSG_CHECK:
 		world = worker_world(w);
 		ans = &w->scratch[0];
-		conn_check(c, world, &chk, ans);
+		conn_check(c, world, &chk, ans, hdr->id, -1);
 		r = conn_send(c, KMSAUTHZ_MSG_ANSWER, hdr->id, enc_answer,
 		    ans);
+		if (metrics_timing)
+			metrics_check_time(w->mc, metrics_now_ns() -
+			    w->frame_t0);
 		break;
 	case KMSAUTHZ_MSG_CHECK_BATCH:
 		world = worker_world(w);
 		(void)proto_batch_begin(&br, body, hdr->len);
 		for (i = 0; i < br.count; i++) {
 			(void)proto_batch_next(&br, &chk);
-			conn_check(c, world, &chk, &w->scratch[i]);
+			conn_check(c, world, &chk, &w->scratch[i], hdr->id,
+			    i);
 		}
 		batch.answers = w->scratch;
 		batch.count = br.count;
 		r = conn_send(c, KMSAUTHZ_MSG_BATCH_ANSWER, hdr->id,
 		    enc_batch, &batch);
+		metrics_batch(w->mc, br.count);
+		if (metrics_timing)
+			metrics_check_time(w->mc, metrics_now_ns() -
+			    w->frame_t0);
 		break;
 	default:
 		r = -1;
@@ -760,13 +777,15 @@ bad:
  */
 static void
 conn_check(struct conn *c, const struct world *world,
-    const struct proto_check *chk, struct eval_answer *ans)
+    const struct proto_check *chk, struct eval_answer *ans, uint32_t reqid,
+    int item)
 {
 	struct worker		*w = c->worker;
 	struct eval_request	 req;
 	struct eval_ctx		 ctx[KMSAUTHZ_MAX_CONTEXT];
 	struct timespec		 ts;
 	uint16_t		 i;
+	int			 have_ts = 0;
 
 	conn_count(&w->checks);
 	memset(ans, 0, sizeof(*ans));
@@ -802,6 +821,7 @@ conn_check(struct conn *c, const struct world *world,
 		clock_gettime(CLOCK_REALTIME, &ts);
 		req.now.sec = ts.tv_sec;
 		req.now.nsec = (int32_t)ts.tv_nsec;
+		have_ts = 1;
 	}
 	req.explain = (chk->flags & KMSAUTHZ_CHECK_EXPLAIN) != 0;
 	if (world == NULL || eval_decide(world, &req, ans) != 0)
@@ -810,7 +830,7 @@ conn_check(struct conn *c, const struct world *world,
 		conn_count(&w->allows);
 	else
 		conn_count(&w->denies);
-	return;
+	goto done;
 fail:
 	conn_count(&w->check_errors);
 	conn_count(&w->denies);
@@ -818,6 +838,12 @@ fail:
 	ans->decision = EVAL_IMPLICIT_DENY;
 	ans->reason = EVAL_R_INVALID_REQUEST;
 	ans->generation = world != NULL ? world_generation(world) : 0;
+done:
+	metrics_decision(w->mc, (int)ans->decision, (int)ans->reason);
+	/* A copy into this worker's ring, or nothing: never a wait. */
+	if (declog_enabled)
+		declog_record(w->dl, w->mc, c, reqid, item, chk, ans,
+		    have_ts ? &ts : NULL);
 }
 
 static void

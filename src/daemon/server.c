@@ -26,6 +26,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "daemon/daemon.h"
+#include "daemon/metrics.h"
 #include "engine/world.h"
 #include "proto/proto.h"
 
@@ -66,6 +67,7 @@ server_init(struct server *srv, struct event_base *base,
 	srv->admin_worker.id = (unsigned)-1;
 	srv->admin_worker.base = base;
 	srv->admin_worker.pipe[0] = srv->admin_worker.pipe[1] = -1;
+	srv->admin_worker.mc = metrics_cell(METRICS_MAIN);
 	TAILQ_INIT(&srv->admin_worker.conns);
 	if ((srv->backoff_ev = evtimer_new(base, server_backoff_cb, srv)) ==
 	    NULL) {
@@ -353,6 +355,29 @@ server_listen(struct server *srv, const struct config *cfg,
 	return (0);
 }
 
+/*
+ * A Unix socket for another listener (metrics_listen), bound the way
+ * server_bind binds the query socket; group "" is the primary group.
+ * The listening descriptor, or -1 (logged).
+ */
+int
+server_bind_unix(const char *path, mode_t mode, const char *group,
+    unsigned backlog)
+{
+	struct server_listener	l;
+	gid_t			gid = (gid_t)-1;
+
+	if (group[0] != '\0' && server_resolve_group(group, &gid) == -1) {
+		log_warnx("no such group '%s'", group);
+		return (-1);
+	}
+	memset(&l, 0, sizeof(l));
+	l.fd = -1;
+	if (server_bind(&l, path, mode, gid, backlog) == -1)
+		return (-1);
+	return (l.fd);
+}
+
 int
 server_start_workers(struct server *srv, unsigned n)
 {
@@ -496,6 +521,7 @@ server_republish(struct server *srv, struct world *w)
 {
 	world_holder_publish(srv->holder, w);
 	atomic_fetch_add_explicit(&srv->world_epoch, 1, memory_order_release);
+	metrics_published();
 }
 
 /* The workers' decision counters, added up (each read atomically). */

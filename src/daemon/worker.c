@@ -24,6 +24,8 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "daemon/daemon.h"
+#include "daemon/declog.h"
+#include "daemon/metrics.h"
 #include "engine/eval.h"
 #include "engine/world.h"
 #include "kmsauthz-proto.h"
@@ -52,6 +54,8 @@ worker_start(struct worker *w, struct server *srv, unsigned id)
 	memset(w, 0, sizeof(*w));
 	w->srv = srv;
 	w->id = id;
+	w->mc = metrics_cell(id);
+	w->dl = declog_ring(id);
 	TAILQ_INIT(&w->conns);
 	w->pipe[0] = w->pipe[1] = -1;
 	if (pipe2(w->pipe, O_CLOEXEC) == -1) {
