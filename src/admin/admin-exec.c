@@ -157,6 +157,14 @@ admin_ctx_resync(struct admin_ctx *ctx)
 }
 
 void
+admin_ctx_set_status_hook(struct admin_ctx *ctx, admin_status_hook hook,
+    void *arg)
+{
+	ctx->status_hook = hook;
+	ctx->status_arg = arg;
+}
+
+void
 admin_ctx_replay_floor(struct admin_ctx *ctx, int64_t floor)
 {
 	admin_replay_set_floor(ctx->replay, floor);

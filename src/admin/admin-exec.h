@@ -98,6 +98,15 @@ void	admin_ctx_replay_floor(struct admin_ctx *, int64_t floor);
 int	admin_ctx_peer_superuser(const struct admin_ctx *, long uid,
 	    long gid);
 
+/*
+ * The Status call's answer is completed by the daemon: hook(answer, arg)
+ * adds its own figures (connections, counters) after the pipeline's
+ * RequestId, Generation and Caller.
+ */
+typedef void (*admin_status_hook)(struct json_object *, void *);
+void	admin_ctx_set_status_hook(struct admin_ctx *, admin_status_hook,
+	    void *arg);
+
 /* Who is calling: peer credentials of the admin connection. */
 struct admin_peer {
 	long	uid, gid, pid;

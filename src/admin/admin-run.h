@@ -39,6 +39,8 @@ struct admin_ctx {
 	struct admin_sched	*sched;
 	size_t			 nsched;
 	int			 resync;	/* reload it from the store */
+	admin_status_hook	 status_hook;	/* the daemon's Status figures */
+	void			*status_arg;
 };
 
 /* What one call works on, looked up in the world before it runs. */

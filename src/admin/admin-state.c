@@ -76,5 +76,7 @@ admin_state_status(struct admin_run *r)
 	    json_object_new_uint64(world_generation(r->w)));
 	json_object_object_add(o, "Caller", json_object_new_string(
 	    r->caller->superuser ? ADMIN_SUPERUSER : r->caller->principal));
+	if (o != NULL && r->ctx->status_hook != NULL)
+		r->ctx->status_hook(o, r->ctx->status_arg);
 	return (o);
 }

@@ -210,6 +210,21 @@ struct server_decisions {
 	uint64_t	check_errors;
 };
 
+/* The admin plane's state (server-admin.c), its thread's alone. */
+struct admin_ctx;
+struct store;
+struct bundle;
+struct server_admin {
+	struct admin_ctx	*ctx;
+	struct store		*store;
+	struct event		*timer;		/* deletions, publication */
+	struct event		*reload_ev;	/* SIGHUP, from main */
+	void			(*reload_done)(void);
+	struct bundle		*seed_pending;	/* committed last */
+	char			 seed_path[1024];
+	int			 start_failed;
+};
+
 struct server {
 	struct event_base	*base;		/* main thread: accept, admin */
 	struct world_holder	*holder;
@@ -218,7 +233,8 @@ struct server {
 	unsigned		 nworkers;
 	unsigned		 next_worker;
 	struct event		*backoff_ev;
-	struct worker		 admin_worker;	/* admin conns, on main */
+	struct worker		 admin_worker;	/* admin conns, own thread */
+	struct server_admin	 admin;
 	/* Bumped when a world replaces one of the same generation. */
 	atomic_uint_fast64_t	 world_epoch;
 	int			 draining;
@@ -251,6 +267,8 @@ int	 server_listen(struct server *, const struct config *,
 	    const struct listenfd *, size_t nlistenfds);
 int	 server_start_workers(struct server *, unsigned nthreads);
 void	 server_shutdown(struct server *);
+int	 server_start_admin(struct server *);
+void	 server_join_admin(struct server *);
 void	 server_free(struct server *);
 void	 server_release(struct server *, enum server_kind, uid_t);
 unsigned server_nconns(struct server *);
@@ -261,10 +279,16 @@ int	 server_bind_unix(const char *, mode_t, const char *group,
 	    unsigned backlog);
 
 /* worker.c */
+struct declog_ring;
+int	 worker_init(struct worker *, struct server *, unsigned id,
+	    struct metrics_cell *, struct declog_ring *);
+int	 worker_run(struct worker *);
 int	 worker_start(struct worker *, struct server *, unsigned id);
-int	 worker_handoff(struct worker *, int fd, uid_t, gid_t, pid_t);
+int	 worker_handoff(struct worker *, int kind, int fd, uid_t, gid_t,
+	    pid_t);
 void	 worker_stop(struct worker *);
 void	 worker_join(struct worker *);
+void	 worker_free(struct worker *);
 const struct world *worker_world(struct worker *);
 void	 worker_conn_gone(struct worker *);
 
@@ -284,22 +308,25 @@ int	 conn_error(struct conn *, uint32_t reqid, uint16_t code, int closes,
 int	 server_encode_error(uint8_t *, size_t, uint32_t reqid, uint16_t code,
 	    const char *msg, size_t *lenp);
 
-/* admin.c */
-int	 admin_dispatch(struct conn *, struct server *, uint32_t reqid,
-	    const uint8_t *body, size_t len);
-int	 admin_plane_start(struct server *, const struct config *);
-/* Commit the seed admin_plane_start() read: the start's last step. */
-int	 admin_plane_seed(struct server *);
-const char *admin_config_path(const struct config *, int *optional);
-void	 admin_plane_stop(void);
-int	 admin_plane_active(void);
-/* SIGHUP: reopen a read-only store (writable if it can), the audit. */
-void	 admin_plane_reload(struct server *);
+/* server-admin.c: the admin plane, on the admin worker's thread */
+int	 server_admin_dispatch(struct conn *, struct server *,
+	    uint32_t reqid, const uint8_t *body, size_t len);
+/* Open the store (an empty one's seed read and checked), the admin
+ * configuration, the audit file: before the admin thread runs. */
+int	 server_admin_start(struct server *, const struct config *);
+/* Commit the seed server_admin_start() read: the start's last step. */
+int	 server_admin_seed(struct server *);
+const char *server_admin_config_path(const struct config *, int *optional);
+void	 server_admin_stop(struct server *);
+int	 server_admin_active(struct server *);
+/* SIGHUP: reopen a read-only store (writable if it can), the audit;
+ * done() runs on the admin thread once that is done. */
+void	 server_admin_reload(struct server *, void (*done)(void));
 /* 1 when peer credentials make a superuser (room kept for them). */
-int	 admin_plane_superuser(uid_t, gid_t);
+int	 server_admin_superuser(struct server *, uid_t, gid_t);
 /* 1 when the store is read-only (admin changes refused). */
-int	 admin_store_readonly(void);
-int	 admin_audit_unavailable(void);
+int	 server_admin_readonly(struct server *);
+int	 server_admin_audit_unavailable(struct server *);
 
 /* kmsauthzd.c */
 const struct config *daemon_config(void);

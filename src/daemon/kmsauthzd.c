@@ -51,6 +51,7 @@ static void	daemon_status(const char *);
 static void	daemon_signal_cb(evutil_socket_t, short, void *);
 static void	daemon_watchdog_cb(evutil_socket_t, short, void *);
 static void	daemon_reload(void);
+static void	daemon_reload_done(void);
 static void	daemon_detach(void);
 static void	daemon_quiet(void);
 static void	daemon_options(int, char *[], int *, int *);
@@ -223,7 +224,7 @@ daemon_check_admin_config(const struct config *cfg)
 	int			 optional;
 
 	admin_conf_defaults(&ac);
-	path = admin_config_path(cfg, &optional);
+	path = server_admin_config_path(cfg, &optional);
 	if (admin_conf_load(&ac, path, optional, err, sizeof(err)) != 0) {
 		log_warnx("admin: %s", err);
 		return (-1);
@@ -262,9 +263,9 @@ daemon_status(const char *what)
 	notify_sendf("STATUS=%s: generation %" PRIu64 ", %zu keys, "
 	    "%zu policies, %zu users, %zu roles, %u threads%s", what, gen,
 	    wc.keys, wc.policies, wc.users, wc.roles, daemon_srv.nworkers,
-	    admin_store_readonly() ? ", store read-only" :
-	    admin_audit_unavailable() ? ", audit file unavailable: changes "
-	    "refused" : "");
+	    server_admin_readonly(&daemon_srv) ? ", store read-only" :
+	    server_admin_audit_unavailable(&daemon_srv) ? ", audit file "
+	    "unavailable: changes refused" : "");
 }
 
 /*
@@ -342,7 +343,13 @@ daemon_reload(void)
 	 * not read again); a read-only store is reopened writable if its
 	 * directory is.  Connections stay open throughout.
 	 */
-	admin_plane_reload(&daemon_srv);
+	server_admin_reload(&daemon_srv, daemon_reload_done);
+}
+
+/* The admin thread re-read the store: the reload is done. */
+static void
+daemon_reload_done(void)
+{
 	log_info("reload done, generation %" PRIu64,
 	    world_holder_generation(daemon_holder));
 	notify_send("READY=1");
@@ -352,8 +359,6 @@ daemon_reload(void)
 static void
 daemon_signal_cb(evutil_socket_t sig, short ev, void *arg)
 {
-	struct timeval	tv = { 5, 0 };
-
 	switch (sig) {
 	case SIGHUP:
 		daemon_reload();
@@ -366,12 +371,9 @@ daemon_signal_cb(evutil_socket_t sig, short ev, void *arg)
 		    sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		notify_send("STOPPING=1");
 		metrics_set_state(METRICS_DRAINING);
+		/* Every worker drains (the admin one too) on its thread. */
 		server_shutdown(&daemon_srv);
-		daemon_srv.admin_worker.draining = 1;
-		if (daemon_srv.admin_worker.nconns == 0)
-			event_base_loopexit(daemon_base, NULL);
-		else
-			event_base_loopexit(daemon_base, &tv);
+		event_base_loopexit(daemon_base, NULL);
 		break;
 	default:
 		break;
@@ -590,7 +592,7 @@ main(int argc, char *argv[])
 	 * silent re-initialisation).  Opened before the sockets exist, so
 	 * a fresh directory is created as a store, not refused for them.
 	 */
-	if (admin_plane_start(&daemon_srv, &daemon_cfg) != 0) {
+	if (server_admin_start(&daemon_srv, &daemon_cfg) != 0) {
 		log_warnx("cannot start with the store in %s (see above); "
 		    "not starting", daemon_cfg.state_directory);
 		exit(1);
@@ -616,7 +618,8 @@ main(int argc, char *argv[])
 
 	daemon_events(ev);
 	/* The seed commits last: a start refused before commits nothing. */
-	if (admin_plane_seed(&daemon_srv) != 0) {
+	if (server_admin_seed(&daemon_srv) != 0 ||
+	    server_start_admin(&daemon_srv) != 0) {
 		server_shutdown(&daemon_srv);
 		exit(1);
 	}
@@ -638,7 +641,8 @@ main(int argc, char *argv[])
 	event_base_dispatch(daemon_base);
 
 	metrics_http_stop();
-	admin_plane_stop();
+	server_join_admin(&daemon_srv);
+	server_admin_stop(&daemon_srv);
 	server_free(&daemon_srv);
 	declog_stop();
 	for (i = 0; i < 4; i++)

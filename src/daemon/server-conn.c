@@ -706,7 +706,7 @@ conn_frame(struct conn *c, const struct proto_hdr *hdr, const uint8_t *body)
 			goto bad;
 		break;
 	case KMSAUTHZ_MSG_ADMIN_REQUEST:
-		if (admin_dispatch(c, srv, hdr->id, body, hdr->len) == -1)
+		if (server_admin_dispatch(c, srv, hdr->id, body, hdr->len) == -1)
 			return (-1);
 		return (c->close_after ? -1 : 0);
 	default:

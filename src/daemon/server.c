@@ -3,8 +3,9 @@
  *
  * The acceptor takes peer credentials (SO_PEERCRED) at accept, enforces
  * the connection caps in total and per uid, backs off for a second on
- * EMFILE/ENFILE, and hands query connections to the workers round-robin.
- * Admin connections stay on the main thread, where admin_dispatch runs.
+ * EMFILE/ENFILE, and hands query connections to the workers round-robin,
+ * admin connections to the admin worker (its own thread, where the admin
+ * plane runs: server-admin.c).
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -62,13 +63,14 @@ server_init(struct server *srv, struct event_base *base,
 		log_warnx("server: mutex init failed");
 		return (-1);
 	}
-	/* The pseudo worker that serves admin connections on main. */
-	srv->admin_worker.srv = srv;
-	srv->admin_worker.id = (unsigned)-1;
-	srv->admin_worker.base = base;
-	srv->admin_worker.pipe[0] = srv->admin_worker.pipe[1] = -1;
-	srv->admin_worker.mc = metrics_cell(METRICS_MAIN);
-	TAILQ_INIT(&srv->admin_worker.conns);
+	/*
+	 * The worker that serves admin connections and runs the admin
+	 * plane, on a thread of its own (server_start_admin, once the
+	 * start is done): an import never stalls an accept or a query.
+	 */
+	if (worker_init(&srv->admin_worker, srv, (unsigned)-1,
+	    metrics_cell(METRICS_MAIN), NULL) == -1)
+		return (-1);
 	if ((srv->backoff_ev = evtimer_new(base, server_backoff_cb, srv)) ==
 	    NULL) {
 		log_warnx("server: evtimer_new failed");
@@ -584,7 +586,7 @@ server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 		return;
 	}
 	su = l->kind == SERVER_ADMIN &&
-	    admin_plane_superuser(cred.uid, cred.gid);
+	    server_admin_superuser(srv, cred.uid, cred.gid);
 	if (server_admit(srv, l->kind, cred.uid, su, &which) == -1) {
 		if (which == 2) {
 			atomic_fetch_add(&srv->stats.rejected_admin, 1);
@@ -619,19 +621,16 @@ server_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	}
 	atomic_fetch_add(&srv->stats.accepted, 1);
 	evutil_make_socket_nonblocking(fd);
-	if (l->kind == SERVER_ADMIN) {
-		if (conn_new(&srv->admin_worker, SERVER_ADMIN, fd, cred.uid,
-		    cred.gid, cred.pid) == NULL) {
-			close(fd);
-			server_release(srv, SERVER_ADMIN, cred.uid);
-		}
-		return;
+	if (l->kind == SERVER_ADMIN)
+		w = &srv->admin_worker;
+	else {
+		w = &srv->workers[srv->next_worker];
+		srv->next_worker = (srv->next_worker + 1) % srv->nworkers;
 	}
-	w = &srv->workers[srv->next_worker];
-	srv->next_worker = (srv->next_worker + 1) % srv->nworkers;
-	if (worker_handoff(w, fd, cred.uid, cred.gid, cred.pid) == -1) {
+	if (worker_handoff(w, l->kind, fd, cred.uid, cred.gid,
+	    cred.pid) == -1) {
 		close(fd);
-		server_release(srv, SERVER_QUERY, cred.uid);
+		server_release(srv, l->kind, cred.uid);
 	}
 }
 
@@ -677,7 +676,6 @@ server_backoff_cb(evutil_socket_t fd, short ev, void *arg)
 void
 server_shutdown(struct server *srv)
 {
-	struct conn	*c, *next;
 	int		 kind;
 	unsigned	 i;
 
@@ -696,28 +694,35 @@ server_shutdown(struct server *srv)
 			log_warn("%s: unlink", l->path);
 		l->bound = 0;
 	}
-	for (c = TAILQ_FIRST(&srv->admin_worker.conns); c != NULL; c = next) {
-		next = TAILQ_NEXT(c, entry);
-		conn_drain(c);
-	}
+	worker_stop(&srv->admin_worker);
 	for (i = 0; i < srv->nworkers; i++)
 		worker_stop(&srv->workers[i]);
+}
+
+/* The admin thread: the last step of the start (after the seed). */
+int
+server_start_admin(struct server *srv)
+{
+	return (worker_run(&srv->admin_worker));
+}
+
+/* Wait for the admin thread (drained by server_shutdown) to end. */
+void
+server_join_admin(struct server *srv)
+{
+	worker_join(&srv->admin_worker);
 }
 
 void
 server_free(struct server *srv)
 {
-	struct conn	*c;
 	unsigned	 i;
 
 	for (i = 0; i < srv->nworkers; i++)
-		worker_join(&srv->workers[i]);
+		worker_free(&srv->workers[i]);
 	free(srv->workers);
 	srv->workers = NULL;
-	while ((c = TAILQ_FIRST(&srv->admin_worker.conns)) != NULL)
-		conn_free(c);
-	if (srv->admin_worker.world != NULL)
-		world_unref(srv->admin_worker.world);
+	worker_free(&srv->admin_worker);
 	if (srv->backoff_ev != NULL)
 		event_free(srv->backoff_ev);
 	free(srv->uids.v);

@@ -1,8 +1,10 @@
 /*
  * worker.c: worker threads, each with its own event loop.
  *
- * The acceptor writes one fixed-size handoff record per accepted query
- * connection into the worker's pipe (records are far below PIPE_BUF, so
+ * The acceptor writes one fixed-size handoff record per accepted
+ * connection into the worker's pipe (query connections to the query
+ * workers in turn, admin connections to the admin worker, whose thread
+ * also runs the admin plane: server-admin.c) (records are far below PIPE_BUF, so
  * each write is atomic).  A worker serves its connections alone, with no
  * lock on the query path: it keeps a reference on the world it last saw
  * and re-acquires only when world_holder_generation() (one atomic load)
@@ -35,6 +37,7 @@
 
 struct worker_handoff {
 	int	fd;		/* -1: drain and stop */
+	int	kind;		/* enum server_kind */
 	uid_t	uid;
 	gid_t	gid;
 	pid_t	pid;
@@ -45,17 +48,16 @@ static void	 worker_pipe_cb(evutil_socket_t, short, void *);
 static void	 worker_grace_cb(evutil_socket_t, short, void *);
 static void	 worker_begin_drain(struct worker *);
 
+/* Everything but the thread: its loop can be given events first. */
 int
-worker_start(struct worker *w, struct server *srv, unsigned id)
+worker_init(struct worker *w, struct server *srv, unsigned id,
+    struct metrics_cell *mc, struct declog_ring *dl)
 {
-	sigset_t	all, old;
-	int		r;
-
 	memset(w, 0, sizeof(*w));
 	w->srv = srv;
 	w->id = id;
-	w->mc = metrics_cell(id);
-	w->dl = declog_ring(id);
+	w->mc = mc;
+	w->dl = dl;
 	TAILQ_INIT(&w->conns);
 	w->pipe[0] = w->pipe[1] = -1;
 	if (pipe2(w->pipe, O_CLOEXEC) == -1) {
@@ -76,6 +78,16 @@ worker_start(struct worker *w, struct server *srv, unsigned id)
 		log_warnx("worker %u: event setup failed", id);
 		return (-1);
 	}
+	return (0);
+}
+
+/* The thread, running the loop worker_init() made. */
+int
+worker_run(struct worker *w)
+{
+	sigset_t	all, old;
+	int		r;
+
 	/* Signals are the main thread's business. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
@@ -83,11 +95,19 @@ worker_start(struct worker *w, struct server *srv, unsigned id)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r != 0) {
 		errno = r;
-		log_warn("worker %u: pthread_create", id);
+		log_warn("worker %u: pthread_create", w->id);
 		return (-1);
 	}
 	w->started = 1;
 	return (0);
+}
+
+int
+worker_start(struct worker *w, struct server *srv, unsigned id)
+{
+	if (worker_init(w, srv, id, metrics_cell(id), declog_ring(id)) == -1)
+		return (-1);
+	return (worker_run(w));
 }
 
 static void *
@@ -103,12 +123,14 @@ worker_main(void *arg)
 
 /* Called on the main thread.  Blocks only if the pipe is full. */
 int
-worker_handoff(struct worker *w, int fd, uid_t uid, gid_t gid, pid_t pid)
+worker_handoff(struct worker *w, int kind, int fd, uid_t uid, gid_t gid,
+    pid_t pid)
 {
 	struct worker_handoff	h;
 	ssize_t			n;
 
 	memset(&h, 0, sizeof(h));
+	h.kind = kind;
 	h.fd = fd;
 	h.uid = uid;
 	h.gid = gid;
@@ -147,10 +169,11 @@ worker_pipe_cb(evutil_socket_t fd, short ev, void *arg)
 			return;
 		}
 		if (w->draining ||
-		    conn_new(w, SERVER_QUERY, h.fd, h.uid, h.gid,
+		    conn_new(w, (enum server_kind)h.kind, h.fd, h.uid, h.gid,
 		    h.pid) == NULL) {
 			close(h.fd);
-			server_release(w->srv, SERVER_QUERY, h.uid);
+			server_release(w->srv, (enum server_kind)h.kind,
+			    h.uid);
 		}
 	}
 }
@@ -189,11 +212,7 @@ worker_conn_gone(struct worker *w)
 {
 	if (!w->draining || w->nconns != 0)
 		return;
-	/* The admin pseudo worker is the main loop: let it finish. */
-	if (w == &w->srv->admin_worker)
-		event_base_loopexit(w->base, NULL);
-	else
-		event_base_loopbreak(w->base);
+	event_base_loopbreak(w->base);
 }
 
 /* Main thread: ask a worker to drain and stop. */
@@ -201,18 +220,26 @@ void
 worker_stop(struct worker *w)
 {
 	if (w->started)
-		(void)worker_handoff(w, -1, 0, 0, 0);
+		(void)worker_handoff(w, SERVER_QUERY, -1, 0, 0, 0);
 }
 
+/* The thread is gone once this returns (its loop ended). */
 void
 worker_join(struct worker *w)
 {
-	struct conn	*c;
-
 	if (w->started) {
 		pthread_join(w->thread, NULL);
 		w->started = 0;
 	}
+}
+
+/* A joined (or never started) worker's connections and loop. */
+void
+worker_free(struct worker *w)
+{
+	struct conn	*c;
+
+	worker_join(w);
 	while ((c = TAILQ_FIRST(&w->conns)) != NULL)
 		conn_free(c);
 	if (w->pipe_ev != NULL)

@@ -1,15 +1,19 @@
 /*
- * admin.c: the admin plane's entry point.  Every ADMIN_REQUEST frame
- * that arrives on the admin socket comes here, on the main thread, with
- * the peer credentials taken at accept, and is answered by the admin
- * plane (src/admin: identity, parameters, authorization, audit, one
- * store change per call).
+ * server-admin.c: the server's admin plane.  Admin connections are
+ * served by a worker thread of their own (srv->admin_worker), so that a
+ * long call (a 16 MiB ImportBundle) never stalls the main thread's
+ * accepts nor any query connection.  Every ADMIN_REQUEST frame comes
+ * here, on that thread, with the peer credentials taken at accept, and
+ * is answered by the admin pipeline (src/admin: identity, parameters,
+ * authorization, audit, one store change per call).
  *
- * The admin plane owns the store (state_directory) and keeps the world
- * the workers read (srv->holder) equal to the store's: after every
- * change, before the answer is sent, so the next query on any
- * connection sees it; and from a 200 ms timer, which also runs the
- * scheduled key deletions and reopens the audit file after SIGHUP.
+ * The plane owns the store (state_directory) and keeps the world the
+ * workers read (srv->holder) equal to the store's: after every change,
+ * before the answer is sent, so the next query on any connection sees
+ * it; and from a 200 ms timer on the same thread, which also runs the
+ * scheduled key deletions.  SIGHUP's part (the store re-read, the audit
+ * file reopened) runs on that thread too (server_admin_reload), so the
+ * plane's state has one thread only; it lives in srv->admin.
  *
  * Who may administer is the admin configuration's business
  * (admin.conf, docs/admin-api.md): mapped uids and gids, signed
@@ -40,23 +44,17 @@
 #include "proto/proto.h"
 #include "store/store.h"
 
-static int	admin_respond(struct conn *, uint32_t, struct json_object *);
-static struct json_object *admin_status(struct server *, const char *);
-static void	admin_sync(struct server *);
-static void	admin_timer_cb(evutil_socket_t, short, void *);
-static void	admin_count(const struct proto_admin *, struct json_object *,
-		    uint64_t);
-
-static struct admin_ctx	*admin_plane;
-static struct store	*admin_store;
-static struct event	*admin_timer;
-static struct bundle	*admin_seed_pending;	/* committed last */
-static char		 admin_seed_path[1024];
-static uint64_t		 admin_reloads_seen;
-static int		 admin_start_failed;
+static int	server_admin_respond(struct conn *, uint32_t,
+		    struct json_object *);
+static void	server_admin_status(struct json_object *, void *);
+static void	server_admin_sync(struct server *);
+static void	server_admin_timer_cb(evutil_socket_t, short, void *);
+static void	server_admin_reload_cb(evutil_socket_t, short, void *);
+static void	server_admin_count(const struct proto_admin *,
+		    struct json_object *, uint64_t);
 
 static int
-admin_respond(struct conn *c, uint32_t id, struct json_object *o)
+server_admin_respond(struct conn *c, uint32_t id, struct json_object *o)
 {
 	const char	*text;
 	size_t		 len;
@@ -76,9 +74,15 @@ admin_respond(struct conn *c, uint32_t id, struct json_object *o)
 	return (0);
 }
 
-static struct json_object *
-admin_status(struct server *srv, const char *request_id)
+/*
+ * The Status call's answer gets the daemon's own figures (the admin
+ * pipeline calls this hook, admin_ctx_set_status_hook): what it has
+ * already (RequestId, Generation, Caller) it keeps.
+ */
+static void
+server_admin_status(struct json_object *ans, void *arg)
 {
+	struct server		*srv = arg;
 	struct json_object	*o;
 	struct world		*w;
 	struct world_counts	 wc;
@@ -94,9 +98,8 @@ admin_status(struct server *srv, const char *request_id)
 		world_counts(w, &wc);
 		world_unref(w);
 	}
-	o = json_object_new_object();
-	json_object_object_add(o, "RequestId",
-	    json_object_new_string(request_id));
+	if ((o = json_object_new_object()) == NULL)
+		return;
 	json_object_object_add(o, "Software",
 	    json_object_new_string("kmsauthzd " PACKAGE_VERSION));
 	json_object_object_add(o, "Generation",
@@ -111,7 +114,7 @@ admin_status(struct server *srv, const char *request_id)
 	 * Changes refused, reads and queries served (docs/daemon.md): a
 	 * read-only store, or an audit file that cannot be opened.
 	 */
-	ro = admin_ctx_unavailable(admin_plane, cause, sizeof(cause));
+	ro = admin_ctx_unavailable(srv->admin.ctx, cause, sizeof(cause));
 	json_object_object_add(o, "ReadOnly", json_object_new_boolean(ro));
 	if (ro)
 		json_object_object_add(o, "ReadOnlyCause",
@@ -155,53 +158,50 @@ admin_status(struct server *srv, const char *request_id)
 	json_object_object_add(o, "Denies", json_object_new_uint64(d.denies));
 	json_object_object_add(o, "CheckErrors",
 	    json_object_new_uint64(d.check_errors));
-	return (o);
+	json_object_object_foreach(o, k, val)
+		if (!json_object_object_get_ex(ans, k, NULL))
+			json_object_object_add(ans, k, json_object_get(val));
+	json_object_put(o);
 }
 
 /* Publish the store's world to the workers when theirs differs. */
 static void
-admin_sync(struct server *srv)
+server_admin_sync(struct server *srv)
 {
 	struct world	*w;
 
-	if (admin_store == NULL)
+	if (srv->admin.store == NULL)
 		return;
 	if (world_holder_generation(srv->holder) ==
-	    store_generation(admin_store))
+	    store_generation(srv->admin.store))
 		return;
-	if ((w = world_holder_acquire(store_holder(admin_store))) != NULL) {
+	if ((w = world_holder_acquire(store_holder(srv->admin.store))) != NULL) {
 		world_holder_publish(srv->holder, w);
 		metrics_published();
 	}
 }
 
 static void
-admin_timer_cb(evutil_socket_t fd, short ev, void *arg)
+server_admin_timer_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct server	*srv = arg;
-	uint64_t	 r;
 
-	r = atomic_load(&srv->stats.reloads);
-	if (r != admin_reloads_seen) {
-		/* SIGHUP: log rotation. */
-		admin_reloads_seen = r;
-		admin_ctx_reopen(admin_plane);
-	}
-	admin_tick(admin_plane, (int64_t)time(NULL));
-	admin_sync(srv);
+	admin_tick(srv->admin.ctx, (int64_t)time(NULL));
+	server_admin_sync(srv);
 }
 
 /*
  * An empty store is seeded from seed_bundle (all or nothing, one
  * transaction).  The bundle is read and checked here, at start-up, and
- * kept; admin_plane_seed() commits it once every other step of the start
+ * kept; server_admin_seed() commits it once every other step of the start
  * that can fail has passed, so a refused start commits nothing.  A store
  * with state is never touched by the seed, which is then not even read
  * (a broken or missing seed file cannot stop a daemon whose state is in
  * the store).
  */
 static int
-admin_seed_read(struct store *st, const struct config *cfg)
+server_admin_seed_read(struct server *srv, struct store *st,
+    const struct config *cfg)
 {
 	struct policy_diags	 diags;
 	struct bundle		*b = NULL;
@@ -233,65 +233,65 @@ admin_seed_read(struct store *st, const struct config *cfg)
 		return (-1);
 	}
 	policy_diags_free(&diags);
-	admin_seed_pending = b;
-	snprintf(admin_seed_path, sizeof(admin_seed_path), "%s",
+	srv->admin.seed_pending = b;
+	snprintf(srv->admin.seed_path, sizeof(srv->admin.seed_path), "%s",
 	    cfg->seed_bundle);
 	return (0);
 }
 
 /*
- * Commit the seed read by admin_plane_start(), if any: the last step of
+ * Commit the seed read by server_admin_start(), if any: the last step of
  * the start (kmsauthzd.c calls it after the sockets and the workers, just
  * before "ready").  0, or -1 (logged; the start must stop).
  */
 int
-admin_plane_seed(struct server *srv)
+server_admin_seed(struct server *srv)
 {
 	struct bundle	*b;
 	uint64_t	 gen;
 
-	if ((b = admin_seed_pending) == NULL)
+	if ((b = srv->admin.seed_pending) == NULL)
 		return (0);
-	admin_seed_pending = NULL;
-	if (admin_store == NULL || !store_is_empty(admin_store)) {
+	srv->admin.seed_pending = NULL;
+	if (srv->admin.store == NULL || !store_is_empty(srv->admin.store)) {
 		bundle_free(b);
 		return (0);
 	}
-	if (store_replace_all(admin_store, b, &gen) != STORE_OK) {
-		log_warnx("%s: cannot seed the store: %s", admin_seed_path,
-		    store_errmsg(admin_store));
+	if (store_replace_all(srv->admin.store, b, &gen) != STORE_OK) {
+		log_warnx("%s: cannot seed the store: %s", srv->admin.seed_path,
+		    store_errmsg(srv->admin.store));
 		bundle_free(b);
 		return (-1);
 	}
 	bundle_free(b);
 	log_info("seeded the empty store from %s (generation %" PRIu64 ")",
-	    admin_seed_path, gen);
-	admin_ctx_resync(admin_plane);
-	admin_sync(srv);
+	    srv->admin.seed_path, gen);
+	admin_ctx_resync(srv->admin.ctx);
+	server_admin_sync(srv);
 	return (0);
 }
 
 int
-admin_plane_active(void)
+server_admin_active(struct server *srv)
 {
-	return (admin_plane != NULL);
+	return (srv->admin.ctx != NULL);
 }
 
 int
-admin_store_readonly(void)
+server_admin_readonly(struct server *srv)
 {
-	return (admin_store != NULL && store_readonly(admin_store));
+	return (srv->admin.store != NULL && store_readonly(srv->admin.store));
 }
 
 /* The audit file could not be opened: every change is refused. */
 int
-admin_audit_unavailable(void)
+server_admin_audit_unavailable(struct server *srv)
 {
 	char	cause[8];
 
-	return (admin_plane != NULL &&
-	    admin_ctx_unavailable(admin_plane, cause, sizeof(cause)) &&
-	    !admin_store_readonly());
+	return (srv->admin.ctx != NULL &&
+	    admin_ctx_unavailable(srv->admin.ctx, cause, sizeof(cause)) &&
+	    !server_admin_readonly(srv));
 }
 
 /*
@@ -300,42 +300,70 @@ admin_audit_unavailable(void)
  * serving what it served); then the audit file is reopened (rotation,
  * or its first open after a read-only start).
  */
-void
-admin_plane_reload(struct server *srv)
+static void
+server_admin_reload_now(struct server *srv)
 {
 	struct world	*w;
 	char	cause[1200];
 	int	was;
 
-	if (admin_plane == NULL)
+	if (srv->admin.ctx == NULL)
 		return;
-	admin_reloads_seen = atomic_load(&srv->stats.reloads);
-	if (admin_store_readonly()) {
-		if (store_reopen(admin_store) == STORE_OK)
+	if (server_admin_readonly(srv)) {
+		if (store_reopen(srv->admin.store) == STORE_OK)
 			log_warnx("admin: store %s is writable again "
 			    "(generation %" PRIu64 "): changes are accepted",
-			    store_dir(admin_store),
-			    store_generation(admin_store));
+			    store_dir(srv->admin.store),
+			    store_generation(srv->admin.store));
 		else
 			log_warnx("admin: store: %s; admin changes stay "
-			    "refused", store_errmsg(admin_store));
-		admin_sync(srv);
+			    "refused", store_errmsg(srv->admin.store));
+		server_admin_sync(srv);
 	}
 	/* Re-read the store whole; on failure the old world keeps serving. */
-	if (store_load(admin_store) != STORE_OK) {
+	if (store_load(srv->admin.store) != STORE_OK) {
 		log_warnx("reload: store not re-read (%s): still serving "
-		    "generation %" PRIu64, store_errmsg(admin_store),
+		    "generation %" PRIu64, store_errmsg(srv->admin.store),
 		    world_holder_generation(srv->holder));
 		metrics_reload_failed();
-	} else if ((w = world_holder_acquire(store_holder(admin_store))) != NULL) {
+	} else if ((w = world_holder_acquire(store_holder(srv->admin.store))) != NULL) {
 		server_republish(srv, w);
 		log_info("reload: store re-read, serving generation %" PRIu64,
-		    store_generation(admin_store));
+		    store_generation(srv->admin.store));
 	}
-	was = admin_ctx_unavailable(admin_plane, cause, sizeof(cause));
-	if (admin_ctx_reopen(admin_plane) == 0 && was && !admin_store_readonly())
+	was = admin_ctx_unavailable(srv->admin.ctx, cause, sizeof(cause));
+	if (admin_ctx_reopen(srv->admin.ctx) == 0 && was && !server_admin_readonly(srv))
 		log_warnx("admin: the audit file is open again: changes are "
 		    "accepted");
+}
+
+/* The admin thread: SIGHUP's part, then what the main thread asked
+ * for when it is done (its "reload done"). */
+static void
+server_admin_reload_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct server	*srv = arg;
+
+	server_admin_reload_now(srv);
+	if (srv->admin.reload_done != NULL)
+		srv->admin.reload_done();
+}
+
+/*
+ * SIGHUP, on the main thread: the plane's part runs on its own thread
+ * (its state has one thread), then done() there.  Without a plane,
+ * done() at once.
+ */
+void
+server_admin_reload(struct server *srv, void (*done)(void))
+{
+	srv->admin.reload_done = done;
+	if (srv->admin.reload_ev == NULL) {
+		if (done != NULL)
+			done();
+		return;
+	}
+	event_active(srv->admin.reload_ev, EV_READ, 0);
 }
 
 /*
@@ -345,7 +373,7 @@ admin_plane_reload(struct server *srv)
  * SYSCONFDIR/kmsauthz/admin.conf (optional: absent means the defaults).
  */
 const char *
-admin_config_path(const struct config *cfg, int *optional)
+server_admin_config_path(const struct config *cfg, int *optional)
 {
 	const char	*path;
 
@@ -359,14 +387,14 @@ admin_config_path(const struct config *cfg, int *optional)
 }
 
 /*
- * Start the admin plane: its configuration (admin_config_path()), the
+ * Start the admin plane: its configuration (server_admin_config_path()), the
  * store in state_directory (an empty one's seed read and checked, committed
- * by admin_plane_seed()), the audit file (default
+ * by server_admin_seed()), the audit file (default
  * state_directory/audit.jsonl), the timer.  Called at start-up, which
  * stops when it fails.  0, or -1 (logged).
  */
 int
-admin_plane_start(struct server *srv, const struct config *cfg)
+server_admin_start(struct server *srv, const struct config *cfg)
 {
 	struct admin_conf	 ac;
 	struct store_opts	 so;
@@ -375,11 +403,11 @@ admin_plane_start(struct server *srv, const struct config *cfg)
 	char			 err[1024], *cause = NULL;
 	int			 optional;
 
-	if (admin_plane != NULL)
+	if (srv->admin.ctx != NULL)
 		return (0);
-	if (admin_start_failed)
+	if (srv->admin.start_failed)
 		return (-1);
-	admin_start_failed = 1;
+	srv->admin.start_failed = 1;
 	admin_conf_defaults(&ac);
 	if ((size_t)snprintf(ac.audit_file, sizeof(ac.audit_file),
 	    "%.1000s/audit.jsonl", cfg->state_directory) >=
@@ -387,7 +415,7 @@ admin_plane_start(struct server *srv, const struct config *cfg)
 		log_warnx("admin: state_directory too long");
 		return (-1);
 	}
-	path = admin_config_path(cfg, &optional);
+	path = server_admin_config_path(cfg, &optional);
 	if (admin_conf_load(&ac, path, optional, err, sizeof(err)) != 0) {
 		log_warnx("admin: %s", err);
 		return (-1);
@@ -406,84 +434,88 @@ admin_plane_start(struct server *srv, const struct config *cfg)
 	so.create = 1;
 	so.readonly_ok = 1;
 	so.map_max = (size_t)cfg->map_size_max;
-	if (store_open(cfg->state_directory, &so, &admin_store, &cause) !=
+	if (store_open(cfg->state_directory, &so, &srv->admin.store, &cause) !=
 	    STORE_OK) {
 		log_warnx("admin: store: %s", cause != NULL ? cause : "?");
 		free(cause);
-		admin_store = NULL;
+		srv->admin.store = NULL;
 		return (-1);
 	}
 	/* Serving the last state beats not serving: one clear warning. */
-	if (store_readonly(admin_store))
+	if (store_readonly(srv->admin.store))
 		log_warnx("admin: store %s is READ-ONLY (%s): queries and "
 		    "admin reads are answered from generation %" PRIu64 "; "
 		    "every admin change is refused (ServiceUnavailable) "
 		    "until the directory is writable and kmsauthzd gets "
 		    "SIGHUP", cfg->state_directory,
-		    store_readonly_cause(admin_store),
-		    store_generation(admin_store));
-	if (admin_seed_read(admin_store, cfg) != 0)
+		    store_readonly_cause(srv->admin.store),
+		    store_generation(srv->admin.store));
+	if (server_admin_seed_read(srv, srv->admin.store, cfg) != 0)
 		goto fail;
-	if (store_load(admin_store) != STORE_OK) {
-		log_warnx("admin: store: %s", store_errmsg(admin_store));
+	if (store_load(srv->admin.store) != STORE_OK) {
+		log_warnx("admin: store: %s", store_errmsg(srv->admin.store));
 		goto fail;
 	}
-	if ((admin_plane = admin_ctx_new(&ac, admin_store, err,
+	if ((srv->admin.ctx = admin_ctx_new(&ac, srv->admin.store, err,
 	    sizeof(err))) == NULL) {
 		log_warnx("admin: %s", err);
 		goto fail;
 	}
 	/* A restart forgets the nonces: nothing dated before us (admin.h). */
-	admin_ctx_replay_floor(admin_plane, (int64_t)time(NULL) +
+	admin_ctx_replay_floor(srv->admin.ctx, (int64_t)time(NULL) +
 	    ADMIN_SIGN_AHEAD);
-	admin_reloads_seen = atomic_load(&srv->stats.reloads);
-	if ((admin_timer = event_new(srv->base, -1, EV_PERSIST,
-	    admin_timer_cb, srv)) == NULL || event_add(admin_timer, &tv) != 0) {
+	admin_ctx_set_status_hook(srv->admin.ctx, server_admin_status, srv);
+	/* On the admin thread's loop, which runs once the start is done. */
+	if ((srv->admin.timer = event_new(srv->admin_worker.base, -1,
+	    EV_PERSIST, server_admin_timer_cb, srv)) == NULL ||
+	    event_add(srv->admin.timer, &tv) != 0 ||
+	    (srv->admin.reload_ev = event_new(srv->admin_worker.base, -1, 0,
+	    server_admin_reload_cb, srv)) == NULL) {
 		log_warnx("admin: cannot start the admin timer");
 		goto fail;
 	}
-	admin_sync(srv);
-	admin_start_failed = 0;
+	server_admin_sync(srv);
+	srv->admin.start_failed = 0;
 	log_info("admin: plane started (store %s, generation %" PRIu64
 	    ", config %s)", cfg->state_directory,
-	    store_generation(admin_store), path);
+	    store_generation(srv->admin.store), path);
 	return (0);
 fail:
-	bundle_free(admin_seed_pending);
-	admin_seed_pending = NULL;
-	if (admin_timer != NULL)
-		event_free(admin_timer);
-	admin_timer = NULL;
-	admin_ctx_free(admin_plane);
-	admin_plane = NULL;
-	store_close(admin_store);
-	admin_store = NULL;
+	bundle_free(srv->admin.seed_pending);
+	srv->admin.seed_pending = NULL;
+	server_admin_stop(srv);
 	return (-1);
 }
 
 int
-admin_plane_superuser(uid_t uid, gid_t gid)
+server_admin_superuser(struct server *srv, uid_t uid, gid_t gid)
 {
-	return (admin_ctx_peer_superuser(admin_plane, (long)uid, (long)gid));
+	/* The configuration is read-only once the plane started. */
+	return (admin_ctx_peer_superuser(srv->admin.ctx, (long)uid,
+	    (long)gid));
 }
 
+/* After the admin thread stopped (or before it started). */
 void
-admin_plane_stop(void)
+server_admin_stop(struct server *srv)
 {
-	bundle_free(admin_seed_pending);
-	admin_seed_pending = NULL;
-	if (admin_timer != NULL)
-		event_free(admin_timer);
-	admin_timer = NULL;
-	admin_ctx_free(admin_plane);
-	admin_plane = NULL;
-	store_close(admin_store);
-	admin_store = NULL;
+	bundle_free(srv->admin.seed_pending);
+	srv->admin.seed_pending = NULL;
+	if (srv->admin.timer != NULL)
+		event_free(srv->admin.timer);
+	srv->admin.timer = NULL;
+	if (srv->admin.reload_ev != NULL)
+		event_free(srv->admin.reload_ev);
+	srv->admin.reload_ev = NULL;
+	admin_ctx_free(srv->admin.ctx);
+	srv->admin.ctx = NULL;
+	store_close(srv->admin.store);
+	srv->admin.store = NULL;
 }
 
 /* kmsauthz_admin_requests_total{action,code} and the latency. */
 static void
-admin_count(const struct proto_admin *frame, struct json_object *o,
+server_admin_count(const struct proto_admin *frame, struct json_object *o,
     uint64_t ns)
 {
 	struct json_tokener	*tok;
@@ -511,12 +543,12 @@ admin_count(const struct proto_admin *frame, struct json_object *o,
  * malformed frame), 0 otherwise (answered, possibly with an error).
  */
 int
-admin_dispatch(struct conn *c, struct server *srv, uint32_t id,
+server_admin_dispatch(struct conn *c, struct server *srv, uint32_t id,
     const uint8_t *body, size_t len)
 {
 	struct proto_admin	 frame;
 	struct admin_peer	 peer;
-	struct json_object	*o, *st, *v;
+	struct json_object	*o;
 	char			 rid[ADMIN_REQUEST_ID_LEN + 1];
 	uint64_t		 t0 = metrics_now_ns();
 	int			 r;
@@ -525,34 +557,23 @@ admin_dispatch(struct conn *c, struct server *srv, uint32_t id,
 	    &frame)) != 0)
 		return (conn_error(c, id, proto_wire_error(r), 1,
 		    "malformed admin request"));
-	if (admin_plane_start(srv, daemon_config()) != 0 ||
-	    admin_plane_seed(srv) != 0) {
+	if (srv->admin.ctx == NULL) {
 		admin_request_id(rid);
-		return (admin_respond(c, id, admin_err_json(ADMIN_E_INTERNAL,
-		    rid, "the admin plane is not available (see the log)")));
+		return (server_admin_respond(c, id, admin_err_json(
+		    ADMIN_E_INTERNAL, rid, "the admin plane is not available "
+		    "(see the log)")));
 	}
 	peer.uid = (long)conn_uid(c);
 	peer.gid = (long)c->gid;
 	peer.pid = (long)conn_pid(c);
-	o = admin_handle(admin_plane, &peer, frame.json.ptr, frame.json.len,
-	    (frame.flags & KMSAUTHZ_ADMIN_SIGNED) ? frame.signature.ptr : NULL,
-	    frame.signature.len);
+	o = admin_handle(srv->admin.ctx, &peer, frame.json.ptr,
+	    frame.json.len, (frame.flags & KMSAUTHZ_ADMIN_SIGNED) ?
+	    frame.signature.ptr : NULL, frame.signature.len);
 	/* A committed change is seen by the next query: publish first. */
-	admin_sync(srv);
-	admin_count(&frame, o, metrics_now_ns() - t0);
+	server_admin_sync(srv);
+	server_admin_count(&frame, o, metrics_now_ns() - t0);
 	/* Only a call that succeeded keeps an admin slot from idling out. */
 	if (o != NULL && !json_object_object_get_ex(o, "Code", NULL))
 		conn_active(c);
-	/* Status: add the daemon's own counters. */
-	if (o != NULL && !json_object_object_get_ex(o, "Code", &v) &&
-	    json_object_object_get_ex(o, "Caller", &v) &&
-	    json_object_object_get_ex(o, "RequestId", &v) &&
-	    (st = admin_status(srv, json_object_get_string(v))) != NULL) {
-		json_object_object_foreach(st, k, val)
-			if (!json_object_object_get_ex(o, k, NULL))
-				json_object_object_add(o, k,
-				    json_object_get(val));
-		json_object_put(st);
-	}
-	return (admin_respond(c, id, o));
+	return (server_admin_respond(c, id, o));
 }
