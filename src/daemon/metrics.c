@@ -175,7 +175,8 @@ metrics_published(void)
 void
 metrics_reload_failed(void)
 {
-	metrics_add(&metrics_reload_fails, 1);
+	/* From the main thread (configuration) and the admin thread (store). */
+	atomic_fetch_add(&metrics_reload_fails, 1);
 }
 
 /* Decision-log records the workers dropped (rings full). */
