@@ -320,8 +320,9 @@ const char *server_admin_config_path(const struct config *, int *optional);
 void	 server_admin_stop(struct server *);
 int	 server_admin_active(struct server *);
 /* SIGHUP: reopen a read-only store (writable if it can), the audit;
- * done() runs on the admin thread once that is done. */
-void	 server_admin_reload(struct server *, void (*done)(void));
+ * then, on the admin thread, what server_admin_on_reload() set. */
+void	 server_admin_reload(struct server *);
+void	 server_admin_on_reload(struct server *, void (*done)(void));
 /* 1 when peer credentials make a superuser (room kept for them). */
 int	 server_admin_superuser(struct server *, uid_t, gid_t);
 /* 1 when the store is read-only (admin changes refused). */

@@ -343,7 +343,7 @@ daemon_reload(void)
 	 * not read again); a read-only store is reopened writable if its
 	 * directory is.  Connections stay open throughout.
 	 */
-	server_admin_reload(&daemon_srv, daemon_reload_done);
+	server_admin_reload(&daemon_srv);
 }
 
 /* The admin thread re-read the store: the reload is done. */
@@ -618,6 +618,7 @@ main(int argc, char *argv[])
 
 	daemon_events(ev);
 	/* The seed commits last: a start refused before commits nothing. */
+	server_admin_on_reload(&daemon_srv, daemon_reload_done);
 	if (server_admin_seed(&daemon_srv) != 0 ||
 	    server_start_admin(&daemon_srv) != 0) {
 		server_shutdown(&daemon_srv);

@@ -351,19 +351,25 @@ server_admin_reload_cb(evutil_socket_t fd, short ev, void *arg)
 
 /*
  * SIGHUP, on the main thread: the plane's part runs on its own thread
- * (its state has one thread), then done() there.  Without a plane,
- * done() at once.
+ * (its state has one thread), then the reload_done hook there.  Without
+ * a plane, the hook at once.
  */
 void
-server_admin_reload(struct server *srv, void (*done)(void))
+server_admin_reload(struct server *srv)
 {
-	srv->admin.reload_done = done;
 	if (srv->admin.reload_ev == NULL) {
-		if (done != NULL)
-			done();
+		if (srv->admin.reload_done != NULL)
+			srv->admin.reload_done();
 		return;
 	}
 	event_active(srv->admin.reload_ev, EV_READ, 0);
+}
+
+/* What a reload ends with (set once, before the admin thread runs). */
+void
+server_admin_on_reload(struct server *srv, void (*done)(void))
+{
+	srv->admin.reload_done = done;
 }
 
 /*

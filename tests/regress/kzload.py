@@ -761,14 +761,17 @@ def cmd_abuse(qsock, pid, phase, *args):
              ", error " + good.error if good.error else ""))
     with open(os.environ.get("KZLOAD_RSS", "/dev/null"), "w") as f:
         f.write("%d %d %d\n" % (rss0, peak, rss1))
-    if good.error or good.bad or good.n == 0 or good.maxlat > 1.0:
+    # The longest wait a well-behaved client may see: 1 s, more in a
+    # ThreadSanitizer build (scripts/test.sh sets KZLOAD_MAXLAT there).
+    maxlat = float(os.environ.get("KZLOAD_MAXLAT", "1.0"))
+    if good.error or good.bad or good.n == 0 or good.maxlat > maxlat:
         ok = False
         fail("the well-behaved client was not served throughout")
     if gadm is not None:
         print("# good admin client: %d answers, %d wrong, slowest %.0f ms%s"
               % (gadm.n, gadm.bad, gadm.maxlat * 1000,
                  ", error " + gadm.error if gadm.error else ""))
-        if gadm.error or gadm.bad or gadm.n == 0 or gadm.maxlat > 1.0:
+        if gadm.error or gadm.bad or gadm.n == 0 or gadm.maxlat > maxlat:
             ok = False
             fail("the well-behaved admin client was not served throughout")
     return 0 if ok else 1
