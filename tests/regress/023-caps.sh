@@ -18,11 +18,12 @@ write_config "max_connections = 4" "max_connections_per_uid = 4" \
 start_daemon
 ok $? "daemon starts (max_connections 4, max_admin_connections 2)"
 
+# The daemon logs each query connection it set up (log_verbose 1).
+q0=$(log_count 'query connection from')
 KZ_HOLD=3 "$KZCLIENT" many "$tmp/q.sock" 4 >/dev/null &
 many=$!
-# Connections counts both sockets: the 4 held and the admin probe.
-aconns() { ge "$(stat Connections)" "$1"; }
-wait_until 30 aconns 5
+qin() { ge "$(log_count 'query connection from')" $((q0 + $1)); }
+wait_until 30 qin 4
 out=$("$KZCLIENT" send "$tmp/q.sock" "$PING")
 case $out in
 "ERROR 5 closed") ok 0 "the 5th query connection is refused with BUSY" ;;
@@ -67,9 +68,10 @@ done
 # accepted after, while the first two stay open.
 write_config "max_connections = 10" "max_connections_per_uid = 2"
 start_daemon
+q0=$(log_count 'query connection from')
 KZ_HOLD=4 "$KZCLIENT" many "$tmp/q.sock" 2 >/dev/null &
 many=$!
-wait_until 30 aconns 3
+wait_until 30 qin 2
 before=$("$KZCLIENT" send "$tmp/q.sock" "$PING")
 write_config "max_connections = 10" "max_connections_per_uid = 3"
 kill -HUP "$daemon_pid"
