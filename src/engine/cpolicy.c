@@ -528,11 +528,14 @@ cpolicy_stmt_cond(struct cpolicy *cp, enum cpolicy_op op, const char *key,
 		c->fam = CP_FAM_IP;
 		break;
 	}
-	if ((c->key = malloc(keylen + 1)) == NULL)
+	/* The lower-cased key, then the key as written (explanations). */
+	if ((c->key = malloc(2 * keylen + 2)) == NULL)
 		return (-1);
 	for (i = 0; i < keylen; i++)
 		c->key[i] = (char)glob_lower[(unsigned char)key[i]];
 	c->key[keylen] = '\0';
+	memcpy(c->key + keylen + 1, key, keylen);
+	c->key[2 * keylen + 1] = '\0';
 	c->keylen = keylen;
 	if (strcmp(c->key, "acs:sourceip") == 0)
 		c->keykind = CP_KEY_SOURCE_IP;
@@ -548,6 +551,8 @@ cpolicy_stmt_cond(struct cpolicy *cp, enum cpolicy_op op, const char *key,
 		/* Keep only the tag key. */
 		c->keykind = CP_KEY_TAG;
 		memmove(c->key, c->key + off, keylen - off + 1);
+		memmove(c->key + keylen - off + 1, c->key + keylen + 1,
+		    keylen + 1);
 		c->keylen = keylen - off;
 	}
 	st->nconds++;
@@ -896,6 +901,13 @@ cp_pack_match(struct cp_packer *pk, const struct cp_matcher *m,
 	}
 }
 
+/* A condition key's bytes: lower-cased, NUL, as written, NUL. */
+static size_t
+cp_key_size(const struct cp_cond *c)
+{
+	return (c->keylen + 1 + strlen(c->key + c->keylen + 1) + 1);
+}
+
 static void
 cp_pack_conds(struct cp_packer *pk, const struct cp_stmt *st,
     struct cp_hstmt *hs)
@@ -912,9 +924,9 @@ cp_pack_conds(struct cp_packer *pk, const struct cp_stmt *st,
 		if (cv != NULL) {
 			cv[j].vals = vv;
 			cv[j].cap = c->nvals;
-			cv[j].key = cp_put(pk, c->key, c->keylen + 1);
+			cv[j].key = cp_put(pk, c->key, cp_key_size(c));
 		} else
-			(void)cp_put(pk, NULL, c->keylen + 1);
+			(void)cp_put(pk, NULL, cp_key_size(c));
 		if (c->fam != CP_FAM_STRING)
 			continue;
 		for (k = 0; k < c->nvals; k++) {
@@ -1319,4 +1331,175 @@ cpolicy_image_eval(const struct cpolicy_image *img,
 			break;
 	}
 	return (bits);
+}
+
+/*
+ * Explanations (the slow path: only asked for, never on a plain
+ * decision).  cp_cond_lookup finds a condition's request value the way
+ * cp_cond_holds does; it is kept apart so that the decision's own code
+ * stays as it is.
+ */
+static int
+cp_cond_lookup(const struct cp_cond *c, const struct cpolicy_req *rq,
+    const char **sp, size_t *lenp, char *buf, size_t bufsz)
+{
+	const struct eval_ctx	*ctx = rq->ctx;
+	size_t			 i;
+
+	*sp = NULL;
+	*lenp = 0;
+	switch (c->keykind) {
+	case CP_KEY_SOURCE_IP:
+		if (rq->source_ip != NULL) {
+			if (inet_ntop(rq->source_ip->family == 4 ? AF_INET :
+			    AF_INET6, rq->source_ip->addr, buf,
+			    (socklen_t)bufsz) == NULL)
+				return (-1);
+			*sp = buf;
+			*lenp = strlen(buf);
+			return (0);
+		}
+		break;
+	case CP_KEY_CURRENT_TIME:
+		if ((*lenp = cp_fmt_time(rq->now, buf, bufsz)) == 0)
+			return (-1);
+		*sp = buf;
+		return (0);
+	case CP_KEY_TAG:
+		for (i = 0; i < rq->ntags; i++)
+			if (cp_ieq(rq->tags[i].key, strlen(rq->tags[i].key),
+			    c->key, c->keylen)) {
+				*sp = rq->tags[i].value;
+				*lenp = strlen(*sp);
+				return (0);
+			}
+		return (0);
+	case CP_KEY_CONTEXT:
+		break;
+	}
+	for (i = 0; i < rq->nctx; i++)
+		if (cp_ieq(ctx[i].key, ctx[i].keylen, c->key, c->keylen)) {
+			*sp = ctx[i].value;
+			*lenp = ctx[i].valuelen;
+			return (0);
+		}
+	return (0);
+}
+
+/* One condition value as text. */
+static void
+cp_val_text(const struct cp_cond *c, const union cp_val *v, char *buf,
+    size_t sz)
+{
+	char	a[64];
+	size_t	n;
+
+	switch (c->fam) {
+	case CP_FAM_STRING:
+		snprintf(buf, sz, "\"%.*s\"", (int)(v->str.len > 64 ? 64 :
+		    v->str.len), v->str.s);
+		break;
+	case CP_FAM_NUMBER:
+		/* Normalised: no leading zeros, so 0.5 has no integer
+		 * digit and 0 none at all. */
+		n = (size_t)v->num.nint;
+		snprintf(buf, sz, "%s%.*s%s%s%.*s", v->num.neg ? "-" : "",
+		    (int)n, v->num.digits, n == 0 ? "0" : "",
+		    v->num.nfrac ? "." : "", (int)v->num.nfrac,
+		    v->num.digits + n);
+		break;
+	case CP_FAM_DATE:
+		if (cp_fmt_time(&v->time, buf, sz) == 0)
+			snprintf(buf, sz, "?");
+		break;
+	case CP_FAM_BOOL:
+		snprintf(buf, sz, "%s", v->bool_ ? "true" : "false");
+		break;
+	case CP_FAM_IP:
+		if (inet_ntop(v->ip.family == 4 ? AF_INET : AF_INET6,
+		    v->ip.addr, a, sizeof(a)) == NULL)
+			snprintf(a, sizeof(a), "?");
+		snprintf(buf, sz, "%s/%u", a, (unsigned)v->ip.prefix);
+		break;
+	}
+}
+
+/*
+ * Why condition c fails for rq, e.g. "acs:SourceIp 198.51.100.7 not in
+ * 192.0.2.0/24", "kms:tag/Env missing", "acs:SecureTransport \"false\"
+ * fails Bool true".  At most CPOLICY_MAX_WHY bytes with the NUL.
+ */
+static void
+cp_cond_why(const struct cp_cond *c, const struct cpolicy_req *rq,
+    char *out, size_t sz)
+{
+	const char	*key = c->key + c->keylen + 1, *s;
+	char		 buf[64], vals[160], one[96];
+	size_t		 len, used = 0;
+	uint32_t	 i;
+
+	vals[0] = '\0';
+	for (i = 0; i < c->nvals && used + 8 < sizeof(vals); i++) {
+		cp_val_text(c, &c->vals[i], one, sizeof(one));
+		used += (size_t)snprintf(vals + used, sizeof(vals) - used,
+		    "%s%s", i > 0 ? ", " : "", one);
+		if (used >= sizeof(vals)) {
+			used = sizeof(vals) - 1;
+			break;
+		}
+	}
+	if (i < c->nvals && used + 6 < sizeof(vals))
+		memcpy(vals + used, ", ...", 6);
+	if (cp_cond_lookup(c, rq, &s, &len, buf, sizeof(buf)) == -1 ||
+	    s == NULL) {
+		snprintf(out, sz, "%s missing", key);
+		return;
+	}
+	if (len > 96)
+		len = 96;
+	if (c->fam == CP_FAM_IP)
+		snprintf(out, sz, "%s %.*s %s %s", key, (int)len, s,
+		    c->negated ? "in" : "not in", vals);
+	else
+		snprintf(out, sz, "%s \"%.*s\" fails %s %s", key, (int)len, s,
+		    cpolicy_op_names[c->op], vals);
+}
+
+unsigned
+cpolicy_image_misses(const struct cpolicy_image *img,
+    const struct cpolicy_req *rq, cpolicy_miss_cb cb, void *arg)
+{
+	const struct cp_hstmt	*st;
+	const char		*t;
+	char			 why[CPOLICY_MAX_WHY];
+	unsigned		 n = 0;
+	size_t			 i, tlen;
+	uint32_t		 j;
+
+	if (img == NULL)
+		return (0);
+	if (img->kind == CPOLICY_KEY) {
+		t = rq->principal;
+		tlen = rq->principal_len;
+	} else {
+		t = rq->resource;
+		tlen = rq->resource_len;
+	}
+	for (i = 0; i < img->nstmts; i++) {
+		st = &img->stmt[i];
+		if (!cp_hmatch(&st->action, rq->action, rq->action_len) ||
+		    !cp_hmatch(&st->target, t, tlen))
+			continue;
+		for (j = 0; j < st->nconds; j++)
+			if (!cp_cond_holds(&st->conds[j], rq))
+				break;
+		if (j == st->nconds)
+			continue;		/* it applies: no miss */
+		cp_cond_why(&st->conds[j], rq, why, sizeof(why));
+		n++;
+		if (cb((uint32_t)i, (enum cpolicy_effect)st->effect, why,
+		    arg) != 0)
+			break;
+	}
+	return (n);
 }

@@ -160,4 +160,19 @@ const struct cpolicy	*cpolicy_image_policy(const struct cpolicy_image *);
 unsigned	cpolicy_image_eval(const struct cpolicy_image *,
 	    const struct cpolicy_req *, cpolicy_match_cb, void *);
 
+/*
+ * Explanations: calls cb(index, effect, why, arg) for every statement
+ * whose action and principal (key policy) or resource (identity policy)
+ * match the request but whose conditions do not all hold; why is its
+ * first failing condition, e.g. "acs:SourceIp 198.51.100.7 not in
+ * 192.0.2.0/24" or "kms:tag/Env missing" (a NUL-terminated text of at
+ * most CPOLICY_MAX_WHY bytes, valid during the call).  Stops when cb
+ * returns non-zero; returns the number of calls.  Slow path only.
+ */
+#define CPOLICY_MAX_WHY	256
+typedef int (*cpolicy_miss_cb)(uint32_t, enum cpolicy_effect, const char *,
+    void *);
+unsigned	cpolicy_image_misses(const struct cpolicy_image *,
+	    const struct cpolicy_req *, cpolicy_miss_cb, void *);
+
 #endif
