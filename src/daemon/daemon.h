@@ -21,6 +21,7 @@ struct evbuffer;
 struct event_base;
 struct evconnlistener;
 struct eval_answer;
+struct eval_why;
 struct world;
 struct world_holder;
 
@@ -178,6 +179,7 @@ struct worker {
 	unsigned		 nconns;
 	int			 draining;
 	struct eval_answer	*scratch;	/* KMSAUTHZ_MAX_BATCH answers */
+	struct eval_why		*why;		/* allocated at the first WHY */
 	struct world		*world;		/* cached, refreshed by gen */
 	uint64_t		 generation;
 	uint64_t		 epoch;		/* srv->world_epoch of world */
