@@ -209,7 +209,8 @@ KMSAUTHZ_EXPORT int kmsauthz_check(struct kmsauthz *h,
  * KMSAUTHZ_MAX_MISSES statements that nearly applied.  req->flags may
  * hold only EXPLAIN and TIME.  Returns 0, or a negative code with *ans
  * and *why zeroed (denied).  A daemon older than the extension answers
- * ERROR PROTO (KMSAUTHZ_ESERVER).
+ * ERROR PROTO (KMSAUTHZ_ESERVER); an answer without the extension
+ * leaves *why zeroed (rule 0: not explained).
  */
 KMSAUTHZ_EXPORT int kmsauthz_check_why(struct kmsauthz *h,
     const struct kmsauthz_request *req, int full,

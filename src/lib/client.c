@@ -875,7 +875,7 @@ kmsauthz_check_why(struct kmsauthz *h, const struct kmsauthz_request *req,
 	struct proto_hdr		 hdr;
 	const uint8_t			*body;
 	uint32_t			 id;
-	int				 err;
+	int				 err = 0;
 
 	if (ans == NULL || why == NULL)
 		return (KMSAUTHZ_EINVAL);
@@ -895,12 +895,14 @@ kmsauthz_check_why(struct kmsauthz *h, const struct kmsauthz_request *req,
 		return (client_fail(h, err));
 	if ((pa = malloc(sizeof(*pa))) == NULL)
 		return (client_fail(h, KMSAUTHZ_ENOMEM));
-	if (proto_answer_decode(body, hdr.len, pa) != 0 ||
-	    (pa->flags & KMSAUTHZ_ANSWER_WHY) == 0) {
+	if (proto_answer_decode(body, hdr.len, pa) != 0) {
 		free(pa);
 		return (client_fail(h, KMSAUTHZ_EPROTO));
 	}
-	if ((err = client_fill_why(&pa->why, why)) == 0 &&
+	/* A server that sent no explanation leaves *why zeroed (rule 0);
+	 * the answer stands on its own. */
+	if (((pa->flags & KMSAUTHZ_ANSWER_WHY) == 0 ||
+	    (err = client_fill_why(&pa->why, why)) == 0) &&
 	    (err = client_fill_answer(pa, hdr.id, ans)) != 0)
 		kmsauthz_why_free(why);
 	free(pa);
