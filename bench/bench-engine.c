@@ -314,6 +314,7 @@ main(int argc, char **argv)
 {
 	struct world		*w;
 	struct breq		*reqs;
+	struct eval_why		*why;
 	struct eval_request	 er;
 	struct eval_answer	 ans;
 	struct eval_ctx		 ctx = { "acs:SecureTransport", 19, "true", 4 };
@@ -361,6 +362,7 @@ main(int argc, char **argv)
 	    "%zu roles, %zu groups; built in %.1f ms\n", c.keys, c.aliases,
 	    c.policies, c.users, c.roles, c.groups, (double)(t1 - t0) / 1e6);
 	if ((reqs = calloc(n, sizeof(*reqs))) == NULL ||
+	    (why = malloc(sizeof(*why))) == NULL ||
 	    (lat = calloc(n, sizeof(*lat))) == NULL)
 		return (1);
 	for (i = 0; i < n; i++) {
@@ -449,6 +451,24 @@ main(int argc, char **argv)
 	    "max %u ns\n", (unsigned long long)overhead, lat[n / 2],
 	    lat[n * 9 / 10], lat[n / 100 * 99], lat[n / 1000 * 999],
 	    lat[n - 1]);
+	/* Explained decisions (eval_decide_why): both halves, then with
+	 * the near misses; the extra cost per decision over the plain one
+	 * (docs/benchmarks.md). */
+	for (j = 0; j < 2; j++) {
+		c0 = cpu_ns();
+		for (i = 0; i < n; i++) {
+			SETREQ(&reqs[i]);
+			er.explain = 1;
+			eval_decide_why(w, &er, &ans, why, (int)j);
+		}
+		c1 = cpu_ns();
+		er.explain = 0;
+		printf("explained%s: %.1f ns per decision (%+.1f ns over a "
+		    "plain decision)\n", j ? " (full, near misses)" : "",
+		    (double)(c1 - c0) / n, (double)(c1 - c0) / n -
+		    secs * 1e9 / n);
+	}
+	free(why);
 	free(reqs);
 	free(lat);
 	world_unref(w);
