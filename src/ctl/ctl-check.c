@@ -21,10 +21,8 @@
 #include "engine/value.h"
 #include "policy/simreq.h"
 
-#define CTL_CHECK_TIMEOUT_MS	5000
 
 static int	ctl_check_timeout(const char *, int *);
-static int	ctl_check_connect(const char *, int, struct kmsauthz **);
 static int	ctl_online_opts(int, char **, const char *, const char **,
 		    int *);
 static struct json_object *ctl_check_answer_json(
@@ -47,7 +45,8 @@ ctl_check_timeout(const char *s, int *msp)
 	return (0);
 }
 
-static int
+/* Connects to the query socket (NULL: the default); -1 after a message. */
+int
 ctl_check_connect(const char *sock, int timeout_ms, struct kmsauthz **hp)
 {
 	int	err;

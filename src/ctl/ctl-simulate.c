@@ -34,15 +34,14 @@
 #define SIM_MAX_LINE	(1024 * 1024)
 #define SIM_MAX_REQUESTS_FILE	(1024ul * 1024 * 1024)
 
-static struct world *sim_load(const char *);
 static int	sim_one(struct world *, struct json_object *, int, int *,
 		    int *);
 static int	sim_invalid(struct json_object *, int, const char *);
 static int	sim_many(struct world *, const char *, int);
 
 /* The bundle as a world, or NULL with every error on stderr. */
-static struct world *
-sim_load(const char *path)
+struct world *
+ctl_bundle_world(const char *path)
 {
 	struct policy_diags	 d;
 	struct bundle		*b = NULL;
@@ -311,7 +310,7 @@ ctl_simulate(int argc, char **argv)
 		json_object_put(ctx);
 		return (CTL_EXIT_ERROR);
 	}
-	if ((w = sim_load(bundle)) == NULL) {
+	if ((w = ctl_bundle_world(bundle)) == NULL) {
 		json_object_put(ctx);
 		return (CTL_EXIT_ERROR);
 	}

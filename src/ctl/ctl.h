@@ -57,6 +57,14 @@ struct json_object *ctl_check_one(struct kmsauthz *,
 	    const struct kmsauthz_request *, int explain, int *decision,
 	    int *reason);
 struct json_object *ctl_why_json(const struct kmsauthz_why *, int full);
+int	ctl_check_connect(const char *sock, int timeout_ms,
+	    struct kmsauthz **);
+#define CTL_CHECK_TIMEOUT_MS	5000	/* check, ping, status, test */
+struct world;
+/* A bundle file as a world; NULL with every error on stderr. */
+struct world *ctl_bundle_world(const char *);
+int	ctl_test(int, char **);
+int	ctl_analyze(int, char **);
 int	ctl_ping(int, char **);
 int	ctl_status(int, char **);
 int	ctl_query_status(int, char **);

@@ -4,9 +4,10 @@
 # tests/ctl/why-bundle.json give exactly simulate's answer, Explanation
 # included, for each case: a cross-account deny whose key policy allowed
 # (the identity half is what is missing), an IP condition that failed, a
-# missing tag, a cross-account allow by both, a root's explicit deny.
+# missing tag, a cross-account allow by both, a root's explicit deny;
+# and kmsauthzctl test --socket reports exactly as test --bundle.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/regress/lib.sh"
-plan 13
+plan 15
 
 B=$top_srcdir/tests/ctl/why-bundle.json
 CTL=$top_builddir/src/ctl/kmsauthzctl
@@ -72,4 +73,17 @@ same "unknown key" --explain --principal $A:root --action kms:Encrypt \
     --resource acs:kms:cn-hangzhou:111111111111:key/nope
 has "without --explain, no Explanation" '{"Decision":"ALLOW","Reason":"allowed-by-both"}' \
     --principal $P:user/bob --action kms:Decrypt --resource $K
+cat >"$tmp/cases.jsonl" <<EOC
+{"Principal": "$P:user/bob", "Action": "kms:Decrypt", "Resource": "$K", "Expect": "ALLOW", "ExpectReason": "allowed-by-both"}
+{"Principal": "$A:user/alice", "Action": "kms:Encrypt", "Resource": "$K", "SourceIp": "198.51.100.7", "Expect": "ALLOW"}
+{"Principal": "$P:role/app", "Action": "kms:Decrypt", "Resource": "$K", "CurrentTime": "2026-01-01T00:00:00Z", "Expect": "IMPLICIT_DENY"}
+EOC
+on=$("$CTL" test --socket "$tmp/q.sock" "$tmp/cases.jsonl" 2>&1)
+s1=$?
+off=$("$CTL" test --bundle "$B" "$tmp/cases.jsonl" 2>&1)
+s2=$?
+[ "$s1:$on" = "$s2:$off" ]
+ok $? "test --socket reports as test --bundle" ||:
+[ "$s1" = 1 ] && [ "$(echo "$on" | tail -1)" = "2 passed, 1 failed" ]
+ok $? "test --socket: 2 passed, 1 failed, exit 1"
 finish
