@@ -63,6 +63,14 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "explanation, then\n\"N passed, N failed\".  Exit 0 all "
 	    "passed, 1 a failure, 2 an error\n(a bad case line: "
 	    "FILE:LINE)." },
+	{ "analyze", ctl_analyze, "analyze (who-can --resource ARN "
+	    "[--action A] | what-can --principal ARN | impact (--KeyId ID "
+	    "--Policy file://F | --PolicyName N [--Account ID] "
+	    "--PolicyDocument file://F)) --bundle FILE",
+	    "Who may do what on a bundle, over every context: principals "
+	    "by ARN,\nconditional or not, with the conditions and the "
+	    "statements; the\ngrants a policy change gains and loses "
+	    "(docs/analysis.md)." },
 	{ "import", ctl_import, "import --db DIR [--replace] FILE|-",
 	    "Loads a bundle into a store that no daemon holds." },
 	{ "export", ctl_export, "export --db DIR",

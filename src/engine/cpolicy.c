@@ -1503,3 +1503,303 @@ cpolicy_image_misses(const struct cpolicy_image *img,
 	}
 	return (n);
 }
+
+/*
+ * Analysis (src/engine/analyze.c; never on the decision path).  The
+ * statements are read through the image as the decision reads them.
+ */
+
+/* A statement's action (unless any_action) and target match rq. */
+static int
+cp_structural(const struct cp_hstmt *st, const struct cpolicy_req *rq,
+    int kind, int any_action)
+{
+	if (!any_action && !cp_hmatch(&st->action, rq->action, rq->action_len))
+		return (0);
+	if (kind == CPOLICY_KEY)
+		return (cp_hmatch(&st->target, rq->principal,
+		    rq->principal_len));
+	return (cp_hmatch(&st->target, rq->resource, rq->resource_len));
+}
+
+/* The next address after (dir > 0) or before a, 0 when it wraps. */
+static int
+cp_ip_step(const struct value_ip *a, int dir, struct value_ip *out)
+{
+	int	i, n = a->family == 4 ? 4 : 16;
+
+	*out = *a;
+	out->prefix = (uint8_t)(n * 8);
+	for (i = n - 1; i >= 0; i--) {
+		if (dir > 0 && out->addr[i]++ != 0xff)
+			return (1);
+		if (dir < 0 && out->addr[i]-- != 0x00)
+			return (1);
+	}
+	return (0);
+}
+
+static void
+cp_wit_ip(const struct value_ip *a, const char *key, size_t keylen,
+    cpolicy_witness_cb cb, void *arg)
+{
+	char	buf[64];
+
+	if (inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->addr, buf,
+	    sizeof(buf)) != NULL)
+		cb(CPOLICY_WK_SOURCE_IP, key, keylen, buf, strlen(buf), arg);
+}
+
+/* The witnesses of one network: its first address, the one before it
+ * and the one after its last. */
+static void
+cp_wit_net(const struct value_ip *net, const char *key, size_t keylen,
+    cpolicy_witness_cb cb, void *arg)
+{
+	struct value_ip	a, b;
+	int		n = net->family == 4 ? 4 : 16, bits, i;
+
+	a = *net;
+	a.prefix = (uint8_t)(n * 8);
+	cp_wit_ip(&a, key, keylen, cb, arg);
+	if (cp_ip_step(&a, -1, &b))
+		cp_wit_ip(&b, key, keylen, cb, arg);
+	/* The last address: host bits set. */
+	for (i = 0; i < n; i++) {
+		bits = (int)net->prefix - i * 8;
+		if (bits <= 0)
+			a.addr[i] = 0xff;
+		else if (bits < 8)
+			a.addr[i] |= (uint8_t)(0xff >> bits);
+	}
+	if (cp_ip_step(&a, 1, &b))
+		cp_wit_ip(&b, key, keylen, cb, arg);
+}
+
+/* A time and the seconds either side of it. */
+static void
+cp_wit_time(const struct value_time *t, int kind, const char *key,
+    size_t keylen, cpolicy_witness_cb cb, void *arg)
+{
+	struct value_time	u;
+	char			buf[64], frac[16];
+	size_t			n;
+	int			d;
+
+	for (d = -1; d <= 1; d++) {
+		u.sec = t->sec + d;
+		u.nsec = t->nsec;
+		if ((n = cp_fmt_time(&u, buf, sizeof(buf))) == 0)
+			continue;
+		if (u.nsec != 0 && n > 1) {
+			/* ...SSZ to ...SS.NNNNNNNNNZ */
+			snprintf(frac, sizeof(frac), ".%09dZ", (int)u.nsec);
+			snprintf(buf + n - 1, sizeof(buf) - (n - 1), "%s",
+			    frac);
+			n = strlen(buf);
+		}
+		cb(kind, key, keylen, buf, n, arg);
+	}
+}
+
+/* Witness strings of a string condition value: itself, in both cases,
+ * and for a pattern an instance of it. */
+static void
+cp_wit_str(const struct cp_cond *c, const union cp_val *v, int kind,
+    const char *key, size_t keylen, cpolicy_witness_cb cb, void *arg)
+{
+	char	buf[600];
+	size_t	i, n;
+
+	n = v->str.len < sizeof(buf) ? v->str.len : sizeof(buf) - 1;
+	cb(kind, key, keylen, v->str.s, v->str.len, arg);
+	for (i = 0; i < n; i++)
+		buf[i] = (char)glob_lower[(unsigned char)v->str.s[i]];
+	cb(kind, key, keylen, buf, n, arg);
+	for (i = 0; i < n; i++)
+		buf[i] = (char)(v->str.s[i] >= 'a' && v->str.s[i] <= 'z' ?
+		    v->str.s[i] - 32 : v->str.s[i]);
+	cb(kind, key, keylen, buf, n, arg);
+	if (c->op != CPOLICY_OP_STRING_LIKE &&
+	    c->op != CPOLICY_OP_STRING_NOT_LIKE)
+		return;
+	/* '*' as nothing, then as "z"; '?' as "z". */
+	for (i = n = 0; i < v->str.len && n < sizeof(buf) - 1; i++)
+		if (v->str.s[i] != '*')
+			buf[n++] = v->str.s[i] == '?' ? 'z' : v->str.s[i];
+	cb(kind, key, keylen, buf, n, arg);
+	for (i = n = 0; i < v->str.len && n < sizeof(buf) - 1; i++)
+		buf[n++] = v->str.s[i] == '*' || v->str.s[i] == '?' ? 'z' :
+		    v->str.s[i];
+	cb(kind, key, keylen, buf, n, arg);
+}
+
+static void
+cp_wit_num(const struct value_num *v, int kind, const char *key,
+    size_t keylen, cpolicy_witness_cb cb, void *arg)
+{
+	char		 buf[160], txt[80];
+	long double	 x;
+	size_t		 n = v->nint;
+
+	snprintf(txt, sizeof(txt), "%s%.*s%s%s%.*s", v->neg ? "-" : "",
+	    (int)n, v->digits, n == 0 ? "0" : "", v->nfrac ? "." : "",
+	    (int)v->nfrac, v->digits + n);
+	cb(kind, key, keylen, txt, strlen(txt), arg);
+	x = strtold(txt, NULL);
+	snprintf(buf, sizeof(buf), "%.6Lf", x - 0.5L);
+	cb(kind, key, keylen, buf, strlen(buf), arg);
+	snprintf(buf, sizeof(buf), "%.6Lf", x + 0.5L);
+	cb(kind, key, keylen, buf, strlen(buf), arg);
+}
+
+/* The witnesses of one condition whose value comes from the request. */
+static void
+cp_wit_cond(const struct cp_cond *c, cpolicy_witness_cb cb, void *arg)
+{
+	const char	*key;
+	size_t		 keylen;
+	uint32_t	 i;
+	int		 kind;
+
+	switch (c->keykind) {
+	case CP_KEY_TAG:
+		return;			/* the key's, not the request's */
+	case CP_KEY_SOURCE_IP:
+		kind = CPOLICY_WK_SOURCE_IP;
+		key = "acs:SourceIp";
+		break;
+	case CP_KEY_CURRENT_TIME:
+		kind = CPOLICY_WK_TIME;
+		key = "acs:CurrentTime";
+		break;
+	default:
+		kind = CPOLICY_WK_CONTEXT;
+		key = c->key + c->keylen + 1;
+		break;
+	}
+	keylen = strlen(key);
+	/* Absent (a current time is never absent), and unreadable. */
+	if (kind != CPOLICY_WK_TIME)
+		cb(kind, key, keylen, NULL, 0, arg);
+	if (kind == CPOLICY_WK_CONTEXT)
+		cb(kind, key, keylen, "kmsauthz-none", 13, arg);
+	for (i = 0; i < c->nvals; i++) {
+		switch (c->fam) {
+		case CP_FAM_IP:
+			if (kind == CPOLICY_WK_TIME)
+				break;
+			cp_wit_net(&c->vals[i].ip, key, keylen, cb, arg);
+			break;
+		case CP_FAM_DATE:
+			cp_wit_time(&c->vals[i].time, kind, key, keylen, cb,
+			    arg);
+			break;
+		case CP_FAM_NUMBER:
+			if (kind == CPOLICY_WK_CONTEXT)
+				cp_wit_num(&c->vals[i].num, kind, key, keylen,
+				    cb, arg);
+			break;
+		case CP_FAM_BOOL:
+			if (kind == CPOLICY_WK_CONTEXT) {
+				cb(kind, key, keylen, "true", 4, arg);
+				cb(kind, key, keylen, "false", 5, arg);
+			}
+			break;
+		case CP_FAM_STRING:
+			if (kind == CPOLICY_WK_CONTEXT)
+				cp_wit_str(c, &c->vals[i], kind, key, keylen,
+				    cb, arg);
+			break;
+		}
+	}
+	if (kind == CPOLICY_WK_SOURCE_IP) {
+		/* Both families, whatever the networks. */
+		cb(kind, key, keylen, "255.255.255.255", 15, arg);
+		cb(kind, key, keylen, "ffff::1", 7, arg);
+	}
+}
+
+void
+cpolicy_image_witnesses(const struct cpolicy_image *img,
+    const struct cpolicy_req *rq, int any_action, cpolicy_witness_cb cb,
+    void *arg)
+{
+	const struct cp_hstmt	*st;
+	size_t			 i;
+	uint32_t		 j;
+
+	if (img == NULL)
+		return;
+	for (i = 0; i < img->nstmts; i++) {
+		st = &img->stmt[i];
+		if (!cp_structural(st, rq, (int)img->kind, any_action))
+			continue;
+		for (j = 0; j < st->nconds; j++)
+			cp_wit_cond(&st->conds[j], cb, arg);
+	}
+}
+
+void
+cpolicy_image_cond_texts(const struct cpolicy_image *img, uint32_t index,
+    void (*cb)(const char *, void *), void *arg)
+{
+	const struct cp_hstmt	*st;
+	const struct cp_cond	*c;
+	char			 text[CPOLICY_MAX_WHY], one[96];
+	size_t			 used;
+	uint32_t		 j, k;
+
+	if (img == NULL || index >= img->nstmts)
+		return;
+	st = &img->stmt[index];
+	for (j = 0; j < st->nconds; j++) {
+		c = &st->conds[j];
+		if (c->keykind == CP_KEY_TAG)
+			continue;	/* decided by the key's tags */
+		used = (size_t)snprintf(text, sizeof(text), "%s %s",
+		    cpolicy_op_names[c->op], c->key + c->keylen + 1);
+		for (k = 0; k < c->nvals && used < sizeof(text) - 8; k++) {
+			cp_val_text(c, &c->vals[k], one, sizeof(one));
+			used += (size_t)snprintf(text + used,
+			    sizeof(text) - used, "%s%s", k == 0 ? " " : ", ",
+			    one);
+		}
+		cb(text, arg);
+	}
+}
+
+void
+cpolicy_image_patterns(const struct cpolicy_image *img, uint32_t index,
+    void (*cb)(const char *, size_t, int, void *), void *arg)
+{
+	const struct cp_hmatch	*m;
+	const struct glob	*g;
+	const char		*p;
+	size_t			 len;
+	uint32_t		 i;
+
+	if (img == NULL || index >= img->nstmts)
+		return;
+	m = &img->stmt[index].target;
+	g = m->first;
+	for (i = 0; i < m->n; i++) {
+		p = glob_pattern(g, &len);
+		cb(p, len, m->negated, arg);
+		g = (const struct glob *)(const void *)((const char *)g +
+		    glob_size(g));
+	}
+}
+
+size_t
+cpolicy_image_nstmts(const struct cpolicy_image *img)
+{
+	return (img != NULL ? img->nstmts : 0);
+}
+
+int
+cpolicy_image_stmt_deny(const struct cpolicy_image *img, uint32_t index)
+{
+	return (img != NULL && index < img->nstmts &&
+	    img->stmt[index].effect == CPOLICY_DENY);
+}

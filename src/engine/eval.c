@@ -721,31 +721,28 @@ eval_misses_run(struct eval_misses *ms, const struct cpolicy_image *img,
 }
 
 /*
- * The near misses of both halves, in the order of section 4.8.  The
- * identity policies are walked again here, not in eval_identity, so that
- * a decision without an explanation runs exactly the code it did.
+ * Every identity policy image of a principal, in the order of section
+ * 4.9 (a policy attached twice comes twice).  The decision walks them in
+ * eval_identity; this walk is for explanations and analysis, so that a
+ * decision without them runs exactly the code it did.
  */
 static void
-eval_misses(const struct world *w, const struct eval_parts *pt,
-    const struct world_key *target, const struct cpolicy_req *rq,
-    struct eval_why *why)
+eval_identity_walk(const struct world *w, const struct eval_parts *pt,
+    void (*cb)(const struct cpolicy_image *, const char *, size_t, void *),
+    void *arg)
 {
 	const struct world_rpolicy	*rp;
 	const struct world_principal	*p;
 	struct world_principal		 pr, grp;
 	struct world_policy		 pol;
-	struct eval_misses		 ms;
 	size_t				 nrp, i, j;
 	int				 r;
 
-	ms.why = why;
-	ms.half = EVAL_HALF_IDENTITY;
 	r = pt->is_root ? -1 : world_principal_policies(w, pt->is_user,
 	    pt->pacct, pt->pacctlen, pt->pname, pt->pnamelen, &rp, &nrp);
 	if (r == 1) {
 		for (i = 0; i < nrp; i++)
-			eval_misses_run(&ms, rp[i].image, EVAL_SRC_POLICY,
-			    rp[i].name, rp[i].namelen, rq);
+			cb(rp[i].image, rp[i].name, rp[i].namelen, arg);
 	} else if (r == 0 && (pt->is_user ? world_get_user : world_get_role)(w,
 	    pt->pacct, pt->pacctlen, pt->pname, pt->pnamelen, &pr) == 0) {
 		/* Its own policies (j = 0), then each group's. */
@@ -761,11 +758,40 @@ eval_misses(const struct world *w, const struct eval_parts *pt,
 				if (world_get_policy(w, pt->pacct,
 				    pt->pacctlen, p->policies[i],
 				    strlen(p->policies[i]), &pol) == 0)
-					eval_misses_run(&ms, pol.image,
-					    EVAL_SRC_POLICY, pol.name,
-					    strlen(pol.name), rq);
+					cb(pol.image, pol.name,
+					    strlen(pol.name), arg);
 		}
 	}
+}
+
+struct eval_misses_walk {
+	struct eval_misses		*ms;
+	const struct cpolicy_req	*rq;
+};
+
+static void
+eval_misses_identity(const struct cpolicy_image *img, const char *name,
+    size_t namelen, void *arg)
+{
+	struct eval_misses_walk	*mw = arg;
+
+	eval_misses_run(mw->ms, img, EVAL_SRC_POLICY, name, namelen, mw->rq);
+}
+
+/* The near misses of both halves, in the order of section 4.8. */
+static void
+eval_misses(const struct world *w, const struct eval_parts *pt,
+    const struct world_key *target, const struct cpolicy_req *rq,
+    struct eval_why *why)
+{
+	struct eval_misses	 ms;
+	struct eval_misses_walk	 mw;
+
+	ms.why = why;
+	ms.half = EVAL_HALF_IDENTITY;
+	mw.ms = &ms;
+	mw.rq = rq;
+	eval_identity_walk(w, pt, eval_misses_identity, &mw);
 	ms.half = EVAL_HALF_KEY;
 	if (target != NULL && target->policy != NULL)
 		eval_misses_run(&ms, target->image, EVAL_SRC_KEY, target->id,
@@ -912,4 +938,49 @@ eval_decide_why(const struct world *w, const struct eval_request *req,
 	why->nmisses = 0;
 	why->misses_truncated = 0;
 	return (eval_decide_in(w, req, a, why, full));
+}
+
+int
+eval_foreach_identity_image(const struct world *w, const char *principal,
+    size_t len, void (*cb)(const struct cpolicy_image *, const char *,
+    size_t, void *), void *arg)
+{
+	struct eval_parts	pt;
+	struct eval_request	req;
+
+	if (w == NULL || eval_principal_valid(principal, len) == -1)
+		return (-1);
+	memset(&req, 0, sizeof(req));
+	req.principal = principal;
+	req.principal_len = len;
+	req.resource = "*";
+	req.resource_len = 1;
+	eval_split(&req, &pt);
+	eval_identity_walk(w, &pt, cb, arg);
+	return (0);
+}
+
+int
+eval_resource_key(const struct world *w, const char *resource, size_t len,
+    struct world_key *key)
+{
+	struct eval_parts	pt;
+	struct eval_request	req;
+
+	if (w == NULL || eval_resource_valid(resource, len) == -1)
+		return (-1);
+	memset(&req, 0, sizeof(req));
+	req.principal = "acs:ram::0:root";
+	req.principal_len = 15;
+	req.resource = resource;
+	req.resource_len = len;
+	eval_split(&req, &pt);
+	switch (eval_find_target(w, &pt, key)) {
+	case EVAL_TARGET_KEY:
+		return (1);
+	case EVAL_TARGET_NOT_FOUND:
+		return (-1);
+	default:
+		return (0);
+	}
 }

@@ -210,6 +210,23 @@ int	eval_decide_why(const struct world *, const struct eval_request *,
 	    struct eval_answer *, struct eval_why *, int full);
 
 /*
+ * For analysis and explanations (never on the decision path).
+ * eval_foreach_identity_image calls cb with every identity policy image
+ * of principal (its own, then each group's, section 4.3) and the
+ * policy's name: 0, or -1 when principal is not valid.
+ * eval_resource_key: 1 with *key when resource names a stored key (or a
+ * registered alias of one), 0 for an ordinary resource, -1 for a key
+ * that is not found or a resource that is not valid.
+ */
+struct cpolicy_image;
+struct world_key;
+int	eval_foreach_identity_image(const struct world *, const char *,
+	    size_t, void (*)(const struct cpolicy_image *, const char *,
+	    size_t, void *), void *);
+int	eval_resource_key(const struct world *, const char *, size_t,
+	    struct world_key *);
+
+/*
  * 0 when s is a valid request principal ARN (docs/semantics.md), -1
  * otherwise; callers that must report invalid-request themselves (a
  * front end rejecting a line) may use it.
