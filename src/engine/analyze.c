@@ -27,6 +27,7 @@ struct az_key {
 	int		 kind;		/* CPOLICY_WK_* */
 	char		*key;
 	char		*vals[AZ_MAX_VALUES];
+	uint8_t		 pattern[AZ_MAX_VALUES];	/* a Like instance */
 	size_t		 n;
 };
 
@@ -61,7 +62,9 @@ az_witness(int kind, const char *key, size_t keylen, const char *v,
 	struct az_key		*k = NULL;
 	char			 kb[256];
 	size_t			 i;
+	int			 pattern = (kind & CPOLICY_WK_PATTERN) != 0;
 
+	kind &= ~CPOLICY_WK_PATTERN;
 	if (keylen >= sizeof(kb))
 		return;
 	memcpy(kb, key, keylen);
@@ -88,8 +91,10 @@ az_witness(int kind, const char *key, size_t keylen, const char *v,
 	for (i = 0; i < k->n; i++)
 		if ((v == NULL && k->vals[i] == NULL) || (v != NULL &&
 		    k->vals[i] != NULL && strlen(k->vals[i]) == vlen &&
-		    memcmp(k->vals[i], v, vlen) == 0))
+		    memcmp(k->vals[i], v, vlen) == 0)) {
+			k->pattern[i] |= (uint8_t)pattern;
 			return;
+		}
 	if (k->n == AZ_MAX_VALUES) {
 		sp->exact = 0;
 		return;
@@ -100,6 +105,7 @@ az_witness(int kind, const char *key, size_t keylen, const char *v,
 	}
 	if (v == NULL)
 		k->vals[k->n] = NULL;
+	k->pattern[k->n] = (uint8_t)pattern;
 	k->n++;
 }
 
@@ -120,8 +126,8 @@ az_identity(const struct cpolicy_image *img, const char *name,
 }
 
 /*
- * Two string witnesses of one key joined, both ways: a value that two
- * patterns (a prefix and a suffix) both match.
+ * Two instances of StringLike patterns of one key joined, both ways: a
+ * value that two patterns (a prefix and a suffix) both match.
  */
 static void
 az_join(struct analyze_space *sp, struct az_key *k)
@@ -131,8 +137,7 @@ az_join(struct analyze_space *sp, struct az_key *k)
 
 	for (i = 0; i < n; i++)
 		for (j = 0; j < n; j++) {
-			if (i == j || k->vals[i] == NULL ||
-			    k->vals[j] == NULL)
+			if (i == j || !k->pattern[i] || !k->pattern[j])
 				continue;
 			la = strlen(k->vals[i]);
 			lb = strlen(k->vals[j]);

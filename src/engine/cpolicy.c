@@ -1613,17 +1613,25 @@ cp_wit_str(const struct cp_cond *c, const union cp_val *v, int kind,
 
 	n = v->str.len < sizeof(buf) ? v->str.len : sizeof(buf) - 1;
 	cb(kind, key, keylen, v->str.s, v->str.len, arg);
-	for (i = 0; i < n; i++)
-		buf[i] = (char)glob_lower[(unsigned char)v->str.s[i]];
-	cb(kind, key, keylen, buf, n, arg);
-	for (i = 0; i < n; i++)
-		buf[i] = (char)(v->str.s[i] >= 'a' && v->str.s[i] <= 'z' ?
-		    v->str.s[i] - 32 : v->str.s[i]);
-	cb(kind, key, keylen, buf, n, arg);
+	if (c->op == CPOLICY_OP_STRING_EQUALS_IGNORE_CASE ||
+	    c->op == CPOLICY_OP_STRING_NOT_EQUALS_IGNORE_CASE) {
+		/* The same letters in other cases: equal ignoring case
+		 * only. */
+		for (i = 0; i < n; i++)
+			buf[i] = (char)glob_lower[(unsigned char)v->str.s[i]];
+		cb(kind, key, keylen, buf, n, arg);
+		for (i = 0; i < n; i++)
+			buf[i] = (char)(v->str.s[i] >= 'a' &&
+			    v->str.s[i] <= 'z' ? v->str.s[i] - 32 :
+			    v->str.s[i]);
+		cb(kind, key, keylen, buf, n, arg);
+	}
 	if (c->op != CPOLICY_OP_STRING_LIKE &&
 	    c->op != CPOLICY_OP_STRING_NOT_LIKE)
 		return;
-	/* '*' as nothing, then as "z"; '?' as "z". */
+	/* '*' as nothing, then as "z"; '?' as "z": instances of the
+	 * pattern, which the analysis may join with another's. */
+	kind |= CPOLICY_WK_PATTERN;
 	for (i = n = 0; i < v->str.len && n < sizeof(buf) - 1; i++)
 		if (v->str.s[i] != '*')
 			buf[n++] = v->str.s[i] == '?' ? 'z' : v->str.s[i];

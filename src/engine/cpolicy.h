@@ -189,6 +189,9 @@ enum cpolicy_wkind {
 	CPOLICY_WK_TIME,		/* acs:CurrentTime */
 	CPOLICY_WK_CONTEXT		/* a context entry */
 };
+/* Or'ed into a CONTEXT witness that is an instance of a StringLike
+ * pattern (two such may be joined to meet two patterns at once). */
+#define CPOLICY_WK_PATTERN	0x10
 typedef void (*cpolicy_witness_cb)(int, const char *key, size_t,
     const char *value, size_t, void *);
 void	cpolicy_image_witnesses(const struct cpolicy_image *,
