@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/analyze.h"
 #include "engine/cpolicy.h"
 #include "engine/eval.h"
 #include "engine/world.h"
@@ -309,6 +310,75 @@ u32cmp(const void *a, const void *b)
 	return (x < y ? -1 : x > y);
 }
 
+static void
+bench_count(const char *p, size_t a, const struct analyze_result *r,
+    void *arg)
+{
+	(void)p;
+	(void)a;
+	(void)r;
+	(*(size_t *)arg)++;
+}
+
+/*
+ * The analysis (docs/analysis.md) on this world: who-can for one key
+ * and one action, for one key and every catalog action, and the impact
+ * of one key-policy change (who-can before and after, every action).
+ */
+static void
+bench_analysis(struct world *w)
+{
+	const char		*acts[160], *one = "kms:Decrypt";
+	struct world_txn	*t;
+	struct world_key	 k;
+	struct world		*w2;
+	struct cpolicy		*cp;
+	char			 arn[128], buf[512];
+	size_t			 n, na, i;
+	uint64_t		 t0;
+
+	na = analyze_action_count();
+	for (i = 0; i < na && i < 160; i++)
+		acts[i] = analyze_action(i);
+	snprintf(arn, sizeof(arn), "acs:kms:cn-hangzhou:%s:key/key-00000000",
+	    bacct[0]);
+	n = 0;
+	t0 = now_ns();
+	if (analyze_who_can(w, arn, &one, 1, bench_count, &n) == -1)
+		exit(1);
+	printf("analysis: who-can, one key and one action: %.1f ms "
+	    "(%zu principals)\n", (double)(now_ns() - t0) / 1e6, n);
+	n = 0;
+	t0 = now_ns();
+	if (analyze_who_can(w, arn, acts, na, bench_count, &n) == -1)
+		exit(1);
+	printf("analysis: who-can, one key and every action (%zu): %.1f ms "
+	    "(%zu grants)\n", na, (double)(now_ns() - t0) / 1e6, n);
+	/* The owner's account loses all but Decrypt; a partner gains. */
+	snprintf(buf, sizeof(buf), "{\"Version\":\"1\",\"Statement\":["
+	    "{\"Effect\":\"Allow\",\"Principal\":{\"RAM\":"
+	    "[\"acs:ram::%s:*\"]},\"Action\":[\"kms:Decrypt\"],"
+	    "\"Resource\":[\"*\"]},{\"Effect\":\"Allow\",\"Principal\":"
+	    "{\"RAM\":[\"acs:ram::%s:*\"]},\"Action\":[\"kms:Encrypt\"],"
+	    "\"Resource\":[\"*\"]}]}", bacct[0], bacct[1]);
+	t0 = now_ns();
+	cp = compile(POLICY_KIND_KEY, buf);
+	if (world_get_key(w, "key-00000000", 12, &k) == -1 ||
+	    (t = world_txn_begin(w)) == NULL ||
+	    world_txn_put_key(t, k.id, k.region, k.creator, k.instance,
+	    k.state, k.tags, k.ntags, cp) == -1 ||
+	    (w2 = world_txn_commit(t, 2)) == NULL)
+		exit(1);
+	cpolicy_unref(cp);
+	n = 0;
+	if (analyze_who_can(w, arn, acts, na, bench_count, &n) == -1 ||
+	    analyze_who_can(w2, arn, acts, na, bench_count, &n) == -1)
+		exit(1);
+	printf("analysis: impact of one key-policy change: %.1f ms\n",
+	    (double)(now_ns() - t0) / 1e6);
+	world_unref(w2);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -469,6 +539,7 @@ main(int argc, char **argv)
 		    secs * 1e9 / n);
 	}
 	free(why);
+	bench_analysis(w);
 	free(reqs);
 	free(lat);
 	world_unref(w);

@@ -262,40 +262,40 @@ az_who_pattern(struct az_pat *ap)
 	analyze_space_free(sp);
 }
 
+static void
+az_who_cb(const char *principal, size_t a, const struct analyze_result *r,
+    void *arg)
+{
+	struct az_who	*wc = arg;
+
+	json_object_array_add(wc->princ[a], az_entry("Principal", principal,
+	    r));
+}
+
 /* Every verdict of resource (one action, or the catalog) as JSON. */
 static struct json_object *
 az_who_can(const struct world *w, const char *resource, const char *action)
 {
 	struct az_who		 wc;
 	struct az_pat		 ap;
-	struct analyze_space	*sp;
-	struct analyze_result	 r;
 	struct world_key	 key;
 	struct json_object	*o, *acts, *one;
 	char			**prin;
-	size_t			 nprin, i, a;
+	size_t			 nprin, a;
 
 	memset(&wc, 0, sizeof(wc));
 	wc.w = w;
 	wc.resource = resource;
 	wc.nacts = az_actions(action, wc.acts, 160);
-	if (analyze_principals(w, &prin, &nprin) == -1)
-		return (NULL);
 	for (a = 0; a < wc.nacts; a++) {
 		wc.princ[a] = json_object_new_array();
 		wc.pats[a] = json_object_new_array();
 	}
-	for (i = 0; i < nprin && !wc.err; i++) {
-		if ((sp = analyze_space_new(w, prin[i], resource)) == NULL) {
-			wc.err = 1;
-			break;
-		}
-		for (a = 0; a < wc.nacts; a++)
-			if (analyze_decide(w, sp, wc.acts[a], 0, &r) == 0 &&
-			    r.verdict != ANALYZE_NEVER)
-				json_object_array_add(wc.princ[a],
-				    az_entry("Principal", prin[i], &r));
-		analyze_space_free(sp);
+	if (analyze_who_can(w, resource, wc.acts, wc.nacts, az_who_cb,
+	    &wc) == -1 || analyze_principals(w, &prin, &nprin) == -1) {
+		wc.err = 1;
+		prin = NULL;
+		nprin = 0;
 	}
 	if (!wc.err && eval_resource_key(w, resource, strlen(resource),
 	    &key) == 1 && key.policy != NULL) {

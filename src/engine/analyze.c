@@ -29,6 +29,7 @@ struct az_key {
 	char		*vals[AZ_MAX_VALUES];
 	uint8_t		 pattern[AZ_MAX_VALUES];	/* a Like instance */
 	size_t		 n;
+	uint64_t	 amask[2];	/* known actions it matters to */
 };
 
 struct analyze_space {
@@ -37,10 +38,10 @@ struct analyze_space {
 	char			 acct[64];	/* the principal's account */
 	size_t			 acctlen;
 	const struct cpolicy_image *key_img;	/* the key policy's */
+	uint64_t		 amask[2];	/* the statement's, now */
 	struct az_key		 keys[AZ_MAX_KEYS];
 	size_t			 nkeys;
-	size_t			 ncombos;
-	int			 exact;
+	int			 exact;	/* 0: a witness list was full */
 };
 
 static int
@@ -88,6 +89,8 @@ az_witness(int kind, const char *key, size_t keylen, const char *v,
 		k->kind = kind;
 		sp->nkeys++;
 	}
+	k->amask[0] |= sp->amask[0];
+	k->amask[1] |= sp->amask[1];
 	for (i = 0; i < k->n; i++)
 		if ((v == NULL && k->vals[i] == NULL) || (v != NULL &&
 		    k->vals[i] != NULL && strlen(k->vals[i]) == vlen &&
@@ -109,6 +112,16 @@ az_witness(int kind, const char *key, size_t keylen, const char *v,
 	k->n++;
 }
 
+/* A statement's known actions: its witnesses matter to those only. */
+static void
+az_stmt(const uint64_t *amask, void *arg)
+{
+	struct analyze_space	*sp = arg;
+
+	sp->amask[0] = amask[0];
+	sp->amask[1] = amask[1];
+}
+
 struct az_walk {
 	struct analyze_space		*sp;
 	const struct cpolicy_req	*rq;
@@ -122,7 +135,7 @@ az_identity(const struct cpolicy_image *img, const char *name,
 
 	(void)name;
 	(void)namelen;
-	cpolicy_image_witnesses(img, aw->rq, 1, az_witness, aw->sp);
+	cpolicy_image_witnesses(img, aw->rq, 1, az_witness, az_stmt, aw->sp);
 }
 
 /*
@@ -145,6 +158,8 @@ az_join(struct analyze_space *sp, struct az_key *k)
 				continue;
 			memcpy(buf, k->vals[i], la);
 			memcpy(buf + la, k->vals[j], lb);
+			sp->amask[0] = k->amask[0];
+			sp->amask[1] = k->amask[1];
 			az_witness(k->kind, k->key, strlen(k->key), buf,
 			    la + lb, sp);
 		}
@@ -159,7 +174,7 @@ analyze_space_new(const struct world *w, const char *principal,
 	struct world_key	 key;
 	struct az_walk		 aw;
 	const char		*c;
-	size_t			 i, n;
+	size_t			 i;
 
 	if (eval_principal_valid(principal, strlen(principal)) == -1 ||
 	    eval_resource_valid(resource, strlen(resource)) == -1) {
@@ -189,23 +204,14 @@ analyze_space_new(const struct world *w, const char *principal,
 	if (eval_resource_key(w, resource, strlen(resource), &key) == 1 &&
 	    key.policy != NULL) {
 		sp->key_img = key.image;
-		cpolicy_image_witnesses(key.image, &rq, 1, az_witness, sp);
+		cpolicy_image_witnesses(key.image, &rq, 1, az_witness, az_stmt,
+		    sp);
 	}
 	for (i = 0; i < sp->nkeys && sp->exact >= 0; i++)
 		if (sp->keys[i].kind == CPOLICY_WK_CONTEXT)
 			az_join(sp, &sp->keys[i]);
 	if (sp->exact < 0)
 		goto fail;
-	sp->ncombos = 1;
-	for (i = 0; i < sp->nkeys; i++) {
-		n = sp->keys[i].n;
-		if (sp->ncombos > ANALYZE_MAX_CONTEXTS / (n ? n : 1)) {
-			sp->ncombos = ANALYZE_MAX_CONTEXTS;
-			sp->exact = 0;
-			break;
-		}
-		sp->ncombos *= n ? n : 1;
-	}
 	return (sp);
 fail:
 	analyze_space_free(sp);
@@ -236,10 +242,14 @@ analyze_space_exact(const struct analyze_space *sp)
 	return (sp->exact == 1);
 }
 
-/* Combination c of the space as a request (ctx: the caller's array). */
+/*
+ * Combination c of the space as a request (ctx: the caller's array).
+ * Only the keys marked in rel vary; any other stays at its first
+ * witness (no statement of the action reads it).
+ */
 static void
-az_request(const struct analyze_space *sp, size_t c, struct eval_request *er,
-    struct eval_ctx *ctx)
+az_request(const struct analyze_space *sp, size_t c, const uint8_t *rel,
+    struct eval_request *er, struct eval_ctx *ctx)
 {
 	const struct az_key	*k;
 	const char		*v;
@@ -257,8 +267,11 @@ az_request(const struct analyze_space *sp, size_t c, struct eval_request *er,
 		k = &sp->keys[i];
 		if (k->n == 0)
 			continue;
-		v = k->vals[c % k->n];
-		c /= k->n;
+		if (rel[i]) {
+			v = k->vals[c % k->n];
+			c /= k->n;
+		} else
+			v = k->vals[0];
 		if (v == NULL)
 			continue;		/* absent */
 		switch (k->kind) {
@@ -326,14 +339,32 @@ analyze_decide(const struct world *w, const struct analyze_space *sp,
 	struct eval_answer	 a;
 	struct eval_why		 why;
 	const struct eval_half_why *kh = &why.half[EVAL_HALF_KEY];
-	size_t			 c, allowed = 0, i, keep;
-	int			 ok;
+	uint8_t			 rel[AZ_MAX_KEYS];
+	size_t			 c, allowed = 0, i, keep, ncombos;
+	uint32_t		 aid;
+	int			 ok, exact;
 
 	memset(r, 0, offsetof(struct analyze_result, grant));
 	if (w == NULL || sp == NULL || action == NULL)
 		return (-1);
-	for (c = 0; c < sp->ncombos; c++) {
-		az_request(sp, c, &er, ctx);
+	/* The keys this action's statements read, and their product. */
+	aid = cpolicy_action_id(action, strlen(action));
+	ncombos = 1;
+	exact = sp->exact == 1;
+	for (i = 0; i < sp->nkeys; i++) {
+		rel[i] = aid == 0 || aid > 128 || (sp->keys[i].amask[(aid - 1) /
+		    64] & ((uint64_t)1 << ((aid - 1) % 64))) != 0;
+		if (!rel[i] || sp->keys[i].n == 0)
+			continue;
+		if (ncombos > ANALYZE_MAX_CONTEXTS / sp->keys[i].n) {
+			exact = 0;
+			rel[i] = 0;
+			continue;
+		}
+		ncombos *= sp->keys[i].n;
+	}
+	for (c = 0; c < ncombos; c++) {
+		az_request(sp, c, rel, &er, ctx);
 		er.action = action;
 		er.action_len = strlen(action);
 		if (key_half) {
@@ -345,22 +376,21 @@ analyze_decide(const struct world *w, const struct analyze_space *sp,
 			else if (kh->result == EVAL_RES_DENY)
 				az_grants(w, sp, kh->stmt, kh->n, 1, r);
 		} else {
+			/* Explained: the statements of an allow or a deny
+			 * cost less than deciding again. */
+			er.explain = 1;
 			(void)eval_decide(w, &er, &a);
 			ok = a.decision == EVAL_ALLOW;
-			if (a.decision != EVAL_IMPLICIT_DENY) {
-				/* The statements, when they matter. */
-				er.explain = 1;
-				(void)eval_decide(w, &er, &a);
+			if (a.decision != EVAL_IMPLICIT_DENY)
 				az_grants(w, sp, a.matched, a.nmatched,
 				    !ok, r);
-			}
 		}
 		allowed += ok != 0;
 	}
-	r->ncontexts = sp->ncombos;
-	r->exact = sp->exact == 1;
+	r->ncontexts = ncombos;
+	r->exact = exact;
 	r->verdict = allowed == 0 ? ANALYZE_NEVER :
-	    allowed == sp->ncombos ? ANALYZE_ALWAYS : ANALYZE_CONDITIONAL;
+	    allowed == ncombos ? ANALYZE_ALWAYS : ANALYZE_CONDITIONAL;
 	if (r->verdict == ANALYZE_NEVER)
 		r->ngrants = 0;
 	else if (r->verdict == ANALYZE_ALWAYS) {
@@ -533,4 +563,32 @@ analyze_principals_free(char **v, size_t n)
 	for (i = 0; i < n; i++)
 		free(v[i]);
 	free(v);
+}
+
+int
+analyze_who_can(const struct world *w, const char *resource,
+    const char *const *actions, size_t nactions, analyze_who_cb cb,
+    void *arg)
+{
+	struct analyze_space	*sp;
+	struct analyze_result	 r;
+	char			**prin;
+	size_t			 nprin, i, a;
+	int			 rc = 0;
+
+	if (analyze_principals(w, &prin, &nprin) == -1)
+		return (-1);
+	for (i = 0; i < nprin && rc == 0; i++) {
+		if ((sp = analyze_space_new(w, prin[i], resource)) == NULL) {
+			rc = -1;
+			break;
+		}
+		for (a = 0; a < nactions; a++)
+			if (analyze_decide(w, sp, actions[a], 0, &r) == 0 &&
+			    r.verdict != ANALYZE_NEVER)
+				cb(prin[i], a, &r, arg);
+		analyze_space_free(sp);
+	}
+	analyze_principals_free(prin, nprin);
+	return (rc);
 }

@@ -27,8 +27,8 @@ enum analyze_verdict {
 	ANALYZE_ALWAYS		/* allowed in every context */
 };
 
-/* More combinations than this make a space inexact (the first ones are
- * decided; docs/analysis.md). */
+/* More combinations than this for one action make its verdict inexact
+ * (a key past the cap keeps its first witness; docs/analysis.md). */
 #define ANALYZE_MAX_CONTEXTS	4096
 #define ANALYZE_MAX_GRANTS	32
 
@@ -59,7 +59,7 @@ struct analyze_space;
 struct analyze_space *analyze_space_new(const struct world *,
 	    const char *principal, const char *resource);
 void	analyze_space_free(struct analyze_space *);
-/* 1 when the space holds every region (not capped). */
+/* 1 when every witness was kept (no list full). */
 int	analyze_space_exact(const struct analyze_space *);
 
 /*
@@ -78,6 +78,17 @@ int	analyze_decide(const struct world *, const struct analyze_space *,
  */
 int	analyze_principals(const struct world *, char ***, size_t *);
 void	analyze_principals_free(char **, size_t);
+
+/*
+ * Every principal of analyze_principals that may do some of actions on
+ * resource: cb(principal, action index, verdict) for each verdict that
+ * is not NEVER, principals in order.  0, or -1 when out of memory.
+ */
+typedef void (*analyze_who_cb)(const char *, size_t,
+    const struct analyze_result *, void *);
+int	analyze_who_can(const struct world *, const char *resource,
+	    const char *const *actions, size_t nactions, analyze_who_cb,
+	    void *);
 
 /* The known KMS actions, the analysis catalog (cpolicy_action_name). */
 size_t		 analyze_action_count(void);

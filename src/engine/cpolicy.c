@@ -1731,7 +1731,7 @@ cp_wit_cond(const struct cp_cond *c, cpolicy_witness_cb cb, void *arg)
 void
 cpolicy_image_witnesses(const struct cpolicy_image *img,
     const struct cpolicy_req *rq, int any_action, cpolicy_witness_cb cb,
-    void *arg)
+    void (*stmt_cb)(const uint64_t *, void *), void *arg)
 {
 	const struct cp_hstmt	*st;
 	size_t			 i;
@@ -1741,8 +1741,11 @@ cpolicy_image_witnesses(const struct cpolicy_image *img,
 		return;
 	for (i = 0; i < img->nstmts; i++) {
 		st = &img->stmt[i];
-		if (!cp_structural(st, rq, (int)img->kind, any_action))
+		if (!cp_structural(st, rq, (int)img->kind, any_action) ||
+		    st->nconds == 0)
 			continue;
+		if (stmt_cb != NULL)
+			stmt_cb(st->amask, arg);
 		for (j = 0; j < st->nconds; j++)
 			cp_wit_cond(&st->conds[j], cb, arg);
 	}

@@ -194,9 +194,11 @@ enum cpolicy_wkind {
 #define CPOLICY_WK_PATTERN	0x10
 typedef void (*cpolicy_witness_cb)(int, const char *key, size_t,
     const char *value, size_t, void *);
+/* stmt_cb (may be NULL) gets each statement's set of known actions
+ * (cpolicy_action_id - 1 as a bit of two words) before its witnesses. */
 void	cpolicy_image_witnesses(const struct cpolicy_image *,
 	    const struct cpolicy_req *, int any_action, cpolicy_witness_cb,
-	    void *);
+	    void (*stmt_cb)(const uint64_t *, void *), void *);
 /* Statement index's conditions read from the request, as text
  * ("IpAddress acs:SourceIp 192.0.2.0/24"). */
 void	cpolicy_image_cond_texts(const struct cpolicy_image *, uint32_t,

@@ -286,6 +286,7 @@ test_differential(void **state)
 			for (a = 0; a < nact; a++) {
 				assert_int_equal(analyze_decide(w, sp,
 				    analyze_action(a), 0, &r), 0);
+				assert_true(r.exact);
 				yes = ta_brute(w, ta_prin[i], analyze_action(a),
 				    res, &n);
 				counts[r.verdict]++;
