@@ -592,3 +592,45 @@ analyze_who_can(const struct world *w, const char *resource,
 	analyze_principals_free(prin, nprin);
 	return (rc);
 }
+
+int
+analyze_impact(const struct world *before, const struct world *after,
+    char *const *prin, size_t nprin, char *const *res, size_t nres,
+    analyze_row_cb cb, void *arg)
+{
+	struct analyze_space	*s1, *s2;
+	struct analyze_result	 r1, r2;
+	const char		*action;
+	size_t			 i, j, a, na = analyze_action_count();
+	int			 rc = 0;
+
+	for (i = 0; i < nprin && rc == 0; i++)
+		for (j = 0; j < nres && rc == 0; j++) {
+			s1 = analyze_space_new(before, prin[i], res[j]);
+			s2 = analyze_space_new(after, prin[i], res[j]);
+			if (s1 == NULL || s2 == NULL)
+				rc = -1;
+			for (a = 0; rc == 0 && a < na; a++) {
+				action = analyze_action(a);
+				if (analyze_decide(before, s1, action, 0,
+				    &r1) == -1 || analyze_decide(after, s2,
+				    action, 0, &r2) == -1) {
+					rc = -1;
+					break;
+				}
+				if (r1.verdict == r2.verdict)
+					continue;
+				if (r1.verdict != ANALYZE_NEVER)
+					cb(prin[i], action, res[j], 0,
+					    r1.verdict == ANALYZE_CONDITIONAL,
+					    arg);
+				if (r2.verdict != ANALYZE_NEVER)
+					cb(prin[i], action, res[j], 1,
+					    r2.verdict == ANALYZE_CONDITIONAL,
+					    arg);
+			}
+			analyze_space_free(s1);
+			analyze_space_free(s2);
+		}
+	return (rc);
+}

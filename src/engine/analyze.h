@@ -90,6 +90,20 @@ int	analyze_who_can(const struct world *, const char *resource,
 	    const char *const *actions, size_t nactions, analyze_who_cb,
 	    void *);
 
+/*
+ * What a change does: for every principal of prin and resource of res
+ * and every catalog action whose verdict differs between the worlds
+ * before and after, cb(principal, action, resource, gained, conditional)
+ * once for the grant lost (gained 0, unless it was never allowed) and
+ * once for the one gained (unless it is never allowed now).  0, or -1
+ * when out of memory.
+ */
+typedef void (*analyze_row_cb)(const char *, const char *, const char *,
+    int, int, void *);
+int	analyze_impact(const struct world *before, const struct world *after,
+	    char *const *prin, size_t nprin, char *const *res, size_t nres,
+	    analyze_row_cb, void *);
+
 /* The known KMS actions, the analysis catalog (cpolicy_action_name). */
 size_t		 analyze_action_count(void);
 const char	*analyze_action(size_t);
