@@ -559,12 +559,11 @@ az_impact_key(struct world *w, const char *key_id, const char *policy)
 
 /* impact of a RAM policy's new version: its principals, every key. */
 struct az_ram {
-	const struct world	*w, *w2;
-	const char		*account, *name, *principal;
+	const char		*name;
 	int			 attached;
-	const char		*acts[160];
-	size_t			 nacts;
 	struct json_object	*gained, *lost;
+	char			**keys;
+	size_t			 nkeys;
 	int			 err;
 };
 
@@ -580,10 +579,12 @@ az_attached(const struct cpolicy_image *img, const char *name,
 		ar->attached = 1;
 }
 
+/* analyze_row_cb: one row gained or lost. */
 static void
-az_ram_row(struct json_object *arr, const char *principal, const char *action,
-    const char *arn, const struct analyze_result *r)
+az_ram_row(const char *principal, const char *action, const char *arn,
+    int gained, int conditional, void *arg)
 {
+	struct az_ram		*ar = arg;
 	struct json_object	*row;
 
 	row = json_object_new_object();
@@ -591,41 +592,31 @@ az_ram_row(struct json_object *arr, const char *principal, const char *action,
 	    json_object_new_string(principal));
 	json_object_object_add(row, "Action", json_object_new_string(action));
 	json_object_object_add(row, "Resource", json_object_new_string(arn));
-	json_object_object_add(row, "Conditional", json_object_new_boolean(
-	    r->verdict == ANALYZE_CONDITIONAL));
-	json_object_array_add(arr, row);
+	json_object_object_add(row, "Conditional",
+	    json_object_new_boolean(conditional));
+	json_object_array_add(gained ? ar->gained : ar->lost, row);
 }
 
 static int
 az_ram_key(const struct world_key *k, void *arg)
 {
-	struct az_ram		*ar = arg;
-	struct analyze_space	*s1, *s2;
-	struct analyze_result	 r1, r2;
-	char			 arn[1200];
-	size_t			 a;
+	struct az_ram	*ar = arg;
+	char		**v;
+	size_t		  len;
 
-	snprintf(arn, sizeof(arn), "acs:kms:%s:%s:key/%s", k->region,
-	    k->creator, k->id);
-	s1 = analyze_space_new(ar->w, ar->principal, arn);
-	s2 = analyze_space_new(ar->w2, ar->principal, arn);
-	for (a = 0; s1 != NULL && s2 != NULL && a < ar->nacts; a++) {
-		if (analyze_decide(ar->w, s1, ar->acts[a], 0, &r1) == -1 ||
-		    analyze_decide(ar->w2, s2, ar->acts[a], 0, &r2) == -1 ||
-		    r1.verdict == r2.verdict)
-			continue;
-		if (r1.verdict != ANALYZE_NEVER)
-			az_ram_row(ar->lost, ar->principal, ar->acts[a], arn,
-			    &r1);
-		if (r2.verdict != ANALYZE_NEVER)
-			az_ram_row(ar->gained, ar->principal, ar->acts[a],
-			    arn, &r2);
-	}
-	if (s1 == NULL || s2 == NULL)
+	if ((v = reallocarray(ar->keys, ar->nkeys + 1, sizeof(*v))) == NULL) {
 		ar->err = 1;
-	analyze_space_free(s1);
-	analyze_space_free(s2);
-	return (ar->err);
+		return (1);
+	}
+	ar->keys = v;
+	len = strlen(k->region) + strlen(k->creator) + strlen(k->id) + 16;
+	if ((v[ar->nkeys] = malloc(len)) == NULL) {
+		ar->err = 1;
+		return (1);
+	}
+	snprintf(v[ar->nkeys++], len, "acs:kms:%s:%s:key/%s", k->region,
+	    k->creator, k->id);
+	return (0);
 }
 
 /* The one account holding a policy named name (NULL: none or several). */
@@ -658,7 +649,7 @@ az_impact_ram(struct world *w, const char *name, const char *account,
 	struct cpolicy		*cp;
 	struct json_object	*o;
 	char			**prin;
-	size_t			 nprin, i, alen;
+	size_t			 nprin, i, n, alen;
 
 	memset(&f, 0, sizeof(f));
 	f.name = name;
@@ -685,28 +676,28 @@ az_impact_ram(struct world *w, const char *name, const char *account,
 		return (NULL);
 	}
 	memset(&ar, 0, sizeof(ar));
-	ar.w = w;
-	ar.w2 = w2;
-	ar.account = account;
 	ar.name = name;
-	ar.nacts = az_actions(NULL, ar.acts, 160);
 	ar.gained = json_object_new_array();
 	ar.lost = json_object_new_array();
+	/* Only its principals: attached in its own account. */
 	alen = strlen(account);
-	for (i = 0; i < nprin && !ar.err; i++) {
-		/* Only its principals: attached in its own account. */
-		if (strncmp(prin[i] + 9, account, alen) != 0 ||
-		    prin[i][9 + alen] != ':')
-			continue;
+	for (i = n = 0; i < nprin; i++) {
 		ar.attached = 0;
-		(void)eval_foreach_identity_image(w, prin[i], strlen(prin[i]),
-		    az_attached, &ar);
-		if (!ar.attached)
-			continue;
-		ar.principal = prin[i];
-		(void)world_foreach_key(w, az_ram_key, &ar);
+		if (strncmp(prin[i] + 9, account, alen) == 0 &&
+		    prin[i][9 + alen] == ':')
+			(void)eval_foreach_identity_image(w, prin[i],
+			    strlen(prin[i]), az_attached, &ar);
+		if (ar.attached)
+			prin[n++] = prin[i];
+		else
+			free(prin[i]);
 	}
-	analyze_principals_free(prin, nprin);
+	(void)world_foreach_key(w, az_ram_key, &ar);
+	if (!ar.err && analyze_impact(w, w2, prin, n, ar.keys, ar.nkeys,
+	    az_ram_row, &ar) == -1)
+		ar.err = 1;
+	analyze_principals_free(prin, n);
+	analyze_principals_free(ar.keys, ar.nkeys);
 	world_unref(w2);
 	o = json_object_new_object();
 	json_object_object_add(o, "PolicyName", json_object_new_string(name));
@@ -714,6 +705,7 @@ az_impact_ram(struct world *w, const char *name, const char *account,
 	json_object_object_add(o, "Gained", ar.gained);
 	json_object_object_add(o, "Lost", ar.lost);
 	if (ar.err) {
+		fprintf(stderr, "kmsauthzctl: analyze: out of memory\n");
 		json_object_put(o);
 		return (NULL);
 	}
