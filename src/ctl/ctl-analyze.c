@@ -770,6 +770,7 @@ ctl_analyze(int argc, char **argv)
 {
 	struct az_opts		 op;
 	struct world		*w;
+	struct world_key	 key;
 	struct json_object	*o = NULL;
 	const char		*cmd;
 
@@ -809,6 +810,14 @@ ctl_analyze(int argc, char **argv)
 		return (az_usage());
 	if ((w = ctl_bundle_world(op.bundle)) == NULL)
 		return (CTL_EXIT_ERROR);
+	if (strcmp(cmd, "who-can") == 0 && eval_resource_key(w, op.resource,
+	    strlen(op.resource), &key) == -1) {
+		/* Every decision on it would be key-not-found. */
+		fprintf(stderr, "kmsauthzctl: analyze: %s: no such key in "
+		    "%s\n", op.resource, op.bundle);
+		world_unref(w);
+		return (CTL_EXIT_ERROR);
+	}
 	if (strcmp(cmd, "who-can") == 0)
 		o = az_who_can(w, op.resource, op.action);
 	else if (strcmp(cmd, "what-can") == 0)

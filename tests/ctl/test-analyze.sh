@@ -15,7 +15,7 @@ nok() { n=$((n + 1)); echo "not ok $n - $1"; }
 check() { if [ "$2" = "$3" ]; then ok "$1"; else nok "$1: got [$2] want [$3]"; fi; }
 has() { case $2 in *"$3"*) ok "$1" ;; *) nok "$1: [$3] not in [$2]" ;; esac; }
 hasnt() { case $2 in *"$3"*) nok "$1: [$3] in [$2]" ;; *) ok "$1" ;; esac; }
-echo "1..17"
+echo "1..18"
 
 out=$("$CTL" analyze who-can --bundle "$B" --resource "$K" --action kms:Decrypt)
 check "who-can Decrypt: exit 0" "$?" 0
@@ -57,3 +57,6 @@ echo '{"Statement": 5}' >"$T/bad.json"
 check "an invalid new policy: exit 2" "$?" 2
 "$CTL" analyze who-can --bundle "$B" >/dev/null 2>&1
 check "who-can without --resource: usage, exit 2" "$?" 2
+err=$("$CTL" analyze who-can --bundle "$B" --resource acs:kms:cn-hangzhou:111111111111:key/nope 2>&1)
+check "who-can on a key that does not exist: exit 2" "$?:$err" \
+    "2:kmsauthzctl: analyze: acs:kms:cn-hangzhou:111111111111:key/nope: no such key in $B"
