@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/analyze.h"
 #include "engine/cpolicy.h"
 #include "engine/eval.h"
 #include "engine/world.h"
@@ -309,11 +310,81 @@ u32cmp(const void *a, const void *b)
 	return (x < y ? -1 : x > y);
 }
 
+static void
+bench_count(const char *p, size_t a, const struct analyze_result *r,
+    void *arg)
+{
+	(void)p;
+	(void)a;
+	(void)r;
+	(*(size_t *)arg)++;
+}
+
+/*
+ * The analysis (docs/analysis.md) on this world: who-can for one key
+ * and one action, for one key and every catalog action, and the impact
+ * of one key-policy change (who-can before and after, every action).
+ */
+static void
+bench_analysis(struct world *w)
+{
+	const char		*acts[160], *one = "kms:Decrypt";
+	struct world_txn	*t;
+	struct world_key	 k;
+	struct world		*w2;
+	struct cpolicy		*cp;
+	char			 arn[128], buf[512];
+	size_t			 n, na, i;
+	uint64_t		 t0;
+
+	na = analyze_action_count();
+	for (i = 0; i < na && i < 160; i++)
+		acts[i] = analyze_action(i);
+	snprintf(arn, sizeof(arn), "acs:kms:cn-hangzhou:%s:key/key-00000000",
+	    bacct[0]);
+	n = 0;
+	t0 = now_ns();
+	if (analyze_who_can(w, arn, &one, 1, bench_count, &n) == -1)
+		exit(1);
+	printf("analysis: who-can, one key and one action: %.1f ms "
+	    "(%zu principals)\n", (double)(now_ns() - t0) / 1e6, n);
+	n = 0;
+	t0 = now_ns();
+	if (analyze_who_can(w, arn, acts, na, bench_count, &n) == -1)
+		exit(1);
+	printf("analysis: who-can, one key and every action (%zu): %.1f ms "
+	    "(%zu grants)\n", na, (double)(now_ns() - t0) / 1e6, n);
+	/* The owner's account loses all but Decrypt; a partner gains. */
+	snprintf(buf, sizeof(buf), "{\"Version\":\"1\",\"Statement\":["
+	    "{\"Effect\":\"Allow\",\"Principal\":{\"RAM\":"
+	    "[\"acs:ram::%s:*\"]},\"Action\":[\"kms:Decrypt\"],"
+	    "\"Resource\":[\"*\"]},{\"Effect\":\"Allow\",\"Principal\":"
+	    "{\"RAM\":[\"acs:ram::%s:*\"]},\"Action\":[\"kms:Encrypt\"],"
+	    "\"Resource\":[\"*\"]}]}", bacct[0], bacct[1]);
+	t0 = now_ns();
+	cp = compile(POLICY_KIND_KEY, buf);
+	if (world_get_key(w, "key-00000000", 12, &k) == -1 ||
+	    (t = world_txn_begin(w)) == NULL ||
+	    world_txn_put_key(t, k.id, k.region, k.creator, k.instance,
+	    k.state, k.tags, k.ntags, cp) == -1 ||
+	    (w2 = world_txn_commit(t, 2)) == NULL)
+		exit(1);
+	cpolicy_unref(cp);
+	n = 0;
+	if (analyze_who_can(w, arn, acts, na, bench_count, &n) == -1 ||
+	    analyze_who_can(w2, arn, acts, na, bench_count, &n) == -1)
+		exit(1);
+	printf("analysis: impact of one key-policy change: %.1f ms\n",
+	    (double)(now_ns() - t0) / 1e6);
+	world_unref(w2);
+}
+
 int
 main(int argc, char **argv)
 {
 	struct world		*w;
 	struct breq		*reqs;
+	struct eval_why		*why;
 	struct eval_request	 er;
 	struct eval_answer	 ans;
 	struct eval_ctx		 ctx = { "acs:SecureTransport", 19, "true", 4 };
@@ -361,6 +432,7 @@ main(int argc, char **argv)
 	    "%zu roles, %zu groups; built in %.1f ms\n", c.keys, c.aliases,
 	    c.policies, c.users, c.roles, c.groups, (double)(t1 - t0) / 1e6);
 	if ((reqs = calloc(n, sizeof(*reqs))) == NULL ||
+	    (why = malloc(sizeof(*why))) == NULL ||
 	    (lat = calloc(n, sizeof(*lat))) == NULL)
 		return (1);
 	for (i = 0; i < n; i++) {
@@ -449,6 +521,25 @@ main(int argc, char **argv)
 	    "max %u ns\n", (unsigned long long)overhead, lat[n / 2],
 	    lat[n * 9 / 10], lat[n / 100 * 99], lat[n / 1000 * 999],
 	    lat[n - 1]);
+	/* Explained decisions (eval_decide_why): both halves, then with
+	 * the near misses; the extra cost per decision over the plain one
+	 * (docs/benchmarks.md). */
+	for (j = 0; j < 2; j++) {
+		c0 = cpu_ns();
+		for (i = 0; i < n; i++) {
+			SETREQ(&reqs[i]);
+			er.explain = 1;
+			eval_decide_why(w, &er, &ans, why, (int)j);
+		}
+		c1 = cpu_ns();
+		er.explain = 0;
+		printf("explained%s: %.1f ns per decision (%+.1f ns over a "
+		    "plain decision)\n", j ? " (full, near misses)" : "",
+		    (double)(c1 - c0) / n, (double)(c1 - c0) / n -
+		    secs * 1e9 / n);
+	}
+	free(why);
+	bench_analysis(w);
 	free(reqs);
 	free(lat);
 	world_unref(w);

@@ -109,11 +109,24 @@ enum kmsauthz_wire_error {
 /* CHECK flags (u8). */
 #define KMSAUTHZ_CHECK_EXPLAIN		0x01	/* list deciding statements */
 #define KMSAUTHZ_CHECK_TIME		0x02	/* time_sec/nsec are pinned */
-#define KMSAUTHZ_CHECK_FLAGS		0x03	/* all defined bits */
+/* The explanation extension (a CHECK only, never a CHECK_BATCH item):
+ * WHY needs EXPLAIN, WHY_FULL needs WHY. */
+#define KMSAUTHZ_CHECK_WHY		0x04	/* both halves, the rule */
+#define KMSAUTHZ_CHECK_WHY_FULL		0x08	/* and near misses */
+#define KMSAUTHZ_CHECK_FLAGS		0x0f	/* all defined bits */
 
 /* ANSWER flags (u8). */
 #define KMSAUTHZ_ANSWER_TRUNCATED	0x01	/* more than MAX_MATCHED */
-#define KMSAUTHZ_ANSWER_FLAGS		0x01
+#define KMSAUTHZ_ANSWER_WHY		0x02	/* the extension follows */
+#define KMSAUTHZ_ANSWER_FLAGS		0x03
+
+/* The explanation extension (docs/protocol.md, "ANSWER extension"). */
+#define KMSAUTHZ_WHY_VERSION		1
+#define KMSAUTHZ_WHY_RESULT_MAX		4	/* NONE .. ROOT */
+#define KMSAUTHZ_WHY_RULE_MAX		6	/* 1 .. 6 */
+#define KMSAUTHZ_WHY_TRUNCATED		0x01	/* half or miss list flag */
+#define KMSAUTHZ_MAX_MISSES		8
+#define KMSAUTHZ_MAX_WHY_TEXT		255	/* a failed condition */
 
 /* Deciding statement flags (u8). */
 #define KMSAUTHZ_MATCH_HAS_SID		0x01	/* the statement has a Sid */

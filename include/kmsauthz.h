@@ -108,6 +108,41 @@ struct kmsauthz_answer {
 	struct kmsauthz_statement	*statements;
 };
 
+/**
+ * An explanation (docs/semantics.md section 4.10, docs/protocol.md
+ * "ANSWER extension"): each half of the decision and the rule that
+ * combined them.  result: 0 NONE (nothing to read), 1 NO_MATCH, 2 ALLOW,
+ * 3 DENY, 4 ROOT (an account root's identity).
+ */
+struct kmsauthz_half {
+	int				 result;
+	int				 truncated;
+	size_t				 nstatements;
+	struct kmsauthz_statement	*statements;	/**< that decided it */
+};
+
+/** A statement that nearly applied, with its first failing condition. */
+struct kmsauthz_miss {
+	int				 half;	/**< 0 identity, 1 key policy */
+	int				 deny;	/**< a Deny statement */
+	struct kmsauthz_statement	 statement;
+	char				 why[KMSAUTHZ_MAX_WHY_TEXT + 1];
+};
+
+/**
+ * rule: 1 invalid-request, 2 key-not-found, 3 explicit-deny-wins,
+ * 4 same-account-either, 5 cross-account-both, 6 account-root.  Lists
+ * are allocated by the library: release with kmsauthz_why_free().
+ */
+struct kmsauthz_why {
+	int				 rule;
+	struct kmsauthz_half		 identity;
+	struct kmsauthz_half		 key_policy;
+	int				 misses_truncated;
+	size_t				 nmisses;
+	struct kmsauthz_miss		*misses;
+};
+
 /** What STATUS reports. */
 struct kmsauthz_status {
 	uint64_t	generation;	/**< store generation being served */
@@ -167,6 +202,21 @@ KMSAUTHZ_EXPORT int kmsauthz_status(struct kmsauthz *h,
  */
 KMSAUTHZ_EXPORT int kmsauthz_check(struct kmsauthz *h,
     const struct kmsauthz_request *req, struct kmsauthz_answer *ans);
+
+/**
+ * An explained check: kmsauthz_check with KMSAUTHZ_CHECK_EXPLAIN, and
+ * *why filled with both halves and the combining rule; full: also up to
+ * KMSAUTHZ_MAX_MISSES statements that nearly applied.  req->flags may
+ * hold only EXPLAIN and TIME.  Returns 0, or a negative code with *ans
+ * and *why zeroed (denied).  A daemon older than the extension answers
+ * ERROR PROTO (KMSAUTHZ_ESERVER); an answer without the extension
+ * leaves *why zeroed (rule 0: not explained).
+ */
+KMSAUTHZ_EXPORT int kmsauthz_check_why(struct kmsauthz *h,
+    const struct kmsauthz_request *req, int full,
+    struct kmsauthz_answer *ans, struct kmsauthz_why *why);
+/** Frees what an explanation holds and zeroes it (NULL is allowed). */
+KMSAUTHZ_EXPORT void kmsauthz_why_free(struct kmsauthz_why *why);
 
 /**
  * Batch: n (1..KMSAUTHZ_MAX_BATCH) checks in one CHECK_BATCH frame,

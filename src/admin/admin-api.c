@@ -66,12 +66,17 @@ static const char * const admin_rotate[] = {
 #define P_VERSION P_NAME("VersionId", ADMIN_K_ID, 16, \
 	"a policy version, v1, v2, ...")
 
+#define P_DRYRUN { "DryRun", ADMIN_P_BOOL, 0, 0, 0, 0, 0, NULL, \
+	"true: authorize and check only, change and audit nothing; the " \
+	"answer lists the grants gained and lost (Impact)" }
+
 static const struct admin_param p_set_key_policy[] = {
 	P_KEYID,
 	{ "PolicyName", ADMIN_P_STRING, ADMIN_K_KEYPOLICYNAME, 0, 128, 0, 0,
 	    NULL, "the key policy name; only default exists" },
 	{ "Policy", ADMIN_P_DOC, 0, 1, 32768, 0, 0, NULL,
 	    "the key policy, a JSON document of at most 32,768 bytes" },
+	P_DRYRUN,
 	P_END
 };
 static const struct admin_param p_get_key_policy[] = {
@@ -183,6 +188,7 @@ static const struct admin_param p_create_policy_version[] = {
 	{ "RotateStrategy", ADMIN_P_STRING, ADMIN_K_ENUM, 0, 32, 0, 0,
 	    admin_rotate, "None (default) or DeleteOldestNonDefaultVersion "
 	    "when 5 versions exist" },
+	P_DRYRUN,
 	P_END
 };
 static const struct admin_param p_policy_version[] = {

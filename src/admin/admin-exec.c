@@ -734,6 +734,10 @@ admin_run_call(struct admin_run *r)
 		    world_instance_state_name(r->inst.state)));
 	if (ops->check != NULL && (o = ops->check(r)) != NULL)
 		return (o);
+	/* Authorized and checked like the change: a DryRun stops here,
+	 * before the audit intent, and commits nothing. */
+	if (admin_dry_run(r))
+		return (admin_dry(r));
 	if (ctx->store == NULL)
 		return (admin_fail(r, ADMIN_E_INTERNAL, "no store"));
 	if (store_readonly(ctx->store))

@@ -70,6 +70,10 @@ struct admin_list {
  * means "go on". */
 typedef struct json_object *(*admin_handler)(struct admin_run *);
 
+/* admin-dry.c: 1 when the request asks for a DryRun; its answer. */
+int	admin_dry_run(const struct admin_run *);
+struct json_object *admin_dry(struct admin_run *);
+
 /* admin-exec.c: what handlers share. */
 struct json_object *admin_answer(const struct admin_req *);
 struct json_object *admin_fail(struct admin_run *, enum admin_err,

@@ -19,11 +19,10 @@
 #include "ctl/ctl-admin.h"
 #include "engine/eval.h"
 #include "engine/value.h"
+#include "policy/simreq.h"
 
-#define CTL_CHECK_TIMEOUT_MS	5000
 
 static int	ctl_check_timeout(const char *, int *);
-static int	ctl_check_connect(const char *, int, struct kmsauthz **);
 static int	ctl_online_opts(int, char **, const char *, const char **,
 		    int *);
 static struct json_object *ctl_check_answer_json(
@@ -46,7 +45,8 @@ ctl_check_timeout(const char *s, int *msp)
 	return (0);
 }
 
-static int
+/* Connects to the query socket (NULL: the default); -1 after a message. */
+int
 ctl_check_connect(const char *sock, int timeout_ms, struct kmsauthz **hp)
 {
 	int	err;
@@ -114,6 +114,7 @@ struct ctl_check_args {
 	uint8_t			 ipb[16];
 	const char		*sock;
 	int			 timeout_ms;
+	int			 explain;	/* 0, 1, 2 =full */
 };
 
 static int
@@ -126,7 +127,7 @@ ctl_check_parse(int argc, char **argv, struct ctl_check_args *ca)
 		{ "source-ip", required_argument, NULL, 'i' },
 		{ "context", required_argument, NULL, 'c' },
 		{ "time", required_argument, NULL, 't' },
-		{ "explain", no_argument, NULL, 'e' },
+		{ "explain", optional_argument, NULL, 'e' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 }
@@ -208,6 +209,8 @@ ctl_check_parse(int argc, char **argv, struct ctl_check_args *ca)
 			break;
 		case 'e':
 			rq->flags |= KMSAUTHZ_CHECK_EXPLAIN;
+			if ((ca->explain = ctl_explain_arg(optarg)) == -1)
+				usage = 1;
 			break;
 		case 's':
 			ca->sock = optarg;
@@ -225,7 +228,7 @@ ctl_check_parse(int argc, char **argv, struct ctl_check_args *ca)
 	    rq->action == NULL || rq->resource == NULL)) {
 		fprintf(stderr, "usage: kmsauthzctl check --principal ARN "
 		    "--action A --resource ARN [--source-ip IP] "
-		    "[--context KEY=VALUE]... [--time RFC3339] [--explain] "
+		    "[--context KEY=VALUE]... [--time RFC3339] [--explain[=full]] "
 		    "[--socket PATH] [--timeout MS]\n");
 		usage = 1;
 	}
@@ -243,41 +246,144 @@ ctl_check_parse(int argc, char **argv, struct ctl_check_args *ca)
 	return (0);
 }
 
+/* A statement of the library's as JSON. */
+static struct json_object *
+ctl_stmt_json(const struct kmsauthz_statement *st)
+{
+	struct json_object	*o;
+
+	if ((o = json_object_new_object()) == NULL)
+		return (NULL);
+	if (policy_stmt_json(o, st->source, st->index, st->has_sid ?
+	    st->sid : NULL) == -1) {
+		json_object_put(o);
+		return (NULL);
+	}
+	return (o);
+}
+
+static struct json_object *
+ctl_half_json(const struct kmsauthz_half *h)
+{
+	struct json_object	*o, *arr;
+	size_t			 i;
+
+	if ((o = json_object_new_object()) == NULL)
+		return (NULL);
+	json_object_object_add(o, "Result", json_object_new_string(
+	    eval_result_name((enum eval_result)h->result)));
+	arr = json_object_new_array();
+	json_object_object_add(o, "Statements", arr);
+	for (i = 0; arr != NULL && i < h->nstatements; i++)
+		json_object_array_add(arr, ctl_stmt_json(&h->statements[i]));
+	if (h->truncated)
+		json_object_object_add(o, "Truncated",
+		    json_object_new_boolean(1));
+	return (o);
+}
+
+/*
+ * The daemon's explanation as JSON, the shape simulate prints
+ * (src/policy/why-json.c).  NULL when it sent none (rule 0).
+ */
+struct json_object *
+ctl_why_json(const struct kmsauthz_why *why, int full)
+{
+	struct json_object	*o, *arr, *m;
+	size_t			 i;
+
+	if (why->rule < 1 || why->rule > KMSAUTHZ_WHY_RULE_MAX ||
+	    (o = json_object_new_object()) == NULL)
+		return (NULL);
+	json_object_object_add(o, "Rule", json_object_new_string(
+	    eval_rule_name((enum eval_rule)(why->rule - 1))));
+	json_object_object_add(o, "Identity", ctl_half_json(&why->identity));
+	json_object_object_add(o, "KeyPolicy",
+	    ctl_half_json(&why->key_policy));
+	if (!full)
+		return (o);
+	arr = json_object_new_array();
+	json_object_object_add(o, "NearMisses", arr);
+	for (i = 0; arr != NULL && i < why->nmisses; i++) {
+		if ((m = ctl_stmt_json(&why->misses[i].statement)) == NULL)
+			continue;
+		json_object_object_add(m, "Half", json_object_new_string(
+		    why->misses[i].half ? "KeyPolicy" : "Identity"));
+		json_object_object_add(m, "Effect", json_object_new_string(
+		    why->misses[i].deny ? "Deny" : "Allow"));
+		json_object_object_add(m, "Failed",
+		    json_object_new_string(why->misses[i].why));
+		json_object_array_add(arr, m);
+	}
+	if (why->misses_truncated)
+		json_object_object_add(o, "NearMissesTruncated",
+		    json_object_new_boolean(1));
+	return (o);
+}
+
+/*
+ * One check, explained when explain (1, or 2 for full): the answer as
+ * JSON (NULL on failure, with the error on stderr) and its decision and
+ * reason.
+ */
+struct json_object *
+ctl_check_one(struct kmsauthz *h, const struct kmsauthz_request *req,
+    int explain, int *decision, int *reason)
+{
+	struct kmsauthz_answer	 ans;
+	struct kmsauthz_why	 why;
+	struct json_object	*o, *e;
+	const char		*msg;
+	int			 err;
+
+	memset(&why, 0, sizeof(why));
+	if (explain)
+		err = kmsauthz_check_why(h, req, explain == 2, &ans, &why);
+	else
+		err = kmsauthz_check(h, req, &ans);
+	if (err != 0) {
+		fprintf(stderr, "kmsauthzctl: check: %s\n",
+		    kmsauthz_strerror(err));
+		if (err == KMSAUTHZ_ESERVER) {
+			kmsauthz_server_error(h, &msg);
+			fprintf(stderr, "kmsauthzctl: kmsauthzd: %s\n", msg);
+		}
+		return (NULL);
+	}
+	*decision = ans.decision;
+	*reason = ans.reason;
+	o = ctl_check_answer_json(&ans, explain != 0);
+	if (o != NULL && (e = ctl_why_json(&why, explain == 2)) != NULL)
+		json_object_object_add(o, "Explanation", e);
+	kmsauthz_answer_free(&ans);
+	kmsauthz_why_free(&why);
+	return (o);
+}
+
 int
 ctl_check(int argc, char **argv)
 {
 	struct ctl_check_args	 ca;
-	struct kmsauthz_answer	 ans;
 	struct kmsauthz		*h = NULL;
-	int			 err, rc;
+	struct json_object	*o;
+	int			 rc, decision = 0, reason = 0;
 
 	if (ctl_check_parse(argc, argv, &ca) == -1)
 		return (CTL_EXIT_ERROR);
 	if (ctl_check_connect(ca.sock, ca.timeout_ms, &h) == -1)
 		return (CTL_EXIT_ERROR);
-	err = kmsauthz_check(h, &ca.req, &ans);
-	if (err != 0) {
-		fprintf(stderr, "kmsauthzctl: check: %s\n",
-		    kmsauthz_strerror(err));
-		if (err == KMSAUTHZ_ESERVER) {
-			const char *msg;
-
-			kmsauthz_server_error(h, &msg);
-			fprintf(stderr, "kmsauthzctl: kmsauthzd: %s\n", msg);
-		}
-		kmsauthz_close(h);
-		return (CTL_EXIT_ERROR);
-	}
+	ca.req.flags &= ~(unsigned int)KMSAUTHZ_CHECK_EXPLAIN;
+	o = ctl_check_one(h, &ca.req, ca.explain, &decision, &reason);
 	kmsauthz_close(h);
-	rc = ctl_json_print(ctl_check_answer_json(&ans,
-	    (ca.req.flags & KMSAUTHZ_CHECK_EXPLAIN) != 0));
+	if (o == NULL)
+		return (CTL_EXIT_ERROR);
+	rc = ctl_json_print(o);
 	if (rc == -1 || fflush(stdout) != 0)
 		rc = CTL_EXIT_ERROR;
-	else if (ans.reason == KMSAUTHZ_REASON_INVALID_REQUEST)
+	else if (reason == KMSAUTHZ_REASON_INVALID_REQUEST)
 		rc = CTL_EXIT_ERROR;	/* an error, as in simulate */
 	else
-		rc = ans.decision == KMSAUTHZ_ALLOW ? CTL_EXIT_OK : CTL_EXIT_NO;
-	kmsauthz_answer_free(&ans);
+		rc = decision == KMSAUTHZ_ALLOW ? CTL_EXIT_OK : CTL_EXIT_NO;
 	return (rc);
 }
 

@@ -3,8 +3,8 @@
  *
  *   simulate --bundle FILE --principal ARN --action A --resource ARN
  *       [--source-ip IP] [--context KEY=VALUE]... [--time RFC3339]
- *       [--explain]
- *   simulate --bundle FILE --requests FILE.jsonl|- [--explain]
+ *       [--explain[=full]]
+ *   simulate --bundle FILE --requests FILE.jsonl|- [--explain[=full]]
  *
  * One request: one JSON answer line; exit 0 ALLOW, 1 denied, 2 error.
  * An invalid request (bad principal, IP or time, duplicate context
@@ -34,15 +34,14 @@
 #define SIM_MAX_LINE	(1024 * 1024)
 #define SIM_MAX_REQUESTS_FILE	(1024ul * 1024 * 1024)
 
-static struct world *sim_load(const char *);
 static int	sim_one(struct world *, struct json_object *, int, int *,
 		    int *);
 static int	sim_invalid(struct json_object *, int, const char *);
 static int	sim_many(struct world *, const char *, int);
 
 /* The bundle as a world, or NULL with every error on stderr. */
-static struct world *
-sim_load(const char *path)
+struct world *
+ctl_bundle_world(const char *path)
 {
 	struct policy_diags	 d;
 	struct bundle		*b = NULL;
@@ -91,6 +90,8 @@ sim_one(struct world *w, struct json_object *o, int explain, int *decision,
 {
 	struct policy_simreq	 sr;
 	struct eval_answer	 a;
+	struct eval_why		 why;
+	struct json_object	*ans;
 	struct value_time	 now;
 	struct timespec		 ts;
 	char			 err[256];
@@ -102,14 +103,35 @@ sim_one(struct world *w, struct json_object *o, int explain, int *decision,
 	*invalid = 1;
 	if (policy_simreq_parse(o, &now, &sr, err, sizeof(err)) == -1)
 		return (sim_invalid(sr.id, explain, err));
-	sr.req.explain = explain;
-	(void)eval_decide(w, &sr.req, &a);
+	sr.req.explain = explain != 0;
+	if (explain)
+		(void)eval_decide_why(w, &sr.req, &a, &why, explain == 2);
+	else
+		(void)eval_decide(w, &sr.req, &a);
 	*decision = a.decision;
 	*invalid = a.reason == EVAL_R_INVALID_REQUEST;
 	/* The parser checks all the engine does; should the engine still
 	 * refuse, the answer says so too. */
-	return (ctl_json_print(policy_answer_json(sr.id, &a, explain,
-	    *invalid ? "the request is invalid" : NULL)));
+	ans = policy_answer_json(sr.id, &a, explain,
+	    *invalid ? "the request is invalid" : NULL);
+	if (ans != NULL && explain && json_object_object_add(ans,
+	    "Explanation", policy_why_json(&why, explain == 2)) != 0) {
+		json_object_put(ans);
+		ans = NULL;
+	}
+	return (ctl_json_print(ans));
+}
+
+/* --explain (1) or --explain=full (2); -1 when the argument is not. */
+int
+ctl_explain_arg(const char *arg)
+{
+	if (arg == NULL)
+		return (1);
+	if (strcmp(arg, "full") == 0)
+		return (2);
+	fprintf(stderr, "kmsauthzctl: --explain takes no value or =full\n");
+	return (-1);
 }
 
 static int
@@ -201,7 +223,7 @@ ctl_simulate(int argc, char **argv)
 		{ "source-ip", required_argument, NULL, 'i' },
 		{ "context", required_argument, NULL, 'c' },
 		{ "time", required_argument, NULL, 't' },
-		{ "explain", no_argument, NULL, 'e' },
+		{ "explain", optional_argument, NULL, 'e' },
 		{ "requests", required_argument, NULL, 'q' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -237,7 +259,8 @@ ctl_simulate(int argc, char **argv)
 			tm = optarg;
 			break;
 		case 'e':
-			explain = 1;
+			if ((explain = ctl_explain_arg(optarg)) == -1)
+				usage = 1;
 			break;
 		case 'q':
 			requests = optarg;
@@ -279,15 +302,15 @@ ctl_simulate(int argc, char **argv)
 		fprintf(stderr, "usage: kmsauthzctl simulate --bundle FILE "
 		    "--principal ARN --action A --resource ARN [--source-ip "
 		    "IP] [--context KEY=VALUE]... [--time RFC3339] "
-		    "[--explain]\n       kmsauthzctl simulate --bundle FILE "
-		    "--requests FILE.jsonl|- [--explain]\n");
+		    "[--explain[=full]]\n       kmsauthzctl simulate --bundle FILE "
+		    "--requests FILE.jsonl|- [--explain[=full]]\n");
 		usage = 1;
 	}
 	if (usage) {
 		json_object_put(ctx);
 		return (CTL_EXIT_ERROR);
 	}
-	if ((w = sim_load(bundle)) == NULL) {
+	if ((w = ctl_bundle_world(bundle)) == NULL) {
 		json_object_put(ctx);
 		return (CTL_EXIT_ERROR);
 	}

@@ -46,6 +46,25 @@ int	ctl_verify(int, char **);
 
 /* ctl-check.c: online queries through libkmsauthz. */
 int	ctl_check(int, char **);
+/* --explain's value: 1 (none) or 2 (=full); -1 after a message. */
+int	ctl_explain_arg(const char *);
+struct kmsauthz;
+struct kmsauthz_request;
+struct kmsauthz_why;
+/* One online check as its answer's JSON (explain: 0, 1, 2 =full); NULL
+ * with the error on stderr. */
+struct json_object *ctl_check_one(struct kmsauthz *,
+	    const struct kmsauthz_request *, int explain, int *decision,
+	    int *reason);
+struct json_object *ctl_why_json(const struct kmsauthz_why *, int full);
+int	ctl_check_connect(const char *sock, int timeout_ms,
+	    struct kmsauthz **);
+#define CTL_CHECK_TIMEOUT_MS	5000	/* check, ping, status, test */
+struct world;
+/* A bundle file as a world; NULL with every error on stderr. */
+struct world *ctl_bundle_world(const char *);
+int	ctl_test(int, char **);
+int	ctl_analyze(int, char **);
 int	ctl_ping(int, char **);
 int	ctl_status(int, char **);
 int	ctl_query_status(int, char **);

@@ -31,7 +31,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "Prints the version." },
 	{ "check", ctl_check, "check --principal ARN --action A --resource ARN "
 	    "[--source-ip IP] [--context KEY=VALUE]... [--time RFC3339] "
-	    "[--explain] [--socket PATH] [--timeout MS]",
+	    "[--explain[=full]] [--socket PATH] [--timeout MS]",
 	    "Asks the daemon for one decision and prints it as JSON.\n"
 	    "Exit 0 ALLOW, 1 IMPLICIT_DENY or EXPLICIT_DENY, 2 an error "
 	    "(usage,\nconnection, or an invalid-request answer)." },
@@ -57,8 +57,23 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "then OK (exit 0; 1 with --strict if warned)." },
 	{ "simulate", ctl_simulate, "simulate --bundle FILE (--principal ARN "
 	    "--action A --resource ARN [--source-ip IP] [--context K=V]... "
-	    "[--time T] | --requests FILE.jsonl|-) [--explain]",
+	    "[--time T] | --requests FILE.jsonl|-) [--explain[=full]]",
 	    "Decides offline against a bundle file, as the daemon would." },
+	{ "test", ctl_test, "test (--bundle FILE | --socket PATH) "
+	    "[--timeout MS] [--junit FILE] CASES...",
+	    "Runs policy tests: JSON lines of simulate requests with "
+	    "\"Expect\"\n(and \"ExpectReason\"); each failure with its "
+	    "explanation, then\n\"N passed, N failed\".  Exit 0 all "
+	    "passed, 1 a failure, 2 an error\n(a bad case line: "
+	    "FILE:LINE)." },
+	{ "analyze", ctl_analyze, "analyze (who-can --resource ARN "
+	    "[--action A] | what-can --principal ARN | impact (--KeyId ID "
+	    "--Policy file://F | --PolicyName N [--Account ID] "
+	    "--PolicyDocument file://F)) --bundle FILE",
+	    "Who may do what on a bundle, over every context: principals "
+	    "by ARN,\nconditional or not, with the conditions and the "
+	    "statements; the\ngrants a policy change gains and loses "
+	    "(docs/analysis.md)." },
 	{ "import", ctl_import, "import --db DIR [--replace] FILE|-",
 	    "Loads a bundle into a store that no daemon holds." },
 	{ "export", ctl_export, "export --db DIR",

@@ -22,6 +22,7 @@ struct evbuffer;
 struct event_base;
 struct evconnlistener;
 struct eval_answer;
+struct eval_why;
 struct metrics_cell;
 struct world;
 struct world_holder;
@@ -187,6 +188,7 @@ struct worker {
 	unsigned		 nconns;
 	int			 draining;
 	struct eval_answer	*scratch;	/* KMSAUTHZ_MAX_BATCH answers */
+	struct eval_why		*why;		/* allocated at the first WHY */
 	struct world		*world;		/* cached, refreshed by gen */
 	struct metrics_cell	*mc;		/* this thread's metrics */
 	struct declog_ring	*dl;		/* decision log, or NULL */

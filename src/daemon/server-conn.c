@@ -68,6 +68,12 @@ struct conn_batch {
 	uint16_t			 count;
 };
 
+/* An explained answer (a CHECK with KMSAUTHZ_CHECK_WHY). */
+struct conn_why {
+	const struct eval_answer	*answer;
+	const struct eval_why		*why;
+};
+
 static int64_t	conn_now_ms(void);
 static int	conn_arm_read(struct conn *);
 static void	conn_stop_read(struct conn *);
@@ -94,7 +100,7 @@ static void	conn_protocol_error(struct conn *, uint32_t, uint16_t,
 		    const char *, const uint8_t *, size_t);
 static void	conn_check(struct conn *, const struct world *,
 		    const struct proto_check *, struct eval_answer *, uint32_t,
-		    int);
+		    int, struct eval_why *);
 static void	conn_status(struct conn *, uint32_t);
 static void	conn_count(atomic_uint_fast64_t *);
 static void	enc_error(struct proto_wr *, const void *);
@@ -102,6 +108,11 @@ static void	enc_empty(struct proto_wr *, const void *);
 static void	enc_hello_reply(struct proto_wr *, const void *);
 static void	enc_status(struct proto_wr *, const void *);
 static void	enc_answer(struct proto_wr *, const void *);
+static void	enc_answer_why(struct proto_wr *, const void *);
+static int	conn_answer_fill(const struct eval_answer *,
+		    struct proto_answer *);
+static void	conn_match_fill(const struct eval_match *,
+		    struct proto_match *);
 static void	enc_batch(struct proto_wr *, const void *);
 static void	enc_admin(struct proto_wr *, const void *);
 
@@ -666,6 +677,7 @@ conn_frame(struct conn *c, const struct proto_hdr *hdr, const uint8_t *body)
 	struct proto_check	 chk;
 	struct eval_answer	*ans;
 	struct conn_batch	 batch;
+	struct conn_why		 cw;
 	uint16_t		 i;
 	int			 r;
 
@@ -731,7 +743,17 @@ conn_frame(struct conn *c, const struct proto_hdr *hdr, const uint8_t *body)
 	case KMSAUTHZ_MSG_CHECK:
 		world = worker_world(w);
 		ans = &w->scratch[0];
-		conn_check(c, world, &chk, ans, hdr->id, -1);
+		if (chk.flags & KMSAUTHZ_CHECK_WHY) {
+			if (w->why == NULL)
+				w->why = xcalloc(1, sizeof(*w->why));
+			conn_check(c, world, &chk, ans, hdr->id, -1, w->why);
+			cw.answer = ans;
+			cw.why = w->why;
+			r = conn_send(c, KMSAUTHZ_MSG_ANSWER, hdr->id,
+			    enc_answer_why, &cw);
+			break;
+		}
+		conn_check(c, world, &chk, ans, hdr->id, -1, NULL);
 		r = conn_send(c, KMSAUTHZ_MSG_ANSWER, hdr->id, enc_answer,
 		    ans);
 		if (metrics_timing)
@@ -744,7 +766,7 @@ conn_frame(struct conn *c, const struct proto_hdr *hdr, const uint8_t *body)
 		for (i = 0; i < br.count; i++) {
 			(void)proto_batch_next(&br, &chk);
 			conn_check(c, world, &chk, &w->scratch[i], hdr->id,
-			    i);
+			    i, NULL);
 		}
 		batch.answers = w->scratch;
 		batch.count = br.count;
@@ -778,7 +800,7 @@ bad:
 static void
 conn_check(struct conn *c, const struct world *world,
     const struct proto_check *chk, struct eval_answer *ans, uint32_t reqid,
-    int item)
+    int item, struct eval_why *why)
 {
 	struct worker		*w = c->worker;
 	struct eval_request	 req;
@@ -791,6 +813,8 @@ conn_check(struct conn *c, const struct world *world,
 	memset(ans, 0, sizeof(*ans));
 	ans->decision = EVAL_IMPLICIT_DENY;
 	ans->reason = EVAL_R_INVALID_REQUEST;
+	if (why != NULL)	/* an undecided request's explanation */
+		(void)eval_decide_why(NULL, NULL, ans, why, 0);
 	memset(&req, 0, sizeof(req));
 	req.principal = chk->principal.ptr;
 	req.principal_len = chk->principal.len;
@@ -824,7 +848,9 @@ conn_check(struct conn *c, const struct world *world,
 		have_ts = 1;
 	}
 	req.explain = (chk->flags & KMSAUTHZ_CHECK_EXPLAIN) != 0;
-	if (world == NULL || eval_decide(world, &req, ans) != 0)
+	if (world == NULL || (why != NULL ? eval_decide_why(world, &req, ans,
+	    why, (chk->flags & KMSAUTHZ_CHECK_WHY_FULL) != 0) :
+	    eval_decide(world, &req, ans)) != 0)
 		goto fail;
 	if (ans->decision == EVAL_ALLOW)
 		conn_count(&w->allows);
@@ -919,9 +945,14 @@ enc_admin(struct proto_wr *wr, const void *arg)
 	proto_admin_encode(wr, arg);
 }
 
-/* The engine's answer in wire terms (both enums listed explicitly). */
-static void
-enc_answer(struct proto_wr *wr, const void *arg)
+/*
+ * The engine's answer in wire terms (both enums listed explicitly): 0,
+ * or -1 when it is inconsistent and *pa is an invalid-request deny.
+ * Only the header and the statements are cleared (the extension is
+ * filled by enc_answer_why alone).
+ */
+static int
+conn_answer_fill(const struct eval_answer *ans, struct proto_answer *pa)
 {
 	static const uint8_t decisions[] = {
 		[EVAL_IMPLICIT_DENY] = KMSAUTHZ_IMPLICIT_DENY,
@@ -946,41 +977,94 @@ enc_answer(struct proto_wr *wr, const void *arg)
 		[EVAL_R_KEY_NOT_FOUND] = KMSAUTHZ_REASON_KEY_NOT_FOUND,
 		[EVAL_R_INVALID_REQUEST] = KMSAUTHZ_REASON_INVALID_REQUEST,
 	};
-	const struct eval_answer	*ans = arg;
-	struct proto_answer		 pa;
-	const struct eval_match		*m;
-	size_t				 i;
+	size_t	i;
 
-	memset(&pa, 0, sizeof(pa));
+	memset(pa, 0, offsetof(struct proto_answer, why));
 	if ((unsigned)ans->decision < sizeof(decisions) &&
 	    (unsigned)ans->reason < EVAL_R_COUNT) {
-		pa.decision = decisions[ans->decision];
-		pa.reason = reasons[ans->reason];
+		pa->decision = decisions[ans->decision];
+		pa->reason = reasons[ans->reason];
 	}
-	if (pa.reason == KMSAUTHZ_REASON_NONE ||
-	    !proto_decision_reason_ok(pa.decision, pa.reason)) {
+	if (pa->reason == KMSAUTHZ_REASON_NONE ||
+	    !proto_decision_reason_ok(pa->decision, pa->reason)) {
 		/* Never send an inconsistent answer: deny. */
-		pa.decision = KMSAUTHZ_IMPLICIT_DENY;
-		pa.reason = KMSAUTHZ_REASON_INVALID_REQUEST;
+		pa->decision = KMSAUTHZ_IMPLICIT_DENY;
+		pa->reason = KMSAUTHZ_REASON_INVALID_REQUEST;
+		return (-1);
+	}
+	pa->generation = ans->generation;
+	pa->flags = ans->truncated ? KMSAUTHZ_ANSWER_TRUNCATED : 0;
+	for (i = 0; i < ans->nmatched && i < KMSAUTHZ_MAX_MATCHED; i++)
+		conn_match_fill(&ans->matched[i], &pa->match[i]);
+	pa->nmatch = (uint8_t)i;
+	return (0);
+}
+
+static void
+conn_match_fill(const struct eval_match *m, struct proto_match *pm)
+{
+	pm->kind = m->source == EVAL_SRC_KEY ? KMSAUTHZ_SOURCE_KEY :
+	    KMSAUTHZ_SOURCE_POLICY;
+	pm->index = m->index;
+	pm->name.ptr = m->name;
+	pm->name.len = m->namelen;
+	pm->flags = 0;
+	pm->sid.ptr = NULL;
+	pm->sid.len = 0;
+	if (m->sid != NULL) {
+		pm->flags = KMSAUTHZ_MATCH_HAS_SID;
+		pm->sid.ptr = m->sid;
+		pm->sid.len = m->sidlen;
+	}
+}
+
+static void
+enc_answer(struct proto_wr *wr, const void *arg)
+{
+	struct proto_answer	pa;
+
+	(void)conn_answer_fill(arg, &pa);
+	proto_answer_encode(wr, &pa);
+}
+
+/* The answer and its explanation extension (docs/protocol.md). */
+static void
+enc_answer_why(struct proto_wr *wr, const void *arg)
+{
+	const struct conn_why		*cw = arg;
+	const struct eval_why		*why = cw->why;
+	const struct eval_half_why	*eh;
+	struct proto_answer		 pa;
+	struct proto_half		*ph;
+	struct proto_miss		*pm;
+	size_t				 i, j;
+
+	if (conn_answer_fill(cw->answer, &pa) == -1) {
 		proto_answer_encode(wr, &pa);
 		return;
 	}
-	pa.generation = ans->generation;
-	pa.flags = ans->truncated ? KMSAUTHZ_ANSWER_TRUNCATED : 0;
-	for (i = 0; i < ans->nmatched && i < KMSAUTHZ_MAX_MATCHED; i++) {
-		m = &ans->matched[i];
-		pa.match[i].kind = m->source == EVAL_SRC_KEY ?
-		    KMSAUTHZ_SOURCE_KEY : KMSAUTHZ_SOURCE_POLICY;
-		pa.match[i].index = m->index;
-		pa.match[i].name.ptr = m->name;
-		pa.match[i].name.len = m->namelen;
-		if (m->sid != NULL) {
-			pa.match[i].flags = KMSAUTHZ_MATCH_HAS_SID;
-			pa.match[i].sid.ptr = m->sid;
-			pa.match[i].sid.len = m->sidlen;
-		}
+	pa.flags |= KMSAUTHZ_ANSWER_WHY;
+	pa.why.rule = (uint8_t)(why->rule + 1);
+	for (i = 0; i < 2; i++) {
+		eh = &why->half[i];
+		ph = &pa.why.half[i];
+		ph->result = (uint8_t)eh->result;
+		ph->flags = eh->truncated ? KMSAUTHZ_WHY_TRUNCATED : 0;
+		for (j = 0; j < eh->n && j < KMSAUTHZ_MAX_MATCHED; j++)
+			conn_match_fill(&eh->stmt[j], &ph->stmt[j]);
+		ph->n = (uint8_t)j;
 	}
-	pa.nmatch = (uint8_t)i;
+	pa.why.flags = why->misses_truncated ? KMSAUTHZ_WHY_TRUNCATED : 0;
+	for (i = 0; i < why->nmisses && i < KMSAUTHZ_MAX_MISSES; i++) {
+		pm = &pa.why.miss[i];
+		pm->half = (uint8_t)why->miss[i].half;
+		pm->deny = (uint8_t)why->miss[i].deny;
+		conn_match_fill(&why->miss[i].stmt, &pm->stmt);
+		pm->why.ptr = why->miss[i].why;
+		pm->why.len = strnlen(why->miss[i].why,
+		    KMSAUTHZ_MAX_WHY_TEXT);
+	}
+	pa.why.nmiss = (uint8_t)i;
 	proto_answer_encode(wr, &pa);
 }
 

@@ -257,6 +257,8 @@ worker_free(struct worker *w)
 	w->world = NULL;
 	free(w->scratch);
 	w->scratch = NULL;
+	free(w->why);
+	w->why = NULL;
 	w->pipe_ev = w->grace_ev = NULL;
 	w->base = NULL;
 	w->pipe[0] = w->pipe[1] = -1;

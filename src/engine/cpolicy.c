@@ -528,11 +528,14 @@ cpolicy_stmt_cond(struct cpolicy *cp, enum cpolicy_op op, const char *key,
 		c->fam = CP_FAM_IP;
 		break;
 	}
-	if ((c->key = malloc(keylen + 1)) == NULL)
+	/* The lower-cased key, then the key as written (explanations). */
+	if ((c->key = malloc(2 * keylen + 2)) == NULL)
 		return (-1);
 	for (i = 0; i < keylen; i++)
 		c->key[i] = (char)glob_lower[(unsigned char)key[i]];
 	c->key[keylen] = '\0';
+	memcpy(c->key + keylen + 1, key, keylen);
+	c->key[2 * keylen + 1] = '\0';
 	c->keylen = keylen;
 	if (strcmp(c->key, "acs:sourceip") == 0)
 		c->keykind = CP_KEY_SOURCE_IP;
@@ -548,6 +551,8 @@ cpolicy_stmt_cond(struct cpolicy *cp, enum cpolicy_op op, const char *key,
 		/* Keep only the tag key. */
 		c->keykind = CP_KEY_TAG;
 		memmove(c->key, c->key + off, keylen - off + 1);
+		memmove(c->key + keylen - off + 1, c->key + keylen + 1,
+		    keylen + 1);
 		c->keylen = keylen - off;
 	}
 	st->nconds++;
@@ -896,6 +901,13 @@ cp_pack_match(struct cp_packer *pk, const struct cp_matcher *m,
 	}
 }
 
+/* A condition key's bytes: lower-cased, NUL, as written, NUL. */
+static size_t
+cp_key_size(const struct cp_cond *c)
+{
+	return (c->keylen + 1 + strlen(c->key + c->keylen + 1) + 1);
+}
+
 static void
 cp_pack_conds(struct cp_packer *pk, const struct cp_stmt *st,
     struct cp_hstmt *hs)
@@ -912,9 +924,9 @@ cp_pack_conds(struct cp_packer *pk, const struct cp_stmt *st,
 		if (cv != NULL) {
 			cv[j].vals = vv;
 			cv[j].cap = c->nvals;
-			cv[j].key = cp_put(pk, c->key, c->keylen + 1);
+			cv[j].key = cp_put(pk, c->key, cp_key_size(c));
 		} else
-			(void)cp_put(pk, NULL, c->keylen + 1);
+			(void)cp_put(pk, NULL, cp_key_size(c));
 		if (c->fam != CP_FAM_STRING)
 			continue;
 		for (k = 0; k < c->nvals; k++) {
@@ -1319,4 +1331,486 @@ cpolicy_image_eval(const struct cpolicy_image *img,
 			break;
 	}
 	return (bits);
+}
+
+/*
+ * Explanations (the slow path: only asked for, never on a plain
+ * decision).  cp_cond_lookup finds a condition's request value the way
+ * cp_cond_holds does; it is kept apart so that the decision's own code
+ * stays as it is.
+ */
+static int
+cp_cond_lookup(const struct cp_cond *c, const struct cpolicy_req *rq,
+    const char **sp, size_t *lenp, char *buf, size_t bufsz)
+{
+	const struct eval_ctx	*ctx = rq->ctx;
+	size_t			 i;
+
+	*sp = NULL;
+	*lenp = 0;
+	switch (c->keykind) {
+	case CP_KEY_SOURCE_IP:
+		if (rq->source_ip != NULL) {
+			if (inet_ntop(rq->source_ip->family == 4 ? AF_INET :
+			    AF_INET6, rq->source_ip->addr, buf,
+			    (socklen_t)bufsz) == NULL)
+				return (-1);
+			*sp = buf;
+			*lenp = strlen(buf);
+			return (0);
+		}
+		break;
+	case CP_KEY_CURRENT_TIME:
+		if ((*lenp = cp_fmt_time(rq->now, buf, bufsz)) == 0)
+			return (-1);
+		*sp = buf;
+		return (0);
+	case CP_KEY_TAG:
+		for (i = 0; i < rq->ntags; i++)
+			if (cp_ieq(rq->tags[i].key, strlen(rq->tags[i].key),
+			    c->key, c->keylen)) {
+				*sp = rq->tags[i].value;
+				*lenp = strlen(*sp);
+				return (0);
+			}
+		return (0);
+	case CP_KEY_CONTEXT:
+		break;
+	}
+	for (i = 0; i < rq->nctx; i++)
+		if (cp_ieq(ctx[i].key, ctx[i].keylen, c->key, c->keylen)) {
+			*sp = ctx[i].value;
+			*lenp = ctx[i].valuelen;
+			return (0);
+		}
+	return (0);
+}
+
+/* One condition value as text. */
+static void
+cp_val_text(const struct cp_cond *c, const union cp_val *v, char *buf,
+    size_t sz)
+{
+	char	a[64];
+	size_t	n;
+
+	switch (c->fam) {
+	case CP_FAM_STRING:
+		snprintf(buf, sz, "\"%.*s\"", (int)(v->str.len > 64 ? 64 :
+		    v->str.len), v->str.s);
+		break;
+	case CP_FAM_NUMBER:
+		/* Normalised: no leading zeros, so 0.5 has no integer
+		 * digit and 0 none at all. */
+		n = (size_t)v->num.nint;
+		snprintf(buf, sz, "%s%.*s%s%s%.*s", v->num.neg ? "-" : "",
+		    (int)n, v->num.digits, n == 0 ? "0" : "",
+		    v->num.nfrac ? "." : "", (int)v->num.nfrac,
+		    v->num.digits + n);
+		break;
+	case CP_FAM_DATE:
+		if (cp_fmt_time(&v->time, buf, sz) == 0)
+			snprintf(buf, sz, "?");
+		break;
+	case CP_FAM_BOOL:
+		snprintf(buf, sz, "%s", v->bool_ ? "true" : "false");
+		break;
+	case CP_FAM_IP:
+		if (inet_ntop(v->ip.family == 4 ? AF_INET : AF_INET6,
+		    v->ip.addr, a, sizeof(a)) == NULL)
+			snprintf(a, sizeof(a), "?");
+		snprintf(buf, sz, "%s/%u", a, (unsigned)v->ip.prefix);
+		break;
+	}
+}
+
+/*
+ * Why condition c fails for rq, e.g. "acs:SourceIp 198.51.100.7 not in
+ * 192.0.2.0/24", "kms:tag/Env missing", "acs:SecureTransport \"false\"
+ * fails Bool true".  At most CPOLICY_MAX_WHY bytes with the NUL.
+ */
+static void
+cp_cond_why(const struct cp_cond *c, const struct cpolicy_req *rq,
+    char *out, size_t sz)
+{
+	const char	*key = c->key + c->keylen + 1, *s;
+	char		 buf[64], vals[160], one[96];
+	size_t		 len, used = 0;
+	uint32_t	 i;
+
+	vals[0] = '\0';
+	for (i = 0; i < c->nvals && used + 8 < sizeof(vals); i++) {
+		cp_val_text(c, &c->vals[i], one, sizeof(one));
+		used += (size_t)snprintf(vals + used, sizeof(vals) - used,
+		    "%s%s", i > 0 ? ", " : "", one);
+		if (used >= sizeof(vals)) {
+			used = sizeof(vals) - 1;
+			break;
+		}
+	}
+	if (i < c->nvals && used + 6 < sizeof(vals))
+		memcpy(vals + used, ", ...", 6);
+	if (cp_cond_lookup(c, rq, &s, &len, buf, sizeof(buf)) == -1 ||
+	    s == NULL) {
+		snprintf(out, sz, "%s missing", key);
+		return;
+	}
+	if (len > 96)
+		len = 96;
+	if (c->fam == CP_FAM_IP)
+		snprintf(out, sz, "%s %.*s %s %s", key, (int)len, s,
+		    c->negated ? "in" : "not in", vals);
+	else
+		snprintf(out, sz, "%s \"%.*s\" fails %s %s", key, (int)len, s,
+		    cpolicy_op_names[c->op], vals);
+}
+
+unsigned
+cpolicy_image_misses(const struct cpolicy_image *img,
+    const struct cpolicy_req *rq, cpolicy_miss_cb cb, void *arg)
+{
+	const struct cp_hstmt	*st;
+	const char		*t;
+	char			 why[CPOLICY_MAX_WHY];
+	unsigned		 n = 0;
+	size_t			 i, tlen;
+	uint32_t		 j;
+
+	if (img == NULL)
+		return (0);
+	if (img->kind == CPOLICY_KEY) {
+		t = rq->principal;
+		tlen = rq->principal_len;
+	} else {
+		t = rq->resource;
+		tlen = rq->resource_len;
+	}
+	for (i = 0; i < img->nstmts; i++) {
+		st = &img->stmt[i];
+		if (!cp_hmatch(&st->action, rq->action, rq->action_len) ||
+		    !cp_hmatch(&st->target, t, tlen))
+			continue;
+		for (j = 0; j < st->nconds; j++)
+			if (!cp_cond_holds(&st->conds[j], rq))
+				break;
+		if (j == st->nconds)
+			continue;		/* it applies: no miss */
+		cp_cond_why(&st->conds[j], rq, why, sizeof(why));
+		n++;
+		if (cb((uint32_t)i, (enum cpolicy_effect)st->effect, why,
+		    arg) != 0)
+			break;
+	}
+	return (n);
+}
+
+/*
+ * Analysis (src/engine/analyze.c; never on the decision path).  The
+ * statements are read through the image as the decision reads them.
+ */
+
+/* A statement's action (unless any_action) and target match rq. */
+static int
+cp_structural(const struct cp_hstmt *st, const struct cpolicy_req *rq,
+    int kind, int any_action)
+{
+	if (!any_action && !cp_hmatch(&st->action, rq->action, rq->action_len))
+		return (0);
+	if (kind == CPOLICY_KEY)
+		return (cp_hmatch(&st->target, rq->principal,
+		    rq->principal_len));
+	return (cp_hmatch(&st->target, rq->resource, rq->resource_len));
+}
+
+/* The next address after (dir > 0) or before a, 0 when it wraps. */
+static int
+cp_ip_step(const struct value_ip *a, int dir, struct value_ip *out)
+{
+	int	i, n = a->family == 4 ? 4 : 16;
+
+	*out = *a;
+	out->prefix = (uint8_t)(n * 8);
+	for (i = n - 1; i >= 0; i--) {
+		if (dir > 0 && out->addr[i]++ != 0xff)
+			return (1);
+		if (dir < 0 && out->addr[i]-- != 0x00)
+			return (1);
+	}
+	return (0);
+}
+
+static void
+cp_wit_ip(const struct value_ip *a, const char *key, size_t keylen,
+    cpolicy_witness_cb cb, void *arg)
+{
+	char	buf[64];
+
+	if (inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->addr, buf,
+	    sizeof(buf)) != NULL)
+		cb(CPOLICY_WK_SOURCE_IP, key, keylen, buf, strlen(buf), arg);
+}
+
+/* The witnesses of one network: its first address, the one before it
+ * and the one after its last. */
+static void
+cp_wit_net(const struct value_ip *net, const char *key, size_t keylen,
+    cpolicy_witness_cb cb, void *arg)
+{
+	struct value_ip	a, b;
+	int		n = net->family == 4 ? 4 : 16, bits, i;
+
+	a = *net;
+	a.prefix = (uint8_t)(n * 8);
+	cp_wit_ip(&a, key, keylen, cb, arg);
+	if (cp_ip_step(&a, -1, &b))
+		cp_wit_ip(&b, key, keylen, cb, arg);
+	/* The last address: host bits set. */
+	for (i = 0; i < n; i++) {
+		bits = (int)net->prefix - i * 8;
+		if (bits <= 0)
+			a.addr[i] = 0xff;
+		else if (bits < 8)
+			a.addr[i] |= (uint8_t)(0xff >> bits);
+	}
+	if (cp_ip_step(&a, 1, &b))
+		cp_wit_ip(&b, key, keylen, cb, arg);
+}
+
+/* A time and the seconds either side of it. */
+static void
+cp_wit_time(const struct value_time *t, int kind, const char *key,
+    size_t keylen, cpolicy_witness_cb cb, void *arg)
+{
+	struct value_time	u;
+	char			buf[64], frac[16];
+	size_t			n;
+	int			d;
+
+	for (d = -1; d <= 1; d++) {
+		u.sec = t->sec + d;
+		u.nsec = t->nsec;
+		if ((n = cp_fmt_time(&u, buf, sizeof(buf))) == 0)
+			continue;
+		if (u.nsec != 0 && n > 1) {
+			/* ...SSZ to ...SS.NNNNNNNNNZ */
+			snprintf(frac, sizeof(frac), ".%09dZ", (int)u.nsec);
+			snprintf(buf + n - 1, sizeof(buf) - (n - 1), "%s",
+			    frac);
+			n = strlen(buf);
+		}
+		cb(kind, key, keylen, buf, n, arg);
+	}
+}
+
+/* Witness strings of a string condition value: itself, in both cases,
+ * and for a pattern an instance of it. */
+static void
+cp_wit_str(const struct cp_cond *c, const union cp_val *v, int kind,
+    const char *key, size_t keylen, cpolicy_witness_cb cb, void *arg)
+{
+	char	buf[600];
+	size_t	i, n;
+
+	n = v->str.len < sizeof(buf) ? v->str.len : sizeof(buf) - 1;
+	cb(kind, key, keylen, v->str.s, v->str.len, arg);
+	if (c->op == CPOLICY_OP_STRING_EQUALS_IGNORE_CASE ||
+	    c->op == CPOLICY_OP_STRING_NOT_EQUALS_IGNORE_CASE) {
+		/* The same letters in other cases: equal ignoring case
+		 * only. */
+		for (i = 0; i < n; i++)
+			buf[i] = (char)glob_lower[(unsigned char)v->str.s[i]];
+		cb(kind, key, keylen, buf, n, arg);
+		for (i = 0; i < n; i++)
+			buf[i] = (char)(v->str.s[i] >= 'a' &&
+			    v->str.s[i] <= 'z' ? v->str.s[i] - 32 :
+			    v->str.s[i]);
+		cb(kind, key, keylen, buf, n, arg);
+	}
+	if (c->op != CPOLICY_OP_STRING_LIKE &&
+	    c->op != CPOLICY_OP_STRING_NOT_LIKE)
+		return;
+	/* '*' as nothing, then as "z"; '?' as "z": instances of the
+	 * pattern, which the analysis may join with another's. */
+	kind |= CPOLICY_WK_PATTERN;
+	for (i = n = 0; i < v->str.len && n < sizeof(buf) - 1; i++)
+		if (v->str.s[i] != '*')
+			buf[n++] = v->str.s[i] == '?' ? 'z' : v->str.s[i];
+	cb(kind, key, keylen, buf, n, arg);
+	for (i = n = 0; i < v->str.len && n < sizeof(buf) - 1; i++)
+		buf[n++] = v->str.s[i] == '*' || v->str.s[i] == '?' ? 'z' :
+		    v->str.s[i];
+	cb(kind, key, keylen, buf, n, arg);
+}
+
+static void
+cp_wit_num(const struct value_num *v, int kind, const char *key,
+    size_t keylen, cpolicy_witness_cb cb, void *arg)
+{
+	char		 buf[160], txt[80];
+	long double	 x;
+	size_t		 n = v->nint;
+
+	snprintf(txt, sizeof(txt), "%s%.*s%s%s%.*s", v->neg ? "-" : "",
+	    (int)n, v->digits, n == 0 ? "0" : "", v->nfrac ? "." : "",
+	    (int)v->nfrac, v->digits + n);
+	cb(kind, key, keylen, txt, strlen(txt), arg);
+	x = strtold(txt, NULL);
+	snprintf(buf, sizeof(buf), "%.6Lf", x - 0.5L);
+	cb(kind, key, keylen, buf, strlen(buf), arg);
+	snprintf(buf, sizeof(buf), "%.6Lf", x + 0.5L);
+	cb(kind, key, keylen, buf, strlen(buf), arg);
+}
+
+/* The witnesses of one condition whose value comes from the request. */
+static void
+cp_wit_cond(const struct cp_cond *c, cpolicy_witness_cb cb, void *arg)
+{
+	const char	*key;
+	size_t		 keylen;
+	uint32_t	 i;
+	int		 kind;
+
+	switch (c->keykind) {
+	case CP_KEY_TAG:
+		return;			/* the key's, not the request's */
+	case CP_KEY_SOURCE_IP:
+		kind = CPOLICY_WK_SOURCE_IP;
+		key = "acs:SourceIp";
+		break;
+	case CP_KEY_CURRENT_TIME:
+		kind = CPOLICY_WK_TIME;
+		key = "acs:CurrentTime";
+		break;
+	default:
+		kind = CPOLICY_WK_CONTEXT;
+		key = c->key + c->keylen + 1;
+		break;
+	}
+	keylen = strlen(key);
+	/* Absent (a current time is never absent), and unreadable. */
+	if (kind != CPOLICY_WK_TIME)
+		cb(kind, key, keylen, NULL, 0, arg);
+	if (kind == CPOLICY_WK_CONTEXT)
+		cb(kind, key, keylen, "kmsauthz-none", 13, arg);
+	for (i = 0; i < c->nvals; i++) {
+		switch (c->fam) {
+		case CP_FAM_IP:
+			if (kind == CPOLICY_WK_TIME)
+				break;
+			cp_wit_net(&c->vals[i].ip, key, keylen, cb, arg);
+			break;
+		case CP_FAM_DATE:
+			cp_wit_time(&c->vals[i].time, kind, key, keylen, cb,
+			    arg);
+			break;
+		case CP_FAM_NUMBER:
+			if (kind == CPOLICY_WK_CONTEXT)
+				cp_wit_num(&c->vals[i].num, kind, key, keylen,
+				    cb, arg);
+			break;
+		case CP_FAM_BOOL:
+			if (kind == CPOLICY_WK_CONTEXT) {
+				cb(kind, key, keylen, "true", 4, arg);
+				cb(kind, key, keylen, "false", 5, arg);
+			}
+			break;
+		case CP_FAM_STRING:
+			if (kind == CPOLICY_WK_CONTEXT)
+				cp_wit_str(c, &c->vals[i], kind, key, keylen,
+				    cb, arg);
+			break;
+		}
+	}
+	if (kind == CPOLICY_WK_SOURCE_IP) {
+		/* Both families, whatever the networks. */
+		cb(kind, key, keylen, "255.255.255.255", 15, arg);
+		cb(kind, key, keylen, "ffff::1", 7, arg);
+	}
+}
+
+void
+cpolicy_image_witnesses(const struct cpolicy_image *img,
+    const struct cpolicy_req *rq, int any_action, cpolicy_witness_cb cb,
+    void (*stmt_cb)(const uint64_t *, void *), void *arg)
+{
+	const struct cp_hstmt	*st;
+	size_t			 i;
+	uint32_t		 j;
+
+	if (img == NULL)
+		return;
+	for (i = 0; i < img->nstmts; i++) {
+		st = &img->stmt[i];
+		if (!cp_structural(st, rq, (int)img->kind, any_action) ||
+		    st->nconds == 0)
+			continue;
+		if (stmt_cb != NULL)
+			stmt_cb(st->amask, arg);
+		for (j = 0; j < st->nconds; j++)
+			cp_wit_cond(&st->conds[j], cb, arg);
+	}
+}
+
+void
+cpolicy_image_cond_texts(const struct cpolicy_image *img, uint32_t index,
+    void (*cb)(const char *, void *), void *arg)
+{
+	const struct cp_hstmt	*st;
+	const struct cp_cond	*c;
+	char			 text[CPOLICY_MAX_WHY], one[96];
+	size_t			 used;
+	uint32_t		 j, k;
+
+	if (img == NULL || index >= img->nstmts)
+		return;
+	st = &img->stmt[index];
+	for (j = 0; j < st->nconds; j++) {
+		c = &st->conds[j];
+		if (c->keykind == CP_KEY_TAG)
+			continue;	/* decided by the key's tags */
+		used = (size_t)snprintf(text, sizeof(text), "%s %s",
+		    cpolicy_op_names[c->op], c->key + c->keylen + 1);
+		for (k = 0; k < c->nvals && used < sizeof(text) - 8; k++) {
+			cp_val_text(c, &c->vals[k], one, sizeof(one));
+			used += (size_t)snprintf(text + used,
+			    sizeof(text) - used, "%s%s", k == 0 ? " " : ", ",
+			    one);
+		}
+		cb(text, arg);
+	}
+}
+
+void
+cpolicy_image_patterns(const struct cpolicy_image *img, uint32_t index,
+    void (*cb)(const char *, size_t, int, void *), void *arg)
+{
+	const struct cp_hmatch	*m;
+	const struct glob	*g;
+	const char		*p;
+	size_t			 len;
+	uint32_t		 i;
+
+	if (img == NULL || index >= img->nstmts)
+		return;
+	m = &img->stmt[index].target;
+	g = m->first;
+	for (i = 0; i < m->n; i++) {
+		p = glob_pattern(g, &len);
+		cb(p, len, m->negated, arg);
+		g = (const struct glob *)(const void *)((const char *)g +
+		    glob_size(g));
+	}
+}
+
+size_t
+cpolicy_image_nstmts(const struct cpolicy_image *img)
+{
+	return (img != NULL ? img->nstmts : 0);
+}
+
+int
+cpolicy_image_stmt_deny(const struct cpolicy_image *img, uint32_t index)
+{
+	return (img != NULL && index < img->nstmts &&
+	    img->stmt[index].effect == CPOLICY_DENY);
 }

@@ -160,4 +160,54 @@ const struct cpolicy	*cpolicy_image_policy(const struct cpolicy_image *);
 unsigned	cpolicy_image_eval(const struct cpolicy_image *,
 	    const struct cpolicy_req *, cpolicy_match_cb, void *);
 
+/*
+ * Explanations: calls cb(index, effect, why, arg) for every statement
+ * whose action and principal (key policy) or resource (identity policy)
+ * match the request but whose conditions do not all hold; why is its
+ * first failing condition, e.g. "acs:SourceIp 198.51.100.7 not in
+ * 192.0.2.0/24" or "kms:tag/Env missing" (a NUL-terminated text of at
+ * most CPOLICY_MAX_WHY bytes, valid during the call).  Stops when cb
+ * returns non-zero; returns the number of calls.  Slow path only.
+ */
+#define CPOLICY_MAX_WHY	256
+typedef int (*cpolicy_miss_cb)(uint32_t, enum cpolicy_effect, const char *,
+    void *);
+unsigned	cpolicy_image_misses(const struct cpolicy_image *,
+	    const struct cpolicy_req *, cpolicy_miss_cb, void *);
+
+/*
+ * Analysis (src/engine/analyze.c).  cpolicy_image_witnesses calls cb
+ * with witness values for the conditions, read from the request, of
+ * every statement whose target (principal of a key policy, resource of
+ * an identity policy) and, unless any_action, action match rq: for each
+ * such condition key, values that put the request on each side of every
+ * condition value (docs/analysis.md); value NULL stands for "absent".
+ * Tag conditions (the key's) have none.
+ */
+enum cpolicy_wkind {
+	CPOLICY_WK_SOURCE_IP = 0,	/* the request's address */
+	CPOLICY_WK_TIME,		/* acs:CurrentTime */
+	CPOLICY_WK_CONTEXT		/* a context entry */
+};
+/* Or'ed into a CONTEXT witness that is an instance of a StringLike
+ * pattern (two such may be joined to meet two patterns at once). */
+#define CPOLICY_WK_PATTERN	0x10
+typedef void (*cpolicy_witness_cb)(int, const char *key, size_t,
+    const char *value, size_t, void *);
+/* stmt_cb (may be NULL) gets each statement's set of known actions
+ * (cpolicy_action_id - 1 as a bit of two words) before its witnesses. */
+void	cpolicy_image_witnesses(const struct cpolicy_image *,
+	    const struct cpolicy_req *, int any_action, cpolicy_witness_cb,
+	    void (*stmt_cb)(const uint64_t *, void *), void *);
+/* Statement index's conditions read from the request, as text
+ * ("IpAddress acs:SourceIp 192.0.2.0/24"). */
+void	cpolicy_image_cond_texts(const struct cpolicy_image *, uint32_t,
+	    void (*)(const char *, void *), void *);
+/* Statement index's principal (key policy) or resource patterns, as
+ * compiled (acs:ram::UID:root as acs:ram::UID:*), and whether negated. */
+void	cpolicy_image_patterns(const struct cpolicy_image *, uint32_t,
+	    void (*)(const char *, size_t, int, void *), void *);
+size_t	cpolicy_image_nstmts(const struct cpolicy_image *);
+int	cpolicy_image_stmt_deny(const struct cpolicy_image *, uint32_t);
+
 #endif

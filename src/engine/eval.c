@@ -9,6 +9,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "engine/cpolicy.h"
@@ -16,6 +17,14 @@
 #include "engine/glob.h"
 #include "engine/value.h"
 #include "engine/world.h"
+
+/*
+ * The steps of a decision are inlined into both eval_decide and the
+ * explained decision, whatever the compiler would choose for a function
+ * used twice, so that a decision without explanation calls nothing more
+ * than it did before explanations existed.
+ */
+#define EVAL_INLINE	static inline __attribute__((__always_inline__))
 
 static const char *const eval_decision_names[] = {
 	"IMPLICIT_DENY", "ALLOW", "EXPLICIT_DENY"
@@ -32,6 +41,19 @@ static const char *const eval_reason_names[EVAL_R_COUNT] = {
 	"cross-account-needs-key-policy-allow",
 	"key-not-found",
 	"invalid-request"
+};
+
+static const char *const eval_result_names[EVAL_RES_COUNT] = {
+	"NONE", "NO_MATCH", "ALLOW", "DENY", "ROOT"
+};
+
+static const char *const eval_rule_names[EVAL_RULE_COUNT] = {
+	"invalid-request",
+	"key-not-found",
+	"explicit-deny-wins",
+	"same-account-either",
+	"cross-account-both",
+	"account-root"
 };
 
 /* The statements gathered while deciding, split by effect. */
@@ -103,6 +125,58 @@ eval_reason_parse(const char *s, size_t len, enum eval_reason *out)
 			return (0);
 		}
 	return (-1);
+}
+
+const char *
+eval_result_name(enum eval_result r)
+{
+	if ((unsigned)r >= EVAL_RES_COUNT)
+		return (NULL);
+	return (eval_result_names[r]);
+}
+
+const char *
+eval_rule_name(enum eval_rule r)
+{
+	if ((unsigned)r >= EVAL_RULE_COUNT)
+		return (NULL);
+	return (eval_rule_names[r]);
+}
+
+static int
+eval_name_parse(const char *const *names, unsigned n, const char *s,
+    size_t len)
+{
+	unsigned	i;
+
+	for (i = 0; i < n; i++)
+		if (strlen(names[i]) == len && memcmp(names[i], s, len) == 0)
+			return ((int)i);
+	return (-1);
+}
+
+int
+eval_result_parse(const char *s, size_t len, enum eval_result *out)
+{
+	int	i;
+
+	if ((i = eval_name_parse(eval_result_names, EVAL_RES_COUNT, s,
+	    len)) == -1)
+		return (-1);
+	*out = (enum eval_result)i;
+	return (0);
+}
+
+int
+eval_rule_parse(const char *s, size_t len, enum eval_rule *out)
+{
+	int	i;
+
+	if ((i = eval_name_parse(eval_rule_names, EVAL_RULE_COUNT, s,
+	    len)) == -1)
+		return (-1);
+	*out = (enum eval_rule)i;
+	return (0);
 }
 
 /*
@@ -298,7 +372,7 @@ enum eval_target {
  * Section 4.7: the request is one the model can decide.  0, or -1 for
  * invalid-request.
  */
-static inline int
+EVAL_INLINE int
 eval_request_check(const struct eval_request *req)
 {
 	const struct eval_ctx	*ctx = req->ctx;
@@ -343,7 +417,7 @@ eval_request_check(const struct eval_request *req)
 }
 
 /* A checked request's principal and resource, split (section 2.3-2.4). */
-static inline void
+EVAL_INLINE void
 eval_split(const struct eval_request *req, struct eval_parts *pt)
 {
 	const char	*p, *end, *f;
@@ -388,7 +462,7 @@ eval_split(const struct eval_request *req, struct eval_parts *pt)
  * that is not stored is not found.  A registered alias stands for its
  * key; "alias/" alone is never registered (an ordinary resource).
  */
-static inline enum eval_target
+EVAL_INLINE enum eval_target
 eval_find_target(const struct world *w, const struct eval_parts *pt,
     struct world_key *key)
 {
@@ -413,7 +487,7 @@ eval_find_target(const struct world *w, const struct eval_parts *pt,
 	return (EVAL_TARGET_NONE);
 }
 
-static inline enum eval_half
+EVAL_INLINE enum eval_half
 eval_half_of(unsigned bits)
 {
 	return ((bits & 2) ? EVAL_HALF_DENY : (bits & 1) ? EVAL_HALF_ALLOW :
@@ -425,7 +499,7 @@ eval_half_of(unsigned bits)
  * principal (its own, then each group's), in its account.  A root has
  * none of its own to read.  Without an explanation a Deny settles it.
  */
-static inline enum eval_half
+EVAL_INLINE enum eval_half
 eval_identity(const struct world *w, const struct eval_parts *pt,
     struct eval_gather *g, const struct cpolicy_req *rq)
 {
@@ -465,7 +539,7 @@ eval_identity(const struct world *w, const struct eval_parts *pt,
  * resource names (none for any other resource).  Not read when A has
  * already denied and no explanation is asked for.
  */
-static inline enum eval_half
+EVAL_INLINE enum eval_half
 eval_resource(const struct world_key *target, enum eval_half ident,
     struct eval_gather *g, const struct cpolicy_req *rq)
 {
@@ -482,7 +556,7 @@ eval_resource(const struct world_key *target, enum eval_half ident,
  * holds every permission of its own account, so its identity side
  * allows; the key policy still decides across accounts.
  */
-static inline void
+EVAL_INLINE void
 eval_combine(const struct eval_parts *pt, enum eval_half ident,
     enum eval_half res, struct eval_answer *a)
 {
@@ -522,7 +596,7 @@ eval_combine(const struct eval_parts *pt, enum eval_half ident,
 
 /* The statements that decided: the Denies of a deny, the Allows of an
  * allow, none for an implicit deny (section 4.8). */
-static inline void
+EVAL_INLINE void
 eval_explain(const struct eval_gather *g, struct eval_answer *a)
 {
 	if (a->decision == EVAL_EXPLICIT_DENY) {
@@ -537,7 +611,7 @@ eval_explain(const struct eval_gather *g, struct eval_answer *a)
 }
 
 /* The request as the compiled policies read it. */
-static inline void
+EVAL_INLINE void
 eval_policy_req(const struct eval_request *req,
     const struct world_key *target, struct cpolicy_req *rq)
 {
@@ -559,10 +633,223 @@ eval_policy_req(const struct eval_request *req,
 	}
 }
 
-/* The decision of docs/semantics.md section 4, step by step. */
-int
-eval_decide(const struct world *w, const struct eval_request *req,
-    struct eval_answer *a)
+/*
+ * Section 4.10: one half's result and the statements that gave it, from
+ * the gathered arrays' slices [a0, a1) of Allows and [d0, d1) of Denies.
+ */
+static void
+eval_why_half(struct eval_half_why *h, enum eval_result r,
+    const struct eval_gather *g, size_t a0, size_t a1, int at, size_t d0,
+    size_t d1, int dt)
+{
+	h->result = r;
+	h->n = 0;
+	h->truncated = 0;
+	if (r == EVAL_RES_DENY) {
+		h->n = d1 - d0;
+		h->truncated = dt;
+		memcpy(h->stmt, g->deny + d0, h->n * sizeof(h->stmt[0]));
+	} else if (r == EVAL_RES_ALLOW) {
+		h->n = a1 - a0;
+		h->truncated = at;
+		memcpy(h->stmt, g->allow + a0, h->n * sizeof(h->stmt[0]));
+	}
+}
+
+static enum eval_result
+eval_result_of(enum eval_half h)
+{
+	return (h == EVAL_HALF_DENY ? EVAL_RES_DENY : h == EVAL_HALF_ALLOW ?
+	    EVAL_RES_ALLOW : EVAL_RES_NO_MATCH);
+}
+
+/* The statements that nearly applied, gathered for one policy. */
+struct eval_misses {
+	struct eval_why		*why;
+	int			 half;
+	enum eval_source	 source;
+	const char		*name;
+	size_t			 namelen;
+	const struct cpolicy_image *img;
+};
+
+static int
+eval_miss_cb(uint32_t index, enum cpolicy_effect effect, const char *text,
+    void *arg)
+{
+	struct eval_misses	*ms = arg;
+	struct eval_why		*why = ms->why;
+	struct eval_miss	*m;
+	size_t			 i;
+
+	/* A policy attached twice is listed once, as in eval_gather_cb. */
+	for (i = 0; i < why->nmisses; i++)
+		if (why->miss[i].stmt.source == ms->source &&
+		    why->miss[i].stmt.index == index &&
+		    why->miss[i].stmt.namelen == ms->namelen &&
+		    memcmp(why->miss[i].stmt.name, ms->name, ms->namelen) == 0)
+			return (0);
+	if (why->nmisses == EVAL_MAX_MISSES) {
+		why->misses_truncated = 1;
+		return (1);
+	}
+	m = &why->miss[why->nmisses++];
+	m->half = ms->half;
+	m->deny = effect == CPOLICY_DENY;
+	m->stmt.source = ms->source;
+	m->stmt.name = ms->name;
+	m->stmt.namelen = ms->namelen;
+	m->stmt.index = index;
+	m->stmt.sid = cpolicy_stmt_sid(cpolicy_image_policy(ms->img), index,
+	    &m->stmt.sidlen);
+	snprintf(m->why, sizeof(m->why), "%s", text);
+	return (0);
+}
+
+static void
+eval_misses_run(struct eval_misses *ms, const struct cpolicy_image *img,
+    enum eval_source source, const char *name, size_t namelen,
+    const struct cpolicy_req *rq)
+{
+	if (img == NULL || ms->why->misses_truncated)
+		return;
+	ms->source = source;
+	ms->name = name;
+	ms->namelen = namelen;
+	ms->img = img;
+	(void)cpolicy_image_misses(img, rq, eval_miss_cb, ms);
+}
+
+/*
+ * Every identity policy image of a principal, in the order of section
+ * 4.9 (a policy attached twice comes twice).  The decision walks them in
+ * eval_identity; this walk is for explanations and analysis, so that a
+ * decision without them runs exactly the code it did.
+ */
+static void
+eval_identity_walk(const struct world *w, const struct eval_parts *pt,
+    void (*cb)(const struct cpolicy_image *, const char *, size_t, void *),
+    void *arg)
+{
+	const struct world_rpolicy	*rp;
+	const struct world_principal	*p;
+	struct world_principal		 pr, grp;
+	struct world_policy		 pol;
+	size_t				 nrp, i, j;
+	int				 r;
+
+	r = pt->is_root ? -1 : world_principal_policies(w, pt->is_user,
+	    pt->pacct, pt->pacctlen, pt->pname, pt->pnamelen, &rp, &nrp);
+	if (r == 1) {
+		for (i = 0; i < nrp; i++)
+			cb(rp[i].image, rp[i].name, rp[i].namelen, arg);
+	} else if (r == 0 && (pt->is_user ? world_get_user : world_get_role)(w,
+	    pt->pacct, pt->pacctlen, pt->pname, pt->pnamelen, &pr) == 0) {
+		/* Its own policies (j = 0), then each group's. */
+		for (j = 0, p = &pr; j <= pr.ngroups; j++) {
+			if (j > 0) {
+				if (world_get_group(w, pt->pacct, pt->pacctlen,
+				    pr.groups[j - 1], strlen(pr.groups[j - 1]),
+				    &grp) == -1)
+					continue;
+				p = &grp;
+			}
+			for (i = 0; i < p->npolicies; i++)
+				if (world_get_policy(w, pt->pacct,
+				    pt->pacctlen, p->policies[i],
+				    strlen(p->policies[i]), &pol) == 0)
+					cb(pol.image, pol.name,
+					    strlen(pol.name), arg);
+		}
+	}
+}
+
+struct eval_misses_walk {
+	struct eval_misses		*ms;
+	const struct cpolicy_req	*rq;
+};
+
+static void
+eval_misses_identity(const struct cpolicy_image *img, const char *name,
+    size_t namelen, void *arg)
+{
+	struct eval_misses_walk	*mw = arg;
+
+	eval_misses_run(mw->ms, img, EVAL_SRC_POLICY, name, namelen, mw->rq);
+}
+
+/* The near misses of both halves, in the order of section 4.8. */
+static void
+eval_misses(const struct world *w, const struct eval_parts *pt,
+    const struct world_key *target, const struct cpolicy_req *rq,
+    struct eval_why *why)
+{
+	struct eval_misses	 ms;
+	struct eval_misses_walk	 mw;
+
+	ms.why = why;
+	ms.half = EVAL_HALF_IDENTITY;
+	mw.ms = &ms;
+	mw.rq = rq;
+	eval_identity_walk(w, pt, eval_misses_identity, &mw);
+	ms.half = EVAL_HALF_KEY;
+	if (target != NULL && target->policy != NULL)
+		eval_misses_run(&ms, target->image, EVAL_SRC_KEY, target->id,
+		    strlen(target->id), rq);
+}
+
+/*
+ * The explained decision (section 4.10): both halves always read, each
+ * half's statements kept apart, the rule that combined them named.
+ * Kept out of line so that the plain decision's code does not grow.
+ */
+static __attribute__((__noinline__)) void
+eval_explained(const struct world *w, const struct eval_parts *pt,
+    const struct world_key *target, struct eval_gather *g,
+    const struct cpolicy_req *rq, struct eval_answer *a,
+    struct eval_why *why, int full)
+{
+	enum eval_half	 ident, res;
+	size_t		 na, nd;
+	int		 at, dt, same;
+
+	ident = eval_identity(w, pt, g, rq);
+	na = g->nallow;
+	nd = g->ndeny;
+	at = g->allow_trunc;
+	dt = g->deny_trunc;
+	g->allow_trunc = g->deny_trunc = 0;
+	res = eval_resource(target, ident, g, rq);
+	eval_why_half(&why->half[EVAL_HALF_IDENTITY], pt->is_root ?
+	    EVAL_RES_ROOT : eval_result_of(ident), g, 0, na, at, 0, nd, dt);
+	eval_why_half(&why->half[EVAL_HALF_KEY], target == NULL ||
+	    target->policy == NULL ? EVAL_RES_NONE : eval_result_of(res), g,
+	    na, g->nallow, g->allow_trunc, nd, g->ndeny, g->deny_trunc);
+	g->allow_trunc |= at;
+	g->deny_trunc |= dt;
+	eval_combine(pt, ident, res, a);
+	eval_explain(g, a);
+	same = pt->pacctlen == pt->racctlen &&
+	    memcmp(pt->pacct, pt->racct, pt->racctlen) == 0;
+	if (a->decision == EVAL_EXPLICIT_DENY)
+		why->rule = EVAL_RULE_EXPLICIT_DENY;
+	else if (same)
+		why->rule = pt->is_root ? EVAL_RULE_ACCOUNT_ROOT :
+		    EVAL_RULE_SAME_ACCOUNT;
+	else
+		why->rule = EVAL_RULE_CROSS_ACCOUNT;
+	if (full)
+		eval_misses(w, pt, target, rq, why);
+}
+
+/*
+ * The decision of docs/semantics.md section 4, step by step; with why,
+ * explained.  Always inlined: eval_decide passes a NULL why, so that its
+ * code is the decision's alone.
+ */
+static inline __attribute__((__always_inline__)) int
+eval_decide_in(const struct world *w, const struct eval_request *req,
+    struct eval_answer *a, struct eval_why *why, int full)
 {
 	struct eval_gather	 g;
 	struct eval_parts	 pt;
@@ -589,6 +876,8 @@ eval_decide(const struct world *w, const struct eval_request *req,
 	switch (eval_find_target(w, &pt, &key)) {
 	case EVAL_TARGET_NOT_FOUND:
 		eval_finish(a, EVAL_IMPLICIT_DENY, EVAL_R_KEY_NOT_FOUND);
+		if (why != NULL)
+			why->rule = EVAL_RULE_KEY_NOT_FOUND;
 		return (0);
 	case EVAL_TARGET_KEY:
 		target = &key;
@@ -609,6 +898,11 @@ eval_decide(const struct world *w, const struct eval_request *req,
 	g.nallow = g.ndeny = 0;
 	g.allow_trunc = g.deny_trunc = 0;
 	g.explain = req->explain != 0;
+	if (why != NULL) {
+		g.explain = 1;
+		eval_explained(w, &pt, target, &g, &rq, a, why, full);
+		return (0);
+	}
 
 	/* 4.3, 4.4: the two halves; 4.5: their combination. */
 	ident = eval_identity(w, &pt, &g, &rq);
@@ -617,4 +911,76 @@ eval_decide(const struct world *w, const struct eval_request *req,
 	if (g.explain)
 		eval_explain(&g, a);
 	return (0);
+}
+
+int
+eval_decide(const struct world *w, const struct eval_request *req,
+    struct eval_answer *a)
+{
+	return (eval_decide_in(w, req, a, NULL, 0));
+}
+
+int
+eval_decide_why(const struct world *w, const struct eval_request *req,
+    struct eval_answer *a, struct eval_why *why, int full)
+{
+	size_t	i;
+
+	if (why == NULL)
+		return (eval_decide(w, req, a));
+	/* Only the counts: the arrays are read up to them. */
+	why->rule = EVAL_RULE_INVALID;
+	for (i = 0; i < 2; i++) {
+		why->half[i].result = EVAL_RES_NONE;
+		why->half[i].n = 0;
+		why->half[i].truncated = 0;
+	}
+	why->nmisses = 0;
+	why->misses_truncated = 0;
+	return (eval_decide_in(w, req, a, why, full));
+}
+
+int
+eval_foreach_identity_image(const struct world *w, const char *principal,
+    size_t len, void (*cb)(const struct cpolicy_image *, const char *,
+    size_t, void *), void *arg)
+{
+	struct eval_parts	pt;
+	struct eval_request	req;
+
+	if (w == NULL || eval_principal_valid(principal, len) == -1)
+		return (-1);
+	memset(&req, 0, sizeof(req));
+	req.principal = principal;
+	req.principal_len = len;
+	req.resource = "*";
+	req.resource_len = 1;
+	eval_split(&req, &pt);
+	eval_identity_walk(w, &pt, cb, arg);
+	return (0);
+}
+
+int
+eval_resource_key(const struct world *w, const char *resource, size_t len,
+    struct world_key *key)
+{
+	struct eval_parts	pt;
+	struct eval_request	req;
+
+	if (w == NULL || eval_resource_valid(resource, len) == -1)
+		return (-1);
+	memset(&req, 0, sizeof(req));
+	req.principal = "acs:ram::0:root";
+	req.principal_len = 15;
+	req.resource = resource;
+	req.resource_len = len;
+	eval_split(&req, &pt);
+	switch (eval_find_target(w, &pt, key)) {
+	case EVAL_TARGET_KEY:
+		return (1);
+	case EVAL_TARGET_NOT_FOUND:
+		return (-1);
+	default:
+		return (0);
+	}
 }

@@ -122,6 +122,68 @@ struct eval_answer {
 };
 
 /*
+ * The explanation of docs/semantics.md section 4.10: both halves of the
+ * decision apart, and the rule that combined them.
+ */
+enum eval_result {
+	EVAL_RES_NONE = 0,	/* nothing to read (no key policy, not decided) */
+	EVAL_RES_NO_MATCH,	/* policies read, no statement applied */
+	EVAL_RES_ALLOW,		/* an Allow applied, no Deny */
+	EVAL_RES_DENY,		/* a Deny applied */
+	EVAL_RES_ROOT		/* identity of an account root: every permission */
+};
+#define EVAL_RES_COUNT	5
+
+enum eval_rule {
+	EVAL_RULE_INVALID = 0,		/* invalid-request: nothing read */
+	EVAL_RULE_KEY_NOT_FOUND,	/* decided before any policy */
+	EVAL_RULE_EXPLICIT_DENY,	/* a Deny in either half wins */
+	EVAL_RULE_SAME_ACCOUNT,		/* either half allowing is enough */
+	EVAL_RULE_CROSS_ACCOUNT,	/* both halves must allow */
+	EVAL_RULE_ACCOUNT_ROOT		/* a root in its own account */
+};
+#define EVAL_RULE_COUNT	6
+
+/* One half: its result and the statements that gave it (the Denies of
+ * DENY, the Allows of ALLOW, none otherwise). */
+struct eval_half_why {
+	enum eval_result	 result;
+	size_t			 n;
+	int			 truncated;
+	struct eval_match	 stmt[EVAL_MAX_MATCHED];
+};
+
+#define EVAL_HALF_IDENTITY	0
+#define EVAL_HALF_KEY		1
+#define EVAL_MAX_MISSES		8
+#define EVAL_MAX_WHY		256	/* CPOLICY_MAX_WHY */
+
+/* A statement that nearly applied: all but a condition matched. */
+struct eval_miss {
+	int			 half;		/* EVAL_HALF_* */
+	int			 deny;		/* its effect is Deny */
+	struct eval_match	 stmt;
+	char			 why[EVAL_MAX_WHY];	/* first failing one */
+};
+
+struct eval_why {
+	enum eval_rule		 rule;
+	struct eval_half_why	 half[2];
+	size_t			 nmisses;
+	int			 misses_truncated;
+	struct eval_miss	 miss[EVAL_MAX_MISSES];
+};
+
+/* Names: "NONE", "NO_MATCH", "ALLOW", "DENY", "ROOT"; rules
+ * "invalid-request", "key-not-found", "explicit-deny-wins",
+ * "same-account-either", "cross-account-both", "account-root".  NULL out
+ * of range; parse: 0 or -1. */
+const char	*eval_result_name(enum eval_result);
+const char	*eval_rule_name(enum eval_rule);
+int	eval_result_parse(const char *, size_t, enum eval_result *);
+int	eval_rule_parse(const char *, size_t, enum eval_rule *);
+
+/*
  * Decide.  Always fills *answer (fail closed: anything unexpected is an
  * IMPLICIT_DENY) and returns 0; an unusable request (bad principal ARN,
  * too many or duplicate context entries, a context acs:SourceIp that is
@@ -135,6 +197,34 @@ struct eval_answer {
  */
 int	eval_decide(const struct world *, const struct eval_request *,
 	    struct eval_answer *);
+
+/*
+ * eval_decide with an explanation (docs/semantics.md section 4.10): the
+ * same decision and the same answer as eval_decide with explain set,
+ * and *why filled: each half's result and deciding statements, the
+ * rule that combined them and, when full, up to EVAL_MAX_MISSES
+ * statements that nearly applied with their first failing condition.
+ * Also no allocation and no lock.
+ */
+int	eval_decide_why(const struct world *, const struct eval_request *,
+	    struct eval_answer *, struct eval_why *, int full);
+
+/*
+ * For analysis and explanations (never on the decision path).
+ * eval_foreach_identity_image calls cb with every identity policy image
+ * of principal (its own, then each group's, section 4.3) and the
+ * policy's name: 0, or -1 when principal is not valid.
+ * eval_resource_key: 1 with *key when resource names a stored key (or a
+ * registered alias of one), 0 for an ordinary resource, -1 for a key
+ * that is not found or a resource that is not valid.
+ */
+struct cpolicy_image;
+struct world_key;
+int	eval_foreach_identity_image(const struct world *, const char *,
+	    size_t, void (*)(const struct cpolicy_image *, const char *,
+	    size_t, void *), void *);
+int	eval_resource_key(const struct world *, const char *, size_t,
+	    struct world_key *);
 
 /*
  * 0 when s is a valid request principal ARN (docs/semantics.md), -1

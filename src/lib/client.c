@@ -68,6 +68,8 @@ static int64_t	client_now_ms(void);
 static int64_t	client_deadline(const struct kmsauthz *);
 static int	client_wait_fd(struct kmsauthz *, short, int64_t);
 static int	client_reserve_out(struct kmsauthz *, size_t);
+static int	client_queue_check_flags(struct kmsauthz *,
+		    const struct kmsauthz_request *, uint32_t, uint8_t);
 static int	client_queue_check(struct kmsauthz *,
 		    const struct kmsauthz_request *, uint32_t);
 static int	client_queue_simple(struct kmsauthz *, uint16_t, uint32_t,
@@ -343,8 +345,10 @@ client_request_to_check(const struct kmsauthz_request *req,
 	if (req == NULL || req->principal == NULL || req->action == NULL ||
 	    req->resource == NULL)
 		return (KMSAUTHZ_EINVAL);
-	if ((req->flags & ~(unsigned int)KMSAUTHZ_CHECK_FLAGS) != 0 ||
-	    req->time_nsec >= 1000000000U)
+	/* The WHY bits are kmsauthz_check_why's to set, never a caller's:
+	 * a batch or pipelined check cannot carry them. */
+	if ((req->flags & ~(unsigned int)(KMSAUTHZ_CHECK_EXPLAIN |
+	    KMSAUTHZ_CHECK_TIME)) != 0 || req->time_nsec >= 1000000000U)
 		return (KMSAUTHZ_EINVAL);
 	if (req->source_ip_len != 0 && req->source_ip_len != 4 &&
 	    req->source_ip_len != 16)
@@ -389,6 +393,14 @@ static int
 client_queue_check(struct kmsauthz *h, const struct kmsauthz_request *req,
     uint32_t id)
 {
+	return (client_queue_check_flags(h, req, id, 0));
+}
+
+/* The same with extra CHECK flags (the explanation's). */
+static int
+client_queue_check_flags(struct kmsauthz *h,
+    const struct kmsauthz_request *req, uint32_t id, uint8_t extra)
+{
 	struct proto_check	c;
 	struct proto_wr		w;
 	size_t			start;
@@ -396,6 +408,7 @@ client_queue_check(struct kmsauthz *h, const struct kmsauthz_request *req,
 
 	if ((err = client_request_to_check(req, &c)) != 0)
 		return (err);
+	c.flags |= extra;
 	proto_wr_init(&w, NULL, 0);
 	start = proto_frame_begin(&w, KMSAUTHZ_MSG_CHECK, id);
 	proto_check_encode(&w, &c);
@@ -627,11 +640,25 @@ kmsauthz_answer_free(struct kmsauthz_answer *ans)
 	memset(ans, 0, sizeof(*ans));
 }
 
+static void
+client_fill_statement(const struct proto_match *m,
+    struct kmsauthz_statement *st)
+{
+	st->kind = m->kind;
+	snprintf(st->source, sizeof(st->source), "%s/%.*s",
+	    m->kind == KMSAUTHZ_SOURCE_KEY ? "key" : "policy",
+	    (int)m->name.len, m->name.ptr);
+	st->index = m->index;
+	st->has_sid = (m->flags & KMSAUTHZ_MATCH_HAS_SID) != 0;
+	if (m->sid.len > 0)
+		memcpy(st->sid, m->sid.ptr, m->sid.len);
+	st->sid[m->sid.len] = '\0';
+}
+
 int
 client_fill_answer(const struct proto_answer *pa, uint32_t id,
     struct kmsauthz_answer *ans)
 {
-	const struct proto_match	*m;
 	struct kmsauthz_statement	*st;
 	size_t				 i;
 
@@ -639,18 +666,8 @@ client_fill_answer(const struct proto_answer *pa, uint32_t id,
 	if (pa->nmatch > 0) {
 		if ((st = calloc(pa->nmatch, sizeof(*st))) == NULL)
 			return (KMSAUTHZ_ENOMEM);
-		for (i = 0; i < pa->nmatch; i++) {
-			m = &pa->match[i];
-			st[i].kind = m->kind;
-			snprintf(st[i].source, sizeof(st[i].source), "%s/%.*s",
-			    m->kind == KMSAUTHZ_SOURCE_KEY ? "key" : "policy",
-			    (int)m->name.len, m->name.ptr);
-			st[i].index = m->index;
-			st[i].has_sid = (m->flags & KMSAUTHZ_MATCH_HAS_SID) != 0;
-			if (m->sid.len > 0)
-				memcpy(st[i].sid, m->sid.ptr, m->sid.len);
-			st[i].sid[m->sid.len] = '\0';
-		}
+		for (i = 0; i < pa->nmatch; i++)
+			client_fill_statement(&pa->match[i], &st[i]);
 		ans->statements = st;
 		ans->nstatements = pa->nmatch;
 	}
@@ -791,6 +808,105 @@ kmsauthz_check(struct kmsauthz *h, const struct kmsauthz_request *req,
 	if ((err = client_decode_answer(&hdr, body, ans)) != 0)
 		return (client_fail(h, err));
 	return (0);
+}
+
+/* The explanation of an ANSWER into *why (allocated lists). */
+static int
+client_fill_why(const struct proto_why *pw, struct kmsauthz_why *why)
+{
+	struct kmsauthz_half	*kh;
+	size_t			 i, j;
+
+	memset(why, 0, sizeof(*why));
+	why->rule = pw->rule;
+	why->misses_truncated = (pw->flags & KMSAUTHZ_WHY_TRUNCATED) != 0;
+	for (i = 0; i < 2; i++) {
+		kh = i == 0 ? &why->identity : &why->key_policy;
+		kh->result = pw->half[i].result;
+		kh->truncated = (pw->half[i].flags &
+		    KMSAUTHZ_WHY_TRUNCATED) != 0;
+		if (pw->half[i].n == 0)
+			continue;
+		if ((kh->statements = calloc(pw->half[i].n,
+		    sizeof(*kh->statements))) == NULL)
+			goto fail;
+		kh->nstatements = pw->half[i].n;
+		for (j = 0; j < pw->half[i].n; j++)
+			client_fill_statement(&pw->half[i].stmt[j],
+			    &kh->statements[j]);
+	}
+	if (pw->nmiss > 0) {
+		if ((why->misses = calloc(pw->nmiss,
+		    sizeof(*why->misses))) == NULL)
+			goto fail;
+		why->nmisses = pw->nmiss;
+		for (i = 0; i < pw->nmiss; i++) {
+			why->misses[i].half = pw->miss[i].half;
+			why->misses[i].deny = pw->miss[i].deny;
+			client_fill_statement(&pw->miss[i].stmt,
+			    &why->misses[i].statement);
+			memcpy(why->misses[i].why, pw->miss[i].why.ptr,
+			    pw->miss[i].why.len);
+			why->misses[i].why[pw->miss[i].why.len] = '\0';
+		}
+	}
+	return (0);
+fail:
+	kmsauthz_why_free(why);
+	return (KMSAUTHZ_ENOMEM);
+}
+
+void
+kmsauthz_why_free(struct kmsauthz_why *why)
+{
+	if (why == NULL)
+		return;
+	free(why->identity.statements);
+	free(why->key_policy.statements);
+	free(why->misses);
+	memset(why, 0, sizeof(*why));
+}
+
+int
+kmsauthz_check_why(struct kmsauthz *h, const struct kmsauthz_request *req,
+    int full, struct kmsauthz_answer *ans, struct kmsauthz_why *why)
+{
+	struct proto_answer		*pa;	/* large: not on the stack */
+	struct proto_hdr		 hdr;
+	const uint8_t			*body;
+	uint32_t			 id;
+	int				 err = 0;
+
+	if (ans == NULL || why == NULL)
+		return (KMSAUTHZ_EINVAL);
+	memset(ans, 0, sizeof(*ans));
+	memset(why, 0, sizeof(*why));
+	if ((err = client_usable(h)) != 0)
+		return (err);
+	if (h->inflight > 0)
+		return (KMSAUTHZ_EBUSY);
+	id = client_take_id(h);
+	if ((err = client_queue_check_flags(h, req, id,
+	    KMSAUTHZ_CHECK_EXPLAIN | KMSAUTHZ_CHECK_WHY |
+	    (full ? KMSAUTHZ_CHECK_WHY_FULL : 0))) != 0)
+		return (err);
+	if ((err = client_expect(h, id, KMSAUTHZ_MSG_ANSWER,
+	    client_deadline(h), &hdr, &body)) != 0)
+		return (client_fail(h, err));
+	if ((pa = malloc(sizeof(*pa))) == NULL)
+		return (client_fail(h, KMSAUTHZ_ENOMEM));
+	if (proto_answer_decode(body, hdr.len, pa) != 0) {
+		free(pa);
+		return (client_fail(h, KMSAUTHZ_EPROTO));
+	}
+	/* A server that sent no explanation leaves *why zeroed (rule 0);
+	 * the answer stands on its own. */
+	if (((pa->flags & KMSAUTHZ_ANSWER_WHY) == 0 ||
+	    (err = client_fill_why(&pa->why, why)) == 0) &&
+	    (err = client_fill_answer(pa, hdr.id, ans)) != 0)
+		kmsauthz_why_free(why);
+	free(pa);
+	return (err);
 }
 
 int

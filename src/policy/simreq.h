@@ -10,6 +10,7 @@
 #define KMSAUTHZ_SIMREQ_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "engine/eval.h"
 #include "engine/value.h"
@@ -44,5 +45,15 @@ int	policy_simreq_parse(struct json_object *o, const struct value_time *now,
  */
 struct json_object *policy_answer_json(struct json_object *id,
 	    const struct eval_answer *, int explain, const char *errmsg);
+
+/*
+ * An explanation as the JSON object of "Explanation" (src/policy/
+ * why-json.c): Rule, Identity and KeyPolicy {Result, Statements,
+ * Truncated}, and with full NearMisses.  NULL when out of memory.
+ */
+struct json_object *policy_why_json(const struct eval_why *, int full);
+/* Source, Index and Sid (sid may be NULL) added to o: 0 or -1. */
+int	policy_stmt_json(struct json_object *o, const char *source,
+	    uint32_t index, const char *sid);
 
 #endif

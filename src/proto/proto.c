@@ -514,7 +514,8 @@ proto_check_read(struct proto_rd *rd, struct proto_check *m)
 	    m->nctx > KMSAUTHZ_MAX_CONTEXT ||
 	    m->time_nsec >= 1000000000U ||
 	    ((m->flags & KMSAUTHZ_CHECK_TIME) == 0 &&
-	    (m->time_sec != 0 || m->time_nsec != 0))) {
+	    (m->time_sec != 0 || m->time_nsec != 0)) ||
+	    !proto_check_why_ok(m->flags)) {
 		proto_rd_fail(rd, KMSAUTHZ_EPROTO);
 		goto fail;
 	}
@@ -529,6 +530,19 @@ proto_check_read(struct proto_rd *rd, struct proto_check *m)
 		return;
 fail:
 	m->nctx = 0;
+}
+
+/* WHY needs EXPLAIN, WHY_FULL needs WHY: one meaning per bit pattern. */
+int
+proto_check_why_ok(uint8_t flags)
+{
+	if ((flags & KMSAUTHZ_CHECK_WHY_FULL) &&
+	    (flags & KMSAUTHZ_CHECK_WHY) == 0)
+		return (0);
+	if ((flags & KMSAUTHZ_CHECK_WHY) &&
+	    (flags & KMSAUTHZ_CHECK_EXPLAIN) == 0)
+		return (0);
+	return (1);
 }
 
 int
@@ -548,6 +562,7 @@ proto_check_encode(struct proto_wr *wr, const struct proto_check *m)
 	uint16_t		i;
 
 	if ((m->flags & ~KMSAUTHZ_CHECK_FLAGS) != 0 ||
+	    !proto_check_why_ok(m->flags) ||
 	    (m->ip_len != 0 && m->ip_len != 4 && m->ip_len != 16) ||
 	    m->nctx > KMSAUTHZ_MAX_CONTEXT || m->time_nsec >= 1000000000U) {
 		proto_wr_fail(wr, KMSAUTHZ_EINVAL);
@@ -608,6 +623,10 @@ proto_batch_next(struct proto_batch_rd *it, struct proto_check *m)
 		return (it->rd.err);
 	}
 	proto_check_read(&it->rd, m);
+	/* Explanations one check at a time: a batch of them could not be
+	 * bounded by the reply limit. */
+	if (it->rd.err == 0 && (m->flags & KMSAUTHZ_CHECK_WHY))
+		proto_rd_fail(&it->rd, KMSAUTHZ_EPROTO);
 	it->done++;
 	return (it->rd.err);
 }
@@ -648,6 +667,12 @@ proto_batch_answer_next(struct proto_batch_rd *it, struct proto_answer *m)
 		return (it->rd.err);
 	}
 	proto_answer_read(&it->rd, m);
+	if (it->rd.err == 0 && (m->flags & KMSAUTHZ_ANSWER_WHY)) {
+		proto_rd_fail(&it->rd, KMSAUTHZ_EPROTO);
+		m->decision = KMSAUTHZ_IMPLICIT_DENY;
+		m->reason = KMSAUTHZ_REASON_NONE;
+		m->nmatch = 0;
+	}
 	it->done++;
 	return (it->rd.err);
 }
@@ -671,6 +696,8 @@ proto_decision_reason_ok(uint8_t decision, uint8_t reason)
 	}
 }
 
+static void	proto_match_encode(struct proto_wr *, const struct proto_match *);
+
 static void
 proto_match_read(struct proto_rd *rd, struct proto_match *m)
 {
@@ -687,6 +714,91 @@ proto_match_read(struct proto_rd *rd, struct proto_match *m)
 	if (rd->err == 0 && (m->name.len == 0 ||
 	    ((m->flags & KMSAUTHZ_MATCH_HAS_SID) == 0 && m->sid.len != 0)))
 		proto_rd_fail(rd, KMSAUTHZ_EPROTO);
+}
+
+/* The explanation extension: version, rule, two halves, near misses. */
+static void
+proto_why_read(struct proto_rd *rd, struct proto_why *w)
+{
+	struct proto_half	*h;
+	struct proto_miss	*ms;
+	unsigned		 i, j;
+
+	if (proto_rd_u8(rd) != KMSAUTHZ_WHY_VERSION)
+		proto_rd_fail(rd, KMSAUTHZ_EPROTO);
+	w->rule = proto_rd_u8(rd);
+	if (rd->err == 0 && (w->rule == 0 || w->rule > KMSAUTHZ_WHY_RULE_MAX))
+		proto_rd_fail(rd, KMSAUTHZ_EPROTO);
+	for (i = 0; i < 2 && rd->err == 0; i++) {
+		h = &w->half[i];
+		h->result = proto_rd_u8(rd);
+		h->flags = proto_rd_u8(rd);
+		h->n = proto_rd_u8(rd);
+		if (rd->err == 0 && (h->result > KMSAUTHZ_WHY_RESULT_MAX ||
+		    (h->flags & ~KMSAUTHZ_WHY_TRUNCATED) != 0 ||
+		    h->n > KMSAUTHZ_MAX_MATCHED))
+			proto_rd_fail(rd, KMSAUTHZ_EPROTO);
+		for (j = 0; j < h->n && rd->err == 0; j++)
+			proto_match_read(rd, &h->stmt[j]);
+	}
+	w->flags = proto_rd_u8(rd);
+	w->nmiss = proto_rd_u8(rd);
+	if (rd->err == 0 && ((w->flags & ~KMSAUTHZ_WHY_TRUNCATED) != 0 ||
+	    w->nmiss > KMSAUTHZ_MAX_MISSES))
+		proto_rd_fail(rd, KMSAUTHZ_EPROTO);
+	for (i = 0; i < w->nmiss && rd->err == 0; i++) {
+		ms = &w->miss[i];
+		ms->half = proto_rd_u8(rd);
+		ms->deny = proto_rd_u8(rd);
+		if (rd->err == 0 && (ms->half > 1 || ms->deny > 1))
+			proto_rd_fail(rd, KMSAUTHZ_EPROTO);
+		proto_match_read(rd, &ms->stmt);
+		proto_rd_str(rd, KMSAUTHZ_MAX_WHY_TEXT, &ms->why);
+		if (rd->err == 0 && ms->why.len == 0)
+			proto_rd_fail(rd, KMSAUTHZ_EPROTO);
+	}
+}
+
+static int
+proto_why_encode(struct proto_wr *wr, const struct proto_why *w)
+{
+	const struct proto_half	*h;
+	const struct proto_miss	*ms;
+	unsigned		 i, j;
+
+	if (w->rule == 0 || w->rule > KMSAUTHZ_WHY_RULE_MAX ||
+	    (w->flags & ~KMSAUTHZ_WHY_TRUNCATED) != 0 ||
+	    w->nmiss > KMSAUTHZ_MAX_MISSES)
+		return (-1);
+	for (i = 0; i < 2; i++)
+		if (w->half[i].result > KMSAUTHZ_WHY_RESULT_MAX ||
+		    (w->half[i].flags & ~KMSAUTHZ_WHY_TRUNCATED) != 0 ||
+		    w->half[i].n > KMSAUTHZ_MAX_MATCHED)
+			return (-1);
+	for (i = 0; i < w->nmiss; i++)
+		if (w->miss[i].half > 1 || w->miss[i].deny > 1 ||
+		    w->miss[i].why.len == 0)
+			return (-1);
+	proto_wr_u8(wr, KMSAUTHZ_WHY_VERSION);
+	proto_wr_u8(wr, w->rule);
+	for (i = 0; i < 2; i++) {
+		h = &w->half[i];
+		proto_wr_u8(wr, h->result);
+		proto_wr_u8(wr, h->flags);
+		proto_wr_u8(wr, h->n);
+		for (j = 0; j < h->n; j++)
+			proto_match_encode(wr, &h->stmt[j]);
+	}
+	proto_wr_u8(wr, w->flags);
+	proto_wr_u8(wr, w->nmiss);
+	for (i = 0; i < w->nmiss; i++) {
+		ms = &w->miss[i];
+		proto_wr_u8(wr, ms->half);
+		proto_wr_u8(wr, ms->deny);
+		proto_match_encode(wr, &ms->stmt);
+		proto_wr_str(wr, KMSAUTHZ_MAX_WHY_TEXT, &ms->why);
+	}
+	return (0);
 }
 
 void
@@ -706,6 +818,8 @@ proto_answer_read(struct proto_rd *rd, struct proto_answer *m)
 		proto_rd_fail(rd, KMSAUTHZ_EPROTO);
 	for (i = 0; i < m->nmatch && rd->err == 0; i++)
 		proto_match_read(rd, &m->match[i]);
+	if (rd->err == 0 && (m->flags & KMSAUTHZ_ANSWER_WHY))
+		proto_why_read(rd, &m->why);
 	if (rd->err != 0) {
 		/* Fail closed: whatever was read reads as a deny. */
 		m->decision = KMSAUTHZ_IMPLICIT_DENY;
@@ -765,6 +879,9 @@ proto_answer_encode(struct proto_wr *wr, const struct proto_answer *m)
 	proto_wr_u64(wr, m->generation);
 	for (i = 0; i < m->nmatch; i++)
 		proto_match_encode(wr, &m->match[i]);
+	if ((m->flags & KMSAUTHZ_ANSWER_WHY) &&
+	    proto_why_encode(wr, &m->why) == -1)
+		proto_wr_fail(wr, KMSAUTHZ_EINVAL);
 }
 
 /* ERROR. */

@@ -159,6 +159,8 @@ struct proto_check {
 #define PROTO_CHECK_FIXED_SIZE	32
 
 int	proto_check_decode(const void *, size_t, struct proto_check *);
+/* 1 when the WHY flags are consistent (WHY needs EXPLAIN, WHY_FULL WHY). */
+int	proto_check_why_ok(uint8_t flags);
 void	proto_check_read(struct proto_rd *, struct proto_check *);
 void	proto_check_encode(struct proto_wr *, const struct proto_check *);
 
@@ -186,6 +188,29 @@ struct proto_match {
 	struct proto_str	sid;		/* if flags & MATCH_HAS_SID */
 };
 
+/* The explanation extension, present when flags & ANSWER_WHY. */
+struct proto_half {
+	uint8_t			result;		/* 0 NONE .. 4 ROOT */
+	uint8_t			flags;		/* KMSAUTHZ_WHY_TRUNCATED */
+	uint8_t			n;
+	struct proto_match	stmt[KMSAUTHZ_MAX_MATCHED];
+};
+
+struct proto_miss {
+	uint8_t			half;		/* 0 identity, 1 key */
+	uint8_t			deny;		/* its effect */
+	struct proto_match	stmt;
+	struct proto_str	why;		/* 1..MAX_WHY_TEXT */
+};
+
+struct proto_why {
+	uint8_t			rule;		/* 1 .. WHY_RULE_MAX */
+	struct proto_half	half[2];
+	uint8_t			flags;		/* KMSAUTHZ_WHY_TRUNCATED */
+	uint8_t			nmiss;
+	struct proto_miss	miss[KMSAUTHZ_MAX_MISSES];
+};
+
 struct proto_answer {
 	uint8_t			decision;
 	uint8_t			reason;
@@ -193,6 +218,7 @@ struct proto_answer {
 	uint8_t			nmatch;
 	uint64_t		generation;
 	struct proto_match	match[KMSAUTHZ_MAX_MATCHED];
+	struct proto_why	why;		/* if flags & ANSWER_WHY */
 };
 
 /*

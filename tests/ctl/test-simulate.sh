@@ -25,7 +25,7 @@ check "foreign root denied (exit 1)" "$?:$out" \
 out=$("$CTL" simulate --bundle "$B" --principal "acs:ram::$A:root" \
     --action kms:Encrypt --resource "$K" --explain)
 check "explain lists the key policy" "$?:$out" \
-    '0:{"Decision":"ALLOW","Reason":"allowed-as-account-root","MatchedStatements":[{"Source":"key/key-hzz6304944631ejqjx0001","Index":0,"Sid":"kms default key policy"}]}'
+    '0:{"Decision":"ALLOW","Reason":"allowed-as-account-root","MatchedStatements":[{"Source":"key/key-hzz6304944631ejqjx0001","Index":0,"Sid":"kms default key policy"}],"Explanation":{"Rule":"account-root","Identity":{"Result":"ROOT","Statements":[]},"KeyPolicy":{"Result":"ALLOW","Statements":[{"Source":"key/key-hzz6304944631ejqjx0001","Index":0,"Sid":"kms default key policy"}]}}}'
 # An invalid request, whatever the cause: its answer line, with Error,
 # and exit 2.
 I='{"Decision":"IMPLICIT_DENY","Reason":"invalid-request","Error":{"Code":"InvalidParameter","Message":'

@@ -81,9 +81,9 @@ gen1=$(generation)
 ok $? "seven changes, seven generations ($gen0 -> $gen1)"
 answers "$tmp/a1"
 state "$tmp/s1"
-grep -c '"ALLOW"' "$tmp/a1" | grep -x 5 >/dev/null &&
-    grep -c '"EXPLICIT_DENY"' "$tmp/a1" | grep -x 1 >/dev/null &&
-    grep -c '"IMPLICIT_DENY"' "$tmp/a1" | grep -x 2 >/dev/null
+grep -c '"Decision":"ALLOW"' "$tmp/a1" | grep -x 5 >/dev/null &&
+    grep -c '"Decision":"EXPLICIT_DENY"' "$tmp/a1" | grep -x 1 >/dev/null &&
+    grep -c '"Decision":"IMPLICIT_DENY"' "$tmp/a1" | grep -x 2 >/dev/null
 ok $? "the answers mix allows (key policy, RAM policy, alias, seed) and denies"
 
 stop_daemon TERM

@@ -105,6 +105,73 @@ match_key(const char *src, int64_t index, const char *sid)
 }
 
 /* Compares the expected Matched with the answer's; 1 when equal. */
+/*
+ * The explained decision (eval_decide_why, docs/semantics.md 4.10) of
+ * every case: the same answer as eval_decide's, a rule that agrees with
+ * it, and halves whose statements are exactly the answer's.
+ */
+static int	why_failed;
+
+/* Field by field: the structures have padding. */
+static int
+why_match_eq(const struct eval_match *x, const struct eval_match *y)
+{
+	return (x->source == y->source && x->name == y->name &&
+	    x->namelen == y->namelen && x->index == y->index &&
+	    x->sid == y->sid && x->sidlen == y->sidlen);
+}
+
+static void
+why_check(const struct world *w, const struct eval_request *req,
+    const struct eval_answer *a, const char *file, const char *id)
+{
+	static struct eval_why	 why;
+	struct eval_answer	 b;
+	const struct eval_half_why *h;
+	size_t			 n = 0, i, j;
+	int			 want = -1;
+	const char		*bad = NULL;
+
+	eval_decide_why(w, req, &b, &why, 1);
+	if (b.decision != a->decision || b.reason != a->reason ||
+	    b.nmatched != a->nmatched || b.truncated != a->truncated)
+		bad = "explained answer differs";
+	for (i = 0; bad == NULL && i < a->nmatched; i++)
+		if (!why_match_eq(&b.matched[i], &a->matched[i]))
+			bad = "explained statements differ";
+	if (a->reason == EVAL_R_INVALID_REQUEST)
+		want = EVAL_RULE_INVALID;
+	else if (a->reason == EVAL_R_KEY_NOT_FOUND)
+		want = EVAL_RULE_KEY_NOT_FOUND;
+	else if (a->decision == EVAL_EXPLICIT_DENY)
+		want = EVAL_RULE_EXPLICIT_DENY;
+	if (bad == NULL && want != -1 && (int)why.rule != want)
+		bad = "rule disagrees with the answer";
+	/* The answer's statements are its decision's halves', in order. */
+	for (i = 0; bad == NULL && a->decision != EVAL_IMPLICIT_DENY && i < 2;
+	    i++) {
+		h = &why.half[i];
+		if (h->result != (a->decision == EVAL_ALLOW ? EVAL_RES_ALLOW :
+		    EVAL_RES_DENY))
+			continue;
+		for (j = 0; j < h->n && n < a->nmatched; j++, n++)
+			if (!why_match_eq(&h->stmt[j], &a->matched[n]))
+				bad = "a half's statement is not the answer's";
+	}
+	if (bad == NULL && a->decision != EVAL_IMPLICIT_DENY && !a->truncated &&
+	    n != a->nmatched)
+		bad = "the halves' statements are not the answer's";
+	if (bad == NULL && a->decision == EVAL_ALLOW &&
+	    why.half[0].result != EVAL_RES_ALLOW &&
+	    why.half[0].result != EVAL_RES_ROOT &&
+	    why.half[1].result != EVAL_RES_ALLOW)
+		bad = "an allow with no allowing half";
+	if (bad != NULL) {
+		why_failed++;
+		print_message("# FAIL %s %s: explained: %s\n", file, id, bad);
+	}
+}
+
 static int
 matched_equal(struct json_object *exp, const struct eval_answer *a,
     char *why, size_t whylen)
@@ -242,6 +309,7 @@ test_cases(void **state)
 			} else {
 				sr.req.explain = 1;
 				eval_decide(w, &sr.req, &a);
+				why_check(w, &sr.req, &a, files[i], id);
 			}
 			ed = jstr(exp, "Decision");
 			er = jstr(exp, "Reason");
@@ -278,6 +346,7 @@ test_cases(void **state)
 	free(dir);
 	assert_true(total >= 150);
 	assert_int_equal(failed, 0);
+	assert_int_equal(why_failed, 0);
 }
 
 static void

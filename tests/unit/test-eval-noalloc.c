@@ -13,7 +13,8 @@
  * Inside the markers: every request of every conformance table (allow,
  * explicit and implicit deny, key-not-found, aliases, cross-account,
  * roots, every condition family, tags), with and without explain, twice
- * (the first pass fills each world's memo, the second reads it), and
+ * (the first pass fills each world's memo, the second reads it), then
+ * explained by eval_decide_why (halves, and with near misses), and
  * hand-made requests that eval_decide itself finds invalid.
  */
 #include <dirent.h>
@@ -268,8 +269,9 @@ test_decide_allocates_nothing(void **state)
 	struct eval_request	 r;
 	struct eval_ctx		 ctx[EVAL_MAX_CONTEXT + 1];
 	size_t			 nf, nreq, i, j, pass, seen[3] = { 0, 0, 0 };
-	size_t			 reasons = 0, explained = 0;
+	size_t			 reasons = 0, explained = 0, misses = 0;
 	unsigned		 rbits = 0;
+	static struct eval_why	 na_why;
 
 	(void)state;
 	na_install();
@@ -278,14 +280,23 @@ test_decide_allocates_nothing(void **state)
 	assert_true(nreq >= 400);
 
 	NA_BEGIN();
-	for (pass = 0; pass < 4; pass++)
+	/* Passes 4 and 5: explained (eval_decide_why), halves, then near
+	 * misses: no allocation either. */
+	for (pass = 0; pass < 6; pass++)
 		for (i = 0; i < nf; i++)
 			for (j = 0; j < v[i].n; j++) {
 				v[i].sr[j].req.explain = pass & 1;
-				eval_decide(v[i].w, &v[i].sr[j].req, &a);
+				if (pass >= 4)
+					eval_decide_why(v[i].w,
+					    &v[i].sr[j].req, &a, &na_why,
+					    pass & 1);
+				else
+					eval_decide(v[i].w, &v[i].sr[j].req,
+					    &a);
 				seen[a.decision]++;
 				rbits |= 1u << a.reason;
 				explained += a.nmatched;
+				misses += pass >= 4 ? na_why.nmisses : 0;
 			}
 	NA_END();
 	assert_int_equal(na_allocs, 0);
@@ -297,6 +308,7 @@ test_decide_allocates_nothing(void **state)
 		reasons += (rbits >> i) & 1;
 	assert_true(reasons >= 9);
 	assert_true(explained > 0);
+	assert_true(misses > 0);
 
 	/* Requests the engine itself finds invalid. */
 	memset(&r, 0, sizeof(r));

@@ -559,6 +559,92 @@ test_operators(void **state)
 	}
 }
 
+/* cpolicy_image_misses: the first failing condition, as text. */
+static int
+miss_cb(uint32_t index, enum cpolicy_effect effect, const char *why,
+    void *arg)
+{
+	(void)index;
+	(void)effect;
+	snprintf(arg, 256, "%s", why);
+	return (1);
+}
+
+static void
+test_near_misses(void **state)
+{
+	static const struct {
+		const char	*cond;
+		const char	*key;	/* NULL: no context entry */
+		const char	*val;
+		const char	*why;
+	} cases[] = {
+		{ "NumericLessThan n 5|10.25", "n", "20",
+		    "n \"20\" fails NumericLessThan 5, 10.25" },
+		{ "NumericEquals n 0.5", "n", "x",
+		    "n \"x\" fails NumericEquals 0.5" },
+		{ "DateGreaterThan acs:CurrentTime 2030-01-01T00:00:00Z", NULL,
+		    NULL, "acs:CurrentTime \"2026-01-01T00:00:00Z\" fails "
+		    "DateGreaterThan 2030-01-01T00:00:00Z" },
+		{ "Bool acs:SecureTransport true", "acs:SecureTransport",
+		    "false", "acs:SecureTransport \"false\" fails Bool true" },
+		{ "IpAddress acs:SourceIp 192.0.2.0/24", NULL, NULL,
+		    "acs:SourceIp 198.51.100.7 not in 192.0.2.0/24" },
+		{ "NotIpAddress acs:SourceIp 198.51.100.0/24|10.0.0.0/8", NULL,
+		    NULL, "acs:SourceIp 198.51.100.7 in 198.51.100.0/24, "
+		    "10.0.0.0/8" },
+		{ "StringEquals MyKey a", NULL, NULL, "MyKey missing" },
+		{ "StringLike k a*c", "k", "xyz",
+		    "k \"xyz\" fails StringLike \"a*c\"" },
+	};
+	struct sspec		 sp;
+	struct cpolicy		*cp;
+	struct cpolicy_req	 rq;
+	struct eval_ctx		 ctx;
+	struct value_ip		 ip;
+	struct value_time	 now;
+	char			 why[256];
+	size_t			 i;
+
+	(void)state;
+	assert_int_equal(value_ip_parse("198.51.100.7", 12, 0, &ip), 0);
+	assert_int_equal(value_time_parse("2026-01-01T00:00:00Z", 20, &now),
+	    0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&sp, 0, sizeof(sp));
+		sp.effect = 'A';
+		sp.actions = "kms:Encrypt";
+		sp.resources = "*";
+		sp.cond[0] = cases[i].cond;
+		cp = mkpol(CPOLICY_RAM, &sp, 1);
+		memset(&rq, 0, sizeof(rq));
+		rq.action = "kms:Encrypt";
+		rq.action_len = 11;
+		rq.resource = "acs:kms:cn-hangzhou:1:key/k";
+		rq.resource_len = strlen(rq.resource);
+		rq.source_ip = &ip;
+		rq.now = &now;
+		if (cases[i].key != NULL) {
+			ctx.key = cases[i].key;
+			ctx.keylen = strlen(ctx.key);
+			ctx.value = cases[i].val;
+			ctx.valuelen = strlen(ctx.value);
+			rq.ctx = &ctx;
+			rq.nctx = 1;
+		}
+		why[0] = '\0';
+		assert_int_equal(cpolicy_image_misses(cpolicy_image(cp), &rq,
+		    miss_cb, why), 1);
+		assert_string_equal(why, cases[i].why);
+		/* An applying statement is no miss. */
+		rq.action = "kms:Decrypt";
+		rq.action_len = 11;
+		assert_int_equal(cpolicy_image_misses(cpolicy_image(cp), &rq,
+		    miss_cb, why), 0);
+		cpolicy_unref(cp);
+	}
+}
+
 static void
 test_invalid_requests(void **state)
 {
@@ -916,6 +1002,7 @@ main(void)
 		cmocka_unit_test(test_keys_aliases),
 		cmocka_unit_test(test_conditions),
 		cmocka_unit_test(test_operators),
+		cmocka_unit_test(test_near_misses),
 		cmocka_unit_test(test_invalid_requests),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_world_sharing),

@@ -560,6 +560,110 @@ test_answer_bad(void **state)
 	expect_answer_bad(27, 0);	/* a Sid without HAS_SID */
 }
 
+/* The explanation extension: round trip, each field checked, refused in
+ * batches (docs/protocol.md, "ANSWER extension"). */
+static void
+test_answer_why(void **state)
+{
+	static struct proto_answer	a, b;
+	static uint8_t			buf[4096], buf2[4096], body[512];
+	struct proto_check		c;
+	struct proto_batch_rd		it;
+	struct proto_wr			w;
+	size_t				n, why_off;
+
+	memset(&a, 0, sizeof(a));
+	a.decision = KMSAUTHZ_IMPLICIT_DENY;
+	a.reason = KMSAUTHZ_REASON_CROSS_ACCOUNT_NEEDS_IDENTITY_ALLOW;
+	a.flags = KMSAUTHZ_ANSWER_WHY;
+	a.generation = 7;
+	a.why.rule = 5;
+	a.why.half[0].result = 1;
+	a.why.half[1].result = 2;
+	a.why.half[1].n = 1;
+	a.why.half[1].stmt[0].kind = KMSAUTHZ_SOURCE_KEY;
+	a.why.half[1].stmt[0].name.ptr = "k1";
+	a.why.half[1].stmt[0].name.len = 2;
+	a.why.nmiss = 1;
+	a.why.miss[0].half = 0;
+	a.why.miss[0].stmt.kind = KMSAUTHZ_SOURCE_POLICY;
+	a.why.miss[0].stmt.index = 3;
+	a.why.miss[0].stmt.name.ptr = "P";
+	a.why.miss[0].stmt.name.len = 1;
+	a.why.miss[0].why.ptr = "kms:tag/Env missing";
+	a.why.miss[0].why.len = 19;
+	proto_wr_init(&w, buf, sizeof(buf));
+	proto_answer_encode(&w, &a);
+	assert_int_equal(w.err, 0);
+	n = w.off;
+	why_off = KMSAUTHZ_ANSWER_FIXED_SIZE;	/* no statements listed */
+	assert_int_equal(buf[why_off], KMSAUTHZ_WHY_VERSION);
+	assert_int_equal(proto_answer_decode(buf, n, &b), 0);
+	assert_int_equal(b.why.rule, 5);
+	assert_int_equal(b.why.half[1].n, 1);
+	assert_int_equal(b.why.nmiss, 1);
+	assert_memory_equal(b.why.miss[0].why.ptr, "kms:tag/Env missing", 19);
+	proto_wr_init(&w, buf2, sizeof(buf2));
+	proto_answer_encode(&w, &b);
+	assert_int_equal(w.off, n);
+	assert_memory_equal(buf, buf2, n);
+
+#define WHY_BAD(off, v) do {						\
+	memcpy(buf2, buf, n);						\
+	buf2[(off)] = (v);						\
+	assert_int_equal(proto_answer_decode(buf2, n, &b),		\
+	    KMSAUTHZ_EPROTO);						\
+	assert_int_equal(b.decision, KMSAUTHZ_IMPLICIT_DENY);		\
+} while (0)
+	WHY_BAD(why_off, 2);		/* unknown extension version */
+	WHY_BAD(why_off + 1, 0);	/* rule 0 */
+	WHY_BAD(why_off + 1, 7);	/* rule past the last */
+	WHY_BAD(why_off + 2, 5);	/* result past ROOT */
+	WHY_BAD(why_off + 3, 2);	/* unknown half flag */
+	WHY_BAD(why_off + 4, 33);	/* too many statements */
+#undef WHY_BAD
+	assert_int_equal(proto_answer_decode(buf, n - 1, &b), KMSAUTHZ_EPROTO);
+	/* Without the flag the extension is trailing bytes. */
+	memcpy(buf2, buf, n);
+	buf2[2] = 0;
+	assert_int_equal(proto_answer_decode(buf2, n, &b), KMSAUTHZ_EPROTO);
+
+	/* Never in a BATCH_ANSWER. */
+	proto_wr_init(&w, buf2, sizeof(buf2));
+	proto_batch_encode_begin(&w, 1);
+	proto_answer_encode(&w, &a);
+	assert_int_equal(proto_batch_answer_begin(&it, buf2, w.off), 0);
+	assert_int_equal(proto_batch_answer_next(&it, &b), KMSAUTHZ_EPROTO);
+	assert_int_equal(b.decision, KMSAUTHZ_IMPLICIT_DENY);
+
+	/* CHECK: WHY needs EXPLAIN, WHY_FULL needs WHY; no WHY in a batch. */
+	memset(&c, 0, sizeof(c));
+	c.principal.ptr = "p";
+	c.principal.len = 1;
+	c.action.ptr = "a";
+	c.action.len = 1;
+	c.resource.ptr = "*";
+	c.resource.len = 1;
+	c.flags = KMSAUTHZ_CHECK_EXPLAIN | KMSAUTHZ_CHECK_WHY |
+	    KMSAUTHZ_CHECK_WHY_FULL;
+	proto_wr_init(&w, body, sizeof(body));
+	proto_check_encode(&w, &c);
+	assert_int_equal(w.err, 0);
+	assert_int_equal(proto_check_decode(body, w.off, &c), 0);
+	n = w.off;
+	body[0] = KMSAUTHZ_CHECK_WHY;
+	assert_int_equal(proto_check_decode(body, n, &c), KMSAUTHZ_EPROTO);
+	body[0] = KMSAUTHZ_CHECK_EXPLAIN | KMSAUTHZ_CHECK_WHY_FULL;
+	assert_int_equal(proto_check_decode(body, n, &c), KMSAUTHZ_EPROTO);
+	body[0] = KMSAUTHZ_CHECK_EXPLAIN | KMSAUTHZ_CHECK_WHY;
+	assert_int_equal(proto_check_decode(body, n, &c), 0);
+	proto_wr_init(&w, buf2, sizeof(buf2));
+	proto_batch_encode_begin(&w, 1);
+	proto_wr_bytes(&w, body, n);
+	assert_int_equal(proto_batch_begin(&it, buf2, w.off), 0);
+	assert_int_equal(proto_batch_next(&it, &c), KMSAUTHZ_EPROTO);
+}
+
 static void
 test_answer_consistency(void **state)
 {
@@ -1075,6 +1179,7 @@ main(void)
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_answer_layout),
 		cmocka_unit_test(test_answer_bad),
+		cmocka_unit_test(test_answer_why),
 		cmocka_unit_test(test_answer_consistency),
 		cmocka_unit_test(test_answer_max),
 		cmocka_unit_test(test_hello),
