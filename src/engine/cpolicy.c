@@ -712,29 +712,36 @@ cpolicy_foreign_accounts(const struct cpolicy *cp, const char *own,
 }
 
 /*
- * Known actions: the KMS API operations.  A request action that is one
- * of them (ignoring ASCII case) is tested against each statement's
+ * Known actions: the KMS API operations (the KMS API reference; also the
+ * catalog of the lint and of kmsauthzctl analyze, cpolicy_action_name).
+ * A request action that is one of them (ignoring ASCII case) is tested
+ * against each statement's
  * precomputed bit set instead of its Action/NotAction globs; any other
  * action goes through the globs.  Adding a name changes no decision.
  */
 static const char *const cp_action_names[] = {
-	"kms:AsymmetricDecrypt", "kms:AsymmetricEncrypt", "kms:AsymmetricSign",
-	"kms:AsymmetricVerify", "kms:CancelKeyDeletion",
-	"kms:CertificatePrivateKeyDecrypt", "kms:CertificatePrivateKeySign",
-	"kms:CertificatePublicKeyEncrypt", "kms:CertificatePublicKeyVerify",
+	"kms:AdvanceDecrypt", "kms:AdvanceEncrypt",
+	"kms:AdvanceGenerateDataKey", "kms:AsymmetricDecrypt",
+	"kms:AsymmetricEncrypt", "kms:AsymmetricSign", "kms:AsymmetricVerify",
+	"kms:CancelKeyDeletion", "kms:CertificatePrivateKeyDecrypt",
+	"kms:CertificatePrivateKeySign", "kms:CertificatePublicKeyEncrypt",
+	"kms:CertificatePublicKeyVerify", "kms:ConnectKmsInstance",
 	"kms:CreateAlias", "kms:CreateApplicationAccessPoint",
-	"kms:CreateCertificate", "kms:CreateClientKey", "kms:CreateKey",
-	"kms:CreateKeyVersion", "kms:CreateNetworkRule", "kms:CreatePolicy",
-	"kms:CreateSecret", "kms:Decrypt", "kms:DeleteAlias",
-	"kms:DeleteApplicationAccessPoint", "kms:DeleteCertificate",
-	"kms:DeleteClientKey", "kms:DeleteKeyMaterial",
-	"kms:DeleteNetworkRule", "kms:DeletePolicy", "kms:DeleteSecret",
-	"kms:DescribeAccountKmsStatus", "kms:DescribeApplicationAccessPoint",
-	"kms:DescribeCertificate", "kms:DescribeKey", "kms:DescribeKeyVersion",
-	"kms:DescribeNetworkRule", "kms:DescribePolicy", "kms:DescribeRegions",
-	"kms:DescribeSecret", "kms:DisableKey", "kms:EnableKey", "kms:Encrypt",
-	"kms:ExportCertificate", "kms:ExportDataKey",
-	"kms:GenerateAndExportDataKey", "kms:GenerateDataKey",
+	"kms:CreateCertificate", "kms:CreateClientKey", "kms:CreateInstance",
+	"kms:CreateKey", "kms:CreateKeyVersion", "kms:CreateNetworkRule",
+	"kms:CreatePolicy", "kms:CreateSecret", "kms:Decrypt",
+	"kms:DeleteAlias", "kms:DeleteApplicationAccessPoint",
+	"kms:DeleteCertificate", "kms:DeleteClientKey",
+	"kms:DeleteKeyMaterial", "kms:DeleteNetworkRule", "kms:DeletePolicy",
+	"kms:DeleteSecret", "kms:DescribeAccountKmsStatus",
+	"kms:DescribeApplicationAccessPoint", "kms:DescribeCertificate",
+	"kms:DescribeKey", "kms:DescribeKeyVersion",
+	"kms:DescribeNetworkRule", "kms:DescribePolicy",
+	"kms:DescribeRegions", "kms:DescribeSecret", "kms:DisableKey",
+	"kms:EnableKey", "kms:Encrypt", "kms:ExportCertificate",
+	"kms:ExportDataKey", "kms:GenerateAndExportDataKey",
+	"kms:GenerateDataKey", "kms:GenerateDataKeyPair",
+	"kms:GenerateDataKeyPairWithoutPlaintext",
 	"kms:GenerateDataKeyWithoutPlaintext", "kms:GetCertificate",
 	"kms:GetClientKey", "kms:GetKeyPolicy", "kms:GetKmsInstance",
 	"kms:GetParametersForImport", "kms:GetPublicKey",
@@ -743,17 +750,19 @@ static const char *const cp_action_names[] = {
 	"kms:ListApplicationAccessPoints", "kms:ListCertificates",
 	"kms:ListClientKeys", "kms:ListKeyPolicies", "kms:ListKeyVersions",
 	"kms:ListKeys", "kms:ListKmsInstances", "kms:ListNetworkRules",
-	"kms:ListPolicies", "kms:ListResourceTags", "kms:ListSecretVersionIds",
-	"kms:ListSecrets", "kms:ListTagResources", "kms:OpenKmsService",
-	"kms:PutSecretValue", "kms:ReEncrypt", "kms:RestoreSecret",
-	"kms:RotateSecret", "kms:ScheduleKeyDeletion", "kms:SetDeletionProtection",
-	"kms:SetKeyPolicy", "kms:SetSecretPolicy", "kms:Sign", "kms:TagResource",
+	"kms:ListPolicies", "kms:ListResourceTags",
+	"kms:ListSecretVersionIds", "kms:ListSecrets", "kms:ListTagResources",
+	"kms:OpenKmsService", "kms:PutSecretValue", "kms:ReEncrypt",
+	"kms:RestoreSecret", "kms:RotateSecret", "kms:ScheduleKeyDeletion",
+	"kms:SetDeletionProtection", "kms:SetKeyPolicy",
+	"kms:SetSecretPolicy", "kms:Sign", "kms:TagResource",
 	"kms:TagResources", "kms:UntagResource", "kms:UntagResources",
 	"kms:UpdateAlias", "kms:UpdateApplicationAccessPoint",
 	"kms:UpdateCertificateStatus", "kms:UpdateKeyDescription",
-	"kms:UpdateNetworkRule", "kms:UpdatePolicy", "kms:UpdateRotationPolicy",
-	"kms:UpdateSecret", "kms:UpdateSecretRotationPolicy",
-	"kms:UpdateSecretVersionStage", "kms:UploadCertificate", "kms:Verify"
+	"kms:UpdateKmsInstanceBindVpc", "kms:UpdateNetworkRule",
+	"kms:UpdatePolicy", "kms:UpdateRotationPolicy", "kms:UpdateSecret",
+	"kms:UpdateSecretRotationPolicy", "kms:UpdateSecretVersionStage",
+	"kms:UploadCertificate", "kms:Verify"
 };
 #define CP_NACTIONS	(sizeof(cp_action_names) / sizeof(cp_action_names[0]))
 #define CP_ACTION_MAXLEN 64

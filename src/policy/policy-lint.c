@@ -17,50 +17,10 @@
 
 #include <json-c/json.h>
 
+#include "engine/cpolicy.h"
 #include "engine/glob.h"
 #include "policy/policy.h"
 
-/*
- * The KMS API's actions (Alibaba Cloud KMS API reference, 2016-01-20),
- * the names a kms: action of a policy can mean.
- */
-static const char *const lint_kms_actions[] = {
-	"AdvanceDecrypt", "AdvanceEncrypt", "AdvanceGenerateDataKey",
-	"AsymmetricDecrypt", "AsymmetricEncrypt", "AsymmetricSign",
-	"AsymmetricVerify", "CancelKeyDeletion", "CertificatePrivateKeyDecrypt",
-	"CertificatePrivateKeySign", "CertificatePublicKeyEncrypt",
-	"CertificatePublicKeyVerify", "ConnectKmsInstance",
-	"CreateAlias", "CreateApplicationAccessPoint", "CreateCertificate",
-	"CreateClientKey", "CreateInstance", "CreateKey", "CreateKeyVersion",
-	"CreateNetworkRule", "CreatePolicy", "CreateSecret", "Decrypt",
-	"DeleteAlias", "DeleteApplicationAccessPoint", "DeleteCertificate",
-	"DeleteClientKey", "DeleteKeyMaterial", "DeleteNetworkRule",
-	"DeletePolicy", "DeleteSecret", "DescribeAccountKmsStatus",
-	"DescribeApplicationAccessPoint", "DescribeCertificate",
-	"DescribeKey", "DescribeKeyVersion", "DescribeNetworkRule",
-	"DescribePolicy", "DescribeRegions", "DescribeSecret",
-	"DisableKey", "EnableKey", "Encrypt", "ExportCertificate",
-	"ExportDataKey", "GenerateAndExportDataKey", "GenerateDataKey",
-	"GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext",
-	"GenerateDataKeyWithoutPlaintext", "GetCertificate",
-	"GetClientKey", "GetKeyPolicy", "GetKmsInstance",
-	"GetParametersForImport", "GetPublicKey", "GetRandomPassword",
-	"GetSecretPolicy", "GetSecretValue", "ImportKeyMaterial",
-	"ListAliases", "ListAliasesByKeyId", "ListApplicationAccessPoints",
-	"ListCertificates", "ListClientKeys", "ListKeyVersions", "ListKeys",
-	"ListKmsInstances", "ListNetworkRules", "ListPolicies",
-	"ListResourceTags", "ListSecretVersionIds", "ListSecrets",
-	"ListTagResources", "OpenKmsService", "PutSecretValue", "ReEncrypt",
-	"RestoreSecret", "RotateSecret", "ScheduleKeyDeletion",
-	"SetDeletionProtection", "SetKeyPolicy", "SetSecretPolicy",
-	"TagResource", "TagResources", "UntagResource", "UntagResources",
-	"UpdateAlias", "UpdateApplicationAccessPoint",
-	"UpdateCertificateStatus", "UpdateKeyDescription",
-	"UpdateKmsInstanceBindVpc", "UpdateNetworkRule", "UpdatePolicy",
-	"UpdateRotationPolicy", "UpdateSecret", "UpdateSecretRotationPolicy",
-	"UpdateSecretVersionStage", "UploadCertificate",
-};
-#define LINT_NACTIONS	(sizeof(lint_kms_actions) / sizeof(lint_kms_actions[0]))
 
 /* What the values of the well-known condition keys are. */
 enum lint_type { LINT_T_ANY = 0, LINT_T_STRING, LINT_T_NUMBER, LINT_T_DATE,
@@ -186,7 +146,7 @@ static void
 lint_action(struct lint *l, const char *a, const char *path)
 {
 	struct glob	*g;
-	const char	*best = NULL, *name = a + 4;
+	const char	*best = NULL, *name = a + 4, *k;
 	size_t		 i, d, bestd = 4;
 	int		 hit = 0;
 
@@ -196,9 +156,10 @@ lint_action(struct lint *l, const char *a, const char *path)
 		l->oom = 1;
 		return;
 	}
-	for (i = 0; i < LINT_NACTIONS && !hit; i++)
-		hit = glob_match(g, lint_kms_actions[i],
-		    strlen(lint_kms_actions[i]));
+	/* The engine's catalog of KMS API actions, "kms:" and all. */
+	for (i = 1; (k = cpolicy_action_name((uint32_t)i)) != NULL && !hit;
+	    i++)
+		hit = glob_match(g, k + 4, strlen(k + 4));
 	glob_free(g);
 	if (hit)
 		return;
@@ -207,10 +168,10 @@ lint_action(struct lint *l, const char *a, const char *path)
 		    "action", a);
 		return;
 	}
-	for (i = 0; i < LINT_NACTIONS; i++)
-		if ((d = lint_distance(name, lint_kms_actions[i], 3)) < bestd) {
+	for (i = 1; (k = cpolicy_action_name((uint32_t)i)) != NULL; i++)
+		if ((d = lint_distance(name, k + 4, 3)) < bestd) {
 			bestd = d;
-			best = lint_kms_actions[i];
+			best = k + 4;
 		}
 	if (best != NULL)
 		lint_warn(l, "UnknownAction", path, "%s is not a KMS API "

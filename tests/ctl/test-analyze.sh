@@ -32,7 +32,7 @@ out=$("$CTL" analyze who-can --bundle "$B" --resource "$K" --action kms:Schedule
 has "a Deny's condition on a conditional root" "$out" \
     '"Conditional":true,"Conditions":[{"Condition":"NotIpAddress acs:SourceIp 192.0.2.0/24","Effect":"Deny"'
 out=$("$CTL" analyze who-can --bundle "$B" --resource "$K")
-has "every action, grouped" "$out" '"Actions":{"kms:AsymmetricDecrypt":{"Principals":[{"Principal":"acs:ram::111111111111:root"'
+has "every action, grouped" "$out" '"Actions":{"kms:AdvanceDecrypt":{"Principals":[{"Principal":"acs:ram::111111111111:root"'
 has "every action: Decrypt's partner" "$out" '"kms:Decrypt":{"Principals":[{"Principal":"acs:ram::111111111111:root","Conditional":false,"Conditions":[],"Statements":[]},{"Principal":"acs:ram::222222222222:root"'
 out=$("$CTL" analyze what-can --bundle "$B" --principal acs:ram::111111111111:user/alice)
 check "what-can alice: one conditional pair" "$?:$out" \
