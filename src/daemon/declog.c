@@ -97,8 +97,7 @@ struct declog_out {
 static void	*declog_main(void *);
 static void	 declog_knobs(const struct config *);
 static size_t	 declog_measure(const struct proto_check *,
-		    const struct eval_answer *, int, uint8_t *, uint8_t *,
-		    uint8_t *);
+		    const struct eval_answer *, int, struct declog_hdr *);
 static void	 declog_fill(uint8_t *, const struct declog_hdr *,
 		    const struct proto_check *, const struct eval_answer *);
 static int64_t	 declog_now_ms(void);
@@ -243,25 +242,24 @@ declog_counts(struct declog_counts *dc)
 }
 
 /*
- * The record's size, with the lengths of its lists once cut so that it
- * fits DECLOG_REC_MAX; *flags gets DL_CUT when anything was cut.
+ * The record's size; h gets the lengths of its fields and lists once
+ * cut so that it fits DECLOG_REC_MAX, and DL_CUT when anything was cut.
  */
 static size_t
 declog_measure(const struct proto_check *chk, const struct eval_answer *ans,
-    int values, uint8_t *nctx, uint8_t *nmatch, uint8_t *flags)
+    int values, struct declog_hdr *h)
 {
 	const struct eval_match	*m;
 	size_t			 len, more;
 	unsigned		 i;
 
-	len = sizeof(struct declog_hdr) +
-	    declog_min(chk->principal.len, DECLOG_FIELD_MAX) +
-	    declog_min(chk->action.len, DECLOG_FIELD_MAX) +
-	    declog_min(chk->resource.len, DECLOG_FIELD_MAX);
-	if (chk->principal.len > DECLOG_FIELD_MAX ||
-	    chk->action.len > DECLOG_FIELD_MAX ||
-	    chk->resource.len > DECLOG_FIELD_MAX)
-		*flags |= DL_CUT;
+	h->plen = (uint16_t)declog_min(chk->principal.len, DECLOG_FIELD_MAX);
+	h->alen = (uint16_t)declog_min(chk->action.len, DECLOG_FIELD_MAX);
+	h->rlen = (uint16_t)declog_min(chk->resource.len, DECLOG_FIELD_MAX);
+	len = sizeof(struct declog_hdr) + h->plen + h->alen + h->rlen;
+	if (h->plen != chk->principal.len || h->alen != chk->action.len ||
+	    h->rlen != chk->resource.len)
+		h->flags |= DL_CUT;
 	for (i = 0; i < chk->nctx && i < KMSAUTHZ_MAX_CONTEXT; i++) {
 		more = 1 + declog_min(chk->ctx[i].key.len, 255);
 		if (values)
@@ -271,12 +269,12 @@ declog_measure(const struct proto_check *chk, const struct eval_answer *ans,
 			break;
 		if (chk->ctx[i].key.len > 255 || (values &&
 		    chk->ctx[i].value.len > DECLOG_VALUE_MAX))
-			*flags |= DL_CUT;
+			h->flags |= DL_CUT;
 		len += more;
 	}
-	*nctx = (uint8_t)i;
+	h->nctx = (uint8_t)i;
 	if (i < chk->nctx)
-		*flags |= DL_CUT;
+		h->flags |= DL_CUT;
 	for (i = 0; i < ans->nmatched && i < EVAL_MAX_MATCHED; i++) {
 		m = &ans->matched[i];
 		more = 1 + 4 + 2 + declog_min(m->namelen, 255) + 2 +
@@ -285,9 +283,9 @@ declog_measure(const struct proto_check *chk, const struct eval_answer *ans,
 			break;
 		len += more;
 	}
-	*nmatch = (uint8_t)i;
+	h->nmatch = (uint8_t)i;
 	if (i < ans->nmatched)
-		*flags |= DL_CUT;
+		h->flags |= DL_CUT;
 	return ((len + 7) & ~(size_t)7);
 }
 
@@ -376,7 +374,7 @@ declog_record(struct declog_ring *r, struct metrics_cell *mc,
 	h.flags = (values ? DL_VALUES : 0) |
 	    ((chk->flags & KMSAUTHZ_CHECK_EXPLAIN) ? DL_EXPLAIN : 0) |
 	    (ans->truncated ? DL_MCUT : 0);
-	len = declog_measure(chk, ans, values, &h.nctx, &h.nmatch, &h.flags);
+	len = declog_measure(chk, ans, values, &h);
 	head = atomic_load_explicit(&r->head, memory_order_relaxed);
 	off = head & r->mask;
 	need = off + len > r->mask + 1 ? len + (r->mask + 1 - off) : len;
@@ -409,9 +407,6 @@ declog_record(struct declog_ring *r, struct metrics_cell *mc,
 	h.uid = (uint32_t)c->uid;
 	h.pid = (int32_t)c->pid;
 	h.item = item;
-	h.plen = (uint16_t)declog_min(chk->principal.len, DECLOG_FIELD_MAX);
-	h.alen = (uint16_t)declog_min(chk->action.len, DECLOG_FIELD_MAX);
-	h.rlen = (uint16_t)declog_min(chk->resource.len, DECLOG_FIELD_MAX);
 	h.ip_len = chk->ip_len <= 16 ? chk->ip_len : 0;
 	memcpy(h.ip, chk->ip, h.ip_len);
 	declog_fill(r->buf + off, &h, chk, ans);
