@@ -76,21 +76,30 @@ declog_fmt_2(char *p, unsigned v)
 size_t
 declog_fmt_u64(char *out, uint64_t v)
 {
-	char	tmp[20], *t = tmp + sizeof(tmp);
-	size_t	n;
+	static const uint64_t	pow10[19] = {
+		10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull,
+		10000000ull, 100000000ull, 1000000000ull, 10000000000ull,
+		100000000000ull, 1000000000000ull, 10000000000000ull,
+		100000000000000ull, 1000000000000000ull, 10000000000000000ull,
+		100000000000000000ull, 1000000000000000000ull,
+		10000000000000000000ull
+	};
+	size_t			n = 1;
+	char			*p;
 
+	/* The length first: the digits go straight to their place. */
+	while (n < 20 && v >= pow10[n - 1])
+		n++;
+	p = out + n;
 	while (v >= 100) {
-		t -= 2;
-		memcpy(t, declog_fmt_digits + 2 * (v % 100), 2);
+		p -= 2;
+		memcpy(p, declog_fmt_digits + 2 * (v % 100), 2);
 		v /= 100;
 	}
-	if (v >= 10) {
-		t -= 2;
-		memcpy(t, declog_fmt_digits + 2 * v, 2);
-	} else
-		*--t = (char)('0' + v);
-	n = (size_t)(tmp + sizeof(tmp) - t);
-	memcpy(out, t, n);
+	if (v >= 10)
+		memcpy(p - 2, declog_fmt_digits + 2 * v, 2);
+	else
+		p[-1] = (char)('0' + v);
 	return (n);
 }
 
@@ -196,9 +205,24 @@ declog_fmt_utf8(const uint8_t *s, size_t len)
 }
 
 /*
+ * No byte of w needs escaping: none below 0x20 (w - 0x20 borrows), at
+ * or above 0x7f (w + 1 carries into, or w has, the high bit), '"' or
+ * '\\'.  A false alarm only ever follows a true one in the same word.
+ */
+static int
+declog_fmt_clean(uint64_t w)
+{
+	return ((((w | (w - 0x2020202020202020ull) |
+	    (w + 0x0101010101010101ull)) & DF_HIGHS) |
+	    DF_ZERO(w ^ 0x2222222222222222ull) |
+	    DF_ZERO(w ^ 0x5c5c5c5c5c5c5c5cull)) == 0);
+}
+
+/*
  * A JSON string's body: escaped, invalid UTF-8 as U+FFFD; at most
- * 6 * len bytes.  Eight bytes at a time while none is a control,
- * '"', '\\', DEL or above 0x7f (the common case: ASCII names).
+ * 6 * len bytes.  Eight bytes at a time while none needs escaping (the
+ * common case: ASCII names); the last few as the string's last eight
+ * when those are clean, since what came before them was copied as is.
  */
 size_t
 declog_fmt_str(char *out, const uint8_t *s, size_t len)
@@ -207,19 +231,25 @@ declog_fmt_str(char *out, const uint8_t *s, size_t len)
 	size_t		 i = 0, n;
 	uint64_t	 w;
 	uint8_t		 c;
+	int		 tail = len >= 8;
 
 	while (i < len) {
 		if (len - i >= 8) {
 			memcpy(&w, s + i, 8);
-			if (((w | (w - 0x2020202020202020ull)) & DF_HIGHS) == 0 &&
-			    DF_ZERO(w ^ 0x2222222222222222ull) == 0 &&
-			    DF_ZERO(w ^ 0x5c5c5c5c5c5c5c5cull) == 0 &&
-			    DF_ZERO(w ^ 0x7f7f7f7f7f7f7f7full) == 0) {
+			if (declog_fmt_clean(w)) {
 				memcpy(p, &w, 8);
 				p += 8;
 				i += 8;
 				continue;
 			}
+		} else if (tail) {
+			memcpy(&w, s + len - 8, 8);
+			if (declog_fmt_clean(w)) {
+				memcpy(p - (i - (len - 8)), &w, 8);
+				p += len - i;
+				break;
+			}
+			tail = 0;
 		}
 		c = s[i];
 		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
@@ -404,7 +434,8 @@ declog_fmt_line(struct declog_fmt *f, char *out, const uint8_t *rec)
 	q = rec + sizeof(h);
 	if (!f->have_sec || h.sec != f->sec)
 		declog_fmt_stamp(f, h.sec);
-	memcpy(p, f->stamp, f->stamplen);
+	/* Fixed sizes: a few moves, not a call (the room is there). */
+	memcpy(p, f->stamp, sizeof(f->stamp));
 	p += f->stamplen;
 	us = h.usec % 1000000;
 	p = declog_fmt_2(p, us / 10000);
@@ -412,7 +443,7 @@ declog_fmt_line(struct declog_fmt *f, char *out, const uint8_t *rec)
 	p = declog_fmt_2(p, us % 100);
 	d = h.decision < 3 ? h.decision : 0;
 	r = h.reason < EVAL_R_COUNT ? h.reason : EVAL_R_COUNT;
-	memcpy(p, f->mid[d][r], f->midlen[d][r]);
+	memcpy(p, f->mid[d][r], sizeof(f->mid[d][r]));
 	p += f->midlen[d][r];
 	PUTSTR(q, h.plen);
 	q += h.plen;
