@@ -69,7 +69,8 @@ case $mode in
 cpu)
 	ticks() {
 		for t in /proc/"$dpid"/task/*; do
-			printf '%s %s\n' "${t##*/}" "$(cut -d' ' -f14,15 "$t/stat")"
+			printf '%s %s\n' "${t##*/}" \
+			    "$(cut -d' ' -f14,15 "$t/stat")"
 		done | sort -n
 	}
 	ticks >"$T/t0"
@@ -80,7 +81,11 @@ cpu)
 	n=$(sed -n 's/.*(\([0-9]*\) answers.*/\1/p' "$T/load" | tail -1)
 	grep pipelined "$T/load"
 	join "$T/t0" "$T/t1" | awk -v n="$n" -v c="$(cat "$T/client")" '
-	{ d = ($4 + $5 - $2 - $3) * 1e7 / n; tot += d; s = s sprintf(" %.0f", d) }
+	{
+		d = ($4 + $5 - $2 - $3) * 1e7 / n	# 10 ms ticks
+		tot += d
+		s = s sprintf(" %.0f", d)
+	}
 	END {
 		split(c, cc, " "); cl = (cc[1] + cc[2]) * 1e9 / n
 		printf("CPU ns per decision: daemon threads%s = %.0f; " \
@@ -110,10 +115,12 @@ callgrind)
 		    END { print s }' "$T/load$p")
 		for f in "$T"/cg.out."$p"-*; do
 			ir=$(sed -n 's/^summary: //p' "$f")
-			printf '%s thread %s: %s instructions, %s decisions, %s per decision\n' \
+			per=$(awk -v a="$ir" -v b="$n" \
+			    'BEGIN { printf("%.1f", a / b) }')
+			printf '%s thread %s: %s instructions, %s decisions, ' \
 			    "$([ "$p" = 1 ] && echo sync || echo pipelined)" \
-			    "${f##*-}" "$ir" "$n" \
-			    "$(awk -v a="$ir" -v b="$n" 'BEGIN { printf("%.1f", a / b) }')"
+			    "${f##*-}" "$ir" "$n"
+			printf '%s per decision\n' "$per"
 		done
 	done
 	;;

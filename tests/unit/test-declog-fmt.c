@@ -149,7 +149,8 @@ ref_format(char *out, const uint8_t *rec)
 		PUTS(",\"matched\":[");
 		for (i = 0; i < h.nmatch; i++) {
 			memcpy(&n32, q + 1, 4);
-			p += sprintf(p, "%s{\"source\":\"%s\",\"index\":%" PRIu32
+			p += sprintf(p,
+			    "%s{\"source\":\"%s\",\"index\":%" PRIu32
 			    ",\"name\":", i != 0 ? "," : "",
 			    q[0] ? "key" : "policy", n32);
 			q += 5;
@@ -468,7 +469,8 @@ test_ip(void **state)
 		"::10.0.0.1", "::ffff:0:10.0.0.1", "::fffe:10.0.0.1",
 		"2001:db8::1", "2001:db8:0:0:1:0:0:1", "2001:0:0:1:0:0:0:1",
 		"fe80::1:2:3:4", "1:2:3:4:5:6:7:8", "1:0:3:4:5:6:7:8",
-		"0:0:1::", "::1:0:0:0", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+		"0:0:1::", "::1:0:0:0",
+		"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
 		"0:0:0:0:0:1:0:0", "::0.0.0.1", "::ffff:0.0.0.0",
 		"0:0:0:0:0:ffff:0:1", "0:1:0:1:0:1:0:1",
 	};
@@ -705,7 +707,8 @@ bench(void)
 			n += declog_fmt_line(&fmt, got, recbuf);
 		}
 		t2 = bench_now();
-		printf("%zu-byte line: printf %.1f ns, declog_fmt_line %.1f ns\n",
+		printf("%zu-byte line: printf %.1f ns, "
+		    "declog_fmt_line %.1f ns\n",
 		    len, (t1 - t0) / (double)lines * 1e9,
 		    (t2 - t1) / (double)lines * 1e9);
 	}
