@@ -374,7 +374,7 @@ declog_record(struct declog_ring *r, struct metrics_cell *mc,
 		    &declog_sample_thr, memory_order_relaxed))
 			return;
 	}
-	/* Every field is set below: no memset, copies of fixed size. */
+	/* h: what the measure needs and finds (the ring's copy: below). */
 	values = atomic_load_explicit(&declog_values, memory_order_relaxed);
 	h.flags = (values ? DL_VALUES : 0) |
 	    ((chk->flags & KMSAUTHZ_CHECK_EXPLAIN) ? DL_EXPLAIN : 0) |
