@@ -32,6 +32,11 @@ dpid=
 cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	[ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
+	# The decision log's summary at exit: lines written and dropped.
+	if [ -n "$dpid" ]; then
+		grep -h 'decision_log: .* records written' "$T/daemon.err" \
+		    2>/dev/null || true
+	fi
 	rm -rf "$T"
 }
 trap cleanup EXIT INT TERM

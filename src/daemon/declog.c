@@ -22,8 +22,6 @@
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 
-#include <arpa/inet.h>
-
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -41,42 +39,18 @@
 #include "common/xmalloc.h"
 #include "daemon/daemon.h"
 #include "daemon/declog.h"
+#include "daemon/declog-fmt.h"
 #include "daemon/metrics.h"
 #include "engine/eval.h"
 #include "proto/proto.h"
 
 #define DECLOG_WRAP		0xffffffffu	/* rest of the ring unused */
-#define DECLOG_OUT_SIZE		(256 * 1024)
-#define DECLOG_LINE_MAX		(8 * DECLOG_REC_MAX)	/* escaped, bound */
+/* Big enough that one write(2) carries thousands of lines. */
+#define DECLOG_OUT_SIZE		(1024 * 1024)
 #define DECLOG_RETRY_MS		1000
 #define DECLOG_IDLE_MS		10
 #define DECLOG_BUSY_MS		1
 #define DECLOG_EXIT_MS		2000
-
-/* Record flags. */
-#define DL_CUT		0x01	/* a field or list was cut short */
-#define DL_VALUES	0x02	/* context values follow each key */
-#define DL_EXPLAIN	0x04	/* the check asked for an explanation */
-#define DL_MCUT		0x08	/* the answer's statement list was cut */
-
-/* A record's fixed part; its strings follow, then padding to 8. */
-struct declog_hdr {
-	uint32_t	len;		/* whole record, or DECLOG_WRAP */
-	uint8_t		decision;
-	uint8_t		reason;
-	uint8_t		flags;
-	uint8_t		ip_len;
-	int64_t		sec;
-	uint32_t	usec;
-	uint32_t	reqid;
-	uint64_t	generation;
-	uint32_t	uid;
-	int32_t		pid;
-	int32_t		item;		/* batch index, -1: a lone CHECK */
-	uint16_t	plen, alen, rlen;
-	uint8_t		nctx, nmatch;
-	uint8_t		ip[16];
-};
 
 struct declog_ring {
 	/* The worker's line. */
@@ -117,21 +91,20 @@ struct declog_out {
 	char		*buf;
 	size_t		 len, off;	/* bytes, bytes written */
 	uint64_t	 nrec;		/* records in buf */
+	struct declog_fmt fmt;
 };
 
 static void	*declog_main(void *);
 static void	 declog_knobs(const struct config *);
 static size_t	 declog_measure(const struct proto_check *,
-		    const struct eval_answer *, int, uint8_t *, uint8_t *,
-		    uint8_t *);
+		    const struct eval_answer *, int, struct declog_hdr *);
 static void	 declog_fill(uint8_t *, const struct declog_hdr *,
 		    const struct proto_check *, const struct eval_answer *);
 static int64_t	 declog_now_ms(void);
 static void	 declog_open(struct declog_out *);
 static int	 declog_flush(struct declog_out *);
-static size_t	 declog_drain(struct declog_out *, struct declog_ring *);
-static size_t	 declog_format(char *, const uint8_t *);
-static size_t	 declog_str(char *, const uint8_t *, size_t);
+static size_t	 declog_drain(struct declog_out *, struct declog_ring *,
+		    int *);
 
 static size_t
 declog_min(size_t a, size_t b)
@@ -269,25 +242,24 @@ declog_counts(struct declog_counts *dc)
 }
 
 /*
- * The record's size, with the lengths of its lists once cut so that it
- * fits DECLOG_REC_MAX; *flags gets DL_CUT when anything was cut.
+ * The record's size; h gets the lengths of its fields and lists once
+ * cut so that it fits DECLOG_REC_MAX, and DL_CUT when anything was cut.
  */
 static size_t
 declog_measure(const struct proto_check *chk, const struct eval_answer *ans,
-    int values, uint8_t *nctx, uint8_t *nmatch, uint8_t *flags)
+    int values, struct declog_hdr *h)
 {
 	const struct eval_match	*m;
 	size_t			 len, more;
 	unsigned		 i;
 
-	len = sizeof(struct declog_hdr) +
-	    declog_min(chk->principal.len, DECLOG_FIELD_MAX) +
-	    declog_min(chk->action.len, DECLOG_FIELD_MAX) +
-	    declog_min(chk->resource.len, DECLOG_FIELD_MAX);
-	if (chk->principal.len > DECLOG_FIELD_MAX ||
-	    chk->action.len > DECLOG_FIELD_MAX ||
-	    chk->resource.len > DECLOG_FIELD_MAX)
-		*flags |= DL_CUT;
+	h->plen = (uint16_t)declog_min(chk->principal.len, DECLOG_FIELD_MAX);
+	h->alen = (uint16_t)declog_min(chk->action.len, DECLOG_FIELD_MAX);
+	h->rlen = (uint16_t)declog_min(chk->resource.len, DECLOG_FIELD_MAX);
+	len = sizeof(struct declog_hdr) + h->plen + h->alen + h->rlen;
+	if (h->plen != chk->principal.len || h->alen != chk->action.len ||
+	    h->rlen != chk->resource.len)
+		h->flags |= DL_CUT;
 	for (i = 0; i < chk->nctx && i < KMSAUTHZ_MAX_CONTEXT; i++) {
 		more = 1 + declog_min(chk->ctx[i].key.len, 255);
 		if (values)
@@ -297,12 +269,12 @@ declog_measure(const struct proto_check *chk, const struct eval_answer *ans,
 			break;
 		if (chk->ctx[i].key.len > 255 || (values &&
 		    chk->ctx[i].value.len > DECLOG_VALUE_MAX))
-			*flags |= DL_CUT;
+			h->flags |= DL_CUT;
 		len += more;
 	}
-	*nctx = (uint8_t)i;
+	h->nctx = (uint8_t)i;
 	if (i < chk->nctx)
-		*flags |= DL_CUT;
+		h->flags |= DL_CUT;
 	for (i = 0; i < ans->nmatched && i < EVAL_MAX_MATCHED; i++) {
 		m = &ans->matched[i];
 		more = 1 + 4 + 2 + declog_min(m->namelen, 255) + 2 +
@@ -311,19 +283,25 @@ declog_measure(const struct proto_check *chk, const struct eval_answer *ans,
 			break;
 		len += more;
 	}
-	*nmatch = (uint8_t)i;
+	h->nmatch = (uint8_t)i;
 	if (i < ans->nmatched)
-		*flags |= DL_CUT;
+		h->flags |= DL_CUT;
 	return ((len + 7) & ~(size_t)7);
 }
 
-static uint8_t *
+/*
+ * Not inlined: with the lengths' bounds in sight the compiler copies
+ * with rep movs, whose start-up costs more than a call to memcpy for
+ * the tens of bytes a field holds.
+ */
+static __attribute__((__noinline__)) uint8_t *
 declog_put(uint8_t *p, const void *src, size_t len)
 {
 	memcpy(p, src, len);
 	return (p + len);
 }
 
+/* The record after its header: the strings and lists h measured. */
 static void
 declog_fill(uint8_t *p, const struct declog_hdr *h,
     const struct proto_check *chk, const struct eval_answer *ans)
@@ -334,7 +312,6 @@ declog_fill(uint8_t *p, const struct declog_hdr *h,
 	uint8_t			 n8;
 	unsigned		 i;
 
-	p = declog_put(p, h, sizeof(*h));
 	p = declog_put(p, chk->principal.ptr, h->plen);
 	p = declog_put(p, chk->action.ptr, h->alen);
 	p = declog_put(p, chk->resource.ptr, h->rlen);
@@ -377,7 +354,7 @@ declog_record(struct declog_ring *r, struct metrics_cell *mc,
     const struct proto_check *chk, const struct eval_answer *ans,
     const struct timespec *now)
 {
-	struct declog_hdr	 h;
+	struct declog_hdr	 h, *hp;
 	struct timespec		 ts;
 	uint64_t		 head, off, need, len, x;
 	int			 values;
@@ -397,12 +374,12 @@ declog_record(struct declog_ring *r, struct metrics_cell *mc,
 		    &declog_sample_thr, memory_order_relaxed))
 			return;
 	}
-	memset(&h, 0, sizeof(h));
+	/* h: what the measure needs and finds (the ring's copy: below). */
 	values = atomic_load_explicit(&declog_values, memory_order_relaxed);
 	h.flags = (values ? DL_VALUES : 0) |
 	    ((chk->flags & KMSAUTHZ_CHECK_EXPLAIN) ? DL_EXPLAIN : 0) |
 	    (ans->truncated ? DL_MCUT : 0);
-	len = declog_measure(chk, ans, values, &h.nctx, &h.nmatch, &h.flags);
+	len = declog_measure(chk, ans, values, &h);
 	head = atomic_load_explicit(&r->head, memory_order_relaxed);
 	off = head & r->mask;
 	need = off + len > r->mask + 1 ? len + (r->mask + 1 - off) : len;
@@ -425,22 +402,31 @@ declog_record(struct declog_ring *r, struct metrics_cell *mc,
 		clock_gettime(CLOCK_REALTIME, &ts);
 		now = &ts;
 	}
-	h.len = (uint32_t)len;
-	h.decision = (uint8_t)ans->decision;
-	h.reason = (uint8_t)ans->reason;
-	h.sec = now->tv_sec;
-	h.usec = (uint32_t)(now->tv_nsec / 1000);
-	h.reqid = reqid;
-	h.generation = ans->generation;
-	h.uid = (uint32_t)c->uid;
-	h.pid = (int32_t)c->pid;
-	h.item = item;
-	h.plen = (uint16_t)declog_min(chk->principal.len, DECLOG_FIELD_MAX);
-	h.alen = (uint16_t)declog_min(chk->action.len, DECLOG_FIELD_MAX);
-	h.rlen = (uint16_t)declog_min(chk->resource.len, DECLOG_FIELD_MAX);
-	h.ip_len = chk->ip_len <= 16 ? chk->ip_len : 0;
-	memcpy(h.ip, chk->ip, h.ip_len);
-	declog_fill(r->buf + off, &h, chk, ans);
+	/*
+	 * The header is written in place, field by field (off is a
+	 * multiple of 8): a copy of it from the stack compiled to a slow
+	 * rep movs.
+	 */
+	hp = (struct declog_hdr *)(void *)(r->buf + off);
+	hp->len = (uint32_t)len;
+	hp->decision = (uint8_t)ans->decision;
+	hp->reason = (uint8_t)ans->reason;
+	hp->flags = h.flags;
+	hp->ip_len = chk->ip_len <= 16 ? chk->ip_len : 0;
+	hp->sec = now->tv_sec;
+	hp->usec = (uint32_t)(now->tv_nsec / 1000);
+	hp->reqid = reqid;
+	hp->generation = ans->generation;
+	hp->uid = (uint32_t)c->uid;
+	hp->pid = (int32_t)c->pid;
+	hp->item = item;
+	hp->plen = h.plen;
+	hp->alen = h.alen;
+	hp->rlen = h.rlen;
+	hp->nctx = h.nctx;
+	hp->nmatch = h.nmatch;
+	memcpy(hp->ip, chk->ip, sizeof(hp->ip));
+	declog_fill(r->buf + off + sizeof(*hp), &h, chk, ans);
 	atomic_store_explicit(&r->head, head + len, memory_order_release);
 	metrics_add(&mc->declog_queued, 1);
 }
@@ -515,9 +501,12 @@ declog_flush(struct declog_out *o)
 	return (1);
 }
 
-/* Format what ring r holds into o's buffer, as room allows. */
+/*
+ * Format what ring r holds into o's buffer, as room allows; *more is
+ * set when records are left (the buffer is full).
+ */
 static size_t
-declog_drain(struct declog_out *o, struct declog_ring *r)
+declog_drain(struct declog_out *o, struct declog_ring *r, int *more)
 {
 	uint64_t	 head, tail;
 	uint32_t	 len;
@@ -533,11 +522,13 @@ declog_drain(struct declog_out *o, struct declog_ring *r)
 			tail += r->mask + 1 - (tail & r->mask);
 			continue;
 		}
-		o->len += declog_format(o->buf + o->len, rec);
+		o->len += declog_fmt_line(&o->fmt, o->buf + o->len, rec);
 		o->nrec++;
 		tail += len;
 		n++;
 	}
+	if (tail != head)
+		*more = 1;
 	atomic_store_explicit(&r->tail, tail, memory_order_release);
 	return (n);
 }
@@ -550,11 +541,12 @@ declog_main(void *arg)
 	uint64_t		 v;
 	int64_t			 deadline = 0;
 	size_t			 got;
-	unsigned		 i, gen;
-	int			 stopping, timeout, flushed;
+	unsigned		 i, gen, first = 0;
+	int			 stopping, timeout, flushed, more;
 
 	memset(&o, 0, sizeof(o));
 	o.fd = -1;
+	declog_fmt_init(&o.fmt);
 	o.buf = xmalloc(DECLOG_OUT_SIZE);
 	o.reopen_seen = atomic_load(&declog_reopen_gen);
 	declog_open(&o);
@@ -573,14 +565,22 @@ declog_main(void *arg)
 			declog_open(&o);
 		flushed = o.fd != -1 ? declog_flush(&o) : -1;
 		got = 0;
-		if (flushed == 1)
+		more = 0;
+		if (flushed == 1) {
+			/* Each pass starts at the next ring: none starves. */
 			for (i = 0; i < declog_nrings; i++)
-				got += declog_drain(&o, &declog_rings[i]);
+				got += declog_drain(&o, &declog_rings[(first +
+				    i) % declog_nrings], &more);
+			first = (first + 1) % declog_nrings;
+		}
 		if (got != 0 && o.fd != -1)
 			flushed = declog_flush(&o);
 		if (stopping && ((got == 0 && o.len == 0) ||
 		    declog_now_ms() >= deadline))
 			break;
+		/* Records left and the file took the last batch: at once. */
+		if (more && flushed == 1)
+			continue;
 		timeout = got != 0 ? DECLOG_BUSY_MS : DECLOG_IDLE_MS;
 		pfd[0].fd = declog_wake;
 		pfd[0].events = POLLIN;
@@ -596,7 +596,7 @@ declog_main(void *arg)
 	for (i = 0; i < declog_nrings; i++) {
 		o.len = 0;
 		o.nrec = 0;
-		while (declog_drain(&o, &declog_rings[i]) != 0) {
+		while (declog_drain(&o, &declog_rings[i], &more) != 0) {
 			v += o.nrec;
 			o.len = 0;
 			o.nrec = 0;
@@ -607,156 +607,4 @@ declog_main(void *arg)
 		close(o.fd);
 	free(o.buf);
 	return (NULL);
-}
-
-/* JSON string body of bytes: escaped, invalid UTF-8 as U+FFFD. */
-static size_t
-declog_str(char *out, const uint8_t *s, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	char		*p = out;
-	size_t		 i = 0, k, n;
-	uint32_t	 cp;
-
-	while (i < len) {
-		if (s[i] < 0x80) {
-			switch (s[i]) {
-			case '"':  *p++ = '\\'; *p++ = '"'; break;
-			case '\\': *p++ = '\\'; *p++ = '\\'; break;
-			case '\n': *p++ = '\\'; *p++ = 'n'; break;
-			case '\r': *p++ = '\\'; *p++ = 'r'; break;
-			case '\t': *p++ = '\\'; *p++ = 't'; break;
-			default:
-				if (s[i] < 0x20 || s[i] == 0x7f) {
-					memcpy(p, "\\u00", 4);
-					p[4] = hex[s[i] >> 4];
-					p[5] = hex[s[i] & 15];
-					p += 6;
-				} else
-					*p++ = (char)s[i];
-			}
-			i++;
-			continue;
-		}
-		n = s[i] >= 0xf0 && s[i] <= 0xf4 ? 4 : s[i] >= 0xe0 ? 3 :
-		    s[i] >= 0xc2 && s[i] <= 0xdf ? 2 : 0;
-		cp = n == 4 ? s[i] & 7u : n == 3 ? s[i] & 15u : s[i] & 31u;
-		for (k = 1; n != 0 && k < n; k++) {
-			if (i + k >= len || (s[i + k] & 0xc0) != 0x80) {
-				n = 0;
-				break;
-			}
-			cp = cp << 6 | (s[i + k] & 0x3fu);
-		}
-		if (n == 0 || (n == 3 && (cp < 0x800 ||
-		    (cp >= 0xd800 && cp <= 0xdfff))) ||
-		    (n == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
-			memcpy(p, "\\ufffd", 6);
-			p += 6;
-			i++;
-			continue;
-		}
-		memcpy(p, s + i, n);
-		p += n;
-		i += n;
-	}
-	return ((size_t)(p - out));
-}
-
-#define PUTS(s)	do { memcpy(p, s, sizeof(s) - 1); p += sizeof(s) - 1; } \
-	while (0)
-#define PUTSTR(q, n) do { *p++ = '"'; p += declog_str(p, q, n);	\
-	*p++ = '"'; } while (0)
-
-/* One record as a JSON line (at most DECLOG_LINE_MAX bytes). */
-static size_t
-declog_format(char *out, const uint8_t *rec)
-{
-	static const char *const decisions[] = {
-		"IMPLICIT_DENY", "ALLOW", "EXPLICIT_DENY"
-	};
-	struct declog_hdr	 h;
-	struct tm		 tm;
-	time_t			 t;
-	char			*p = out, ip[INET6_ADDRSTRLEN];
-	const uint8_t		*q;
-	const char		*reason;
-	uint32_t		 n32;
-	uint16_t		 n16;
-	unsigned		 i;
-
-	memcpy(&h, rec, sizeof(h));
-	q = rec + sizeof(h);
-	t = (time_t)h.sec;
-	gmtime_r(&t, &tm);
-	reason = eval_reason_name((enum eval_reason)h.reason);
-	p += sprintf(p, "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%06uZ\","
-	    "\"decision\":\"%s\",\"reason\":\"%s\",\"principal\":",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (unsigned)h.usec % 1000000,
-	    h.decision < 3 ? decisions[h.decision] : "IMPLICIT_DENY",
-	    reason != NULL ? reason : "invalid-request");
-	PUTSTR(q, h.plen);
-	q += h.plen;
-	PUTS(",\"action\":");
-	PUTSTR(q, h.alen);
-	q += h.alen;
-	PUTS(",\"resource\":");
-	PUTSTR(q, h.rlen);
-	q += h.rlen;
-	if (h.ip_len == 4 || h.ip_len == 16) {
-		inet_ntop(h.ip_len == 4 ? AF_INET : AF_INET6, h.ip, ip,
-		    sizeof(ip));
-		p += sprintf(p, ",\"source_ip\":\"%s\"", ip);
-	} else
-		PUTS(",\"source_ip\":null");
-	if (h.flags & DL_VALUES)
-		PUTS(",\"context\":{");
-	else
-		PUTS(",\"context_keys\":[");
-	for (i = 0; i < h.nctx; i++) {
-		if (i != 0)
-			*p++ = ',';
-		PUTSTR(q + 1, q[0]);
-		q += 1 + q[0];
-		if (h.flags & DL_VALUES) {
-			memcpy(&n16, q, 2);
-			*p++ = ':';
-			PUTSTR(q + 2, n16);
-			q += 2 + n16;
-		}
-	}
-	*p++ = (h.flags & DL_VALUES) ? '}' : ']';
-	p += sprintf(p, ",\"generation\":%" PRIu64 ",\"uid\":%" PRIu32
-	    ",\"pid\":%" PRId32 ",\"request_id\":%" PRIu32, h.generation, h.uid,
-	    h.pid, h.reqid);
-	if (h.item >= 0)
-		p += sprintf(p, ",\"batch_index\":%d", (int)h.item);
-	if (h.flags & DL_EXPLAIN) {
-		PUTS(",\"matched\":[");
-		for (i = 0; i < h.nmatch; i++) {
-			memcpy(&n32, q + 1, 4);
-			p += sprintf(p, "%s{\"source\":\"%s\",\"index\":%" PRIu32
-			    ",\"name\":", i != 0 ? "," : "",
-			    q[0] ? "key" : "policy", n32);
-			q += 5;
-			memcpy(&n16, q, 2);
-			PUTSTR(q + 2, n16);
-			q += 2 + n16;
-			memcpy(&n16, q, 2);
-			if (n16 != 0) {
-				PUTS(",\"sid\":");
-				PUTSTR(q + 2, n16);
-			}
-			q += 2 + n16;
-			*p++ = '}';
-		}
-		*p++ = ']';
-		if (h.flags & DL_MCUT)
-			PUTS(",\"matched_truncated\":true");
-	}
-	if (h.flags & DL_CUT)
-		PUTS(",\"truncated\":true");
-	PUTS("}\n");
-	return ((size_t)(p - out));
 }
