@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Regenerate the build system (configure, Makefile.in, build-aux/).
 set -e
 cd "$(dirname "$0")"

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """bench-admin-stall.py QSOCK ASOCK [ROUNDS]: does an admin call stall
 the query socket?  While the largest ImportBundle one admin frame carries
 (about 1 MiB: thousands of keys, each with its key policy) is answered,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bench-engine.c: decisions per second and per-decision latency of
  * eval_decide on a seeded world (make bench-engine; docs/benchmarks.md).

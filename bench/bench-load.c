@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bench-load: load generator for kmsauthzd (or anything speaking protocol
  * v1, such as bench/echo-server), through libkmsauthz.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """bench-python.py: the Python client's figures beside bench-load's
 (bench/run-bench-python.sh).  -s SOCKET -w REQUESTS.tsv (bench-world's
 principal, action, resource, address or -) -n SYNC -d DEPTH -t SECONDS

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bench-store: the store's figures for docs/benchmarks.md.
  *

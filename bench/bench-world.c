@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bench-world: writes the daemon benchmark's world and requests
  * (make bench; bench/run-bench.sh; docs/benchmarks.md).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # What a decision costs kmsauthzd, by means that a shared, noisy machine
 # disturbs little (docs/benchmarks.md, "Observability"):
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * echo-server: the benchmark's floor.  A trivial single-threaded epoll
  * server speaking protocol v1 framing: it checks each frame header and

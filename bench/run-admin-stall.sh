@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # make bench-admin-stall: kmsauthzd on a temporary directory, then
 # bench-admin-stall.py: connect+PING latency on the query socket while
 # the largest ImportBundle one admin frame carries is answered, beside

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # make bench-python (part of make bench): the Python client beside
 # libkmsauthz, on one connection each, against kmsauthzd serving the
 # bench-world (10,000 keys): bench-load -c 1 (libkmsauthz: sync

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # make bench: the load tool against the echo server (the floor) and, in the
 # same run, against kmsauthzd serving 10,000 keys (docs/benchmarks.md).
 #

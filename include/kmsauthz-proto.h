@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * kmsauthz-proto.h: wire constants of the kmsauthzd protocol (version 1).
  *

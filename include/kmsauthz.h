@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * kmsauthz.h: client library for the kmsauthzd authorization daemon.
  *

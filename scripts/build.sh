@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Bootstrap, configure and build into a build directory.
 # usage: scripts/build.sh BUILDDIR [configure options...]
 set -e

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Install the Debian 12 packages kmsauthz needs to build, test and run.
 # Skips apt entirely when everything is already there.
 set -e

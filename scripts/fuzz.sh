@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Run every libFuzzer target of tests/fuzz for a while, from its corpus.
 # usage: scripts/fuzz.sh BUILDDIR [SECONDS] [TARGET...]
 # Configures BUILDDIR with clang --enable-fuzzing (ASan+UBSan+libFuzzer,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Build everything and run kmsauthzd in the foreground on ./state (state
 # directory and both sockets there), seeded from etc/example-bundle.json
 # when the store is empty, from a fresh Debian 12 machine (as root).

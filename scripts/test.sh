@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The whole test suite, from a fresh Debian 12 machine (as root):
 #   1. install the packages it needs;
 #   2. gcc -Werror build + make check;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * admin-api.c: the admin API table (every call, its parameters with
  * their types and limits, as on the KMS and RAM API pages) and the

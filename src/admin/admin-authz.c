@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * admin-authz.c: the authorization mapping of the admin plane.  A call
  * by a principal other than a superuser is authorized by the policies

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * admin-conf.c: the admin configuration (admin-exec.h): who may
  * administer (uids, gids and public keys mapped to principal ARNs or

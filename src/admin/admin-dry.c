@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * admin-dry.c: DryRun of SetKeyPolicy and CreatePolicyVersion.  The
  * pipeline (admin_run_call) has identified, resolved, authorized and

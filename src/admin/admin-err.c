@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * admin-err.c: the API errors of docs/semantics.md section 6 (codes,
  * messages and HTTP statuses as on the SetKeyPolicy/GetKeyPolicy pages)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * admin-exec.c: the admin pipeline, one request from bytes to answer.
  * Identify the caller (signed request or peer credentials), parse the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * admin-exec.h: the admin plane in the daemon.  Who the caller is (peer
  * credentials or a signed request, mapped by the admin configuration),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * admin-kms.c: the KMS calls (admin-calls.def): keys, their policies,
  * states, deletion, tags and aliases, and instances.  The pipeline

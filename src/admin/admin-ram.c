@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * admin-ram.c: the RAM calls (admin-calls.def): users, roles, groups,
  * membership, custom policies and their versions, attachments.  Every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * admin-run.h: the admin plane's private parts, shared by the pipeline
  * (admin-exec.c) and the handlers of each service (admin-kms.c,

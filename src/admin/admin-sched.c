@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * admin-sched.c: scheduled key deletions.  The store keeps each
  * deletion time (schema 2); the admin plane mirrors them here for its

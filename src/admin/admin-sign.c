@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * admin-sign.c: Ed25519-signed admin requests.  A key pair made by
  * `kmsauthzctl keygen`; the config maps public keys to principals (the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * admin-state.c: the calls on the daemon's whole state
  * (admin-calls.def): ImportBundle (all or nothing), ExportBundle, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * admin.h: the admin plane.  The API table (every call, its parameters
  * and their limits, what it names and the resources it is authorized

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * audit.c: the append-only JSON-lines audit file of admin changes (see
  * audit.h).  One write(2) per record on an O_APPEND descriptor, so lines

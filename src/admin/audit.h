@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * audit.h: the admin audit trail, an append-only file of JSON lines.
  * Every admin change writes an intent record (who, from which uid/pid or

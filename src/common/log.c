@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log.c: stderr logging with optional syslog priority prefixes, or
  * syslog(3) once a daemon has detached from its terminal.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log.h: logging for the daemon and the tools (OpenSMTPD's API).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * xmalloc.h: allocators that die on failure (tmux).  For the daemon and
  * kmsauthzctl only, never for libkmsauthz or the pure engine, which must

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ctl-admin.c: kmsauthzctl's admin commands.  One command per admin API
  * call, named like it and taking its parameters by their API names, as

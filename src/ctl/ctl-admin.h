@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ctl-admin.h: kmsauthzctl's admin commands (ctl-admin.c): one per admin
  * API call, plus keygen.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ctl-analyze.c: kmsauthzctl analyze, who may do what on a bundle
  * (docs/analysis.md; the verdicts are src/engine/analyze.c's).

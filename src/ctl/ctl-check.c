@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ctl-check.c: the online query commands of kmsauthzctl, through
  * libkmsauthz: check (the same JSON answer line as simulate), ping and

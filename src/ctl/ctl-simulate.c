@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ctl-simulate.c: kmsauthzctl simulate, decisions on a bundle offline.
  *

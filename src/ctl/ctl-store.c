@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ctl-store.c: kmsauthzctl import, export, backup and verify, working
  * on a store directory directly (--db DIR).  import takes the owner lock

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ctl-test.c: kmsauthzctl test, policy tests for policy authors' CI.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ctl-validate.c: kmsauthzctl validate --kind key|ram [--max-bytes N]
  * [--account ACCOUNT] [--strict] FILE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ctl.h: kmsauthzctl's command table and the helpers its commands share.
  * Each command lives in its own ctl-<name>.c and returns the process exit

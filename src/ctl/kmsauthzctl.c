@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * kmsauthzctl: the control tool.  A table of commands, one function each
  * (OpenSMTPD's smtpctl shape); every command parses its own options.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * config.c: the "key = value" configuration file and -o overrides.
  *

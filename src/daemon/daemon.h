@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * daemon.h: kmsauthzd's private declarations, grouped by the file that
  * defines them (tmux.h style, but only for this module).

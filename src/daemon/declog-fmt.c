@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * declog-fmt.c: a decision log record as its JSON line, on the writer
  * thread.  The writer formats every decision the workers make, so this

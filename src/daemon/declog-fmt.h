@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * declog-fmt.h: a decision log record as it sits in a ring (written by
  * declog.c on the decision path) and its JSON line (declog-fmt.c, on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * declog.c: decision logs, OPA style: one JSON line per decision in
  * decision_log, written by a background thread.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * declog.h: decision logs (declog.c).  Each worker copies a decision
  * into its own bounded ring (no lock, no allocation, no system call);

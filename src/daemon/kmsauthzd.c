@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * kmsauthzd.c: the daemon's main: options, configuration, the world,
  * the sockets, signals and the systemd notify protocol.

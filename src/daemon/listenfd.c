@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * listenfd.c: systemd socket activation by hand (sd_listen_fds(3)):
  * LISTEN_PID must be ours, LISTEN_FDS counts descriptors from 3 on,

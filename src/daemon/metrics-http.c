@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * metrics-http.c: GET /metrics, /healthz and /readyz on metrics_listen,
  * served by libevent's evhttp on a thread and event loop of its own, so

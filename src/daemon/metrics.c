@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * metrics.c: the registry of per-thread metric cells and the Prometheus
  * text exposition (format 0.0.4) of them and of the daemon's state.

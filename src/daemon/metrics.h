@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * metrics.h: the daemon's metrics (metrics.c) and their HTTP endpoint
  * (metrics-http.c): per-thread cells written only by their own thread,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * notify.c: the systemd notify protocol, by hand (no libsystemd): one
  * datagram per message to $NOTIFY_SOCKET, where a leading '@' names an

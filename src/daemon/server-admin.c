@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * server-admin.c: the server's admin plane.  Admin connections are
  * served by a worker thread of their own (srv->admin_worker), so that a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * server-conn.c: one client connection: framing, limits, dispatch.
  *

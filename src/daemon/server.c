@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * server.c: the listening sockets and the acceptor (main thread).
  *

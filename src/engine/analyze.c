@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * analyze.c: who may do what, over every context (docs/analysis.md).
  *

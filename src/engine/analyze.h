@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * analyze.h: who may do what, over every context (docs/analysis.md).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * cpolicy.c: compiled policies, their builder and their evaluation.
  *

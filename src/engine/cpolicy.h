@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * cpolicy.h: compiled policies.  A compiled policy is immutable once
  * finished, reference counted (atomically: worlds share it) and holds

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * eval.c: the decision of docs/semantics.md section 4.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * eval.h: the decision of docs/semantics.md section 4 over a compiled
  * world.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * glob.c: precompiled wildcard patterns.
  *

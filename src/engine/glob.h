@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * glob.h: precompiled wildcard patterns (docs/semantics.md section 2):
  * '*' is any run of characters (also empty, also across ':' and '/'),

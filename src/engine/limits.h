@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * limits.h: the sizes and counts the store can hold, in one place so
  * that the bundle validator (src/policy/bundle.c) rejects, with every

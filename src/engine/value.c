@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * value.c: parsers and comparators for typed condition values.
  */

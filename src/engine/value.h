@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * value.h: the typed condition values of docs/semantics.md section 3.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * world-int.h: the compiled world's private parts, shared by its files:
  * the trie (world-trie.c), the share quota index (world-share.c), the

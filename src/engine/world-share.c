@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * world-share.c: the share quota index of a world (docs/semantics.md
  * section 5): the foreign accounts of each instance's key policies,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * world-trie.c: the persistent hash array mapped trie under every world
  * (world.c says how it is shared between versions), and the entries'

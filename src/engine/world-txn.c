@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * world-txn.c: world transactions: a copy of a world's roots that puts
  * and deletes entries (a new path from the root each, sharing the rest),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * world.c: the compiled world, a persistent hash array mapped trie.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * world.h: the compiled policy world, an immutable and structurally
  * shared snapshot of every instance, key, alias, policy, user, role and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * client-int.h: libkmsauthz internals shared with its fuzz target (not
  * exported: only kmsauthz_* symbols leave the library).

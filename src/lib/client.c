@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * client.c: libkmsauthz, the connection and every call.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * names.c: static texts for error codes, decisions and reasons.
  */

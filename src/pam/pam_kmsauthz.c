@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pam_kmsauthz.c: the PAM account facility asks kmsauthzd "may this
  * principal call this action on this resource from this address?".

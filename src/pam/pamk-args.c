@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pamk-args.c: the arguments of the service file line.
  *

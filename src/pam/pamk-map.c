@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pamk-map.c: principal_map=FILE, lines "USER ARN".
  *

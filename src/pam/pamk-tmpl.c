@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pamk-tmpl.c: {variable} templates of the service file's arguments.
  *

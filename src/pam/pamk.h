@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pamk.h: pam_kmsauthz internals (arguments, templates, principal map).
  *

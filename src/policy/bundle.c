@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bundle.c: the bundle (docs/bundle-format.md): parsing into the plain
  * model, validation with every error listed, compilation into a world

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * bundle.h: the bundle, one JSON document for a whole policy world
  * (docs/bundle-format.md): its parsing with full validation, a plain

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * policy-compile.c: a validated policy document (json-c tree) to a
  * compiled policy.  The validator has checked every rule already; the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * policy-compile.h: validated policy documents (json-c trees) to
  * compiled policies (engine/cpolicy.h), and the default key policy.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * policy-diag.c: the list of violations a document has, JSON paths, and
  * quoting of a document's own text inside a reason.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * policy-int.h: helpers shared by the files of src/policy (not an API).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * policy-lint.c: warnings for documents the cloud would accept but that
  * are almost certainly wrong (docs/semantics.md section 1.6): a KMS

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * policy-trusted.c: compiling a policy text that is known to be valid
  * (the store proves it with the BLAKE2b digest it recorded when it

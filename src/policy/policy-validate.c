@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * policy-validate.c: the rules of docs/semantics.md sections 1 to 3 for
  * key policies and RAM identity policies.  Every violation is reported,

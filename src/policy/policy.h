@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * policy.h: strict parsing and validation of policy documents
  * (docs/semantics.md sections 1 to 3), and the diagnostics they report.

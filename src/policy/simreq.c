@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * simreq.c: simulation requests and answers as JSON.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * simreq.h: simulation requests and answers as JSON (kmsauthzctl
  * simulate, the conformance runner, kmsauthzctl check).

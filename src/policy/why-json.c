@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * why-json.c: an explanation (docs/semantics.md section 4.10) as JSON,
  * for kmsauthzctl simulate, check and test.

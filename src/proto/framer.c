@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * framer.c: a connection's input, split into frames (framer.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * framer.h: splitting a byte stream into protocol v1 frames, as the
  * daemon reads a connection (pure: no I/O, no libevent).  Used by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * proto.c: cursors, the frame header and every message of protocol v1.
  * Pure: no I/O, no allocation.  Reads use memcpy and be*toh, never a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * proto.h: the pure codec of protocol v1 (libc only, no I/O).
  *

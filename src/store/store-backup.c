@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * store-backup.c: read transactions, growing the map, the empty test,
  * and backups: a consistent copy of the store while it is in use

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * store-int.h: what the store's files share and nobody else sees: the
  * store structure, the DBI table, the record codec and the write loop.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * store-load.c: from records to what the rest of the daemon uses: the
  * compiled world (store_load, at start-up), a bundle (store_to_bundle,

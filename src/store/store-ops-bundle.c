@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * store-ops-bundle.c: the whole state at once: a bundle checked against
  * the store's rules and written as one change (ImportBundle, import,

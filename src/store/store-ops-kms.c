@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * store-ops-kms.c: the KMS changes, one function each (instances, keys,
  * scheduled deletions, tags, aliases).  Every change checks its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * store-ops-ram.c: the RAM changes, one function each (users, roles,
  * groups and their memberships and attachments, RAM policies and their

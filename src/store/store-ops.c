@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * store-ops.c: the changes, one function each.  Every change checks its
  * preconditions against the store, writes its records and puts what

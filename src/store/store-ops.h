@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * store-ops.h: what the store's changes share (store-ops.c): one
  * change's arguments, record reads and writes by composite key, the key

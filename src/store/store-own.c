@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * store-own.c: who owns the state directory and its files.  The store
  * trusts everything in them, so another user able to create or write

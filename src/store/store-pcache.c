@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * store-pcache.c: the compiled-policy cache of one load or change: one
  * compiled form per (kind, digest), so that identical texts are

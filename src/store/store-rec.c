@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * store-rec.c: the record codec.  Integers big-endian, strings with a
  * u16 length; the reader has a sticky error (Knot's wire_ctx) so that

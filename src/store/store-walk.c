@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * store-walk.c: every page reachable from one meta page of an LMDB 0.9
  * data.mdb, read with pread and checked, never through LMDB's map.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * store-walk.h: a walk of every page an LMDB 0.9 data.mdb's meta page
  * reaches, read with pread (never the map) and checked before LMDB is

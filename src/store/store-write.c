@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * store-write.c: the write loop.  One LMDB write transaction per change,
  * the generation raised by exactly one inside it, the new world version

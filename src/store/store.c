@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * store.c: the LMDB environment and its lifecycle: the owner lock, the
  * checks that refuse foreign, corrupt or newer stores, schema migration,

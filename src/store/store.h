@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * store.h: the daemon's state in LMDB.  One environment in a state
  * directory, one named database (DBI) per kind of record, one write

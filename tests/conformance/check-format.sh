@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # check-format.sh: verifies the structure of the conformance tables
 # (tests/conformance/*.json and tests/conformance/invalid-bundles/*.json),
 # not their answers: required fields, known decisions and reasons, unique

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # kmsauthzctl analyze on tests/ctl/why-bundle.json: who-can (one action,
 # every action), what-can, impact of a key policy and of a RAM policy's
 # new version, and usage errors.  TAP.  (Exactness against brute force:

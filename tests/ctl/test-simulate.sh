@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # kmsauthzctl simulate: one request, many (JSONL), bad bundles; exit
 # statuses.  TAP.
 CTL=${top_builddir:-.}/src/ctl/kmsauthzctl

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # kmsauthzctl test: passing and failing cases on tests/ctl/why-bundle.json,
 # the failure report (request, expected, actual, explanation), the
 # summary line, JUnit XML, and bad case lines (file:line, exit 2).  TAP.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz-admin.c: the admin socket's request path on arbitrary bytes,
  * through the real admin plane (admin_handle) over a real store seeded

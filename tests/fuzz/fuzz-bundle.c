@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz-bundle.c: the bundle importer (kmsauthzctl import, ImportBundle,
  * seed_bundle) on arbitrary bytes.  Invariants:

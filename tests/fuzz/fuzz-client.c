@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz-client.c: libkmsauthz's answer decoders (the code every check,
  * batch, pipelined and non-blocking call runs on what the daemon sent) on

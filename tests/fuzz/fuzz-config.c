@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz-config.c: the two configuration parsers on arbitrary bytes: byte
  * 0 even, the rest is kmsauthzd.conf (config_load, then the same bytes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz-policy.c: the strict JSON parser and the validator on arbitrary
  * bytes, as both document kinds, with their invariants checked:

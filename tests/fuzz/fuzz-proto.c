@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz-proto.c: the protocol v1 codec on arbitrary bytes.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz-query.c: the daemon's query socket on arbitrary bytes: the stream
  * goes through the daemon's own framer (src/proto/framer.c, which

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz-simreq.c: the simulate request reader (kmsauthzctl simulate,
  * check, the conformance runner) on arbitrary bytes: one JSONL line read

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz-world.c: the world the decision fuzzers decide on, and the
  * invariants of a decision (fuzz-world.h).

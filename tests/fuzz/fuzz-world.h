@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz-world.h: what several fuzz targets share: a compiled world to
  * decide on (etc/example-bundle.json, or $KMSAUTHZ_FUZZ_BUNDLE) and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz.h: the libFuzzer entry points every fuzz-NAME.c defines (and that
  * replay.c calls when it replays a corpus without libFuzzer).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Replays every fuzz corpus (tests/fuzz/corpus/NAME/) through its
 # tests/fuzz/replay-NAME binary: one TAP line per corpus.  A corpus
 # without a replay binary, an empty corpus or a crash is a failure.

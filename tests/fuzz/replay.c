@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * replay.c: runs a fuzz target's LLVMFuzzerTestOneInput over files and
  * directories of files, without libFuzzer, so that `make check` replays

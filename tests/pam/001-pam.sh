@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # pam_kmsauthz.so end to end: pamtester runs PAM services from a private
 # directory under pam_wrapper (no /etc/pam.d) against the real kmsauthzd
 # seeded with tests/pam/bundle.json: allow, implicit and explicit deny,

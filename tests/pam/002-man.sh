@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # pam_kmsauthz(8) passes mandoc's linter: no warning or error (STYLE
 # notes about pages not installed on this machine do not count).
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """A Unix socket server that accepts connections and never answers.
 
 usage: silent-server.py SOCKET READYFILE

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # kmsauthzctl validate's warnings (policy_lint): each document of
 # tests/policy/lint gives exactly the warnings lint-expect.tsv lists, as
 # WARNING<TAB>CODE<TAB>PATH<TAB>REASON lines before OK, exit 0; exit 1

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # kmsauthzctl validate: output format and exit codes (0 valid, 1 invalid,
 # 2 usage or I/O), and agreement with tests/policy/expect.tsv for every
 # document of the tables.

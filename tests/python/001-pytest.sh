@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The Python client (bindings/python) under pytest against the real
 # daemon (tests/python/test_*.py), reported as TAP: one line per pytest
 # test case (tests/python/junit2tap.py reads pytest's JUnit XML), a line

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Fixtures: the real kmsauthzd on temporary sockets and state.
 
 The daemon is built in $top_builddir (make check exports it); each

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Turns pytest's JUnit XML into TAP lines, one per test case.
 
 usage: junit2tap.py JUNIT.XML FIRST-NUMBER

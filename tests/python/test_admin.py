@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """AdminClient against the real daemon's admin socket: calls, their
 answers, the section 6 error codes with HTTP status and Detail, and a
 change seen at once by a query Client."""

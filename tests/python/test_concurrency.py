@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Concurrency against the real daemon (etc/example-bundle.json): one
 Client shared by threads, one AsyncClient pipelining many checks on one
 connection; every answer is the one examples.json expects."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The conformance tables (tests/conformance/*.json) answered through the
 Python client as tests/regress/009 answers them through kmsauthzctl:
 Decision, Reason and the matched statements (as a set) for every case,

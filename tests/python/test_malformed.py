@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Fail closed: a fake server answers with crafted frames; every malformed
 or inconsistent answer raises kmsauthz.Error (never a Decision), through
 Client and AsyncClient.  The well-formed answers of the same server are

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # kmsauthzd -n: the configuration file and command-line overrides, every
 # error reported with file:line.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/regress/lib.sh"

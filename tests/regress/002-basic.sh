@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The daemon serves both sockets with the right modes, answers PING,
 # STATUS, HELLO, an admin status, denies on an empty world, and SIGTERM
 # drains, exits 0 and unlinks the sockets.

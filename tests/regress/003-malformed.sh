@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Every malformed frame is refused (ERROR then close, or close) while a
 # second client, connected throughout, keeps being served.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/regress/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 1,000 concurrent connections, all answered, all counted, then gone;
 # and the connection caps refuse the one too many with a BUSY error.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/regress/lib.sh"

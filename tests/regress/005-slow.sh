@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # A client that never reads its answers: the daemon stops reading it at
 # max_queued_replies, serves another client promptly meanwhile, and
 # closes it after slow_client_timeout.  An idle client is closed after

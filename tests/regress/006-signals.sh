@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # SIGHUP re-reads the configuration and the world without dropping a
 # connection; a bad configuration on SIGHUP keeps the running one;
 # SIGINT and SIGTERM drain and exit 0.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Socket activation (LISTEN_FDS/LISTEN_FDNAMES, with the fallback to
 # bind for a socket not passed) and the notify protocol on an abstract
 # NOTIFY_SOCKET: READY=1, STATUS=, WATCHDOG=1, RELOADING=1 with

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The systemd units as installed ("make install DESTDIR=..."): paths
 # substituted, files in the right directories, and systemd-analyze
 # verify clean on them (a broken copy must not be: the check bites).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The conformance tables (tests/conformance/*.json) answered over the
 # socket: for each table a daemon seeded with its bundle, every case
 # asked with "kmsauthzctl check --explain", the answer compared with the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Restart keeps the state: changes made through the admin socket
 # (kmsauthzctl: an instance, a key, its key policy, an alias, a RAM user
 # with an attached policy) give the same check answers, the same

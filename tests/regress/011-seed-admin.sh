@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The seed bundle is read only when the store is empty: a bad seed with
 # an empty store stops the start with nothing committed; a bad or missing
 # seed with a store that holds state is not read and does not stop the

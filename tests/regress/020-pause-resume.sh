@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Pause and resume under a full answer queue (issue #5 audit): with
 # max_queued_replies = 1 on one worker, clients pipelining PINGs while
 # reading in a tight loop make the daemon pause reading many times and

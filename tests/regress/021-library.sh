@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # libkmsauthz end to end: tests/regress/libe2e (the public API only)
 # against the real daemon seeded with etc/example-bundle.json: sync check
 # with EXPLAIN, batch at its limit and past it, pipelined and

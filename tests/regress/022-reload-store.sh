@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # SIGHUP re-reads the store: a new world from LMDB, published whole,
 # while a client keeps one connection busy with pipelined checks.  The
 # connection stays open, every answer is right before, during and after

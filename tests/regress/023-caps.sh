@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Connection caps: the total max_connections refuses a query client with
 # BUSY (RejectedTotal), yet the admin socket, with its own cap
 # (max_admin_connections), still answers; the admin cap refuses the one

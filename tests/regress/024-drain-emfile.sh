@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # SIGTERM flushes the answers already queued: a client that wrote
 # CHECKs without reading (the daemon paused on it with answers in its
 # own buffer) reads, after SIGTERM, every answer the daemon produced, in

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # SIGHUP on a store that no longer reads: a malformed record written into
 # the live LMDB by another process (mdb_load, from lmdb-utils) makes the
 # re-read fail.  The daemon logs why, keeps serving the world it had (same

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Members of admin_group that the admin configuration maps to nothing
 # cannot lock the superuser out of the admin socket: each uid has its
 # own cap (max_admin_connections_per_uid), a quarter of

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # What a new operator meets: --help, -h and --version everywhere; a
 # full admin socket, a stopped daemon and a socket the caller may not use
 # each reported in words with exit 2 (never a silent SIGPIPE death);

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The sockets' mode and group are set without following a path another
 # user could swap: bound in a private directory under the right umask,
 # their group set there, renamed into place; no chmod or chown by path

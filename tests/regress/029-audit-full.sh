@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # A full disk never tears the audit trail: on a small tmpfs filled up, a
 # change whose intent record does not fit is refused and the file keeps
 # its length (whole, parseable lines only); the next change, once there

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 030-foreign-state: the daemon refuses a state directory, or a store
 # file in it, that another user owns or that group or others may write
 # (another user could have put its own store there), and a damaged

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # An instance belongs to an account: a key may be created in it only by
 # that account (the superuser may name any), so another account cannot
 # use up its ShareQuota.  The owner is recorded (CreateInstance's

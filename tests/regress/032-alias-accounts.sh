@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # An alias name two accounts hold: every alias call can name one of them
 # by its ARN (acs:kms:REGION:ACCOUNT:alias/NAME); a bare name resolves in
 # the caller's own account, and for the superuser to the only alias of

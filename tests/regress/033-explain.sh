@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Explanations by halves (docs/semantics.md section 4.10): kmsauthzctl
 # check --explain and --explain=full against the daemon seeded with
 # tests/ctl/why-bundle.json give exactly simulate's answer, Explanation

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # DryRun of SetKeyPolicy and CreatePolicyVersion: authorized and checked
 # like the change, nothing committed (same generation, same policy, no
 # new version) and nothing audited as a change; the answer lists the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # metrics_listen: /metrics in the Prometheus text format (promtool check
 # metrics, every family documented), /healthz, /readyz; after a known
 # run of checks the counters add up exactly, by decision and by reason,

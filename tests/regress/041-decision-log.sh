@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # decision_log: every decision of a known run is in the log exactly once
 # with its fields (context values, explained statements); sampling with
 # decision_log_denies = all and decision_log_context = keys applied by

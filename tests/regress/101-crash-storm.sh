@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 101-crash-storm: kill -9 of the daemon in the middle of an admin update
 # storm (user creations, three-tag TagResource calls, SetKeyPolicy), then
 # a restart on the same state directory: every acknowledged change is

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 102-map-ceiling: the store's map reaches map_size_max (1M here).  The
 # change that does not fit is refused with InternalFailure and a message
 # saying the store is full and which setting to raise; the generation

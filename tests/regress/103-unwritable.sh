@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 103-unwritable: the daemon runs as an unprivileged user (setpriv) on
 # state it cannot write.
 #  - The audit file cannot be written (/dev/full): every change is

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 104-hostile-clients: while one well-behaved client asks the same
 # question every 2 ms (every answer must be right and come within 1 s):
 #   - 250 clients send garbage, half frames, lying lengths, oversize

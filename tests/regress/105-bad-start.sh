@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 105-bad-start: a daemon with a stored state is started with a bad
 # configuration, a bad admin.conf or a bad seed bundle, or on a damaged
 # state directory.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 110-idle: idle_timeout closes a connection that sends nothing at all
 # (no byte, not even half a header), on the query and on the admin
 # socket, while a connection that keeps asking survives the same span;

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 111-replay-restart: the nonce cache of signed admin requests lives in
 # memory, so a restart forgets it.  A signed request accepted by one
 # daemon, its exact bytes sent again after a restart (inside the 300 s

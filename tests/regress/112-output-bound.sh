@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 112-output-bound: the per-connection output bound (CONN_OUTPUT_MAX,
 # 4 MiB) on its own.  With max_queued_replies at its maximum (65,536), a
 # client that pipelines big explained batches and reads nothing is

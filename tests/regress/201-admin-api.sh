@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # 201-admin-api: the admin plane end to end through kmsauthzctl and the
 # real daemon: calls, section 6 errors with the state proven unchanged,
 # a non-root peer (setpriv) refused or allowed by its mapping and by the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * kzclient.c: a raw protocol client for the end-to-end tests.  It speaks
  * frames directly (with the codec, not libkmsauthz) so that tests can

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """kzload.py: protocol v1 load and fault clients for the end-to-end tests
 and `make soak` (python3, standard library only).
 

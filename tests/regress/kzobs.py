@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """kzobs.py: clients for the observability scenarios (tests/regress/040,
 041; python3, standard library only; frames from kzload.py).
 

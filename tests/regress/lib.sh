@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # lib.sh: helpers for the end-to-end scenarios (sourced, POSIX sh).
 #
 # Each scenario runs the real kmsauthzd on a fresh temporary directory

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * libe2e.c: libkmsauthz against the real daemon (tests/regress/
  * 021-library.sh starts it seeded with etc/example-bundle.json).  Only

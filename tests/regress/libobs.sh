@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # libobs.sh: helpers for the observability scenarios (040, 041), sourced
 # after lib.sh.
 KZOBS="python3 $top_srcdir/tests/regress/kzobs.py"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sdharness.c: plays systemd's part for the end-to-end tests.
  *

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # soak.sh (make soak; not part of make check): the real daemon under a
 # mixed load for SOAK_SECONDS (600): SOAK_CONNECTIONS (4) query
 # connections checking every answer against the decision expected before

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * crash-writer: the writer and the checker of the crash test
  * (tests/store/crash.sh).

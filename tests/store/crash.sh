@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Crash safety: a writer commits numbered changes and records each
 # acknowledgement; it is killed with SIGKILL at random moments; every
 # round the store is reopened and checked (tests/store/crash-writer.c).

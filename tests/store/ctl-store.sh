@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # kmsauthzctl import / export / backup on a store directory: exit codes,
 # refusals that change nothing, deterministic export, the round trip.
 CTL=${top_builddir:-.}/src/ctl/kmsauthzctl

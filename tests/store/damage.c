@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * damage: seeded random damage to a store of 1,500 keys, opened the
  * way the daemon opens it and checked with kmsauthzctl verify: every

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Seeded random damage to a store of 1,500 keys (tests/store/damage.c):
 # the daemon's open and kmsauthzctl verify end by an exit status, never
 # a signal, and name the table (and page) of what they refuse.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # kmsauthzctl import, export, backup and verify --db, run as root, refuse
 # a store directory or store file another user owns, or that group or
 # others may write (exit 2, the path, owner and mode named), and follow

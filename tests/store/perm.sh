@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Permission failures as a real unprivileged user.  As root, chmod proves
 # nothing (root ignores it), so every case runs kmsauthzctl as uid/gid
 # 65534 through setpriv.  Each refusal must exit 2 naming the path and

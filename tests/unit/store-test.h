@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * store-test.h: helpers the store's tests share: temporary directories,
  * their removal, and whole-file reads for before/after comparisons.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-admin-api: the error table of section 6, RequestIds, the API
  * table, request parsing (MissingParameter / InvalidParameter for every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-admin-audit: the audit trail: intent then outcome as JSON lines,
  * appended; reopen after rotation; failure to write is reported (so the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-admin-conf: the admin configuration: every setting, its bounds,
  * the uid/gid/key mappings and the file reader's errors.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-admin-exec: the admin plane end to end below the socket: a real
  * store in a temporary directory, the admin context, requests as bytes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-admin-sign: signed admin requests: a good one, a replayed one,
  * stale and future timestamps, a tampered body or block, an unknown

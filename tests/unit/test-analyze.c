@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-analyze.c: the analysis against brute force.  On seeded random
  * worlds (accounts, keys with tags and key policies, users, roles and

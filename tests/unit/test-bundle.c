@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-bundle.c: bundle parsing and validation (the error paths conf's
  * invalid bundles do not cover), the default key policy, compilation

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-client.c: libkmsauthz against a fake server thread on a temporary
  * socket: synchronous, batch, pipelined and non-blocking checks,

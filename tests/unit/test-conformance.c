@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-conformance.c: runs the hand-worked conformance tables of
  * tests/conformance (format in its README.md).

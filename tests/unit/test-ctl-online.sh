@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # kmsauthzctl check/ping/status against bench/echo-server (a stand-in
 # daemon answering every CHECK with one fixed answer).
 : "${top_builddir:=.}"

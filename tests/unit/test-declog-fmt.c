@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-declog-fmt.c: the decision log's JSON lines (declog-fmt.c)
  * against the printf formatter they replaced (ref_format below, as it

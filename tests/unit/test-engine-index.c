@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-engine-index.c: the engine's speed structures decide exactly as
  * the plain lookups and glob matching do: compiled policies' packed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-eval-noalloc.c: eval_decide allocates nothing (issue #3: "no
  * allocation on the evaluation path").

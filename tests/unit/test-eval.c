@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-eval.c: the compiled world (builder, lookups, structural sharing,
  * reference counting, the holder) and the decision of section 4.

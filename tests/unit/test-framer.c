@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-framer.c: the daemon's frame loop (src/proto/framer.c): whole
  * frames handed on, a partial one kept at the front with room for all

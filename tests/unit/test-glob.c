@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-glob.c: precompiled wildcard patterns.
  */

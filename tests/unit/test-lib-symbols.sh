@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # libkmsauthz exports kmsauthz_* only, has soname libkmsauthz.so.1, and
 # links nothing but libc (DT_NEEDED; a sanitizer build adds its runtime).
 echo "1..4"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The manual pages: mandoc -Tlint clean (warnings and above) on every
 # page; kmsauthz(3)'s NAME section and its installed links are exactly
 # the exported functions; kmsauthzctl(1) has an entry for every command

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-policy-trusted.c: policy_compile_trusted builds the same compiled
  * policy as policy_compile_text.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-policy.c: runs every document under tests/policy (see its
  * README.md): each valid document must validate with no violation; each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-proto.c: the protocol v1 codec: known byte layouts, round trips,
  * every limit and every malformed input path.

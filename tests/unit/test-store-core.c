@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-store-core.c: opening, locking and refusing stores; the record
  * codec.  Every refusal is checked to leave the files as they were.

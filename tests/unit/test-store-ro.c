@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-store-ro.c: a store its user cannot write.  The daemon's open
  * (readonly_ok) falls back to read-only: reads and the world as stored,

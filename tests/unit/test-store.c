@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-store.c: every change of the store, every error path, the state
  * proven unchanged after each error (the raw records byte for byte, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-value.c: the typed condition values of docs/semantics.md
  * section 3 (IP, exact decimal, RFC 3339 instant, bool).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test-world-share.c: the world's per-instance share quota index
  * answers exactly as a walk over every key does: random sequences of

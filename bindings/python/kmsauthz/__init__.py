@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """kmsauthz: a client for the kmsauthzd authorization daemon.
 
 Protocol v1 (docs/protocol.md) over the daemon's Unix sockets, standard

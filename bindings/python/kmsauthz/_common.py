@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """What Client and AsyncClient share: results, defaults, request forms."""
 import collections
 import os

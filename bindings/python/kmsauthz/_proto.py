@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Protocol v1 codec (docs/protocol.md): frames, CHECK, ANSWER, STATUS.
 
 No I/O here.  Every decoder checks what src/proto/proto.c checks (magic,

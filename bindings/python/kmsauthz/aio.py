@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """AsyncClient: the query socket for asyncio, concurrent checks pipelined
 on one connection and matched by request id."""
 import asyncio

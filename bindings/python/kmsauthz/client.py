@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The synchronous clients: Client (query socket), AdminClient (admin)."""
 import json
 import select

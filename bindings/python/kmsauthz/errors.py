@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """The exceptions: everything the client raises is a kmsauthz.Error."""
 
 
