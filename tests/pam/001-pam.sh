@@ -201,12 +201,7 @@ is "$DENIED" "a context value expanding past 512 bytes: PAM_PERM_DENIED" \
 python3 "$top_srcdir/tests/pam/silent-server.py" "$tmp/silent.sock" \
     "$tmp/silent.ready" &
 silent_pid=$!
-i=0
-while [ ! -f "$tmp/silent.ready" ] && [ $i -lt 200 ]; do
-	sleep 0.05
-	i=$((i + 1))
-done
-[ -f "$tmp/silent.ready" ]
+wait_until 10 test -f "$tmp/silent.ready"
 ok $? "a server that accepts and never answers is listening"
 svc silent "socket=$tmp/silent.sock" "$PRINC" "$ACT" "$RES" timeout_ms=300 \
     +permit

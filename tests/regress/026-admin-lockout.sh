@@ -26,13 +26,7 @@ stat() {	# stat NAME: a counter of the admin Status (as root)
 }
 # wait_line FILE REGEX SECS
 wait_line() {
-	i=0
-	while [ $i -lt $(($3 * 10)) ] && ! grep -E "$2" "$1" >/dev/null 2>&1
-	do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	grep -E "$2" "$1" >/dev/null 2>&1
+	wait_until "$3" grep -qE "$2" "$1" 2>/dev/null
 }
 # pinghold_as UID OUT N [ACTION]: N admin connections as UID (group
 # 65534), each PINGing (or calling ACTION) every 0.3 s for up to 60 s.

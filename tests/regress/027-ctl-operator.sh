@@ -48,11 +48,7 @@ ok $? "daemon started (max_admin_connections 1)"
 # 6-7: the admin socket full: Status 20 times, each exit 2 in words.
 $KZLOAD hold "$tmp/a.sock" 1 60 >"$tmp/hold.out" 2>&1 &
 hold=$!
-i=0
-while [ $i -lt 100 ] && ! grep -q '^served 1' "$tmp/hold.out"; do
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_until 10 grep -q '^served 1' "$tmp/hold.out"
 codes=
 for i in $(seq 20); do
 	"$KMSAUTHZCTL" Status --socket "$tmp/a.sock" >"$tmp/o" 2>&1
@@ -141,11 +137,7 @@ before=$(wc -c <"$tmp/detached.out")
 "$KZCLIENT" send "$tmp/q.sock" "4b5a0100 0063 0000 00000001 00000000" \
     >/dev/null 2>&1	# a bad frame: a log line (debug)
 kill -TERM "$pid" 2>/dev/null
-i=0
-while [ $i -lt 100 ] && kill -0 "$pid" 2>/dev/null; do
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_until 10 pid_gone "$pid"
 after=$(wc -c <"$tmp/detached.out")
 [ -n "$pid" ] && [ "$before" = "$after" ]
 ok $? "nothing written to its old terminal after detaching ($before -> $after bytes)"

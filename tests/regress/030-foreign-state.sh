@@ -21,11 +21,7 @@ refused() {
 	"$KMSAUTHZD" -f -c "$tmp/kmsauthzd.conf" 2>"$tmp/start.err" \
 	    </dev/null &
 	pid=$!
-	i=0
-	while kill -0 $pid 2>/dev/null && [ $i -lt 200 ]; do
-		sleep 0.05
-		i=$((i + 1))
-	done
+	wait_until 10 pid_gone $pid
 	kill -TERM $pid 2>/dev/null
 	wait $pid
 	st=$?

@@ -27,14 +27,7 @@ code() {	# code CMD...: the answer's Code, or OK
 # as_other CALL ARGS...: signed as OTHER's root; waits out the start
 # floor (signed requests dated before start + 2 s are refused).
 as_other() {
-	i=0
-	while :; do
-		KMSAUTHZ_ADMIN_KEY="$tmp/other.key" "$C" "$@" >"$tmp/ans" 2>&1
-		grep -q 'signed before the daemon started' "$tmp/ans" || break
-		[ $i -ge 100 ] && break
-		sleep 0.1
-		i=$((i + 1))
-	done
+	signed_past_floor "$tmp/other.key" "$C" "$@"
 	sed -n 's/.*"Code":"\([^"]*\)".*/\1/p' "$tmp/ans" | grep . || echo OK
 }
 keys() {

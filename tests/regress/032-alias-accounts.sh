@@ -23,14 +23,7 @@ code() {	# code CMD...: the answer's Code, or OK
 	sed -n 's/.*"Code":"\([^"]*\)".*/\1/p' "$tmp/ans" | grep . || echo OK
 }
 as_b() {	# signed as B's root, past the start floor
-	i=0
-	while :; do
-		KMSAUTHZ_ADMIN_KEY="$tmp/b.key" "$C" "$@" >"$tmp/ans" 2>&1
-		grep -q 'signed before the daemon started' "$tmp/ans" || break
-		[ $i -ge 100 ] && break
-		sleep 0.1
-		i=$((i + 1))
-	done
+	signed_past_floor "$tmp/b.key" "$C" "$@"
 	sed -n 's/.*"Code":"\([^"]*\)".*/\1/p' "$tmp/ans" | grep . || echo OK
 }
 aliases() {	# the (account, name, key) of every alias, sorted

@@ -78,6 +78,26 @@ wait_until() {
 	return 0
 }
 
+# pid_gone PID: true once the process PID has exited.
+pid_gone() {
+	! kill -0 "$1" 2>/dev/null
+}
+
+# signed_past_floor KEYFILE CMD...: CMD run with KMSAUTHZ_ADMIN_KEY=KEYFILE,
+# its answer in $tmp/ans, tried again for up to 10 s while the daemon
+# refuses it as signed before its start (the floor is start + 2 s).
+signed_past_floor() {
+	_spf_key=$1
+	shift
+	wait_until 10 _spf_try "$_spf_key" "$@"
+}
+_spf_try() {
+	_spf_k=$1
+	shift
+	KMSAUTHZ_ADMIN_KEY="$_spf_k" "$@" >"$tmp/ans" 2>&1
+	! grep -q 'signed before the daemon started' "$tmp/ans"
+}
+
 # qstat NAME: a field of the query socket's STATUS (connections=...).
 qstat() {
 	"$KZCLIENT" status "$tmp/q.sock" 2>/dev/null | sed -n "s/^$1=//p"
