@@ -525,6 +525,16 @@ admin_cmp_first(const void *a, const void *b)
 	return (0);
 }
 
+/* A listing's walk state: every account for a superuser, the caller's
+ * own otherwise. */
+void
+admin_list_init(struct admin_list *l, const struct admin_run *r)
+{
+	l->arr = json_object_new_array();
+	l->account = r->caller->superuser ? NULL : r->account;
+	l->region = r->ctx->conf.region;
+}
+
 /* Sorted, then one page of it under {outer: {inner: [...]}}. */
 void
 admin_page(struct admin_run *r, struct json_object *o, struct json_object *all,

@@ -235,9 +235,7 @@ admin_kms_list_keys(struct admin_run *r)
 	struct json_object	*o;
 
 	o = admin_answer(r->req);
-	l.arr = json_object_new_array();
-	l.account = r->caller->superuser ? NULL : r->account;
-	l.region = r->ctx->conf.region;
+	admin_list_init(&l, r);
 	world_foreach_key(r->w, admin_list_key, &l);
 	admin_page(r, o, l.arr, "Keys", "Key", 1);
 	return (o);
@@ -424,9 +422,7 @@ admin_kms_list_aliases(struct admin_run *r)
 	struct json_object	*o;
 
 	o = admin_answer(r->req);
-	l.arr = json_object_new_array();
-	l.account = r->caller->superuser ? NULL : r->account;
-	l.region = r->ctx->conf.region;
+	admin_list_init(&l, r);
 	world_foreach_alias(r->w, admin_list_alias, &l);
 	admin_page(r, o, l.arr, "Aliases", "Alias", 1);
 	return (o);

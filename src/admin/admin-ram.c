@@ -256,9 +256,7 @@ admin_ram_list_policies(struct admin_run *r)
 	struct json_object	*o;
 
 	o = admin_answer(r->req);
-	l.arr = json_object_new_array();
-	l.account = r->caller->superuser ? NULL : r->account;
-	l.region = r->ctx->conf.region;
+	admin_list_init(&l, r);
 	world_foreach_policy(r->w, admin_list_policy, &l);
 	admin_page(r, o, l.arr, "Policies", "Policy", 0);
 	return (o);

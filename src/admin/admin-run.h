@@ -89,6 +89,7 @@ void		admin_date(int64_t, char *, size_t);
 /* A stored document's lint warnings as the answer's "Warnings". */
 void		admin_warnings(struct json_object *, enum policy_kind,
 		    const char *, size_t, const char *);
+void		admin_list_init(struct admin_list *, const struct admin_run *);
 /* Sorted, then one page of it under {outer: {inner: [...]}}. */
 void		admin_page(struct admin_run *, struct json_object *,
 		    struct json_object *, const char *, const char *, int);
