@@ -82,12 +82,17 @@ op_prin_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
 }
 
 static int
-kind_ok(struct store *st, enum store_principal kind)
+principal_ok(struct store *st, enum store_principal kind,
+    const char *account, const char *name)
 {
+	int	 rc;
+
 	if (kind != STORE_USER && kind != STORE_ROLE && kind != STORE_GROUP)
 		return (store_seterr(st, STORE_EINVAL, "invalid principal "
 		    "kind %d", (int)kind));
-	return (STORE_OK);
+	if ((rc = store_op_id_ok(st, "account", account)) != STORE_OK)
+		return (rc);
+	return (store_op_id_ok(st, "name", name));
 }
 
 int
@@ -97,8 +102,7 @@ store_principal_create(struct store *st, enum store_principal kind,
 	struct op	 o = { .kind = kind, .a = account, .id = name };
 	int		 rc;
 
-	if ((rc = kind_ok(st, kind)) || (rc = store_op_id_ok(st, "account",
-	    account)) || (rc = store_op_id_ok(st, "name", name)))
+	if ((rc = principal_ok(st, kind, account, name)) != STORE_OK)
 		return (rc);
 	return (store_op_change(st, op_prin_create, &o, genp));
 }
@@ -201,8 +205,7 @@ store_principal_delete(struct store *st, enum store_principal kind,
 	struct op	 o = { .kind = kind, .a = account, .id = name };
 	int		 rc;
 
-	if ((rc = kind_ok(st, kind)) || (rc = store_op_id_ok(st, "account",
-	    account)) || (rc = store_op_id_ok(st, "name", name)))
+	if ((rc = principal_ok(st, kind, account, name)) != STORE_OK)
 		return (rc);
 	return (store_op_change(st, op_prin_delete, &o, genp));
 }
@@ -275,8 +278,7 @@ list_change(struct store *st, enum store_principal kind, const char *account,
 			    .b = name, .num = groups, .flag = add };
 	int		 rc;
 
-	if ((rc = kind_ok(st, kind)) || (rc = store_op_id_ok(st, "account",
-	    account)) || (rc = store_op_id_ok(st, "name", principal)) ||
+	if ((rc = principal_ok(st, kind, account, principal)) ||
 	    (rc = store_op_id_ok(st, groups ? "group" : "policy name", name)))
 		return (rc);
 	return (store_op_change(st, op_list, &o, genp));
