@@ -38,7 +38,7 @@ write_config "metrics_listen = 127.0.0.1:0" \
     "seed_bundle = $top_srcdir/etc/example-bundle.json"
 start_daemon
 ok $? "daemon starts with metrics_listen = 127.0.0.1:0"
-wait_until 10 metrics_logged
+wait_serving 10 metrics_logged
 ok $? "the chosen port is logged ($murl)"
 
 code=$(curl -s -o "$tmp/h" -w '%{http_code}' --max-time 10 "$murl/healthz")
@@ -130,7 +130,7 @@ ok $? "unknown path 404, POST refused ($c2), HEAD answered"
 # 18: scraping while 1,000 connections pipeline stalls none of them.
 $KZOBS pipeline "$tmp/q.sock" 1000 4 >"$tmp/pipe" 2>&1 &
 ppid=$!
-wait_until 10 sh -c "[ \"\$(ls /proc/$daemon_pid/fd | wc -l)\" -gt 1000 ]"
+wait_serving 10 sh -c "[ \"\$(ls /proc/$daemon_pid/fd | wc -l)\" -gt 1000 ]"
 n=0 failed=0
 while kill -0 $ppid 2>/dev/null && [ $n -lt 200 ]; do
 	scrape "$tmp/m3" || failed=$((failed + 1))
@@ -149,14 +149,14 @@ ok $? "$n scrapes while 1,000 connections pipeline: ${answers:-?} answers, longe
 # them late), else they are counted out of the baseline.
 nfd() { ls /proc/$daemon_pid/fd | wc -l; }
 fewfd() { [ "$(nfd)" -lt 100 ]; }
-wait_until 60 fewfd
+wait_serving 60 fewfd
 fd0=$(nfd)
 $KZOBS holdhttp 127.0.0.1 "${murl##*:}" 48 3 >"$tmp/hold" 2>&1 &
 hpid=$!
-wait_until 10 grep -qs '^held 48' "$tmp/hold"
+wait_serving 10 grep -qs '^held 48' "$tmp/hold"
 # The accepts the listener takes (it pauses at 32).
 held30() { [ $(($(nfd) - fd0)) -ge 30 ]; }
-wait_until 30 held30
+wait_serving 30 held30
 fd1=$(nfd)
 [ $((fd1 - fd0)) -le 33 ] && [ $((fd1 - fd0)) -ge 30 ]
 ok $? "48 idle HTTP clients: the daemon holds $((fd1 - fd0)) descriptors for them (at most 32)"
@@ -170,7 +170,7 @@ stop_daemon
 write_config "metrics_listen = unix:$tmp/m.sock" \
     "seed_bundle = $top_srcdir/etc/example-bundle.json"
 start_daemon
-wait_until 10 test -S "$tmp/m.sock" &&
+wait_serving 10 test -S "$tmp/m.sock" &&
     [ "$(stat -c %a "$tmp/m.sock")" = 660 ] &&
     curl -sf --max-time 10 --unix-socket "$tmp/m.sock" -o "$tmp/m4" \
     http://localhost/metrics && promtool check metrics <"$tmp/m4" &&

@@ -43,7 +43,7 @@ conf_run1() {
 	    "decision_log = $tmp/dec.jsonl" "$@"
 }
 conf_run1 "decision_log_context = values"
-start_daemon && wait_until 10 metrics_logged
+start_daemon && wait_serving 10 metrics_logged
 ok $? "daemon starts with decision_log"
 N=3000
 $KZOBS run "$tmp/q.sock" "$BUNDLE" $N 4 "$tmp/expected" >"$tmp/run" 2>&1
@@ -52,7 +52,7 @@ written() {
 	scrape "$tmp/m" &&
 	    [ "$(metric "$tmp/m" kmsauthz_decision_log_records_total)" = "$1" ]
 }
-wait_until 10 written $N &&
+wait_serving 10 written $N &&
     [ "$(metric "$tmp/m" kmsauthz_decision_log_dropped_total)" = 0 ]
 ok $? "records_total reaches $N, nothing dropped"
 $KZOBS compare "$tmp/expected" "$tmp/dec.jsonl" "$(id -u)" >"$tmp/cmp" 2>&1
@@ -68,12 +68,12 @@ mv "$tmp/dec.jsonl" "$tmp/dec.jsonl.1"
 conf_run1 "decision_log_sample = 0" "decision_log_denies = all" \
     "decision_log_context = keys"
 kill -HUP "$daemon_pid"
-wait_until 10 grep -q "reload done" "$tmp/daemon.err" &&
-    wait_until 10 test -f "$tmp/dec.jsonl"
+wait_serving 10 grep -q "reload done" "$tmp/daemon.err" &&
+    wait_serving 10 test -f "$tmp/dec.jsonl"
 ok $? "SIGHUP reopens decision_log (the rotated file left alone)"
 $KZOBS run "$tmp/q.sock" "$BUNDLE" 700 2 "$tmp/expected2" >"$tmp/run2" 2>&1
 denies=$(awk '$1 != "allow" && $1 != "frames" && $1 != "rate" { s += $3 } END { print s }' "$tmp/run2")
-wait_until 10 written $((N + denies))
+wait_serving 10 written $((N + denies))
 ok $? "sample 0, denies all: only the $denies denies of 700 are logged"
 [ "$(wc -l <"$tmp/dec.jsonl.1")" -eq $N ] &&
     [ "$(wc -l <"$tmp/dec.jsonl")" -eq "$denies" ] &&
@@ -88,12 +88,12 @@ mkfifo "$tmp/fifo"
 write_config "metrics_listen = 127.0.0.1:0" "seed_bundle = $BUNDLE" \
     "decision_log = $tmp/fifo" "decision_log_ring = 16K"
 : >"$tmp/daemon.err"
-start_daemon && wait_until 10 metrics_logged
+start_daemon && wait_serving 10 metrics_logged
 exec 3<>"$tmp/fifo"	# a reader that does not read
 fifo_open() {
 	ls -l "/proc/$daemon_pid/fd" 2>/dev/null | grep -q "$tmp/fifo"
 }
-wait_until 10 fifo_open
+wait_serving 10 fifo_open
 ok $? "the daemon opens the FIFO once it has a reader (retried until then)"
 M=20000
 $KZOBS run "$tmp/q.sock" "$BUNDLE" $M 4 "$tmp/expected3" >"$tmp/run3" 2>&1
@@ -111,12 +111,12 @@ sum_is() {
 	    [ $(($(metric "$tmp/m" kmsauthz_decision_log_records_total) +
 	    $(metric "$tmp/m" kmsauthz_decision_log_dropped_total))) -eq "$1" ]
 }
-wait_until 10 sum_is $M
+wait_serving 10 sum_is $M
 ok $? "once read: written + dropped = $M decisions"
 # The same load with nothing logged, for comparison.
 sed -i 's/^decision_log_ring.*/&\ndecision_log_sample = 0/' "$tmp/kmsauthzd.conf"
 kill -HUP "$daemon_pid"
-wait_until 10 grep -q "reload done" "$tmp/daemon.err"
+wait_serving 10 grep -q "reload done" "$tmp/daemon.err"
 $KZOBS run "$tmp/q.sock" "$BUNDLE" $M 4 "$tmp/expected4" >"$tmp/run4" 2>&1
 rate2=$(sed -n 's/^rate //p' "$tmp/run4")
 [ "${rate1:-0}" -ge $((${rate2:-0} / 3)) ]
@@ -137,7 +137,7 @@ start_daemon &&
     grep -q "decision_log $tmp/later/dec.jsonl: cannot open" "$tmp/daemon.err"
 ok $? "an unopenable decision_log is reported; decisions go on"
 mkdir "$tmp/later"
-wait_until 10 test -s "$tmp/later/dec.jsonl" &&
+wait_serving 10 test -s "$tmp/later/dec.jsonl" &&
     grep -q '"principal":"acs:ram::1:user/a"' "$tmp/later/dec.jsonl"
 ok $? "retried: the record waiting in the ring is written once it can be"
 

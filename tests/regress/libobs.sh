@@ -3,20 +3,20 @@
 # after lib.sh.
 KZOBS="python3 $top_srcdir/tests/regress/kzobs.py"
 
-# wait_until SECONDS COMMAND...: until COMMAND succeeds, polled every
-# 50 ms, or fails once the deadline has passed.
-wait_until() {
-	_deadline=$(($(date +%s) + $1))
+# wait_serving SECONDS COMMAND...: lib.sh's wait_until, given up at once
+# if the daemon ($daemon_pid) has died: true only when COMMAND succeeded
+# while the daemon still runs.
+wait_serving() {
+	_ws_secs=$1
 	shift
-	while ! "$@"; do
-		[ "$(date +%s)" -ge "$_deadline" ] && return 1
-		if [ -n "$daemon_pid" ] && ! kill -0 "$daemon_pid" 2>/dev/null
-		then
-			return 1
-		fi
-		sleep 0.05
-	done
-	return 0
+	wait_until "$_ws_secs" _ws_done "$@" || return 1
+	daemon_alive
+}
+_ws_done() {
+	"$@" || ! daemon_alive
+}
+daemon_alive() {
+	[ -z "$daemon_pid" ] || kill -0 "$daemon_pid" 2>/dev/null
 }
 
 # metrics_url: the address the daemon logged for metrics_listen (a TCP
