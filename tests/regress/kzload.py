@@ -395,9 +395,9 @@ def abuse_admin_garbage(asock, n):
     return bad
 
 
-def cmd_hold(path, n, secs):
-    """Open n connections (PING each); print how many were served and
-    how many refused BUSY; hold the served ones for secs."""
+def open_pinged(path, n):
+    """Open n connections and PING each; print "served S busy B" (busy:
+    refused with ERROR BUSY, or not opened at all); return the served."""
     held, busy = [], 0
     for _ in range(n):
         try:
@@ -414,6 +414,13 @@ def cmd_hold(path, n, secs):
             busy += 1
     print("served %d busy %d" % (len(held), busy))
     sys.stdout.flush()
+    return held
+
+
+def cmd_hold(path, n, secs):
+    """Open n connections (PING each); print how many were served and
+    how many refused BUSY; hold the served ones for secs."""
+    held = open_pinged(path, n)
     time.sleep(secs)
     for s in held:
         s.close()
@@ -425,22 +432,7 @@ def cmd_pinghold(path, n, secs, every, action=None):
     the admin call `action`), to keep them busy.  Prints "served S busy
     B" once they are open, then "closed C after T s" when the daemon has
     closed C of them (all, or when secs ran out)."""
-    held, busy = [], 0
-    for _ in range(n):
-        try:
-            s = connect(path, timeout=5.0)
-            s.sendall(frame(T_PING, 1))
-            ftype, _, body = read_frame(s)
-            if ftype == T_PONG:
-                held.append(s)
-                continue
-            if ftype == T_ERROR and struct.unpack(">H", body[:2])[0] == 5:
-                busy += 1
-            s.close()
-        except (ProtoError, OSError):
-            busy += 1
-    print("served %d busy %d" % (len(held), busy))
-    sys.stdout.flush()
+    held = open_pinged(path, n)
     start = time.monotonic()
     live = list(held)
     closed = 0
