@@ -13,6 +13,7 @@
 #include <lmdb.h>
 
 #include "store/store.h"
+#include "store/store-cset.h"
 
 /* The DBIs, in the order of the schema table in store.h. */
 enum store_dbi {
@@ -59,6 +60,8 @@ struct store {
 	void			(*holder_free)(struct world_holder *);
 	int			 existed[STORE_NFILES]; /* before the open */
 	int			 made_dir;	/* the open made st->dir */
+	struct store_cset	*cs;		/* the change being planned */
+	uint64_t		 gen_set;	/* store_apply's generation */
 	char			 errmsg[1024];
 };
 
@@ -252,6 +255,22 @@ int	store_own_files(struct store *);
 
 /* Loading (store-load.c): every record into wt (empty world txn). */
 int	store_load_into(struct store *, MDB_txn *, struct world_txn *);
+/* One entity (record k of its own DBI) into or out of wt. */
+int	store_load_entity(struct store *, MDB_txn *, struct world_txn *,
+	    struct pcache *, int dbi, const MDB_val *k, int reuse);
+
+/*
+ * Change-sets (store-apply.c).  While a change is planned st->cs
+ * records what it reads (store_cset_read) and writes (store_cset_write);
+ * store_cset_refresh then brings the world transaction in step with
+ * the records the change-set wrote.
+ */
+void	store_cset_read(struct store *, int dbi, const void *k, size_t klen,
+	    const MDB_val *v);
+void	store_cset_write(struct store *, int dbi, const void *k, size_t klen,
+	    const void *v, size_t vlen, int del);
+int	store_cset_refresh(struct store *, MDB_txn *, struct world_txn *,
+	    const struct store_cset *, struct pcache *);
 
 /* store.c, shared with store-backup.c */
 char	*store_path(const char *dir, const char *file);

@@ -707,6 +707,106 @@ store_load_into(struct store *st, MDB_txn *txn, struct world_txn *wt)
 	return (rc);
 }
 
+/* An entity whose record is gone leaves the world (if it was there). */
+static int
+store_unload_entity(struct store *st, struct world_txn *wt, int dbi,
+    const MDB_val *k)
+{
+	char	*p[3] = { NULL, NULL, NULL };
+	int	 n, wrc;
+
+	n = dbi == DBI_ALIASES ? 3 : (dbi == DBI_INSTANCES ||
+	    dbi == DBI_KEYS) ? 1 : 2;
+	if (store_split(k, p, n) != 0)
+		return (store_corrupt(st, dbi, k, "malformed"));
+	switch (dbi) {
+	case DBI_INSTANCES:
+		wrc = world_txn_del_instance(wt, p[0]);
+		break;
+	case DBI_KEYS:
+		wrc = world_txn_del_key(wt, p[0]);
+		break;
+	case DBI_ALIASES:
+		wrc = world_txn_del_alias(wt, p[0], p[1], p[2]);
+		break;
+	case DBI_POLICIES:
+		wrc = world_txn_del_policy(wt, p[0], p[1]);
+		break;
+	case DBI_USERS:
+		wrc = world_txn_del_user(wt, p[0], p[1]);
+		break;
+	case DBI_ROLES:
+		wrc = world_txn_del_role(wt, p[0], p[1]);
+		break;
+	default:
+		wrc = world_txn_del_group(wt, p[0], p[1]);
+		break;
+	}
+	store_split_free(p, n);
+	if (wrc != 0 && errno != ENOENT)
+		return (store_nomem(st));
+	return (STORE_OK);
+}
+
+/*
+ * The compiled key policy the world has for key k, under the digest
+ * its unchanged record holds, so that its loader does not compile the
+ * same text again.
+ */
+static void
+store_reuse_key_policy(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    struct pcache *cache, const MDB_val *k)
+{
+	struct store_kprec	 kp;
+	struct world_key	 wk;
+	MDB_val			 v;
+
+	if (world_get_key(world_txn_view(wt), k->mv_data, k->mv_size,
+	    &wk) != 0 || wk.policy == NULL ||
+	    mdb_get(txn, st->dbi[DBI_KEYPOLICIES], (MDB_val *)k, &v) != 0 ||
+	    store_kprec_decode(&v, &kp) != 0)
+		return;
+	pcache_put(cache, POLICY_KIND_KEY, kp.digest,
+	    cpolicy_ref(wk.policy));
+}
+
+/*
+ * One entity of the world as the transaction now stores it: the record
+ * k of dbi (an entity's own DBI: instances, keys, aliases, policies,
+ * users, roles, groups) put into wt by its loader, or taken out of wt
+ * when it is gone.  A key whose key policy record did not change
+ * (reuse) keeps the compiled policy the world has.  Compiled policies
+ * come from cache (which the planner may have seeded).
+ */
+int
+store_load_entity(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    struct pcache *cache, int dbi, const MDB_val *k, int reuse)
+{
+	static const store_walk_fn	 fn[DBI_COUNT] = {
+		[DBI_INSTANCES] = load_instance, [DBI_KEYS] = load_key,
+		[DBI_ALIASES] = load_alias, [DBI_POLICIES] = load_policy,
+		[DBI_USERS] = load_user, [DBI_ROLES] = load_role,
+		[DBI_GROUPS] = load_group
+	};
+	struct load	 l;
+	MDB_val		 v;
+	int		 rc;
+
+	if ((rc = mdb_get(txn, st->dbi[dbi], (MDB_val *)k, &v)) ==
+	    MDB_NOTFOUND)
+		return (store_unload_entity(st, wt, dbi, k));
+	if (rc != 0)
+		return (store_err_mdb(st, rc, store_dbi_names[dbi]));
+	if (dbi == DBI_KEYS && reuse)
+		store_reuse_key_policy(st, txn, wt, cache, k);
+	memset(&l, 0, sizeof(l));
+	l.wt = wt;
+	l.cache = *cache;
+	rc = fn[dbi](st, txn, k, &v, &l);
+	*cache = l.cache;
+	return (rc);
+}
+
 int
 store_load(struct store *st)
 {

@@ -84,7 +84,7 @@ op_replace_all(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	struct store_polrec	 pr = { 1, 1 };
 	struct store_prinrec	 prr;
 	struct store_wbuf	 k;
-	struct cpolicy		*cp;
+	MDB_val			 v;
 	const struct bundle_principal *bp;
 	size_t			 i, j, n;
 	int			 d, rc = STORE_OK, kind;
@@ -101,7 +101,7 @@ op_replace_all(struct store *st, MDB_txn *txn, struct world_txn *wt,
 		snprintf(ir.account, sizeof(ir.account), "%s",
 		    b->instances[i].account != NULL ?
 		    b->instances[i].account : "");
-		rc = store_op_inst_put(st, txn, wt, b->instances[i].id, &ir,
+		rc = store_op_inst_put(st, txn, b->instances[i].id, &ir,
 		    MDB_NOOVERWRITE);
 	}
 	for (i = 0; i < b->nkeys && rc == STORE_OK; i++) {
@@ -130,50 +130,32 @@ op_replace_all(struct store *st, MDB_txn *txn, struct world_txn *wt,
 			    bk->tags[j].value,
 			    strlen(bk->tags[j].value), MDB_NOOVERWRITE);
 		}
-		cp = NULL;
 		if (rc == STORE_OK && bk->instance != NULL) {
 			if (bk->policy == NULL) {
 				rc = store_seterr(st, STORE_EINVAL, "key %s: "
 				    "no key policy", bk->id);
 				break;
 			}
-			if ((rc = store_op_kp_put(st, txn, bk->id, 1,
-			    bk->policy,
-			    bk->policy_len)) != STORE_OK)
-				break;
-			cp = pcache_compile(st, &o->cache, POLICY_KIND_KEY,
-			    bk->policy, bk->policy_len, NULL, "key policy",
-			    bk->id, &rc);
-			if (cp == NULL) {
-				rc = STORE_EINVAL;
-				break;
-			}
+			rc = store_op_kp_put(st, txn, bk->id, 1, bk->policy,
+			    bk->policy_len);
 		}
-		if (rc == STORE_OK)
-			rc = store_op_key_reput(st, txn, wt, bk->id, &kr, cp,
-			    0);
-		if (cp != NULL)
-			cpolicy_unref(cp);
 	}
 	for (i = 0; i < b->naliases && rc == STORE_OK; i++) {
-		struct world_key	 wk;
 		const char		*kid = b->aliases[i].key_id;
 
-		if (world_get_key(world_txn_view(wt), kid, strlen(kid),
-		    &wk) != 0) {
+		if (store_op_rec_get(st, txn, DBI_KEYS, kid, NULL, NULL,
+		    &v) != STORE_OK || store_keyrec_decode(&v, &kr) != 0) {
 			rc = store_seterr(st, STORE_EINVAL, "alias %s: no such "
 			    "key: %s", b->aliases[i].name, kid);
 			break;
 		}
-		store_key(&k, wk.region, wk.creator, b->aliases[i].name);
+		store_key(&k, kr.region, kr.creator, b->aliases[i].name);
+		store_keyrec_free(&kr);
 		rc = store_op_db_put(st, txn, DBI_ALIASES, &k, kid, strlen(kid),
 		    MDB_NOOVERWRITE);
 		if (rc == STORE_EEXIST)
 			rc = store_seterr(st, rc, "alias %s twice",
 			    b->aliases[i].name);
-		if (rc == STORE_OK &&
-		    world_txn_put_alias(wt, b->aliases[i].name, kid) != 0)
-			rc = store_op_nomem(st);
 	}
 	for (i = 0; i < b->npolicies && rc == STORE_OK; i++) {
 		const struct bundle_policy *p = &b->policies[i];
@@ -189,15 +171,6 @@ op_replace_all(struct store *st, MDB_txn *txn, struct world_txn *wt,
 		        p->text,
 		    p->len)) != 0)
 			break;
-		cp = pcache_compile(st, &o->cache, POLICY_KIND_RAM, p->text,
-		    p->len, NULL, "policy", p->name, &rc);
-		if (cp == NULL) {
-			rc = STORE_EINVAL;
-			break;
-		}
-		if (world_txn_put_policy(wt, p->account, p->name, cp) != 0)
-			rc = store_op_nomem(st);
-		cpolicy_unref(cp);
 	}
 	for (kind = 0; kind < 3 && rc == STORE_OK; kind++) {
 		n = kind == STORE_USER ? b->nusers : kind == STORE_ROLE ?
@@ -217,9 +190,8 @@ op_replace_all(struct store *st, MDB_txn *txn, struct world_txn *wt,
 			prr.ngroups = kind == STORE_USER ? bp->ngroups : 0;
 			prr.policies = bp->policies;
 			prr.npolicies = bp->npolicies;
-			rc = store_op_prin_put(st, txn, wt, kind, bp->account,
-			    bp->name,
-			    &prr, MDB_NOOVERWRITE);
+			rc = store_op_prin_put(st, txn, kind, bp->account,
+			    bp->name, &prr, MDB_NOOVERWRITE);
 		}
 	}
 	store_w_free(&k);

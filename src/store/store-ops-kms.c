@@ -38,8 +38,8 @@ inst_get(struct store *st, MDB_txn *txn, const char *id,
 }
 
 int
-store_op_inst_put(struct store *st, MDB_txn *txn, struct world_txn *wt,
-    const char *id, const struct store_instrec *r, unsigned int flags)
+store_op_inst_put(struct store *st, MDB_txn *txn, const char *id,
+    const struct store_instrec *r, unsigned int flags)
 {
 	struct store_wbuf	 v;
 	int			 rc;
@@ -51,9 +51,6 @@ store_op_inst_put(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	if (rc == STORE_EEXIST)
 		return (store_seterr(st, rc, "instance %s already exists",
 		    id));
-	if (rc == STORE_OK && world_txn_put_instance(wt, id, r->state,
-	    r->quota, r->account[0] != '\0' ? r->account : NULL) != 0)
-		rc = store_op_nomem(st);
 	return (rc);
 }
 
@@ -66,7 +63,7 @@ op_instance_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
 
 	if (o->a != NULL)
 		snprintf(r.account, sizeof(r.account), "%s", o->a);
-	return (store_op_inst_put(st, txn, wt, o->id, &r, MDB_NOOVERWRITE));
+	return (store_op_inst_put(st, txn, o->id, &r, MDB_NOOVERWRITE));
 }
 
 int
@@ -114,7 +111,7 @@ op_instance_set(struct store *st, MDB_txn *txn, struct world_txn *wt,
 		r.quota = o->num;
 	} else
 		r.state = o->state;
-	return (store_op_inst_put(st, txn, wt, o->id, &r, 0));
+	return (store_op_inst_put(st, txn, o->id, &r, 0));
 }
 
 int
@@ -162,10 +159,7 @@ op_instance_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	    (void *)o->id) != 0)
 		return (store_seterr(st, STORE_EINUSE, "instance %s still "
 		    "holds keys", o->id));
-	rc = store_op_rec_del(st, txn, DBI_INSTANCES, o->id, NULL, NULL);
-	if (rc == STORE_OK && world_txn_del_instance(wt, o->id) != 0)
-		rc = store_op_nomem(st);
-	return (rc);
+	return (store_op_rec_del(st, txn, DBI_INSTANCES, o->id, NULL, NULL));
 }
 
 int
@@ -207,11 +201,10 @@ op_key_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
 		if ((text = policy_default_key_policy(r.creator)) == NULL)
 			return (store_op_nomem(st));
 		rc = store_op_kp_put(st, txn, o->id, 1, text, strlen(text));
+		store_op_seed(o, POLICY_KIND_KEY, text, strlen(text));
 		free(text);
-		if (rc != 0)
-			return (rc);
 	}
-	return (store_op_key_reput(st, txn, wt, o->id, &r, o->cp, 0));
+	return (rc);
 }
 
 int
@@ -276,9 +269,8 @@ op_key_state(struct store *st, MDB_txn *txn, struct world_txn *wt,
 		    "left by cancelling it", o->id));
 	}
 	r.state = o->state;
-	if ((rc = store_op_key_instance_ok(st, wt, &r)) == 0 &&
-	    (rc = store_op_key_put(st, txn, o->id, &r, 0)) == 0)
-		rc = store_op_key_reput(st, txn, wt, o->id, &r, NULL, 1);
+	if ((rc = store_op_key_instance_ok(st, wt, &r)) == 0)
+		rc = store_op_key_put(st, txn, o->id, &r, 0);
 	store_keyrec_free(&r);
 	return (rc);
 }
@@ -302,8 +294,7 @@ store_key_state_set(struct store *st, const char *id, int state,
  * aliases_too go with it.
  */
 static int
-key_remove(struct store *st, MDB_txn *txn, struct world_txn *wt,
-    const char *id, const struct store_keyrec *r, int aliases_too)
+key_remove(struct store *st, MDB_txn *txn, const char *id, const struct store_keyrec *r, int aliases_too)
 {
 	struct store_wbuf	 k;
 	MDB_cursor		*c;
@@ -344,11 +335,7 @@ key_remove(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	mdb_cursor_close(c);
 	for (i = 0; i < nnames && rc == STORE_OK; i++) {
 		rc = store_op_rec_del(st, txn, DBI_ALIASES, r->region,
-		    r->creator,
-		    names[i]);
-		if (rc == STORE_OK && world_txn_del_alias(wt, r->region,
-		    r->creator, names[i]) != 0)
-			rc = store_op_nomem(st);
+		    r->creator, names[i]);
 	}
 	for (i = 0; i < nnames; i++)
 		free(names[i]);
@@ -370,8 +357,6 @@ key_remove(struct store *st, MDB_txn *txn, struct world_txn *wt,
 		rc = store_op_db_del_prefix(st, txn, DBI_TAGS, k.p, k.len);
 	}
 	store_w_free(&k);
-	if (rc == STORE_OK && world_txn_del_key(wt, id) != 0)
-		rc = store_op_nomem(st);
 	return (rc);
 }
 
@@ -386,7 +371,7 @@ op_key_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	if ((rc = store_op_key_get(st, txn, o->id, &r)) != 0)
 		return (rc);
 	if ((rc = store_op_key_instance_ok(st, wt, &r)) == STORE_OK)
-		rc = key_remove(st, txn, wt, o->id, &r, 0);
+		rc = key_remove(st, txn, o->id, &r, 0);
 	store_keyrec_free(&r);
 	return (rc);
 }
@@ -467,12 +452,8 @@ op_deletion(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	switch (o->flag) {
 	case 0:
 		r.state = WORLD_KEY_PENDING_DELETION;
-		if ((rc = store_op_key_put(st, txn, o->id, &r,
-		    0)) == STORE_OK &&
-		    (rc = store_op_del_put(st, txn, o->id,
-		        o->when)) == STORE_OK)
-			rc = store_op_key_reput(st, txn, wt, o->id, &r, NULL,
-			    1);
+		if ((rc = store_op_key_put(st, txn, o->id, &r, 0)) == STORE_OK)
+			rc = store_op_del_put(st, txn, o->id, o->when);
 		break;
 	case 1:
 		r.state = WORLD_KEY_ENABLED;
@@ -483,12 +464,9 @@ op_deletion(struct store *st, MDB_txn *txn, struct world_txn *wt,
 			rc = store_seterr(st, STORE_ECORRUPT, "%s: key %s is "
 			    "PendingDeletion without a deletion time", st->dir,
 			    o->id);
-		if (rc == STORE_OK)
-			rc = store_op_key_reput(st, txn, wt, o->id, &r, NULL,
-			    1);
 		break;
 	default:
-		rc = key_remove(st, txn, wt, o->id, &r, 1);
+		rc = key_remove(st, txn, o->id, &r, 1);
 		break;
 	}
 out:
@@ -745,10 +723,11 @@ op_key_policy(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	else if (rc == STORE_ENOTFOUND)
 		rc = store_seterr(st, STORE_ECORRUPT, "%s: key %s has no "
 		    "key policy record", st->dir, o->id);
-	if (rc == STORE_OK &&
-	    (rc = store_op_kp_put(st, txn, o->id, kp.version + 1, o->text,
-	    o->len)) == STORE_OK)
-		rc = store_op_key_reput(st, txn, wt, o->id, &r, o->cp, 0);
+	if (rc == STORE_OK) {
+		rc = store_op_kp_put(st, txn, o->id, kp.version + 1, o->text,
+		    o->len);
+		store_op_seed(o, POLICY_KIND_KEY, o->text, o->len);
+	}
 out:
 	store_keyrec_free(&r);
 	return (rc);
@@ -880,8 +859,6 @@ op_tag(struct store *st, MDB_txn *txn, struct world_txn *wt, void *arg)
 			rc = tags_case_ok(st, txn, o->id);
 	}
 	store_w_free(&k);
-	if (rc == STORE_OK)
-		rc = store_op_key_reput(st, txn, wt, o->id, &r, NULL, 1);
 out:
 	store_keyrec_free(&r);
 	return (rc);
@@ -970,8 +947,6 @@ op_tags(struct store *st, MDB_txn *txn, struct world_txn *wt, void *arg)
 	if (rc == STORE_OK)
 		rc = tags_case_ok(st, txn, o->id);
 	store_w_free(&k);
-	if (rc == STORE_OK)
-		rc = store_op_key_reput(st, txn, wt, o->id, &r, NULL, 1);
 out:
 	store_keyrec_free(&r);
 	return (rc);
@@ -1023,8 +998,6 @@ op_alias(struct store *st, MDB_txn *txn, struct world_txn *wt, void *arg)
 		rc = store_op_db_put(st, txn, DBI_ALIASES, &k, o->a,
 		    strlen(o->a), 0);
 	store_w_free(&k);
-	if (rc == STORE_OK && world_txn_put_alias(wt, o->id, o->a) != 0)
-		rc = store_op_nomem(st);
 	store_keyrec_free(&r);
 	return (rc);
 }
@@ -1081,8 +1054,6 @@ op_alias_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	if (rc == STORE_ENOTFOUND)
 		return (store_seterr(st, rc, "no alias %s in %s/%s", o->id,
 		    o->a, o->b));
-	if (rc == STORE_OK && world_txn_del_alias(wt, o->a, o->b, o->id) != 0)
-		rc = store_op_nomem(st);
 	return (rc);
 }
 

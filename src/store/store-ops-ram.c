@@ -39,16 +39,13 @@ prin_get(struct store *st, MDB_txn *txn, enum store_principal kind,
 	return (rc);
 }
 
-/* Writes the record and puts the principal into the world. */
 int
-store_op_prin_put(struct store *st, MDB_txn *txn, struct world_txn *wt,
-    enum store_principal kind, const char *account, const char *name,
-    const struct store_prinrec *r, unsigned int flags)
+store_op_prin_put(struct store *st, MDB_txn *txn, enum store_principal kind,
+    const char *account, const char *name, const struct store_prinrec *r,
+    unsigned int flags)
 {
 	struct store_wbuf	 v;
-	const char * const	*g = (const char * const *)r->groups;
-	const char * const	*p = (const char * const *)r->policies;
-	int			 rc, wrc;
+	int			 rc;
 
 	store_w_init(&v);
 	store_prinrec_encode(&v, kind == STORE_USER, r);
@@ -57,16 +54,7 @@ store_op_prin_put(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	if (rc == STORE_EEXIST)
 		return (store_seterr(st, rc, "%s %s already exists in account "
 		    "%s", store_op_prin_name[kind], name, account));
-	if (rc != STORE_OK)
-		return (rc);
-	if (kind == STORE_USER)
-		wrc = world_txn_put_user(wt, account, name, g, r->ngroups, p,
-		    r->npolicies);
-	else if (kind == STORE_ROLE)
-		wrc = world_txn_put_role(wt, account, name, p, r->npolicies);
-	else
-		wrc = world_txn_put_group(wt, account, name, p, r->npolicies);
-	return (wrc != 0 ? store_op_nomem(st) : STORE_OK);
+	return (rc);
 }
 
 static int
@@ -77,7 +65,7 @@ op_prin_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	struct store_prinrec	 r;
 
 	memset(&r, 0, sizeof(r));
-	return (store_op_prin_put(st, txn, wt, o->kind, o->a, o->id, &r,
+	return (store_op_prin_put(st, txn, o->kind, o->a, o->id, &r,
 	    MDB_NOOVERWRITE));
 }
 
@@ -172,7 +160,7 @@ op_prin_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	struct op		*o = arg;
 	struct store_prinrec	 r;
 	char			 who[300];
-	int			 rc, wrc;
+	int			 rc;
 
 	if ((rc = prin_get(st, txn, o->kind, o->a, o->id, &r)) != 0)
 		return (rc);
@@ -185,17 +173,8 @@ op_prin_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
 			    o->id, who);
 		return (rc);
 	}
-	if ((rc = store_op_rec_del(st, txn, store_op_prin_dbi[o->kind], o->a,
-	    o->id,
-	    NULL)) != STORE_OK)
-		return (rc);
-	if (o->kind == STORE_USER)
-		wrc = world_txn_del_user(wt, o->a, o->id);
-	else if (o->kind == STORE_ROLE)
-		wrc = world_txn_del_role(wt, o->a, o->id);
-	else
-		wrc = world_txn_del_group(wt, o->a, o->id);
-	return (wrc != 0 ? store_op_nomem(st) : STORE_OK);
+	return (store_op_rec_del(st, txn, store_op_prin_dbi[o->kind], o->a,
+	    o->id, NULL));
 }
 
 int
@@ -263,8 +242,7 @@ op_list(struct store *st, MDB_txn *txn, struct world_txn *wt, void *arg)
 		    store_op_prin_name[o->kind], o->id, groups ?
 		    "does not belong to group" : "has no policy", o->b);
 	if (rc == STORE_OK)
-		rc = store_op_prin_put(st, txn, wt, o->kind, o->a, o->id, &r,
-		    0);
+		rc = store_op_prin_put(st, txn, o->kind, o->a, o->id, &r, 0);
 	store_prinrec_free(&r);
 	return (rc);
 }
@@ -388,8 +366,7 @@ op_policy_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	    (rc = store_op_pv_put(st, txn, o->a, o->id, 1, o->text,
 	        o->len)) != 0)
 		return (rc);
-	if (world_txn_put_policy(wt, o->a, o->id, o->cp) != 0)
-		return (store_op_nomem(st));
+	store_op_seed(o, POLICY_KIND_RAM, o->text, o->len);
 	return (STORE_OK);
 }
 
@@ -451,8 +428,6 @@ op_policy_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
 		    k.len);
 	}
 	store_w_free(&k);
-	if (rc == STORE_OK && world_txn_del_policy(wt, o->a, o->id) != 0)
-		rc = store_op_nomem(st);
 	return (rc);
 }
 
@@ -503,8 +478,8 @@ op_version_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	    (rc = store_op_pol_put(st, txn, o->a, o->id, &r, 0)))
 		return (rc);
 	o->version = r.last;
-	if (o->flag && world_txn_put_policy(wt, o->a, o->id, o->cp) != 0)
-		return (store_op_nomem(st));
+	if (o->flag)
+		store_op_seed(o, POLICY_KIND_RAM, o->text, o->len);
 	return (STORE_OK);
 }
 
@@ -559,12 +534,9 @@ op_version_default(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	    NULL, "policy version", o->id, &rc);
 	if (cp == NULL)
 		return (rc);
-	r.def = o->num;
-	if ((rc = store_op_pol_put(st, txn, o->a, o->id, &r, 0)) == STORE_OK &&
-	    world_txn_put_policy(wt, o->a, o->id, cp) != 0)
-		rc = store_op_nomem(st);
 	cpolicy_unref(cp);
-	return (rc);
+	r.def = o->num;
+	return (store_op_pol_put(st, txn, o->a, o->id, &r, 0));
 }
 
 int

@@ -51,10 +51,13 @@ store_op_db_get(struct store *st, MDB_txn *txn, int dbi,
 	kv.mv_size = k->len;
 	if (k->len > (size_t)mdb_env_get_maxkeysize(st->env))
 		return (STORE_ENOTFOUND);	/* could never be stored */
-	if ((rc = mdb_get(txn, st->dbi[dbi], &kv, v)) == MDB_NOTFOUND)
+	if ((rc = mdb_get(txn, st->dbi[dbi], &kv, v)) == MDB_NOTFOUND) {
+		store_cset_read(st, dbi, k->p, k->len, NULL);
 		return (STORE_ENOTFOUND);
+	}
 	if (rc != 0)
 		return (store_err_mdb(st, rc, store_dbi_names[dbi]));
+	store_cset_read(st, dbi, k->p, k->len, v);
 	return (STORE_OK);
 }
 
@@ -76,6 +79,7 @@ store_op_db_put(struct store *st, MDB_txn *txn, int dbi,
 	vv.mv_size = vlen;
 	if ((rc = mdb_put(txn, st->dbi[dbi], &kv, &vv, flags)) != 0)
 		return (store_err_mdb(st, rc, store_dbi_names[dbi]));
+	store_cset_write(st, dbi, k->p, k->len, v, vlen, 0);
 	return (STORE_OK);
 }
 
@@ -92,6 +96,7 @@ store_op_db_del(struct store *st, MDB_txn *txn, int dbi,
 		return (STORE_ENOTFOUND);
 	if (rc != 0)
 		return (store_err_mdb(st, rc, store_dbi_names[dbi]));
+	store_cset_write(st, dbi, k->p, k->len, NULL, 0, 1);
 	return (STORE_OK);
 }
 
@@ -144,21 +149,57 @@ store_op_rec_del(struct store *st, MDB_txn *txn, int dbi, const char *a,
 }
 
 /*
- * Every change: fn over o in store_write's one write transaction (from
- * the empty world when o carries a whole bundle), then what o holds (the
- * compiled document, the policy cache) is released.
+ * Every change: its plan (fn) in store_write's one write transaction,
+ * recording the change-set, then the world reloaded where the
+ * change-set wrote (from the empty world when o carries a whole
+ * bundle); then what o holds is released.
  */
+static int
+store_op_plan_apply(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    void *arg)
+{
+	struct op	*o = arg;
+	int		 rc;
+
+	store_cset_free(&o->cs);
+	o->cs.replace = o->bundle != NULL;
+	st->cs = &o->cs;
+	rc = o->plan(st, txn, wt, o);
+	st->cs = NULL;
+	if (rc == STORE_OK)
+		rc = store_cset_refresh(st, txn, wt, &o->cs, &o->cache);
+	return (rc);
+}
+
 int
 store_op_change(struct store *st, store_write_fn fn, struct op *o,
     uint64_t *genp)
 {
 	int	 rc;
 
-	rc = store_write(st, fn, o, o->bundle != NULL, genp);
+	o->plan = fn;
+	store_cset_init(&o->cs);
+	rc = store_write(st, store_op_plan_apply, o, o->bundle != NULL, genp);
+	store_cset_free(&o->cs);
 	if (o->cp != NULL)
 		cpolicy_unref(o->cp);
 	pcache_free(&o->cache);
 	return (rc);
+}
+
+/*
+ * The plan compiled text (o->cp) to check it: the reload after it
+ * finds it under the text's digest instead of compiling it again.
+ */
+void
+store_op_seed(struct op *o, int kind, const char *text, size_t len)
+{
+	unsigned char	 d[32];
+
+	if (o->cp == NULL)
+		return;
+	store_digest(text, len, d);
+	pcache_put(&o->cache, kind, d, cpolicy_ref(o->cp));
 }
 
 /* Deletes every record whose key starts with prefix (plen bytes). */
@@ -178,6 +219,7 @@ store_op_db_del_prefix(struct store *st, MDB_txn *txn, int dbi,
 	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
 	while (rc == 0 && k.mv_size >= plen &&
 	    memcmp(k.mv_data, prefix, plen) == 0) {
+		store_cset_write(st, dbi, k.mv_data, k.mv_size, NULL, 0, 1);
 		if ((rc = mdb_cursor_del(c, 0)) != 0)
 			break;
 		rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT);
@@ -274,37 +316,6 @@ store_op_key_instance_ok(struct store *st, struct world_txn *wt,
 		return (store_seterr(st, STORE_ESTATE, "instance %s is %s",
 		    r->instance, world_instance_state_name(wi.state)));
 	return (STORE_OK);
-}
-
-/*
- * Puts key id into the world as the txn now stores it; with the
- * compiled policy cp, or (keep) the one the world has.
- */
-int
-store_op_key_reput(struct store *st, MDB_txn *txn, struct world_txn *wt,
-    const char *id, const struct store_keyrec *r, const struct cpolicy *cp,
-    int keep)
-{
-	struct world_key	 wk;
-	struct world_tag	*tags;
-	struct cpolicy		*ref = NULL;
-	size_t			 ntags;
-	int			 rc, wrc;
-
-	if ((rc = store_tags_read(st, txn, id, &tags, &ntags)) != 0)
-		return (rc);
-	if (keep && world_get_key(world_txn_view(wt), id, strlen(id),
-	    &wk) == 0 && wk.policy != NULL)
-		cp = ref = cpolicy_ref(wk.policy);
-	wrc = world_txn_put_key(wt, id, r->region, r->creator, r->instance,
-	    r->state, tags, ntags, cp);
-	if (wrc != 0)
-		rc = errno == ENOMEM ? store_op_nomem(st) : store_seterr(st,
-		    STORE_EINVAL, "key %s: rejected by the world", id);
-	if (ref != NULL)
-		cpolicy_unref(ref);
-	store_tags_free(tags, ntags);
-	return (rc);
 }
 
 int

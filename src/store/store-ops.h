@@ -34,6 +34,8 @@ struct op {
 	const struct store_tag	*tags;
 	size_t			 ntags;
 	struct pcache		 cache;
+	store_write_fn		 plan;
+	struct store_cset	 cs;
 };
 
 extern const int		 store_op_prin_dbi[];
@@ -54,6 +56,7 @@ int	store_op_rec_del(struct store *st, MDB_txn *txn, int dbi, const char *a,
     const char *b, const char *c);
 int	store_op_change(struct store *st, store_write_fn fn, struct op *o,
     uint64_t *genp);
+void	store_op_seed(struct op *o, int kind, const char *text, size_t len);
 int	store_op_db_del_prefix(struct store *st, MDB_txn *txn, int dbi,
     const void *prefix, size_t plen);
 int	store_op_db_count_prefix(struct store *st, MDB_txn *txn, int dbi,
@@ -65,9 +68,6 @@ int	store_op_key_put(struct store *st, MDB_txn *txn, const char *id,
     const struct store_keyrec *r, unsigned int flags);
 int	store_op_key_instance_ok(struct store *st, struct world_txn *wt,
     const struct store_keyrec *r);
-int	store_op_key_reput(struct store *st, MDB_txn *txn, struct world_txn *wt,
-    const char *id, const struct store_keyrec *r, const struct cpolicy *cp,
-        int keep);
 int	store_op_kp_put(struct store *st, MDB_txn *txn, const char *id,
     uint64_t version, const char *text, size_t len);
 int	store_op_share_check(struct store *st, struct world_txn *wt,
@@ -76,7 +76,7 @@ int	store_op_share_check(struct store *st, struct world_txn *wt,
 int	store_op_compile(struct store *st, enum policy_kind kind,
     const char *text, size_t len, struct policy_diags *diags,
         struct cpolicy **cpp);
-int	store_op_inst_put(struct store *st, MDB_txn *txn, struct world_txn *wt,
+int	store_op_inst_put(struct store *st, MDB_txn *txn,
     const char *id, const struct store_instrec *r, unsigned int flags);
 int	store_op_state_ok(struct store *st, int state);
 int	store_op_key_state_ok(struct store *st, int state);
@@ -84,7 +84,7 @@ int	store_op_del_put(struct store *st, MDB_txn *txn, const char *id,
     int64_t when);
 int	store_op_tag_ok(struct store *st, const char *tag, const char *value);
 int	store_op_alias_name_ok(struct store *st, const char *name);
-int	store_op_prin_put(struct store *st, MDB_txn *txn, struct world_txn *wt,
+int	store_op_prin_put(struct store *st, MDB_txn *txn,
     enum store_principal kind, const char *account, const char *name,
         const struct store_prinrec *r, unsigned int flags);
 int	store_op_pol_put(struct store *st, MDB_txn *txn, const char *account,

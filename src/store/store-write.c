@@ -33,6 +33,15 @@ store_gen_bump(struct store *st, MDB_txn *txn, uint64_t *genp)
 
 	if ((rc = store_meta_get_u(st, txn, "generation", 8, &gen)) != 0)
 		return (rc);
+	/* A fleet's mirror sets the generation to the etcd revision. */
+	if (st->gen_set != 0) {
+		if (st->gen_set <= gen)
+			return (store_seterr(st, STORE_EINVAL, "%s: generation "
+			    "%llu is not past %llu", st->dir,
+			    (unsigned long long)st->gen_set,
+			    (unsigned long long)gen));
+		gen = st->gen_set - 1;
+	}
 	store_w_init(&w);
 	store_w_u64(&w, gen + 1);
 	k.mv_data = (void *)"generation";
