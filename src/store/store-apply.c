@@ -334,3 +334,40 @@ store_apply(struct store *st, const struct store_cset *cs, uint64_t gen,
 	pcache_free(&a.cache);
 	return (rc);
 }
+
+/* --- every record ------------------------------------------------- */
+
+int
+store_records(struct store *st, store_record_fn fn, void *arg)
+{
+	MDB_cursor	*c;
+	MDB_txn		*txn;
+	MDB_val		 k, v;
+	int		 rc, mrc, op, t;
+
+	st->errmsg[0] = '\0';
+	if ((rc = store_rtxn(st, &txn)) != 0)
+		return (rc);
+	for (t = DBI_META + 1; t < DBI_COUNT && rc == STORE_OK; t++) {
+		if ((mrc = mdb_cursor_open(txn, st->dbi[t], &c)) != 0) {
+			rc = store_err_mdb(st, mrc, store_dbi_names[t]);
+			break;
+		}
+		for (op = MDB_FIRST; rc == STORE_OK &&
+		    (mrc = mdb_cursor_get(c, &k, &v, op)) == 0; op = MDB_NEXT)
+			rc = fn(t, k.mv_data, k.mv_size, v.mv_data, v.mv_size,
+			    arg);
+		mdb_cursor_close(c);
+		if (rc == STORE_OK && mrc != MDB_NOTFOUND)
+			rc = store_err_mdb(st, mrc, store_dbi_names[t]);
+	}
+	mdb_txn_abort(txn);
+	return (rc);
+}
+
+void
+store_on_commit(struct store *st, store_committed_fn fn, void *arg)
+{
+	st->committed = fn;
+	st->committed_arg = arg;
+}

@@ -91,4 +91,21 @@ void	store_cset_add(struct store_cset *, int type, const void *key,
 int	store_apply(struct store *, const struct store_cset *, uint64_t gen,
 	    uint64_t *genp);
 
+/*
+ * Called after every change committed here with its change-set (a bulk
+ * import's has no records: replace only) and the new generation.
+ */
+typedef void (*store_committed_fn)(const struct store_cset *, uint64_t gen,
+	    void *arg);
+void	store_on_commit(struct store *, store_committed_fn, void *arg);
+
+/*
+ * Every record but meta's, by type then key, in one read transaction;
+ * fn returns STORE_OK to go on (anything else stops the walk and is
+ * returned).
+ */
+typedef int (*store_record_fn)(int type, const void *key, size_t klen,
+	    const void *val, size_t vlen, void *arg);
+int	store_records(struct store *, store_record_fn, void *arg);
+
 #endif

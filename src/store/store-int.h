@@ -62,6 +62,8 @@ struct store {
 	int			 made_dir;	/* the open made st->dir */
 	struct store_cset	*cs;		/* the change being planned */
 	uint64_t		 gen_set;	/* store_apply's generation */
+	store_committed_fn	 committed;	/* store_on_commit */
+	void			*committed_arg;
 	char			 errmsg[1024];
 };
 

@@ -180,6 +180,8 @@ store_op_change(struct store *st, store_write_fn fn, struct op *o,
 	o->plan = fn;
 	store_cset_init(&o->cs);
 	rc = store_write(st, store_op_plan_apply, o, o->bundle != NULL, genp);
+	if (rc == STORE_OK && st->committed != NULL)
+		st->committed(&o->cs, st->generation, st->committed_arg);
 	store_cset_free(&o->cs);
 	if (o->cp != NULL)
 		cpolicy_unref(o->cp);

@@ -25,6 +25,7 @@
 #include "policy/bundle.h"
 #include "policy/policy-compile.h"
 #include "store/store-int.h"
+#include "store/store-json.h"
 #include "store-test.h"
 
 #define KP(acct)							\
@@ -1384,6 +1385,189 @@ t_check_corrupt(void **state)
 	fx->st = st;
 }
 
+/* --- change-sets: applied elsewhere, as JSON, they give the same store */
+
+/* The records of every DBI but meta (dump without the generation). */
+static char *
+dump_records(struct store *st)
+{
+	char	*d = dump(st), *p = strstr(d, "instances:\n");
+
+	assert_non_null(p);
+	memmove(d, p, strlen(p) + 1);
+	return (d);
+}
+
+/* Through JSON and back: the path and the value give the same bytes. */
+static void
+cs_roundtrip(struct store_cset *out, int type, const void *k, size_t klen,
+    const void *v, size_t vlen)
+{
+	unsigned char	*k2, *v2 = NULL;
+	size_t		 k2len, v2len = 0;
+	const char	*why;
+	char		*path, *json = NULL;
+	int		 t2;
+
+	assert_non_null(path = store_json_path(type, k, klen));
+	assert_int_equal(store_json_unpath(path, &t2, &k2, &k2len), 0);
+	assert_int_equal(t2, type);
+	assert_true(k2len == klen && memcmp(k2, k, klen) == 0);
+	if (v != NULL) {
+		if ((json = store_json_value(type, v, vlen)) == NULL)
+			fail_msg("%s: no JSON", path);
+		if (store_json_unvalue(type, json, strlen(json), &v2, &v2len,
+		    &why) != 0)
+			fail_msg("%s: %s: %s", path, json, why);
+		if (v2len != vlen || memcmp(v2, v, vlen) != 0)
+			fail_msg("%s: %s: not the same bytes", path, json);
+	}
+	store_cset_add(out, type, k2, k2len, v2, v2len);
+	free(path);
+	free(json);
+	free(k2);
+	free(v2);
+}
+
+static int
+cs_collect(int type, const void *k, size_t klen, const void *v, size_t vlen,
+    void *arg)
+{
+	cs_roundtrip(arg, type, k, klen, v, vlen);
+	return (STORE_OK);
+}
+
+/* Each change committed on one store, applied to the mirror. */
+static void
+cs_mirror(const struct store_cset *cs, uint64_t gen, void *arg)
+{
+	struct store		*m = arg;
+	struct store_cset	 j;
+	size_t			 i;
+
+	store_cset_init(&j);
+	for (i = 0; i < cs->nw; i++)
+		cs_roundtrip(&j, cs->w[i].type, cs->w[i].key, cs->w[i].klen,
+		    cs->w[i].val, cs->w[i].vlen);
+	if (store_apply(m, &j, gen + 1000, NULL) != STORE_OK)
+		fail_msg("apply: %s", store_errmsg(m));
+	assert_true(store_generation(m) == gen + 1000);
+	store_cset_free(&j);
+}
+
+static void
+t_cset_mirror(void **state)
+{
+	struct fx		*fx = *state;
+	struct store		*st = fx->st, *m;
+	struct store_cset	 cs;
+	struct bundle		*b;
+	char			*mdir = st_join(fx->tmp, "mirror"), *a, *c;
+	struct world_counts	 x, y;
+
+	m = xopen(mdir, 0, 0);
+	b = mkbundle(20);
+	OK(st, store_replace_all(st, b, NULL));
+	bundle_free(b);
+	/* The whole state, through JSON, replaces the mirror's. */
+	store_cset_init(&cs);
+	cs.replace = 1;
+	assert_int_equal(store_records(st, cs_collect, &cs), 0);
+	assert_int_equal(store_apply(m, &cs, 1001, NULL), 0);
+	assert_true(store_generation(m) == 1001);
+	store_cset_free(&cs);
+	/* Then every single change, as the change-set it recorded. */
+	store_on_commit(st, cs_mirror, m);
+	st->gen_set = 0;
+	OK(st, store_instance_create(st, "kst-2", 0, 3, "123", NULL));
+	OK(st, store_key_create(st, "kx", "cn-hangzhou", "123", "kst-2", 0,
+	    NULL));
+	OK(st, store_tag_set(st, "kx", "Env", "prod", NULL));
+	OK(st, store_key_policy_set(st, "kx", KP("123"), strlen(KP("123")),
+	    NULL, NULL));
+	OK(st, store_alias_create(st, "alias/x", "kx", NULL));
+	OK(st, store_key_schedule_deletion(st, "kx", store_now_ms() + 100000,
+	    NULL));
+	OK(st, store_policy_create(st, "123", "pp", RP("a"), strlen(RP("a")),
+	    NULL, NULL));
+	OK(st, store_policy_version_create(st, "123", "pp", RP("b"),
+	    strlen(RP("b")), 1, NULL, NULL, NULL));
+	OK(st, store_user_create(st, "123", "bob", NULL));
+	OK(st, store_group_create(st, "123", "devs", NULL));
+	OK(st, store_membership_add(st, "123", "bob", "devs", NULL));
+	OK(st, store_attach(st, STORE_USER, "123", "bob", "pp", NULL));
+	OK(st, store_key_expire(st, "kx", store_now_ms() + 1000000, NULL));
+	OK(st, store_policy_version_delete(st, "123", "pp", 1, NULL));
+	a = dump_records(st);
+	c = dump_records(m);
+	assert_string_equal(a, c);
+	world_counts(cur(st), &x);
+	world_counts(cur(m), &y);
+	assert_memory_equal(&x, &y, sizeof(x));
+	assert_int_equal(store_check(m), 0);
+	free(a);
+	free(c);
+	store_on_commit(st, NULL, NULL);
+	/* A record that names what is not there fails whole. */
+	store_cset_init(&cs);
+	store_cset_add(&cs, STORE_RT_TAG, "k1\0T", 4, "v", 1);
+	store_cset_add(&cs, STORE_RT_ALIAS, "r\0" "1\0alias/a", 11, "nokey", 5);
+	FAILS(m, STORE_ECORRUPT, store_apply(m, &cs, 0, NULL));
+	/* A generation not past the store's is refused. */
+	cs.nw = 1;
+	FAILS(m, STORE_EINVAL, store_apply(m, &cs, 5, NULL));
+	cs.nw = 2;
+	store_cset_free(&cs);
+	store_close(m);
+	free(mdir);
+}
+
+static void
+t_cset_json_refused(void **state)
+{
+	static const struct {
+		int		 type;
+		const char	*json;
+	} bad[] = {
+		{ STORE_RT_INSTANCE, "{\"State\":\"Enabled\"}" },
+		{ STORE_RT_INSTANCE, "{\"State\":\"On\",\"ShareQuota\":1}" },
+		{ STORE_RT_INSTANCE, "{\"State\":\"Enabled\",\"ShareQuota\":1,"
+		    "\"X\":1}" },
+		{ STORE_RT_KEY, "{\"KeyState\":\"Enabled\",\"Region\":\"r\"}" },
+		{ STORE_RT_KEYPOLICY, "{\"Version\":1,\"SetTime\":0,"
+		    "\"Digest\":\"00\",\"Policy\":\"{}\"}" },
+		{ STORE_RT_POLICY, "{\"DefaultVersion\":3,\"LastVersion\":2}" },
+		{ STORE_RT_USER, "{\"Groups\":[1]}" },
+		{ STORE_RT_ALIAS, "{\"KeyId\":\"\"}" },
+		{ STORE_RT_TAG, "[\"Value\"]" },
+		{ STORE_RT_TAG, "{\"Value\":\"a\"} {}" },
+		{ STORE_RT_META, "{}" },
+	};
+	static const char *const badpath[] = {
+		"keys", "keys/", "keys/a/b", "nope/a", "aliases/r/1",
+		"tags/k/a%2", "tags/k/%61", "policyversions/1/p/v0",
+		"policyversions/1/p/x", "meta/generation",
+	};
+	unsigned char	*v, *k;
+	size_t		 n, i;
+	const char	*why;
+	int		 t;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (store_json_unvalue(bad[i].type, bad[i].json,
+		    strlen(bad[i].json), &v, &n, &why) == 0)
+			fail_msg("accepted %s", bad[i].json);
+	for (i = 0; i < sizeof(badpath) / sizeof(badpath[0]); i++)
+		if (store_json_unpath(badpath[i], &t, &k, &n) == 0)
+			fail_msg("accepted %s", badpath[i]);
+	assert_int_equal(store_json_unpath("aliases/cn/123/alias%2Fx", &t, &k,
+	    &n), 0);
+	assert_int_equal(t, STORE_RT_ALIAS);
+	assert_true(n == 14 && memcmp(k, "cn\0" "123\0alias/x", 14) == 0);
+	free(k);
+}
+
 int
 main(void)
 {
@@ -1411,6 +1595,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_replace_limits, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(t_growth, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_cset_mirror, setup, teardown),
+		cmocka_unit_test(t_cset_json_refused),
 		cmocka_unit_test_setup_teardown(t_ceiling, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_check_corrupt, setup,
 		    teardown),
