@@ -75,10 +75,9 @@ pv_put_versions(struct store *st, MDB_txn *txn, const struct bundle_policy *p)
 
 static int
 op_replace_all(struct store *st, MDB_txn *txn, struct world_txn *wt,
-    void *arg)
+    struct op *o)
 {
-	struct op		*o = arg;
-	const struct bundle	*b = o->bundle;
+	const struct bundle	*b = o->args;
 	struct store_instrec	 ir;
 	struct store_keyrec	 kr;
 	struct store_polrec	 pr = { 1, 1 };
@@ -304,8 +303,6 @@ store_op_bundle_ok(struct store *st, const struct bundle *b)
 int
 store_replace_all(struct store *st, const struct bundle *b, uint64_t *genp)
 {
-	struct op	 o = { .bundle = b };
-
-	return (store_op_change(st, op_replace_all, &o, genp));
+	return (store_op_change(st, op_replace_all, (void *)b, NULL, 1, genp));
 }
 

@@ -19,6 +19,44 @@
 #include "store/store-int.h"
 #include "store/store-ops.h"
 
+/* The plans' arguments. */
+struct inst_args {
+	const char	*id;
+	int		 state;
+	uint32_t	 quota;
+	const char	*account;
+};
+struct key_args {
+	const char	*id;
+	const char	*region;
+	const char	*creator;
+	const char	*instance;
+	int		 state;
+};
+enum del_step { DEL_SCHEDULE, DEL_CANCEL, DEL_EXPIRE };
+struct del_args {
+	const char	*id;
+	enum del_step	 step;
+	int64_t		 when_ms;	/* the time; for DEL_EXPIRE, now */
+};
+struct doc_args {
+	const char	*id;
+	const char	*text;
+	size_t		 len;
+};
+struct tag_args {
+	const char		*id;
+	const struct store_tag	*tags;
+	size_t			 n;
+};
+struct alias_args {
+	const char	*name;
+	const char	*key_id;	/* create, update */
+	const char	*region;	/* delete */
+	const char	*account;	/* delete */
+	int		 update;	/* UpdateAlias: it must exist */
+};
+
 /* --- instances ---------------------------------------------------- */
 
 static int
@@ -56,14 +94,14 @@ store_op_inst_put(struct store *st, MDB_txn *txn, const char *id,
 
 static int
 op_instance_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
-    void *arg)
+    struct op *o)
 {
-	struct op		*o = arg;
-	struct store_instrec	 r = { o->state, o->num, "" };
+	const struct inst_args	*a = o->args;
+	struct store_instrec	 r = { a->state, a->quota, "" };
 
-	if (o->a != NULL)
-		snprintf(r.account, sizeof(r.account), "%s", o->a);
-	return (store_op_inst_put(st, txn, o->id, &r, MDB_NOOVERWRITE));
+	if (a->account != NULL)
+		snprintf(r.account, sizeof(r.account), "%s", a->account);
+	return (store_op_inst_put(st, txn, a->id, &r, MDB_NOOVERWRITE));
 }
 
 int
@@ -79,8 +117,7 @@ int
 store_instance_create(struct store *st, const char *id, int state,
     uint32_t quota, const char *account, uint64_t *genp)
 {
-	struct op	 o = { .id = id, .state = state, .num = quota,
-			    .a = account };
+	struct inst_args a = { id, state, quota, account };
 	int		 rc;
 
 	if ((rc = store_op_id_ok(st, "instance id",
@@ -91,52 +128,62 @@ store_instance_create(struct store *st, const char *id, int state,
 	    strspn(account, "0123456789") != strlen(account)))
 		return (store_seterr(st, STORE_EINVAL, "instance %s: account "
 		    "%s is not an account id", id, account));
-	return (store_op_change(st, op_instance_create, &o, genp));
+	return (store_op_change(st, op_instance_create, &a, NULL, 0, genp));
 }
 
 static int
-op_instance_set(struct store *st, MDB_txn *txn, struct world_txn *wt,
-    void *arg)
+op_instance_state(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    struct op *o)
 {
-	struct op		*o = arg;
+	const struct inst_args	*a = o->args;
 	struct store_instrec	 r;
 	int			 rc;
 
-	if ((rc = inst_get(st, txn, o->id, &r)) != 0)
+	if ((rc = inst_get(st, txn, a->id, &r)) != 0)
 		return (rc);
-	if (o->flag) {
-		if ((rc = store_op_share_check(st, wt, o->id, NULL, NULL, NULL,
-		    o->num)) != 0)
-			return (rc);
-		r.quota = o->num;
-	} else
-		r.state = o->state;
-	return (store_op_inst_put(st, txn, o->id, &r, 0));
+	r.state = a->state;
+	return (store_op_inst_put(st, txn, a->id, &r, 0));
+}
+
+static int
+op_instance_quota(struct store *st, MDB_txn *txn, struct world_txn *wt,
+    struct op *o)
+{
+	const struct inst_args	*a = o->args;
+	struct store_instrec	 r;
+	int			 rc;
+
+	if ((rc = inst_get(st, txn, a->id, &r)) != 0 ||
+	    (rc = store_op_share_check(st, wt, a->id, NULL, NULL, NULL,
+	    a->quota)) != 0)
+		return (rc);
+	r.quota = a->quota;
+	return (store_op_inst_put(st, txn, a->id, &r, 0));
 }
 
 int
 store_instance_state_set(struct store *st, const char *id, int state,
     uint64_t *genp)
 {
-	struct op	 o = { .id = id, .state = state };
+	struct inst_args a = { .id = id, .state = state };
 	int		 rc;
 
 	if ((rc = store_op_id_ok(st, "instance id",
 	    id)) || (rc = store_op_state_ok(st, state)))
 		return (rc);
-	return (store_op_change(st, op_instance_set, &o, genp));
+	return (store_op_change(st, op_instance_state, &a, NULL, 0, genp));
 }
 
 int
 store_instance_quota_set(struct store *st, const char *id, uint32_t quota,
     uint64_t *genp)
 {
-	struct op	 o = { .id = id, .num = quota, .flag = 1 };
+	struct inst_args a = { .id = id, .quota = quota };
 	int		 rc;
 
 	if ((rc = store_op_id_ok(st, "instance id", id)))
 		return (rc);
-	return (store_op_change(st, op_instance_set, &o, genp));
+	return (store_op_change(st, op_instance_quota, &a, NULL, 0, genp));
 }
 
 static int
@@ -147,60 +194,60 @@ inst_has_key(const struct world_key *k, void *arg)
 
 static int
 op_instance_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
-    void *arg)
+    struct op *o)
 {
-	struct op		*o = arg;
+	const struct inst_args	*a = o->args;
 	struct store_instrec	 r;
 	int			 rc;
 
-	if ((rc = inst_get(st, txn, o->id, &r)) != 0)
+	if ((rc = inst_get(st, txn, a->id, &r)) != 0)
 		return (rc);
 	if (world_foreach_key(world_txn_view(wt), inst_has_key,
-	    (void *)o->id) != 0)
+	    (void *)a->id) != 0)
 		return (store_seterr(st, STORE_EINUSE, "instance %s still "
-		    "holds keys", o->id));
-	return (store_op_rec_del(st, txn, DBI_INSTANCES, o->id, NULL, NULL));
+		    "holds keys", a->id));
+	return (store_op_rec_del(st, txn, DBI_INSTANCES, a->id, NULL, NULL));
 }
 
 int
 store_instance_delete(struct store *st, const char *id, uint64_t *genp)
 {
-	struct op	 o = { .id = id };
+	struct inst_args a = { .id = id };
 	int		 rc;
 
 	if ((rc = store_op_id_ok(st, "instance id", id)))
 		return (rc);
-	return (store_op_change(st, op_instance_delete, &o, genp));
+	return (store_op_change(st, op_instance_delete, &a, NULL, 0, genp));
 }
 
 /* --- keys --------------------------------------------------------- */
 
 static int
 op_key_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
-    void *arg)
+    struct op *o)
 {
-	struct op		*o = arg;
+	const struct key_args	*a = o->args;
 	struct store_keyrec	 r;
 	struct store_instrec	 ir;
 	char			*text = NULL;
 	int			 rc;
 
-	r.state = o->state;
-	r.region = (char *)o->a;
-	r.creator = (char *)o->b;
-	r.instance = (char *)o->c;
+	r.state = a->state;
+	r.region = (char *)a->region;
+	r.creator = (char *)a->creator;
+	r.instance = (char *)a->instance;
 	if (r.instance != NULL) {
 		if ((rc = inst_get(st, txn, r.instance, &ir)) != 0)
 			return (rc);
 		if ((rc = store_op_key_instance_ok(st, wt, &r)) != 0)
 			return (rc);
 	}
-	if ((rc = store_op_key_put(st, txn, o->id, &r, MDB_NOOVERWRITE)) != 0)
+	if ((rc = store_op_key_put(st, txn, a->id, &r, MDB_NOOVERWRITE)) != 0)
 		return (rc);
 	if (r.instance != NULL) {
 		if ((text = policy_default_key_policy(r.creator)) == NULL)
 			return (store_op_nomem(st));
-		rc = store_op_kp_put(st, txn, o->id, 1, text, strlen(text));
+		rc = store_op_kp_put(st, txn, a->id, 1, text, strlen(text));
 		store_op_seed(o, POLICY_KIND_KEY, text, strlen(text));
 		free(text);
 	}
@@ -220,8 +267,8 @@ int
 store_key_create(struct store *st, const char *id, const char *region,
     const char *creator, const char *instance, int state, uint64_t *genp)
 {
-	struct op	 o = { .id = id, .a = region, .b = creator,
-			    .c = instance, .state = state };
+	struct key_args	 a = { id, region, creator, instance, state };
+	struct cpolicy	*cp = NULL;
 	char		*text;
 	int		 rc;
 
@@ -241,36 +288,35 @@ store_key_create(struct store *st, const char *id, const char *region,
 		if ((text = policy_default_key_policy(creator)) == NULL)
 			return (store_op_nomem(st));
 		rc = store_op_compile(st, POLICY_KIND_KEY, text, strlen(text),
-		    NULL,
-		    &o.cp);
+		    NULL, &cp);
 		free(text);
 		if (rc != 0)
 			return (rc);
 	}
-	return (store_op_change(st, op_key_create, &o, genp));
+	return (store_op_change(st, op_key_create, &a, cp, 0, genp));
 }
 
 static int
 op_key_state(struct store *st, MDB_txn *txn, struct world_txn *wt,
-    void *arg)
+    struct op *o)
 {
-	struct op		*o = arg;
+	const struct key_args	*a = o->args;
 	struct store_keyrec	 r;
 	int			 rc;
 
-	if ((rc = store_op_key_get(st, txn, o->id, &r)) != 0)
+	if ((rc = store_op_key_get(st, txn, a->id, &r)) != 0)
 		return (rc);
 	if (r.state == WORLD_KEY_PENDING_DELETION ||
-	    o->state == WORLD_KEY_PENDING_DELETION) {
+	    a->state == WORLD_KEY_PENDING_DELETION) {
 		/* Only with its deletion time (schedule / cancel). */
 		store_keyrec_free(&r);
 		return (store_seterr(st, STORE_EINVAL, "key %s: "
 		    "PendingDeletion is entered by scheduling a deletion and "
-		    "left by cancelling it", o->id));
+		    "left by cancelling it", a->id));
 	}
-	r.state = o->state;
+	r.state = a->state;
 	if ((rc = store_op_key_instance_ok(st, wt, &r)) == 0)
-		rc = store_op_key_put(st, txn, o->id, &r, 0);
+		rc = store_op_key_put(st, txn, a->id, &r, 0);
 	store_keyrec_free(&r);
 	return (rc);
 }
@@ -279,13 +325,13 @@ int
 store_key_state_set(struct store *st, const char *id, int state,
     uint64_t *genp)
 {
-	struct op	 o = { .id = id, .state = state };
+	struct key_args	 a = { .id = id, .state = state };
 	int		 rc;
 
 	if ((rc = store_op_id_ok(st, "key id",
 	    id)) || (rc = store_op_key_state_ok(st, state)))
 		return (rc);
-	return (store_op_change(st, op_key_state, &o, genp));
+	return (store_op_change(st, op_key_state, &a, NULL, 0, genp));
 }
 
 /*
@@ -362,16 +408,16 @@ key_remove(struct store *st, MDB_txn *txn, const char *id, const struct store_ke
 
 static int
 op_key_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
-    void *arg)
+    struct op *o)
 {
-	struct op		*o = arg;
+	const struct key_args	*a = o->args;
 	struct store_keyrec	 r;
 	int			 rc;
 
-	if ((rc = store_op_key_get(st, txn, o->id, &r)) != 0)
+	if ((rc = store_op_key_get(st, txn, a->id, &r)) != 0)
 		return (rc);
 	if ((rc = store_op_key_instance_ok(st, wt, &r)) == STORE_OK)
-		rc = key_remove(st, txn, o->id, &r, 0);
+		rc = key_remove(st, txn, a->id, &r, 0);
 	store_keyrec_free(&r);
 	return (rc);
 }
@@ -379,12 +425,12 @@ op_key_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
 int
 store_key_delete(struct store *st, const char *id, uint64_t *genp)
 {
-	struct op	 o = { .id = id };
+	struct key_args	 a = { .id = id };
 	int		 rc;
 
 	if ((rc = store_op_id_ok(st, "key id", id)))
 		return (rc);
-	return (store_op_change(st, op_key_delete, &o, genp));
+	return (store_op_change(st, op_key_delete, &a, NULL, 0, genp));
 }
 
 /* --- scheduled deletions ----------------------------------------- */
@@ -419,54 +465,53 @@ del_get(struct store *st, MDB_txn *txn, const char *id, int64_t *whenp)
 	return (STORE_OK);
 }
 
-/* o->flag: 0 schedule (o->when), 1 cancel, 2 expire (o->when: now). */
 static int
 op_deletion(struct store *st, MDB_txn *txn, struct world_txn *wt,
-    void *arg)
+    struct op *o)
 {
-	struct op		*o = arg;
+	const struct del_args	*a = o->args;
 	struct store_keyrec	 r;
 	int64_t			 when = 0;
 	int			 rc, pending;
 
-	if ((rc = store_op_key_get(st, txn, o->id, &r)) != 0)
+	if ((rc = store_op_key_get(st, txn, a->id, &r)) != 0)
 		return (rc);
 	pending = r.state == WORLD_KEY_PENDING_DELETION;
-	if (o->flag == 0 && pending)
+	if (a->step == DEL_SCHEDULE && pending)
 		rc = store_seterr(st, STORE_EINVAL, "the deletion of key %s is "
-		    "already scheduled", o->id);
-	else if (o->flag == 1 && !pending)
+		    "already scheduled", a->id);
+	else if (a->step == DEL_CANCEL && !pending)
 		rc = store_seterr(st, STORE_EINVAL, "key %s is not "
-		    "PendingDeletion", o->id);
-	else if (o->flag == 2 && (!pending ||
-	    (rc = del_get(st, txn, o->id, &when)) == STORE_ENOTFOUND))
+		    "PendingDeletion", a->id);
+	else if (a->step == DEL_EXPIRE && (!pending ||
+	    (rc = del_get(st, txn, a->id, &when)) == STORE_ENOTFOUND))
 		rc = store_seterr(st, STORE_ENOTFOUND, "no deletion of key %s "
-		    "is scheduled", o->id);
-	else if (o->flag == 2 && rc == STORE_OK && when > o->when)
+		    "is scheduled", a->id);
+	else if (a->step == DEL_EXPIRE && rc == STORE_OK && when > a->when_ms)
 		rc = store_seterr(st, STORE_EINVAL, "the deletion of key %s "
-		    "is not due before %lld ms", o->id, (long long)when);
+		    "is not due before %lld ms", a->id, (long long)when);
 	if (rc == STORE_OK)
 		rc = store_op_key_instance_ok(st, wt, &r);
 	if (rc != STORE_OK)
 		goto out;
-	switch (o->flag) {
-	case 0:
+	switch (a->step) {
+	case DEL_SCHEDULE:
 		r.state = WORLD_KEY_PENDING_DELETION;
-		if ((rc = store_op_key_put(st, txn, o->id, &r, 0)) == STORE_OK)
-			rc = store_op_del_put(st, txn, o->id, o->when);
+		if ((rc = store_op_key_put(st, txn, a->id, &r, 0)) == STORE_OK)
+			rc = store_op_del_put(st, txn, a->id, a->when_ms);
 		break;
-	case 1:
+	case DEL_CANCEL:
 		r.state = WORLD_KEY_ENABLED;
-		if ((rc = store_op_key_put(st, txn, o->id, &r,
+		if ((rc = store_op_key_put(st, txn, a->id, &r,
 		    0)) == STORE_OK &&
-		    (rc = store_op_rec_del(st, txn, DBI_DELETIONS, o->id, NULL,
+		    (rc = store_op_rec_del(st, txn, DBI_DELETIONS, a->id, NULL,
 		    NULL)) == STORE_ENOTFOUND)
 			rc = store_seterr(st, STORE_ECORRUPT, "%s: key %s is "
 			    "PendingDeletion without a deletion time", st->dir,
-			    o->id);
+			    a->id);
 		break;
-	default:
-		rc = key_remove(st, txn, o->id, &r, 1);
+	case DEL_EXPIRE:
+		rc = key_remove(st, txn, a->id, &r, 1);
 		break;
 	}
 out:
@@ -478,35 +523,35 @@ int
 store_key_schedule_deletion(struct store *st, const char *id,
     int64_t when_ms, uint64_t *genp)
 {
-	struct op	 o = { .id = id, .when = when_ms, .flag = 0 };
+	struct del_args	 a = { id, DEL_SCHEDULE, when_ms };
 	int		 rc;
 
 	if ((rc = store_op_id_ok(st, "key id", id)))
 		return (rc);
-	return (store_op_change(st, op_deletion, &o, genp));
+	return (store_op_change(st, op_deletion, &a, NULL, 0, genp));
 }
 
 int
 store_key_cancel_deletion(struct store *st, const char *id, uint64_t *genp)
 {
-	struct op	 o = { .id = id, .flag = 1 };
+	struct del_args	 a = { id, DEL_CANCEL, 0 };
 	int		 rc;
 
 	if ((rc = store_op_id_ok(st, "key id", id)))
 		return (rc);
-	return (store_op_change(st, op_deletion, &o, genp));
+	return (store_op_change(st, op_deletion, &a, NULL, 0, genp));
 }
 
 int
 store_key_expire(struct store *st, const char *id, int64_t now_ms,
     uint64_t *genp)
 {
-	struct op	 o = { .id = id, .when = now_ms, .flag = 2 };
+	struct del_args	 a = { id, DEL_EXPIRE, now_ms };
 	int		 rc;
 
 	if ((rc = store_op_id_ok(st, "key id", id)))
 		return (rc);
-	return (store_op_change(st, op_deletion, &o, genp));
+	return (store_op_change(st, op_deletion, &a, NULL, 0, genp));
 }
 
 int
@@ -693,40 +738,40 @@ store_deletions_check(struct store *st, MDB_txn *txn)
 
 static int
 op_key_policy(struct store *st, MDB_txn *txn, struct world_txn *wt,
-    void *arg)
+    struct op *o)
 {
-	struct op		*o = arg;
+	const struct doc_args	*a = o->args;
 	struct store_keyrec	 r;
 	struct store_instrec	 ir;
 	struct store_kprec	 kp;
 	MDB_val			 v;
 	int			 rc;
 
-	if ((rc = store_op_key_get(st, txn, o->id, &r)) != 0)
+	if ((rc = store_op_key_get(st, txn, a->id, &r)) != 0)
 		return (rc);
 	if (r.instance == NULL) {
 		rc = store_seterr(st, STORE_EUNSUPPORTED, "key %s is outside "
-		    "any KMS instance and has no key policy", o->id);
+		    "any KMS instance and has no key policy", a->id);
 		goto out;
 	}
 	if ((rc = store_op_key_instance_ok(st, wt, &r)) != 0 ||
 	    (rc = inst_get(st, txn, r.instance, &ir)) != 0)
 		goto out;
-	if ((rc = store_op_share_check(st, wt, r.instance, o->id, o->cp,
+	if ((rc = store_op_share_check(st, wt, r.instance, a->id, o->cp,
 	    r.creator,
 	    ir.quota)) != 0)
 		goto out;
-	rc = store_op_rec_get(st, txn, DBI_KEYPOLICIES, o->id, NULL, NULL, &v);
+	rc = store_op_rec_get(st, txn, DBI_KEYPOLICIES, a->id, NULL, NULL, &v);
 	if (rc == STORE_OK && store_kprec_decode(&v, &kp) != 0)
 		rc = store_seterr(st, STORE_ECORRUPT, "%s: keypolicies "
-		    "\"%s\": malformed", st->dir, o->id);
+		    "\"%s\": malformed", st->dir, a->id);
 	else if (rc == STORE_ENOTFOUND)
 		rc = store_seterr(st, STORE_ECORRUPT, "%s: key %s has no "
-		    "key policy record", st->dir, o->id);
+		    "key policy record", st->dir, a->id);
 	if (rc == STORE_OK) {
-		rc = store_op_kp_put(st, txn, o->id, kp.version + 1, o->text,
-		    o->len);
-		store_op_seed(o, POLICY_KIND_KEY, o->text, o->len);
+		rc = store_op_kp_put(st, txn, a->id, kp.version + 1, a->text,
+		    a->len);
+		store_op_seed(o, POLICY_KIND_KEY, a->text, a->len);
 	}
 out:
 	store_keyrec_free(&r);
@@ -737,14 +782,15 @@ int
 store_key_policy_set(struct store *st, const char *key_id, const char *text,
     size_t len, struct policy_diags *diags, uint64_t *genp)
 {
-	struct op	 o = { .id = key_id, .text = text, .len = len };
+	struct doc_args	 a = { key_id, text, len };
+	struct cpolicy	*cp;
 	int		 rc;
 
 	if ((rc = store_op_id_ok(st, "key id", key_id)) ||
 	    (rc = store_op_compile(st, POLICY_KIND_KEY, text, len, diags,
-	        &o.cp)))
+	        &cp)))
 		return (rc);
-	return (store_op_change(st, op_key_policy, &o, genp));
+	return (store_op_change(st, op_key_policy, &a, cp, 0, genp));
 }
 
 int
@@ -819,44 +865,45 @@ tags_case_ok(struct store *st, MDB_txn *txn, const char *id)
 }
 
 static int
-op_tag(struct store *st, MDB_txn *txn, struct world_txn *wt, void *arg)
+op_tag(struct store *st, MDB_txn *txn, struct world_txn *wt, struct op *o)
 {
-	struct op		*o = arg;
+	const struct tag_args	*a = o->args;
+	const char		*tag = a->tags[0].key, *value = a->tags[0].value;
 	struct store_keyrec	 r;
 	struct store_wbuf	 k;
 	MDB_val			 v;
 	size_t			 n;
 	int			 rc;
 
-	if ((rc = store_op_key_get(st, txn, o->id, &r)) != 0)
+	if ((rc = store_op_key_get(st, txn, a->id, &r)) != 0)
 		return (rc);
 	if ((rc = store_op_key_instance_ok(st, wt, &r)) != 0)
 		goto out;
 	store_w_init(&k);
-	store_key(&k, o->id, o->a, NULL);
-	if (o->b == NULL) {
+	store_key(&k, a->id, tag, NULL);
+	if (value == NULL) {
 		if ((rc = store_op_db_del(st, txn, DBI_TAGS,
 		    &k)) == STORE_ENOTFOUND)
 			rc = store_seterr(st, rc, "key %s has no tag %s",
-			    o->id, o->a);
+			    a->id, tag);
 	} else {
 		rc = store_op_db_get(st, txn, DBI_TAGS, &k, &v);
 		if (rc == STORE_ENOTFOUND) {
-			store_key(&k, o->id, "", NULL);
+			store_key(&k, a->id, "", NULL);
 			rc = store_op_db_count_prefix(st, txn, DBI_TAGS, k.p,
 			    k.len, &n);
 			if (rc == STORE_OK && n >= STORE_TAGS_MAX)
 				rc = store_seterr(st, STORE_ELIMIT, "key %s "
-				    "has %d tags already", o->id,
+				    "has %d tags already", a->id,
 				    STORE_TAGS_MAX);
-			store_key(&k, o->id, o->a, NULL);
+			store_key(&k, a->id, tag, NULL);
 		}
 		if (rc == STORE_OK)
-			rc = store_op_db_put(st, txn, DBI_TAGS, &k, o->b,
-			    strlen(o->b),
+			rc = store_op_db_put(st, txn, DBI_TAGS, &k, value,
+			    strlen(value),
 			    0);
 		if (rc == STORE_OK)
-			rc = tags_case_ok(st, txn, o->id);
+			rc = tags_case_ok(st, txn, a->id);
 	}
 	store_w_free(&k);
 out:
@@ -868,7 +915,8 @@ int
 store_tag_set(struct store *st, const char *key_id, const char *tag,
     const char *value, uint64_t *genp)
 {
-	struct op	 o = { .id = key_id, .a = tag, .b = value };
+	struct store_tag t = { tag, value };
+	struct tag_args	 a = { key_id, &t, 1 };
 	int		 rc;
 
 	if ((rc = store_op_id_ok(st, "key id", key_id)))
@@ -878,21 +926,22 @@ store_tag_set(struct store *st, const char *key_id, const char *tag,
 		    tag != NULL ? tag : ""));
 	if ((rc = store_op_tag_ok(st, tag, value)))
 		return (rc);
-	return (store_op_change(st, op_tag, &o, genp));
+	return (store_op_change(st, op_tag, &a, NULL, 0, genp));
 }
 
 int
 store_tag_unset(struct store *st, const char *key_id, const char *tag,
     uint64_t *genp)
 {
-	struct op	 o = { .id = key_id, .a = tag, .b = NULL };
+	struct store_tag t = { tag, NULL };
+	struct tag_args	 a = { key_id, &t, 1 };
 	int		 rc;
 
 	if ((rc = store_op_id_ok(st, "key id",
 	    key_id)) || (rc = store_op_id_ok(st, "tag key",
 	    tag)))
 		return (rc);
-	return (store_op_change(st, op_tag, &o, genp));
+	return (store_op_change(st, op_tag, &a, NULL, 0, genp));
 }
 
 int
@@ -911,41 +960,41 @@ store_op_tag_ok(struct store *st, const char *tag, const char *value)
 }
 
 static int
-op_tags(struct store *st, MDB_txn *txn, struct world_txn *wt, void *arg)
+op_tags(struct store *st, MDB_txn *txn, struct world_txn *wt, struct op *o)
 {
-	struct op		*o = arg;
+	const struct tag_args	*a = o->args;
 	struct store_keyrec	 r;
 	struct store_wbuf	 k;
 	size_t			 i, n;
 	int			 rc;
 
-	if ((rc = store_op_key_get(st, txn, o->id, &r)) != 0)
+	if ((rc = store_op_key_get(st, txn, a->id, &r)) != 0)
 		return (rc);
 	if ((rc = store_op_key_instance_ok(st, wt, &r)) != 0)
 		goto out;
 	store_w_init(&k);
-	for (i = 0; i < o->ntags && rc == STORE_OK; i++) {
-		store_key(&k, o->id, o->tags[i].key, NULL);
-		if (o->tags[i].value == NULL) {
+	for (i = 0; i < a->n && rc == STORE_OK; i++) {
+		store_key(&k, a->id, a->tags[i].key, NULL);
+		if (a->tags[i].value == NULL) {
 			if ((rc = store_op_db_del(st, txn, DBI_TAGS, &k)) ==
 			    STORE_ENOTFOUND)
 				rc = STORE_OK;
 		} else
 			rc = store_op_db_put(st, txn, DBI_TAGS, &k,
-			    o->tags[i].value,
-			    strlen(o->tags[i].value), 0);
+			    a->tags[i].value,
+			    strlen(a->tags[i].value), 0);
 	}
 	/* The limit holds for the result, whatever the order of entries. */
 	if (rc == STORE_OK) {
-		store_key(&k, o->id, "", NULL);
+		store_key(&k, a->id, "", NULL);
 		rc = store_op_db_count_prefix(st, txn, DBI_TAGS, k.p, k.len,
 		    &n);
 		if (rc == STORE_OK && n > STORE_TAGS_MAX)
 			rc = store_seterr(st, STORE_ELIMIT, "key %s would have "
-			    "%zu tags; at most %d", o->id, n, STORE_TAGS_MAX);
+			    "%zu tags; at most %d", a->id, n, STORE_TAGS_MAX);
 	}
 	if (rc == STORE_OK)
-		rc = tags_case_ok(st, txn, o->id);
+		rc = tags_case_ok(st, txn, a->id);
 	store_w_free(&k);
 out:
 	store_keyrec_free(&r);
@@ -956,7 +1005,7 @@ int
 store_tags_change(struct store *st, const char *key_id,
     const struct store_tag *tags, size_t n, uint64_t *genp)
 {
-	struct op	 o = { .id = key_id, .tags = tags, .ntags = n };
+	struct tag_args	 a = { key_id, tags, n };
 	size_t		 i;
 	int		 rc;
 
@@ -967,36 +1016,36 @@ store_tags_change(struct store *st, const char *key_id,
 	for (i = 0; i < n; i++)
 		if ((rc = store_op_tag_ok(st, tags[i].key, tags[i].value)))
 			return (rc);
-	return (store_op_change(st, op_tags, &o, genp));
+	return (store_op_change(st, op_tags, &a, NULL, 0, genp));
 }
 
 /* --- aliases ------------------------------------------------------ */
 
 static int
-op_alias(struct store *st, MDB_txn *txn, struct world_txn *wt, void *arg)
+op_alias(struct store *st, MDB_txn *txn, struct world_txn *wt, struct op *o)
 {
-	struct op		*o = arg;
+	const struct alias_args	*a = o->args;
 	struct store_keyrec	 r;
 	struct store_wbuf	 k;
 	MDB_val			 v;
 	int			 rc;
 
-	if ((rc = store_op_key_get(st, txn, o->a, &r)) != 0)
+	if ((rc = store_op_key_get(st, txn, a->key_id, &r)) != 0)
 		return (rc);
 	store_w_init(&k);
-	store_key(&k, r.region, r.creator, o->id);
+	store_key(&k, r.region, r.creator, a->name);
 	rc = store_op_db_get(st, txn, DBI_ALIASES, &k, &v);
-	if (o->flag == 0 && rc == STORE_OK)
+	if (!a->update && rc == STORE_OK)
 		rc = store_seterr(st, STORE_EEXIST, "alias %s already exists "
-		    "in %s/%s", o->id, r.region, r.creator);
-	else if (o->flag == 1 && rc == STORE_ENOTFOUND)
-		rc = store_seterr(st, rc, "no alias %s in %s/%s", o->id,
+		    "in %s/%s", a->name, r.region, r.creator);
+	else if (a->update && rc == STORE_ENOTFOUND)
+		rc = store_seterr(st, rc, "no alias %s in %s/%s", a->name,
 		    r.region, r.creator);
 	else if (rc == STORE_ENOTFOUND || rc == STORE_OK)
 		rc = STORE_OK;
 	if (rc == STORE_OK)
-		rc = store_op_db_put(st, txn, DBI_ALIASES, &k, o->a,
-		    strlen(o->a), 0);
+		rc = store_op_db_put(st, txn, DBI_ALIASES, &k, a->key_id,
+		    strlen(a->key_id), 0);
 	store_w_free(&k);
 	store_keyrec_free(&r);
 	return (rc);
@@ -1019,41 +1068,42 @@ int
 store_alias_create(struct store *st, const char *name, const char *key_id,
     uint64_t *genp)
 {
-	struct op	 o = { .id = name, .a = key_id, .flag = 0 };
+	struct alias_args a = { .name = name, .key_id = key_id };
 	int		 rc;
 
 	if ((rc = store_op_alias_name_ok(st, name)) || (rc = store_op_id_ok(st,
 	    "key id",
 	    key_id)))
 		return (rc);
-	return (store_op_change(st, op_alias, &o, genp));
+	return (store_op_change(st, op_alias, &a, NULL, 0, genp));
 }
 
 int
 store_alias_update(struct store *st, const char *name, const char *key_id,
     uint64_t *genp)
 {
-	struct op	 o = { .id = name, .a = key_id, .flag = 1 };
+	struct alias_args a = { .name = name, .key_id = key_id, .update = 1 };
 	int		 rc;
 
 	if ((rc = store_op_alias_name_ok(st, name)) || (rc = store_op_id_ok(st,
 	    "key id",
 	    key_id)))
 		return (rc);
-	return (store_op_change(st, op_alias, &o, genp));
+	return (store_op_change(st, op_alias, &a, NULL, 0, genp));
 }
 
 static int
 op_alias_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
-    void *arg)
+    struct op *o)
 {
-	struct op		*o = arg;
+	const struct alias_args	*a = o->args;
 	int			 rc;
 
-	rc = store_op_rec_del(st, txn, DBI_ALIASES, o->a, o->b, o->id);
+	rc = store_op_rec_del(st, txn, DBI_ALIASES, a->region, a->account,
+	    a->name);
 	if (rc == STORE_ENOTFOUND)
-		return (store_seterr(st, rc, "no alias %s in %s/%s", o->id,
-		    o->a, o->b));
+		return (store_seterr(st, rc, "no alias %s in %s/%s", a->name,
+		    a->region, a->account));
 	return (rc);
 }
 
@@ -1061,13 +1111,14 @@ int
 store_alias_delete(struct store *st, const char *region, const char *account,
     const char *name, uint64_t *genp)
 {
-	struct op	 o = { .id = name, .a = region, .b = account };
+	struct alias_args a = { .name = name, .region = region,
+			    .account = account };
 	int		 rc;
 
 	if ((rc = store_op_alias_name_ok(st, name)) || (rc = store_op_id_ok(st,
 	    "region",
 	    region)) || (rc = store_op_id_ok(st, "account", account)))
 		return (rc);
-	return (store_op_change(st, op_alias_delete, &o, genp));
+	return (store_op_change(st, op_alias_delete, &a, NULL, 0, genp));
 }
 

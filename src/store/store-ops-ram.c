@@ -17,6 +17,31 @@
 #include "store/store-int.h"
 #include "store/store-ops.h"
 
+/* The plans' arguments. */
+struct prin_args {
+	enum store_principal	 kind;
+	const char		*account;
+	const char		*name;
+};
+/* A name added to or removed from one of a principal's lists. */
+enum list_of { LIST_POLICIES, LIST_GROUPS };
+struct list_args {
+	enum store_principal	 kind;
+	const char		*account;
+	const char		*principal;
+	const char		*name;
+	enum list_of		 list;
+	int			 add;
+};
+struct pol_args {
+	const char	*account;
+	const char	*name;
+	const char	*text;
+	size_t		 len;
+	int		 set_default;
+	uint32_t	 version;	/* in: the version; out: the new one */
+};
+
 /* --- users, roles, groups ---------------------------------------- */
 
 static int
@@ -59,13 +84,13 @@ store_op_prin_put(struct store *st, MDB_txn *txn, enum store_principal kind,
 
 static int
 op_prin_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
-    void *arg)
+    struct op *o)
 {
-	struct op		*o = arg;
+	const struct prin_args	*a = o->args;
 	struct store_prinrec	 r;
 
 	memset(&r, 0, sizeof(r));
-	return (store_op_prin_put(st, txn, o->kind, o->a, o->id, &r,
+	return (store_op_prin_put(st, txn, a->kind, a->account, a->name, &r,
 	    MDB_NOOVERWRITE));
 }
 
@@ -87,12 +112,12 @@ int
 store_principal_create(struct store *st, enum store_principal kind,
     const char *account, const char *name, uint64_t *genp)
 {
-	struct op	 o = { .kind = kind, .a = account, .id = name };
+	struct prin_args a = { kind, account, name };
 	int		 rc;
 
 	if ((rc = principal_ok(st, kind, account, name)) != STORE_OK)
 		return (rc);
-	return (store_op_change(st, op_prin_create, &o, genp));
+	return (store_op_change(st, op_prin_create, &a, NULL, 0, genp));
 }
 
 /*
@@ -155,139 +180,142 @@ account_refers(struct store *st, MDB_txn *txn, const char *account,
 
 static int
 op_prin_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
-    void *arg)
+    struct op *o)
 {
-	struct op		*o = arg;
+	const struct prin_args	*a = o->args;
 	struct store_prinrec	 r;
 	char			 who[300];
 	int			 rc;
 
-	if ((rc = prin_get(st, txn, o->kind, o->a, o->id, &r)) != 0)
+	if ((rc = prin_get(st, txn, a->kind, a->account, a->name, &r)) != 0)
 		return (rc);
 	store_prinrec_free(&r);
-	if (o->kind == STORE_GROUP &&
-	    (rc = account_refers(st, txn, o->a, o->id, 1, who,
+	if (a->kind == STORE_GROUP &&
+	    (rc = account_refers(st, txn, a->account, a->name, 1, who,
 	    sizeof(who))) != 0) {
 		if (rc == STORE_EINUSE)
 			store_seterr(st, rc, "group %s still has members (%s)",
-			    o->id, who);
+			    a->name, who);
 		return (rc);
 	}
-	return (store_op_rec_del(st, txn, store_op_prin_dbi[o->kind], o->a,
-	    o->id, NULL));
+	return (store_op_rec_del(st, txn, store_op_prin_dbi[a->kind], a->account,
+	    a->name, NULL));
 }
 
 int
 store_principal_delete(struct store *st, enum store_principal kind,
     const char *account, const char *name, uint64_t *genp)
 {
-	struct op	 o = { .kind = kind, .a = account, .id = name };
+	struct prin_args a = { kind, account, name };
 	int		 rc;
 
 	if ((rc = principal_ok(st, kind, account, name)) != STORE_OK)
 		return (rc);
-	return (store_op_change(st, op_prin_delete, &o, genp));
+	return (store_op_change(st, op_prin_delete, &a, NULL, 0, genp));
 }
 
 /*
- * Adds (flag 1) or removes a name in a principal's list: a group of a
- * user (membership, kind STORE_USER with groups) or a policy of a
- * principal (attachment).  o->a account, o->id principal, o->b name.
+ * Adds or removes a name in a principal's list: a group of a user
+ * (membership) or a policy of a principal (attachment).
  */
 static int
-op_list(struct store *st, MDB_txn *txn, struct world_txn *wt, void *arg)
+op_list(struct store *st, MDB_txn *txn, struct world_txn *wt, struct op *o)
 {
-	struct op		*o = arg;
+	const struct list_args	*a = o->args;
 	struct store_prinrec	 r, g;
 	struct store_polrec	 pr;
 	MDB_val			 v;
 	char			***list;
 	size_t			*n;
-	int			 rc, groups = o->num;
+	int			 rc, groups = a->list == LIST_GROUPS;
 
-	if ((rc = prin_get(st, txn, o->kind, o->a, o->id, &r)) != 0)
+	if ((rc = prin_get(st, txn, a->kind, a->account, a->principal, &r)) != 0)
 		return (rc);
 	list = groups ? &r.groups : &r.policies;
 	n = groups ? &r.ngroups : &r.npolicies;
-	if (o->flag) {
+	if (a->add) {
 		if (groups) {
-			rc = prin_get(st, txn, STORE_GROUP, o->a, o->b, &g);
+			rc = prin_get(st, txn, STORE_GROUP, a->account, a->name, &g);
 			if (rc == STORE_OK)
 				store_prinrec_free(&g);
 		} else {
-			rc = store_op_rec_get(st, txn, DBI_POLICIES, o->a, o->b,
+			rc = store_op_rec_get(st, txn, DBI_POLICIES, a->account, a->name,
 			    NULL,
 			    &v);
 			if (rc == STORE_OK && store_polrec_decode(&v, &pr) != 0)
 				rc = store_seterr(st, STORE_ECORRUPT, "%s: "
 				    "policies \"%s/%s\": malformed", st->dir,
-				    o->a, o->b);
+				    a->account, a->name);
 			if (rc == STORE_ENOTFOUND)
 				store_seterr(st, rc, "no such policy: %s in "
-				    "account %s", o->b, o->a);
+				    "account %s", a->name, a->account);
 		}
-		if (rc == STORE_OK && store_list_find(*list, *n, o->b) != -1)
+		if (rc == STORE_OK && store_list_find(*list, *n, a->name) != -1)
 			rc = store_seterr(st, STORE_EEXIST, "%s %s already "
-			    "%s %s", store_op_prin_name[o->kind], o->id,
+			    "%s %s", store_op_prin_name[a->kind], a->principal,
 			        groups ?
-			    "belongs to group" : "has policy", o->b);
+			    "belongs to group" : "has policy", a->name);
 		if (rc == STORE_OK && *n >= STORE_LIST_MAX)
 			rc = store_seterr(st, STORE_ELIMIT, "%s %s has %d %s "
-			    "already", store_op_prin_name[o->kind], o->id,
+			    "already", store_op_prin_name[a->kind], a->principal,
 			    STORE_LIST_MAX, groups ? "groups" : "policies");
 		if (rc == STORE_OK)
-			store_list_add(list, n, o->b);
-	} else if (store_list_del(list, n, o->b) != 0)
+			store_list_add(list, n, a->name);
+	} else if (store_list_del(list, n, a->name) != 0)
 		rc = store_seterr(st, STORE_ENOTFOUND, "%s %s %s %s",
-		    store_op_prin_name[o->kind], o->id, groups ?
-		    "does not belong to group" : "has no policy", o->b);
+		    store_op_prin_name[a->kind], a->principal, groups ?
+		    "does not belong to group" : "has no policy", a->name);
 	if (rc == STORE_OK)
-		rc = store_op_prin_put(st, txn, o->kind, o->a, o->id, &r, 0);
+		rc = store_op_prin_put(st, txn, a->kind, a->account, a->principal, &r, 0);
 	store_prinrec_free(&r);
 	return (rc);
 }
 
 static int
 list_change(struct store *st, enum store_principal kind, const char *account,
-    const char *principal, const char *name, int groups, int add,
+    const char *principal, const char *name, enum list_of list, int add,
     uint64_t *genp)
 {
-	struct op	 o = { .kind = kind, .a = account, .id = principal,
-			    .b = name, .num = groups, .flag = add };
+	struct list_args a = { kind, account, principal, name, list, add };
 	int		 rc;
 
 	if ((rc = principal_ok(st, kind, account, principal)) ||
-	    (rc = store_op_id_ok(st, groups ? "group" : "policy name", name)))
+	    (rc = store_op_id_ok(st, list == LIST_GROUPS ? "group" :
+	    "policy name", name)))
 		return (rc);
-	return (store_op_change(st, op_list, &o, genp));
+	return (store_op_change(st, op_list, &a, NULL, 0, genp));
 }
 
 int
 store_membership_add(struct store *st, const char *account, const char *user,
     const char *group, uint64_t *genp)
 {
-	return (list_change(st, STORE_USER, account, user, group, 1, 1, genp));
+	return (list_change(st, STORE_USER, account, user, group, LIST_GROUPS, 1,
+	    genp));
 }
 
 int
 store_membership_remove(struct store *st, const char *account,
     const char *user, const char *group, uint64_t *genp)
 {
-	return (list_change(st, STORE_USER, account, user, group, 1, 0, genp));
+	return (list_change(st, STORE_USER, account, user, group, LIST_GROUPS, 0,
+	    genp));
 }
 
 int
 store_attach(struct store *st, enum store_principal kind, const char *account,
     const char *principal, const char *policy, uint64_t *genp)
 {
-	return (list_change(st, kind, account, principal, policy, 0, 1, genp));
+	return (list_change(st, kind, account, principal, policy, LIST_POLICIES, 1,
+	    genp));
 }
 
 int
 store_detach(struct store *st, enum store_principal kind, const char *account,
     const char *principal, const char *policy, uint64_t *genp)
 {
-	return (list_change(st, kind, account, principal, policy, 0, 0, genp));
+	return (list_change(st, kind, account, principal, policy, LIST_POLICIES, 0,
+	    genp));
 }
 
 /* --- RAM policies ------------------------------------------------- */
@@ -355,18 +383,18 @@ store_op_pv_put(struct store *st, MDB_txn *txn, const char *account,
 
 static int
 op_policy_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
-    void *arg)
+    struct op *o)
 {
-	struct op		*o = arg;
+	struct pol_args		*a = o->args;
 	struct store_polrec	 r = { 1, 1 };
 	int			 rc;
 
-	if ((rc = store_op_pol_put(st, txn, o->a, o->id, &r,
+	if ((rc = store_op_pol_put(st, txn, a->account, a->name, &r,
 	    MDB_NOOVERWRITE)) != 0 ||
-	    (rc = store_op_pv_put(st, txn, o->a, o->id, 1, o->text,
-	        o->len)) != 0)
+	    (rc = store_op_pv_put(st, txn, a->account, a->name, 1, a->text,
+	        a->len)) != 0)
 		return (rc);
-	store_op_seed(o, POLICY_KIND_RAM, o->text, o->len);
+	store_op_seed(o, POLICY_KIND_RAM, a->text, a->len);
 	return (STORE_OK);
 }
 
@@ -389,41 +417,41 @@ store_policy_create(struct store *st, const char *account, const char *name,
     const char *text, size_t len, struct policy_diags *diags,
     uint64_t *genp)
 {
-	struct op	 o = { .a = account, .id = name, .text = text,
-			    .len = len };
+	struct pol_args	 a = { account, name, text, len, 1, 1 };
+	struct cpolicy	*cp;
 	int		 rc;
 
 	if ((rc = store_op_policy_name_ok(st, account, name)) ||
 	    (rc = store_op_compile(st, POLICY_KIND_RAM, text, len, diags,
-	        &o.cp)))
+	        &cp)))
 		return (rc);
-	return (store_op_change(st, op_policy_create, &o, genp));
+	return (store_op_change(st, op_policy_create, &a, cp, 0, genp));
 }
 
 static int
 op_policy_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
-    void *arg)
+    struct op *o)
 {
-	struct op		*o = arg;
+	struct pol_args		*a = o->args;
 	struct store_polrec	 r;
 	struct store_wbuf	 k;
 	char			 who[300];
 	int			 rc;
 
-	if ((rc = pol_get(st, txn, o->a, o->id, &r)) != 0)
+	if ((rc = pol_get(st, txn, a->account, a->name, &r)) != 0)
 		return (rc);
-	if ((rc = account_refers(st, txn, o->a, o->id, 0, who,
+	if ((rc = account_refers(st, txn, a->account, a->name, 0, who,
 	    sizeof(who))) != 0) {
 		if (rc == STORE_EINUSE)
 			store_seterr(st, rc, "policy %s is still attached "
-			    "(%s)", o->id, who);
+			    "(%s)", a->name, who);
 		return (rc);
 	}
 	store_w_init(&k);
-	store_key(&k, o->a, o->id, NULL);
+	store_key(&k, a->account, a->name, NULL);
 	rc = store_op_db_del(st, txn, DBI_POLICIES, &k);
 	if (rc == STORE_OK) {
-		store_key(&k, o->a, o->id, "");
+		store_key(&k, a->account, a->name, "");
 		rc = store_op_db_del_prefix(st, txn, DBI_POLICYVERSIONS, k.p,
 		    k.len);
 	}
@@ -435,29 +463,29 @@ int
 store_policy_delete(struct store *st, const char *account, const char *name,
     uint64_t *genp)
 {
-	struct op	 o = { .a = account, .id = name };
+	struct pol_args	 a = { .account = account, .name = name };
 	int		 rc;
 
 	if ((rc = store_op_id_ok(st, "account", account)) ||
 	    (rc = store_op_id_ok(st, "policy name", name)))
 		return (rc);
-	return (store_op_change(st, op_policy_delete, &o, genp));
+	return (store_op_change(st, op_policy_delete, &a, NULL, 0, genp));
 }
 
 static int
 op_version_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
-    void *arg)
+    struct op *o)
 {
-	struct op		*o = arg;
+	struct pol_args		*a = o->args;
 	struct store_polrec	 r;
 	struct store_wbuf	 k;
 	size_t			 n;
 	int			 rc;
 
-	if ((rc = pol_get(st, txn, o->a, o->id, &r)) != 0)
+	if ((rc = pol_get(st, txn, a->account, a->name, &r)) != 0)
 		return (rc);
 	store_w_init(&k);
-	store_key(&k, o->a, o->id, "");
+	store_key(&k, a->account, a->name, "");
 	rc = store_op_db_count_prefix(st, txn, DBI_POLICYVERSIONS, k.p, k.len,
 	    &n);
 	store_w_free(&k);
@@ -465,21 +493,21 @@ op_version_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
 		return (rc);
 	if (n >= STORE_POLICY_VERSIONS_MAX)
 		return (store_seterr(st, STORE_ELIMIT, "policy %s has %d "
-		    "versions already; delete one first", o->id,
+		    "versions already; delete one first", a->name,
 		    STORE_POLICY_VERSIONS_MAX));
 	if (r.last == UINT32_MAX)
 		return (store_seterr(st, STORE_ELIMIT, "policy %s: version "
-		    "ids exhausted", o->id));
+		    "ids exhausted", a->name));
 	r.last++;
-	if (o->flag)
+	if (a->set_default)
 		r.def = r.last;
-	if ((rc = store_op_pv_put(st, txn, o->a, o->id, r.last, o->text,
-	    o->len)) ||
-	    (rc = store_op_pol_put(st, txn, o->a, o->id, &r, 0)))
+	if ((rc = store_op_pv_put(st, txn, a->account, a->name, r.last, a->text,
+	    a->len)) ||
+	    (rc = store_op_pol_put(st, txn, a->account, a->name, &r, 0)))
 		return (rc);
-	o->version = r.last;
-	if (o->flag)
-		store_op_seed(o, POLICY_KIND_RAM, o->text, o->len);
+	a->version = r.last;
+	if (a->set_default)
+		store_op_seed(o, POLICY_KIND_RAM, a->text, a->len);
 	return (STORE_OK);
 }
 
@@ -488,26 +516,26 @@ store_policy_version_create(struct store *st, const char *account,
     const char *name, const char *text, size_t len, int set_default,
     struct policy_diags *diags, uint32_t *versionp, uint64_t *genp)
 {
-	struct op	 o = { .a = account, .id = name, .text = text,
-			    .len = len, .flag = set_default != 0 };
+	struct pol_args	 a = { account, name, text, len, set_default != 0, 0 };
+	struct cpolicy	*cp;
 	int		 rc;
 
 	if ((rc = store_op_id_ok(st, "account", account)) ||
 	    (rc = store_op_id_ok(st, "policy name", name)) ||
 	    (rc = store_op_compile(st, POLICY_KIND_RAM, text, len, diags,
-	        &o.cp)))
+	        &cp)))
 		return (rc);
-	rc = store_op_change(st, op_version_create, &o, genp);
+	rc = store_op_change(st, op_version_create, &a, cp, 0, genp);
 	if (rc == STORE_OK && versionp != NULL)
-		*versionp = o.version;
+		*versionp = a.version;
 	return (rc);
 }
 
 static int
 op_version_default(struct store *st, MDB_txn *txn, struct world_txn *wt,
-    void *arg)
+    struct op *o)
 {
-	struct op		*o = arg;
+	struct pol_args		*a = o->args;
 	struct store_polrec	 r;
 	struct store_pvrec	 pv;
 	struct store_wbuf	 k;
@@ -515,65 +543,66 @@ op_version_default(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	MDB_val			 v;
 	int			 rc;
 
-	if ((rc = pol_get(st, txn, o->a, o->id, &r)) != 0)
+	if ((rc = pol_get(st, txn, a->account, a->name, &r)) != 0)
 		return (rc);
 	store_w_init(&k);
-	store_op_pv_key(&k, o->a, o->id, o->num);
+	store_op_pv_key(&k, a->account, a->name, a->version);
 	rc = store_op_db_get(st, txn, DBI_POLICYVERSIONS, &k, &v);
 	store_w_free(&k);
 	if (rc == STORE_ENOTFOUND)
 		return (store_seterr(st, rc, "policy %s has no version v%u",
-		    o->id, o->num));
+		    a->name, a->version));
 	if (rc == STORE_OK && store_pvrec_decode(&v, &pv) != 0)
 		rc = store_seterr(st, STORE_ECORRUPT, "%s: policyversions "
-		    "\"%s/%s/v%u\": malformed", st->dir, o->a, o->id, o->num);
+		    "\"%s/%s/v%u\": malformed", st->dir, a->account, a->name, a->version);
 	if (rc != STORE_OK)
 		return (rc);
 	/* The one policy whose default changes is recompiled. */
 	cp = pcache_compile(st, &o->cache, POLICY_KIND_RAM, pv.text, pv.len,
-	    NULL, "policy version", o->id, &rc);
+	    NULL, "policy version", a->name, &rc);
 	if (cp == NULL)
 		return (rc);
 	cpolicy_unref(cp);
-	r.def = o->num;
-	return (store_op_pol_put(st, txn, o->a, o->id, &r, 0));
+	r.def = a->version;
+	return (store_op_pol_put(st, txn, a->account, a->name, &r, 0));
 }
 
 int
 store_policy_version_set_default(struct store *st, const char *account,
     const char *name, uint32_t version, uint64_t *genp)
 {
-	struct op	 o = { .a = account, .id = name, .num = version };
+	struct pol_args	 a = { .account = account, .name = name,
+			    .version = version };
 	int		 rc;
 
 	if ((rc = store_op_id_ok(st, "account", account)) ||
 	    (rc = store_op_id_ok(st, "policy name", name)))
 		return (rc);
-	return (store_op_change(st, op_version_default, &o, genp));
+	return (store_op_change(st, op_version_default, &a, NULL, 0, genp));
 }
 
 static int
 op_version_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
-    void *arg)
+    struct op *o)
 {
-	struct op		*o = arg;
+	struct pol_args		*a = o->args;
 	struct store_polrec	 r;
 	struct store_wbuf	 k;
 	int			 rc;
 
-	if ((rc = pol_get(st, txn, o->a, o->id, &r)) != 0)
+	if ((rc = pol_get(st, txn, a->account, a->name, &r)) != 0)
 		return (rc);
-	if (r.def == o->num)
+	if (r.def == a->version)
 		return (store_seterr(st, STORE_EINUSE, "v%u is the default "
-		    "version of policy %s; it cannot be deleted", o->num,
-		    o->id));
+		    "version of policy %s; it cannot be deleted", a->version,
+		    a->name));
 	store_w_init(&k);
-	store_op_pv_key(&k, o->a, o->id, o->num);
+	store_op_pv_key(&k, a->account, a->name, a->version);
 	rc = store_op_db_del(st, txn, DBI_POLICYVERSIONS, &k);
 	store_w_free(&k);
 	if (rc == STORE_ENOTFOUND)
 		return (store_seterr(st, rc, "policy %s has no version v%u",
-		    o->id, o->num));
+		    a->name, a->version));
 	return (rc);
 }
 
@@ -581,13 +610,14 @@ int
 store_policy_version_delete(struct store *st, const char *account,
     const char *name, uint32_t version, uint64_t *genp)
 {
-	struct op	 o = { .a = account, .id = name, .num = version };
+	struct pol_args	 a = { .account = account, .name = name,
+			    .version = version };
 	int		 rc;
 
 	if ((rc = store_op_id_ok(st, "account", account)) ||
 	    (rc = store_op_id_ok(st, "policy name", name)))
 		return (rc);
-	return (store_op_change(st, op_version_delete, &o, genp));
+	return (store_op_change(st, op_version_delete, &a, NULL, 0, genp));
 }
 
 /* --- reads of policy versions ------------------------------------ */

@@ -162,7 +162,7 @@ store_op_plan_apply(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	int		 rc;
 
 	store_cset_free(&o->cs);
-	o->cs.replace = o->bundle != NULL;
+	o->cs.replace = o->replace;
 	st->cs = &o->cs;
 	rc = o->plan(st, txn, wt, o);
 	st->cs = NULL;
@@ -172,20 +172,25 @@ store_op_plan_apply(struct store *st, MDB_txn *txn, struct world_txn *wt,
 }
 
 int
-store_op_change(struct store *st, store_write_fn fn, struct op *o,
-    uint64_t *genp)
+store_op_change(struct store *st, store_op_fn plan, void *args,
+    struct cpolicy *cp, int replace, uint64_t *genp)
 {
-	int	 rc;
+	struct op	 o;
+	int		 rc;
 
-	o->plan = fn;
-	store_cset_init(&o->cs);
-	rc = store_write(st, store_op_plan_apply, o, o->bundle != NULL, genp);
+	memset(&o, 0, sizeof(o));
+	o.plan = plan;
+	o.args = args;
+	o.cp = cp;
+	o.replace = replace;
+	store_cset_init(&o.cs);
+	rc = store_write(st, store_op_plan_apply, &o, replace, genp);
 	if (rc == STORE_OK && st->committed != NULL)
-		st->committed(&o->cs, st->generation, st->committed_arg);
-	store_cset_free(&o->cs);
-	if (o->cp != NULL)
-		cpolicy_unref(o->cp);
-	pcache_free(&o->cache);
+		st->committed(&o.cs, st->generation, st->committed_arg);
+	store_cset_free(&o.cs);
+	if (o.cp != NULL)
+		cpolicy_unref(o.cp);
+	pcache_free(&o.cache);
 	return (rc);
 }
 

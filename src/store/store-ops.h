@@ -15,27 +15,22 @@
 struct bundle;
 struct cpolicy;
 
-/* One change's arguments (which fields mean what: see each op). */
+/*
+ * A change being planned: its plan, the plan's own typed arguments
+ * (each ops file declares the structures its plans take), the document
+ * it compiled before the write transaction, and what store_op_change
+ * keeps for it (the policy cache, the change-set).
+ */
+struct op;
+typedef int (*store_op_fn)(struct store *, MDB_txn *, struct world_txn *,
+    struct op *);
 struct op {
-	const char		*id;
-	const char		*a;
-	const char		*b;
-	const char		*c;
-	const char		*text;
-	size_t			 len;
-	int			 state;
-	uint32_t		 num;
-	int			 flag;
-	enum store_principal	 kind;
+	store_op_fn		 plan;
+	void			*args;
 	struct cpolicy		*cp;
-	int64_t			 when;		/* deletion time, ms */
-	uint32_t		 version;	/* out */
-	const struct bundle	*bundle;
-	const struct store_tag	*tags;
-	size_t			 ntags;
 	struct pcache		 cache;
-	store_write_fn		 plan;
 	struct store_cset	 cs;
+	int			 replace;	/* a whole bundle */
 };
 
 extern const int		 store_op_prin_dbi[];
@@ -54,8 +49,12 @@ int	store_op_rec_put(struct store *st, MDB_txn *txn, int dbi, const char *a,
     const char *b, const char *c, struct store_wbuf *v, unsigned int flags);
 int	store_op_rec_del(struct store *st, MDB_txn *txn, int dbi, const char *a,
     const char *b, const char *c);
-int	store_op_change(struct store *st, store_write_fn fn, struct op *o,
-    uint64_t *genp);
+/*
+ * Plans and applies one change (args: the plan's; cp: the document it
+ * checks, compiled, whose reference passes; replace: a whole bundle).
+ */
+int	store_op_change(struct store *st, store_op_fn plan, void *args,
+    struct cpolicy *cp, int replace, uint64_t *genp);
 void	store_op_seed(struct op *o, int kind, const char *text, size_t len);
 int	store_op_db_del_prefix(struct store *st, MDB_txn *txn, int dbi,
     const void *prefix, size_t plen);

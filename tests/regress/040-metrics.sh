@@ -148,8 +148,15 @@ ok $? "$n scrapes while 1,000 connections pipeline: ${answers:-?} answers, longe
 # 1,000 connections above must be gone first (a loaded machine closes
 # them late), else they are counted out of the baseline.
 nfd() { ls /proc/$daemon_pid/fd | wc -l; }
-fewfd() { [ "$(nfd)" -lt 100 ]; }
-wait_serving 60 fewfd
+# Settled: under 100 and the same count ten polls in a row.
+lastfd=x same=0
+settled() {
+	cur=$(nfd)
+	if [ "$cur" = "$lastfd" ]; then same=$((same + 1)); else same=0; fi
+	lastfd=$cur
+	[ "$cur" -lt 100 ] && [ $same -ge 10 ]
+}
+wait_serving 60 settled
 fd0=$(nfd)
 $KZOBS holdhttp 127.0.0.1 "${murl##*:}" 48 3 >"$tmp/hold" 2>&1 &
 hpid=$!
