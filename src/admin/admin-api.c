@@ -293,26 +293,6 @@ admin_set_detail(char *d, size_t dsize, const char *fmt, ...)
 	return (0);
 }
 
-static int
-admin_cset(const char *s, size_t len, const char *extra)
-{
-	size_t	i;
-	char	c;
-
-	if (len == 0)
-		return (0);
-	for (i = 0; i < len; i++) {
-		c = s[i];
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9'))
-			continue;
-		if (c != '\0' && strchr(extra, c) != NULL)
-			continue;
-		return (0);
-	}
-	return (1);
-}
-
 /*
  * acs:kms:REGION:ACCOUNT:REST: the region and account copied out, REST
  * returned.  -1 when s is not such an ARN or a part does not fit.
@@ -333,15 +313,13 @@ admin_kms_arn_split(const char *s, size_t len, char *region, size_t rsz,
 	if (n != 5)
 		return (-1);
 	if (f[3] - f[2] - 1 <= 0 || (size_t)(f[3] - f[2] - 1) >= rsz ||
-	    !admin_cset(f[2], f[3] - f[2] - 1, "-_"))
+	    !ident_chars(f[2], f[3] - f[2] - 1, "-_"))
 		return (-1);
 	memcpy(region, f[2], f[3] - f[2] - 1);
 	region[f[3] - f[2] - 1] = '\0';
-	if (f[4] - f[3] - 1 <= 0 || (size_t)(f[4] - f[3] - 1) >= asz)
+	if ((size_t)(f[4] - f[3] - 1) >= asz ||
+	    !ident_account(f[3], f[4] - f[3] - 1))
 		return (-1);
-	for (p = f[3]; p < f[4] - 1; p++)
-		if (*p < '0' || *p > '9')
-			return (-1);
 	memcpy(account, f[3], f[4] - f[3] - 1);
 	account[f[4] - f[3] - 1] = '\0';
 	*restp = f[4];
@@ -360,7 +338,7 @@ admin_keyref_parse(const char *s, size_t len, struct admin_keyref *kr)
 		return (-1);
 	if (len < 4 || memcmp(s, "acs:", 4) != 0) {
 		/* A bare id. */
-		if (len >= sizeof(kr->id) || !admin_cset(s, len, "-_."))
+		if (len >= sizeof(kr->id) || !ident_key_id(s, len))
 			return (-1);
 		memcpy(kr->id, s, len);
 		return (0);
@@ -372,7 +350,7 @@ admin_keyref_parse(const char *s, size_t len, struct admin_keyref *kr)
 		return (-1);
 	p += 4;
 	i -= 4;
-	if (i >= sizeof(kr->id) || !admin_cset(p, i, "-_."))
+	if (i >= sizeof(kr->id) || !ident_key_id(p, i))
 		return (-1);
 	memcpy(kr->id, p, i);
 	kr->is_arn = 1;
@@ -395,8 +373,7 @@ admin_aliasref_parse(const char *s, size_t len, struct admin_aliasref *ar)
 			return (-1);
 		ar->is_arn = 1;
 	}
-	if (i <= 6 || i > 255 || i >= sizeof(ar->name) ||
-	    memcmp(p, "alias/", 6) != 0 || !admin_cset(p + 6, i - 6, "-_/"))
+	if (i >= sizeof(ar->name) || !ident_alias_name(p, i))
 		return (-1);
 	memcpy(ar->name, p, i);
 	return (0);
@@ -441,10 +418,9 @@ admin_kind_ok(const struct admin_param *p, const char *s, size_t len)
 		/* A prefix, then letters, digits and the kind's extras. */
 		n = strlen(admin_kind_names[p->kind].prefix);
 		return (len > n && memcmp(s, admin_kind_names[p->kind].prefix,
-		    n) == 0 && admin_cset(s + n, len - n,
+		    n) == 0 && ident_chars(s + n, len - n,
 		    admin_kind_names[p->kind].extra) &&
-		    (p->kind != ADMIN_K_ACCOUNT ||
-		    strspn(s, "0123456789") == len));
+		    (p->kind != ADMIN_K_ACCOUNT || ident_account(s, len)));
 	case ADMIN_K_ENUM:
 		for (i = 0; p->values != NULL && p->values[i] != NULL; i++)
 			if (strlen(p->values[i]) == len &&

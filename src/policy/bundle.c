@@ -440,12 +440,7 @@ bp_compile_doc(struct bp *bp, struct bp_share *sh, enum policy_kind kind,
 static int
 bp_digits(const char *s)
 {
-	if (s == NULL || *s == '\0')
-		return (0);
-	for (; *s != '\0'; s++)
-		if (*s < '0' || *s > '9')
-			return (0);
-	return (1);
+	return (s != NULL && ident_account(s, strlen(s)));
 }
 
 /* Model. */
@@ -1470,8 +1465,8 @@ bp_check_aliases(struct bp_ck *ck)
 		if (b->aliases[i].name == NULL) {
 			if (!ck->from_parse)
 				bp_err(bp, p, "AliasName is required");
-		} else if (strncmp(b->aliases[i].name, "alias/", 6) != 0 ||
-		    b->aliases[i].name[6] == '\0')
+		} else if (!ident_alias(b->aliases[i].name,
+		    strlen(b->aliases[i].name)))
 			bp_err(bp, p, "AliasName is alias/ followed by a name");
 		else
 			(void)bp_toolong(bp, p, "AliasName",
@@ -1532,7 +1527,7 @@ bp_check_policy(struct bp_ck *ck, size_t i)
 	if (po->name == NULL) {
 		if (!ck->from_parse)
 			bp_err(bp, p, "PolicyName is required");
-	} else if (!policy_name_valid(po->name, strlen(po->name)))
+	} else if (!ident_policy_name(po->name, strlen(po->name)))
 		bp_err(bp, p, "a policy name is 1 to %d characters of "
 		    "A-Z a-z 0-9 . -", POLICY_NAME_MAX);
 	else if (po->account != NULL && bp_set_add(&ck->pols, po->account,

@@ -848,20 +848,3 @@ policy_validate(enum policy_kind kind, const char *text, size_t len,
 		json_object_put(doc);
 	return (0);
 }
-
-int
-policy_name_valid(const char *name, size_t len)
-{
-	size_t	i;
-
-	if (len == 0 || len > POLICY_NAME_MAX)
-		return (0);
-	for (i = 0; i < len; i++) {
-		char	c = name[i];
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '-'))
-			return (0);
-	}
-	return (1);
-}

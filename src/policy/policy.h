@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include "policy/ident.h"
+
 struct json_object;
 
 enum policy_kind {
@@ -21,7 +23,7 @@ enum policy_kind {
 #define POLICY_KEY_MAX_BYTES		32768
 #define POLICY_RAM_MAX_BYTES_DEFAULT	6144
 #define POLICY_MAX_DEPTH		32	/* JSON nesting */
-#define POLICY_NAME_MAX			128
+#define POLICY_NAME_MAX			IDENT_POLICY_NAME_MAX
 
 /*
  * One violation: an API error code ("InvalidParameter", ...), the JSON
@@ -82,8 +84,5 @@ int	policy_validate(enum policy_kind, const char *text, size_t len,
  */
 int	policy_lint(enum policy_kind, struct json_object *doc,
 	    const char *own_account, struct policy_diags *warnings);
-
-/* 1 when name is a valid policy name (1-128 of A-Z a-z 0-9 . -). */
-int	policy_name_valid(const char *, size_t);
 
 #endif

@@ -15,6 +15,7 @@
 #include "engine/cpolicy.h"
 #include "engine/world.h"
 #include "policy/bundle.h"
+#include "policy/ident.h"
 #include "policy/policy-compile.h"
 #include "store/store-int.h"
 #include "store/store-ops.h"
@@ -123,9 +124,8 @@ store_instance_create(struct store *st, const char *id, int state,
 	if ((rc = store_op_id_ok(st, "instance id",
 	    id)) || (rc = store_op_state_ok(st, state)))
 		return (rc);
-	if (account != NULL && (account[0] == '\0' ||
-	    strlen(account) >= sizeof(((struct store_instrec *)0)->account) ||
-	    strspn(account, "0123456789") != strlen(account)))
+	if (account != NULL && (!ident_account(account, strlen(account)) ||
+	    strlen(account) >= sizeof(((struct store_instrec *)0)->account)))
 		return (store_seterr(st, STORE_EINVAL, "instance %s: account "
 		    "%s is not an account id", id, account));
 	return (store_op_change(st, op_instance_create, &a, NULL, 0, genp));
@@ -1058,7 +1058,7 @@ store_op_alias_name_ok(struct store *st, const char *name)
 
 	if ((rc = store_op_id_ok(st, "alias name", name)) != 0)
 		return (rc);
-	if (strncmp(name, "alias/", 6) != 0 || name[6] == '\0')
+	if (!ident_alias(name, strlen(name)))
 		return (store_seterr(st, STORE_EINVAL, "alias name %s: not "
 		    "\"alias/NAME\"", name));
 	return (STORE_OK);

@@ -406,7 +406,7 @@ store_op_policy_name_ok(struct store *st, const char *account, const char *name)
 	if ((rc = store_op_id_ok(st, "account", account)) ||
 	    (rc = store_op_id_ok(st, "policy name", name)))
 		return (rc);
-	if (!policy_name_valid(name, strlen(name)))
+	if (!ident_policy_name(name, strlen(name)))
 		return (store_seterr(st, STORE_EINVAL, "policy name %s: 1-%d "
 		    "characters of A-Z a-z 0-9 . -", name, POLICY_NAME_MAX));
 	return (STORE_OK);

@@ -14,6 +14,7 @@
 #include "engine/cpolicy.h"
 #include "engine/world.h"
 #include "policy/bundle.h"
+#include "policy/ident.h"
 #include "policy/policy-compile.h"
 #include "store/store-int.h"
 #include "store/store-ops.h"
@@ -29,14 +30,12 @@ const char *const store_op_prin_name[] = { "user", "role", "group" };
 int
 store_op_id_ok(struct store *st, const char *what, const char *s)
 {
-	size_t	 n;
-
-	if (s == NULL || (n = strlen(s)) == 0)
+	if (ident_bounded(s, STORE_ID_MAX))
+		return (STORE_OK);
+	if (s == NULL || *s == '\0')
 		return (store_seterr(st, STORE_EINVAL, "%s: empty", what));
-	if (n > STORE_ID_MAX)
-		return (store_seterr(st, STORE_EINVAL, "%s: longer than %d "
-		    "bytes", what, STORE_ID_MAX));
-	return (STORE_OK);
+	return (store_seterr(st, STORE_EINVAL, "%s: longer than %d bytes",
+	    what, STORE_ID_MAX));
 }
 
 int

@@ -95,6 +95,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    "");
 	fuzz_policy_check(POLICY_KIND_RAM, text, size,
 	    POLICY_RAM_MAX_BYTES_DEFAULT, "Policies[0].PolicyDocument");
-	(void)policy_name_valid(text, size);
+	(void)ident_policy_name(text, size);
 	return (0);
 }

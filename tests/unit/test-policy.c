@@ -334,17 +334,34 @@ test_name(void **state)
 {
 	char	buf[POLICY_NAME_MAX + 2];
 
-	assert_true(policy_name_valid("default", 7));
-	assert_true(policy_name_valid("Kms-Read.Only-2", 15));
-	assert_false(policy_name_valid("", 0));
-	assert_false(policy_name_valid("a b", 3));
-	assert_false(policy_name_valid("a_b", 3));
-	assert_false(policy_name_valid("a/b", 3));
-	assert_false(policy_name_valid("caf\xc3\xa9", 5));
-	assert_false(policy_name_valid("a\0b", 3));
+	assert_true(ident_policy_name("default", 7));
+	assert_true(ident_policy_name("Kms-Read.Only-2", 15));
+	assert_false(ident_policy_name("", 0));
+	assert_false(ident_policy_name("a b", 3));
+	assert_false(ident_policy_name("a_b", 3));
+	assert_false(ident_policy_name("a/b", 3));
+	assert_false(ident_policy_name("caf\xc3\xa9", 5));
+	assert_false(ident_policy_name("a\0b", 3));
+	/* The other identifier rules (src/policy/ident.c). */
+	assert_true(ident_account("123", 3));
+	assert_false(ident_account("", 0));
+	assert_false(ident_account("12a", 3));
+	assert_false(ident_account("1\0" "2", 3));
+	assert_true(ident_key_id("key-1_a.b", 9));
+	assert_false(ident_key_id("key/1", 5));
+	assert_true(ident_alias("alias/x y", 9));
+	assert_false(ident_alias("alias/", 6));
+	assert_true(ident_alias_name("alias/a-b_c/d", 13));
+	assert_false(ident_alias_name("alias/x y", 9));
+	assert_false(ident_alias_name("Alias/x", 7));
+	assert_true(ident_bounded("a", 1));
+	assert_false(ident_bounded("ab", 1));
+	assert_false(ident_bounded("", 1));
+	assert_false(ident_bounded(NULL, 1));
+	assert_false(ident_chars("a", 1, "") && ident_chars("a-", 2, ""));
 	memset(buf, 'a', sizeof(buf));
-	assert_true(policy_name_valid(buf, POLICY_NAME_MAX));
-	assert_false(policy_name_valid(buf, POLICY_NAME_MAX + 1));
+	assert_true(ident_policy_name(buf, POLICY_NAME_MAX));
+	assert_false(ident_policy_name(buf, POLICY_NAME_MAX + 1));
 }
 
 int
