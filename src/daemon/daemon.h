@@ -183,7 +183,7 @@ struct conn {
 	unsigned		 nparks;
 	unsigned		 held;		/* answers in parks' after */
 	size_t			 held_bytes;
-	struct evbuffer		*sink;		/* NULL: conn_out() decides */
+	struct evbuffer		*sink;		/* NULL: out, or the last park's */
 	struct worker		*worker;
 	enum server_kind	 kind;
 	int			 fd;
@@ -382,8 +382,6 @@ void	 park_conn_free(struct conn *);
 void	 park_conn_drain(struct conn *);
 /* 1 when the answers held behind parked requests fill the budget. */
 int	 park_held_full(struct conn *);
-/* Where the next answer goes: behind the last parked request, if any. */
-struct evbuffer *park_out(struct conn *);
 
 /* server-admin.c: the admin plane, on the admin worker's thread */
 int	 server_admin_dispatch(struct conn *, struct server *,

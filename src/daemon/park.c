@@ -110,14 +110,6 @@ park_notify(struct server *srv)
 	}
 }
 
-struct evbuffer *
-park_out(struct conn *c)
-{
-	if (TAILQ_EMPTY(&c->parks))
-		return (c->out);
-	return (TAILQ_LAST(&c->parks, park_list)->after);
-}
-
 int
 park_held_full(struct conn *c)
 {

@@ -679,7 +679,12 @@ conn_send(struct conn *c, uint16_t type, uint32_t id, conn_enc_fn enc,
 	size_t			 start, size;
 
 	/* Behind a parked request its answer must come first: held. */
-	out = c->sink != NULL ? c->sink : park_out(c);
+	if (c->sink != NULL)
+		out = c->sink;
+	else if (__builtin_expect(TAILQ_EMPTY(&c->parks), 1))
+		out = c->out;
+	else
+		out = TAILQ_LAST(&c->parks, park_list)->after;
 	proto_wr_init(&wr, NULL, 0);
 	start = proto_frame_begin(&wr, type, id);
 	enc(&wr, arg);
