@@ -103,9 +103,10 @@ enum kmsauthz_wire_error {
 	KMSAUTHZ_WERR_BUSY = 5,		/* a connection cap is full (closes) */
 	KMSAUTHZ_WERR_INTERNAL = 6,	/* daemon failure */
 	KMSAUTHZ_WERR_PERM = 7,		/* not permitted (admin) */
-	KMSAUTHZ_WERR_SHUTDOWN = 8	/* daemon stopping (closes) */
+	KMSAUTHZ_WERR_SHUTDOWN = 8,	/* daemon stopping (closes) */
+	KMSAUTHZ_WERR_STALE = 9		/* minimum generation not reached */
 };
-#define KMSAUTHZ_WERR_MAX		8
+#define KMSAUTHZ_WERR_MAX		9
 
 /* CHECK flags (u8). */
 #define KMSAUTHZ_CHECK_EXPLAIN		0x01	/* list deciding statements */
@@ -114,7 +115,15 @@ enum kmsauthz_wire_error {
  * WHY needs EXPLAIN, WHY_FULL needs WHY. */
 #define KMSAUTHZ_CHECK_WHY		0x04	/* both halves, the rule */
 #define KMSAUTHZ_CHECK_WHY_FULL		0x08	/* and near misses */
-#define KMSAUTHZ_CHECK_FLAGS		0x0f	/* all defined bits */
+/* The minimum-generation extension follows the context pairs (a CHECK
+ * or a CHECK_BATCH item): decide at that generation or later. */
+#define KMSAUTHZ_CHECK_MIN_GEN		0x10
+#define KMSAUTHZ_CHECK_FLAGS		0x1f	/* all defined bits */
+
+/* The minimum-generation extension (docs/protocol.md, "CHECK extension"):
+ * u8 version, u8 flags (0), u16 reserved (0), u64 generation (>= 1). */
+#define KMSAUTHZ_MINGEN_VERSION		1
+#define KMSAUTHZ_MINGEN_SIZE		12
 
 /* ANSWER flags (u8). */
 #define KMSAUTHZ_ANSWER_TRUNCATED	0x01	/* more than MAX_MATCHED */

@@ -19,7 +19,9 @@
  * After a failure that leaves the connection in an unknown state
  * (timeout, I/O error, malformed answer, server ERROR, server closing),
  * the handle is broken: every later call on it returns KMSAUTHZ_EBROKEN
- * until kmsauthz_close().  Reconnect with a new handle.
+ * until kmsauthz_close().  Reconnect with a new handle.  KMSAUTHZ_ESTALE
+ * from kmsauthz_check, kmsauthz_check_why or kmsauthz_check_batch
+ * leaves the handle usable (the daemon keeps the connection open).
  */
 #ifndef KMSAUTHZ_H
 #define KMSAUTHZ_H
@@ -54,9 +56,10 @@ enum kmsauthz_error {
 	KMSAUTHZ_ESERVER = -10,	 /**< the daemon answered ERROR */
 	KMSAUTHZ_EAGAIN = -11,	 /**< non-blocking: try again later */
 	KMSAUTHZ_EBUSY = -12,	 /**< too many requests in flight */
-	KMSAUTHZ_EBROKEN = -13	 /**< handle broken by an earlier error */
+	KMSAUTHZ_EBROKEN = -13,	 /**< handle broken by an earlier error */
+	KMSAUTHZ_ESTALE = -14	 /**< minimum generation not reached: deny */
 };
-#define KMSAUTHZ_ERROR_MIN	(-13)
+#define KMSAUTHZ_ERROR_MIN	(-14)
 
 /** One context pair (both NUL-terminated). */
 struct kmsauthz_context {
@@ -185,6 +188,20 @@ KMSAUTHZ_EXPORT int kmsauthz_connect(struct kmsauthz **hp, const char *path,
 KMSAUTHZ_EXPORT void kmsauthz_close(struct kmsauthz *h);
 /** Changes the per-call deadline (milliseconds, <= 0: no limit). */
 KMSAUTHZ_EXPORT int kmsauthz_set_timeout(struct kmsauthz *h, int timeout_ms);
+
+/**
+ * A consistency token: every check sent on h from now on (by any of the
+ * check calls, and kmsauthz_submit) asks to be decided at generation
+ * `generation` or later (0: no minimum, the default), e.g. the
+ * generation of the answer to an admin change.  The daemon holds such a
+ * check until it serves that generation, at most its
+ * min_generation_wait_ms; then the call fails with KMSAUTHZ_ESTALE and
+ * the answer reads IMPLICIT_DENY.  Set the handle's deadline above that
+ * wait.  A daemon older than the extension answers ERROR PROTO
+ * (KMSAUTHZ_ESERVER).
+ */
+KMSAUTHZ_EXPORT int kmsauthz_set_min_generation(struct kmsauthz *h,
+    uint64_t generation);
 
 /**
  * Negotiates the protocol version (HELLO); optional, since every frame

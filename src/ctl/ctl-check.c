@@ -24,6 +24,7 @@
 
 
 static int	ctl_check_timeout(const char *, int *);
+static int	ctl_check_generation(const char *, uint64_t *);
 static int	ctl_online_opts(int, char **, const char *, const char **,
 		    int *);
 static struct json_object *ctl_check_answer_json(
@@ -43,6 +44,25 @@ ctl_check_timeout(const char *s, int *msp)
 		return (-1);
 	}
 	*msp = (int)v;
+	return (0);
+}
+
+/* A generation, 1 to 2^64-1, plain decimal. */
+static int
+ctl_check_generation(const char *s, uint64_t *genp)
+{
+	char			*end;
+	unsigned long long	 v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || *s < '0' ||
+	    *s > '9' || v == 0) {
+		fprintf(stderr, "kmsauthzctl: --min-generation %s: not a "
+		    "generation (1 or more)\n", s);
+		return (-1);
+	}
+	*genp = v;
 	return (0);
 }
 
@@ -116,6 +136,7 @@ struct ctl_check_args {
 	const char		*sock;
 	int			 timeout_ms;
 	int			 explain;	/* 0, 1, 2 =full */
+	uint64_t		 min_gen;	/* 0: none */
 };
 
 static int
@@ -131,6 +152,7 @@ ctl_check_parse(int argc, char **argv, struct ctl_check_args *ca)
 		{ "explain", optional_argument, NULL, 'e' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "timeout", required_argument, NULL, 'T' },
+		{ "min-generation", required_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct kmsauthz_request	*rq = &ca->req;
@@ -220,6 +242,10 @@ ctl_check_parse(int argc, char **argv, struct ctl_check_args *ca)
 			if (ctl_check_timeout(optarg, &ca->timeout_ms) == -1)
 				usage = 1;
 			break;
+		case 'g':
+			if (ctl_check_generation(optarg, &ca->min_gen) == -1)
+				usage = 1;
+			break;
 		default:
 			usage = 1;
 			break;
@@ -230,7 +256,7 @@ ctl_check_parse(int argc, char **argv, struct ctl_check_args *ca)
 		fprintf(stderr, "usage: kmsauthzctl check --principal ARN "
 		    "--action A --resource ARN [--source-ip IP] "
 		    "[--context KEY=VALUE]... [--time RFC3339] [--explain[=full]] "
-		    "[--socket PATH] [--timeout MS]\n");
+		    "[--min-generation N] [--socket PATH] [--timeout MS]\n");
 		usage = 1;
 	}
 	if (!usage && eval_resource_valid(rq->resource,
@@ -329,7 +355,7 @@ ctl_why_json(const struct kmsauthz_why *why, int full)
  */
 struct json_object *
 ctl_check_one(struct kmsauthz *h, const struct kmsauthz_request *req,
-    int explain, int *decision, int *reason)
+    int explain, int *decision, int *reason, uint64_t *genp)
 {
 	struct kmsauthz_answer	 ans;
 	struct kmsauthz_why	 why;
@@ -345,7 +371,7 @@ ctl_check_one(struct kmsauthz *h, const struct kmsauthz_request *req,
 	if (err != 0) {
 		fprintf(stderr, "kmsauthzctl: check: %s\n",
 		    kmsauthz_strerror(err));
-		if (err == KMSAUTHZ_ESERVER) {
+		if (err == KMSAUTHZ_ESERVER || err == KMSAUTHZ_ESTALE) {
 			kmsauthz_server_error(h, &msg);
 			fprintf(stderr, "kmsauthzctl: kmsauthzd: %s\n", msg);
 		}
@@ -354,6 +380,12 @@ ctl_check_one(struct kmsauthz *h, const struct kmsauthz_request *req,
 	*decision = ans.decision;
 	*reason = ans.reason;
 	o = ctl_check_answer_json(&ans, explain != 0);
+	if (o != NULL && genp != NULL) {
+		/* Asked for a minimum: say which generation decided. */
+		*genp = ans.generation;
+		json_object_object_add(o, "Generation",
+		    json_object_new_uint64(ans.generation));
+	}
 	if (o != NULL && (e = ctl_why_json(&why, explain == 2)) != NULL)
 		json_object_object_add(o, "Explanation", e);
 	kmsauthz_answer_free(&ans);
@@ -367,6 +399,7 @@ ctl_check(int argc, char **argv)
 	struct ctl_check_args	 ca;
 	struct kmsauthz		*h = NULL;
 	struct json_object	*o;
+	uint64_t		 gen = 0;
 	int			 rc, decision = 0, reason = 0;
 
 	if (ctl_check_parse(argc, argv, &ca) == -1)
@@ -374,7 +407,9 @@ ctl_check(int argc, char **argv)
 	if (ctl_check_connect(ca.sock, ca.timeout_ms, &h) == -1)
 		return (CTL_EXIT_ERROR);
 	ca.req.flags &= ~(unsigned int)KMSAUTHZ_CHECK_EXPLAIN;
-	o = ctl_check_one(h, &ca.req, ca.explain, &decision, &reason);
+	(void)kmsauthz_set_min_generation(h, ca.min_gen);
+	o = ctl_check_one(h, &ca.req, ca.explain, &decision, &reason,
+	    ca.min_gen != 0 ? &gen : NULL);
 	kmsauthz_close(h);
 	if (o == NULL)
 		return (CTL_EXIT_ERROR);

@@ -241,7 +241,7 @@ tc_decide(struct tc_run *r, struct tc_case *c, enum eval_decision *dp,
 	kr.flags = KMSAUTHZ_CHECK_TIME;
 	kr.time_sec = sr.req.now.sec;
 	kr.time_nsec = (uint32_t)sr.req.now.nsec;
-	if ((o = ctl_check_one(r->h, &kr, 2, &d, &rs)) == NULL)
+	if ((o = ctl_check_one(r->h, &kr, 2, &d, &rs, NULL)) == NULL)
 		return (-1);
 	*dp = d == KMSAUTHZ_ALLOW ? EVAL_ALLOW : d == KMSAUTHZ_EXPLICIT_DENY ?
 	    EVAL_EXPLICIT_DENY : EVAL_IMPLICIT_DENY;

@@ -8,6 +8,8 @@
 #ifndef KMSAUTHZ_CTL_H
 #define KMSAUTHZ_CTL_H
 
+#include <stdint.h>
+
 #define CTL_EXIT_OK	0
 #define CTL_EXIT_NO	1	/* invalid, rejected, denied */
 #define CTL_EXIT_ERROR	2	/* usage, I/O, connection */
@@ -54,9 +56,10 @@ struct kmsauthz_request;
 struct kmsauthz_why;
 /* One online check as its answer's JSON (explain: 0, 1, 2 =full); NULL
  * with the error on stderr. */
+/* genp: NULL, or where the deciding generation goes (then shown). */
 struct json_object *ctl_check_one(struct kmsauthz *,
 	    const struct kmsauthz_request *, int explain, int *decision,
-	    int *reason);
+	    int *reason, uint64_t *genp);
 struct json_object *ctl_why_json(const struct kmsauthz_why *, int full);
 int	ctl_check_connect(const char *sock, int timeout_ms,
 	    struct kmsauthz **);

@@ -32,10 +32,14 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "Prints the version." },
 	{ "check", ctl_check, "check --principal ARN --action A --resource ARN "
 	    "[--source-ip IP] [--context KEY=VALUE]... [--time RFC3339] "
-	    "[--explain[=full]] [--socket PATH] [--timeout MS]",
+	    "[--explain[=full]] [--min-generation N] [--socket PATH] "
+	    "[--timeout MS]",
 	    "Asks the daemon for one decision and prints it as JSON.\n"
+	    "--min-generation N: decided at store generation N or later "
+	    "(the answer\nthen shows its Generation), else the error "
+	    "STALE.\n"
 	    "Exit 0 ALLOW, 1 IMPLICIT_DENY or EXPLICIT_DENY, 2 an error "
-	    "(usage,\nconnection, or an invalid-request answer)." },
+	    "(usage,\nconnection, STALE, or an invalid-request answer)." },
 	{ "ping", ctl_ping, "ping [--socket PATH] [--timeout MS]",
 	    "Checks that the daemon answers on its query socket." },
 	{ "status", ctl_status, "status [--socket PATH] "

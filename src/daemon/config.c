@@ -72,6 +72,9 @@ static const struct config_key config_keys[] = {
 	CK_UINT(idle_timeout, 0, CONFIG_TIMEOUT_MAX),
 	CK_UINT(slow_client_timeout, 1, CONFIG_TIMEOUT_MAX),
 	CK_UINT(request_timeout, 1, CONFIG_TIMEOUT_MAX),
+	CK_UINT(min_generation_wait_ms, 0, CONFIG_MINGEN_WAIT_MAX),
+	CK_UINT(max_parked_checks, 1, CONFIG_PARKED_MAX),
+	CK_UINT(max_parked_checks_per_connection, 1, CONFIG_PARKED_CONN_MAX),
 	CK_UINT(backlog, 1, 65535),
 	{ "map_size_max", CONFIG_SIZE, offsetof(struct config, map_size_max),
 	    sizeof(uint64_t), (uint64_t)1 << 20, (uint64_t)1 << 40, NULL },
@@ -131,6 +134,9 @@ config_defaults(struct config *cfg)
 	cfg->idle_timeout = 300;
 	cfg->slow_client_timeout = 10;
 	cfg->request_timeout = 10;
+	cfg->min_generation_wait_ms = 2000;
+	cfg->max_parked_checks = 1024;
+	cfg->max_parked_checks_per_connection = 16;
 	cfg->backlog = 128;
 	cfg->map_size_max = (uint64_t)1 << 30;
 	cfg->log_verbose = 0;
@@ -581,6 +587,15 @@ config_check(const struct config *cfg, const char *where, char *err,
 		    "max_connections_per_uid", "max_connections", err, errlen,
 		    msg));
 	}
+	if (cfg->max_parked_checks_per_connection > cfg->max_parked_checks) {
+		snprintf(msg, sizeof(msg), "max_parked_checks_per_connection "
+		    "(%u) exceeds max_parked_checks (%u)",
+		    cfg->max_parked_checks_per_connection,
+		    cfg->max_parked_checks);
+		return (config_pair_error(cfg, where,
+		    "max_parked_checks_per_connection", "max_parked_checks",
+		    err, errlen, msg));
+	}
 	return (0);
 }
 
@@ -604,6 +619,10 @@ config_print(const struct config *cfg)
 	printf("idle_timeout = %u\n", cfg->idle_timeout);
 	printf("slow_client_timeout = %u\n", cfg->slow_client_timeout);
 	printf("request_timeout = %u\n", cfg->request_timeout);
+	printf("min_generation_wait_ms = %u\n", cfg->min_generation_wait_ms);
+	printf("max_parked_checks = %u\n", cfg->max_parked_checks);
+	printf("max_parked_checks_per_connection = %u\n",
+	    cfg->max_parked_checks_per_connection);
 	printf("backlog = %u\n", cfg->backlog);
 	printf("map_size_max = %" PRIu64 "\n", cfg->map_size_max);
 	printf("log_verbose = %d\n", cfg->log_verbose);

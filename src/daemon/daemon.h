@@ -38,6 +38,9 @@ struct world_holder;
 #define CONFIG_TIMEOUT_MAX	 86400
 #define CONFIG_NAME_MAX		 64
 #define CONFIG_KEYS_MAX		 32	/* keys config.c knows, at most */
+#define CONFIG_MINGEN_WAIT_MAX	 60000	/* min_generation_wait_ms */
+#define CONFIG_PARKED_MAX	 65536	/* max_parked_checks */
+#define CONFIG_PARKED_CONN_MAX	 1024	/* ..._per_connection */
 #define CONFIG_LINE_CMDLINE	 (~0UL)	/* a key set by -o, -s, ... */
 
 struct config {
@@ -57,6 +60,9 @@ struct config {
 	unsigned idle_timeout;				/* seconds, 0 = off */
 	unsigned slow_client_timeout;			/* seconds */
 	unsigned request_timeout;			/* seconds */
+	unsigned min_generation_wait_ms;		/* 0: STALE at once */
+	unsigned max_parked_checks;			/* all workers */
+	unsigned max_parked_checks_per_connection;
 	unsigned backlog;
 	uint64_t map_size_max;				/* bytes */
 	int	 log_verbose;
@@ -122,6 +128,11 @@ struct server_stats {
 	atomic_uint_fast64_t	request_timeouts;	/* frame too slow */
 	atomic_uint_fast64_t	queue_full_pauses;
 	atomic_uint_fast64_t	reloads;
+	/* Checks with a minimum generation the world had not reached. */
+	atomic_uint_fast64_t	parked;			/* held */
+	atomic_uint_fast64_t	parked_answered;	/* decided later */
+	atomic_uint_fast64_t	parked_timed_out;	/* STALE at the wait */
+	atomic_uint_fast64_t	parked_refused;		/* STALE at once */
 };
 
 struct server;
@@ -145,9 +156,34 @@ struct server_uidcounts {
 	size_t			 cap;
 };
 
+/*
+ * A request held until the world reaches its minimum generation (park.c):
+ * a copy of its frame, and the answers to the connection's later
+ * requests, which wait behind it to keep the request order.
+ */
+struct park {
+	TAILQ_ENTRY(park)	 entry;
+	uint16_t		 type;		/* CHECK or CHECK_BATCH */
+	uint32_t		 id;
+	uint64_t		 min_gen;
+	int64_t			 deadline;	/* ms, monotonic */
+	struct evbuffer		*after;		/* later answers */
+	unsigned		 nafter;
+	size_t			 after_bytes;
+	size_t			 len;
+	uint8_t			 body[];
+};
+TAILQ_HEAD(park_list, park);
+
 /* One client connection, owned by one worker (thread). */
 struct conn {
 	TAILQ_ENTRY(conn)	 entry;
+	TAILQ_ENTRY(conn)	 park_entry;	/* on worker's parked list */
+	struct park_list	 parks;		/* in request order */
+	unsigned		 nparks;
+	unsigned		 held;		/* answers in parks' after */
+	size_t			 held_bytes;
+	struct evbuffer		*sink;		/* NULL: out, or the last park's */
 	struct worker		*worker;
 	enum server_kind	 kind;
 	int			 fd;
@@ -189,6 +225,13 @@ struct worker {
 	unsigned		 nconns;
 	int			 draining;
 	struct eval_answer	*scratch;	/* KMSAUTHZ_MAX_BATCH answers */
+	/* Parked requests (park.c): their connections, in no order. */
+	struct conn_list	 parked;
+	unsigned		 nparked;
+	struct event		*park_wake;	/* activated by publishers */
+	struct event		*park_timer;	/* the nearest deadline */
+	int64_t			 park_timer_at;	/* ms, 0: not armed */
+	atomic_int		 park_waiting;	/* publishers: wake me */
 	struct eval_why		*why;		/* allocated at the first WHY */
 	struct world		*world;		/* cached, refreshed by gen */
 	struct metrics_cell	*mc;		/* this thread's metrics */
@@ -252,6 +295,10 @@ struct server {
 	atomic_uint		 idle_timeout;
 	atomic_uint		 slow_client_timeout;
 	atomic_uint		 request_timeout;
+	atomic_uint		 min_generation_wait_ms;
+	atomic_uint		 max_parked_checks;
+	atomic_uint		 max_parked_checks_per_connection;
+	atomic_uint		 nparked;	/* all workers, now */
 
 	pthread_mutex_t		 lock;		/* protects the counts below */
 	unsigned		 nconns;	/* query connections */
@@ -276,6 +323,8 @@ void	 server_free(struct server *);
 void	 server_release(struct server *, enum server_kind, uid_t);
 unsigned server_nconns(struct server *);
 void	 server_republish(struct server *, struct world *);
+/* Publish a world of a new generation and wake the parked checks. */
+void	 server_publish(struct server *, struct world *);
 void	 server_decisions(struct server *, struct server_decisions *);
 /* A Unix socket bound as safely as the query socket (metrics). */
 int	 server_bind_unix(const char *, mode_t, const char *group,
@@ -310,6 +359,29 @@ int	 conn_error(struct conn *, uint32_t reqid, uint16_t code, int closes,
 	    const char *msg);
 int	 server_encode_error(uint8_t *, size_t, uint32_t reqid, uint16_t code,
 	    const char *msg, size_t *lenp);
+/* Decide and answer a decoded CHECK, a validated CHECK_BATCH body. */
+int	 conn_answer_check(struct conn *, uint32_t reqid,
+	    const struct proto_check *, int timed);
+int	 conn_answer_batch(struct conn *, uint32_t reqid, const uint8_t *,
+	    size_t, int timed);
+/* Parked answers were moved into the output: write, resume. */
+void	 conn_unparked(struct conn *);
+int64_t	 conn_now_ms(void);
+
+/* park.c: checks held until a minimum generation is published */
+int	 park_init(struct worker *);
+void	 park_free(struct worker *);
+/* Park a request (or answer STALE at once over a bound): 0, or -1. */
+int	 park_request(struct conn *, const struct proto_hdr *,
+	    const uint8_t *body, uint64_t min_gen);
+/* Any thread that published a world: wake the workers that wait. */
+void	 park_notify(struct server *);
+/* The connection is going: its parked requests with it. */
+void	 park_conn_free(struct conn *);
+/* Shutdown: every parked request answered SHUTDOWN, in order. */
+void	 park_conn_drain(struct conn *);
+/* 1 when the answers held behind parked requests fill the budget. */
+int	 park_held_full(struct conn *);
 
 /* server-admin.c: the admin plane, on the admin worker's thread */
 int	 server_admin_dispatch(struct conn *, struct server *,

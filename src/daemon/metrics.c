@@ -66,7 +66,7 @@ static const char *const metrics_frame_names[METRICS_F_COUNT] = {
 };
 static const char *const metrics_error_names[KMSAUTHZ_WERR_MAX + 1] = {
 	"unknown", "proto", "version", "toobig", "unsupported", "busy",
-	"internal", "perm", "shutdown"
+	"internal", "perm", "shutdown", "stale"
 };
 static const char *const metrics_decision_names[3] = {
 	[EVAL_IMPLICIT_DENY] = "implicit_deny",
@@ -335,6 +335,26 @@ metrics_write_conns(struct evbuffer *b, struct server *srv)
 	    "answers unread.");
 	evbuffer_add_printf(b, "kmsauthz_queue_full_pauses_total %" PRIu64
 	    "\n", (uint64_t)STAT(queue_full_pauses));
+	metrics_family(b, "kmsauthz_min_generation_checks_total", "counter",
+	    "Checks (and batches) whose minimum generation was above the "
+	    "served one, by outcome: parked, answered once reached, "
+	    "timed_out (STALE after min_generation_wait_ms), refused "
+	    "(STALE at once: a bound was full or the wait is 0).");
+	evbuffer_add_printf(b,
+	    "kmsauthz_min_generation_checks_total{outcome=\"parked\"} %"
+	    PRIu64 "\n"
+	    "kmsauthz_min_generation_checks_total{outcome=\"answered\"} %"
+	    PRIu64 "\n"
+	    "kmsauthz_min_generation_checks_total{outcome=\"timed_out\"} %"
+	    PRIu64 "\n"
+	    "kmsauthz_min_generation_checks_total{outcome=\"refused\"} %"
+	    PRIu64 "\n",
+	    (uint64_t)STAT(parked), (uint64_t)STAT(parked_answered),
+	    (uint64_t)STAT(parked_timed_out), (uint64_t)STAT(parked_refused));
+	metrics_family(b, "kmsauthz_min_generation_parked", "gauge",
+	    "Checks waiting now for their minimum generation.");
+	evbuffer_add_printf(b, "kmsauthz_min_generation_parked %u\n",
+	    atomic_load(&srv->nparked));
 }
 
 static void

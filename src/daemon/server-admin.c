@@ -145,7 +145,13 @@ server_admin_status(struct json_object *ans, void *arg)
 	ADD_STAT("RequestTimeouts", request_timeouts);
 	ADD_STAT("QueueFullPauses", queue_full_pauses);
 	ADD_STAT("Reloads", reloads);
+	ADD_STAT("ParkedTotal", parked);
+	ADD_STAT("ParkedAnswered", parked_answered);
+	ADD_STAT("ParkedTimedOut", parked_timed_out);
+	ADD_STAT("ParkedRefused", parked_refused);
 #undef ADD_STAT
+	json_object_object_add(o, "ParkedChecks",
+	    json_object_new_uint64(atomic_load(&srv->nparked)));
 	declog_counts(&dc);
 	json_object_object_add(o, "DecisionLogWritten",
 	    json_object_new_uint64(dc.written));
@@ -176,10 +182,8 @@ server_admin_sync(struct server *srv)
 	if (world_holder_generation(srv->holder) ==
 	    store_generation(srv->admin.store))
 		return;
-	if ((w = world_holder_acquire(store_holder(srv->admin.store))) != NULL) {
-		world_holder_publish(srv->holder, w);
-		metrics_published();
-	}
+	if ((w = world_holder_acquire(store_holder(srv->admin.store))) != NULL)
+		server_publish(srv, w);
 }
 
 static void

@@ -75,7 +75,6 @@ struct conn_why {
 	const struct eval_why		*why;
 };
 
-static int64_t	conn_now_ms(void);
 static int	conn_arm_read(struct conn *);
 static void	conn_stop_read(struct conn *);
 static void	conn_read_ev(evutil_socket_t, short, void *);
@@ -135,6 +134,7 @@ conn_new(struct worker *w, enum server_kind kind, int fd, uid_t uid,
 	c->gid = gid;
 	c->pid = pid;
 	c->active_ms = conn_now_ms();
+	TAILQ_INIT(&c->parks);
 	fr_ok = proto_framer_init(&c->fr, kind == SERVER_ADMIN) == 0;
 	c->out = evbuffer_new();
 	c->rev = event_new(w->base, fd, EV_READ | EV_PERSIST, conn_read_ev,
@@ -167,6 +167,7 @@ conn_free(struct conn *c)
 {
 	struct worker	*w = c->worker;
 
+	park_conn_free(c);
 	TAILQ_REMOVE(&w->conns, c, entry);
 	w->nconns--;
 	event_free(c->rev);
@@ -197,18 +198,26 @@ conn_pid(const struct conn *c)
 	return (c->pid);
 }
 
-/* Shutdown: read no more, flush what is queued, then close. */
+/*
+ * Shutdown: read no more, answer what is parked (SHUTDOWN), flush what
+ * is queued, then close.
+ */
 void
 conn_drain(struct conn *c)
 {
 	conn_stop_read(c);
 	c->close_after = 1;
+	if (!TAILQ_EMPTY(&c->parks)) {
+		park_conn_drain(c);
+		(void)conn_flush(c);
+		return;
+	}
 	if (evbuffer_get_length(c->out) == 0)
 		conn_free(c);
 }
 
 /* Milliseconds on a clock that never jumps (coarse: a vDSO read). */
-static int64_t
+int64_t
 conn_now_ms(void)
 {
 	struct timespec	ts;
@@ -301,7 +310,8 @@ conn_read_ev(evutil_socket_t fd, short what, void *arg)
 		if (n == -1)
 			log_debug("uid %u pid %d: read: %s",
 			    (unsigned)c->uid, (int)c->pid, strerror(errno));
-		if (n == 0 && evbuffer_get_length(c->out) != 0) {
+		if (n == 0 && (evbuffer_get_length(c->out) != 0 ||
+		    !TAILQ_EMPTY(&c->parks))) {
 			/* Half-closed: still flush what it asked for. */
 			conn_stop_read(c);
 			c->close_after = 1;
@@ -322,6 +332,14 @@ conn_timeout(struct conn *c)
 	struct server	*srv = c->worker->srv;
 	unsigned	 rt = atomic_load(&srv->request_timeout);
 
+	if (c->fr.len == 0 && !TAILQ_EMPTY(&c->parks)) {
+		/* Not idle: waiting for a generation, bounded by its wait. */
+		if (conn_arm_read(c) == -1) {
+			log_warnx("event_add failed");
+			conn_free(c);
+		}
+		return;
+	}
 	if (c->fr.len != 0 &&
 	    conn_now_ms() - c->frame_start >= (int64_t)rt * 1000) {
 		atomic_fetch_add(&srv->stats.request_timeouts, 1);
@@ -428,11 +446,20 @@ conn_flush(struct conn *c)
 	}
 	c->queued = 0;
 	conn_stop_write(c);
+	/*
+	 * Parked requests hold answers back: closing, or reading again
+	 * when their held answers fill the budget, waits for them (their
+	 * wait is bounded; park.c flushes again once they are answered).
+	 */
 	if (c->close_after) {
+		if (!TAILQ_EMPTY(&c->parks))
+			return (0);
 		conn_free(c);
 		return (-1);
 	}
 	if (c->paused) {
+		if (!TAILQ_EMPTY(&c->parks) && park_held_full(c))
+			return (0);
 		if (conn_resume(c) == -1) {
 			log_warnx("event_add failed");
 			conn_free(c);
@@ -482,6 +509,15 @@ conn_frame_cb(void *arg, const struct proto_hdr *hdr, const uint8_t *body)
 
 	if (conn_frame(c, hdr, body) == -1)
 		return (1);
+	if (!TAILQ_EMPTY(&c->parks) && park_held_full(c)) {
+		/* Answers wait behind a parked request: read no more. */
+		if (conn_write_now(c) == -1) {
+			c->failed = 1;
+			return (1);
+		}
+		conn_pause(c);
+		return (1);
+	}
 	if (c->queued >= atomic_load(&srv->max_queued_replies) ||
 	    evbuffer_get_length(c->out) > CONN_OUTPUT_MAX) {
 		r = conn_write_now(c);
@@ -637,11 +673,18 @@ static int
 conn_send(struct conn *c, uint16_t type, uint32_t id, conn_enc_fn enc,
     const void *arg)
 {
-	struct evbuffer		*out = c->out;
+	struct evbuffer		*out;
 	struct evbuffer_iovec	 vec;
 	struct proto_wr		 wr;
 	size_t			 start, size;
 
+	/* Behind a parked request its answer must come first: held. */
+	if (c->sink != NULL)
+		out = c->sink;
+	else if (__builtin_expect(TAILQ_EMPTY(&c->parks), 1))
+		out = c->out;
+	else
+		out = TAILQ_LAST(&c->parks, park_list)->after;
 	proto_wr_init(&wr, NULL, 0);
 	start = proto_frame_begin(&wr, type, id);
 	enc(&wr, arg);
@@ -661,7 +704,14 @@ conn_send(struct conn *c, uint16_t type, uint32_t id, conn_enc_fn enc,
 	vec.iov_len = size;
 	if (evbuffer_commit_space(out, &vec, 1) == -1)
 		return (-1);
-	c->queued++;
+	if (out == c->out) {
+		c->queued++;
+		return (0);
+	}
+	TAILQ_LAST(&c->parks, park_list)->nafter++;
+	TAILQ_LAST(&c->parks, park_list)->after_bytes += size;
+	c->held++;
+	c->held_bytes += size;
 	return (0);
 }
 
@@ -671,14 +721,13 @@ conn_frame(struct conn *c, const struct proto_hdr *hdr, const uint8_t *body)
 {
 	struct worker		*w = c->worker;
 	struct server		*srv = w->srv;
-	const struct world	*world;
 	struct proto_hello	 hello;
 	struct proto_hello_reply hr;
 	struct proto_batch_rd	 br;
 	struct proto_check	 chk;
-	struct eval_answer	*ans;
-	struct conn_batch	 batch;
-	struct conn_why		 cw;
+	struct proto_rd		 rd;
+	const char		*why = NULL;
+	uint64_t		 min_gen = 0;
 	uint16_t		 i;
 	int			 r;
 
@@ -705,16 +754,26 @@ conn_frame(struct conn *c, const struct proto_hdr *hdr, const uint8_t *body)
 			goto bad;
 		break;
 	case KMSAUTHZ_MSG_CHECK:
-		if ((r = proto_check_decode(body, hdr->len, &chk)) != 0)
+		proto_rd_init(&rd, body, hdr->len);
+		proto_check_read(&rd, &chk);
+		why = rd.msg;
+		if ((r = proto_rd_end(&rd)) != 0)
 			goto bad;
+		min_gen = chk.min_generation;
 		break;
 	case KMSAUTHZ_MSG_CHECK_BATCH:
 		/* Validate the whole batch before deciding any of it. */
 		if ((r = proto_batch_begin(&br, body, hdr->len)) != 0)
 			goto bad;
-		for (i = 0; i < br.count; i++)
-			if ((r = proto_batch_next(&br, &chk)) != 0)
+		for (i = 0; i < br.count; i++) {
+			r = proto_batch_next(&br, &chk);
+			why = br.rd.msg;
+			if (r != 0)
 				goto bad;
+			/* The batch waits for the largest of its minimums. */
+			if (chk.min_generation > min_gen)
+				min_gen = chk.min_generation;
+		}
 		if ((r = proto_batch_end(&br)) != 0)
 			goto bad;
 		break;
@@ -742,41 +801,19 @@ conn_frame(struct conn *c, const struct proto_hdr *hdr, const uint8_t *body)
 		r = 0;
 		break;
 	case KMSAUTHZ_MSG_CHECK:
-		world = worker_world(w);
-		ans = &w->scratch[0];
-		if (chk.flags & KMSAUTHZ_CHECK_WHY) {
-			if (w->why == NULL)
-				w->why = xcalloc(1, sizeof(*w->why));
-			conn_check(c, world, &chk, ans, hdr->id, -1, w->why);
-			cw.answer = ans;
-			cw.why = w->why;
-			r = conn_send(c, KMSAUTHZ_MSG_ANSWER, hdr->id,
-			    enc_answer_why, &cw);
-			break;
-		}
-		conn_check(c, world, &chk, ans, hdr->id, -1, NULL);
-		r = conn_send(c, KMSAUTHZ_MSG_ANSWER, hdr->id, enc_answer,
-		    ans);
-		if (metrics_timing)
-			metrics_check_time(w->mc, metrics_now_ns() -
-			    w->frame_t0);
-		break;
 	case KMSAUTHZ_MSG_CHECK_BATCH:
-		world = worker_world(w);
-		(void)proto_batch_begin(&br, body, hdr->len);
-		for (i = 0; i < br.count; i++) {
-			(void)proto_batch_next(&br, &chk);
-			conn_check(c, world, &chk, &w->scratch[i], hdr->id,
-			    i, NULL);
+		/*
+		 * The one compare on the hot path: a minimum the served
+		 * world has not reached parks the request (park.c).
+		 */
+		if (__builtin_expect(min_gen != 0, 0)) {
+			(void)worker_world(w);
+			if (min_gen > w->generation)
+				return (park_request(c, hdr, body, min_gen));
 		}
-		batch.answers = w->scratch;
-		batch.count = br.count;
-		r = conn_send(c, KMSAUTHZ_MSG_BATCH_ANSWER, hdr->id,
-		    enc_batch, &batch);
-		metrics_batch(w->mc, br.count);
-		if (metrics_timing)
-			metrics_check_time(w->mc, metrics_now_ns() -
-			    w->frame_t0);
+		r = hdr->type == KMSAUTHZ_MSG_CHECK ?
+		    conn_answer_check(c, hdr->id, &chk, 1) :
+		    conn_answer_batch(c, hdr->id, body, hdr->len, 1);
 		break;
 	default:
 		r = -1;
@@ -790,8 +827,79 @@ conn_frame(struct conn *c, const struct proto_hdr *hdr, const uint8_t *body)
 	return (0);
 bad:
 	conn_protocol_error(c, hdr->id, proto_wire_error(r),
-	    "malformed message body", body, hdr->len);
+	    why != NULL ? why : "malformed message body", body, hdr->len);
 	return (-1);
+}
+
+/*
+ * Decide one CHECK on the world served now and queue its ANSWER (with
+ * the explanation when asked); timed: count it in the latency histogram
+ * (not a parked one, whose wait is not the daemon's latency).  -1 when
+ * the answer cannot be encoded.
+ */
+int
+conn_answer_check(struct conn *c, uint32_t id, const struct proto_check *chk,
+    int timed)
+{
+	struct worker		*w = c->worker;
+	const struct world	*world = worker_world(w);
+	struct eval_answer	*ans = &w->scratch[0];
+	struct conn_why		 cw;
+	int			 r;
+
+	if (chk->flags & KMSAUTHZ_CHECK_WHY) {
+		if (w->why == NULL)
+			w->why = xcalloc(1, sizeof(*w->why));
+		conn_check(c, world, chk, ans, id, -1, w->why);
+		cw.answer = ans;
+		cw.why = w->why;
+		return (conn_send(c, KMSAUTHZ_MSG_ANSWER, id, enc_answer_why,
+		    &cw));
+	}
+	conn_check(c, world, chk, ans, id, -1, NULL);
+	r = conn_send(c, KMSAUTHZ_MSG_ANSWER, id, enc_answer, ans);
+	if (timed && metrics_timing)
+		metrics_check_time(w->mc, metrics_now_ns() - w->frame_t0);
+	return (r);
+}
+
+/* The same for a CHECK_BATCH body already validated whole. */
+int
+conn_answer_batch(struct conn *c, uint32_t id, const uint8_t *body,
+    size_t len, int timed)
+{
+	struct worker		*w = c->worker;
+	const struct world	*world = worker_world(w);
+	struct proto_batch_rd	 br;
+	struct proto_check	 chk;
+	struct conn_batch	 batch;
+	uint16_t		 i;
+	int			 r;
+
+	(void)proto_batch_begin(&br, body, len);
+	for (i = 0; i < br.count; i++) {
+		(void)proto_batch_next(&br, &chk);
+		conn_check(c, world, &chk, &w->scratch[i], id, i, NULL);
+	}
+	batch.answers = w->scratch;
+	batch.count = br.count;
+	r = conn_send(c, KMSAUTHZ_MSG_BATCH_ANSWER, id, enc_batch, &batch);
+	metrics_batch(w->mc, br.count);
+	if (timed && metrics_timing)
+		metrics_check_time(w->mc, metrics_now_ns() - w->frame_t0);
+	return (r);
+}
+
+/*
+ * park.c moved answers of parked requests (and those held behind them)
+ * into the output: write them, and read again if that waited on them.
+ * c may be freed.
+ */
+void
+conn_unparked(struct conn *c)
+{
+	if (conn_flush(c) == 1)
+		conn_process(c);
 }
 
 /*

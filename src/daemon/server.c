@@ -94,6 +94,11 @@ server_apply_limits(struct server *srv, const struct config *cfg)
 	atomic_store(&srv->idle_timeout, cfg->idle_timeout);
 	atomic_store(&srv->slow_client_timeout, cfg->slow_client_timeout);
 	atomic_store(&srv->request_timeout, cfg->request_timeout);
+	atomic_store(&srv->min_generation_wait_ms,
+	    cfg->min_generation_wait_ms);
+	atomic_store(&srv->max_parked_checks, cfg->max_parked_checks);
+	atomic_store(&srv->max_parked_checks_per_connection,
+	    cfg->max_parked_checks_per_connection);
 }
 
 static int
@@ -525,6 +530,16 @@ server_republish(struct server *srv, struct world *w)
 	world_holder_publish(srv->holder, w);
 	atomic_fetch_add_explicit(&srv->world_epoch, 1, memory_order_release);
 	metrics_published();
+	park_notify(srv);
+}
+
+/* A world of a new generation: checks parked for it are answered. */
+void
+server_publish(struct server *srv, struct world *w)
+{
+	world_holder_publish(srv->holder, w);
+	metrics_published();
+	park_notify(srv);
 }
 
 /* The workers' decision counters, added up (each read atomically). */

@@ -75,7 +75,7 @@ worker_init(struct worker *w, struct server *srv, unsigned id,
 	    worker_pipe_cb, w);
 	w->grace_ev = evtimer_new(w->base, worker_grace_cb, w);
 	if (w->pipe_ev == NULL || w->grace_ev == NULL ||
-	    event_add(w->pipe_ev, NULL) == -1) {
+	    park_init(w) == -1 || event_add(w->pipe_ev, NULL) == -1) {
 		log_warnx("worker %u: event setup failed", id);
 		return (-1);
 	}
@@ -243,6 +243,7 @@ worker_free(struct worker *w)
 	worker_join(w);
 	while ((c = TAILQ_FIRST(&w->conns)) != NULL)
 		conn_free(c);
+	park_free(w);
 	if (w->pipe_ev != NULL)
 		event_free(w->pipe_ev);
 	if (w->grace_ev != NULL)

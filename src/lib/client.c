@@ -45,6 +45,7 @@ struct kmsauthz {
 	int			 timeout_ms;
 	int			 broken;	/* first fatal error, or 0 */
 	uint32_t		 next_id;
+	uint64_t		 min_gen;	/* 0: no minimum */
 
 	uint8_t			*out;
 	size_t			 outlen;	/* queued bytes */
@@ -86,6 +87,10 @@ static int	client_expect(struct kmsauthz *, uint32_t, uint16_t,
 static int	client_request_to_check(const struct kmsauthz_request *,
 		    struct proto_check *);
 static void	client_zero_answers(struct kmsauthz_answer *, size_t);
+static void	client_min_gen(const struct kmsauthz *, struct proto_check *);
+static int	client_server_error(struct kmsauthz *, const uint8_t *,
+		    size_t);
+static int	client_fail_check(struct kmsauthz *, int);
 static uint32_t	client_take_id(struct kmsauthz *);
 
 /* Marks the handle broken; returns err for the caller to pass on. */
@@ -273,6 +278,15 @@ kmsauthz_set_timeout(struct kmsauthz *h, int timeout_ms)
 }
 
 int
+kmsauthz_set_min_generation(struct kmsauthz *h, uint64_t generation)
+{
+	if (h == NULL)
+		return (KMSAUTHZ_EINVAL);
+	h->min_gen = generation;
+	return (0);
+}
+
+int
 kmsauthz_fd(const struct kmsauthz *h)
 {
 	return (h == NULL ? -1 : h->fd);
@@ -389,6 +403,16 @@ client_request_to_check(const struct kmsauthz_request *req,
 	return (0);
 }
 
+/* The handle's minimum generation, as the CHECK extension. */
+static void
+client_min_gen(const struct kmsauthz *h, struct proto_check *c)
+{
+	if (h->min_gen != 0) {
+		c->flags |= KMSAUTHZ_CHECK_MIN_GEN;
+		c->min_generation = h->min_gen;
+	}
+}
+
 /* Queues one CHECK frame; nothing is queued on failure. */
 static int
 client_queue_check(struct kmsauthz *h, const struct kmsauthz_request *req,
@@ -410,6 +434,7 @@ client_queue_check_flags(struct kmsauthz *h,
 	if ((err = client_request_to_check(req, &c)) != 0)
 		return (err);
 	c.flags |= extra;
+	client_min_gen(h, &c);
 	proto_wr_init(&w, NULL, 0);
 	start = proto_frame_begin(&w, KMSAUTHZ_MSG_CHECK, id);
 	proto_check_encode(&w, &c);
@@ -595,32 +620,56 @@ client_recv_frame(struct kmsauthz *h, int64_t deadline,
 
 /*
  * The next frame must be the reply of type want to request id; an ERROR
- * is recorded and reported as ESERVER.
+ * is recorded and reported as ESERVER (ESTALE, EVERSION).
  */
 static int
 client_expect(struct kmsauthz *h, uint32_t id, uint16_t want,
     int64_t deadline, struct proto_hdr *hdr, const uint8_t **body)
 {
-	struct proto_error	e;
-	size_t			n;
-	int			err;
+	int	err;
 
 	if ((err = client_recv_frame(h, deadline, hdr, body)) != 0)
 		return (err);
 	if (hdr->type == KMSAUTHZ_MSG_ERROR) {
-		if (proto_error_decode(*body, hdr->len, &e) != 0)
+		err = client_server_error(h, *body, hdr->len);
+		/* STALE answers this request only: then it must be ours. */
+		if (err == KMSAUTHZ_ESTALE && hdr->id != id)
 			return (KMSAUTHZ_EPROTO);
-		h->srv_code = e.code;
-		n = e.message.len;
-		if (n > 0)
-			memcpy(h->srv_msg, e.message.ptr, n);
-		h->srv_msg[n] = '\0';
-		return (e.code == KMSAUTHZ_WERR_VERSION ? KMSAUTHZ_EVERSION :
-		    KMSAUTHZ_ESERVER);
+		return (err);
 	}
 	if (hdr->type != want || (id != 0 && hdr->id != id))
 		return (KMSAUTHZ_EPROTO);
 	return (0);
+}
+
+/*
+ * An ERROR frame recorded for kmsauthz_server_error(): ESTALE for STALE
+ * (a deny, the connection still usable), EVERSION, else ESERVER.
+ */
+static int
+client_server_error(struct kmsauthz *h, const uint8_t *body, size_t len)
+{
+	struct proto_error	e;
+
+	if (proto_error_decode(body, len, &e) != 0)
+		return (KMSAUTHZ_EPROTO);
+	h->srv_code = e.code;
+	if (e.message.len > 0)
+		memcpy(h->srv_msg, e.message.ptr, e.message.len);
+	h->srv_msg[e.message.len] = '\0';
+	if (e.code == KMSAUTHZ_WERR_STALE)
+		return (KMSAUTHZ_ESTALE);
+	return (e.code == KMSAUTHZ_WERR_VERSION ? KMSAUTHZ_EVERSION :
+	    KMSAUTHZ_ESERVER);
+}
+
+/* A single request's failure: STALE leaves the handle usable. */
+static int
+client_fail_check(struct kmsauthz *h, int err)
+{
+	if (err == KMSAUTHZ_ESTALE)
+		return (err);
+	return (client_fail(h, err));
 }
 
 static void
@@ -805,7 +854,7 @@ kmsauthz_check(struct kmsauthz *h, const struct kmsauthz_request *req,
 		return (err);
 	if ((err = client_expect(h, id, KMSAUTHZ_MSG_ANSWER,
 	    client_deadline(h), &hdr, &body)) != 0)
-		return (client_fail(h, err));
+		return (client_fail_check(h, err));
 	if ((err = client_decode_answer(&hdr, body, ans)) != 0)
 		return (client_fail(h, err));
 	return (0);
@@ -893,7 +942,7 @@ kmsauthz_check_why(struct kmsauthz *h, const struct kmsauthz_request *req,
 		return (err);
 	if ((err = client_expect(h, id, KMSAUTHZ_MSG_ANSWER,
 	    client_deadline(h), &hdr, &body)) != 0)
-		return (client_fail(h, err));
+		return (client_fail_check(h, err));
 	if ((pa = malloc(sizeof(*pa))) == NULL)
 		return (client_fail(h, KMSAUTHZ_ENOMEM));
 	if (proto_answer_decode(body, hdr.len, pa) != 0) {
@@ -950,6 +999,7 @@ kmsauthz_check_batch(struct kmsauthz *h, const struct kmsauthz_request *reqs,
 		for (i = 0; i < n; i++) {
 			if ((err = client_request_to_check(&reqs[i], &c)) != 0)
 				return (err);
+			client_min_gen(h, &c);
 			proto_check_encode(&w, &c);
 		}
 		proto_frame_end(&w, start);
@@ -961,7 +1011,7 @@ kmsauthz_check_batch(struct kmsauthz *h, const struct kmsauthz_request *reqs,
 	h->outlen += size;
 	if ((err = client_expect(h, id, KMSAUTHZ_MSG_BATCH_ANSWER,
 	    client_deadline(h), &hdr, &body)) != 0)
-		return (client_fail(h, err));
+		return (client_fail_check(h, err));
 	if ((err = client_decode_batch(&hdr, body, n, answers)) != 0)
 		return (client_fail(h, err));
 	return (0);
@@ -1069,19 +1119,10 @@ kmsauthz_check_pipelined(struct kmsauthz *h,
 		if ((err = client_recv_frame(h, deadline, &hdr, &body)) != 0)
 			goto fail;
 		if (hdr.type == KMSAUTHZ_MSG_ERROR) {
-			/* Let client_expect record it: re-feed is not
-			 * possible, so decode here the same way. */
-			struct proto_error	e;
-
-			err = KMSAUTHZ_EPROTO;
-			if (proto_error_decode(body, hdr.len, &e) == 0) {
-				h->srv_code = e.code;
-				if (e.message.len > 0)
-					memcpy(h->srv_msg, e.message.ptr,
-					    e.message.len);
-				h->srv_msg[e.message.len] = '\0';
+			/* Others are still in flight: all or nothing. */
+			err = client_server_error(h, body, hdr.len);
+			if (err == KMSAUTHZ_EVERSION)
 				err = KMSAUTHZ_ESERVER;
-			}
 			goto fail;
 		}
 		i = (uint32_t)(hdr.id - base);
@@ -1160,7 +1201,6 @@ int
 kmsauthz_collect(struct kmsauthz *h, struct kmsauthz_answer *answers,
     size_t max, size_t *np)
 {
-	struct proto_error	 e;
 	struct proto_hdr	 hdr;
 	struct client_slot	*s;
 	const uint8_t		*body;
@@ -1197,15 +1237,9 @@ kmsauthz_collect(struct kmsauthz *h, struct kmsauthz_answer *answers,
 		if (err != 0)
 			goto fail;
 		if (hdr.type == KMSAUTHZ_MSG_ERROR) {
-			err = KMSAUTHZ_EPROTO;
-			if (proto_error_decode(body, hdr.len, &e) == 0) {
-				h->srv_code = e.code;
-				if (e.message.len > 0)
-					memcpy(h->srv_msg, e.message.ptr,
-					    e.message.len);
-				h->srv_msg[e.message.len] = '\0';
+			err = client_server_error(h, body, hdr.len);
+			if (err == KMSAUTHZ_EVERSION)
 				err = KMSAUTHZ_ESERVER;
-			}
 			goto fail;
 		}
 		s = &h->slots[hdr.id % CLIENT_SLOTS];

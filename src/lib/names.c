@@ -38,6 +38,9 @@ kmsauthz_strerror(int err)
 		return ("too many requests in flight");
 	case KMSAUTHZ_EBROKEN:
 		return ("connection unusable after an earlier error");
+	case KMSAUTHZ_ESTALE:
+		return ("kmsauthzd did not reach the minimum generation in "
+		    "time");
 	default:
 		return ("unknown error");
 	}

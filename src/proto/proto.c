@@ -18,6 +18,7 @@ static void	proto_match_encode(struct proto_wr *,
 static int	proto_str_ok(const struct proto_str *, size_t);
 static int	proto_batch_prefix(struct proto_batch_rd *, const void *,
 		    size_t);
+static void	proto_mingen_read(struct proto_rd *, struct proto_check *);
 
 /* Cursors. */
 
@@ -28,6 +29,7 @@ proto_rd_init(struct proto_rd *rd, const void *p, size_t len)
 	rd->len = len;
 	rd->off = 0;
 	rd->err = 0;
+	rd->msg = NULL;
 }
 
 static void
@@ -527,10 +529,47 @@ proto_check_read(struct proto_rd *rd, struct proto_check *m)
 		proto_rd_str(rd, KMSAUTHZ_MAX_CONTEXT_KEY, &m->ctx[i].key);
 		proto_rd_str(rd, KMSAUTHZ_MAX_CONTEXT_VALUE, &m->ctx[i].value);
 	}
+	m->min_generation = 0;
+	if (rd->err == 0 && (m->flags & KMSAUTHZ_CHECK_MIN_GEN))
+		proto_mingen_read(rd, m);
 	if (rd->err == 0)
 		return;
 fail:
 	m->nctx = 0;
+	m->min_generation = 0;
+}
+
+/*
+ * The minimum-generation extension: its own version byte, so that a
+ * later revision is told apart from garbage; 0 is no minimum, which is
+ * said by leaving the flag out (one encoding per meaning).
+ */
+static void
+proto_mingen_read(struct proto_rd *rd, struct proto_check *m)
+{
+	uint8_t		version, flags;
+	uint16_t	reserved;
+
+	if (rd->len - rd->off < KMSAUTHZ_MINGEN_SIZE) {
+		proto_rd_fail(rd, KMSAUTHZ_EPROTO);
+		rd->msg = "minimum generation extension cut short";
+		return;
+	}
+	version = proto_rd_u8(rd);
+	flags = proto_rd_u8(rd);
+	reserved = proto_rd_u16(rd);
+	m->min_generation = proto_rd_u64(rd);
+	if (version != KMSAUTHZ_MINGEN_VERSION)
+		rd->msg = "minimum generation extension: unknown version";
+	else if (flags != 0 || reserved != 0)
+		rd->msg = "minimum generation extension: non-zero flags or "
+		    "reserved bytes";
+	else if (m->min_generation == 0)
+		rd->msg = "minimum generation extension: generation 0";
+	else
+		return;
+	proto_rd_fail(rd, KMSAUTHZ_EPROTO);
+	m->min_generation = 0;
 }
 
 /* WHY needs EXPLAIN, WHY_FULL needs WHY: one meaning per bit pattern. */
@@ -565,7 +604,9 @@ proto_check_encode(struct proto_wr *wr, const struct proto_check *m)
 	if ((m->flags & ~KMSAUTHZ_CHECK_FLAGS) != 0 ||
 	    !proto_check_why_ok(m->flags) ||
 	    (m->ip_len != 0 && m->ip_len != 4 && m->ip_len != 16) ||
-	    m->nctx > KMSAUTHZ_MAX_CONTEXT || m->time_nsec >= 1000000000U) {
+	    m->nctx > KMSAUTHZ_MAX_CONTEXT || m->time_nsec >= 1000000000U ||
+	    ((m->flags & KMSAUTHZ_CHECK_MIN_GEN) != 0) !=
+	    (m->min_generation != 0)) {
 		proto_wr_fail(wr, KMSAUTHZ_EINVAL);
 		return;
 	}
@@ -587,6 +628,12 @@ proto_check_encode(struct proto_wr *wr, const struct proto_check *m)
 	for (i = 0; i < m->nctx; i++) {
 		proto_wr_str(wr, KMSAUTHZ_MAX_CONTEXT_KEY, &m->ctx[i].key);
 		proto_wr_str(wr, KMSAUTHZ_MAX_CONTEXT_VALUE, &m->ctx[i].value);
+	}
+	if (m->flags & KMSAUTHZ_CHECK_MIN_GEN) {
+		proto_wr_u8(wr, KMSAUTHZ_MINGEN_VERSION);
+		proto_wr_u8(wr, 0);
+		proto_wr_u16(wr, 0);
+		proto_wr_u64(wr, m->min_generation);
 	}
 }
 

@@ -45,6 +45,7 @@ struct proto_rd {
 	size_t		 len;
 	size_t		 off;
 	int		 err;
+	const char	*msg;	/* static: why, when a decoder says; or NULL */
 };
 
 struct proto_wr {
@@ -156,9 +157,15 @@ struct proto_check {
 	struct proto_str	resource;
 	uint16_t		nctx;
 	struct proto_ctx_pair	ctx[KMSAUTHZ_MAX_CONTEXT];
+	/* The extension: non-zero exactly when flags has CHECK_MIN_GEN. */
+	uint64_t		min_generation;
 };
 #define PROTO_CHECK_FIXED_SIZE	32
 
+/*
+ * A malformed minimum-generation extension also sets the reader's msg
+ * (a static text for the ERROR: which of its fields is wrong).
+ */
 int	proto_check_decode(const void *, size_t, struct proto_check *);
 /* 1 when the WHY flags are consistent (WHY needs EXPLAIN, WHY_FULL WHY). */
 int	proto_check_why_ok(uint8_t flags);

@@ -19,6 +19,15 @@
  *	kzclient trickle SOCK MS		a PING, one byte each MS ms
  *	kzclient flood SOCK K N			K clients pipeline N PINGs each
  *	kzclient drain SOCK N GOFILE		N CHECKs unread until GOFILE
+ *	kzclient pipe SOCK P A R ITEM...	ITEMs pipelined in one write, ids
+ *						1.., then one line per reply
+ *
+ * pipe's ITEMs: "check" (P A R), "check@N" (with the minimum generation
+ * N), "batch@N" (two checks, the second with minimum N), "ping", and
+ * "ext:HEX" (a check with the MIN_GEN flag whose extension bytes are
+ * HEX, to send malformed ones).  Replies print as "ID ANSWER DECISION
+ * GEN", "ID BATCH COUNT GEN", "ID PONG", "ID ERROR CODE MESSAGE"; then
+ * "CLOSED" if the daemon closed.  KZ_TIMEOUT_MS bounds each read.
  */
 #include <sys/types.h>
 #include <sys/resource.h>
@@ -71,6 +80,7 @@ static int	cmd_hold(int, char **);
 static int	cmd_trickle(int, char **);
 static int	cmd_flood(int, char **);
 static int	cmd_drain(int, char **);
+static int	cmd_pipe(int, char **);
 
 static int
 kz_connect(const char *path)
@@ -1015,6 +1025,131 @@ written:
 	return (r == -2 ? 0 : 1);
 }
 
+/* One pipe ITEM encoded into wr (argv[3..5] are P A R). */
+static int
+kz_pipe_item(struct proto_wr *wr, char **argv, const char *item,
+    uint32_t id)
+{
+	static uint8_t		ext[256];
+	struct proto_check	c;
+	size_t			start, n = 0;
+	uint64_t		gen = 0;
+	int			batch = 0;
+
+	if (strcmp(item, "ping") == 0) {
+		start = proto_frame_begin(wr, KMSAUTHZ_MSG_PING, id);
+		proto_frame_end(wr, start);
+		return (wr->err);
+	}
+	if (strncmp(item, "check@", 6) == 0)
+		gen = strtoull(item + 6, NULL, 10);
+	else if (strncmp(item, "batch@", 6) == 0) {
+		gen = strtoull(item + 6, NULL, 10);
+		batch = 1;
+	} else if (strncmp(item, "ext:", 4) == 0) {
+		n = kz_hex(item + 4, ext, sizeof(ext));
+		gen = 1;
+	} else if (strcmp(item, "check") != 0)
+		return (-1);
+	memset(&c, 0, sizeof(c));
+	c.principal.ptr = argv[3];
+	c.principal.len = strlen(argv[3]);
+	c.action.ptr = argv[4];
+	c.action.len = strlen(argv[4]);
+	c.resource.ptr = argv[5];
+	c.resource.len = strlen(argv[5]);
+	start = proto_frame_begin(wr, batch ? KMSAUTHZ_MSG_CHECK_BATCH :
+	    KMSAUTHZ_MSG_CHECK, id);
+	if (batch) {
+		proto_batch_encode_begin(wr, 2);
+		proto_check_encode(wr, &c);
+	}
+	if (gen != 0) {
+		c.flags = KMSAUTHZ_CHECK_MIN_GEN;
+		c.min_generation = gen;
+	}
+	proto_check_encode(wr, &c);
+	if (strncmp(item, "ext:", 4) == 0 && wr->err == 0) {
+		/* The extension's 12 bytes replaced by the given ones. */
+		wr->off -= KMSAUTHZ_MINGEN_SIZE;
+		proto_wr_bytes(wr, ext, n);
+	}
+	proto_frame_end(wr, start);
+	return (wr->err);
+}
+
+static int
+cmd_pipe(int argc, char **argv)
+{
+	static const char *dec[] = { "IMPLICIT_DENY", "ALLOW",
+	    "EXPLICIT_DENY" };
+	static uint8_t		 buf[256 * 1024];
+	struct proto_wr		 wr;
+	struct kz_frame		 f;
+	struct proto_answer	 ans;
+	struct proto_batch_rd	 it;
+	struct proto_error	 e;
+	const char		*env = getenv("KZ_TIMEOUT_MS");
+	int			 fd, i, r = 0, timeout;
+
+	timeout = env != NULL ? atoi(env) : 10000;
+	if (argc < 7 || (fd = kz_connect(argv[2])) == -1)
+		return (1);
+	proto_wr_init(&wr, buf, sizeof(buf));
+	for (i = 6; i < argc; i++)
+		if (kz_pipe_item(&wr, argv, argv[i], (uint32_t)(i - 5)) != 0) {
+			fprintf(stderr, "kzclient: pipe: bad item %s\n",
+			    argv[i]);
+			return (2);
+		}
+	if (kz_write(fd, buf, wr.off) == -1)
+		return (1);
+	for (i = 6; i < argc; i++) {
+		if ((r = kz_read_frame(fd, &f, timeout)) != 0)
+			break;
+		printf("%u ", f.hdr.id);
+		switch (f.hdr.type) {
+		case KMSAUTHZ_MSG_ANSWER:
+			if (proto_answer_decode(f.body, f.hdr.len, &ans) == 0)
+				printf("ANSWER %s %llu\n", dec[ans.decision],
+				    (unsigned long long)ans.generation);
+			else
+				printf("BADANSWER\n");
+			break;
+		case KMSAUTHZ_MSG_BATCH_ANSWER:
+			if (proto_batch_answer_begin(&it, f.body,
+			    f.hdr.len) == 0 &&
+			    proto_batch_answer_next(&it, &ans) == 0)
+				printf("BATCH %u %llu\n", it.count,
+				    (unsigned long long)ans.generation);
+			else
+				printf("BADBATCH\n");
+			break;
+		case KMSAUTHZ_MSG_PONG:
+			printf("PONG\n");
+			break;
+		case KMSAUTHZ_MSG_ERROR:
+			if (proto_error_decode(f.body, f.hdr.len, &e) == 0)
+				printf("ERROR %u %.*s\n", e.code,
+				    (int)e.message.len, e.message.ptr);
+			else
+				printf("BADERROR\n");
+			break;
+		default:
+			printf("FRAME %u\n", f.hdr.type);
+			break;
+		}
+		fflush(stdout);
+		free(f.body);
+	}
+	if (r == -2 || (r == 0 && kz_closed_soon(fd, 100)))
+		printf("CLOSED\n");
+	else if (r == -3)
+		printf("TIMEOUT\n");
+	close(fd);
+	return (r == 0 || r == -2 ? 0 : 1);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -1029,6 +1164,7 @@ main(int argc, char *argv[])
 		{ "many", cmd_many }, { "slow", cmd_slow },
 		{ "hold", cmd_hold }, { "trickle", cmd_trickle },
 		{ "flood", cmd_flood }, { "drain", cmd_drain },
+		{ "pipe", cmd_pipe },
 	};
 	size_t	i;
 
@@ -1037,6 +1173,7 @@ main(int argc, char *argv[])
 			if (strcmp(argv[1], cmds[i].name) == 0)
 				return (cmds[i].fn(argc, argv));
 	fprintf(stderr, "usage: kzclient ping|status|admin|admin-replay|check|"
-	    "send|malformed|many|slow|hold|trickle|flood|drain SOCKET ...\n");
+	    "send|malformed|many|slow|hold|trickle|flood|drain|pipe SOCKET "
+	    "...\n");
 	return (2);
 }

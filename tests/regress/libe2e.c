@@ -10,6 +10,8 @@
  *
  *	libe2e QSOCK DIR	(DIR: a scratch directory for dead sockets)
  *	libe2e load QSOCK MS	one connection, pipelined checks for MS ms
+ *	libe2e mingen QSOCK GEN	a check and a batch at generation GEN or
+ *				later, then a ping on the same handle
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -359,6 +361,58 @@ e2e_load(const char *path, long ms)
 	return (wrong != 0 || checks == 0);
 }
 
+/* What a call with a minimum generation returned, on one line. */
+static void
+e2e_mingen_line(struct kmsauthz *h, const char *what, int err,
+    const struct kmsauthz_answer *a)
+{
+	const char	*msg;
+
+	if (err == 0)
+		printf("%s %s %llu\n", what, kmsauthz_decision_name(a->decision),
+		    (unsigned long long)a->generation);
+	else {
+		(void)kmsauthz_server_error(h, &msg);
+		printf("%s %s %s reads %s: %s\n", what,
+		    err == KMSAUTHZ_ESTALE ? "ESTALE" : "ERROR",
+		    kmsauthz_strerror(err),
+		    kmsauthz_decision_name(a->decision), msg);
+	}
+}
+
+/*
+ * kmsauthz_set_min_generation: a check, a batch of two (the daemon
+ * waits for the batch whole), then a ping: ESTALE leaves the handle
+ * usable.  1 when the ping fails.
+ */
+static int
+e2e_mingen(const char *path, uint64_t gen)
+{
+	struct kmsauthz_request	r[2];
+	struct kmsauthz_answer	a[2];
+	struct kmsauthz		*h;
+	int			 err;
+
+	if ((err = kmsauthz_connect(&h, path, 30000)) != 0 ||
+	    (err = kmsauthz_set_min_generation(h, gen)) != 0) {
+		printf("connect: %s\n", kmsauthz_strerror(err));
+		return (1);
+	}
+	e2e_request(&r[0], 0);
+	e2e_request(&r[1], 1);
+	err = kmsauthz_check(h, &r[0], &a[0]);
+	e2e_mingen_line(h, "check", err, &a[0]);
+	kmsauthz_answer_free(&a[0]);
+	err = kmsauthz_check_batch(h, r, 2, a);
+	e2e_mingen_line(h, "batch", err, &a[1]);
+	kmsauthz_answer_free(&a[0]);
+	kmsauthz_answer_free(&a[1]);
+	err = kmsauthz_ping(h);
+	printf("ping %s\n", kmsauthz_strerror(err));
+	kmsauthz_close(h);
+	return (err != 0);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -367,6 +421,8 @@ main(int argc, char *argv[])
 
 	if (argc == 4 && strcmp(argv[1], "load") == 0)
 		return (e2e_load(argv[2], atol(argv[3])));
+	if (argc == 4 && strcmp(argv[1], "mingen") == 0)
+		return (e2e_mingen(argv[2], strtoull(argv[3], NULL, 10)));
 	if (argc != 3) {
 		fprintf(stderr, "usage: libe2e QSOCK DIR\n");
 		return (2);

@@ -36,7 +36,8 @@ enum srv_mode {
 	SRV_MALFORMED,		/* answers CHECK with srv_bad_bytes */
 	SRV_ERROR,		/* answers with ERROR */
 	SRV_BIG,		/* BATCH_ANSWER of the largest answers */
-	SRV_V2			/* HELLO_REPLY chooses version 2 */
+	SRV_V2,			/* HELLO_REPLY chooses version 2 */
+	SRV_STALE		/* serves generation 5: STALE above it */
 };
 
 struct srv {
@@ -48,6 +49,7 @@ struct srv {
 	pthread_t	 thread;
 	int		 failed;	/* the server saw something wrong */
 	unsigned	 frames;	/* frames received */
+	uint64_t	 min_gen;	/* SRV_STALE: the last check's */
 };
 
 static int	readn(int, void *, size_t);
@@ -336,6 +338,53 @@ srv_simple(int fd, uint16_t type, uint32_t id, int v2)
 	return (w.err == 0 ? writen(fd, buf, w.off) : -1);
 }
 
+/*
+ * SRV_STALE: every check must carry the handle's minimum generation
+ * (each item of a batch); above 5, ERROR STALE, the connection kept.
+ * 1 when answered here.
+ */
+static int
+srv_stale(struct srv *s, int fd, const struct proto_hdr *h,
+    const uint8_t *body)
+{
+	struct proto_batch_rd	it;
+	struct proto_check	c;
+	struct proto_error	e;
+	struct proto_wr		w;
+	uint8_t			buf[128];
+	size_t			start;
+
+	if (h->type == KMSAUTHZ_MSG_CHECK) {
+		if (proto_check_decode(body, h->len, &c) != 0)
+			s->failed = 1;
+		s->min_gen = c.min_generation;
+	} else if (h->type == KMSAUTHZ_MSG_CHECK_BATCH) {
+		if (proto_batch_begin(&it, body, h->len) != 0)
+			s->failed = 1;
+		while (it.done < it.count) {
+			if (proto_batch_next(&it, &c) != 0)
+				s->failed = 1;
+			if (it.done > 1 && c.min_generation != s->min_gen)
+				s->failed = 1;
+			s->min_gen = c.min_generation;
+		}
+	} else
+		return (0);
+	if (s->min_gen <= 5)
+		return (0);
+	proto_wr_init(&w, buf, sizeof(buf));
+	start = proto_frame_begin(&w, KMSAUTHZ_MSG_ERROR, h->id);
+	e.code = KMSAUTHZ_WERR_STALE;
+	e.message = S("generation 6 not reached");
+	proto_error_encode(&w, &e);
+	proto_frame_end(&w, start);
+	if (w.err != 0)
+		s->failed = 1;
+	/* A pipelining client gives up at the first: it may be gone. */
+	(void)writen(fd, buf, w.off);
+	return (1);
+}
+
 static void *
 srv_main(void *arg)
 {
@@ -401,6 +450,8 @@ srv_main(void *arg)
 			writen(fd, ebuf, w.off);
 			break;
 		}
+		if (s->mode == SRV_STALE && srv_stale(s, fd, &h, body))
+			continue;
 		if (h.type == KMSAUTHZ_MSG_CHECK && s->mode == SRV_MALFORMED) {
 			srv_send_bad(s, fd, h.id);
 			break;
@@ -955,6 +1006,58 @@ test_server_error(void **state)
 	srv_stop(s);
 }
 
+/*
+ * kmsauthz_set_min_generation: sent with every check and batch item;
+ * STALE is ESTALE, a deny, and the handle stays usable.
+ */
+static void
+test_min_generation(void **state)
+{
+	struct srv		*s = srv_start(SRV_STALE, 0);
+	struct kmsauthz		*h = connect_to(s, 2000);
+	struct kmsauthz_request	 r[2];
+	struct kmsauthz_answer	 a[2];
+	const char		*msg;
+
+	request(&r[0], "alice");
+	request(&r[1], "alice");
+	assert_int_equal(kmsauthz_set_min_generation(NULL, 1),
+	    KMSAUTHZ_EINVAL);
+	assert_int_equal(kmsauthz_check(h, &r[0], &a[0]), 0);
+	assert_int_equal(s->min_gen, 0);
+	kmsauthz_answer_free(&a[0]);
+	assert_int_equal(kmsauthz_set_min_generation(h, 5), 0);
+	assert_int_equal(kmsauthz_check(h, &r[0], &a[0]), 0);
+	assert_int_equal(s->min_gen, 5);
+	assert_int_equal(a[0].decision, KMSAUTHZ_ALLOW);
+	kmsauthz_answer_free(&a[0]);
+	assert_int_equal(kmsauthz_set_min_generation(h, 6), 0);
+	assert_int_equal(kmsauthz_check(h, &r[0], &a[0]), KMSAUTHZ_ESTALE);
+	assert_int_equal(a[0].decision, KMSAUTHZ_IMPLICIT_DENY);
+	assert_int_equal(kmsauthz_server_error(h, &msg), KMSAUTHZ_WERR_STALE);
+	assert_string_equal(msg, "generation 6 not reached");
+	assert_int_equal(kmsauthz_check_batch(h, r, 2, a), KMSAUTHZ_ESTALE);
+	assert_int_equal(a[0].decision, KMSAUTHZ_IMPLICIT_DENY);
+	assert_int_equal(a[1].decision, KMSAUTHZ_IMPLICIT_DENY);
+	/* Still usable: the daemon kept the connection. */
+	assert_int_equal(kmsauthz_ping(h), 0);
+	assert_int_equal(kmsauthz_set_min_generation(h, 0), 0);
+	assert_int_equal(kmsauthz_check_batch(h, r, 2, a), 0);
+	assert_int_equal(s->min_gen, 0);
+	kmsauthz_answer_free(&a[0]);
+	kmsauthz_answer_free(&a[1]);
+	/* Pipelined: all or nothing, the handle then broken. */
+	assert_int_equal(kmsauthz_set_min_generation(h, 7), 0);
+	assert_int_equal(kmsauthz_check_pipelined(h, r, 2, 0, a),
+	    KMSAUTHZ_ESTALE);
+	assert_int_equal(kmsauthz_ping(h), KMSAUTHZ_EBROKEN);
+	assert_string_equal(kmsauthz_strerror(KMSAUTHZ_ESTALE),
+	    "kmsauthzd did not reach the minimum generation in time");
+	kmsauthz_close(h);
+	assert_int_equal(s->failed, 0);
+	srv_stop(s);
+}
+
 static void
 test_hello_version(void **state)
 {
@@ -1064,6 +1167,7 @@ main(void)
 		cmocka_unit_test(test_malformed_answers),
 		cmocka_unit_test(test_malformed_nonblocking),
 		cmocka_unit_test(test_server_error),
+		cmocka_unit_test(test_min_generation),
 		cmocka_unit_test(test_hello_version),
 		cmocka_unit_test(test_inflight_limit),
 		cmocka_unit_test(test_names),

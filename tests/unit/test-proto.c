@@ -470,6 +470,154 @@ test_batch(void **state)
 	assert_int_equal(w.err, KMSAUTHZ_EINVAL);
 }
 
+/*
+ * The minimum-generation extension (docs/protocol.md, "CHECK extension"):
+ * its bytes after the context pairs, a round trip in a CHECK and in
+ * batch items, and every malformed case with the reader's message.
+ */
+static void
+test_check_mingen(void **state)
+{
+	static const uint8_t	 ext[KMSAUTHZ_MINGEN_SIZE] = {
+		0x01, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x2c
+	};
+	struct proto_check	 c, d, *m_ = &c;
+	struct proto_batch_rd	 it;
+	struct proto_rd		 rd;
+	struct proto_wr		 w;
+	uint8_t			 buf[1024], plain[1024];
+	size_t			 n, np, i;
+
+	sample_check(&c);
+	np = ENCODE(plain, proto_check_encode);
+	c.flags |= KMSAUTHZ_CHECK_MIN_GEN;
+	c.min_generation = 300;
+	n = ENCODE(buf, proto_check_encode);
+	/* The same check with the flag, then the 12 bytes. */
+	assert_int_equal(n, np + KMSAUTHZ_MINGEN_SIZE);
+	assert_int_equal(buf[0], plain[0] | KMSAUTHZ_CHECK_MIN_GEN);
+	assert_memory_equal(buf + 1, plain + 1, np - 1);
+	assert_memory_equal(buf + np, ext, sizeof(ext));
+	memset(&d, 0xa5, sizeof(d));
+	assert_int_equal(proto_check_decode(buf, n, &d), 0);
+	assert_int_equal(d.min_generation, 300);
+	assert_int_equal(d.nctx, 2);
+	/* Without the flag the field is 0. */
+	memset(&d, 0xa5, sizeof(d));
+	assert_int_equal(proto_check_decode(plain, np, &d), 0);
+	assert_int_equal(d.min_generation, 0);
+	/* The largest generation survives. */
+	c.min_generation = UINT64_MAX;
+	n = ENCODE(buf, proto_check_encode);
+	assert_int_equal(proto_check_decode(buf, n, &d), 0);
+	assert_true(d.min_generation == UINT64_MAX);
+	/* With WHY (a single CHECK may carry both). */
+	c.flags |= KMSAUTHZ_CHECK_WHY | KMSAUTHZ_CHECK_WHY_FULL;
+	c.min_generation = 7;
+	n = ENCODE(buf, proto_check_encode);
+	assert_int_equal(proto_check_decode(buf, n, &d), 0);
+	assert_int_equal(d.min_generation, 7);
+	c.flags &= ~(KMSAUTHZ_CHECK_WHY | KMSAUTHZ_CHECK_WHY_FULL);
+	c.min_generation = 300;
+	n = ENCODE(buf, proto_check_encode);
+
+#define BAD(len, msgtext) do {						\
+	proto_rd_init(&rd, buf, (len));					\
+	proto_check_read(&rd, &d);					\
+	assert_int_equal(proto_rd_end(&rd), KMSAUTHZ_EPROTO);		\
+	assert_int_equal(d.min_generation, 0);				\
+	assert_int_equal(d.nctx, 0);					\
+	if ((msgtext) != NULL) {					\
+		assert_non_null(rd.msg);				\
+		assert_non_null(strstr(rd.msg, (msgtext)));		\
+	}								\
+} while (0)
+	/* Cut short anywhere in the extension (the flag says it is there). */
+	for (i = np; i < n; i++)
+		BAD(i, "cut short");
+	/* A version other than 1. */
+	buf[np] = 2;
+	BAD(n, "unknown version");
+	buf[np] = 0;
+	BAD(n, "unknown version");
+	buf[np] = 1;
+	/* Flags and reserved bytes. */
+	for (i = 1; i < 4; i++) {
+		buf[np + i] = 0x01;
+		BAD(n, "non-zero flags or reserved");
+		buf[np + i] = 0x80;
+		BAD(n, "non-zero flags or reserved");
+		buf[np + i] = 0;
+	}
+	/* Generation 0: no minimum is said by leaving the flag out. */
+	memset(buf + np + 4, 0, 8);
+	BAD(n, "generation 0");
+	buf[n - 1] = 0x2c;
+	buf[n - 2] = 0x01;
+	assert_int_equal(proto_check_decode(buf, n, &d), 0);
+	/* A byte after the extension is trailing. */
+	buf[n] = 0;
+	assert_int_equal(proto_check_decode(buf, n + 1, &d), KMSAUTHZ_EPROTO);
+	/* The extension's bytes without the flag are trailing too. */
+	buf[0] &= ~KMSAUTHZ_CHECK_MIN_GEN;
+	assert_int_equal(proto_check_decode(buf, n, &d), KMSAUTHZ_EPROTO);
+	buf[0] |= KMSAUTHZ_CHECK_MIN_GEN;
+#undef BAD
+
+	/* The encoder: the flag and a non-zero generation go together. */
+	c.min_generation = 0;
+	proto_wr_init(&w, buf, sizeof(buf));
+	proto_check_encode(&w, &c);
+	assert_int_equal(w.err, KMSAUTHZ_EINVAL);
+	c.flags &= ~KMSAUTHZ_CHECK_MIN_GEN;
+	c.min_generation = 5;
+	proto_wr_init(&w, buf, sizeof(buf));
+	proto_check_encode(&w, &c);
+	assert_int_equal(w.err, KMSAUTHZ_EINVAL);
+
+	/* Batch items carry it each (here the second only). */
+	proto_wr_init(&w, buf, sizeof(buf));
+	proto_batch_encode_begin(&w, 2);
+	sample_check(&c);
+	proto_check_encode(&w, &c);
+	c.flags |= KMSAUTHZ_CHECK_MIN_GEN;
+	c.min_generation = 9;
+	proto_check_encode(&w, &c);
+	assert_int_equal(w.err, 0);
+	n = w.off;
+	assert_int_equal(proto_batch_begin(&it, buf, n), 0);
+	assert_int_equal(proto_batch_next(&it, &d), 0);
+	assert_int_equal(d.min_generation, 0);
+	assert_int_equal(proto_batch_next(&it, &d), 0);
+	assert_int_equal(d.min_generation, 9);
+	assert_int_equal(proto_batch_end(&it), 0);
+	/* A bad item's extension makes the batch malformed, with why. */
+	buf[n - KMSAUTHZ_MINGEN_SIZE] = 3;
+	assert_int_equal(proto_batch_begin(&it, buf, n), 0);
+	assert_int_equal(proto_batch_next(&it, &d), 0);
+	assert_int_equal(proto_batch_next(&it, &d), KMSAUTHZ_EPROTO);
+	assert_non_null(it.rd.msg);
+	assert_non_null(strstr(it.rd.msg, "unknown version"));
+}
+
+static void
+test_error_stale(void **state)
+{
+	struct proto_error	 e, d, *m_ = &e;
+	uint8_t			 buf[64];
+	size_t			 n;
+
+	memset(&e, 0, sizeof(e));
+	e.code = KMSAUTHZ_WERR_STALE;
+	e.message = S("generation 5 not reached");
+	n = ENCODE(buf, proto_error_encode);
+	assert_int_equal(buf[1], 9);
+	assert_int_equal(proto_error_decode(buf, n, &d), 0);
+	assert_int_equal(d.code, KMSAUTHZ_WERR_STALE);
+	assert_int_equal(proto_wire_error(KMSAUTHZ_EPROTO), KMSAUTHZ_WERR_PROTO);
+}
+
 static void
 sample_answer(struct proto_answer *a)
 {
@@ -1107,6 +1255,7 @@ test_doc_encoded(void **state)
 	struct proto_hello	 hello;
 	struct proto_status	 st;
 	struct proto_check	 c;
+	struct proto_error	 e;
 	size_t			 start;
 	char			*doc;
 	int			 missing = 0;
@@ -1161,6 +1310,28 @@ test_doc_encoded(void **state)
 	proto_frame_end(&wr, start);
 	assert_int_equal(wr.err, 0);
 	missing += doc_has(doc, "CHECK_BATCH", buf, wr.off);
+
+	proto_wr_init(&wr, buf, sizeof(buf));
+	start = proto_frame_begin(&wr, KMSAUTHZ_MSG_CHECK, 12);
+	check_req(&c, "acs:ram::123:user/alice");
+	c.flags = KMSAUTHZ_CHECK_MIN_GEN;
+	c.min_generation = 43;
+	proto_check_encode(&wr, &c);
+	proto_frame_end(&wr, start);
+	assert_int_equal(wr.err, 0);
+	missing += doc_has(doc, "CHECK with a minimum generation", buf,
+	    wr.off);
+
+	memset(&e, 0, sizeof(e));
+	e.code = KMSAUTHZ_WERR_STALE;
+	e.message.ptr = "generation 43 not reached";
+	e.message.len = strlen(e.message.ptr);
+	proto_wr_init(&wr, buf, sizeof(buf));
+	start = proto_frame_begin(&wr, KMSAUTHZ_MSG_ERROR, 12);
+	proto_error_encode(&wr, &e);
+	proto_frame_end(&wr, start);
+	assert_int_equal(wr.err, 0);
+	missing += doc_has(doc, "ERROR STALE", buf, wr.off);
 	free(doc);
 	assert_int_equal(missing, 0);
 }
@@ -1178,6 +1349,8 @@ main(void)
 		cmocka_unit_test(test_check_bad_fields),
 		cmocka_unit_test(test_check_limits),
 		cmocka_unit_test(test_batch),
+		cmocka_unit_test(test_check_mingen),
+		cmocka_unit_test(test_error_stale),
 		cmocka_unit_test(test_answer_layout),
 		cmocka_unit_test(test_answer_bad),
 		cmocka_unit_test(test_answer_why),

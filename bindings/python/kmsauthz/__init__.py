@@ -11,10 +11,11 @@ from ._common import (DEFAULT_ADMIN_SOCKET, DEFAULT_SOCKET, Decision,
 from .aio import AsyncClient
 from .client import AdminClient, Client
 from .errors import (AdminError, ConnectError, Error, InvalidRequest,
-                     ProtocolError, ServerError, Timeout)
+                     ProtocolError, ServerError, StaleError, Timeout)
 
 __version__ = "0.1.0"
 __all__ = ["Client", "AsyncClient", "AdminClient", "Decision", "Statement",
            "Status", "Error", "ConnectError", "Timeout", "ProtocolError",
-           "InvalidRequest", "ServerError", "AdminError", "DEFAULT_SOCKET",
+           "InvalidRequest", "ServerError", "StaleError", "AdminError",
+           "DEFAULT_SOCKET",
            "DEFAULT_ADMIN_SOCKET"]

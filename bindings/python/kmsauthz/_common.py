@@ -73,7 +73,7 @@ def check_timeout(timeout):
 
 
 _CHECK_ARGS = ("principal", "action", "resource")
-_CHECK_KW = ("source_ip", "context", "time", "explain")
+_CHECK_KW = ("source_ip", "context", "time", "explain", "min_generation")
 
 
 def batch_item(item):

@@ -11,7 +11,7 @@ import datetime
 import socket
 import struct
 
-from .errors import InvalidRequest, ProtocolError
+from .errors import InvalidRequest, ProtocolError, ServerError, StaleError
 
 MAGIC = 0x4B5A
 VERSION = 1
@@ -40,6 +40,9 @@ MAX_ADMIN_REPLY_BODY = 16 * 1024 * 1024
 
 CHECK_EXPLAIN = 0x01
 CHECK_TIME = 0x02
+CHECK_MIN_GEN = 0x10            # the minimum-generation extension follows
+MINGEN_VERSION = 1
+WERR_STALE = 9
 ANSWER_TRUNCATED = 0x01
 MATCH_HAS_SID = 0x01
 SOURCE_KEY, SOURCE_POLICY = 1, 2
@@ -61,9 +64,10 @@ REASONS = {
 _REASONS_OF = {1: range(1, 5), 2: range(5, 6), 0: range(6, 11)}
 
 WIRE_ERRORS = {1: "PROTO", 2: "VERSION", 3: "TOOBIG", 4: "UNSUPPORTED",
-               5: "BUSY", 6: "INTERNAL", 7: "PERM", 8: "SHUTDOWN"}
+               5: "BUSY", 6: "INTERNAL", 7: "PERM", 8: "SHUTDOWN",
+               9: "STALE"}
 # ERROR codes after which the connection stays open.
-ERRORS_KEEP_OPEN = (6, 7)
+ERRORS_KEEP_OPEN = (6, 7, 9)
 
 
 def body_limit(msg_type):
@@ -244,9 +248,20 @@ def parse_time(t):
 
 
 def encode_check(principal, action, resource, source_ip=None,
-                 context=None, time=None, explain=False):
-    """The body of a CHECK (InvalidRequest when it cannot be sent)."""
+                 context=None, time=None, explain=False,
+                 min_generation=None):
+    """The body of a CHECK (InvalidRequest when it cannot be sent).
+    min_generation: decide at that store generation or later (None or
+    0: no minimum), the MIN_GEN extension."""
     flags = CHECK_EXPLAIN if explain else 0
+    ext = b""
+    if min_generation is not None and min_generation != 0:
+        if isinstance(min_generation, bool) or \
+                not isinstance(min_generation, int) or \
+                not 0 < min_generation < 2**64:
+            raise InvalidRequest("min_generation: an int in 1..2**64-1")
+        flags |= CHECK_MIN_GEN
+        ext = struct.pack(">BBHQ", MINGEN_VERSION, 0, 0, min_generation)
     ip = b"" if source_ip is None else parse_ip(source_ip)
     sec = nsec = 0
     if time is not None:
@@ -275,7 +290,7 @@ def encode_check(principal, action, resource, source_ip=None,
         raise InvalidRequest("more than %d context pairs" % MAX_CONTEXT)
     head = struct.pack(">BBHIq", flags, len(ip), n, nsec, sec) + \
         ip + bytes(16 - len(ip))
-    return head + b"".join(parts)
+    return head + b"".join(parts) + ext
 
 
 def encode_batch(bodies):
@@ -379,6 +394,14 @@ def decode_error(body):
     if reserved != 0 or code not in WIRE_ERRORS:
         raise ProtocolError("malformed ERROR frame")
     return code, WIRE_ERRORS[code], msg
+
+
+def server_error(body):
+    """The exception for an ERROR body: StaleError for STALE (a deny),
+    ServerError otherwise."""
+    code, name, msg = decode_error(body)
+    return (StaleError if code == WERR_STALE else ServerError)(code, name,
+                                                              msg)
 
 
 STATUS_FIELDS = ("generation", "uptime", "checks", "errors", "keys",

@@ -144,7 +144,7 @@ class AsyncClient:
         entry = self._pending.pop(req_id, None)
         if entry is None:
             if msg_type == _proto.ERROR:
-                raise ServerError(*_proto.decode_error(body))
+                raise _proto.server_error(body)
             raise ProtocolError("answer to request id %d, which is not "
                                 "in flight" % req_id)
         fut = entry[0]
@@ -165,7 +165,7 @@ class AsyncClient:
     @staticmethod
     def _decode(msg_type, body, reply, decoder):
         if msg_type == _proto.ERROR:
-            raise ServerError(*_proto.decode_error(body))
+            raise _proto.server_error(body)
         if msg_type != reply:
             raise ProtocolError("message type %d answers a request "
                                 "expecting %d" % (msg_type, reply))
@@ -219,9 +219,10 @@ class AsyncClient:
                 fut.exception()     # retrieved: no "never retrieved"
 
     async def check(self, principal, action, resource, *, source_ip=None,
-                    context=None, time=None, explain=False):
+                    context=None, time=None, explain=False,
+                    min_generation=None):
         body = _proto.encode_check(principal, action, resource, source_ip,
-                                   context, time, explain)
+                                   context, time, explain, min_generation)
         return _common.Decision(await self._request(
             _proto.CHECK, body, _proto.ANSWER, _proto.decode_answer))
 

@@ -8,7 +8,7 @@ import time
 
 from . import _common, _proto
 from .errors import (AdminError, ConnectError, Error, InvalidRequest,
-                     ProtocolError, ServerError, Timeout)
+                     ProtocolError, Timeout)
 
 
 class _Connection:
@@ -159,12 +159,12 @@ class _Connection:
                 msg_type, req_id, body = f
                 if req_id not in pending:
                     if msg_type == _proto.ERROR:
-                        raise ServerError(*_proto.decode_error(body))
+                        raise _proto.server_error(body)
                     raise ProtocolError("answer to request id %d, which "
                                         "is not in flight" % req_id)
                 i, reply, decoder = pending.pop(req_id)
                 if msg_type == _proto.ERROR:
-                    raise ServerError(*_proto.decode_error(body))
+                    raise _proto.server_error(body)
                 if msg_type != reply:
                     raise ProtocolError("message type %d answers a request "
                                         "expecting %d" % (msg_type, reply))
@@ -188,10 +188,14 @@ class Client(_Connection):
         super().__init__(_common.query_socket(path), timeout)
 
     def check(self, principal, action, resource, *, source_ip=None,
-              context=None, time=None, explain=False):
-        """One CHECK: a Decision, or an Error raised."""
+              context=None, time=None, explain=False, min_generation=None):
+        """One CHECK: a Decision, or an Error raised.  min_generation:
+        decided at that store generation or later (a consistency token,
+        e.g. the Generation an admin change answered), else StaleError
+        after the daemon's min_generation_wait_ms (give a longer
+        timeout)."""
         body = _proto.encode_check(principal, action, resource, source_ip,
-                                   context, time, explain)
+                                   context, time, explain, min_generation)
         (answer,) = self._exchange([(_proto.CHECK, body, _proto.ANSWER,
                                      _proto.decode_answer)])
         return _common.Decision(answer)

@@ -32,6 +32,12 @@ class ServerError(Error):
         self.message = message
 
 
+class StaleError(ServerError):
+    """ERROR STALE: the daemon did not serve the check's min_generation
+    within its min_generation_wait_ms (or too many checks wait): a
+    deny."""
+
+
 class AdminError(Error):
     """An admin call answered with an error (.code, .http_status,
     .detail, .message, .request_id, and .answer, the whole document)."""
