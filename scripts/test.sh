@@ -62,7 +62,8 @@ TSAN_TESTS="tests/regress/002-basic.sh tests/regress/004-many.sh
  tests/regress/021-library.sh tests/regress/022-reload-store.sh
  tests/regress/024-drain-emfile.sh tests/regress/026-admin-lockout.sh
  tests/regress/104-hostile-clients.sh tests/regress/201-admin-api.sh
- tests/regress/040-metrics.sh tests/regress/041-decision-log.sh"
+ tests/regress/040-metrics.sh tests/regress/041-decision-log.sh
+ tests/regress/035-min-generation.sh"
 if [ "${KMSAUTHZ_TSAN:-1}" != 0 ]; then
 	dir=$top/_build/tsan
 	echo "== tsan: build"
