@@ -219,6 +219,8 @@ admin_store_err(int se, int on_key)
 	case STORE_EQUOTA:
 		return (ADMIN_E_SHARE_QUOTA);
 	case STORE_ERDONLY:
+	case STORE_EUNAVAIL:
+	case STORE_ECONFLICT:
 		return (ADMIN_E_UNAVAILABLE);
 	default:
 		return (ADMIN_E_INTERNAL);

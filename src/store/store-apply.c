@@ -300,9 +300,11 @@ store_apply_fn(struct store *st, MDB_txn *txn, struct world_txn *wt,
 				    "emptying the store"));
 	for (i = 0; i < a->cs->nw; i++) {
 		c = &a->cs->w[i];
-		if (c->type <= DBI_META || c->type >= DBI_COUNT ||
-		    c->klen == 0 || store_key_prefix(c->key, c->klen,
-		    store_rt[c->type].parts) < 0)
+		if (c->type < DBI_META || c->type >= DBI_COUNT ||
+		    c->klen == 0 || (c->type != DBI_META &&
+		    store_key_prefix(c->key, c->klen,
+		    store_rt[c->type].parts) < 0) || (c->type == DBI_META &&
+		    (c->klen < 6 || memcmp(c->key, "fleet.", 6) != 0)))
 			return (store_seterr(st, STORE_ECORRUPT, "%s: a "
 			    "record of type %d with a malformed key", st->dir,
 			    c->type));
@@ -329,25 +331,25 @@ store_apply(struct store *st, const struct store_cset *cs, uint64_t gen,
 	memset(&a, 0, sizeof(a));
 	a.cs = cs;
 	st->gen_set = gen;
+	st->gen_any = cs->replace;
 	rc = store_write(st, store_apply_fn, &a, cs->replace, genp);
 	st->gen_set = 0;
+	st->gen_any = 0;
 	pcache_free(&a.cache);
 	return (rc);
 }
 
 /* --- every record ------------------------------------------------- */
 
+/* Every record of txn but meta's (store_records, a fleet's bulk change). */
 int
-store_records(struct store *st, store_record_fn fn, void *arg)
+store_records_in(struct store *st, MDB_txn *txn, store_record_fn fn,
+    void *arg)
 {
 	MDB_cursor	*c;
-	MDB_txn		*txn;
 	MDB_val		 k, v;
-	int		 rc, mrc, op, t;
+	int		 rc = STORE_OK, mrc, op, t;
 
-	st->errmsg[0] = '\0';
-	if ((rc = store_rtxn(st, &txn)) != 0)
-		return (rc);
 	for (t = DBI_META + 1; t < DBI_COUNT && rc == STORE_OK; t++) {
 		if ((mrc = mdb_cursor_open(txn, st->dbi[t], &c)) != 0) {
 			rc = store_err_mdb(st, mrc, store_dbi_names[t]);
@@ -361,8 +363,36 @@ store_records(struct store *st, store_record_fn fn, void *arg)
 		if (rc == STORE_OK && mrc != MDB_NOTFOUND)
 			rc = store_err_mdb(st, mrc, store_dbi_names[t]);
 	}
+	return (rc);
+}
+
+int
+store_records(struct store *st, store_record_fn fn, void *arg)
+{
+	MDB_txn	*txn;
+	int	 rc;
+
+	store_errbuf()[0] = '\0';
+	if ((rc = store_rtxn(st, &txn)) != 0)
+		return (rc);
+	rc = store_records_in(st, txn, fn, arg);
 	mdb_txn_abort(txn);
 	return (rc);
+}
+
+int
+store_cset_collect(int type, const void *k, size_t klen, const void *v,
+    size_t vlen, void *arg)
+{
+	store_cset_add(arg, type, k, klen, v, vlen);
+	return (STORE_OK);
+}
+
+void
+store_set_sink(struct store *st, store_sink_fn fn, void *arg)
+{
+	st->sink = fn;
+	st->sink_arg = arg;
 }
 
 void

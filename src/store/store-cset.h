@@ -100,6 +100,22 @@ typedef void (*store_committed_fn)(const struct store_cset *, uint64_t gen,
 void	store_on_commit(struct store *, store_committed_fn, void *arg);
 
 /*
+ * A fleet's store: every change is planned here, against the records
+ * as they are (at generation gen), and handed to sink instead of being
+ * committed.  sink writes it elsewhere and returns once this store has
+ * applied it (store_apply), with the new generation in *genp; or
+ * STORE_ECONFLICT (the records it read changed meanwhile: the change is
+ * planned again, a bounded number of times, once this store has caught
+ * up), STORE_EUNAVAIL, or another error, each with its message set.  A
+ * bulk change's change-set carries every record.  NULL: changes are
+ * committed here, as a standalone store does.
+ */
+#define STORE_SINK_TRIES	8
+typedef int (*store_sink_fn)(struct store *, const struct store_cset *,
+	    uint64_t gen, void *arg, uint64_t *genp);
+void	store_set_sink(struct store *, store_sink_fn, void *arg);
+
+/*
  * Every record but meta's, by type then key, in one read transaction;
  * fn returns STORE_OK to go on (anything else stops the walk and is
  * returned).

@@ -62,9 +62,11 @@ struct store {
 	int			 made_dir;	/* the open made st->dir */
 	struct store_cset	*cs;		/* the change being planned */
 	uint64_t		 gen_set;	/* store_apply's generation */
+	int			 gen_any;	/*   lower too (a resync) */
+	store_sink_fn		 sink;		/* store_set_sink */
+	void			*sink_arg;
 	store_committed_fn	 committed;	/* store_on_commit */
 	void			*committed_arg;
-	char			 errmsg[1024];
 };
 
 extern const char *const store_dbi_names[DBI_COUNT];
@@ -77,6 +79,14 @@ int	store_grow(struct store *);
 
 /* A read transaction (MDB_MAP_RESIZED handled). */
 int	store_rtxn(struct store *, MDB_txn **);
+
+/*
+ * The message of the calling thread's last store error (store.c): a
+ * fleet's mirror applies changes on a thread of its own while the
+ * admin plane plans and reads on another.
+ */
+#define STORE_ERRMAX	1024
+char	*store_errbuf(void);
 
 /* Sets the message; returns err. */
 int	store_seterr(struct store *, int err, const char *, ...)
@@ -273,6 +283,11 @@ void	store_cset_write(struct store *, int dbi, const void *k, size_t klen,
 	    const void *v, size_t vlen, int del);
 int	store_cset_refresh(struct store *, MDB_txn *, struct world_txn *,
 	    const struct store_cset *, struct pcache *);
+/* Every record of txn but meta's; a store_record_fn that adds each to
+ * the change-set arg. */
+int	store_records_in(struct store *, MDB_txn *, store_record_fn, void *);
+int	store_cset_collect(int, const void *, size_t, const void *, size_t,
+	    void *);
 
 /* store.c, shared with store-backup.c */
 char	*store_path(const char *dir, const char *file);

@@ -816,7 +816,7 @@ store_load(struct store *st)
 	uint64_t		 gen;
 	int			 rc;
 
-	st->errmsg[0] = '\0';
+	store_errbuf()[0] = '\0';
 	if ((rc = store_rtxn(st, &txn)) != 0)
 		return (rc);
 	if ((rc = store_meta_get_u(st, txn, "generation", 8, &gen)) != 0) {
@@ -856,7 +856,7 @@ store_to_bundle(struct store *st, struct bundle **bp)
 	int		 rc;
 
 	*bp = NULL;
-	st->errmsg[0] = '\0';
+	store_errbuf()[0] = '\0';
 	if ((rc = store_rtxn(st, &txn)) != 0)
 		return (rc);
 	memset(&l, 0, sizeof(l));
@@ -969,7 +969,7 @@ store_check(struct store *st)
 	uint64_t		 gen;
 	int			 rc;
 
-	st->errmsg[0] = '\0';
+	store_errbuf()[0] = '\0';
 	if ((rc = store_rtxn(st, &txn)) != 0)
 		return (rc);
 	if ((wt = world_txn_begin(NULL)) == NULL) {

@@ -212,7 +212,7 @@ store_op_bundle_ok(struct store *st, const struct bundle *b)
 					    "Groups" };
 	static const char *const	 nname[] = { "UserName", "RoleName",
 					    "GroupName" };
-	char				 w[128], why[sizeof(st->errmsg)];
+	char				 w[128], why[STORE_ERRMAX];
 	size_t				 i, j, n;
 	int				 rc, kind;
 
@@ -246,7 +246,7 @@ store_op_bundle_ok(struct store *st, const struct bundle *b)
 				    "Keys[%zu].Tags: no value", i));
 			if ((rc = store_op_tag_ok(st, bk->tags[j].key,
 			    bk->tags[j].value)) != STORE_OK) {
-				snprintf(why, sizeof(why), "%s", st->errmsg);
+				snprintf(why, sizeof(why), "%s", store_errbuf());
 				return (store_seterr(st, rc, "Keys[%zu].Tags"
 				    "[%zu]: %s", i, j, why));
 			}
@@ -255,7 +255,7 @@ store_op_bundle_ok(struct store *st, const struct bundle *b)
 	for (i = 0; i < b->naliases; i++) {
 		if ((rc = store_op_alias_name_ok(st,
 		    b->aliases[i].name)) != STORE_OK) {
-			snprintf(why, sizeof(why), "%s", st->errmsg);
+			snprintf(why, sizeof(why), "%s", store_errbuf());
 			return (store_seterr(st, rc, "Aliases[%zu].AliasName: "
 			    "%s", i, why));
 		}
@@ -266,7 +266,7 @@ store_op_bundle_ok(struct store *st, const struct bundle *b)
 	for (i = 0; i < b->npolicies; i++) {
 		if ((rc = store_op_policy_name_ok(st, b->policies[i].account,
 		    b->policies[i].name)) != STORE_OK) {
-			snprintf(why, sizeof(why), "%s", st->errmsg);
+			snprintf(why, sizeof(why), "%s", store_errbuf());
 			return (store_seterr(st, rc, "Policies[%zu]: %s", i,
 			    why));
 		}

@@ -716,7 +716,7 @@ store_deletions_check(struct store *st, MDB_txn *txn)
 			    "has");
 	}
 	mdb_cursor_close(c);
-	if (rc == STORE_ECORRUPT && st->errmsg[0] == '\0')
+	if (rc == STORE_ECORRUPT && store_errbuf()[0] == '\0')
 		return (store_seterr(st, rc, "%s: a keys record is malformed",
 		    st->dir));
 	if (rc == STORE_OK && mrc != 0 && mrc != MDB_NOTFOUND)

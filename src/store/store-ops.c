@@ -170,6 +170,66 @@ store_op_plan_apply(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	return (rc);
 }
 
+/*
+ * A fleet's change: planned in a write transaction that is then
+ * aborted (the records it wrote are the change-set; a bulk change's are
+ * every record the transaction then holds), and handed to the sink;
+ * planned again while the records it read changed meanwhile.
+ */
+static int
+store_op_sink(struct store *st, struct op *o, uint64_t *genp)
+{
+	struct world		*base;
+	struct world_txn	*wt;
+	MDB_txn			*txn;
+	uint64_t		 gen = 0, ngen = 0;
+	char			 why[STORE_ERRMAX];
+	int			 rc, mrc, tries = 0;
+
+	for (;;) {
+		store_errbuf()[0] = '\0';
+		store_cset_free(&o->cs);
+		o->cs.replace = o->replace;
+		base = world_holder_acquire(st->holder);
+		if ((wt = world_txn_begin(base)) == NULL) {
+			world_unref(base);
+			return (store_op_nomem(st));
+		}
+		txn = NULL;
+		if ((mrc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
+			rc = store_err_mdb(st, mrc, "beginning a transaction");
+		else if ((rc = store_meta_get_u(st, txn, "generation", 8,
+		    &gen)) == STORE_OK) {
+			st->cs = &o->cs;
+			rc = o->plan(st, txn, wt, o);
+			st->cs = NULL;
+		}
+		/* A bulk change hands on every record it left. */
+		if (rc == STORE_OK && o->replace)
+			rc = store_records_in(st, txn, store_cset_collect,
+			    &o->cs);
+		if (txn != NULL)
+			mdb_txn_abort(txn);
+		world_txn_abort(wt);
+		world_unref(base);
+		if (rc == STORE_EFULL && (rc = store_grow(st)) == STORE_OK)
+			continue;
+		if (rc != STORE_OK)
+			return (rc);
+		rc = st->sink(st, &o->cs, gen, st->sink_arg, &ngen);
+		if (rc != STORE_ECONFLICT || ++tries == STORE_SINK_TRIES)
+			break;
+	}
+	if (rc == STORE_ECONFLICT) {
+		snprintf(why, sizeof(why), "%s", store_errbuf());
+		return (store_seterr(st, rc, "the records this change read "
+		    "kept changing: gave up after %d tries (%s)", tries, why));
+	}
+	if (rc == STORE_OK && genp != NULL)
+		*genp = ngen;
+	return (rc);
+}
+
 int
 store_op_change(struct store *st, store_op_fn plan, void *args,
     struct cpolicy *cp, int replace, uint64_t *genp)
@@ -183,7 +243,10 @@ store_op_change(struct store *st, store_op_fn plan, void *args,
 	o.cp = cp;
 	o.replace = replace;
 	store_cset_init(&o.cs);
-	rc = store_write(st, store_op_plan_apply, &o, replace, genp);
+	if (st->sink != NULL && !st->readonly)
+		rc = store_op_sink(st, &o, genp);
+	else
+		rc = store_write(st, store_op_plan_apply, &o, replace, genp);
 	if (rc == STORE_OK && st->committed != NULL)
 		st->committed(&o.cs, st->generation, st->committed_arg);
 	store_cset_free(&o.cs);

@@ -35,7 +35,8 @@ store_gen_bump(struct store *st, MDB_txn *txn, uint64_t *genp)
 		return (rc);
 	/* A fleet's mirror sets the generation to the etcd revision. */
 	if (st->gen_set != 0) {
-		if (st->gen_set <= gen)
+		/* A whole new state (another cluster) may start lower. */
+		if (st->gen_set <= gen && !st->gen_any)
 			return (store_seterr(st, STORE_EINVAL, "%s: generation "
 			    "%llu is not past %llu", st->dir,
 			    (unsigned long long)st->gen_set,
@@ -84,7 +85,7 @@ store_write(struct store *st, store_write_fn fn, void *arg, int from_empty,
 		st->holder_free = store_holder_free;
 	}
 	for (;;) {
-		st->errmsg[0] = '\0';
+		store_errbuf()[0] = '\0';
 		txn = NULL;
 		w = NULL;
 		base = from_empty ? NULL : world_holder_acquire(st->holder);

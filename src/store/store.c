@@ -75,8 +75,18 @@ store_strerror(int err)
 	case STORE_EINUSE:	return ("still in use");
 	case STORE_ENOMEM:	return ("out of memory");
 	case STORE_ERDONLY:	return ("store is read-only");
+	case STORE_EUNAVAIL:	return ("fleet unavailable");
+	case STORE_ECONFLICT:	return ("conflicting change");
 	}
 	return ("unknown error");
+}
+
+char *
+store_errbuf(void)
+{
+	static _Thread_local char	 buf[STORE_ERRMAX];
+
+	return (buf);
 }
 
 int
@@ -85,7 +95,7 @@ store_seterr(struct store *st, int err, const char *fmt, ...)
 	va_list	 ap;
 
 	va_start(ap, fmt);
-	vsnprintf(st->errmsg, sizeof(st->errmsg), fmt, ap);
+	vsnprintf(store_errbuf(), STORE_ERRMAX, fmt, ap);
 	va_end(ap);
 	return (err);
 }
@@ -512,7 +522,7 @@ store_env_open(struct store *st)
 {
 	MDB_envinfo	 info;
 	unsigned int	 flags;
-	char		 why[sizeof(st->errmsg)];
+	char		 why[STORE_ERRMAX];
 	int		 rc, e, lrc;
 
 	for (;;) {
@@ -564,7 +574,7 @@ store_env_open(struct store *st)
 		if (st->lockfd == -1 && !st->owner) {
 			lrc = store_lock(st, STORE_LOCK_SHARED, &e);
 			if (lrc != STORE_OK && lrc != STORE_ENOTFOUND) {
-				snprintf(why, sizeof(why), "%s", st->errmsg);
+				snprintf(why, sizeof(why), "%s", store_errbuf());
 				return (store_seterr(st, lrc, "%s; and its "
 				    "LMDB lock file lock.mdb cannot be opened "
 				    "(%s), so it can be read only while nobody "
@@ -942,11 +952,11 @@ store_open(const char *dir, const struct store_opts *o, struct store **stp,
 		goto fail;
 	memcpy(st->existed, existed, sizeof(st->existed));
 	st->made_dir = made_dir;
-	st->errmsg[0] = '\0';
+	store_errbuf()[0] = '\0';
 	*stp = st;
 	return (STORE_OK);
 fail:
-	*causep = xstrdup(st->errmsg);
+	*causep = xstrdup(store_errbuf());
 	store_open_undo(st, existed, made_dir);
 	store_close(st);
 	return (rc);
@@ -1007,7 +1017,7 @@ store_reopen(struct store *st)
 	uint64_t	 gen = st->generation;
 	int		 fd, len, rc, e;
 
-	st->errmsg[0] = '\0';
+	store_errbuf()[0] = '\0';
 	if (!st->readonly)
 		return (STORE_OK);
 	if (!st->fallback)
@@ -1016,7 +1026,7 @@ store_reopen(struct store *st)
 	/* Owners and modes may have changed since the open. */
 	if ((rc = store_own_dir(st)) != STORE_OK ||
 	    (rc = store_own_files(st)) != STORE_OK) {
-		snprintf(why, sizeof(why), "%s", st->errmsg);
+		snprintf(why, sizeof(why), "%s", store_errbuf());
 		return (store_seterr(st, STORE_ERDONLY, "%s: still read-only: "
 		    "%s", st->dir, why));
 	}
@@ -1082,7 +1092,7 @@ store_reopen(struct store *st)
 	}
 	if (rc != STORE_OK) {
 		/* Back to read-only as it was; the world is untouched. */
-		snprintf(why, sizeof(why), "%s", st->errmsg);
+		snprintf(why, sizeof(why), "%s", store_errbuf());
 		if (st->env != NULL)
 			mdb_env_close(st->env);
 		st->env = NULL;
@@ -1108,7 +1118,7 @@ store_reopen(struct store *st)
 const char *
 store_errmsg(const struct store *st)
 {
-	return (st->errmsg);
+	return (store_errbuf());
 }
 
 const char *

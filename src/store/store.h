@@ -102,7 +102,9 @@ enum store_err {
 	STORE_EQUOTA = -12,	/* the instance's share quota */
 	STORE_EINUSE = -13,	/* still referenced (alias, member, ...) */
 	STORE_ENOMEM = -14,
-	STORE_ERDONLY = -15	/* the store was opened read-only */
+	STORE_ERDONLY = -15,	/* the store was opened read-only */
+	STORE_EUNAVAIL = -16,	/* a fleet's etcd cannot be reached */
+	STORE_ECONFLICT = -17	/* changed meanwhile: plan again */
 };
 
 /* A short name for an error ("not found", ...). */

@@ -1568,6 +1568,72 @@ t_cset_json_refused(void **state)
 	free(k);
 }
 
+/* A sink that writes every change back into its own store (as a fleet's
+ * etcd and mirror would), after refusing the first *conflicts tries. */
+struct loop {
+	int	conflicts;
+	int	calls;
+};
+
+static int
+loop_sink(struct store *st, const struct store_cset *cs, uint64_t gen,
+    void *arg, uint64_t *genp)
+{
+	struct loop	*l = arg;
+
+	l->calls++;
+	assert_true(gen == store_generation(st));
+	if (l->conflicts > 0) {
+		l->conflicts--;
+		return (store_seterr(st, STORE_ECONFLICT, "changed meanwhile"));
+	}
+	return (store_apply(st, cs, gen + 10, genp));
+}
+
+static void
+t_cset_sink(void **state)
+{
+	struct fx	*fx = *state;
+	struct store	*st = fx->st;
+	struct loop	 l = { 2, 0 };
+	struct bundle	*b;
+	char		*before;
+	uint64_t	 g0, g;
+
+	store_set_sink(st, loop_sink, &l);
+	g0 = store_generation(st);
+	assert_int_equal(store_instance_create(st, "kst-9", 0, 1, NULL, &g),
+	    0);
+	assert_int_equal(l.calls, 3);
+	assert_true(g == g0 + 10 && store_generation(st) == g);
+	/* A bulk change hands on every record. */
+	b = mkbundle(5);
+	assert_int_equal(store_replace_all(st, b, &g), 0);
+	bundle_free(b);
+	assert_int_equal(store_check(st), 0);
+	/* A change refused by its plan never reaches the sink. */
+	l.calls = 0;
+	FAILS(st, STORE_EEXIST, store_user_create(st, "111", "alice", NULL));
+	assert_int_equal(l.calls, 0);
+	/* Conflicts without end: a bounded number of tries, then an error
+	 * naming them, and nothing changed. */
+	l.conflicts = 1000;
+	before = dump(st);
+	l.calls = 0;
+	assert_int_equal(store_user_create(st, "9", "zed", NULL),
+	    STORE_ECONFLICT);
+	assert_non_null(strstr(store_errmsg(st), "gave up after 8 tries"));
+	assert_int_equal(l.calls, STORE_SINK_TRIES);
+	{
+		char	*after = dump(st);
+
+		assert_string_equal(before, after);
+		free(after);
+	}
+	free(before);
+	store_set_sink(st, NULL, NULL);
+}
+
 int
 main(void)
 {
@@ -1597,6 +1663,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_growth, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_cset_mirror, setup, teardown),
 		cmocka_unit_test(t_cset_json_refused),
+		cmocka_unit_test_setup_teardown(t_cset_sink, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_ceiling, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_check_corrupt, setup,
 		    teardown),
