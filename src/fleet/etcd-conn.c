@@ -14,6 +14,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <sys/time.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -333,6 +335,7 @@ etcd_http_start(struct etcd_client *c, size_t ep, const char *path,
 		goto fail;
 	}
 	evtimer_add(h->deadline, &tv);
+	event_base_gettimeofday_cached(c->base, &h->started);
 	return (h);
 fail:
 	if (h->req != NULL) {
@@ -469,6 +472,29 @@ etcd_http_run(evutil_socket_t fd, short what, void *arg)
 		h->fin(h, h->arg);
 }
 
+/*
+ * Why a connection failed.  libevent keeps the connect error to itself
+ * and closes the socket before it calls back (whose shutdown leaves
+ * ENOTCONN): the time taken tells a timeout from a refusal.
+ */
+static const char *
+etcd_http_cause(const struct etcd_http *h)
+{
+	static char	buf[64];
+	struct timeval	now, d;
+
+	if (h->errnum != 0 && h->errnum != ENOTCONN)
+		return (strerror(h->errnum));
+	event_base_gettimeofday_cached(h->c->base, &now);
+	timersub(&now, &h->started, &d);
+	if (d.tv_sec >= h->c->timeout) {
+		snprintf(buf, sizeof(buf), "no connection within %d s",
+		    h->c->timeout);
+		return (buf);
+	}
+	return ("connection refused or reset");
+}
+
 int
 etcd_http_unsent(const struct etcd_http *h)
 {
@@ -493,8 +519,7 @@ etcd_http_result(struct etcd_http *h, struct etcd_error *err)
 		else
 			etcd_seterr(err, ETCD_E_UNAVAILABLE, "%s: cannot "
 			    "connect: %s", e->url, h->tlserr[0] != '\0' ?
-			    h->tlserr : h->errnum != 0 ?
-			    strerror(h->errnum) : "connection failed");
+			    h->tlserr : etcd_http_cause(h));
 		return (-1);
 	}
 	if (h->failed) {

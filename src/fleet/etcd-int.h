@@ -9,6 +9,7 @@
 #define KMSAUTHZ_FLEET_ETCD_INT_H
 
 #include <sys/queue.h>
+#include <sys/time.h>
 
 #include <json-c/json.h>
 #include <openssl/ssl.h>
@@ -83,6 +84,7 @@ struct etcd_http {
 	int			 timedout;
 	int			 done;
 	int			 errnum;
+	struct timeval		 started;
 	char			 tlserr[256];
 	struct evbuffer		*body;
 	size_t			 max;
