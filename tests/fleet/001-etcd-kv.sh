@@ -9,7 +9,7 @@
 . "${top_srcdir:-.}/tests/regress/lib.sh"
 . "${top_srcdir:-.}/tests/fleet/lib-etcd.sh"
 etcd_available || skip_all "etcd, etcdctl, curl or python3 missing"
-plan 24
+plan 25
 
 # 1-2: endpoint lists, good and bad (each bad one named, and why).
 "$ETCDPROBE" parse 'http://127.0.0.1:2379, https://[::1]:2379,http://etcd.example:1' >"$tmp/out"

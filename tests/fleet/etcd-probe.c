@@ -160,7 +160,7 @@ struct walk {
 	struct etcd_sync	*writer;
 	const char		*prefix;
 	char			 last[1024];
-	size_t			 keys, pages, bad;
+	size_t			 keys, pages, bad, expect;
 	int			 done, rc;
 	struct event_base	*base;
 };
@@ -184,7 +184,9 @@ walk_page(const struct etcd_range_res *r, void *arg)
 		snprintf(w->last, sizeof(w->last), "%s", r->kvs[i].key);
 		w->keys++;
 	}
-	snprintf(k, sizeof(k), "%s%05zu", w->prefix, w->keys + 3);
+	/* A key of a page still to come (or of the first). */
+	snprintf(k, sizeof(k), "%s%05zu", w->prefix,
+	    (w->keys + 3) % (w->expect ? w->expect : 1));
 	if (put(w->writer, k, "changed") != 0)
 		w->bad++;
 	snprintf(k, sizeof(k), "%s%05zux", w->prefix, w->keys);
@@ -221,6 +223,7 @@ cmd_walk(const char *prefix, int page, size_t expect)
 	w.base = event_base_new();
 	w.writer = sync_new();
 	w.prefix = prefix;
+	w.expect = expect;
 	if ((c = etcd_client_new(w.base, &conf, e, sizeof(e))) == NULL) {
 		printf("error config: %s\n", e);
 		return (2);
