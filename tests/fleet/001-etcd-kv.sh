@@ -99,10 +99,10 @@ wrev=$(sed -n 's/^rev=\([0-9]*\).*/\1/p' "$tmp/out")
 ETCD_ENDPOINTS=$E "$ETCDPROBE" watch fleet/w/ "$wrev" 8 >"$tmp/watch" 2>&1 &
 wpid=$!
 for i in 1 2 3; do probe put fleet/w/$i v$i; done
-wait_until 20 grep -q 'fleet/w/3=v3' "$tmp/watch"
+wait_until 20 grep -qs 'fleet/w/3=v3' "$tmp/watch"
 ok $? "the watch delivers the events"
 etcd_kill m1
-wait_until 20 grep -q '^trouble unavailable: ' "$tmp/watch"
+wait_until 20 grep -qs '^trouble unavailable: ' "$tmp/watch"
 ok $? "the watch reports the broken stream"
 etcd_start m1
 wait_until 60 etcd_healthy m1

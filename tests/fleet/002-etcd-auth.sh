@@ -51,7 +51,7 @@ ok $? "a range with the token"
 rev=$(sed -n 's/^rev=\([0-9]*\).*/\1/p' "$tmp/out")
 ETCD_ENDPOINTS=$E "$ETCDPROBE" watch fleet/ "$rev" 3 >"$tmp/watch" 2>&1 &
 wpid=$!
-wait_until 20 grep -q 'fleet/a=one' "$tmp/watch"
+wait_until 20 grep -qs 'fleet/a=one' "$tmp/watch"
 ok $? "a watch with the token"
 etcd_stop m1
 etcd_start m1

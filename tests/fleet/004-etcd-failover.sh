@@ -38,7 +38,7 @@ ETCD_ENDPOINTS=$ordered ETCD_TIMEOUT=2 "$ETCDPROBE" watch fleet/f/ "$rev" 11 \
     >"$tmp/watch" 2>&1 &
 wpid=$!
 for i in 1 2 3 4 5; do probe put fleet/f/$i v$i; done
-wait_until 20 grep -q 'fleet/f/5=v5' "$tmp/watch"
+wait_until 20 grep -qs 'fleet/f/5=v5' "$tmp/watch"
 ok $? "the watch on the leader delivers"
 
 # 5-6: the leader killed: calls through the list go on.
