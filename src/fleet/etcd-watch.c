@@ -305,6 +305,24 @@ bad:
 	return (-2);
 }
 
+/*
+ * etcd refused the token: once, drop the stream and the token, and
+ * connect again with a new one; 0 when that is under way.
+ */
+static int
+etcd_watch_reauth(struct etcd_watch *w, const struct etcd_error *err)
+{
+	if (w->reauthed || w->c->user == NULL ||
+	    !etcd_error_invalid_token(err))
+		return (-1);
+	w->reauthed = 1;
+	etcd_http_free(w->h);
+	w->h = NULL;
+	etcd_auth_invalidate(w->c, w->c->token);
+	etcd_auth_need(w->c, &w->aw);
+	return (0);
+}
+
 /* One message of the stream; -1: w is gone. */
 static int
 etcd_watch_message(struct etcd_watch *w, json_object *o)
@@ -321,15 +339,8 @@ etcd_watch_message(struct etcd_watch *w, json_object *o)
 		why = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 		etcd_error_from_json(&err, url, "/v3/watch", 0, why,
 		    strlen(why));
-		if (!w->reauthed && w->c->user != NULL &&
-		    etcd_error_invalid_token(&err)) {
-			w->reauthed = 1;
-			etcd_http_free(w->h);
-			w->h = NULL;
-			etcd_auth_invalidate(w->c, w->c->token);
-			etcd_auth_need(w->c, &w->aw);
+		if (etcd_watch_reauth(w, &err) == 0)
 			return (-1);
-		}
 		if (err.kind == ETCD_E_UNAVAILABLE) {
 			etcd_watch_again(w, &err);
 			return (-1);
@@ -352,9 +363,16 @@ etcd_watch_message(struct etcd_watch *w, json_object *o)
 		}
 		why = json_object_object_get_ex(r, "cancel_reason", &f) ?
 		    json_object_get_string(f) : "no reason given";
-		etcd_seterr(&err, strstr(why, "permission denied") != NULL ?
+		/* A refused token cancels the watch as it is created. */
+		etcd_seterr(&err, strstr(why, "permission denied") != NULL ||
+		    strstr(why, "auth token") != NULL ||
+		    strstr(why, "user name is empty") != NULL ?
 		    ETCD_E_AUTH : ETCD_E_CANCELED, "%s: /v3/watch: canceled "
 		    "by etcd: %s", url, why);
+		if (strstr(why, "invalid auth token") != NULL)
+			err.grpc_code = 16;
+		if (etcd_watch_reauth(w, &err) == 0)
+			return (-1);
 		return (etcd_watch_end(w, &err, 0));
 	}
 	if (json_object_object_get_ex(r, "created", &f) &&
@@ -449,15 +467,8 @@ etcd_watch_fin(struct etcd_http *h, void *arg)
 	if (etcd_http_result(h, &err) == 0)
 		etcd_seterr(&err, ETCD_E_UNAVAILABLE, "%s: /v3/watch: the "
 		    "stream ended", w->c->ep[w->ep].url);
-	if (!w->reauthed && w->c->user != NULL &&
-	    etcd_error_invalid_token(&err)) {
-		w->reauthed = 1;
-		etcd_http_free(w->h);
-		w->h = NULL;
-		etcd_auth_invalidate(w->c, w->c->token);
-		etcd_auth_need(w->c, &w->aw);
+	if (etcd_watch_reauth(w, &err) == 0)
 		return;
-	}
 	if (err.kind == ETCD_E_UNAVAILABLE)
 		etcd_watch_again(w, &err);
 	else

@@ -19,7 +19,14 @@
  *   watch PREFIX REV COUNT      print revisions from REV until COUNT
  *                               events or the watch's end
  *   status | auth | compact REV
+ *   get2 KEY FILE               a range, then another on the same client
+ *                               once FILE exists (its token may have
+ *                               expired in between)
  */
+#include <sys/stat.h>
+
+#include <unistd.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -355,6 +362,7 @@ cmd_sync(struct etcd_sync *s, int argc, char **argv)
 	struct etcd_status	 st;
 	struct etcd_header	 h;
 	struct etcd_error	 err;
+	int			 n;
 
 	if (strcmp(argv[0], "status") == 0) {
 		if (etcd_sync_status(s, &st, &err) == -1)
@@ -379,6 +387,14 @@ cmd_sync(struct etcd_sync *s, int argc, char **argv)
 			return (fail(&err));
 		printf("compacted rev=%lld\n", (long long)h.revision);
 		return (0);
+	}
+	if (strcmp(argv[0], "get2") == 0 && argc == 3) {
+		if (cmd_get(s, 1, argv + 1) != 0)
+			return (2);
+		/* The test restarts etcd, then makes FILE (60 s at most). */
+		for (n = 0; n < 600 && access(argv[2], F_OK) == -1; n++)
+			usleep(100000);
+		return (cmd_get(s, 1, argv + 1));
 	}
 	if (strcmp(argv[0], "put") == 0 && argc == 3)
 		return (put(s, argv[1], argv[2]));

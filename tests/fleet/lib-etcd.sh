@@ -9,7 +9,8 @@
 #                                   in $tmp/pki, and a client of another CA
 #   etcd_cluster N [tls]            start N members (names m1..mN), wait
 #                                   until each is healthy; $ETCD_ALL is
-#                                   their client URLs, comma-separated
+#                                   their client URLs, comma-separated;
+#                                   $ETCD_EXTRA_ARGS go to each member
 #   etcd_url NAME                   a member's client URL
 #   etcd_start NAME / etcd_kill NAME / etcd_stop NAME
 #   etcd_healthy NAME               /health says true
@@ -121,6 +122,7 @@ etcd_cluster() {
 			echo "--initial-cluster-token $_token"
 			echo "--heartbeat-interval 50 --election-timeout 500"
 			echo "--log-level warn --logger zap"
+			echo "${ETCD_EXTRA_ARGS:-}"
 			if [ -n "$etcd_tls" ]; then
 				echo "--cert-file $tmp/pki/server.crt"
 				echo "--key-file $tmp/pki/server.key"
