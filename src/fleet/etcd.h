@@ -38,8 +38,12 @@ struct event_base;
 /* Watch reconnection: jittered exponential backoff between these. */
 #define ETCD_BACKOFF_MIN_MS	100
 #define ETCD_BACKOFF_MAX_MS	5000
-/* A watch with no byte for this long reconnects (and resumes). */
-#define ETCD_WATCH_IDLE_DEFAULT	300
+/*
+ * A watch with no byte for this long reconnects (and resumes): longer
+ * than etcd's progress notifications (every 10 minutes by default), so
+ * a healthy idle stream is never dropped.
+ */
+#define ETCD_WATCH_IDLE_DEFAULT	900
 
 enum etcd_errkind {
 	ETCD_E_NONE = 0,
