@@ -7,7 +7,7 @@ PKGS="autoconf automake libtool pkg-config make gcc clang libclang-rt-14-dev
  libevent-dev libjson-c-dev liblmdb-dev lmdb-utils libsodium-dev libcmocka-dev
  util-linux procps python3 systemd strace mandoc stress-ng prometheus curl
  libpam0g-dev pamtester libpam-wrapper python3-pytest python3-pip
- python3-setuptools"
+ python3-setuptools libssl-dev openssl etcd-server etcd-client"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

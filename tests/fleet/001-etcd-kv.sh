@@ -1,0 +1,138 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# The etcd client (src/fleet/) against one real etcd member: endpoint
+# lists, status, put and range, a txn whose comparison fails, the
+# answer size limit, a paged walk of 2,500 keys at one revision while
+# another client writes, a watch that resumes after the member
+# restarts, compaction reported to a watcher, and an endpoint that
+# refuses connections.
+. "${top_srcdir:-.}/tests/regress/lib.sh"
+. "${top_srcdir:-.}/tests/fleet/lib-etcd.sh"
+etcd_available || skip_all "etcd, etcdctl, curl or python3 missing"
+plan 25
+
+# 1-2: endpoint lists, good and bad (each bad one named, and why).
+"$ETCDPROBE" parse 'http://127.0.0.1:2379, https://[::1]:2379,http://etcd.example:1' >"$tmp/out"
+grep -q '^ok 3$' "$tmp/out"
+ok $? "a list of three endpoints is read"
+bad=0
+for e in 'ftp://127.0.0.1:2379' 'http://127.0.0.1' 'http://127.0.0.1:0' \
+    'http://127.0.0.1:2379/v3' 'http://:2379' 'http://[::1:2379' \
+    'http://127.0.0.1:2379,' 'http://a:1,https://b:99999'; do
+	"$ETCDPROBE" parse "$e" >"$tmp/out"
+	rc=$?
+	if [ $rc -ne 2 ] || ! grep -q '^error: \(endpoint "\|empty endpoint\)' "$tmp/out"; then
+		diag "$e: $(cat "$tmp/out")"
+		bad=1
+	fi
+done
+n17=
+for i in $(seq 17); do n17="$n17${n17:+,}http://127.0.0.1:$((2000 + i))"; done
+"$ETCDPROBE" parse "$n17" >"$tmp/out"
+grep -q '^error: more than 16 endpoints' "$tmp/out" || bad=1
+ok $bad "bad endpoint lists are refused with the endpoint and the reason"
+
+etcd_cluster 1 || { ok 1 "etcd starts"; etcd_finish; }
+E=$ETCD_ALL
+
+# 3: status.
+probe status
+grep -q "^cluster=[0-9]* member=[0-9]* leader=[0-9]* rev=[0-9]* version=3\." "$tmp/out"
+ok $? "status: cluster, member, leader, revision, version"
+
+# 4-5: put and range.
+probe put fleet/a hello && grep -q '^rev=[0-9]* succeeded=1$' "$tmp/out"
+ok $? "put through a txn"
+rev=$(sed -n 's/^rev=\([0-9]*\).*/\1/p' "$tmp/out")
+probe get fleet/a && grep -q "^fleet/a=hello create=$rev mod=$rev version=1$" "$tmp/out"
+ok $? "range finds the key, its value and revisions"
+
+# 6: a range with no key: the gateway leaves "kvs" out.
+probe get fleet/none && grep -q '^rev=[0-9]* count=0 kvs=0 more=0' "$tmp/out"
+ok $? "a range with no key"
+
+# 7-8: txn comparisons: a stale mod_revision fails (a result, not an error).
+probe cas fleet/a $((rev - 1)) stale && grep -q '^rev=[0-9]* succeeded=0$' "$tmp/out"
+ok $? "a txn whose MOD comparison fails: succeeded=0"
+probe cas fleet/a "$rev" fresh && grep -q '^rev=[0-9]* succeeded=1$' "$tmp/out" &&
+    probe get fleet/a && grep -q '^fleet/a=fresh ' "$tmp/out"
+ok $? "the same txn at the right mod_revision succeeds"
+
+# 9: a future revision: invalid, with etcd's message and code.
+ETCD_REV=999999 probe get fleet/a
+grep -q "^error invalid: $E: /v3/kv/range: HTTP 400: etcdserver: mvcc: required revision is a future revision (code 11)" "$tmp/out"
+ok $? "a future revision: invalid, etcd's message ($(cat "$tmp/out"))"
+
+# 10: an answer over the size limit.
+probe putn fleet/big/ 20 >/dev/null
+ETCD_RESPONSE_MAX=200 probe get fleet/big/ +
+rc=$?
+[ $rc -eq 2 ] && grep -q "^error protocol: $E: /v3/kv/range: answer longer than 200 bytes" "$tmp/out"
+ok $? "an answer over the size limit is refused"
+
+# 11: unavailable: a closed port, the cause named.
+port=$(etcd_free_port)
+ETCD_ENDPOINTS=http://127.0.0.1:$port "$ETCDPROBE" get fleet/a >"$tmp/out" 2>&1
+grep -q "^error unavailable: http://127.0.0.1:$port: cannot connect: connection refused or reset$" "$tmp/out"
+ok $? "a closed port: unavailable, and why ($(cat "$tmp/out"))"
+
+# 12: the next endpoint after a dead one.
+ETCD_ENDPOINTS=http://127.0.0.1:$port,$E "$ETCDPROBE" get fleet/a >"$tmp/out" 2>&1
+grep -q '^fleet/a=fresh ' "$tmp/out"
+ok $? "a read goes on to the next endpoint"
+
+# 13-15: 2,500 keys walked in pages of 100 at one revision while another
+# client changes and adds keys between pages: exactly the 2,500, in
+# order, all with their first value.
+probe putn fleet/walk/ 2500 && grep -q '^rev=' "$tmp/out"
+ok $? "2,500 keys written"
+probe walk fleet/walk/ 100 2500
+rc=$?
+grep -q '^walk rev=[0-9]* keys=2500 pages=25$' "$tmp/out" && [ $rc -eq 0 ]
+ok $? "a paged walk sees one revision while writes go on ($(grep '^walk' "$tmp/out"))"
+probe get fleet/walk/ + && grep -q '^rev=[0-9]* count=2525 ' "$tmp/out"
+ok $? "the writes between pages happened (2,525 keys now)"
+
+# 16-19: a watch from a revision: events in order, across a restart.
+probe put fleet/w/0 start
+wrev=$(sed -n 's/^rev=\([0-9]*\).*/\1/p' "$tmp/out")
+ETCD_ENDPOINTS=$E "$ETCDPROBE" watch fleet/w/ "$wrev" 8 >"$tmp/watch" 2>&1 &
+wpid=$!
+for i in 1 2 3; do probe put fleet/w/$i v$i; done
+wait_until 20 grep -qs 'fleet/w/3=v3' "$tmp/watch"
+ok $? "the watch delivers the events"
+etcd_kill m1
+wait_until 20 grep -qs '^trouble unavailable: ' "$tmp/watch"
+ok $? "the watch reports the broken stream"
+etcd_start m1
+wait_until 60 etcd_healthy m1
+for i in 4 5 6 7; do probe put fleet/w/$i v$i; done
+wait_until 30 pid_gone "$wpid"
+wait "$wpid"
+rc=$?
+grep '^rev=' "$tmp/watch" | sed 's/^rev=\([0-9]*\) put fleet\/w\/\([0-9]\)=.*/\1 \2/' >"$tmp/revs"
+# Every key once, in order, revisions consecutive from wrev.
+awk -v r="$wrev" '$1 != r + NR - 1 || $2 != NR - 1 { bad = 1 } END { exit bad || NR != 8 }' "$tmp/revs"
+ok $? "after the restart the watch resumed at the next revision: each once, in order"
+[ $rc -eq 0 ] && grep -q '^watched 8 events' "$tmp/watch"
+ok $? "the watch ends cleanly ($(tail -1 "$tmp/watch"))"
+
+# 20-23: compaction reported to a watcher.
+probe put fleet/c/x 1 && crev=$(sed -n 's/^rev=\([0-9]*\).*/\1/p' "$tmp/out")
+probe put fleet/c/x 2 && probe put fleet/c/x 3
+probe compact $((crev + 1)) && grep -q '^compacted rev=' "$tmp/out"
+ok $? "compaction through the client"
+probe watch fleet/c/ "$crev" 5
+rc=$?
+grep -q "^end compacted compact=$((crev + 1)): $E: /v3/watch: revision $crev is compacted" "$tmp/out" && [ $rc -eq 3 ]
+ok $? "a watch from a compacted revision ends with the compact revision"
+probe watch fleet/c/ "$((crev + 1))" 2 && grep -q '^rev=.* put fleet/c/x=3$' "$tmp/out"
+ok $? "a watch from the compact revision works"
+
+ETCD_REV=$crev probe get fleet/c/x
+grep -q "^error compacted: $E: /v3/kv/range: HTTP 400: etcdserver: mvcc: required revision has been compacted" "$tmp/out"
+ok $? "a range at a compacted revision: compacted"
+
+probe_clean "$tmp/watch"
+ok $? "no sanitizer report from the probe"
+etcd_finish
