@@ -27,6 +27,8 @@
 #include "common/log.h"
 #include "daemon/daemon.h"
 #include "daemon/declog.h"
+#include "fleet/etcd.h"
+#include "fleet/fleet.h"
 
 enum config_type {
 	CONFIG_PATH,		/* absolute or relative path, non-empty */
@@ -38,6 +40,7 @@ enum config_type {
 	CONFIG_LISTEN,		/* metrics_listen: address:port, unix:PATH */
 	CONFIG_FRACTION,	/* decimal in 0..1 (a double) */
 	CONFIG_CHOICE,		/* one of the words in choices */
+	CONFIG_STRING,		/* any text (its checks: config_check) */
 };
 
 struct config_key {
@@ -52,6 +55,8 @@ struct config_key {
 
 #define CK_STR(n, t, f) { #f, t, offsetof(struct config, f),		\
 	sizeof(((struct config *)0)->f), 0, 0, NULL }
+#define CK_FLEET(t, f) { #f, t, offsetof(struct config, fleet.f),	\
+	sizeof(((struct config *)0)->fleet.f), 0, 0, NULL }
 #define CK_UINT(f, lo, hi) { #f, CONFIG_UINT,				\
 	offsetof(struct config, f), sizeof(unsigned), lo, hi, NULL }
 
@@ -96,6 +101,17 @@ static const struct config_key config_keys[] = {
 	{ "decision_log_ring", CONFIG_SIZE,
 	    offsetof(struct config, decision_log_ring), sizeof(uint64_t),
 	    DECLOG_RING_MIN, DECLOG_RING_MAX, NULL },
+	CK_FLEET(CONFIG_STRING, etcd_endpoints),
+	CK_FLEET(CONFIG_STRING, etcd_prefix),
+	CK_FLEET(CONFIG_OPTFILE, etcd_cacert),
+	CK_FLEET(CONFIG_OPTFILE, etcd_cert),
+	CK_FLEET(CONFIG_OPTFILE, etcd_key),
+	CK_FLEET(CONFIG_STRING, etcd_user),
+	CK_FLEET(CONFIG_OPTFILE, etcd_password_file),
+	{ "etcd_timeout", CONFIG_UINT, offsetof(struct config,
+	    fleet.etcd_timeout), sizeof(unsigned), 1, 3600, NULL },
+	{ "fleet_max_staleness", CONFIG_UINT, offsetof(struct config,
+	    fleet.fleet_max_staleness), sizeof(unsigned), 1, 86400, NULL },
 };
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 _Static_assert(CONFIG_NKEYS <= CONFIG_KEYS_MAX, "CONFIG_KEYS_MAX");
@@ -146,6 +162,10 @@ config_defaults(struct config *cfg)
 	snprintf(cfg->decision_log_context,
 	    sizeof(cfg->decision_log_context), "keys");
 	cfg->decision_log_ring = DECLOG_RING_DEFAULT;
+	snprintf(cfg->fleet.etcd_prefix, sizeof(cfg->fleet.etcd_prefix), "%s",
+	    FLEET_PREFIX_DEFAULT);
+	cfg->fleet.etcd_timeout = ETCD_TIMEOUT_DEFAULT;
+	cfg->fleet.fleet_max_staleness = FLEET_STALENESS_DEFAULT;
 }
 
 static const struct config_key *
@@ -365,6 +385,7 @@ config_set(struct config *cfg, const char *key, const char *value,
 	case CONFIG_OPTPATH:
 	case CONFIG_OPTFILE:
 	case CONFIG_GROUP:
+	case CONFIG_STRING:
 		if (*value == '\0' && k->type == CONFIG_PATH)
 			return (config_error(err, errlen, where,
 			    "%s: empty value", key));
@@ -568,6 +589,39 @@ config_pair_error(const struct config *cfg, const char *where,
 	return (config_error(err, errlen, lb, "%s (%s: %s)", msg, a, la));
 }
 
+/* Fleet mode: the endpoints parse, the prefix is /NAME/, pairs go
+ * together (docs/fleet.md). */
+static int
+config_check_fleet(const struct config *cfg, const char *where, char *err,
+    size_t errlen)
+{
+	const struct config_fleet	*f = &cfg->fleet;
+	struct etcd_endpoint		 ep[ETCD_ENDPOINTS_MAX];
+	const char			*p = f->etcd_prefix;
+	size_t				 n;
+	char				 msg[512];
+
+	if (f->etcd_endpoints[0] == '\0')
+		return (0);
+	if (etcd_endpoints_parse(f->etcd_endpoints, ep, ETCD_ENDPOINTS_MAX,
+	    &n, msg, sizeof(msg)) != 0)
+		return (config_error(err, errlen, where, "etcd_endpoints: %s",
+		    msg));
+	if (p[0] != '/' || strlen(p) < 3 || p[strlen(p) - 1] != '/' ||
+	    strstr(p, "//") != NULL || strlen(p) > FLEET_PREFIX_MAX - 64)
+		return (config_error(err, errlen, where, "etcd_prefix: '%s': "
+		    "expected /NAME/ (starts and ends with /, no //, at most "
+		    "%d bytes)", p, FLEET_PREFIX_MAX - 64));
+	if ((f->etcd_cert[0] == '\0') != (f->etcd_key[0] == '\0'))
+		return (config_pair_error(cfg, where, "etcd_cert", "etcd_key",
+		    err, errlen, "etcd_cert and etcd_key go together"));
+	if ((f->etcd_user[0] == '\0') != (f->etcd_password_file[0] == '\0'))
+		return (config_pair_error(cfg, where, "etcd_user",
+		    "etcd_password_file", err, errlen,
+		    "etcd_user and etcd_password_file go together"));
+	return (0);
+}
+
 /* Checks that involve more than one key. */
 int
 config_check(const struct config *cfg, const char *where, char *err,
@@ -596,7 +650,7 @@ config_check(const struct config *cfg, const char *where, char *err,
 		    "max_parked_checks_per_connection", "max_parked_checks",
 		    err, errlen, msg));
 	}
-	return (0);
+	return (config_check_fleet(cfg, where, err, errlen));
 }
 
 void
@@ -632,4 +686,13 @@ config_print(const struct config *cfg)
 	printf("decision_log_denies = %s\n", cfg->decision_log_denies);
 	printf("decision_log_context = %s\n", cfg->decision_log_context);
 	printf("decision_log_ring = %" PRIu64 "\n", cfg->decision_log_ring);
+	printf("etcd_endpoints = %s\n", cfg->fleet.etcd_endpoints);
+	printf("etcd_prefix = %s\n", cfg->fleet.etcd_prefix);
+	printf("etcd_cacert = %s\n", cfg->fleet.etcd_cacert);
+	printf("etcd_cert = %s\n", cfg->fleet.etcd_cert);
+	printf("etcd_key = %s\n", cfg->fleet.etcd_key);
+	printf("etcd_user = %s\n", cfg->fleet.etcd_user);
+	printf("etcd_password_file = %s\n", cfg->fleet.etcd_password_file);
+	printf("etcd_timeout = %u\n", cfg->fleet.etcd_timeout);
+	printf("fleet_max_staleness = %u\n", cfg->fleet.fleet_max_staleness);
 }

@@ -37,7 +37,7 @@ struct world_holder;
 #define CONFIG_QUEUE_MAX	 65536
 #define CONFIG_TIMEOUT_MAX	 86400
 #define CONFIG_NAME_MAX		 64
-#define CONFIG_KEYS_MAX		 32	/* keys config.c knows, at most */
+#define CONFIG_KEYS_MAX		 48	/* keys config.c knows, at most */
 #define CONFIG_MINGEN_WAIT_MAX	 60000	/* min_generation_wait_ms */
 #define CONFIG_PARKED_MAX	 65536	/* max_parked_checks */
 #define CONFIG_PARKED_CONN_MAX	 1024	/* ..._per_connection */
@@ -73,6 +73,18 @@ struct config {
 	char	 decision_log_denies[8];		/* sampled, all */
 	char	 decision_log_context[8];		/* keys, values */
 	uint64_t decision_log_ring;			/* bytes per worker */
+	/* Fleet mode (docs/fleet.md); all of it needs a restart. */
+	struct config_fleet {
+		char	 etcd_endpoints[1024];		/* "" = standalone */
+		char	 etcd_prefix[256];
+		char	 etcd_cacert[CONFIG_PATH_MAX];
+		char	 etcd_cert[CONFIG_PATH_MAX];
+		char	 etcd_key[CONFIG_PATH_MAX];
+		char	 etcd_user[128];
+		char	 etcd_password_file[CONFIG_PATH_MAX];
+		unsigned etcd_timeout;			/* seconds */
+		unsigned fleet_max_staleness;		/* seconds */
+	} fleet;
 	/* Where each key was set, for errors that involve two keys. */
 	char	 source[CONFIG_PATH_MAX];		/* the file read */
 	unsigned long lines[CONFIG_KEYS_MAX];		/* 0: default */
@@ -269,6 +281,8 @@ struct server_admin {
 	struct bundle		*seed_pending;	/* committed last */
 	char			 seed_path[1024];
 	int			 start_failed;
+	struct fleet		*fleet;		/* fleet mode, or NULL */
+	pthread_mutex_t		 sync_mu;	/* server_admin_sync */
 };
 
 struct server {

@@ -309,6 +309,11 @@ daemon_reload(void)
 			log_warnx("reload: metrics_listen, decision_log and "
 			    "decision_log_ring changes take effect at the next "
 			    "restart");
+		if (memcmp(&ncfg.fleet, &daemon_cfg.fleet,
+		    sizeof(ncfg.fleet)) != 0)
+			log_warnx("reload: etcd_* and fleet_* changes take "
+			    "effect at the next restart");
+		ncfg.fleet = daemon_cfg.fleet;
 		memcpy(ncfg.metrics_listen, daemon_cfg.metrics_listen,
 		    sizeof(ncfg.metrics_listen));
 		memcpy(ncfg.decision_log, daemon_cfg.decision_log,

@@ -40,6 +40,7 @@
 #include "daemon/declog.h"
 #include "daemon/metrics.h"
 #include "engine/world.h"
+#include "fleet/fleet.h"
 #include "policy/bundle.h"
 #include "policy/policy.h"
 #include "proto/proto.h"
@@ -152,6 +153,7 @@ server_admin_status(struct json_object *ans, void *arg)
 #undef ADD_STAT
 	json_object_object_add(o, "ParkedChecks",
 	    json_object_new_uint64(atomic_load(&srv->nparked)));
+	json_object_object_add(o, "Fleet", fleet_status_json(srv->admin.fleet));
 	declog_counts(&dc);
 	json_object_object_add(o, "DecisionLogWritten",
 	    json_object_new_uint64(dc.written));
@@ -171,7 +173,11 @@ server_admin_status(struct json_object *ans, void *arg)
 	json_object_put(o);
 }
 
-/* Publish the store's world to the workers when theirs differs. */
+/*
+ * Publish the store's world to the workers when theirs differs.  The
+ * admin thread and a fleet's mirror both call it: one at a time, so
+ * that an older world is never published after a newer one.
+ */
 static void
 server_admin_sync(struct server *srv)
 {
@@ -179,11 +185,50 @@ server_admin_sync(struct server *srv)
 
 	if (srv->admin.store == NULL)
 		return;
-	if (world_holder_generation(srv->holder) ==
-	    store_generation(srv->admin.store))
-		return;
-	if ((w = world_holder_acquire(store_holder(srv->admin.store))) != NULL)
+	pthread_mutex_lock(&srv->admin.sync_mu);
+	if (world_holder_generation(srv->holder) !=
+	    world_holder_generation(store_holder(srv->admin.store)) &&
+	    (w = world_holder_acquire(store_holder(srv->admin.store))) != NULL)
 		server_publish(srv, w);
+	pthread_mutex_unlock(&srv->admin.sync_mu);
+}
+
+/* A fleet's mirror published a world in the store's holder. */
+static void
+server_admin_fleet_published(void *arg)
+{
+	server_admin_sync(arg);
+}
+
+/* Fleet mode: the store becomes the mirror of etcd (docs/fleet.md). */
+static int
+server_admin_fleet(struct server *srv, const struct config *cfg)
+{
+	const struct config_fleet	*c = &cfg->fleet;
+	struct fleet_config		 fc;
+	char				 err[1024];
+
+#define FLEET_OPT(s) ((s)[0] != '\0' ? (s) : NULL)
+	memset(&fc, 0, sizeof(fc));
+	fc.endpoints = c->etcd_endpoints;
+	fc.prefix = c->etcd_prefix;
+	fc.cacert = FLEET_OPT(c->etcd_cacert);
+	fc.cert = FLEET_OPT(c->etcd_cert);
+	fc.key = FLEET_OPT(c->etcd_key);
+	fc.user = FLEET_OPT(c->etcd_user);
+	fc.password_file = FLEET_OPT(c->etcd_password_file);
+	fc.timeout = c->etcd_timeout;
+	fc.max_staleness = c->fleet_max_staleness;
+#undef FLEET_OPT
+	if ((srv->admin.fleet = fleet_start(&fc, srv->admin.store,
+	    server_admin_fleet_published, srv, err, sizeof(err))) == NULL) {
+		log_warnx("fleet: %s", err);
+		return (-1);
+	}
+	log_info("fleet: mirroring %s%s (applied revision %" PRIu64 ")",
+	    c->etcd_endpoints, c->etcd_prefix,
+	    store_generation(srv->admin.store));
+	return (0);
 }
 
 static void
@@ -259,6 +304,14 @@ server_admin_seed(struct server *srv)
 		return (0);
 	srv->admin.seed_pending = NULL;
 	if (srv->admin.store == NULL || !store_is_empty(srv->admin.store)) {
+		bundle_free(b);
+		return (0);
+	}
+	/* A fleet's state is etcd's: a host never seeds it on its own. */
+	if (srv->admin.fleet != NULL) {
+		log_info("%s: not seeded: in fleet mode the state is the "
+		    "fleet's (import it with ImportBundle)",
+		    srv->admin.seed_path);
 		bundle_free(b);
 		return (0);
 	}
@@ -485,6 +538,10 @@ server_admin_start(struct server *srv, const struct config *cfg)
 		log_warnx("admin: cannot start the admin timer");
 		goto fail;
 	}
+	pthread_mutex_init(&srv->admin.sync_mu, NULL);
+	if (cfg->fleet.etcd_endpoints[0] != '\0' &&
+	    server_admin_fleet(srv, cfg) != 0)
+		goto fail;
 	server_admin_sync(srv);
 	srv->admin.start_failed = 0;
 	log_info("admin: plane started (store %s, generation %" PRIu64
@@ -520,6 +577,8 @@ server_admin_stop(struct server *srv)
 	srv->admin.reload_ev = NULL;
 	admin_ctx_free(srv->admin.ctx);
 	srv->admin.ctx = NULL;
+	fleet_stop(srv->admin.fleet);
+	srv->admin.fleet = NULL;
 	store_close(srv->admin.store);
 	srv->admin.store = NULL;
 }

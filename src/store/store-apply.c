@@ -7,6 +7,7 @@
  * "Change-sets").
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -400,4 +401,29 @@ store_on_commit(struct store *st, store_committed_fn fn, void *arg)
 {
 	st->committed = fn;
 	st->committed_arg = arg;
+}
+
+int
+store_fleet_meta(struct store *st, const char *name, char *buf, size_t len)
+{
+	MDB_txn	*txn;
+	MDB_val	 k, v;
+	char	 key[64];
+	int	 rc;
+
+	buf[0] = '\0';
+	snprintf(key, sizeof(key), "fleet.%s", name);
+	if ((rc = store_rtxn(st, &txn)) != 0)
+		return (rc);
+	k.mv_data = key;
+	k.mv_size = strlen(key);
+	rc = mdb_get(txn, st->dbi[DBI_META], &k, &v);
+	if (rc == 0 && v.mv_size < len && memchr(v.mv_data, 0,
+	    v.mv_size) == NULL) {
+		memcpy(buf, v.mv_data, v.mv_size);
+		buf[v.mv_size] = '\0';
+	}
+	mdb_txn_abort(txn);
+	return (rc == 0 ? STORE_OK : rc == MDB_NOTFOUND ? STORE_ENOTFOUND :
+	    store_err_mdb(st, rc, "reading metadata"));
 }

@@ -111,9 +111,19 @@ void	store_on_commit(struct store *, store_committed_fn, void *arg);
  * committed here, as a standalone store does.
  */
 #define STORE_SINK_TRIES	8
+/* A sink's error: sets the store's message (store_errmsg), returns err. */
+int	store_seterr(struct store *, int err, const char *, ...)
+	    __attribute__((__format__(printf, 3, 4)));
 typedef int (*store_sink_fn)(struct store *, const struct store_cset *,
 	    uint64_t gen, void *arg, uint64_t *genp);
 void	store_set_sink(struct store *, store_sink_fn, void *arg);
+
+/*
+ * A fleet's own metadata record "fleet.NAME" (written as a meta record
+ * of a change-set it applies), as a string; STORE_ENOTFOUND: none.
+ */
+int	store_fleet_meta(struct store *, const char *name, char *buf,
+	    size_t len);
 
 /*
  * Every record but meta's, by type then key, in one read transaction;

@@ -1,0 +1,469 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * fleet-write.c: a change made through this host, written to etcd
+ * (docs/fleet.md, "Writes").  The store plans it against this host's
+ * mirror at revision R and hands the change-set to fleet_sink, on the
+ * admin plane's thread; the mirror's thread turns it into one etcd
+ * transaction:
+ *
+ *	compares	"current" unchanged; every record the plan read:
+ *			present (mod_revision <= R, version > 0) or absent
+ *			(version 0)
+ *	success		a put or a delete per record written
+ *
+ * and the admin thread waits until the mirror has applied the
+ * transaction's revision (read-your-writes), or, on a conflict, until
+ * it has moved past R, so that the change is planned again against
+ * what etcd holds.  A bulk change (a whole state) is written as a new
+ * data set in transactions of bounded size, then switched to with one
+ * small transaction; the old set goes in the same one.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "common/log.h"
+#include "common/xmalloc.h"
+#include "fleet/fleet-int.h"
+#include "store/store.h"
+#include "store/store-json.h"
+
+/* etcd's default --max-request-bytes is 1.5 MiB; base64 adds a third. */
+#define FLEET_TXN_BYTES		(768u * 1024)
+
+/* What one transaction's compares and operations point to. */
+struct fleet_txn {
+	struct etcd_compare	 cmp[ETCD_TXN_OPS_MAX];
+	size_t			 ncmp;
+	struct etcd_op		 ops[ETCD_TXN_OPS_MAX];
+	size_t			 nops;
+	char			*mem[3 * ETCD_TXN_OPS_MAX];
+	size_t			 nmem;
+	size_t			 bytes;
+};
+
+static char *
+fleet_txn_keep(struct fleet_txn *t, char *s)
+{
+	t->mem[t->nmem++] = s;
+	return (s);
+}
+
+static void
+fleet_txn_free(struct fleet_txn *t)
+{
+	while (t->nmem > 0)
+		free(t->mem[--t->nmem]);
+	t->ncmp = t->nops = t->bytes = 0;
+}
+
+static char *
+fleet_path(const char *dp, const struct store_crec *c)
+{
+	char	*p, *full;
+
+	if ((p = store_json_path(c->type, c->key, c->klen)) == NULL)
+		return (NULL);
+	if (asprintf(&full, "%s%s", dp, p) == -1)
+		fatal("asprintf");
+	free(p);
+	return (full);
+}
+
+static void
+fleet_cmp(struct fleet_txn *t, const char *key, enum etcd_cmp_target tg,
+    enum etcd_cmp_result r, int64_t n)
+{
+	struct etcd_compare	*c = &t->cmp[t->ncmp++];
+
+	memset(c, 0, sizeof(*c));
+	c->key = key;
+	c->keylen = strlen(key);
+	c->target = tg;
+	c->result = r;
+	c->number = n;
+}
+
+static void
+fleet_op(struct fleet_txn *t, const char *key, const char *value,
+    const char *range_end, size_t relen)
+{
+	struct etcd_op	*o = &t->ops[t->nops++];
+
+	memset(o, 0, sizeof(o[0]));
+	o->type = value != NULL ? ETCD_OP_PUT : ETCD_OP_DELETE;
+	o->key = key;
+	o->keylen = strlen(key);
+	o->value = value;
+	o->valuelen = value != NULL ? strlen(value) : 0;
+	o->range_end = range_end;
+	o->range_end_len = relen;
+	t->bytes += o->keylen + o->valuelen;
+}
+
+/* "current" as the change was planned: unchanged, or still absent. */
+static void
+fleet_cmp_current(struct fleet *f, struct fleet_txn *t, int64_t mod)
+{
+	if (mod == 0)
+		fleet_cmp(t, f->key_current, ETCD_CMP_VERSION, ETCD_CMP_EQUAL,
+		    0);
+	else
+		fleet_cmp(t, f->key_current, ETCD_CMP_MOD, ETCD_CMP_EQUAL,
+		    mod);
+}
+
+/* A record written: its put (its JSON) or its delete; -1 when refused. */
+static int
+fleet_put_rec(struct fleet_txn *t, const char *dp, const struct store_crec *c)
+{
+	char	*key, *val = NULL;
+
+	if ((key = fleet_path(dp, c)) == NULL || (c->val != NULL &&
+	    (val = store_json_value(c->type, c->val, c->vlen)) == NULL)) {
+		free(key);
+		return (-1);
+	}
+	fleet_op(t, fleet_txn_keep(t, key), val != NULL ?
+	    fleet_txn_keep(t, val) : NULL, NULL, 0);
+	return (0);
+}
+
+static void
+fleet_finish(struct fleet *f, struct fleet_req *r, int rc, int64_t rev,
+    const char *why)
+{
+	pthread_mutex_lock(&f->mu);
+	r->rc = rc;
+	r->revision = rev;
+	if (why != NULL)
+		snprintf(r->why, sizeof(r->why), "%s", why);
+	r->done = 1;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	f->active = NULL;
+}
+
+static int
+fleet_etcd_rc(struct fleet *f, const struct etcd_error *err)
+{
+	if (err->kind == ETCD_E_INVALID || err->kind == ETCD_E_PROTOCOL)
+		return (STORE_EINVAL);
+	if (err->kind == ETCD_E_UNAVAILABLE)
+		fleet_contact(f, 0, err->msg);
+	return (STORE_EUNAVAIL);
+}
+
+/* --- one change, one transaction ---------------------------------- */
+
+static void
+fleet_single_cb(const struct etcd_error *err, const struct etcd_txn_res *res,
+    void *arg)
+{
+	struct fleet	*f = arg;
+	struct fleet_req *r = f->active;
+
+	if (err != NULL && err->kind != ETCD_E_NONE) {
+		fleet_finish(f, r, fleet_etcd_rc(f, err), 0, err->msg);
+		return;
+	}
+	fleet_contact(f, 1, NULL);
+	fleet_finish(f, r, res->succeeded ? STORE_OK : STORE_ECONFLICT,
+	    res->header.revision, res->succeeded ? NULL : "a record this "
+	    "change read was changed through another host");
+}
+
+static int
+fleet_single(struct fleet *f, struct fleet_req *r, struct fleet_txn *t,
+    char *why, size_t whylen)
+{
+	const struct store_cset	*cs = r->cs;
+	char			 id[FLEET_DATA_ID_MAX], *dp, *key;
+	size_t			 i;
+
+	/* The first change of an empty fleet makes its data set. */
+	if (r->data[0] == '\0')
+		fleet_data_id(id);
+	else
+		snprintf(id, sizeof(id), "%s", r->data);
+	dp = fleet_txn_keep(t, fleet_key_data(f->prefix, id));
+	fleet_cmp_current(f, t, r->current_mod);
+	if (r->data[0] == '\0')
+		fleet_op(t, f->key_current, fleet_txn_keep(t,
+		    fleet_current_json(id)), NULL, 0);
+	for (i = 0; i < cs->nr && r->data[0] != '\0'; i++) {
+		if (t->ncmp + 2 > ETCD_TXN_OPS_MAX)
+			goto big;
+		if ((key = fleet_path(dp, &cs->r[i])) == NULL)
+			continue;	/* a key no record can have */
+		fleet_txn_keep(t, key);
+		if (cs->r[i].val == NULL)
+			fleet_cmp(t, key, ETCD_CMP_VERSION, ETCD_CMP_EQUAL, 0);
+		else {
+			fleet_cmp(t, key, ETCD_CMP_MOD, ETCD_CMP_LESS,
+			    (int64_t)r->gen + 1);
+			fleet_cmp(t, key, ETCD_CMP_VERSION, ETCD_CMP_GREATER,
+			    0);
+		}
+	}
+	for (i = 0; i < cs->nw; i++) {
+		if (t->nops == ETCD_TXN_OPS_MAX)
+			goto big;
+		if (fleet_put_rec(t, dp, &cs->w[i]) != 0) {
+			snprintf(why, whylen, "a %s record that does not "
+			    "encode", store_rtype_name(cs->w[i].type));
+			return (STORE_EINVAL);
+		}
+	}
+	return (STORE_OK);
+big:
+	snprintf(why, whylen, "this change reads %zu and writes %zu records; "
+	    "one etcd transaction takes at most %d of each", cs->nr, cs->nw,
+	    ETCD_TXN_OPS_MAX);
+	return (STORE_ELIMIT);
+}
+
+/* --- a whole state: a new data set, then the switch --------------- */
+
+static void	fleet_bulk_next(struct fleet *);
+
+static void
+fleet_bulk_cleanup_cb(const struct etcd_error *err,
+    const struct etcd_txn_res *res, void *arg)
+{
+	/* Best effort: a staged set left behind is only space. */
+}
+
+/* Drops the staged set (after a failure). */
+static void
+fleet_bulk_cleanup(struct fleet *f, const char *staged)
+{
+	struct etcd_txn_req	 q;
+	struct etcd_op		 op;
+	struct etcd_error	 err;
+	uint8_t			 end[FLEET_PREFIX_MAX + 64];
+	char			*dp = fleet_key_data(f->prefix, staged);
+
+	memset(&q, 0, sizeof(q));
+	memset(&op, 0, sizeof(op));
+	op.type = ETCD_OP_DELETE;
+	op.key = dp;
+	op.keylen = strlen(dp);
+	op.range_end = end;
+	op.range_end_len = etcd_prefix_end(dp, strlen(dp), end, sizeof(end));
+	q.success = &op;
+	q.nsuccess = 1;
+	(void)etcd_txn(f->cli, &q, fleet_bulk_cleanup_cb, f, &err);
+	free(dp);
+}
+
+static void
+fleet_bulk_cb(const struct etcd_error *err, const struct etcd_txn_res *res,
+    void *arg)
+{
+	struct fleet	*f = arg;
+	struct fleet_req *r = f->active;
+
+	if (err != NULL && err->kind != ETCD_E_NONE) {
+		fleet_bulk_cleanup(f, r->staged);
+		fleet_finish(f, r, fleet_etcd_rc(f, err), 0, err->msg);
+		return;
+	}
+	fleet_contact(f, 1, NULL);
+	if (r->next == SIZE_MAX) {	/* the switch */
+		if (!res->succeeded)
+			fleet_bulk_cleanup(f, r->staged);
+		else
+			log_info("fleet: data set %s is current at revision "
+			    "%" PRId64 " (%zu records)", r->staged,
+			    res->header.revision, r->cs->nw);
+		fleet_finish(f, r, res->succeeded ? STORE_OK : STORE_ECONFLICT,
+		    res->header.revision, res->succeeded ? NULL : "the "
+		    "fleet's state was replaced through another host");
+		return;
+	}
+	fleet_bulk_next(f);
+}
+
+/* The next batch of the staged set, or, when all is there, the switch. */
+static void
+fleet_bulk_next(struct fleet *f)
+{
+	struct fleet_req	*r = f->active;
+	struct fleet_txn	*t = xcalloc(1, sizeof(*t));
+	struct etcd_txn_req	 q;
+	struct etcd_error	 err;
+	uint8_t			 end[FLEET_PREFIX_MAX + 64];
+	char			*dp;
+	int			 rc = 0;
+
+	dp = fleet_txn_keep(t, fleet_key_data(f->prefix, r->staged));
+	memset(&q, 0, sizeof(q));
+	while (r->next < r->cs->nw && t->nops < ETCD_TXN_OPS_MAX &&
+	    t->bytes < FLEET_TXN_BYTES)
+		if ((rc = fleet_put_rec(t, dp, &r->cs->w[r->next++])) != 0)
+			break;
+	if (rc == 0 && t->nops == 0) {
+		/* Everything is staged: switch "current" to it. */
+		fleet_cmp_current(f, t, r->current_mod);
+		fleet_op(t, f->key_current, fleet_txn_keep(t,
+		    fleet_current_json(r->staged)), NULL, 0);
+		if (r->data[0] != '\0') {
+			dp = fleet_txn_keep(t, fleet_key_data(f->prefix,
+			    r->data));
+			fleet_op(t, dp, NULL, (const char *)end,
+			    etcd_prefix_end(dp, strlen(dp), end, sizeof(end)));
+		}
+		r->next = SIZE_MAX;
+		q.cmp = t->cmp;
+		q.ncmp = t->ncmp;
+	}
+	q.success = t->ops;
+	q.nsuccess = t->nops;
+	if (rc != 0) {
+		fleet_bulk_cleanup(f, r->staged);
+		fleet_finish(f, r, STORE_EINVAL, 0, "a record that does not "
+		    "encode");
+	} else if (etcd_txn(f->cli, &q, fleet_bulk_cb, f, &err) != 0) {
+		fleet_bulk_cleanup(f, r->staged);
+		fleet_finish(f, r, fleet_etcd_rc(f, &err), 0, err.msg);
+	}
+	fleet_txn_free(t);
+	free(t);
+}
+
+/* --- the mirror's thread: take the change handed over ------------- */
+
+void
+fleet_write_run(struct fleet *f)
+{
+	struct fleet_req	*r;
+	struct fleet_txn	*t;
+	struct etcd_txn_req	 q;
+	struct etcd_error	 err;
+	char			 why[ETCD_ERR_MAX];
+	int			 rc;
+
+	pthread_mutex_lock(&f->mu);
+	r = f->pending;
+	f->pending = NULL;
+	pthread_mutex_unlock(&f->mu);
+	if (r == NULL)
+		return;
+	f->active = r;
+	if (r->cs->replace) {
+		fleet_data_id(r->staged);
+		r->next = 0;
+		fleet_bulk_next(f);
+		return;
+	}
+	t = xcalloc(1, sizeof(*t));
+	if ((rc = fleet_single(f, r, t, why, sizeof(why))) != STORE_OK)
+		fleet_finish(f, r, rc, 0, why);
+	else {
+		memset(&q, 0, sizeof(q));
+		q.cmp = t->cmp;
+		q.ncmp = t->ncmp;
+		q.success = t->ops;
+		q.nsuccess = t->nops;
+		if (etcd_txn(f->cli, &q, fleet_single_cb, f, &err) != 0)
+			fleet_finish(f, r, fleet_etcd_rc(f, &err), 0, err.msg);
+	}
+	fleet_txn_free(t);
+	free(t);
+}
+
+/* Stopping: the change in progress and the one handed over fail. */
+void
+fleet_write_abort(struct fleet *f)
+{
+	struct fleet_req	*r;
+
+	if (f->active != NULL)
+		fleet_finish(f, f->active, STORE_EUNAVAIL, 0, "stopping");
+	pthread_mutex_lock(&f->mu);
+	r = f->pending;
+	f->pending = NULL;
+	pthread_mutex_unlock(&f->mu);
+	if (r != NULL)
+		fleet_finish(f, r, STORE_EUNAVAIL, 0, "stopping");
+}
+
+/* --- the admin plane's thread ------------------------------------- */
+
+/* Waits (mu held) until seen reaches rev, for at most secs seconds. */
+static int
+fleet_wait_seen(struct fleet *f, int64_t rev, unsigned secs)
+{
+	struct timespec	 dl;
+
+	clock_gettime(CLOCK_MONOTONIC, &dl);
+	dl.tv_sec += secs;
+	while (f->seen < rev && !f->stop)
+		if (pthread_cond_timedwait(&f->cv, &f->mu, &dl) == ETIMEDOUT)
+			break;
+	return (f->seen >= rev);
+}
+
+int
+fleet_sink(struct store *st, const struct store_cset *cs, uint64_t gen,
+    void *arg, uint64_t *genp)
+{
+	struct fleet		*f = arg;
+	struct fleet_req	 r;
+	unsigned		 t = f->timeout ? f->timeout : ETCD_TIMEOUT_DEFAULT;
+	int			 rc;
+
+	/* A change that writes nothing has nothing to tell etcd. */
+	if (cs->nw == 0 && !cs->replace) {
+		*genp = gen;
+		return (STORE_OK);
+	}
+	memset(&r, 0, sizeof(r));
+	r.cs = cs;
+	r.gen = gen;
+	pthread_mutex_lock(&f->mu);
+	if (f->stop || f->state == FLEET_SYNCING ||
+	    f->state == FLEET_DEGRADED) {
+		rc = store_seterr(st, STORE_EUNAVAIL, "fleet: this host is "
+		    "%s%s%s: changes wait until it is in step with etcd",
+		    f->stop ? "stopping" : fleet_state_name(f->state),
+		    f->degraded[0] != '\0' ? ": " : "", f->degraded);
+		pthread_mutex_unlock(&f->mu);
+		return (rc);
+	}
+	snprintf(r.data, sizeof(r.data), "%s", f->data);
+	r.current_mod = f->current_mod;
+	f->pending = &r;
+	pthread_mutex_unlock(&f->mu);
+	event_active(f->wake, EV_READ, 0);
+
+	pthread_mutex_lock(&f->mu);
+	while (!r.done)		/* every etcd call ends (its timeout) */
+		pthread_cond_wait(&f->cv, &f->mu);
+	if (r.rc == STORE_ECONFLICT) {
+		/* Plan again once this host has moved past what it read. */
+		(void)fleet_wait_seen(f, (int64_t)gen + 1, 1);
+		pthread_mutex_unlock(&f->mu);
+		return (store_seterr(st, STORE_ECONFLICT, "%s", r.why));
+	}
+	if (r.rc != STORE_OK) {
+		pthread_mutex_unlock(&f->mu);
+		return (store_seterr(st, r.rc, "fleet: %s", r.why));
+	}
+	if (!fleet_wait_seen(f, r.revision, t) || f->applied < r.revision) {
+		rc = store_seterr(st, STORE_EUNAVAIL, "fleet: written to etcd "
+		    "at revision %" PRId64 ", but this host has not applied it "
+		    "(%s%s%s)", r.revision, fleet_state_name(f->state),
+		    f->degraded[0] != '\0' ? ": " : "", f->degraded);
+		pthread_mutex_unlock(&f->mu);
+		return (rc);
+	}
+	pthread_mutex_unlock(&f->mu);
+	*genp = (uint64_t)r.revision;
+	return (STORE_OK);
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * fleet.h: fleet mode (docs/fleet.md).  etcd holds the fleet's state;
+ * this host mirrors it into its store on a thread of its own (the
+ * mirror: fleet-mirror.c) and writes its admin changes there (the
+ * store's sink: fleet-write.c).  The layout in etcd, under the prefix:
+ *
+ *	PREFIX current			{"Data":"ID"}: the live data set
+ *	PREFIX data/ID/TYPE/KEY...	one record (store-json.h), as JSON
+ *
+ * A bulk import writes a new data set beside the live one and switches
+ * "current" in one small transaction, so no host ever sees half of it.
+ */
+#ifndef KMSAUTHZ_FLEET_H
+#define KMSAUTHZ_FLEET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+struct json_object;
+
+#define FLEET_PREFIX_DEFAULT	"/kmsauthz/"
+#define FLEET_PREFIX_MAX	256
+#define FLEET_STALENESS_DEFAULT	30	/* seconds */
+#define FLEET_DATA_ID_MAX	40
+/* Keys read or written in one page of a resync. */
+#define FLEET_PAGE		1000
+
+struct fleet_config {
+	const char	*endpoints;	/* NULL or "": standalone */
+	const char	*prefix;	/* NULL: FLEET_PREFIX_DEFAULT */
+	const char	*cacert;
+	const char	*cert;
+	const char	*key;
+	const char	*user;
+	const char	*password_file;
+	unsigned	 timeout;	/* seconds; 0: the client's default */
+	unsigned	 max_staleness;	/* seconds; 0: the default */
+};
+
+enum fleet_state {
+	FLEET_STANDALONE = 0,	/* no etcd_endpoints */
+	FLEET_SYNCING,		/* no whole state from etcd yet */
+	FLEET_SERVING,		/* in step with etcd */
+	FLEET_STALE,		/* serving, but no contact for too long */
+	FLEET_DEGRADED		/* a record etcd holds is refused */
+};
+
+const char	*fleet_state_name(enum fleet_state);
+
+struct fleet;
+
+/*
+ * Starts the mirror of store st (loaded) on a thread of its own and
+ * makes st's changes go to etcd.  published(arg) is called on the
+ * mirror's thread after each world it publishes in st's holder.  NULL
+ * with why in err when the configuration is wrong.
+ */
+struct fleet	*fleet_start(const struct fleet_config *, struct store *st,
+		    void (*published)(void *), void *arg, char *err,
+		    size_t errlen);
+/* Stops the thread; st is a standalone store again. */
+void		 fleet_stop(struct fleet *);
+
+/* The Status "Fleet" object (docs/admin-api.md). */
+struct json_object *fleet_status_json(struct fleet *);
+enum fleet_state fleet_state(struct fleet *);
+
+/* The prefix's keys (fleet.c): "PREFIX current", "PREFIX data/ID/". */
+char	*fleet_key_current(const char *prefix);
+char	*fleet_key_data(const char *prefix, const char *id);
+/* A new data set id: 16 random hex digits. */
+void	 fleet_data_id(char out[FLEET_DATA_ID_MAX]);
+/* The JSON of "current" and its data id back (0, or -1). */
+char	*fleet_current_json(const char *id);
+int	 fleet_current_parse(const void *, size_t, char *id, size_t);
+
+#endif
