@@ -548,6 +548,8 @@ sj_unvalue(struct json_object *o, int type, struct store_wbuf *w)
 	}
 }
 
+static _Thread_local char	 sj_why[128];
+
 int
 store_json_unvalue(int type, const char *json, size_t len,
     unsigned char **valp, size_t *vlenp, const char **whyp)
@@ -578,7 +580,9 @@ store_json_unvalue(int type, const char *json, size_t len,
 	}
 	json_tokener_free(tok);
 	if ((bad = sj_fields(o, sj_f[type])) != NULL) {
-		*whyp = bad;
+		snprintf(sj_why, sizeof(sj_why), bad[0] == '(' ? "%s" :
+		    "field %s: missing or of the wrong type", bad);
+		*whyp = sj_why;
 		json_object_put(o);
 		return (-1);
 	}
