@@ -72,5 +72,7 @@ int	ctl_analyze(int, char **);
 int	ctl_ping(int, char **);
 int	ctl_status(int, char **);
 int	ctl_query_status(int, char **);
+/* ctl-fleet.c */
+int	ctl_fleet(int, char **);
 
 #endif

@@ -88,6 +88,13 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "verify", ctl_verify, "verify --db DIR",
 	    "Checks a store offline (every page, every record): OK and exit "
 	    "0,\nor the problem, naming the table and page, and exit 1." },
+	{ "fleet", ctl_fleet, "fleet (status [--socket ADMIN_SOCKET] | push "
+	    "--db DIR --endpoints URLS [--prefix /P/] [--cacert F] [--cert F "
+	    "--key F] [--user U --password-file F] [--timeout S] [--force])",
+	    "fleet status: where this host stands in its fleet (the Status "
+	    "answer's Fleet object; exit 0 when serving, 1 otherwise). fleet "
+	    "push: a standalone store's every record into an empty fleet, as "
+	    "a new data set switched to in one transaction (docs/fleet.md)." },
 };
 #define CTL_NCMDS (sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
 

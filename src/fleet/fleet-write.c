@@ -44,7 +44,14 @@ struct fleet_txn {
 	char			*mem[3 * ETCD_TXN_OPS_MAX];
 	size_t			 nmem;
 	size_t			 bytes;
+	uint8_t			 end[FLEET_PREFIX_MAX + 64];
 };
+
+struct fleet_txn *
+fleet_txn_new(void)
+{
+	return (xcalloc(1, sizeof(struct fleet_txn)));
+}
 
 static char *
 fleet_txn_keep(struct fleet_txn *t, char *s)
@@ -53,12 +60,31 @@ fleet_txn_keep(struct fleet_txn *t, char *s)
 	return (s);
 }
 
-static void
-fleet_txn_free(struct fleet_txn *t)
+void
+fleet_txn_reset(struct fleet_txn *t)
 {
 	while (t->nmem > 0)
 		free(t->mem[--t->nmem]);
 	t->ncmp = t->nops = t->bytes = 0;
+}
+
+void
+fleet_txn_free(struct fleet_txn *t)
+{
+	if (t == NULL)
+		return;
+	fleet_txn_reset(t);
+	free(t);
+}
+
+void
+fleet_txn_req(const struct fleet_txn *t, struct etcd_txn_req *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->cmp = t->cmp;
+	q->ncmp = t->ncmp;
+	q->success = t->ops;
+	q->nsuccess = t->nops;
 }
 
 static char *
@@ -107,14 +133,12 @@ fleet_op(struct fleet_txn *t, const char *key, const char *value,
 
 /* "current" as the change was planned: unchanged, or still absent. */
 static void
-fleet_cmp_current(struct fleet *f, struct fleet_txn *t, int64_t mod)
+fleet_cmp_current(struct fleet_txn *t, const char *key, int64_t mod)
 {
 	if (mod == 0)
-		fleet_cmp(t, f->key_current, ETCD_CMP_VERSION, ETCD_CMP_EQUAL,
-		    0);
+		fleet_cmp(t, key, ETCD_CMP_VERSION, ETCD_CMP_EQUAL, 0);
 	else
-		fleet_cmp(t, f->key_current, ETCD_CMP_MOD, ETCD_CMP_EQUAL,
-		    mod);
+		fleet_cmp(t, key, ETCD_CMP_MOD, ETCD_CMP_EQUAL, mod);
 }
 
 /* A record written: its put (its JSON) or its delete; -1 when refused. */
@@ -191,7 +215,7 @@ fleet_single(struct fleet *f, struct fleet_req *r, struct fleet_txn *t,
 	else
 		snprintf(id, sizeof(id), "%s", r->data);
 	dp = fleet_txn_keep(t, fleet_key_data(f->prefix, id));
-	fleet_cmp_current(f, t, r->current_mod);
+	fleet_cmp_current(t, f->key_current, r->current_mod);
 	if (r->data[0] == '\0')
 		fleet_op(t, f->key_current, fleet_txn_keep(t,
 		    fleet_current_json(id)), NULL, 0);
@@ -274,7 +298,7 @@ fleet_bulk_cb(const struct etcd_error *err, const struct etcd_txn_res *res,
 		return;
 	}
 	fleet_contact(f, 1, NULL);
-	if (r->next == SIZE_MAX) {	/* the switch */
+	if (r->next == SIZE_MAX - 1) {	/* the switch */
 		if (!res->succeeded)
 			fleet_bulk_cleanup(f, r->staged);
 		else
@@ -289,51 +313,73 @@ fleet_bulk_cb(const struct etcd_error *err, const struct etcd_txn_res *res,
 	fleet_bulk_next(f);
 }
 
+/*
+ * Records of cs from index from on, as puts under the data set staged,
+ * until a transaction's bound (operations, bytes); the index after the
+ * last one taken, or SIZE_MAX when one does not encode.
+ */
+size_t
+fleet_txn_stage(struct fleet_txn *t, const char *prefix, const char *staged,
+    const struct store_cset *cs, size_t from)
+{
+	char	*dp = fleet_txn_keep(t, fleet_key_data(prefix, staged));
+
+	while (from < cs->nw && t->nops < ETCD_TXN_OPS_MAX &&
+	    t->bytes < FLEET_TXN_BYTES)
+		if (fleet_put_rec(t, dp, &cs->w[from++]) != 0)
+			return (SIZE_MAX);
+	return (from);
+}
+
+/*
+ * The switch: "current" (still as planned: mod, 0 when absent) names
+ * the data set staged, and the set old (NULL: none) goes.
+ */
+void
+fleet_txn_switch(struct fleet_txn *t, const char *prefix, int64_t mod,
+    const char *staged, const char *old)
+{
+	char	*cur = fleet_txn_keep(t, fleet_key_current(prefix)), *dp;
+
+	fleet_cmp_current(t, cur, mod);
+	fleet_op(t, cur, fleet_txn_keep(t, fleet_current_json(staged)), NULL,
+	    0);
+	if (old != NULL && old[0] != '\0') {
+		dp = fleet_txn_keep(t, fleet_key_data(prefix, old));
+		fleet_op(t, dp, NULL, (const char *)t->end,
+		    etcd_prefix_end(dp, strlen(dp), t->end, sizeof(t->end)));
+	}
+}
+
 /* The next batch of the staged set, or, when all is there, the switch. */
 static void
 fleet_bulk_next(struct fleet *f)
 {
 	struct fleet_req	*r = f->active;
-	struct fleet_txn	*t = xcalloc(1, sizeof(*t));
+	struct fleet_txn	*t = fleet_txn_new();
 	struct etcd_txn_req	 q;
 	struct etcd_error	 err;
-	uint8_t			 end[FLEET_PREFIX_MAX + 64];
-	char			*dp;
-	int			 rc = 0;
+	size_t			 next;
 
-	dp = fleet_txn_keep(t, fleet_key_data(f->prefix, r->staged));
-	memset(&q, 0, sizeof(q));
-	while (r->next < r->cs->nw && t->nops < ETCD_TXN_OPS_MAX &&
-	    t->bytes < FLEET_TXN_BYTES)
-		if ((rc = fleet_put_rec(t, dp, &r->cs->w[r->next++])) != 0)
-			break;
-	if (rc == 0 && t->nops == 0) {
-		/* Everything is staged: switch "current" to it. */
-		fleet_cmp_current(f, t, r->current_mod);
-		fleet_op(t, f->key_current, fleet_txn_keep(t,
-		    fleet_current_json(r->staged)), NULL, 0);
-		if (r->data[0] != '\0') {
-			dp = fleet_txn_keep(t, fleet_key_data(f->prefix,
-			    r->data));
-			fleet_op(t, dp, NULL, (const char *)end,
-			    etcd_prefix_end(dp, strlen(dp), end, sizeof(end)));
-		}
-		r->next = SIZE_MAX;
-		q.cmp = t->cmp;
-		q.ncmp = t->ncmp;
+	next = fleet_txn_stage(t, f->prefix, r->staged, r->cs, r->next);
+	if (next != SIZE_MAX && t->nops == 0) {
+		fleet_txn_switch(t, f->prefix, r->current_mod, r->staged,
+		    r->data);
+		next = SIZE_MAX - 1;	/* the switch is on its way */
 	}
-	q.success = t->ops;
-	q.nsuccess = t->nops;
-	if (rc != 0) {
+	fleet_txn_req(t, &q);
+	if (next == SIZE_MAX) {
 		fleet_bulk_cleanup(f, r->staged);
 		fleet_finish(f, r, STORE_EINVAL, 0, "a record that does not "
 		    "encode");
-	} else if (etcd_txn(f->cli, &q, fleet_bulk_cb, f, &err) != 0) {
-		fleet_bulk_cleanup(f, r->staged);
-		fleet_finish(f, r, fleet_etcd_rc(f, &err), 0, err.msg);
+	} else {
+		r->next = next;
+		if (etcd_txn(f->cli, &q, fleet_bulk_cb, f, &err) != 0) {
+			fleet_bulk_cleanup(f, r->staged);
+			fleet_finish(f, r, fleet_etcd_rc(f, &err), 0, err.msg);
+		}
 	}
 	fleet_txn_free(t);
-	free(t);
 }
 
 /* --- the mirror's thread: take the change handed over ------------- */
@@ -361,20 +407,15 @@ fleet_write_run(struct fleet *f)
 		fleet_bulk_next(f);
 		return;
 	}
-	t = xcalloc(1, sizeof(*t));
+	t = fleet_txn_new();
 	if ((rc = fleet_single(f, r, t, why, sizeof(why))) != STORE_OK)
 		fleet_finish(f, r, rc, 0, why);
 	else {
-		memset(&q, 0, sizeof(q));
-		q.cmp = t->cmp;
-		q.ncmp = t->ncmp;
-		q.success = t->ops;
-		q.nsuccess = t->nops;
+		fleet_txn_req(t, &q);
 		if (etcd_txn(f->cli, &q, fleet_single_cb, f, &err) != 0)
 			fleet_finish(f, r, fleet_etcd_rc(f, &err), 0, err.msg);
 	}
 	fleet_txn_free(t);
-	free(t);
 }
 
 /* Stopping: the change in progress and the one handed over fail. */

@@ -76,4 +76,22 @@ void	 fleet_data_id(char out[FLEET_DATA_ID_MAX]);
 char	*fleet_current_json(const char *id);
 int	 fleet_current_parse(const void *, size_t, char *id, size_t);
 
+/*
+ * Transactions of the layout, for this host's writes and for tools
+ * (kmsauthzctl fleet push): puts of a change-set's records into a data
+ * set staged beside the live one, then the switch of "current" to it.
+ */
+struct fleet_txn;
+struct etcd_txn_req;
+struct store_cset;
+struct fleet_txn *fleet_txn_new(void);
+void	 fleet_txn_reset(struct fleet_txn *);
+void	 fleet_txn_free(struct fleet_txn *);
+size_t	 fleet_txn_stage(struct fleet_txn *, const char *prefix,
+	    const char *staged, const struct store_cset *, size_t from);
+void	 fleet_txn_switch(struct fleet_txn *, const char *prefix,
+	    int64_t current_mod, const char *staged, const char *old);
+/* The request the transaction makes (valid while it lives). */
+void	 fleet_txn_req(const struct fleet_txn *, struct etcd_txn_req *);
+
 #endif
