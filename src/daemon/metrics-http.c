@@ -39,6 +39,7 @@
 
 #include "common/log.h"
 #include "daemon/daemon.h"
+#include "fleet/fleet.h"
 #include "daemon/metrics.h"
 #include "engine/world.h"
 
@@ -354,9 +355,18 @@ metrics_http_readyz(struct evhttp_request *req, void *arg)
 	}
 	switch (atomic_load(&metrics_state_v)) {
 	case METRICS_READY:
+		/* A fleet host without a whole state from etcd yet. */
+		if (fleet_state(mh.srv->admin.fleet) == FLEET_SYNCING) {
+			evbuffer_add_printf(b, "not ready: fleet syncing (no "
+			    "whole state from etcd yet)\n");
+			break;
+		}
 		code = 200;
 		evbuffer_add_printf(b, "ready: serving generation %" PRIu64
-		    "\n", world_holder_generation(mh.srv->holder));
+		    "%s%s\n", world_holder_generation(mh.srv->holder),
+		    mh.srv->admin.fleet != NULL ? ", fleet " : "",
+		    mh.srv->admin.fleet != NULL ?
+		    fleet_state_name(fleet_state(mh.srv->admin.fleet)) : "");
 		break;
 	case METRICS_DRAINING:
 		evbuffer_add_printf(b, "not ready: draining (stopping)\n");
