@@ -17,7 +17,8 @@
    changes itself, alternately.
 
 Knobs (environment): FLEET_CHANGES (1000), FLEET_SYNC_KEYS (100000),
-FLEET_STORM_RATE (changes/s, 20: what one writer through etcd sustains), FLEET_ROUNDS (3), BENCH_SYNC (20000),
+FLEET_STORM_RATE (changes/s, 20: what one writer through etcd
+sustains), FLEET_ROUNDS (3), BENCH_SYNC (20000),
 BENCH_SECONDS (3), BENCH_CONNS (4), BENCH_DEPTH (64).
 """
 import json
