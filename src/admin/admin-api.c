@@ -66,6 +66,13 @@ static const char * const admin_rotate[] = {
 	"ARN acs:kms:REGION:ACCOUNT:alias/NAME (names one account's alias)")
 #define P_VERSION P_NAME("VersionId", ADMIN_K_ID, 16, \
 	"a policy version, v1, v2, ...")
+#define P_POLICYTYPE_OPT { "PolicyType", ADMIN_P_STRING, ADMIN_K_ENUM, 0, \
+	16, 0, 0, admin_policy_types, "Custom (default)" }
+#define P_POLICYDOC { "PolicyDocument", ADMIN_P_DOC, 0, 1, ADMIN_DOC_MAX, \
+	0, 0, NULL, "the policy document (JSON)" }
+#define P_KEYPOLICYNAME { "PolicyName", ADMIN_P_STRING, \
+	ADMIN_K_KEYPOLICYNAME, 0, 128, 0, 0, NULL, \
+	"the key policy name; only default exists" }
 
 #define P_DRYRUN { "DryRun", ADMIN_P_BOOL, 0, 0, 0, 0, 0, NULL, \
 	"true: authorize and check only, change and audit nothing; the " \
@@ -73,8 +80,7 @@ static const char * const admin_rotate[] = {
 
 static const struct admin_param p_set_key_policy[] = {
 	P_KEYID,
-	{ "PolicyName", ADMIN_P_STRING, ADMIN_K_KEYPOLICYNAME, 0, 128, 0, 0,
-	    NULL, "the key policy name; only default exists" },
+	P_KEYPOLICYNAME,
 	{ "Policy", ADMIN_P_DOC, 0, 1, 32768, 0, 0, NULL,
 	    "the key policy, a JSON document of at most 32,768 bytes" },
 	P_DRYRUN,
@@ -82,8 +88,7 @@ static const struct admin_param p_set_key_policy[] = {
 };
 static const struct admin_param p_get_key_policy[] = {
 	P_KEYID,
-	{ "PolicyName", ADMIN_P_STRING, ADMIN_K_KEYPOLICYNAME, 0, 128, 0, 0,
-	    NULL, "the key policy name; only default exists" },
+	P_KEYPOLICYNAME,
 	P_END
 };
 static const struct admin_param p_create_instance[] = {
@@ -166,14 +171,12 @@ static const struct admin_param p_user_group[] = {
 };
 static const struct admin_param p_create_policy[] = {
 	P_POLICYNAME,
-	{ "PolicyDocument", ADMIN_P_DOC, 0, 1, ADMIN_DOC_MAX, 0, 0, NULL,
-	    "the policy document (JSON)" },
+	P_POLICYDOC,
 	P_END
 };
 static const struct admin_param p_policy_typed[] = {
 	P_POLICYNAME,
-	{ "PolicyType", ADMIN_P_STRING, ADMIN_K_ENUM, 0, 16, 0, 0,
-	    admin_policy_types, "Custom (default)" },
+	P_POLICYTYPE_OPT,
 	P_END
 };
 static const struct admin_param p_policy_only[] = {
@@ -182,8 +185,7 @@ static const struct admin_param p_policy_only[] = {
 };
 static const struct admin_param p_create_policy_version[] = {
 	P_POLICYNAME,
-	{ "PolicyDocument", ADMIN_P_DOC, 0, 1, ADMIN_DOC_MAX, 0, 0, NULL,
-	    "the policy document (JSON)" },
+	P_POLICYDOC,
 	{ "SetAsDefault", ADMIN_P_BOOL, 0, 0, 0, 0, 0, NULL,
 	    "true: the new version becomes the default (default false)" },
 	{ "RotateStrategy", ADMIN_P_STRING, ADMIN_K_ENUM, 0, 32, 0, 0,
@@ -200,8 +202,7 @@ static const struct admin_param p_policy_version[] = {
 static const struct admin_param p_get_policy_version[] = {
 	P_POLICYNAME,
 	P_VERSION,
-	{ "PolicyType", ADMIN_P_STRING, ADMIN_K_ENUM, 0, 16, 0, 0,
-	    admin_policy_types, "Custom (default)" },
+	P_POLICYTYPE_OPT,
 	P_END
 };
 static const struct admin_param p_attach_user[] = {

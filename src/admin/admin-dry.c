@@ -44,11 +44,9 @@ dry_row(const char *principal, const char *action, const char *resource,
 	struct json_object	*row;
 
 	row = json_object_new_object();
-	json_object_object_add(row, "Principal",
-	    json_object_new_string(principal));
-	json_object_object_add(row, "Action", json_object_new_string(action));
-	json_object_object_add(row, "Resource",
-	    json_object_new_string(resource));
+	admin_set_str(row, "Principal", principal);
+	admin_set_str(row, "Action", action);
+	admin_set_str(row, "Resource", resource);
 	json_object_object_add(row, "Conditional",
 	    json_object_new_boolean(conditional));
 	json_object_array_add(gained ? dr->gained : dr->lost, row);
@@ -189,8 +187,8 @@ dry_key_policy(struct admin_run *r)
 		world_unref(after);
 		return (admin_fail(r, ADMIN_E_INTERNAL, "out of memory"));
 	}
-	snprintf(arn, sizeof(arn), "acs:kms:%s:%s:key/%s", r->key.region,
-	    r->key.creator, r->key.id);
+	admin_key_arn(arn, sizeof(arn), r->key.region, r->key.creator,
+	    r->key.id);
 	res[0] = arn;
 	o = dry_answer(r, after, prin, nprin, res, 1);
 	analyze_principals_free(prin, nprin);
@@ -215,8 +213,7 @@ dry_key(const struct world_key *k, void *arg)
 		dk->err = 1;
 		return (1);
 	}
-	snprintf(dk->v[dk->n++], len, "acs:kms:%s:%s:key/%s", k->region,
-	    k->creator, k->id);
+	admin_key_arn(dk->v[dk->n++], len, k->region, k->creator, k->id);
 	return (0);
 }
 

@@ -45,6 +45,7 @@ static int	admin_identify(struct admin_ctx *, const struct admin_peer *,
 		    const char *, size_t, const void *, size_t,
 		    struct admin_caller *, char *, size_t);
 static int	admin_allowed(struct admin_run *, const struct admin_target *);
+static void	admin_digest(const char *, size_t, char *, size_t);
 static struct json_object *admin_params_json(const struct admin_req *);
 static int	admin_intent(struct admin_run *);
 
@@ -178,8 +179,7 @@ admin_answer(const struct admin_req *req)
 
 	if ((o = json_object_new_object()) == NULL)
 		return (NULL);
-	json_object_object_add(o, "RequestId",
-	    json_object_new_string(req->request_id));
+	admin_set_str(o, "RequestId", req->request_id);
 	return (o);
 }
 
@@ -336,7 +336,7 @@ admin_allowed(struct admin_run *r, const struct admin_target *t)
 	return (1);
 }
 
-void
+static void
 admin_digest(const char *text, size_t len, char *out, size_t outlen)
 {
 	unsigned char	h[crypto_hash_sha256_BYTES];
@@ -372,8 +372,7 @@ admin_params_json(const struct admin_req *req)
 			break;
 		case ADMIN_P_DOC:
 			admin_digest(v->s, v->len, dg, sizeof(dg));
-			json_object_object_add(o, p->name,
-			    json_object_new_string(dg));
+			admin_set_str(o, p->name, dg);
 			break;
 		case ADMIN_P_INT:
 			json_object_object_add(o, p->name,
@@ -387,10 +386,8 @@ admin_params_json(const struct admin_req *req)
 			a = json_object_new_array();
 			for (j = 0; j < v->n; j++) {
 				t = json_object_new_object();
-				json_object_object_add(t, "TagKey",
-				    json_object_new_string(v->tags[j].key));
-				json_object_object_add(t, "TagValue",
-				    json_object_new_string(v->tags[j].value));
+				admin_set_str(t, "TagKey", v->tags[j].key);
+				admin_set_str(t, "TagValue", v->tags[j].value);
 				json_object_array_add(a, t);
 			}
 			json_object_object_add(o, p->name, a);
@@ -421,27 +418,44 @@ admin_intent(struct admin_run *r)
 	return (rv);
 }
 
+/* The digest of the call's document (the row's ADMIN_P_DOC), or NULL. */
+static const char *
+admin_doc_digest(const struct admin_req *req, char *out, size_t outlen)
+{
+	int	i;
+
+	for (i = 0; req->api->params[i].name != NULL; i++)
+		if (req->api->params[i].type == ADMIN_P_DOC && req->v[i].set) {
+			admin_digest(req->v[i].s, req->v[i].len, out, outlen);
+			return (out);
+		}
+	return (NULL);
+}
+
 /*
- * After a store change: the outcome record and the answer.  digest: of
- * the document set (may be NULL); on_key: ENOTFOUND names the key.
+ * After a change's store call: the outcome record (with the digest of
+ * the document it set) and the answer.  ENOTFOUND is the key's for a
+ * call that names one, the resource's otherwise.
  */
 struct json_object *
-admin_done(struct admin_run *r, int se, uint64_t gen, const char *digest,
-    struct policy_diags *diags, int on_key)
+admin_done(struct admin_run *r, int se)
 {
-	struct json_object	*o;
-	enum admin_err		 e;
+	const struct policy_diags	*diags = &r->diags;
+	struct json_object		*o;
+	enum admin_err			 e;
+	char				 dg[80];
 
 	if (se == STORE_OK) {
 		audit_outcome(r->ctx->audit, r->req->api->name,
-		    r->req->request_id, NULL, NULL, gen, digest);
+		    r->req->request_id, NULL, NULL, r->gen,
+		    admin_doc_digest(r->req, dg, sizeof(dg)));
 		if ((o = admin_answer(r->req)) != NULL)
 			json_object_object_add(o, "Generation",
-			    json_object_new_uint64(gen));
+			    json_object_new_uint64(r->gen));
 		return (o);
 	}
-	e = admin_store_err(se, on_key);
-	if (diags != NULL && diags->n > 0)
+	e = admin_store_err(se, r->req->api->target == ADMIN_T_KEY);
+	if (diags->n > 0)
 		snprintf(r->detail, sizeof(r->detail), "%s%s%s",
 		    diags->v[0].path != NULL ? diags->v[0].path : "",
 		    diags->v[0].path != NULL && diags->v[0].path[0] != '\0' ?
@@ -459,7 +473,13 @@ admin_done(struct admin_run *r, int se, uint64_t gen, const char *digest,
 	return (admin_err_json(e, r->req->request_id, r->detail));
 }
 
-/* A RAM date: ISO 8601 in UTC to the second ("2015-01-23T12:33:18Z"). */
+struct json_object *
+admin_read_fail(struct admin_run *r, enum admin_err e)
+{
+	return (admin_fail(r, e, "%s", r->ctx->store != NULL ?
+	    store_errmsg(r->ctx->store) : "no store"));
+}
+
 /*
  * A document a change stored, linted (policy_lint): its warnings as the
  * answer's "Warnings" array, when there are any.  The call succeeded as
@@ -482,12 +502,9 @@ admin_warnings(struct json_object *o, enum policy_kind kind,
 	    w.n > 0 && (arr = json_object_new_array()) != NULL) {
 		for (i = 0; i < w.n; i++) {
 			e = json_object_new_object();
-			json_object_object_add(e, "Warning",
-			    json_object_new_string(w.v[i].code));
-			json_object_object_add(e, "Path",
-			    json_object_new_string(w.v[i].path));
-			json_object_object_add(e, "Reason",
-			    json_object_new_string(w.v[i].reason));
+			admin_set_str(e, "Warning", w.v[i].code);
+			admin_set_str(e, "Path", w.v[i].path);
+			admin_set_str(e, "Reason", w.v[i].reason);
 			json_object_array_add(arr, e);
 		}
 		json_object_object_add(o, "Warnings", arr);
@@ -497,6 +514,7 @@ admin_warnings(struct json_object *o, enum policy_kind kind,
 	policy_diags_free(&w);
 }
 
+/* A RAM date: ISO 8601 in UTC to the second ("2015-01-23T12:33:18Z"). */
 void
 admin_date(int64_t ms, char *buf, size_t len)
 {
@@ -506,6 +524,19 @@ admin_date(int64_t ms, char *buf, size_t len)
 	if (gmtime_r(&t, &tm) == NULL ||
 	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(buf, len, "1970-01-01T00:00:00Z");
+}
+
+void
+admin_key_arn(char *buf, size_t len, const char *region,
+    const char *account, const char *id)
+{
+	snprintf(buf, len, "acs:kms:%s:%s:key/%s", region, account, id);
+}
+
+void
+admin_set_str(struct json_object *o, const char *name, const char *s)
+{
+	json_object_object_add(o, name, json_object_new_string(s));
 }
 
 static int
@@ -534,25 +565,36 @@ admin_list_init(struct admin_list *l, const struct admin_run *r)
 {
 	l->arr = json_object_new_array();
 	l->account = r->caller->superuser ? NULL : r->account;
-	l->region = r->ctx->conf.region;
 }
 
-/* Sorted, then one page of it under {outer: {inner: [...]}}. */
-void
-admin_page(struct admin_run *r, struct json_object *o, struct json_object *all,
+struct json_object *
+admin_list_row(struct admin_list *l, const char *account)
+{
+	struct json_object	*o;
+
+	if (l->account != NULL && strcmp(account, l->account) != 0)
+		return (NULL);
+	o = json_object_new_object();
+	json_object_array_add(l->arr, o);
+	return (o);
+}
+
+struct json_object *
+admin_list_answer(struct admin_run *r, struct admin_list *l,
     const char *outer, const char *inner, int paged)
 {
 	const struct admin_val	*v;
-	struct json_object	*page, *wrap;
+	struct json_object	*o, *page, *wrap;
 	int64_t			 pn = 1, ps = 10, i, n;
 
-	json_object_array_sort(all, admin_cmp_first);
-	n = (int64_t)json_object_array_length(all);
+	o = admin_answer(r->req);
+	json_object_array_sort(l->arr, admin_cmp_first);
+	n = (int64_t)json_object_array_length(l->arr);
 	if (!paged) {
 		wrap = json_object_new_object();
-		json_object_object_add(wrap, inner, all);
+		json_object_object_add(wrap, inner, l->arr);
 		json_object_object_add(o, outer, wrap);
-		return;
+		return (o);
 	}
 	if ((v = admin_req_get(r->req, "PageNumber")) != NULL)
 		pn = v->i;
@@ -561,14 +603,15 @@ admin_page(struct admin_run *r, struct json_object *o, struct json_object *all,
 	page = json_object_new_array();
 	for (i = (pn - 1) * ps; i < n && i < pn * ps; i++)
 		json_object_array_add(page,
-		    json_object_get(json_object_array_get_idx(all, i)));
-	json_object_put(all);
+		    json_object_get(json_object_array_get_idx(l->arr, i)));
+	json_object_put(l->arr);
 	wrap = json_object_new_object();
 	json_object_object_add(wrap, inner, page);
 	json_object_object_add(o, outer, wrap);
 	json_object_object_add(o, "TotalCount", json_object_new_int64(n));
 	json_object_object_add(o, "PageNumber", json_object_new_int64(pn));
 	json_object_object_add(o, "PageSize", json_object_new_int64(ps));
+	return (o);
 }
 
 struct admin_find_alias {
@@ -787,6 +830,7 @@ admin_handle(struct admin_ctx *ctx, const struct admin_peer *peer,
 	r.ctx = ctx;
 	r.caller = &caller;
 	r.req = &req;
+	policy_diags_init(&r.diags);
 	detail[0] = '\0';
 	e = admin_req_parse(body, len, &req, detail, sizeof(detail));
 	/* Identity first: a refused caller learns nothing else. */
@@ -795,13 +839,11 @@ admin_handle(struct admin_ctx *ctx, const struct admin_peer *peer,
 		log_warnx("admin: refused (uid %ld pid %ld): %s", peer != NULL ?
 		    peer->uid : -1, peer != NULL ? peer->pid : -1, why);
 		o = admin_err_json(ADMIN_E_NO_PERMISSION, req.request_id, why);
-		admin_req_free(&req);
-		return (o);
+		goto done;
 	}
 	if (e != ADMIN_OK) {
 		o = admin_err_json(e, req.request_id, detail);
-		admin_req_free(&req);
-		return (o);
+		goto done;
 	}
 	r.account = caller.superuser ? ctx->conf.account : caller.account;
 	if (ctx->store != NULL)
@@ -811,8 +853,7 @@ admin_handle(struct admin_ctx *ctx, const struct admin_peer *peer,
 	if (r.w == NULL) {
 		o = admin_err_json(ADMIN_E_INTERNAL, req.request_id,
 		    "out of memory");
-		admin_req_free(&req);
-		return (o);
+		goto done;
 	}
 	memset(&sc, 0, sizeof(sc));
 	sc.region = ctx->conf.region;
@@ -820,7 +861,9 @@ admin_handle(struct admin_ctx *ctx, const struct admin_peer *peer,
 	if ((o = admin_resolve(&r, &sc)) == NULL &&
 	    (o = admin_authorize(&r, &sc)) == NULL)
 		o = admin_run_call(&r);
+done:
 	world_unref(r.w);
+	policy_diags_free(&r.diags);
 	admin_req_free(&req);
 	return (o);
 }

@@ -21,8 +21,8 @@
 
 /* Only the key policy named default exists; a key outside any instance
  * has none. */
-static struct json_object *
-admin_kms_policy_name_check(struct admin_run *r)
+struct json_object *
+admin_kms_key_policy_check(struct admin_run *r)
 {
 	const char	*s;
 
@@ -37,30 +37,18 @@ admin_kms_policy_name_check(struct admin_run *r)
 }
 
 struct json_object *
-admin_kms_key_policy_check(struct admin_run *r)
-{
-	return (admin_kms_policy_name_check(r));
-}
-
-struct json_object *
 admin_kms_set_key_policy(struct admin_run *r)
 {
 	const struct admin_val	*v = admin_req_get(r->req, "Policy");
-	struct policy_diags	 d;
 	struct json_object	*o;
-	uint64_t		 gen = 0;
-	char			 dg[80];
 	int			 se;
 
-	policy_diags_init(&d);
-	admin_digest(v->s, v->len, dg, sizeof(dg));
-	se = store_key_policy_set(r->ctx->store, r->key.id, v->s, v->len, &d,
-	    &gen);
-	o = admin_done(r, se, gen, dg, &d, 1);
+	se = store_key_policy_set(r->ctx->store, r->key.id, v->s, v->len,
+	    &r->diags, &r->gen);
+	o = admin_done(r, se);
 	if (se == STORE_OK)
 		admin_warnings(o, POLICY_KIND_KEY, v->s, v->len,
 		    r->key.creator);
-	policy_diags_free(&d);
 	return (o);
 }
 
@@ -70,13 +58,11 @@ admin_kms_get_key_policy(struct admin_run *r)
 	struct store_key_policy	 kp;
 	struct json_object	*o;
 
-	if ((o = admin_kms_policy_name_check(r)) != NULL)
+	if ((o = admin_kms_key_policy_check(r)) != NULL)
 		return (o);
 	if (r->ctx->store == NULL || store_key_policy_get(r->ctx->store,
 	    r->key.id, &kp) != STORE_OK)
-		return (admin_fail(r, ADMIN_E_INTERNAL, "%s",
-		    r->ctx->store != NULL ? store_errmsg(r->ctx->store) :
-		    "no store"));
+		return (admin_read_fail(r, ADMIN_E_INTERNAL));
 	o = admin_answer(r->req);
 	json_object_object_add(o, "Policy",
 	    json_object_new_string_len(kp.text, (int)kp.len));
@@ -90,18 +76,15 @@ admin_kms_create_instance(struct admin_run *r)
 	enum world_instance_state	 ist = WORLD_INSTANCE_ENABLED;
 	const struct admin_val		*v;
 	const char			*s;
-	uint64_t			 gen = 0;
-	int				 se;
 
 	if ((s = admin_req_str(r->req, "State")) != NULL)
 		world_instance_state_parse(s, strlen(s), &ist);
 	v = admin_req_get(r->req, "ShareQuota");
 	if ((s = admin_req_str(r->req, "Account")) == NULL)
 		s = r->ctx->conf.account;
-	se = store_instance_create(r->ctx->store,
+	return (admin_done(r, store_instance_create(r->ctx->store,
 	    admin_req_str(r->req, "InstanceId"), (int)ist,
-	    v != NULL ? (uint32_t)v->i : 0, s, &gen);
-	return (admin_done(r, se, gen, NULL, NULL, 0));
+	    v != NULL ? (uint32_t)v->i : 0, s, &r->gen)));
 }
 
 struct json_object *
@@ -109,13 +92,10 @@ admin_kms_update_instance_state(struct admin_run *r)
 {
 	enum world_instance_state	 ist = WORLD_INSTANCE_ENABLED;
 	const char			*s = admin_req_str(r->req, "State");
-	uint64_t			 gen = 0;
-	int				 se;
 
 	world_instance_state_parse(s, strlen(s), &ist);
-	se = store_instance_state_set(r->ctx->store,
-	    admin_req_str(r->req, "InstanceId"), (int)ist, &gen);
-	return (admin_done(r, se, gen, NULL, NULL, 0));
+	return (admin_done(r, store_instance_state_set(r->ctx->store,
+	    admin_req_str(r->req, "InstanceId"), (int)ist, &r->gen)));
 }
 
 /*
@@ -150,7 +130,6 @@ admin_kms_create_key(struct admin_run *r)
 	const char		*s, *acct = r->account;
 	char			 kid[129], hex[25], arn[ADMIN_ARN_MAX];
 	unsigned char		 rb[12];
-	uint64_t		 gen = 0;
 	int			 se;
 
 	if ((s = admin_req_str(r->req, "KeyId")) != NULL)
@@ -161,16 +140,15 @@ admin_kms_create_key(struct admin_run *r)
 		snprintf(kid, sizeof(kid), "key-%s", hex);
 	}
 	se = store_key_create(r->ctx->store, kid, r->ctx->conf.region, acct,
-	    admin_req_str(r->req, "DKMSInstanceId"), WORLD_KEY_ENABLED, &gen);
-	o = admin_done(r, se, gen, NULL, NULL, 0);
+	    admin_req_str(r->req, "DKMSInstanceId"), WORLD_KEY_ENABLED,
+	    &r->gen);
+	o = admin_done(r, se);
 	if (se == STORE_OK && o != NULL) {
 		m = json_object_new_object();
-		snprintf(arn, sizeof(arn), "acs:kms:%s:%s:key/%s",
-		    r->ctx->conf.region, acct, kid);
-		json_object_object_add(m, "KeyId", json_object_new_string(kid));
-		json_object_object_add(m, "Arn", json_object_new_string(arn));
-		json_object_object_add(m, "KeyState",
-		    json_object_new_string("Enabled"));
+		admin_key_arn(arn, sizeof(arn), r->ctx->conf.region, acct, kid);
+		admin_set_str(m, "KeyId", kid);
+		admin_set_str(m, "Arn", arn);
+		admin_set_str(m, "KeyState", "Enabled");
 		json_object_object_add(o, "KeyMetadata", m);
 	}
 	return (o);
@@ -185,26 +163,21 @@ admin_kms_describe_key(struct admin_run *r)
 
 	o = admin_answer(r->req);
 	m = json_object_new_object();
-	snprintf(arn, sizeof(arn), "acs:kms:%s:%s:key/%s", r->key.region,
-	    r->key.creator, r->key.id);
-	json_object_object_add(m, "KeyId", json_object_new_string(r->key.id));
-	json_object_object_add(m, "Arn", json_object_new_string(arn));
-	json_object_object_add(m, "KeyState", json_object_new_string(
-	    world_key_state_name(r->key.state)));
-	json_object_object_add(m, "Creator",
-	    json_object_new_string(r->key.creator));
-	json_object_object_add(m, "Region",
-	    json_object_new_string(r->key.region));
+	admin_key_arn(arn, sizeof(arn), r->key.region, r->key.creator,
+	    r->key.id);
+	admin_set_str(m, "KeyId", r->key.id);
+	admin_set_str(m, "Arn", arn);
+	admin_set_str(m, "KeyState", world_key_state_name(r->key.state));
+	admin_set_str(m, "Creator", r->key.creator);
+	admin_set_str(m, "Region", r->key.region);
 	if (r->key.instance != NULL)
-		json_object_object_add(m, "DKMSInstanceId",
-		    json_object_new_string(r->key.instance));
+		admin_set_str(m, "DKMSInstanceId", r->key.instance);
 	if (r->key.state == WORLD_KEY_PENDING_DELETION &&
 	    r->ctx->store != NULL &&
 	    store_key_deletion_get(r->ctx->store, r->key.id, &when) ==
 	    STORE_OK) {
 		admin_date(when, date, sizeof(date));
-		json_object_object_add(m, "DeleteDate",
-		    json_object_new_string(date));
+		admin_set_str(m, "DeleteDate", date);
 	}
 	json_object_object_add(o, "KeyMetadata", m);
 	return (o);
@@ -213,32 +186,25 @@ admin_kms_describe_key(struct admin_run *r)
 static int
 admin_list_key(const struct world_key *k, void *arg)
 {
-	struct admin_list	*l = arg;
 	struct json_object	*o;
 	char			 arn[ADMIN_ARN_MAX];
 
-	if (l->account != NULL && strcmp(k->creator, l->account) != 0)
+	if ((o = admin_list_row(arg, k->creator)) == NULL)
 		return (0);
-	o = json_object_new_object();
-	snprintf(arn, sizeof(arn), "acs:kms:%s:%s:key/%s", k->region,
-	    k->creator, k->id);
-	json_object_object_add(o, "KeyId", json_object_new_string(k->id));
-	json_object_object_add(o, "KeyArn", json_object_new_string(arn));
-	json_object_array_add(l->arr, o);
+	admin_key_arn(arn, sizeof(arn), k->region, k->creator, k->id);
+	admin_set_str(o, "KeyId", k->id);
+	admin_set_str(o, "KeyArn", arn);
 	return (0);
 }
 
 struct json_object *
 admin_kms_list_keys(struct admin_run *r)
 {
-	struct admin_list	 l;
-	struct json_object	*o;
+	struct admin_list	l;
 
-	o = admin_answer(r->req);
 	admin_list_init(&l, r);
 	world_foreach_key(r->w, admin_list_key, &l);
-	admin_page(r, o, l.arr, "Keys", "Key", 1);
-	return (o);
+	return (admin_list_answer(r, &l, "Keys", "Key", 1));
 }
 
 struct json_object *
@@ -254,13 +220,9 @@ admin_kms_key_state_check(struct admin_run *r)
 struct json_object *
 admin_kms_set_key_state(struct admin_run *r)
 {
-	uint64_t	gen = 0;
-	int		se;
-
-	se = store_key_state_set(r->ctx->store, r->key.id,
+	return (admin_done(r, store_key_state_set(r->ctx->store, r->key.id,
 	    r->req->api->id == ADMIN_DisableKey ? WORLD_KEY_DISABLED :
-	    WORLD_KEY_ENABLED, &gen);
-	return (admin_done(r, se, gen, NULL, NULL, 1));
+	    WORLD_KEY_ENABLED, &r->gen)));
 }
 
 struct json_object *
@@ -278,16 +240,15 @@ admin_kms_schedule_deletion(struct admin_run *r)
 {
 	const struct admin_val	*v;
 	int64_t			 when;
-	uint64_t		 gen = 0;
 	int			 se;
 
 	v = admin_req_get(r->req, "PendingWindowInDays");
 	when = (int64_t)time(NULL) + v->i * r->ctx->conf.day_seconds;
 	se = store_key_schedule_deletion(r->ctx->store, r->key.id, when * 1000,
-	    &gen);
+	    &r->gen);
 	if (se == STORE_OK && admin_sched_add(r->ctx, r->key.id, when) != 0)
 		r->ctx->resync = 1;
-	return (admin_done(r, se, gen, NULL, NULL, 1));
+	return (admin_done(r, se));
 }
 
 struct json_object *
@@ -302,13 +263,12 @@ admin_kms_cancel_check(struct admin_run *r)
 struct json_object *
 admin_kms_cancel_deletion(struct admin_run *r)
 {
-	uint64_t	gen = 0;
-	int		se;
+	int	se;
 
-	se = store_key_cancel_deletion(r->ctx->store, r->key.id, &gen);
+	se = store_key_cancel_deletion(r->ctx->store, r->key.id, &r->gen);
 	if (se == STORE_OK)
 		admin_sched_del(r->ctx, r->key.id);
-	return (admin_done(r, se, gen, NULL, NULL, 1));
+	return (admin_done(r, se));
 }
 
 /*
@@ -321,7 +281,6 @@ admin_kms_tags_change(struct admin_run *r)
 	int			 untag = r->req->api->id == ADMIN_UntagResource;
 	const struct admin_val	*v;
 	struct store_tag	*t;
-	uint64_t		 gen = 0;
 	size_t			 i;
 	int			 se;
 
@@ -333,10 +292,11 @@ admin_kms_tags_change(struct admin_run *r)
 			t[i].key = untag ? v->list[i] : v->tags[i].key;
 			t[i].value = untag ? NULL : v->tags[i].value;
 		}
-		se = store_tags_change(r->ctx->store, r->key.id, t, v->n, &gen);
+		se = store_tags_change(r->ctx->store, r->key.id, t, v->n,
+		    &r->gen);
 		free(t);
 	}
-	return (admin_done(r, se, gen, NULL, NULL, 1));
+	return (admin_done(r, se));
 }
 
 struct json_object *
@@ -349,12 +309,9 @@ admin_kms_list_tags(struct admin_run *r)
 	arr = json_object_new_array();
 	for (i = 0; i < r->key.ntags; i++) {
 		t = json_object_new_object();
-		json_object_object_add(t, "KeyId",
-		    json_object_new_string(r->key.id));
-		json_object_object_add(t, "TagKey",
-		    json_object_new_string(r->key.tags[i].key));
-		json_object_object_add(t, "TagValue",
-		    json_object_new_string(r->key.tags[i].value));
+		admin_set_str(t, "KeyId", r->key.id);
+		admin_set_str(t, "TagKey", r->key.tags[i].key);
+		admin_set_str(t, "TagValue", r->key.tags[i].value);
 		json_object_array_add(arr, t);
 	}
 	t = json_object_new_object();
@@ -366,64 +323,46 @@ admin_kms_list_tags(struct admin_run *r)
 struct json_object *
 admin_kms_create_alias(struct admin_run *r)
 {
-	uint64_t	gen = 0;
-	int		se;
-
-	se = store_alias_create(r->ctx->store, r->req->alias.name, r->key.id,
-	    &gen);
-	return (admin_done(r, se, gen, NULL, NULL, 0));
+	return (admin_done(r, store_alias_create(r->ctx->store,
+	    r->req->alias.name, r->key.id, &r->gen)));
 }
 
 struct json_object *
 admin_kms_update_alias(struct admin_run *r)
 {
-	uint64_t	gen = 0;
-	int		se;
-
-	se = store_alias_update(r->ctx->store, r->req->alias.name, r->key.id,
-	    &gen);
-	return (admin_done(r, se, gen, NULL, NULL, 0));
+	return (admin_done(r, store_alias_update(r->ctx->store,
+	    r->req->alias.name, r->key.id, &r->gen)));
 }
 
 struct json_object *
 admin_kms_delete_alias(struct admin_run *r)
 {
-	uint64_t	gen = 0;
-	int		se;
-
-	se = store_alias_delete(r->ctx->store, r->alias.region,
-	    r->alias.account, r->alias.name, &gen);
-	return (admin_done(r, se, gen, NULL, NULL, 0));
+	return (admin_done(r, store_alias_delete(r->ctx->store,
+	    r->alias.region, r->alias.account, r->alias.name, &r->gen)));
 }
 
 static int
 admin_list_alias(const struct world_alias *a, void *arg)
 {
-	struct admin_list	*l = arg;
 	struct json_object	*o;
 	char			 arn[ADMIN_ARN_MAX];
 
-	if (l->account != NULL && strcmp(a->account, l->account) != 0)
+	if ((o = admin_list_row(arg, a->account)) == NULL)
 		return (0);
-	o = json_object_new_object();
 	snprintf(arn, sizeof(arn), "acs:kms:%s:%s:%s", a->region, a->account,
 	    a->name);
-	json_object_object_add(o, "AliasName", json_object_new_string(a->name));
-	json_object_object_add(o, "AliasArn", json_object_new_string(arn));
-	json_object_object_add(o, "KeyId", json_object_new_string(a->key_id));
-	json_object_array_add(l->arr, o);
+	admin_set_str(o, "AliasName", a->name);
+	admin_set_str(o, "AliasArn", arn);
+	admin_set_str(o, "KeyId", a->key_id);
 	return (0);
 }
 
 struct json_object *
 admin_kms_list_aliases(struct admin_run *r)
 {
-	struct admin_list	 l;
-	struct json_object	*o;
+	struct admin_list	l;
 
-	o = admin_answer(r->req);
 	admin_list_init(&l, r);
 	world_foreach_alias(r->w, admin_list_alias, &l);
-	admin_page(r, o, l.arr, "Aliases", "Alias", 1);
-	return (o);
+	return (admin_list_answer(r, &l, "Aliases", "Alias", 1));
 }

@@ -57,6 +57,9 @@ struct admin_run {
 	int			 has_inst;
 	struct world_alias	 alias;
 	int			 has_alias;
+	/* A change's store call fills them for admin_done(). */
+	uint64_t		 gen;		/* the new generation */
+	struct policy_diags	 diags;		/* why a document was refused */
 	char			 detail[512];
 };
 
@@ -64,7 +67,6 @@ struct admin_run {
 struct admin_list {
 	struct json_object	*arr;
 	const char		*account;
-	const char		*region;
 };
 
 /* A handler: the answer (an error answer included); NULL from a check
@@ -80,19 +82,26 @@ struct json_object *admin_answer(const struct admin_req *);
 struct json_object *admin_fail(struct admin_run *, enum admin_err,
 	    const char *, ...) __attribute__((__format__(printf, 3, 4)));
 enum admin_err	admin_store_err(int, int);
-void		admin_digest(const char *, size_t, char *, size_t);
-/* After a store change: the outcome record and the answer (digest: of
- * the document set, may be NULL; on_key: ENOTFOUND names the key). */
-struct json_object *admin_done(struct admin_run *, int, uint64_t,
-	    const char *, struct policy_diags *, int);
+/* After a change's store call (its status; r->gen, r->diags): the
+ * outcome record and the answer. */
+struct json_object *admin_done(struct admin_run *, int);
+/* A store read that failed (or no store): the error with its reason. */
+struct json_object *admin_read_fail(struct admin_run *, enum admin_err);
 void		admin_date(int64_t, char *, size_t);
+void		admin_key_arn(char *, size_t, const char *, const char *,
+		    const char *);
+void		admin_set_str(struct json_object *, const char *,
+		    const char *);
 /* A stored document's lint warnings as the answer's "Warnings". */
 void		admin_warnings(struct json_object *, enum policy_kind,
 		    const char *, size_t, const char *);
 void		admin_list_init(struct admin_list *, const struct admin_run *);
-/* Sorted, then one page of it under {outer: {inner: [...]}}. */
-void		admin_page(struct admin_run *, struct json_object *,
-		    struct json_object *, const char *, const char *, int);
+/* A new row of the listing; NULL: the account's rows are not shown. */
+struct json_object *admin_list_row(struct admin_list *, const char *);
+/* The answer: the rows sorted, under {outer: {inner: [...]}}, one page
+ * of them when paged. */
+struct json_object *admin_list_answer(struct admin_run *,
+		    struct admin_list *, const char *, const char *, int);
 
 /* admin-kms.c */
 struct json_object *admin_kms_key_policy_check(struct admin_run *);
@@ -120,16 +129,21 @@ struct json_object *admin_kms_list_aliases(struct admin_run *);
 /* admin-ram.c */
 struct json_object *admin_ram_create_principal(struct admin_run *);
 struct json_object *admin_ram_delete_principal(struct admin_run *);
-struct json_object *admin_ram_membership(struct admin_run *);
+struct json_object *admin_ram_add_user_to_group(struct admin_run *);
+struct json_object *admin_ram_remove_user_from_group(struct admin_run *);
 struct json_object *admin_ram_create_policy(struct admin_run *);
 struct json_object *admin_ram_delete_policy(struct admin_run *);
 struct json_object *admin_ram_list_policies(struct admin_run *);
-struct json_object *admin_ram_policy_read(struct admin_run *);
+struct json_object *admin_ram_get_policy(struct admin_run *);
+struct json_object *admin_ram_get_policy_version(struct admin_run *);
+struct json_object *admin_ram_list_policy_versions(struct admin_run *);
+struct json_object *admin_ram_custom_check(struct admin_run *);
 struct json_object *admin_ram_version_check(struct admin_run *);
 struct json_object *admin_ram_create_version(struct admin_run *);
-struct json_object *admin_ram_change_version(struct admin_run *);
-struct json_object *admin_ram_attach_check(struct admin_run *);
-struct json_object *admin_ram_attachment(struct admin_run *);
+struct json_object *admin_ram_set_default_version(struct admin_run *);
+struct json_object *admin_ram_delete_version(struct admin_run *);
+struct json_object *admin_ram_attach(struct admin_run *);
+struct json_object *admin_ram_detach(struct admin_run *);
 
 /* admin-state.c */
 struct json_object *admin_state_import(struct admin_run *);

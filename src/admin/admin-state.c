@@ -18,27 +18,19 @@ struct json_object *
 admin_state_import(struct admin_run *r)
 {
 	const struct admin_val	*v = admin_req_get(r->req, "Bundle");
-	struct policy_diags	 d;
-	struct json_object	*o;
 	struct bundle		*b = NULL;
-	uint64_t		 gen = 0;
-	char			 dg[80];
 	int			 se;
 
-	policy_diags_init(&d);
-	admin_digest(v->s, v->len, dg, sizeof(dg));
-	if (bundle_parse(v->s, v->len, 0, &b, &d) != 0)
+	if (bundle_parse(v->s, v->len, 0, &b, &r->diags) != 0)
 		se = STORE_EINVAL;
 	else {
-		se = store_replace_all(r->ctx->store, b, &gen);
+		se = store_replace_all(r->ctx->store, b, &r->gen);
 		bundle_free(b);
 		/* The new state's deletions (store_replace_all). */
 		if (se == STORE_OK && admin_sched_load(r->ctx) != 0)
 			r->ctx->resync = 1;
 	}
-	o = admin_done(r, se, gen, dg, &d, 0);
-	policy_diags_free(&d);
-	return (o);
+	return (admin_done(r, se));
 }
 
 struct json_object *
@@ -51,9 +43,7 @@ admin_state_export(struct admin_run *r)
 
 	if (r->ctx->store == NULL ||
 	    store_to_bundle(r->ctx->store, &b) != STORE_OK)
-		return (admin_fail(r, ADMIN_E_INTERNAL, "%s",
-		    r->ctx->store != NULL ? store_errmsg(r->ctx->store) :
-		    "no store"));
+		return (admin_read_fail(r, ADMIN_E_INTERNAL));
 	txt = bundle_export(b, &len);
 	bundle_free(b);
 	if (txt == NULL)
@@ -75,8 +65,8 @@ admin_state_status(struct admin_run *r)
 	o = admin_answer(r->req);
 	json_object_object_add(o, "Generation",
 	    json_object_new_uint64(world_generation(r->w)));
-	json_object_object_add(o, "Caller", json_object_new_string(
-	    r->caller->superuser ? ADMIN_SUPERUSER : r->caller->principal));
+	admin_set_str(o, "Caller", r->caller->superuser ? ADMIN_SUPERUSER :
+	    r->caller->principal);
 	if (o != NULL && r->ctx->status_hook != NULL)
 		r->ctx->status_hook(o, r->ctx->status_arg);
 	return (o);

@@ -239,26 +239,36 @@ audit_write(struct audit *a, struct json_object *rec, int durable)
 	return (r);
 }
 
+/* What every record starts with: Time, Record, RequestId, Action. */
+static struct json_object *
+audit_record(const char *record, const char *action, const char *request_id)
+{
+	struct json_object	*rec;
+	char			 ts[80];
+
+	audit_now(ts, sizeof(ts));
+	if ((rec = json_object_new_object()) == NULL)
+		return (NULL);
+	json_object_object_add(rec, "Time", json_object_new_string(ts));
+	json_object_object_add(rec, "Record", json_object_new_string(record));
+	json_object_object_add(rec, "RequestId",
+	    json_object_new_string(request_id));
+	json_object_object_add(rec, "Action", json_object_new_string(action));
+	return (rec);
+}
+
 int
 audit_intent(struct audit *a, const struct admin_caller *c,
     const char *action, const char *request_id, struct json_object *params)
 {
 	struct json_object	*rec, *who;
-	char			 ts[80];
 	int			 r;
 
-	audit_now(ts, sizeof(ts));
-	if ((rec = json_object_new_object()) == NULL ||
+	if ((rec = audit_record("intent", action, request_id)) == NULL ||
 	    (who = json_object_new_object()) == NULL) {
 		json_object_put(rec);
 		return (-1);
 	}
-	json_object_object_add(rec, "Time", json_object_new_string(ts));
-	json_object_object_add(rec, "Record", json_object_new_string(
-	    "intent"));
-	json_object_object_add(rec, "RequestId",
-	    json_object_new_string(request_id));
-	json_object_object_add(rec, "Action", json_object_new_string(action));
 	json_object_object_add(who, "Principal", json_object_new_string(
 	    c->superuser ? "superuser" : c->principal));
 	if (c->uid >= 0)
@@ -288,18 +298,10 @@ audit_outcome(struct audit *a, const char *action, const char *request_id,
     const char *digest)
 {
 	struct json_object	*rec;
-	char			 ts[80];
 	int			 r;
 
-	audit_now(ts, sizeof(ts));
-	if ((rec = json_object_new_object()) == NULL)
+	if ((rec = audit_record("outcome", action, request_id)) == NULL)
 		return (-1);
-	json_object_object_add(rec, "Time", json_object_new_string(ts));
-	json_object_object_add(rec, "Record", json_object_new_string(
-	    "outcome"));
-	json_object_object_add(rec, "RequestId",
-	    json_object_new_string(request_id));
-	json_object_object_add(rec, "Action", json_object_new_string(action));
 	if (code == NULL) {
 		json_object_object_add(rec, "Result",
 		    json_object_new_string("ok"));
