@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * store-ops-kms.c: the KMS changes, one function each (instances, keys,
- * scheduled deletions, tags, aliases).  Every change checks its
- * preconditions against the store, writes its records and puts what
- * changed into the world transaction, inside store_write's single
- * write transaction.
+ * scheduled deletions, tags, aliases), each a plan taking its own typed
+ * arguments: it reads and checks records and writes records; the world
+ * follows from the change-set (store_op_change, docs/storage.md).
  */
 #include <errno.h>
 #include <stdio.h>

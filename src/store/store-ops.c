@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * store-ops.c: the changes, one function each.  Every change checks its
- * preconditions against the store, writes its records and puts what
- * changed into the world transaction, all inside store_write's single
- * write transaction; documents are validated and compiled before it.
+ * store-ops.c: what every change shares: record reads and writes that
+ * record the change-set, store_op_change (plan, then reload the world
+ * where the change-set wrote, or hand it to a fleet's sink), the key and
+ * policy helpers and the checks every change makes.  Documents are
+ * validated and compiled before the write transaction.
  */
 #include <errno.h>
 #include <stdio.h>
