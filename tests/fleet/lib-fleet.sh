@@ -17,7 +17,7 @@
 #                                   "State", "AppliedRevision", ...)
 #   host_serving NAME [REV]         serving (at AppliedRevision REV)
 #   hosts_converged REV NAME...     every host serving at REV
-#   host_export NAME                its ExportBundle (no RequestId)
+#   host_export NAME                its ExportBundle (the state alone)
 #   actl NAME CALL ARGS...          kmsauthzctl CALL on the host's admin
 #                                   socket, the answer in $tmp/ans
 #   acode                           the Code of $tmp/ans, or OK
@@ -28,6 +28,7 @@
 #   etcd_rev                        etcd's current revision
 #   hosts_in_step NAME...           every host serving at etcd_rev
 #   host_log NAME REGEX             lines of the host's stderr that match
+#   ok_todo STATUS DESC REASON      a TAP TODO test (a known bug)
 
 FLEETLOAD=$top_srcdir/tests/fleet/fleetload.py
 FLEET_ACCT=1000000000000000
@@ -208,10 +209,11 @@ host_log() {
 	grep -E "$2" "$tmp/$1/err" 2>/dev/null
 }
 
-# host_export NAME: the host's ExportBundle, without its RequestId.
+# host_export NAME: the host's ExportBundle, without its RequestId and
+# Generation (the state alone).
 host_export() {
-	"$KMSAUTHZCTL" ExportBundle --socket "$tmp/$1/a.sock" \
-	    2>&1 | sed 's/"RequestId":"[^"]*",//'
+	"$KMSAUTHZCTL" ExportBundle --socket "$tmp/$1/a.sock" 2>&1 |
+	    sed -e 's/"RequestId":"[^"]*",//' -e 's/"Generation":[0-9]*,//'
 }
 
 # Sanitizer reports in any host's stderr.
@@ -258,3 +260,15 @@ fleet_cleanup() {
 	etcd_cleanup
 }
 trap 'fleet_cleanup' EXIT
+
+# ok_todo STATUS DESCRIPTION REASON: a test of a known daemon bug (TAP
+# TODO: a failure is expected and does not fail the script; a pass is
+# reported, XPASS, so that the TODO is removed once it is fixed).
+ok_todo() {
+	tap_n=$((tap_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $tap_n - $2 # TODO $3"
+	else
+		echo "not ok $tap_n - $2 # TODO $3"
+	fi
+}
