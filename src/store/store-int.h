@@ -6,6 +6,7 @@
 #ifndef KMSAUTHZ_STORE_INT_H
 #define KMSAUTHZ_STORE_INT_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -52,11 +53,17 @@ struct store {
 	size_t			 map_max;
 	size_t			 ram_policy_max;
 	MDB_dbi			 dbi[DBI_COUNT];
-	uint64_t		 generation;
+	/*
+	 * Atomic: a fleet's mirror commits on its own thread while the
+	 * admin plane reads them; wmu serializes the write transactions
+	 * (a change's plan, the mirror's applies) and the map's growth.
+	 */
+	_Atomic uint64_t	 generation;
+	pthread_mutex_t		 wmu;
 	int			 stale_readers;	/* cleared at open */
-	uint64_t		 commit_ns;	/* the last mdb_txn_commit */
+	_Atomic uint64_t	 commit_ns;	/* the last mdb_txn_commit */
 	struct world_holder	*holder;
-	int			 loaded;	/* holder mirrors the store */
+	_Atomic int		 loaded;	/* holder mirrors the store */
 	void			(*holder_free)(struct world_holder *);
 	int			 existed[STORE_NFILES]; /* before the open */
 	int			 made_dir;	/* the open made st->dir */
