@@ -121,27 +121,6 @@ fleet_meta(struct store_cset *cs, uint64_t cluster, const char *data)
 
 /* --- resync ------------------------------------------------------- */
 
-/*
- * The revision a resync's state is given: that of the data set's last
- * change (its newest record, or "current"), so that a host that
- * resynced and one that followed every revision name one state by one
- * revision.  A delete after it is not seen in what is left: the watch
- * resumes just past it and applies the delete again (deleting what is
- * gone changes nothing) and so reaches the same revision.  When that
- * revision is compacted, the resync's own revision.
- */
-static int64_t
-fleet_resync_gen(struct fleet *f)
-{
-	int64_t	 g = f->rs_maxmod > f->rs_curmod ? f->rs_maxmod : f->rs_curmod;
-
-	f->lowered = 0;
-	if (g <= 0 || f->rs_plain || g > f->rs_rev)
-		return (f->rs_rev);
-	f->lowered = g < f->rs_rev;
-	return (g);
-}
-
 static void
 fleet_resync_apply(struct fleet *f)
 {
@@ -151,8 +130,6 @@ fleet_resync_apply(struct fleet *f)
 	cluster = f->cluster_id;
 	pthread_mutex_unlock(&f->mu);
 	fleet_meta(&f->rs, cluster, f->rs_data);
-	f->rs_rev = fleet_resync_gen(f);
-	f->rs_plain = 0;
 	if (store_apply(f->st, &f->rs, (uint64_t)f->rs_rev, NULL) !=
 	    STORE_OK) {
 		fleet_degraded(f, store_errmsg(f->st));
@@ -177,16 +154,13 @@ fleet_resync_page(const struct etcd_range_res *res, void *arg)
 	char		 why[ETCD_ERR_MAX];
 	size_t		 i;
 
-	for (i = 0; i < res->nkvs; i++) {
+	for (i = 0; i < res->nkvs; i++)
 		if (fleet_record(&f->rs, f->rs_prefix, &res->kvs[i], 0, why,
 		    sizeof(why)) != 0) {
 			f->rs_bad = 1;
 			fleet_degraded(f, why);
 			return (-1);
 		}
-		if (res->kvs[i].mod_revision > f->rs_maxmod)
-			f->rs_maxmod = res->kvs[i].mod_revision;
-	}
 	return (0);
 }
 
@@ -229,8 +203,6 @@ fleet_resync(struct fleet *f, int64_t rev, const char *data)
 	f->rs.replace = 1;
 	f->rs_bad = 0;
 	f->rs_rev = rev;
-	f->rs_maxmod = 0;
-	f->rs_curmod = f->current_mod;
 	snprintf(f->rs_data, sizeof(f->rs_data), "%s", data);
 	if (data[0] == '\0') {
 		fleet_resync_apply(f);	/* an empty fleet: an empty state */
@@ -358,7 +330,6 @@ fleet_watch_events(int64_t rev, const struct etcd_event *ev, size_t n,
 	int			 bad = 0;
 
 	fleet_contact(f, 1, NULL);
-	f->lowered = 0;		/* the watch is past the resync */
 	pthread_mutex_lock(&f->mu);
 	dp = f->data[0] != '\0' ? fleet_key_data(f->prefix, f->data) : NULL;
 	pthread_mutex_unlock(&f->mu);
@@ -421,8 +392,6 @@ fleet_watch_end(const struct etcd_error *err, int64_t rev, void *arg)
 		log_info("fleet: revision %" PRId64 " is compacted: resync",
 		    rev);
 		f->force_resync = 1;
-		/* Resumed below a resync's revision, and that is gone. */
-		f->rs_plain = f->lowered;
 		f->retry_at = 0;
 		return;
 	}
