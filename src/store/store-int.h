@@ -272,6 +272,14 @@ int	store_deletions_check(struct store *, MDB_txn *);
 int	store_own_dir(struct store *);
 int	store_own_files(struct store *);
 
+/* store-load.c, shared with store-prefetch.c: a key of n parts joined
+ * by NUL (0, or -1 when malformed; free with store_split_free), a RAM
+ * policy version's record (0, or -1). */
+int	store_split(const MDB_val *, char **, int);
+void	store_split_free(char **, int);
+int	store_pv_find(struct store *, MDB_txn *, const char *, const char *,
+	    uint32_t, struct store_pvrec *);
+
 /* Loading (store-load.c): every record into wt (empty world txn). */
 int	store_load_into(struct store *, MDB_txn *, struct world_txn *);
 /* One entity (record k of its own DBI) into or out of wt. */
