@@ -9,8 +9,9 @@
  * compiled once and shared: compiled policies are immutable and
  * reference counted, and the stored BLAKE2b digest is the cache key.
  *
- * The compiling is done first, on every online core (store_prefetch, store-prefetch.c):
- * the texts are independent, and they are most of the time of an open.
+ * The compiling is done first, on every online core (store_prefetch,
+ * store-prefetch.c): the texts are independent, and they are most of
+ * the time of an open.
  * A key policy whose text matches the digest stored with it is the text
  * the store validated when it was set, so it takes the trusted compiler
  * (policy_compile_trusted); RAM policy versions carry no digest and
