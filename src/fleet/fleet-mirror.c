@@ -23,7 +23,7 @@
 #include "store/store.h"
 #include "store/store-json.h"
 
-#define FLEET_BACKOFF_MAX	30	/* seconds between tries */
+#define FLEET_BACKOFF_MAX	10	/* seconds between tries */
 
 static void	fleet_watch_start(struct fleet *, int64_t);
 

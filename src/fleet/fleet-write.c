@@ -468,6 +468,13 @@ fleet_sink(struct store *st, const struct store_cset *cs, uint64_t gen,
 	r.cs = cs;
 	r.gen = gen;
 	pthread_mutex_lock(&f->mu);
+	if (f->cluster_id == 0 && f->state != FLEET_DEGRADED) {
+		rc = store_seterr(st, STORE_EUNAVAIL, "fleet: no answer from "
+		    "etcd yet%s%s", f->last_error[0] != '\0' ? ": " : "",
+		    f->last_error);
+		pthread_mutex_unlock(&f->mu);
+		return (rc);
+	}
 	if (f->stop || f->state == FLEET_SYNCING ||
 	    f->state == FLEET_DEGRADED) {
 		rc = store_seterr(st, STORE_EUNAVAIL, "fleet: this host is "

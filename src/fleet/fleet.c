@@ -338,8 +338,15 @@ fleet_start(const struct fleet_config *c, struct store *st,
 	f->st = st;
 	f->published = published;
 	f->published_arg = arg;
-	f->state = FLEET_SYNCING;
+	/*
+	 * A store that mirrored this fleet before serves what it has (stale
+	 * until etcd answers); any other waits for its first whole state.
+	 */
+	f->state = store_fleet_meta(st, "cluster", f->data,
+	    sizeof(f->data)) == STORE_OK ? FLEET_SERVING : FLEET_SYNCING;
+	f->data[0] = '\0';
 	f->applied = (int64_t)store_generation(st);
+	f->seen = f->applied;
 	memset(&ec, 0, sizeof(ec));
 	ec.endpoints = f->endpoints;
 	ec.timeout = (int)f->timeout;

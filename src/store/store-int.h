@@ -6,6 +6,7 @@
 #ifndef KMSAUTHZ_STORE_INT_H
 #define KMSAUTHZ_STORE_INT_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -52,11 +53,17 @@ struct store {
 	size_t			 map_max;
 	size_t			 ram_policy_max;
 	MDB_dbi			 dbi[DBI_COUNT];
-	uint64_t		 generation;
+	/*
+	 * Atomic: a fleet's mirror commits on its own thread while the
+	 * admin plane reads them; wmu serializes the write transactions
+	 * (a change's plan, the mirror's applies) and the map's growth.
+	 */
+	_Atomic uint64_t	 generation;
+	pthread_mutex_t		 wmu;
 	int			 stale_readers;	/* cleared at open */
-	uint64_t		 commit_ns;	/* the last mdb_txn_commit */
+	_Atomic uint64_t	 commit_ns;	/* the last mdb_txn_commit */
 	struct world_holder	*holder;
-	int			 loaded;	/* holder mirrors the store */
+	_Atomic int		 loaded;	/* holder mirrors the store */
 	void			(*holder_free)(struct world_holder *);
 	int			 existed[STORE_NFILES]; /* before the open */
 	int			 made_dir;	/* the open made st->dir */
@@ -264,6 +271,14 @@ int	store_deletions_check(struct store *, MDB_txn *);
  */
 int	store_own_dir(struct store *);
 int	store_own_files(struct store *);
+
+/* store-load.c, shared with store-prefetch.c: a key of n parts joined
+ * by NUL (0, or -1 when malformed; free with store_split_free), a RAM
+ * policy version's record (0, or -1). */
+int	store_split(const MDB_val *, char **, int);
+void	store_split_free(char **, int);
+int	store_pv_find(struct store *, MDB_txn *, const char *, const char *,
+	    uint32_t, struct store_pvrec *);
 
 /* Loading (store-load.c): every record into wt (empty world txn). */
 int	store_load_into(struct store *, MDB_txn *, struct world_txn *);

@@ -185,7 +185,7 @@ store_op_sink(struct store *st, struct op *o, uint64_t *genp)
 	MDB_txn			*txn;
 	uint64_t		 gen = 0, ngen = 0;
 	char			 why[STORE_ERRMAX];
-	int			 rc, mrc, tries = 0;
+	int			 rc, mrc, tries = 0, grew;
 
 	for (;;) {
 		store_errbuf()[0] = '\0';
@@ -197,6 +197,8 @@ store_op_sink(struct store *st, struct op *o, uint64_t *genp)
 			return (store_op_nomem(st));
 		}
 		txn = NULL;
+		/* The mirror's applies wait while this plan reads. */
+		pthread_mutex_lock(&st->wmu);
 		if ((mrc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0)
 			rc = store_err_mdb(st, mrc, "beginning a transaction");
 		else if ((rc = store_meta_get_u(st, txn, "generation", 8,
@@ -211,10 +213,12 @@ store_op_sink(struct store *st, struct op *o, uint64_t *genp)
 			    &o->cs);
 		if (txn != NULL)
 			mdb_txn_abort(txn);
+		grew = rc == STORE_EFULL && (rc = store_grow(st)) == STORE_OK;
+		pthread_mutex_unlock(&st->wmu);
 		world_txn_abort(wt);
 		world_unref(base);
-		if (rc == STORE_EFULL && (rc = store_grow(st)) == STORE_OK)
-			continue;
+		if (grew)
+			continue;	/* the map grew: plan again */
 		if (rc != STORE_OK)
 			return (rc);
 		rc = st->sink(st, &o->cs, gen, st->sink_arg, &ngen);

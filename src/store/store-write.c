@@ -57,9 +57,24 @@ store_gen_bump(struct store *st, MDB_txn *txn, uint64_t *genp)
 	return (STORE_OK);
 }
 
+static int	store_write_locked(struct store *, store_write_fn, void *, int,
+		    uint64_t *);
+
 int
 store_write(struct store *st, store_write_fn fn, void *arg, int from_empty,
     uint64_t *genp)
+{
+	int	 rc;
+
+	pthread_mutex_lock(&st->wmu);
+	rc = store_write_locked(st, fn, arg, from_empty, genp);
+	pthread_mutex_unlock(&st->wmu);
+	return (rc);
+}
+
+static int
+store_write_locked(struct store *st, store_write_fn fn, void *arg,
+    int from_empty, uint64_t *genp)
 {
 	struct world		*base, *w;
 	struct world_txn	*wt;

@@ -677,7 +677,7 @@ store_meta_check(struct store *st, MDB_txn *txn)
 {
 	struct store_wbuf	 w;
 	MDB_val			 k, v;
-	uint64_t		 schema;
+	uint64_t		 schema, gen;
 	int			 i, rc;
 
 	rc = mdb_dbi_open(txn, "meta", 0, &st->dbi[DBI_META]);
@@ -739,7 +739,9 @@ store_meta_check(struct store *st, MDB_txn *txn)
 		if (rc != 0)
 			return (store_err_mdb(st, rc, "opening the databases"));
 	}
-	return (store_meta_get_u(st, txn, "generation", 8, &st->generation));
+	if ((rc = store_meta_get_u(st, txn, "generation", 8, &gen)) == 0)
+		st->generation = gen;
+	return (rc);
 }
 
 /*
@@ -862,6 +864,7 @@ store_open(const char *dir, const struct store_opts *o, struct store **stp,
 		return (STORE_EIO);
 	}
 	st = xcalloc(1, sizeof(*st));
+	pthread_mutex_init(&st->wmu, NULL);
 	st->dir = xstrdup(dir);
 	st->lockfd = -1;
 	st->readonly = o->readonly;
@@ -973,6 +976,7 @@ store_close(struct store *st)
 		mdb_env_close(st->env);
 	if (st->lockfd != -1)
 		close(st->lockfd);	/* releases the lock */
+	pthread_mutex_destroy(&st->wmu);
 	free(st->dir);
 	free(st);
 }

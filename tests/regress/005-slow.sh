@@ -35,10 +35,10 @@ case $out in
 esac
 # A frame trickled fast enough to be whole within request_timeout is
 # answered: the deadline is per frame, not per byte.
-out=$("$KZCLIENT" trickle "$tmp/q.sock" 40)
+out=$("$KZCLIENT" trickle "$tmp/q.sock" 20)
 diag "$out"
 case $out in
-"PONG "*) ok 0 "a frame trickled a byte per 40 ms (whole in 0.6 s): answered" ;;
-*) ok 1 "a frame trickled a byte per 40 ms (whole in 0.6 s): answered" ;;
+"PONG "*) ok 0 "a frame trickled a byte per 20 ms (whole in 0.3 s, request_timeout 2 s): answered" ;;
+*) ok 1 "a frame trickled a byte per 20 ms (whole in 0.3 s, request_timeout 2 s): answered" ;;
 esac
 finish
