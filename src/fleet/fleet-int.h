@@ -66,6 +66,10 @@ struct fleet {
 	struct store_cset	 rs;		/* a resync being read */
 	int			 rs_bad;	/* it met a refused record */
 	int64_t			 rs_rev;	/*   at this revision */
+	int64_t			 rs_maxmod;	/* its newest record's */
+	int64_t			 rs_curmod;	/* "current"'s mod_revision */
+	int			 rs_plain;	/* generation: rs_rev */
+	int64_t			 replay_to;	/* deletes only, up to it */
 	char			 rs_data[FLEET_DATA_ID_MAX]; /* this set */
 	char			*rs_prefix;	/*   whose keys start so */
 	struct fleet_req	*active;	/* the write in progress */

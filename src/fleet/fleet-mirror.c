@@ -121,6 +121,30 @@ fleet_meta(struct store_cset *cs, uint64_t cluster, const char *data)
 
 /* --- resync ------------------------------------------------------- */
 
+/*
+ * The revision a resync's state is given, so that every host names one
+ * state by one revision whether it resynced or followed every change:
+ * that of the data set's last put (its newest record, or "current"),
+ * g.  A delete after g is not seen in what is left; the watch resumes at
+ * g + 1 and, up to the resync's own revision, applies only the deletes
+ * (of keys already gone: nothing changes but the revision, which so
+ * reaches the last change's).  Every put in that span is of a key gone
+ * by the resync (a key still there was last put at or before g), so
+ * skipping them never shows a state etcd did not hold.  When g + 1 is
+ * compacted, the resync's own revision (rs_plain).
+ */
+static int64_t
+fleet_resync_gen(struct fleet *f)
+{
+	int64_t	 g = f->rs_maxmod > f->rs_curmod ? f->rs_maxmod : f->rs_curmod;
+
+	f->replay_to = 0;
+	if (g <= 0 || f->rs_plain || g >= f->rs_rev)
+		return (f->rs_rev);
+	f->replay_to = f->rs_rev;
+	return (g);
+}
+
 static void
 fleet_resync_apply(struct fleet *f)
 {
@@ -130,6 +154,8 @@ fleet_resync_apply(struct fleet *f)
 	cluster = f->cluster_id;
 	pthread_mutex_unlock(&f->mu);
 	fleet_meta(&f->rs, cluster, f->rs_data);
+	f->rs_rev = fleet_resync_gen(f);
+	f->rs_plain = 0;
 	if (store_apply(f->st, &f->rs, (uint64_t)f->rs_rev, NULL) !=
 	    STORE_OK) {
 		fleet_degraded(f, store_errmsg(f->st));
@@ -154,13 +180,16 @@ fleet_resync_page(const struct etcd_range_res *res, void *arg)
 	char		 why[ETCD_ERR_MAX];
 	size_t		 i;
 
-	for (i = 0; i < res->nkvs; i++)
+	for (i = 0; i < res->nkvs; i++) {
 		if (fleet_record(&f->rs, f->rs_prefix, &res->kvs[i], 0, why,
 		    sizeof(why)) != 0) {
 			f->rs_bad = 1;
 			fleet_degraded(f, why);
 			return (-1);
 		}
+		if (res->kvs[i].mod_revision > f->rs_maxmod)
+			f->rs_maxmod = res->kvs[i].mod_revision;
+	}
 	return (0);
 }
 
@@ -203,6 +232,8 @@ fleet_resync(struct fleet *f, int64_t rev, const char *data)
 	f->rs.replace = 1;
 	f->rs_bad = 0;
 	f->rs_rev = rev;
+	f->rs_maxmod = 0;
+	f->rs_curmod = f->current_mod;
 	snprintf(f->rs_data, sizeof(f->rs_data), "%s", data);
 	if (data[0] == '\0') {
 		fleet_resync_apply(f);	/* an empty fleet: an empty state */
@@ -350,10 +381,15 @@ fleet_watch_events(int64_t rev, const struct etcd_event *ev, size_t n,
 		if (dp == NULL || ev[i].kv.keylen < strlen(dp) ||
 		    memcmp(ev[i].kv.key, dp, strlen(dp)) != 0)
 			continue;	/* a data set being staged */
+		/* Replaying below a resync: its puts are gone already. */
+		if (rev <= f->replay_to && ev[i].type != ETCD_EV_DELETE)
+			continue;
 		bad = fleet_record(&cs, dp, &ev[i].kv,
 		    ev[i].type == ETCD_EV_DELETE, why, sizeof(why));
 	}
 	free(dp);
+	if (rev >= f->replay_to)
+		f->replay_to = 0;
 	if (!bad && cs.nw > 0 && store_apply(f->st, &cs, (uint64_t)rev,
 	    NULL) != STORE_OK) {
 		snprintf(why, sizeof(why), "revision %" PRId64 ": %s", rev,
@@ -392,6 +428,9 @@ fleet_watch_end(const struct etcd_error *err, int64_t rev, void *arg)
 		log_info("fleet: revision %" PRId64 " is compacted: resync",
 		    rev);
 		f->force_resync = 1;
+		/* Resumed below a resync's revision, and that is gone. */
+		f->rs_plain = f->replay_to != 0;
+		f->replay_to = 0;
 		f->retry_at = 0;
 		return;
 	}

@@ -450,6 +450,19 @@ fleet_wait_seen(struct fleet *f, int64_t rev, unsigned secs)
 	return (f->seen >= rev);
 }
 
+/* Waits (mu held) while a host that had contact resyncs, secs at most. */
+static void
+fleet_wait_state(struct fleet *f, unsigned secs)
+{
+	struct timespec	 dl;
+
+	clock_gettime(CLOCK_MONOTONIC, &dl);
+	dl.tv_sec += secs;
+	while (f->state == FLEET_SYNCING && f->cluster_id != 0 && !f->stop)
+		if (pthread_cond_timedwait(&f->cv, &f->mu, &dl) == ETIMEDOUT)
+			break;
+}
+
 int
 fleet_sink(struct store *st, const struct store_cset *cs, uint64_t gen,
     void *arg, uint64_t *genp)
@@ -475,6 +488,8 @@ fleet_sink(struct store *st, const struct store_cset *cs, uint64_t gen,
 		pthread_mutex_unlock(&f->mu);
 		return (rc);
 	}
+	/* A resync in progress (a switch, a compaction) ends soon. */
+	fleet_wait_state(f, t);
 	if (f->stop || f->state == FLEET_SYNCING ||
 	    f->state == FLEET_DEGRADED) {
 		rc = store_seterr(st, STORE_EUNAVAIL, "fleet: this host is "
