@@ -63,7 +63,9 @@ TSAN_TESTS="tests/regress/002-basic.sh tests/regress/004-many.sh
  tests/regress/024-drain-emfile.sh tests/regress/026-admin-lockout.sh
  tests/regress/104-hostile-clients.sh tests/regress/201-admin-api.sh
  tests/regress/040-metrics.sh tests/regress/041-decision-log.sh
- tests/regress/035-min-generation.sh"
+ tests/regress/035-min-generation.sh tests/fleet/101-fleet-basic.sh
+ tests/fleet/102-fleet-storm.sh tests/fleet/104-fleet-etcd-down.sh
+ tests/fleet/105-fleet-kill9.sh"
 if [ "${KMSAUTHZ_TSAN:-1}" != 0 ]; then
 	dir=$top/_build/tsan
 	echo "== tsan: build"
