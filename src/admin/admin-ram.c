@@ -302,7 +302,7 @@ admin_ram_list_policies(struct admin_run *r)
 struct json_object *
 admin_ram_create_version(struct admin_run *r)
 {
-	const struct admin_val		*v, *def;
+	const struct admin_val		*v, *def, *rot;
 	struct store_policy_version	 pv;
 	struct json_object		*o;
 	uint32_t			 ver = 0;
@@ -310,9 +310,12 @@ admin_ram_create_version(struct admin_run *r)
 
 	v = admin_req_get(r->req, "PolicyDocument");
 	def = admin_req_get(r->req, "SetAsDefault");
+	rot = admin_req_get(r->req, "RotateStrategy");
 	se = store_policy_version_create(r->ctx->store, r->account,
-	    admin_policy_name(r), v->s, v->len, def != NULL && def->b,
-	    &r->diags, &ver, &r->gen);
+	    admin_policy_name(r), v->s, v->len,
+	    (def != NULL && def->b ? STORE_VERSION_DEFAULT : 0) |
+	    (rot != NULL && strcmp(rot->s, "DeleteOldestNonDefaultVersion") ==
+	    0 ? STORE_VERSION_ROTATE : 0), &r->diags, &ver, &r->gen);
 	o = admin_done(r, se);
 	if (se == STORE_OK)
 		admin_warnings(o, POLICY_KIND_RAM, v->s, v->len, r->account);

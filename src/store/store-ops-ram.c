@@ -40,6 +40,7 @@ struct pol_args {
 	size_t		 len;
 	int		 set_default;
 	uint32_t	 version;	/* in: the version; out: the new one */
+	int		 rotate;	/* at the limit, the oldest goes */
 };
 
 /* --- users, roles, groups ---------------------------------------- */
@@ -417,7 +418,7 @@ store_policy_create(struct store *st, const char *account, const char *name,
     const char *text, size_t len, struct policy_diags *diags,
     uint64_t *genp)
 {
-	struct pol_args	 a = { account, name, text, len, 1, 1 };
+	struct pol_args	 a = { account, name, text, len, 1, 1, 0 };
 	struct cpolicy	*cp;
 	int		 rc;
 
@@ -472,6 +473,51 @@ store_policy_delete(struct store *st, const char *account, const char *name,
 	return (store_op_change(st, op_policy_delete, &a, NULL, 0, genp));
 }
 
+/*
+ * RotateStrategy DeleteOldestNonDefaultVersion: the policy's oldest
+ * version that is not its default (the lowest id: keys sort by id) goes.
+ */
+static int
+pv_rotate(struct store *st, MDB_txn *txn, const struct pol_args *a,
+    uint32_t def)
+{
+	struct store_wbuf	 k;
+	MDB_cursor		*c;
+	MDB_val			 ck, cv;
+	const unsigned char	*p;
+	uint32_t		 id = 0;
+	int			 rc, mrc, op = MDB_SET_RANGE;
+
+	store_w_init(&k);
+	store_key(&k, a->account, a->name, "");
+	if ((mrc = mdb_cursor_open(txn, st->dbi[DBI_POLICYVERSIONS], &c)) != 0) {
+		store_w_free(&k);
+		return (store_err_mdb(st, mrc, "policyversions"));
+	}
+	ck.mv_data = k.p;
+	ck.mv_size = k.len;
+	while (mdb_cursor_get(c, &ck, &cv, op) == 0 &&
+	    ck.mv_size == k.len + 4 && memcmp(ck.mv_data, k.p, k.len) == 0) {
+		op = MDB_NEXT;
+		p = (const unsigned char *)ck.mv_data + k.len;
+		id = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+		    (uint32_t)p[2] << 8 | p[3];
+		if (id != def)
+			break;
+		id = 0;
+	}
+	mdb_cursor_close(c);
+	store_w_free(&k);
+	if (id == 0)
+		return (store_seterr(st, STORE_ELIMIT, "policy %s has no "
+		    "version to rotate out", a->name));
+	store_w_init(&k);
+	store_op_pv_key(&k, a->account, a->name, id);
+	rc = store_op_db_del(st, txn, DBI_POLICYVERSIONS, &k);
+	store_w_free(&k);
+	return (rc);
+}
+
 static int
 op_version_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
     struct op *o)
@@ -491,7 +537,10 @@ op_version_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	store_w_free(&k);
 	if (rc != STORE_OK)
 		return (rc);
-	if (n >= STORE_POLICY_VERSIONS_MAX)
+	if (n >= STORE_POLICY_VERSIONS_MAX && a->rotate &&
+	    (rc = pv_rotate(st, txn, a, r.def)) != STORE_OK)
+		return (rc);
+	if (n >= STORE_POLICY_VERSIONS_MAX && !a->rotate)
 		return (store_seterr(st, STORE_ELIMIT, "policy %s has %d "
 		    "versions already; delete one first", a->name,
 		    STORE_POLICY_VERSIONS_MAX));
@@ -513,10 +562,12 @@ op_version_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
 
 int
 store_policy_version_create(struct store *st, const char *account,
-    const char *name, const char *text, size_t len, int set_default,
+    const char *name, const char *text, size_t len, int how,
     struct policy_diags *diags, uint32_t *versionp, uint64_t *genp)
 {
-	struct pol_args	 a = { account, name, text, len, set_default != 0, 0 };
+	struct pol_args	 a = { account, name, text, len,
+			    (how & STORE_VERSION_DEFAULT) != 0, 0,
+			    (how & STORE_VERSION_ROTATE) != 0 };
 	struct cpolicy	*cp;
 	int		 rc;
 

@@ -318,8 +318,15 @@ int	store_policy_create(struct store *, const char *account,
 	    struct policy_diags *, uint64_t *genp);
 int	store_policy_delete(struct store *, const char *account,
 	    const char *name, uint64_t *genp);
+/*
+ * how: STORE_VERSION_DEFAULT (the new version becomes the default),
+ * STORE_VERSION_ROTATE (at the limit of versions, the oldest that is
+ * not the default is deleted in the same change instead of refusing).
+ */
+#define STORE_VERSION_DEFAULT	0x1
+#define STORE_VERSION_ROTATE	0x2
 int	store_policy_version_create(struct store *, const char *account,
-	    const char *name, const char *text, size_t len, int set_default,
+	    const char *name, const char *text, size_t len, int how,
 	    struct policy_diags *, uint32_t *versionp, uint64_t *genp);
 int	store_policy_version_set_default(struct store *, const char *account,
 	    const char *name, uint32_t version, uint64_t *genp);

@@ -728,6 +728,17 @@ t_policies(void **state)
 	    strlen(RP("v6")), 0, NULL, &v, NULL));
 	assert_int_equal(v, 6);
 	assert_int_equal(store_check(st), 0);
+	/* Full (v2 default, v3..v6): the rotation drops v3, the oldest
+	 * that is not the default, in the same change. */
+	FAILS(st, STORE_ELIMIT, store_policy_version_create(st, "111", "P",
+	    RP("v7"), strlen(RP("v7")), 0, NULL, &v, NULL));
+	OK(st, store_policy_version_create(st, "111", "P", RP("v7"),
+	    strlen(RP("v7")), STORE_VERSION_ROTATE, NULL, &v, NULL));
+	assert_int_equal(v, 7);
+	FAILS(st, STORE_ENOTFOUND, store_policy_version_set_default(st, "111",
+	    "P", 3, NULL));
+	OK(st, store_policy_version_set_default(st, "111", "P", 2, NULL));
+	assert_int_equal(store_check(st), 0);
 	OK(st, store_policy_delete(st, "111", "P", NULL));
 	FAILS(st, STORE_ENOTFOUND, store_policy_delete(st, "111", "P", NULL));
 	assert_int_equal(world_get_policy(cur(st), "111", 3, "P", 1, &wp), -1);
