@@ -257,6 +257,19 @@ def storm(h, key, rate, stop_ev, counts):
             time.sleep(d)
 
 
+def cpu_s(pids):
+    """CPU seconds (user + system) the processes pids have used."""
+    t = 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                w = f.read().rsplit(")", 1)[1].split()
+            t += int(w[11]) + int(w[12])
+        except OSError:
+            pass
+    return t / os.sysconf("SC_CLK_TCK")
+
+
 def load(label, sock, reqs):
     out = subprocess.run([LOAD, "-l", label, "-s", sock, "-w", reqs,
                           "-n", os.environ.get("BENCH_SYNC", "20000"),
@@ -305,10 +318,16 @@ def query_path(tmp, eps, rounds, rate):
         for label, via, on in order:
             ev = threading.Event()
             counts = [0, 0]
+            # The CPU others take beside the host measured: etcd's
+            # members, the host the changes go through.
+            others = [p.pid for p in procs[:3]] + ([via["proc"].pid]
+                                                   if via is not on else [])
+            c0 = cpu_s(others)
             t = threading.Thread(target=storm,
                                  args=(via, key, rate, ev, counts))
             t.start()
-            res[label].append(load(label, on["q"], reqs) + tuple(counts))
+            res[label].append(load(label, on["q"], reqs) + tuple(counts) +
+                              (cpu_s(others) - c0,))
             ev.set()
             t.join()
     for label in ("standalone", "fleet"):
@@ -316,9 +335,11 @@ def query_path(tmp, eps, rounds, rate):
         besttp = max(x[1] for x in res[label])
         print("under a storm of %d changes/s: %-10s sync p50 %.1f us, "
               "pipelined %.0f decisions/s (best of %d; changes applied "
-              "%s, failed %s)" % (rate, label, best50, besttp, rounds,
-                                  [x[2] for x in res[label]],
-                                  [x[3] for x in res[label]]))
+              "%s, failed %s; CPU taken beside it by etcd and the writing "
+              "host: %s s)" % (rate, label, best50, besttp, rounds,
+                               [x[2] for x in res[label]],
+                               [x[3] for x in res[label]],
+                               ["%.2f" % x[4] for x in res[label]]))
     f50 = min(x[0] for x in res["fleet"])
     s50 = min(x[0] for x in res["standalone"])
     ftp = max(x[1] for x in res["fleet"])
