@@ -31,15 +31,18 @@ ETCD_CA=$P/ca.crt ETCD_CERT=$P/client.crt ETCD_KEY=$P/client.key \
     probe watch fleet/ "$rev" 1 && grep -q 'put fleet/tls=yes' "$tmp/out"
 ok $? "a watch over https"
 
-# 5: a client certificate of another CA: the server refuses it.
+# 5: a client certificate of another CA: the server refuses it.  In
+# TLS 1.3 the client's side of the handshake ends before the server has
+# judged its certificate: the refusal is the server's alert or, when the
+# close wins the race, a reset (the member is up: test 3 just read it).
 ETCD_CA=$P/ca.crt ETCD_CERT=$P/intruder.crt ETCD_KEY=$P/intruder.key \
     probe get fleet/tls
-grep -q "^error unavailable: $E: .*TLS: .*\(certificate\|alert\)" "$tmp/out"
+grep -q "^error unavailable: $E: .*\(TLS: .*\(certificate\|alert\)\|connection refused or reset\)" "$tmp/out"
 ok $? "a client certificate of another CA is refused ($(cat "$tmp/out"))"
 
-# 6: no client certificate.
+# 6: no client certificate (the same race as 5).
 ETCD_CA=$P/ca.crt probe get fleet/tls
-grep -q "^error unavailable: $E: .*TLS: " "$tmp/out"
+grep -q "^error unavailable: $E: .*\(TLS: \|connection refused or reset\)" "$tmp/out"
 ok $? "no client certificate is refused ($(cat "$tmp/out"))"
 
 # 7: the wrong CA: the server's certificate is not trusted.
