@@ -20,11 +20,7 @@ plan 14
 
 N=${FLEET_STORM_CHANGES:-2000}
 
-etcd_cluster 1 || { ok 1 "etcd starts"; fleet_finish; }
-for h in A B C; do
-	host_config $h
-	start_host $h || { ok 1 "host $h starts"; fleet_finish; }
-done
+fleet_up 1 A B C
 fleetload setup "$tmp/A/a.sock" && wait_until 20 hosts_in_step A B C
 ok $? "three hosts, the storm's keys, users and policies made through A (revision $(etcd_rev))"
 

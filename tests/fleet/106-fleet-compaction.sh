@@ -16,11 +16,7 @@
 etcd_available || skip_all "etcd, etcdctl, curl or python3 missing"
 plan 15
 
-etcd_cluster 1 || { ok 1 "etcd starts"; fleet_finish; }
-for h in A B C; do
-	host_config $h
-	start_host $h || { ok 1 "host $h starts"; fleet_finish; }
-done
+fleet_up 1 A B C
 ACCT=$FLEET_ACCT
 SK1=acs:kms:cn-hangzhou:$ACCT:key/sk-1
 U3=acs:ram::$ACCT:user/u3

@@ -10,6 +10,8 @@
 #                                   and state, etcd_endpoints = $ETCD_ALL,
 #                                   admin_config = $tmp/admin.conf; a
 #                                   "key = value" LINE adds or replaces
+#   fleet_up MEMBERS NAME...        etcd_cluster MEMBERS, then every NAME
+#                                   configured and started
 #   start_host NAME                 start it, wait until it answers PING
 #   stop_host NAME [SIG]            signal (TERM), wait; its exit status
 #   host_status NAME                the admin Status answer (JSON)
@@ -74,6 +76,19 @@ host_config() {
 	*" $_hn "*) ;;
 	*) fleet_hosts="$fleet_hosts $_hn" ;;
 	esac
+}
+
+# fleet_up MEMBERS NAME...: an etcd cluster of MEMBERS and the hosts
+# NAME... with the default configuration, each started; a failure ends
+# the test.
+fleet_up() {
+	_fm=$1
+	shift
+	etcd_cluster "$_fm" || { ok 1 "etcd starts"; fleet_finish; }
+	for _fh in "$@"; do
+		host_config "$_fh"
+		start_host "$_fh" || { ok 1 "host $_fh starts"; fleet_finish; }
+	done
 }
 
 host_pid() {
