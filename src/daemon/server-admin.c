@@ -200,7 +200,11 @@ server_admin_fleet_published(void *arg)
 	server_admin_sync(arg);
 }
 
-/* Fleet mode: the store becomes the mirror of etcd (docs/fleet.md). */
+/*
+ * Fleet mode: the store becomes the mirror of etcd (docs/fleet.md).
+ * Its changes go to etcd from the start; the mirror's thread runs once
+ * the workers exist (server_admin_seed): it publishes worlds.
+ */
 static int
 server_admin_fleet(struct server *srv, const struct config *cfg)
 {
@@ -299,7 +303,15 @@ server_admin_seed(struct server *srv)
 {
 	struct bundle	*b;
 	uint64_t	 gen;
+	char		 err[512];
 
+	if (srv->admin.fleet != NULL && fleet_run(srv->admin.fleet, err,
+	    sizeof(err)) != 0) {
+		log_warnx("%s", err);
+		bundle_free(srv->admin.seed_pending);
+		srv->admin.seed_pending = NULL;
+		return (-1);
+	}
 	if ((b = srv->admin.seed_pending) == NULL)
 		return (0);
 	srv->admin.seed_pending = NULL;

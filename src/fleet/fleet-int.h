@@ -54,6 +54,7 @@ struct fleet {
 
 	/* The mirror's thread. */
 	pthread_t		 thread;
+	int			 running;	/* fleet_run started it */
 	struct event_base	*base;
 	struct etcd_client	*cli;
 	struct etcd_watch	*watch;

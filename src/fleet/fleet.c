@@ -367,13 +367,18 @@ fleet_start(const struct fleet_config *c, struct store *st,
 	}
 	event_add(f->tick, &sec);
 	store_set_sink(st, fleet_sink, f);
+	return (f);
+}
+
+int
+fleet_run(struct fleet *f, char *err, size_t errlen)
+{
 	if ((errno = pthread_create(&f->thread, NULL, fleet_main, f)) != 0) {
 		snprintf(err, errlen, "fleet: thread: %s", strerror(errno));
-		store_set_sink(st, NULL, NULL);
-		fleet_free(f);
-		return (NULL);
+		return (-1);
 	}
-	return (f);
+	f->running = 1;
+	return (0);
 }
 
 void
@@ -385,8 +390,10 @@ fleet_stop(struct fleet *f)
 	f->stop = 1;
 	pthread_cond_broadcast(&f->cv);
 	pthread_mutex_unlock(&f->mu);
-	event_active(f->wake, EV_READ, 0);
-	pthread_join(f->thread, NULL);
+	if (f->running) {
+		event_active(f->wake, EV_READ, 0);
+		pthread_join(f->thread, NULL);
+	}
 	store_set_sink(f->st, NULL, NULL);
 	fleet_free(f);
 }

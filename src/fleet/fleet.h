@@ -52,14 +52,16 @@ const char	*fleet_state_name(enum fleet_state);
 struct fleet;
 
 /*
- * Starts the mirror of store st (loaded) on a thread of its own and
- * makes st's changes go to etcd.  published(arg) is called on the
- * mirror's thread after each world it publishes in st's holder.  NULL
- * with why in err when the configuration is wrong.
+ * Makes store st's (loaded) changes go to etcd (refused until the
+ * mirror has heard from it) and prepares the mirror; fleet_run starts
+ * its thread, once whatever published(arg) touches exists.
+ * published(arg) is called on the mirror's thread after each world it
+ * publishes in st's holder.  NULL, or -1, with why in err.
  */
 struct fleet	*fleet_start(const struct fleet_config *, struct store *st,
 		    void (*published)(void *), void *arg, char *err,
 		    size_t errlen);
+int		 fleet_run(struct fleet *, char *err, size_t errlen);
 /* Stops the thread; st is a standalone store again. */
 void		 fleet_stop(struct fleet *);
 
