@@ -67,56 +67,64 @@ etcd_json_int64(json_object *o, const char *name, int64_t v)
 }
 
 /* An absent field is 0; a present one a decimal string (or a number). */
-int
-etcd_json_get_int64(json_object *o, const char *name, int64_t *v)
+/*
+ * An int64 field: a JSON number, or (the gateway's habit) a decimal
+ * string; absent is 0.  0, or -1 when it is neither or out of range.
+ * unsig: an unsigned field (no sign allowed).
+ */
+static int
+etcd_json_get_num(json_object *o, const char *name, int unsig,
+    int64_t *sp, uint64_t *up)
 {
 	json_object	*f;
 	const char	*s;
 	char		*end;
-	long long	 n;
 
-	*v = 0;
+	*sp = 0;
+	*up = 0;
 	if (!json_object_object_get_ex(o, name, &f) || f == NULL)
 		return (0);
 	if (json_object_is_type(f, json_type_int)) {
-		*v = json_object_get_int64(f);
+		*sp = json_object_get_int64(f);
+		*up = json_object_get_uint64(f);
 		return (0);
 	}
 	if (!json_object_is_type(f, json_type_string))
 		return (-1);
 	s = json_object_get_string(f);
 	errno = 0;
-	n = strtoll(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || errno != 0)
-		return (-1);
-	*v = n;
-	return (0);
+	if (unsig) {
+		*up = strtoull(s, &end, 10);
+		if (*s < '0' || *s > '9')
+			return (-1);
+	} else {
+		*sp = strtoll(s, &end, 10);
+		if (*s == '\0')
+			return (-1);
+	}
+	return (*end != '\0' || errno != 0 ? -1 : 0);
+}
+
+int
+etcd_json_get_int64(json_object *o, const char *name, int64_t *v)
+{
+	uint64_t	 u;
+	int		 rc = etcd_json_get_num(o, name, 0, v, &u);
+
+	if (rc != 0)
+		*v = 0;
+	return (rc);
 }
 
 int
 etcd_json_get_uint64(json_object *o, const char *name, uint64_t *v)
 {
-	json_object		*f;
-	const char		*s;
-	char			*end;
-	unsigned long long	 n;
+	int64_t	 s;
+	int	 rc = etcd_json_get_num(o, name, 1, &s, v);
 
-	*v = 0;
-	if (!json_object_object_get_ex(o, name, &f) || f == NULL)
-		return (0);
-	if (json_object_is_type(f, json_type_int)) {
-		*v = json_object_get_uint64(f);
-		return (0);
-	}
-	if (!json_object_is_type(f, json_type_string))
-		return (-1);
-	s = json_object_get_string(f);
-	errno = 0;
-	n = strtoull(s, &end, 10);
-	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0)
-		return (-1);
-	*v = n;
-	return (0);
+	if (rc != 0)
+		*v = 0;
+	return (rc);
 }
 
 /* Base64 to bytes, NUL-terminated (an absent field: empty). */

@@ -436,31 +436,33 @@ fleet_write_abort(struct fleet *f)
 
 /* --- the admin plane's thread ------------------------------------- */
 
-/* Waits (mu held) until seen reaches rev, for at most secs seconds. */
+/* What the admin thread waits for (mu held). */
 static int
-fleet_wait_seen(struct fleet *f, int64_t rev, unsigned secs)
+fleet_seen_past(const struct fleet *f, int64_t rev)
 {
-	struct timespec	 dl;
-
-	clock_gettime(CLOCK_MONOTONIC, &dl);
-	dl.tv_sec += secs;
-	while (f->seen < rev && !f->stop)
-		if (pthread_cond_timedwait(&f->cv, &f->mu, &dl) == ETIMEDOUT)
-			break;
 	return (f->seen >= rev);
 }
 
-/* Waits (mu held) while a host that had contact resyncs, secs at most. */
-static void
-fleet_wait_state(struct fleet *f, unsigned secs)
+/* A host that had contact resyncs: its state comes back soon. */
+static int
+fleet_not_resyncing(const struct fleet *f, int64_t unused)
+{
+	return (f->state != FLEET_SYNCING || f->cluster_id == 0);
+}
+
+/* Waits (mu held) until done(f, arg) or stop, secs at most: done's. */
+static int
+fleet_wait(struct fleet *f, unsigned secs,
+    int (*done)(const struct fleet *, int64_t), int64_t arg)
 {
 	struct timespec	 dl;
 
 	clock_gettime(CLOCK_MONOTONIC, &dl);
 	dl.tv_sec += secs;
-	while (f->state == FLEET_SYNCING && f->cluster_id != 0 && !f->stop)
+	while (!done(f, arg) && !f->stop)
 		if (pthread_cond_timedwait(&f->cv, &f->mu, &dl) == ETIMEDOUT)
 			break;
+	return (done(f, arg));
 }
 
 int
@@ -489,7 +491,7 @@ fleet_sink(struct store *st, const struct store_cset *cs, uint64_t gen,
 		return (rc);
 	}
 	/* A resync in progress (a switch, a compaction) ends soon. */
-	fleet_wait_state(f, t);
+	(void)fleet_wait(f, t, fleet_not_resyncing, 0);
 	if (f->stop || f->state == FLEET_SYNCING ||
 	    f->state == FLEET_DEGRADED) {
 		rc = store_seterr(st, STORE_EUNAVAIL, "fleet: this host is "
@@ -510,7 +512,7 @@ fleet_sink(struct store *st, const struct store_cset *cs, uint64_t gen,
 		pthread_cond_wait(&f->cv, &f->mu);
 	if (r.rc == STORE_ECONFLICT) {
 		/* Plan again once this host has moved past what it read. */
-		(void)fleet_wait_seen(f, (int64_t)gen + 1, 1);
+		(void)fleet_wait(f, 1, fleet_seen_past, (int64_t)gen + 1);
 		pthread_mutex_unlock(&f->mu);
 		return (store_seterr(st, STORE_ECONFLICT, "%s", r.why));
 	}
@@ -518,7 +520,8 @@ fleet_sink(struct store *st, const struct store_cset *cs, uint64_t gen,
 		pthread_mutex_unlock(&f->mu);
 		return (store_seterr(st, r.rc, "fleet: %s", r.why));
 	}
-	if (!fleet_wait_seen(f, r.revision, t) || f->applied < r.revision) {
+	if (!fleet_wait(f, t, fleet_seen_past, r.revision) ||
+	    f->applied < r.revision) {
 		rc = store_seterr(st, STORE_EUNAVAIL, "fleet: written to etcd "
 		    "at revision %" PRId64 ", but this host has not applied it "
 		    "(%s%s%s)", r.revision, fleet_state_name(f->state),
