@@ -36,11 +36,6 @@
 #include "store/store-int.h"
 #include "store/store-prefetch.h"
 
-static int	 store_corrupt(struct store *, int, const MDB_val *,
-		    const char *);
-
-
-
 /* Splits a key of n parts joined by NUL; 0, or -1 when malformed. */
 int
 store_split(const MDB_val *k, char **parts, int n)
@@ -157,29 +152,14 @@ store_tags_free(struct world_tag *t, size_t n)
 	free(t);
 }
 
-/* The same, silently: 0, or -1 (the walk will say why). */
-int
-store_pv_find(struct store *st, MDB_txn *txn, const char *account,
-    const char *name, uint32_t ver, struct store_pvrec *r)
-{
-	struct store_wbuf	 w;
-	MDB_val			 k, v;
-	int			 rc;
-
-	store_w_init(&w);
-	store_key(&w, account, name, "");
-	store_w_u32(&w, ver);
-	k.mv_data = w.p;
-	k.mv_size = w.len;
-	rc = mdb_get(txn, st->dbi[DBI_POLICYVERSIONS], &k, &v);
-	store_w_free(&w);
-	return (rc == 0 && store_pvrec_decode(&v, r) == 0 ? 0 : -1);
-}
-
-/* The text of version ver of RAM policy (account, name). */
+/*
+ * The text of version ver of RAM policy (account, name).  report: a
+ * store error naming the record; else silently 0, or -1 (the walk will
+ * say why).
+ */
 static int
-store_pv_get(struct store *st, MDB_txn *txn, const char *account,
-    const char *name, uint32_t ver, struct store_pvrec *r)
+store_pv_read(struct store *st, MDB_txn *txn, const char *account,
+    const char *name, uint32_t ver, struct store_pvrec *r, int report)
 {
 	struct store_wbuf	 w;
 	MDB_val			 k, v;
@@ -191,7 +171,9 @@ store_pv_get(struct store *st, MDB_txn *txn, const char *account,
 	k.mv_data = w.p;
 	k.mv_size = w.len;
 	rc = mdb_get(txn, st->dbi[DBI_POLICYVERSIONS], &k, &v);
-	if (rc == 0 && store_pvrec_decode(&v, r) != 0)
+	if (!report)
+		rc = rc == 0 && store_pvrec_decode(&v, r) == 0 ? 0 : -1;
+	else if (rc == 0 && store_pvrec_decode(&v, r) != 0)
 		rc = store_corrupt(st, DBI_POLICYVERSIONS, &k, "malformed");
 	else if (rc == MDB_NOTFOUND)
 		rc = store_corrupt(st, DBI_POLICIES, &k,
@@ -202,11 +184,18 @@ store_pv_get(struct store *st, MDB_txn *txn, const char *account,
 	return (rc);
 }
 
+int
+store_pv_find(struct store *st, MDB_txn *txn, const char *account,
+    const char *name, uint32_t ver, struct store_pvrec *r)
+{
+	return (store_pv_read(st, txn, account, name, ver, r, 0));
+}
+
 /*
  * Walks one DBI, calling fn for every record; stops at the first error.
  */
-typedef int (*store_walk_fn)(struct store *, MDB_txn *, const MDB_val *,
-    const MDB_val *, void *);
+typedef int (*store_walk_fn)(struct store *, MDB_txn *, int,
+    const MDB_val *, const MDB_val *, void *);
 
 static int
 store_walk(struct store *st, MDB_txn *txn, int dbi, store_walk_fn fn,
@@ -220,7 +209,7 @@ store_walk(struct store *st, MDB_txn *txn, int dbi, store_walk_fn fn,
 		return (store_err_mdb(st, rc, "opening a cursor"));
 	while ((rc = mdb_cursor_get(c, &k, &v, op)) == 0) {
 		op = MDB_NEXT;
-		if ((rc = fn(st, txn, &k, &v, arg)) != STORE_OK)
+		if ((rc = fn(st, txn, dbi, &k, &v, arg)) != STORE_OK)
 			break;
 	}
 	mdb_cursor_close(c);
@@ -249,7 +238,7 @@ store_nomem(struct store *st)
 }
 
 static int
-load_instance(struct store *st, MDB_txn *txn, const MDB_val *k,
+load_instance(struct store *st, MDB_txn *txn, int dbi, const MDB_val *k,
     const MDB_val *v, void *arg)
 {
 	struct load		*l = arg;
@@ -282,8 +271,8 @@ load_instance(struct store *st, MDB_txn *txn, const MDB_val *k,
 }
 
 static int
-load_key(struct store *st, MDB_txn *txn, const MDB_val *k, const MDB_val *v,
-    void *arg)
+load_key(struct store *st, MDB_txn *txn, int dbi, const MDB_val *k,
+    const MDB_val *v, void *arg)
 {
 	struct load		*l = arg;
 	struct store_keyrec	 r;
@@ -390,7 +379,7 @@ out:
 }
 
 static int
-load_alias(struct store *st, MDB_txn *txn, const MDB_val *k,
+load_alias(struct store *st, MDB_txn *txn, int dbi, const MDB_val *k,
     const MDB_val *v, void *arg)
 {
 	struct load		*l = arg;
@@ -496,7 +485,7 @@ out:
 }
 
 static int
-load_policy(struct store *st, MDB_txn *txn, const MDB_val *k,
+load_policy(struct store *st, MDB_txn *txn, int dbi, const MDB_val *k,
     const MDB_val *v, void *arg)
 {
 	struct load		*l = arg;
@@ -513,7 +502,7 @@ load_policy(struct store *st, MDB_txn *txn, const MDB_val *k,
 		rc = store_corrupt(st, DBI_POLICIES, k, "malformed");
 		goto out;
 	}
-	if ((rc = store_pv_get(st, txn, p[0], p[1], r.def, &pv)) != 0)
+	if ((rc = store_pv_read(st, txn, p[0], p[1], r.def, &pv, 1)) != 0)
 		goto out;
 	if (l->b != NULL) {
 		l->b->policies = xreallocarray(l->b->policies,
@@ -544,10 +533,12 @@ out:
 	return (rc);
 }
 
+/* A user, role or group (dbi says which). */
 static int
-load_principal(struct store *st, MDB_val const *k, const MDB_val *v,
-    struct load *l, int dbi)
+load_principal(struct store *st, MDB_txn *txn, int dbi, const MDB_val *k,
+    const MDB_val *v, void *arg)
 {
+	struct load		*l = arg;
 	struct store_prinrec	 r;
 	struct bundle_principal	*bp, **arr;
 	size_t			*narr;
@@ -613,27 +604,6 @@ load_principal(struct store *st, MDB_val const *k, const MDB_val *v,
 	return (rc);
 }
 
-static int
-load_user(struct store *st, MDB_txn *txn, const MDB_val *k,
-    const MDB_val *v, void *arg)
-{
-	return (load_principal(st, k, v, arg, DBI_USERS));
-}
-
-static int
-load_role(struct store *st, MDB_txn *txn, const MDB_val *k,
-    const MDB_val *v, void *arg)
-{
-	return (load_principal(st, k, v, arg, DBI_ROLES));
-}
-
-static int
-load_group(struct store *st, MDB_txn *txn, const MDB_val *k,
-    const MDB_val *v, void *arg)
-{
-	return (load_principal(st, k, v, arg, DBI_GROUPS));
-}
-
 /* In dependency order: instances before keys before aliases, policies
  * and groups before the principals that name them. */
 static int
@@ -645,9 +615,9 @@ store_load_walk(struct store *st, MDB_txn *txn, struct load *l)
 	    (rc = store_walk(st, txn, DBI_KEYS, load_key, l)) ||
 	    (rc = store_walk(st, txn, DBI_ALIASES, load_alias, l)) ||
 	    (rc = store_walk(st, txn, DBI_POLICIES, load_policy, l)) ||
-	    (rc = store_walk(st, txn, DBI_GROUPS, load_group, l)) ||
-	    (rc = store_walk(st, txn, DBI_ROLES, load_role, l)) ||
-	    (rc = store_walk(st, txn, DBI_USERS, load_user, l)))
+	    (rc = store_walk(st, txn, DBI_GROUPS, load_principal, l)) ||
+	    (rc = store_walk(st, txn, DBI_ROLES, load_principal, l)) ||
+	    (rc = store_walk(st, txn, DBI_USERS, load_principal, l)))
 		return (rc);
 	return (STORE_OK);
 }
@@ -747,8 +717,8 @@ store_load_entity(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	static const store_walk_fn	 fn[DBI_COUNT] = {
 		[DBI_INSTANCES] = load_instance, [DBI_KEYS] = load_key,
 		[DBI_ALIASES] = load_alias, [DBI_POLICIES] = load_policy,
-		[DBI_USERS] = load_user, [DBI_ROLES] = load_role,
-		[DBI_GROUPS] = load_group
+		[DBI_USERS] = load_principal, [DBI_ROLES] = load_principal,
+		[DBI_GROUPS] = load_principal
 	};
 	struct load	 l;
 	MDB_val		 v;
@@ -764,7 +734,7 @@ store_load_entity(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	memset(&l, 0, sizeof(l));
 	l.wt = wt;
 	l.cache = *cache;
-	rc = fn[dbi](st, txn, k, &v, &l);
+	rc = fn[dbi](st, txn, dbi, k, &v, &l);
 	*cache = l.cache;
 	return (rc);
 }
@@ -836,18 +806,15 @@ store_to_bundle(struct store *st, struct bundle **bp)
 /* --- the consistency check --------------------------------------- */
 
 static int
-check_version(struct store *st, MDB_txn *txn, const MDB_val *k,
+check_version(struct store *st, MDB_txn *txn, int dbi, const MDB_val *k,
     const MDB_val *v, void *arg)
 {
 	struct store_pvrec	 pv;
 	struct store_polrec	 r;
 	MDB_val			 pk, pval;
-	const char		*z;
 
-	if (k->mv_size < 7 || store_pvrec_decode(v, &pv) != 0)
-		return (store_corrupt(st, DBI_POLICYVERSIONS, k, "malformed"));
-	z = (const char *)k->mv_data + k->mv_size - 5;
-	if (*z != '\0')
+	if (k->mv_size < 7 || store_pvrec_decode(v, &pv) != 0 ||
+	    ((const char *)k->mv_data)[k->mv_size - 5] != '\0')
 		return (store_corrupt(st, DBI_POLICYVERSIONS, k, "malformed"));
 	pk.mv_data = k->mv_data;
 	pk.mv_size = k->mv_size - 5;
@@ -858,39 +825,30 @@ check_version(struct store *st, MDB_txn *txn, const MDB_val *k,
 	return (STORE_OK);
 }
 
+/* A key policy (keyed by its key's id) or a tag (id, NUL, tag key). */
 static int
-check_keypolicy(struct store *st, MDB_txn *txn, const MDB_val *k,
-    const MDB_val *v, void *arg)
-{
-	MDB_val	 kv;
-
-	if (mdb_get(txn, st->dbi[DBI_KEYS], (MDB_val *)k, &kv) != 0)
-		return (store_corrupt(st, DBI_KEYPOLICIES, k,
-		    "the policy of a key that does not exist"));
-	return (STORE_OK);
-}
-
-static int
-check_tag(struct store *st, MDB_txn *txn, const MDB_val *k,
+check_of_key(struct store *st, MDB_txn *txn, int dbi, const MDB_val *k,
     const MDB_val *v, void *arg)
 {
 	const char	*z = memchr(k->mv_data, 0, k->mv_size);
 	MDB_val		 kk, kv;
 
-	if (z == NULL || z == k->mv_data ||
-	    z == (const char *)k->mv_data + k->mv_size - 1)
+	if (dbi == DBI_TAGS && (z == NULL || z == k->mv_data ||
+	    z == (const char *)k->mv_data + k->mv_size - 1))
 		return (store_corrupt(st, DBI_TAGS, k, "malformed"));
 	kk.mv_data = k->mv_data;
-	kk.mv_size = (size_t)(z - (const char *)k->mv_data);
+	kk.mv_size = dbi == DBI_TAGS ? (size_t)(z - (const char *)k->mv_data) :
+	    k->mv_size;
 	if (mdb_get(txn, st->dbi[DBI_KEYS], &kk, &kv) != 0)
-		return (store_corrupt(st, DBI_TAGS, k,
-		    "the tag of a key that does not exist"));
+		return (store_corrupt(st, dbi, k, dbi == DBI_TAGS ?
+		    "the tag of a key that does not exist" :
+		    "the policy of a key that does not exist"));
 	return (STORE_OK);
 }
 
 static int
-check_policy_versions(struct store *st, MDB_txn *txn, const MDB_val *k,
-    const MDB_val *v, void *arg)
+check_policy_versions(struct store *st, MDB_txn *txn, int dbi,
+    const MDB_val *k, const MDB_val *v, void *arg)
 {
 	struct store_polrec	 r;
 	MDB_cursor		*c;
@@ -951,10 +909,11 @@ store_check(struct store *st)
 		if ((rc = store_walk(st, txn, DBI_KEYS, load_key, &l)) == 0 &&
 		    (rc = store_walk(st, txn, DBI_ALIASES, load_alias,
 		    &l)) == 0 &&
-		    (rc = store_walk(st, txn, DBI_USERS, load_user, &l)) == 0 &&
-		    (rc = store_walk(st, txn, DBI_KEYPOLICIES,
-		    check_keypolicy, &l)) == 0 &&
-		    (rc = store_walk(st, txn, DBI_TAGS, check_tag, &l)) == 0 &&
+		    (rc = store_walk(st, txn, DBI_USERS, load_principal,
+		    &l)) == 0 &&
+		    (rc = store_walk(st, txn, DBI_KEYPOLICIES, check_of_key,
+		    &l)) == 0 &&
+		    (rc = store_walk(st, txn, DBI_TAGS, check_of_key, &l)) == 0 &&
 		    (rc = store_walk(st, txn, DBI_POLICIES,
 		    check_policy_versions, &l)) == 0 &&
 		    (rc = store_walk(st, txn, DBI_POLICYVERSIONS,
