@@ -68,15 +68,7 @@ store_grow(struct store *st)
 		next = st->map_max;
 	if ((rc = mdb_env_set_mapsize(st->env, next)) != 0)
 		return (store_err_mdb(st, rc, "growing the map"));
-	if ((rc = store_size_check(st, 0)) != STORE_OK) {
-		mdb_env_close(st->env);
-		st->env = NULL;
-		return (rc);
-	}
-	if ((rc = mdb_env_info(st->env, &info)) != 0)
-		return (store_err_mdb(st, rc, "mdb_env_info"));
-	st->map_size = info.me_mapsize;
-	return (STORE_OK);
+	return (store_map_check(st, 0));
 }
 
 int

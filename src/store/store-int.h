@@ -78,9 +78,12 @@ struct store {
 
 extern const char *const store_dbi_names[DBI_COUNT];
 
-/* A meta record as an unsigned integer of size 4 or 8. */
+/* A meta record as an unsigned integer of size 4 or 8; put: what names
+ * the write in an error. */
 int	store_meta_get_u(struct store *, MDB_txn *, const char *, size_t,
 	    uint64_t *);
+int	store_meta_put_u(struct store *, MDB_txn *, const char *, size_t,
+	    uint64_t, const char *what);
 /* Doubles the map up to the ceiling (STORE_EFULL past it). */
 int	store_grow(struct store *);
 
@@ -308,6 +311,7 @@ int	store_cset_collect(int, const void *, size_t, const void *, size_t,
 char	*store_path(const char *dir, const char *file);
 int	 store_fsync_dir(const char *dir);
 int	 store_fsync_parent(const char *path);
-int	 store_size_check(struct store *st, int full);
+/* The environment's pages checked, its map's size read; closed if bad. */
+int	 store_map_check(struct store *st, int full);
 
 #endif

@@ -11,12 +11,6 @@
 #include "engine/world.h"
 #include "store/store-int.h"
 
-static void
-store_holder_free(struct world_holder *h)
-{
-	world_holder_free(h);
-}
-
 struct world_holder *
 store_holder(struct store *st)
 {
@@ -26,10 +20,8 @@ store_holder(struct store *st)
 static int
 store_gen_bump(struct store *st, MDB_txn *txn, uint64_t *genp)
 {
-	struct store_wbuf	 w;
-	MDB_val			 k, v;
-	uint64_t		 gen = 0;
-	int			 rc;
+	uint64_t	 gen = 0;
+	int		 rc;
 
 	if ((rc = store_meta_get_u(st, txn, "generation", 8, &gen)) != 0)
 		return (rc);
@@ -43,16 +35,9 @@ store_gen_bump(struct store *st, MDB_txn *txn, uint64_t *genp)
 			    (unsigned long long)gen));
 		gen = st->gen_set - 1;
 	}
-	store_w_init(&w);
-	store_w_u64(&w, gen + 1);
-	k.mv_data = (void *)"generation";
-	k.mv_size = 10;
-	v.mv_data = w.p;
-	v.mv_size = w.len;
-	rc = mdb_put(txn, st->dbi[DBI_META], &k, &v, 0);
-	store_w_free(&w);
-	if (rc != 0)
-		return (store_err_mdb(st, rc, "writing the generation"));
+	if ((rc = store_meta_put_u(st, txn, "generation", 8, gen + 1,
+	    "writing the generation")) != 0)
+		return (rc);
 	*genp = gen + 1;
 	return (STORE_OK);
 }
@@ -97,7 +82,7 @@ store_write_locked(struct store *st, store_write_fn fn, void *arg,
 	if (st->holder == NULL) {
 		if ((st->holder = world_holder_new(NULL)) == NULL)
 			return (store_seterr(st, STORE_ENOMEM, "out of memory"));
-		st->holder_free = store_holder_free;
+		st->holder_free = world_holder_free;
 	}
 	for (;;) {
 		store_errbuf()[0] = '\0';

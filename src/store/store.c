@@ -407,7 +407,7 @@ store_marker(struct store *st, int create)
  * walked: it may still be valid (loose pages at the top are never
  * written: ITS#7886, store-walk.c).
  */
-int
+static int
 store_size_check(struct store *st, int full)
 {
 	struct store_walk w;
@@ -479,6 +479,28 @@ store_size_check(struct store *st, int full)
 	    "store)", st->dir, w.err));
 }
 
+/*
+ * The environment just opened or grown: its pages checked
+ * (store_size_check; a refused one is closed), its map's size as LMDB
+ * has it.
+ */
+int
+store_map_check(struct store *st, int full)
+{
+	MDB_envinfo	 info;
+	int		 rc;
+
+	if ((rc = store_size_check(st, full)) != STORE_OK) {
+		mdb_env_close(st->env);
+		st->env = NULL;
+		return (rc);
+	}
+	if ((rc = mdb_env_info(st->env, &info)) != 0)
+		return (store_err_mdb(st, rc, "mdb_env_info"));
+	st->map_size = info.me_mapsize;
+	return (STORE_OK);
+}
+
 /* Falls back to read-only, recording why (the first reason wins). */
 static void
 store_set_rdonly(struct store *st, const char *file, int err)
@@ -520,7 +542,6 @@ store_can_open(const struct store *st, const char *file, int flags,
 static int
 store_env_open(struct store *st)
 {
-	MDB_envinfo	 info;
 	unsigned int	 flags;
 	char		 why[STORE_ERRMAX];
 	int		 rc, e, lrc;
@@ -592,25 +613,15 @@ store_env_open(struct store *st)
 			    ENOENT)));
 		st->nolock = 1;
 	}
-	if ((rc = store_size_check(st, 1)) != STORE_OK) {
-		mdb_env_close(st->env);
-		st->env = NULL;
-		return (rc);
-	}
-	if ((rc = mdb_env_info(st->env, &info)) != 0)
-		return (store_err_mdb(st, rc, "mdb_env_info"));
-	st->map_size = info.me_mapsize;
-	return (STORE_OK);
+	return (store_map_check(st, 1));
 }
 
 /* A brand-new store: every DBI, the format mark, schema, generation 0. */
 static int
 store_meta_init(struct store *st, MDB_txn *txn)
 {
-	struct store_wbuf	 w;
-	MDB_val			 k, v;
-	int			 i, rc;
-	uint32_t		 schema = STORE_SCHEMA_VERSION;
+	MDB_val	 k, v;
+	int	 i, rc;
 
 	for (i = 0; i < DBI_COUNT; i++) {
 		rc = mdb_dbi_open(txn, store_dbi_names[i], MDB_CREATE,
@@ -624,25 +635,11 @@ store_meta_init(struct store *st, MDB_txn *txn)
 	v.mv_size = strlen(STORE_FORMAT);
 	if ((rc = mdb_put(txn, st->dbi[DBI_META], &k, &v, 0)) != 0)
 		return (store_err_mdb(st, rc, "writing metadata"));
-	store_w_init(&w);
-	store_w_u32(&w, schema);
-	k.mv_data = (void *)"schema";
-	k.mv_size = 6;
-	v.mv_data = w.p;
-	v.mv_size = w.len;
-	rc = mdb_put(txn, st->dbi[DBI_META], &k, &v, 0);
-	store_w_free(&w);
-	if (rc != 0)
-		return (store_err_mdb(st, rc, "writing metadata"));
-	store_w_u64(&w, 0);
-	k.mv_data = (void *)"generation";
-	k.mv_size = 10;
-	v.mv_data = w.p;
-	v.mv_size = w.len;
-	rc = mdb_put(txn, st->dbi[DBI_META], &k, &v, 0);
-	store_w_free(&w);
-	if (rc != 0)
-		return (store_err_mdb(st, rc, "writing metadata"));
+	if ((rc = store_meta_put_u(st, txn, "schema", 4, STORE_SCHEMA_VERSION,
+	    "writing metadata")) != 0 ||
+	    (rc = store_meta_put_u(st, txn, "generation", 8, 0,
+	    "writing metadata")) != 0)
+		return (rc);
 	st->generation = 0;
 	return (STORE_OK);
 }
@@ -671,14 +668,35 @@ store_meta_get_u(struct store *st, MDB_txn *txn, const char *name,
 	return (STORE_OK);
 }
 
+int
+store_meta_put_u(struct store *st, MDB_txn *txn, const char *name,
+    size_t size, uint64_t val, const char *what)
+{
+	struct store_wbuf	 w;
+	MDB_val			 k, v;
+	int			 rc;
+
+	store_w_init(&w);
+	if (size == 4)
+		store_w_u32(&w, (uint32_t)val);
+	else
+		store_w_u64(&w, val);
+	k.mv_data = (void *)name;
+	k.mv_size = strlen(name);
+	v.mv_data = w.p;
+	v.mv_size = w.len;
+	rc = mdb_put(txn, st->dbi[DBI_META], &k, &v, 0);
+	store_w_free(&w);
+	return (rc != 0 ? store_err_mdb(st, rc, what) : STORE_OK);
+}
+
 /* An existing store: ours, not newer, migrated if older, complete. */
 static int
 store_meta_check(struct store *st, MDB_txn *txn)
 {
-	struct store_wbuf	 w;
-	MDB_val			 k, v;
-	uint64_t		 schema, gen;
-	int			 i, rc;
+	MDB_val		 k, v;
+	uint64_t	 schema, gen;
+	int		 i, rc;
 
 	rc = mdb_dbi_open(txn, "meta", 0, &st->dbi[DBI_META]);
 	if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE)
@@ -720,16 +738,9 @@ store_meta_check(struct store *st, MDB_txn *txn)
 			    (unsigned long long)schema));
 		if ((rc = store_migrations[schema](st, txn)) != 0)
 			return (rc);
-		store_w_init(&w);
-		store_w_u32(&w, (uint32_t)schema + 1);
-		k.mv_data = (void *)"schema";
-		k.mv_size = 6;
-		v.mv_data = w.p;
-		v.mv_size = w.len;
-		rc = mdb_put(txn, st->dbi[DBI_META], &k, &v, 0);
-		store_w_free(&w);
-		if (rc != 0)
-			return (store_err_mdb(st, rc, "migrating"));
+		if ((rc = store_meta_put_u(st, txn, "schema", 4, schema + 1,
+		    "migrating")) != 0)
+			return (rc);
 	}
 	for (i = 1; i < DBI_COUNT; i++) {
 		rc = mdb_dbi_open(txn, store_dbi_names[i], 0, &st->dbi[i]);
