@@ -45,40 +45,40 @@ store_w_bytes(struct store_wbuf *w, const void *p, size_t n)
 	w->len += n;
 }
 
+/* v's low n bytes, big-endian. */
+static void
+store_w_be(struct store_wbuf *w, uint64_t v, int n)
+{
+	unsigned char	 b[8];
+	int		 i;
+
+	for (i = n - 1; i >= 0; i--, v >>= 8)
+		b[i] = v & 0xff;
+	store_w_bytes(w, b, (size_t)n);
+}
+
 void
 store_w_u8(struct store_wbuf *w, uint8_t v)
 {
-	store_w_bytes(w, &v, 1);
+	store_w_be(w, v, 1);
 }
 
 void
 store_w_u16(struct store_wbuf *w, uint16_t v)
 {
-	unsigned char	 b[2] = { v >> 8, v & 0xff };
-
-	store_w_bytes(w, b, 2);
+	store_w_be(w, v, 2);
 }
 
 void
 store_w_u32(struct store_wbuf *w, uint32_t v)
 {
-	unsigned char	 b[4];
-	int		 i;
-
-	for (i = 3; i >= 0; i--, v >>= 8)
-		b[i] = v & 0xff;
-	store_w_bytes(w, b, 4);
+	store_w_be(w, v, 4);
 }
 
 void
 store_w_u64(struct store_wbuf *w, uint64_t v)
 {
-	unsigned char	 b[8];
-	int		 i;
-
-	for (i = 7; i >= 0; i--, v >>= 8)
-		b[i] = v & 0xff;
-	store_w_bytes(w, b, 8);
+	store_w_be(w, v, 8);
 }
 
 /* Callers bound identifiers to STORE_ID_MAX, far below 65535. */
@@ -122,52 +122,43 @@ store_r_take(struct store_rbuf *r, size_t n)
 	return (p);
 }
 
-uint8_t
-store_r_u8(struct store_rbuf *r)
-{
-	const unsigned char	*p;
-
-	if ((p = store_r_take(r, 1)) == NULL)
-		return (0);
-	return (p[0]);
-}
-
-uint16_t
-store_r_u16(struct store_rbuf *r)
-{
-	const unsigned char	*p;
-
-	if ((p = store_r_take(r, 2)) == NULL)
-		return (0);
-	return ((uint16_t)((p[0] << 8) | p[1]));
-}
-
-uint32_t
-store_r_u32(struct store_rbuf *r)
-{
-	const unsigned char	*p;
-	uint32_t		 v = 0;
-	int			 i;
-
-	if ((p = store_r_take(r, 4)) == NULL)
-		return (0);
-	for (i = 0; i < 4; i++)
-		v = (v << 8) | p[i];
-	return (v);
-}
-
-uint64_t
-store_r_u64(struct store_rbuf *r)
+/* n bytes, big-endian; 0 past the end. */
+static uint64_t
+store_r_be(struct store_rbuf *r, int n)
 {
 	const unsigned char	*p;
 	uint64_t		 v = 0;
 	int			 i;
 
-	if ((p = store_r_take(r, 8)) == NULL)
+	if ((p = store_r_take(r, (size_t)n)) == NULL)
 		return (0);
-	for (i = 0; i < 8; i++)
+	for (i = 0; i < n; i++)
 		v = (v << 8) | p[i];
 	return (v);
+}
+
+uint8_t
+store_r_u8(struct store_rbuf *r)
+{
+	return ((uint8_t)store_r_be(r, 1));
+}
+
+uint16_t
+store_r_u16(struct store_rbuf *r)
+{
+	return ((uint16_t)store_r_be(r, 2));
+}
+
+uint32_t
+store_r_u32(struct store_rbuf *r)
+{
+	return ((uint32_t)store_r_be(r, 4));
+}
+
+uint64_t
+store_r_u64(struct store_rbuf *r)
+{
+	return (store_r_be(r, 8));
 }
 
 char *
