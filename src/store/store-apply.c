@@ -126,15 +126,23 @@ store_crec_set(struct store_crec *c, int type, const void *k, size_t klen,
 	}
 }
 
+/* A new record at the end of v, grown by doubling. */
+static struct store_crec *
+store_crec_push(struct store_crec **v, size_t *n, size_t *cap)
+{
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 8;
+		*v = xreallocarray(*v, *cap, sizeof(**v));
+	}
+	return (&(*v)[(*n)++]);
+}
+
 void
 store_cset_add(struct store_cset *cs, int type, const void *k, size_t klen,
     const void *v, size_t vlen)
 {
-	if (cs->nw == cs->wcap) {
-		cs->wcap = cs->wcap ? cs->wcap * 2 : 8;
-		cs->w = xreallocarray(cs->w, cs->wcap, sizeof(*cs->w));
-	}
-	store_crec_set(&cs->w[cs->nw++], type, k, klen, v, vlen);
+	store_crec_set(store_crec_push(&cs->w, &cs->nw, &cs->wcap), type, k,
+	    klen, v, vlen);
 }
 
 /*
@@ -151,12 +159,8 @@ store_cset_read(struct store *st, int dbi, const void *k, size_t klen,
 	    store_crec_find(cs->w, cs->nw, dbi, k, klen) != NULL ||
 	    store_crec_find(cs->r, cs->nr, dbi, k, klen) != NULL)
 		return;
-	if (cs->nr == cs->rcap) {
-		cs->rcap = cs->rcap ? cs->rcap * 2 : 8;
-		cs->r = xreallocarray(cs->r, cs->rcap, sizeof(*cs->r));
-	}
-	store_crec_set(&cs->r[cs->nr++], dbi, k, klen,
-	    v != NULL ? v->mv_data : NULL, v != NULL ? v->mv_size : 0);
+	store_crec_set(store_crec_push(&cs->r, &cs->nr, &cs->rcap), dbi, k,
+	    klen, v != NULL ? v->mv_data : NULL, v != NULL ? v->mv_size : 0);
 }
 
 /* A write while planning; a record written twice keeps its last value. */

@@ -647,8 +647,7 @@ store_unload_entity(struct store *st, struct world_txn *wt, int dbi,
 	char	*p[3] = { NULL, NULL, NULL };
 	int	 n, wrc;
 
-	n = dbi == DBI_ALIASES ? 3 : (dbi == DBI_INSTANCES ||
-	    dbi == DBI_KEYS) ? 1 : 2;
+	n = store_rtype_parts(dbi);
 	if (store_split(k, p, n) != 0)
 		return (store_corrupt(st, dbi, k, "malformed"));
 	switch (dbi) {

@@ -24,9 +24,6 @@
 #include "common/xmalloc.h"
 #include "store/store-int.h"
 
-static int	store_own_one(struct store *, const char *, const char *,
-		    const struct stat *);
-
 /* The owner and mode of what path names (a link is judged itself). */
 static int
 store_own_one(struct store *st, const char *path, const char *what,

@@ -122,9 +122,6 @@ pcache_compile(struct store *st, struct pcache *c, int kind,
 		return (NULL);
 	}
 	policy_diags_free(&diags);
-	memcpy(e->digest, digest, 32);
-	e->kind = kind;
-	e->cp = cp;
-	c->n++;
+	pcache_put(c, kind, digest, cp);
 	return (cpolicy_ref(cp));
 }
