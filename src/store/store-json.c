@@ -214,15 +214,15 @@ sj_value(struct json_object *o, int type, const MDB_val *v)
 	struct store_pvrec	 pv;
 	struct store_prinrec	 r;
 	struct store_rbuf	 b;
+	const char		*s;
 	char			 hex[65];
 
 	switch (type) {
 	case DBI_INSTANCES:
 		if (store_instrec_decode(v, &ir) != 0 ||
-		    world_instance_state_name(ir.state) == NULL)
+		    (s = world_instance_state_name(ir.state)) == NULL)
 			return (-1);
-		sj_str(o, "State", world_instance_state_name(ir.state),
-		    strlen(world_instance_state_name(ir.state)));
+		sj_str(o, "State", s, strlen(s));
 		sj_int(o, "ShareQuota", ir.quota);
 		if (ir.account[0] != '\0')
 			sj_str(o, "Account", ir.account, strlen(ir.account));
@@ -230,17 +230,15 @@ sj_value(struct json_object *o, int type, const MDB_val *v)
 	case DBI_KEYS:
 		if (store_keyrec_decode(v, &kr) != 0)
 			return (-1);
-		if (world_key_state_name(kr.state) == NULL) {
+		if ((s = world_key_state_name(kr.state)) == NULL) {
 			store_keyrec_free(&kr);
 			return (-1);
 		}
-		sj_str(o, "KeyState", world_key_state_name(kr.state),
-		    strlen(world_key_state_name(kr.state)));
+		sj_str(o, "KeyState", s, strlen(s));
 		sj_str(o, "Region", kr.region, strlen(kr.region));
 		sj_str(o, "Creator", kr.creator, strlen(kr.creator));
 		if (kr.instance != NULL)
-			sj_str(o, "Instance", kr.instance,
-			    strlen(kr.instance));
+			sj_str(o, "Instance", kr.instance, strlen(kr.instance));
 		store_keyrec_free(&kr);
 		return (0);
 	case DBI_KEYPOLICIES:
@@ -417,20 +415,18 @@ static const struct sj_field *const sj_f[DBI_COUNT] = {
 static int
 sj_instance(struct json_object *o, struct store_wbuf *w)
 {
-	struct store_instrec	 r;
-	const char		*s, *a;
-	size_t			 n = 0;
-	int64_t			 q = sj_num(o, "ShareQuota");
+	struct store_instrec		 r;
+	enum world_instance_state	 is;
+	const char			*s, *a;
+	size_t				 n = 0;
+	int64_t				 q = sj_num(o, "ShareQuota");
 
 	memset(&r, 0, sizeof(r));
 	s = sj_get(o, "State", &n);
-	for (r.state = 0; world_instance_state_name(r.state) != NULL;
-	    r.state++)
-		if (strcmp(world_instance_state_name(r.state), s) == 0)
-			break;
-	if (world_instance_state_name(r.state) == NULL || q < 0 ||
+	if (world_instance_state_parse(s, strlen(s), &is) != 0 || q < 0 ||
 	    q > UINT32_MAX)
 		return (-1);
+	r.state = is;
 	r.quota = (uint32_t)q;
 	if ((a = sj_get(o, "Account", &n)) != NULL) {
 		if (n == 0 || n >= sizeof(r.account) ||
