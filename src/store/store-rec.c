@@ -166,7 +166,6 @@ store_r_str(struct store_rbuf *r)
 {
 	const unsigned char	*p;
 	uint16_t		 n;
-	char			*s;
 
 	n = store_r_u16(r);
 	if ((p = store_r_take(r, n)) == NULL)
@@ -175,10 +174,7 @@ store_r_str(struct store_rbuf *r)
 		r->err = 1;
 		return (NULL);
 	}
-	s = xmalloc((size_t)n + 1);
-	memcpy(s, p, n);
-	s[n] = '\0';
-	return (s);
+	return (xstrndup((const char *)p, n));
 }
 
 const unsigned char *
