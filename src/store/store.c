@@ -581,13 +581,11 @@ store_env_open(struct store *st)
 			store_set_rdonly(st, "data.mdb", e);
 			continue;
 		}
-		if (e == ENOENT)	/* a new store: lock.mdb refused */
+		/* A new store, or no fall-back: lock.mdb refused. */
+		if (e == ENOENT || (!st->readonly && !st->fallback))
 			return (store_seterr(st, STORE_EIO, "%s/lock.mdb: %s",
 			    st->dir, strerror(rc)));
 		if (!st->readonly) {
-			if (!st->fallback)
-				return (store_seterr(st, STORE_EIO,
-				    "%s/lock.mdb: %s", st->dir, strerror(rc)));
 			store_set_rdonly(st, "lock.mdb", rc);
 			continue;
 		}
