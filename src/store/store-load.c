@@ -192,7 +192,8 @@ store_pv_find(struct store *st, MDB_txn *txn, const char *account,
 }
 
 /*
- * Walks one DBI, calling fn for every record; stops at the first error.
+ * Walks one DBI, calling fn for every record (and the DBI, which one
+ * loader of several record types needs); stops at the first error.
  */
 typedef int (*store_walk_fn)(struct store *, MDB_txn *, int,
     const MDB_val *, const MDB_val *, void *);
