@@ -47,7 +47,7 @@ pv_put_versions(struct store *st, MDB_txn *txn, const struct bundle_policy *p)
 	if (pr.def == 0)
 		return (store_seterr(st, STORE_EINVAL, "policy %s: no default "
 		    "version", p->name));
-	if ((rc = store_op_pol_put(st, txn, p->account, p->name, &pr,
+	if ((rc = store_op_put(st, txn, DBI_POLICIES, p->account, p->name, &pr,
 	    MDB_NOOVERWRITE)) != 0)
 		return (rc);
 	store_w_init(&k);
@@ -62,11 +62,10 @@ pv_put_versions(struct store *st, MDB_txn *txn, const struct bundle_policy *p)
 		store_op_pv_key(&k, p->account, p->name, v->id);
 		store_pvrec_encode(&w, &r);
 		rc = store_op_db_put(st, txn, DBI_POLICYVERSIONS, &k, w.p,
-		    w.len,
-		    MDB_NOOVERWRITE);
+		    w.len, MDB_NOOVERWRITE);
 		if (rc == STORE_EEXIST)
-			rc = store_seterr(st, rc, "policy %s: version v%u twice",
-			    p->name, (unsigned)v->id);
+			rc = store_seterr(st, rc, "policy %s: version v%u "
+			    "twice", p->name, (unsigned)v->id);
 	}
 	store_w_free(&k);
 	store_w_free(&w);
@@ -85,6 +84,8 @@ op_replace_all(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	struct store_wbuf	 k;
 	MDB_val			 v;
 	const struct bundle_principal *bp;
+	int64_t			 when = store_now_ms() +
+			    (int64_t)STORE_DELETION_UNKNOWN_DAYS * 86400 * 1000;
 	size_t			 i, j, n;
 	int			 d, rc = STORE_OK, kind;
 
@@ -100,8 +101,8 @@ op_replace_all(struct store *st, MDB_txn *txn, struct world_txn *wt,
 		snprintf(ir.account, sizeof(ir.account), "%s",
 		    b->instances[i].account != NULL ?
 		    b->instances[i].account : "");
-		rc = store_op_inst_put(st, txn, b->instances[i].id, &ir,
-		    MDB_NOOVERWRITE);
+		rc = store_op_put(st, txn, DBI_INSTANCES, b->instances[i].id,
+		    NULL, &ir, MDB_NOOVERWRITE);
 	}
 	for (i = 0; i < b->nkeys && rc == STORE_OK; i++) {
 		const struct bundle_key	*bk = &b->keys[i];
@@ -110,24 +111,19 @@ op_replace_all(struct store *st, MDB_txn *txn, struct world_txn *wt,
 		kr.region = bk->region;
 		kr.creator = bk->creator;
 		kr.instance = bk->instance;
-		if ((rc = store_op_key_put(st, txn, bk->id, &kr,
+		if ((rc = store_op_put(st, txn, DBI_KEYS, bk->id, NULL, &kr,
 		    MDB_NOOVERWRITE)))
 			break;
 		/* A bundle carries no deletion time (STORE_DELETION_...). */
 		if (kr.state == WORLD_KEY_PENDING_DELETION &&
-		    (rc = store_op_del_put(st, txn, bk->id, store_now_ms() +
-		    (int64_t)STORE_DELETION_UNKNOWN_DAYS * 86400 * 1000)))
+		    (rc = store_op_put(st, txn, DBI_DELETIONS, bk->id, NULL,
+		    &when, 0)))
 			break;
-		if (bk->ntags > STORE_TAGS_MAX) {
-			rc = store_seterr(st, STORE_ELIMIT, "key %s: more than "
-			    "%d tags", bk->id, STORE_TAGS_MAX);
-			break;
-		}
 		for (j = 0; j < bk->ntags && rc == STORE_OK; j++) {
 			store_key(&k, bk->id, bk->tags[j].key, NULL);
 			rc = store_op_db_put(st, txn, DBI_TAGS, &k,
-			    bk->tags[j].value,
-			    strlen(bk->tags[j].value), MDB_NOOVERWRITE);
+			    bk->tags[j].value, strlen(bk->tags[j].value),
+			    MDB_NOOVERWRITE);
 		}
 		if (rc == STORE_OK && bk->instance != NULL) {
 			if (bk->policy == NULL) {
@@ -163,12 +159,10 @@ op_replace_all(struct store *st, MDB_txn *txn, struct world_txn *wt,
 			/* The Versions form: every version. */
 			if ((rc = pv_put_versions(st, txn, p)) != 0)
 				break;
-		} else if ((rc = store_op_pol_put(st, txn, p->account, p->name,
-		    &pr,
-		    MDB_NOOVERWRITE)) != 0 ||
+		} else if ((rc = store_op_put(st, txn, DBI_POLICIES, p->account,
+		    p->name, &pr, MDB_NOOVERWRITE)) != 0 ||
 		    (rc = store_op_pv_put(st, txn, p->account, p->name, 1,
-		        p->text,
-		    p->len)) != 0)
+		    p->text, p->len)) != 0)
 			break;
 	}
 	for (kind = 0; kind < 3 && rc == STORE_OK; kind++) {
@@ -177,20 +171,12 @@ op_replace_all(struct store *st, MDB_txn *txn, struct world_txn *wt,
 		for (i = 0; i < n && rc == STORE_OK; i++) {
 			bp = kind == STORE_USER ? &b->users[i] :
 			    kind == STORE_ROLE ? &b->roles[i] : &b->groups[i];
-			if (bp->ngroups > STORE_LIST_MAX ||
-			    bp->npolicies > STORE_LIST_MAX) {
-				rc = store_seterr(st, STORE_ELIMIT, "%s %s: "
-				    "more than %d groups or policies",
-				    store_op_prin_name[kind], bp->name,
-				        STORE_LIST_MAX);
-				break;
-			}
 			prr.groups = kind == STORE_USER ? bp->groups : NULL;
 			prr.ngroups = kind == STORE_USER ? bp->ngroups : 0;
 			prr.policies = bp->policies;
 			prr.npolicies = bp->npolicies;
-			rc = store_op_prin_put(st, txn, kind, bp->account,
-			    bp->name, &prr, MDB_NOOVERWRITE);
+			rc = store_op_put(st, txn, store_op_prin_dbi[kind],
+			    bp->account, bp->name, &prr, MDB_NOOVERWRITE);
 		}
 	}
 	store_w_free(&k);
@@ -300,9 +286,18 @@ store_op_bundle_ok(struct store *st, const struct bundle *b)
 	return (STORE_OK);
 }
 
+/* A bundle replaces the whole state: its plan starts from nothing. */
+static int
+replace_prep(struct store *st, struct op *o)
+{
+	o->replace = 1;
+	return (STORE_OK);
+}
+
 int
 store_replace_all(struct store *st, const struct bundle *b, uint64_t *genp)
 {
-	return (store_op_change(st, op_replace_all, (void *)b, NULL, 1, genp));
+	return (store_op_change(st, replace_prep, op_replace_all, (void *)b,
+	    genp));
 }
 
