@@ -359,14 +359,14 @@ store_key_state_set(struct store *st, const char *id, int state,
 }
 
 /*
- * Removes key id (record r) with its key policy, tags and deletion
- * time.  Its aliases refuse the removal (STORE_EINUSE), or with
- * aliases_too go with it.
+ * Removes key id (record r) with its aliases, key policy, tags and
+ * deletion time.
  */
 static int
 key_remove(struct store *st, MDB_txn *txn, const char *id,
-    const struct store_keyrec *r, int aliases_too)
+    const struct store_keyrec *r)
 {
+	static const int	 own[] = { DBI_KEYPOLICIES, DBI_DELETIONS };
 	struct store_wbuf	 k;
 	MDB_cursor		*c;
 	MDB_val			 ck, cv;
@@ -390,12 +390,6 @@ key_remove(struct store *st, MDB_txn *txn, const char *id,
 		if (cv.mv_size != strlen(id) ||
 		    memcmp(cv.mv_data, id, cv.mv_size) != 0)
 			continue;
-		if (!aliases_too) {
-			rc = store_seterr(st, STORE_EINUSE, "key %s still has "
-			    "an alias (%.*s)", id, (int)(ck.mv_size - plen),
-			    (const char *)ck.mv_data + plen);
-			break;
-		}
 		/* Names cannot hold NUL: the rest of the key is one. */
 		names = xreallocarray(names, nnames + 1, sizeof(*names));
 		names[nnames] = xmalloc(ck.mv_size - plen + 1);
@@ -404,55 +398,25 @@ key_remove(struct store *st, MDB_txn *txn, const char *id,
 		names[nnames++][ck.mv_size - plen] = '\0';
 	}
 	mdb_cursor_close(c);
-	for (i = 0; i < nnames && rc == STORE_OK; i++) {
+	for (i = 0; i < nnames && rc == STORE_OK; i++)
 		rc = store_op_rec_del(st, txn, DBI_ALIASES, r->region,
 		    r->creator, names[i]);
-	}
 	for (i = 0; i < nnames; i++)
 		free(names[i]);
 	free(names);
-	if (rc == STORE_OK &&
-	    (rc = store_op_rec_del(st, txn, DBI_KEYS, id, NULL,
-	        NULL)) == STORE_OK) {
-		rc = store_op_rec_del(st, txn, DBI_KEYPOLICIES, id, NULL, NULL);
-		if (rc == STORE_ENOTFOUND)
+	if (rc == STORE_OK)
+		rc = store_op_rec_del(st, txn, DBI_KEYS, id, NULL, NULL);
+	/* Its key policy and deletion time, where it has them. */
+	for (i = 0; i < 2 && rc == STORE_OK; i++)
+		if ((rc = store_op_rec_del(st, txn, own[i], id, NULL,
+		    NULL)) == STORE_ENOTFOUND)
 			rc = STORE_OK;
-	}
-	if (rc == STORE_OK) {
-		rc = store_op_rec_del(st, txn, DBI_DELETIONS, id, NULL, NULL);
-		if (rc == STORE_ENOTFOUND)
-			rc = STORE_OK;
-	}
 	if (rc == STORE_OK) {
 		store_key(&k, id, "", NULL);
 		rc = store_op_db_del_prefix(st, txn, DBI_TAGS, k.p, k.len);
 	}
 	store_w_free(&k);
 	return (rc);
-}
-
-static int
-op_key_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
-    struct op *o)
-{
-	const struct key_args	*a = o->args;
-	struct store_keyrec	 r;
-	int			 rc;
-
-	if ((rc = store_op_get(st, txn, DBI_KEYS, a->id, NULL, &r)) != 0)
-		return (rc);
-	if ((rc = store_op_key_instance_ok(st, wt, &r)) == STORE_OK)
-		rc = key_remove(st, txn, a->id, &r, 0);
-	store_keyrec_free(&r);
-	return (rc);
-}
-
-int
-store_key_delete(struct store *st, const char *id, uint64_t *genp)
-{
-	struct key_args	 a = { .id = id };
-
-	return (store_op_change(st, key_id_ok, op_key_delete, &a, genp));
 }
 
 /* --- scheduled deletions ----------------------------------------- */
@@ -506,7 +470,7 @@ op_deletion(struct store *st, MDB_txn *txn, struct world_txn *wt,
 			    a->id);
 		break;
 	case DEL_EXPIRE:
-		rc = key_remove(st, txn, a->id, &r, 1);
+		rc = key_remove(st, txn, a->id, &r);
 		break;
 	}
 out:
@@ -839,98 +803,6 @@ tags_case_ok(struct store *st, MDB_txn *txn, const char *id)
 				    id, tags[j].key, tags[i].key);
 	store_tags_free(tags, n);
 	return (rc);
-}
-
-static int
-op_tag(struct store *st, MDB_txn *txn, struct world_txn *wt, struct op *o)
-{
-	const struct key_args	*a = o->args;
-	const char		*tag = a->tags[0].key, *value = a->tags[0].value;
-	struct store_keyrec	 r;
-	struct store_wbuf	 k;
-	MDB_val			 v;
-	size_t			 n;
-	int			 rc;
-
-	if ((rc = store_op_get(st, txn, DBI_KEYS, a->id, NULL, &r)) != 0)
-		return (rc);
-	if ((rc = store_op_key_instance_ok(st, wt, &r)) != 0)
-		goto out;
-	store_w_init(&k);
-	store_key(&k, a->id, tag, NULL);
-	if (value == NULL) {
-		if ((rc = store_op_db_del(st, txn, DBI_TAGS,
-		    &k)) == STORE_ENOTFOUND)
-			rc = store_seterr(st, rc, "key %s has no tag %s",
-			    a->id, tag);
-	} else {
-		rc = store_op_db_get(st, txn, DBI_TAGS, &k, &v);
-		if (rc == STORE_ENOTFOUND) {
-			store_key(&k, a->id, "", NULL);
-			rc = store_op_db_count_prefix(st, txn, DBI_TAGS, k.p,
-			    k.len, &n);
-			if (rc == STORE_OK && n >= STORE_TAGS_MAX)
-				rc = store_seterr(st, STORE_ELIMIT, "key %s "
-				    "has %d tags already", a->id,
-				    STORE_TAGS_MAX);
-			store_key(&k, a->id, tag, NULL);
-		}
-		if (rc == STORE_OK)
-			rc = store_op_db_put(st, txn, DBI_TAGS, &k, value,
-			    strlen(value),
-			    0);
-		if (rc == STORE_OK)
-			rc = tags_case_ok(st, txn, a->id);
-	}
-	store_w_free(&k);
-out:
-	store_keyrec_free(&r);
-	return (rc);
-}
-
-static int
-tag_set_ok(struct store *st, struct op *o)
-{
-	const struct key_args	*a = o->args;
-	int			 rc;
-
-	if ((rc = key_id_ok(st, o)))
-		return (rc);
-	if (a->tags[0].value == NULL)
-		return (store_seterr(st, STORE_EINVAL, "tag %s: no value",
-		    a->tags[0].key != NULL ? a->tags[0].key : ""));
-	return (store_op_tag_ok(st, a->tags[0].key, a->tags[0].value));
-}
-
-static int
-tag_unset_ok(struct store *st, struct op *o)
-{
-	const struct key_args	*a = o->args;
-	int			 rc;
-
-	if ((rc = key_id_ok(st, o)))
-		return (rc);
-	return (store_op_id_ok(st, "tag key", a->tags[0].key));
-}
-
-int
-store_tag_set(struct store *st, const char *key_id, const char *tag,
-    const char *value, uint64_t *genp)
-{
-	struct store_tag t = { tag, value };
-	struct key_args	 a = { .id = key_id, .tags = &t, .n = 1 };
-
-	return (store_op_change(st, tag_set_ok, op_tag, &a, genp));
-}
-
-int
-store_tag_unset(struct store *st, const char *key_id, const char *tag,
-    uint64_t *genp)
-{
-	struct store_tag t = { tag, NULL };
-	struct key_args	 a = { .id = key_id, .tags = &t, .n = 1 };
-
-	return (store_op_change(st, tag_unset_ok, op_tag, &a, genp));
 }
 
 int
