@@ -20,24 +20,25 @@
 /* --- the whole state ---------------------------------------------- */
 
 /*
- * A bundle policy in the Versions form (bundle_parse checked the rules:
- * 1 to 5, ids unique, one default): each version with its id and
- * CreateDate (the time of import without one); the last id given is
- * the highest.
+ * A bundle policy: its one document as v1, the default, or its
+ * Versions (bundle_parse checked the rules: 1 to 5, ids unique, one
+ * default), each with its id and CreateDate (the time of import
+ * without one); the last id given is the highest.
  */
 static int
-pv_put_versions(struct store *st, MDB_txn *txn, const struct bundle_policy *p)
+pol_put(struct store *st, MDB_txn *txn, const struct bundle_policy *p)
 {
 	const struct bundle_policy_version	*v;
-	struct store_polrec	 pr = { 0, 0 };
-	struct store_pvrec	 r;
-	struct store_wbuf	 k, w;
+	struct store_polrec	 pr = { 1, 1 };
 	size_t			 j;
-	int			 rc = STORE_OK;
+	int			 rc;
 
-	if (p->nversions == 0 || p->nversions > STORE_POLICY_VERSIONS_MAX)
+	if (p->versions != NULL && (p->nversions == 0 ||
+	    p->nversions > STORE_POLICY_VERSIONS_MAX))
 		return (store_seterr(st, STORE_ELIMIT, "policy %s: not 1 to "
 		    "%d versions", p->name, STORE_POLICY_VERSIONS_MAX));
+	if (p->versions != NULL)
+		pr.def = pr.last = 0;
 	for (j = 0; j < p->nversions; j++) {
 		if (p->versions[j].is_default == 1)
 			pr.def = p->versions[j].id;
@@ -50,25 +51,17 @@ pv_put_versions(struct store *st, MDB_txn *txn, const struct bundle_policy *p)
 	if ((rc = store_op_put(st, txn, DBI_POLICIES, p->account, p->name, &pr,
 	    MDB_NOOVERWRITE)) != 0)
 		return (rc);
-	store_w_init(&k);
-	store_w_init(&w);
+	if (p->versions == NULL)
+		return (store_op_pv_put(st, txn, p->account, p->name, 1,
+		    store_now_ms(), p->text, p->len));
 	for (j = 0; j < p->nversions && rc == STORE_OK; j++) {
 		v = &p->versions[j];
-		r.time_ms = v->has_date ? v->create_ms : store_now_ms();
-		r.text = v->text;
-		r.len = v->len;
-		store_w_free(&k);	/* empties it for the next */
-		store_w_free(&w);
-		store_op_pv_key(&k, p->account, p->name, v->id);
-		store_pvrec_encode(&w, &r);
-		rc = store_op_db_put(st, txn, DBI_POLICYVERSIONS, &k, w.p,
-		    w.len, MDB_NOOVERWRITE);
-		if (rc == STORE_EEXIST)
+		if ((rc = store_op_pv_put(st, txn, p->account, p->name, v->id,
+		    v->has_date ? v->create_ms : store_now_ms(), v->text,
+		    v->len)) == STORE_EEXIST)
 			rc = store_seterr(st, rc, "policy %s: version v%u "
 			    "twice", p->name, (unsigned)v->id);
 	}
-	store_w_free(&k);
-	store_w_free(&w);
 	return (rc);
 }
 
@@ -79,10 +72,8 @@ op_replace_all(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	const struct bundle	*b = o->args;
 	struct store_instrec	 ir;
 	struct store_keyrec	 kr;
-	struct store_polrec	 pr = { 1, 1 };
 	struct store_prinrec	 prr;
 	struct store_wbuf	 k;
-	MDB_val			 v;
 	const struct bundle_principal *bp;
 	int64_t			 when = store_now_ms() +
 			    (int64_t)STORE_DELETION_UNKNOWN_DAYS * 86400 * 1000;
@@ -138,8 +129,7 @@ op_replace_all(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	for (i = 0; i < b->naliases && rc == STORE_OK; i++) {
 		const char		*kid = b->aliases[i].key_id;
 
-		if (store_op_rec_get(st, txn, DBI_KEYS, kid, NULL, NULL,
-		    &v) != STORE_OK || store_keyrec_decode(&v, &kr) != 0) {
+		if (store_op_get(st, txn, DBI_KEYS, kid, NULL, &kr) != 0) {
 			rc = store_seterr(st, STORE_EINVAL, "alias %s: no such "
 			    "key: %s", b->aliases[i].name, kid);
 			break;
@@ -152,19 +142,8 @@ op_replace_all(struct store *st, MDB_txn *txn, struct world_txn *wt,
 			rc = store_seterr(st, rc, "alias %s twice",
 			    b->aliases[i].name);
 	}
-	for (i = 0; i < b->npolicies && rc == STORE_OK; i++) {
-		const struct bundle_policy *p = &b->policies[i];
-
-		if (p->versions != NULL) {
-			/* The Versions form: every version. */
-			if ((rc = pv_put_versions(st, txn, p)) != 0)
-				break;
-		} else if ((rc = store_op_put(st, txn, DBI_POLICIES, p->account,
-		    p->name, &pr, MDB_NOOVERWRITE)) != 0 ||
-		    (rc = store_op_pv_put(st, txn, p->account, p->name, 1,
-		    p->text, p->len)) != 0)
-			break;
-	}
+	for (i = 0; i < b->npolicies && rc == STORE_OK; i++)
+		rc = pol_put(st, txn, &b->policies[i]);
 	for (kind = 0; kind < 3 && rc == STORE_OK; kind++) {
 		n = kind == STORE_USER ? b->nusers : kind == STORE_ROLE ?
 		    b->nroles : b->ngroups;

@@ -290,9 +290,10 @@ store_op_pv_key(struct store_wbuf *k, const char *account, const char *name,
 
 int
 store_op_pv_put(struct store *st, MDB_txn *txn, const char *account,
-    const char *name, uint32_t ver, const char *text, size_t len)
+    const char *name, uint32_t ver, int64_t time_ms, const char *text,
+    size_t len)
 {
-	struct store_pvrec	 r = { store_now_ms(), text, len };
+	struct store_pvrec	 r = { time_ms, text, len };
 	struct store_wbuf	 k, v;
 	int			 rc;
 
@@ -317,7 +318,7 @@ op_policy_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
 
 	if ((rc = store_op_put(st, txn, DBI_POLICIES, a->account, a->name, &r,
 	    MDB_NOOVERWRITE)) != 0 || (rc = store_op_pv_put(st, txn,
-	    a->account, a->name, 1, a->text, a->len)) != 0)
+	    a->account, a->name, 1, store_now_ms(), a->text, a->len)) != 0)
 		return (rc);
 	store_op_seed(o, POLICY_KIND_RAM, a->text, a->len);
 	return (STORE_OK);
@@ -545,10 +546,9 @@ op_version_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	r.last++;
 	if (a->set_default)
 		r.def = r.last;
-	if ((rc = store_op_pv_put(st, txn, a->account, a->name, r.last, a->text,
-	    a->len)) ||
-	    (rc = store_op_put(st, txn, DBI_POLICIES, a->account, a->name, &r,
-	    0)))
+	if ((rc = store_op_pv_put(st, txn, a->account, a->name, r.last,
+	    store_now_ms(), a->text, a->len)) || (rc = store_op_put(st, txn,
+	    DBI_POLICIES, a->account, a->name, &r, 0)))
 		return (rc);
 	a->version = r.last;
 	if (a->set_default)

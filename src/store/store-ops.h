@@ -93,7 +93,8 @@ int	store_op_alias_name_ok(struct store *st, const char *name);
 void	store_op_pv_key(struct store_wbuf *k, const char *account,
     const char *name, uint32_t ver);
 int	store_op_pv_put(struct store *st, MDB_txn *txn, const char *account,
-    const char *name, uint32_t ver, const char *text, size_t len);
+    const char *name, uint32_t ver, int64_t time_ms, const char *text,
+    size_t len);
 int	store_op_policy_name_ok(struct store *st, const char *account,
     const char *name);
 int	store_op_bundle_ok(struct store *st, const struct bundle *b);
