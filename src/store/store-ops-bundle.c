@@ -225,8 +225,7 @@ store_op_bundle_ok(struct store *st, const struct bundle *b)
 			    "%s", i, why));
 		}
 		BOK(store_op_id_ok(st, w, b->aliases[i].key_id),
-		    "Aliases[%zu].KeyId",
-		    i);
+		    "Aliases[%zu].KeyId", i);
 	}
 	for (i = 0; i < b->npolicies; i++) {
 		if ((rc = store_op_policy_name_ok(st, b->policies[i].account,
@@ -243,11 +242,9 @@ store_op_bundle_ok(struct store *st, const struct bundle *b)
 			bp = kind == STORE_USER ? &b->users[i] :
 			    kind == STORE_ROLE ? &b->roles[i] : &b->groups[i];
 			BOK(store_op_id_ok(st, w, bp->account),
-			    "%s[%zu].Account",
-			    kname[kind], i);
+			    "%s[%zu].Account", kname[kind], i);
 			BOK(store_op_id_ok(st, w, bp->name), "%s[%zu].%s",
-			    kname[kind],
-			    i, nname[kind]);
+			    kname[kind], i, nname[kind]);
 			if (bp->ngroups > STORE_LIST_MAX ||
 			    bp->npolicies > STORE_LIST_MAX)
 				return (store_seterr(st, STORE_ELIMIT, "%s[%zu]: "

@@ -49,6 +49,56 @@ struct alias_args {
 	int		 update;	/* UpdateAlias: it must exist */
 };
 
+/* Key changes need the key's instance to be Enabled (section 5). */
+static int
+key_instance_ok(struct store *st, struct world_txn *wt,
+    const struct store_keyrec *r)
+{
+	struct world_instance	 wi;
+
+	if (r->instance == NULL)
+		return (STORE_OK);
+	if (world_get_instance(world_txn_view(wt), r->instance,
+	    strlen(r->instance), &wi) != 0)
+		return (store_seterr(st, STORE_ECORRUPT, "%s: instance %s of "
+		    "a key is missing", st->dir, r->instance));
+	if (wi.state != WORLD_INSTANCE_ENABLED)
+		return (store_seterr(st, STORE_ESTATE, "instance %s is %s",
+		    r->instance, world_instance_state_name(wi.state)));
+	return (STORE_OK);
+}
+
+/*
+ * The share quota of instance with key skip's policy replaced by extra
+ * (O(accounts the two name): the world's per-instance index).  A policy
+ * that names no foreign account the key's current one does not cannot
+ * raise the count and is not counted.
+ */
+static int
+share_check(struct store *st, struct world_txn *wt,
+    const char *instance, const char *skip, const struct cpolicy *extra,
+    const char *account, uint32_t quota)
+{
+	size_t	 n;
+	int	 grows;
+
+	if (skip != NULL && extra != NULL) {
+		if ((grows = world_key_share_grows(world_txn_view(wt), skip,
+		    extra, account)) == -1)
+			return (store_op_nomem(st));
+		if (!grows)
+			return (STORE_OK);
+	}
+	if (world_instance_share_count(world_txn_view(wt), instance, skip,
+	    extra, account, &n) != 0)
+		return (store_op_nomem(st));
+	if (n > quota)
+		return (store_seterr(st, STORE_EQUOTA, "instance %s: %zu "
+		    "foreign accounts would exceed its share quota of %u",
+		    instance, n, quota));
+	return (STORE_OK);
+}
+
 /* --- instances ---------------------------------------------------- */
 
 static int
@@ -130,7 +180,7 @@ op_instance_quota(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	int			 rc;
 
 	if ((rc = store_op_get(st, txn, DBI_INSTANCES, a->id, NULL, &r)) != 0 ||
-	    (rc = store_op_share_check(st, wt, a->id, NULL, NULL, NULL,
+	    (rc = share_check(st, wt, a->id, NULL, NULL, NULL,
 	    a->quota)) != 0)
 		return (rc);
 	r.quota = a->quota;
@@ -206,7 +256,7 @@ op_key_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
 		if ((rc = store_op_get(st, txn, DBI_INSTANCES, r.instance,
 		    NULL, &ir)) != 0)
 			return (rc);
-		if ((rc = store_op_key_instance_ok(st, wt, &r)) != 0)
+		if ((rc = key_instance_ok(st, wt, &r)) != 0)
 			return (rc);
 	}
 	if ((rc = store_op_put(st, txn, DBI_KEYS, a->id, NULL, &r,
@@ -343,7 +393,7 @@ op_key_state(struct store *st, MDB_txn *txn, struct world_txn *wt,
 		    "left by cancelling it", a->id));
 	}
 	r.state = a->state;
-	if ((rc = store_op_key_instance_ok(st, wt, &r)) == 0)
+	if ((rc = key_instance_ok(st, wt, &r)) == 0)
 		rc = store_op_put(st, txn, DBI_KEYS, a->id, NULL, &r, 0);
 	store_keyrec_free(&r);
 	return (rc);
@@ -448,7 +498,7 @@ op_deletion(struct store *st, MDB_txn *txn, struct world_txn *wt,
 		rc = store_seterr(st, STORE_EINVAL, "the deletion of key %s "
 		    "is not due before %lld ms", a->id, (long long)when);
 	if (rc == STORE_OK)
-		rc = store_op_key_instance_ok(st, wt, &r);
+		rc = key_instance_ok(st, wt, &r);
 	if (rc != STORE_OK)
 		goto out;
 	switch (a->step) {
@@ -706,11 +756,11 @@ op_key_policy(struct store *st, MDB_txn *txn, struct world_txn *wt,
 		    "any KMS instance and has no key policy", a->id);
 		goto out;
 	}
-	if ((rc = store_op_key_instance_ok(st, wt, &r)) != 0 ||
+	if ((rc = key_instance_ok(st, wt, &r)) != 0 ||
 	    (rc = store_op_get(st, txn, DBI_INSTANCES, r.instance, NULL,
 	    &ir)) != 0)
 		goto out;
-	if ((rc = store_op_share_check(st, wt, r.instance, a->id, o->cp,
+	if ((rc = share_check(st, wt, r.instance, a->id, o->cp,
 	    r.creator,
 	    ir.quota)) != 0)
 		goto out;
@@ -831,7 +881,7 @@ op_tags(struct store *st, MDB_txn *txn, struct world_txn *wt, struct op *o)
 
 	if ((rc = store_op_get(st, txn, DBI_KEYS, a->id, NULL, &r)) != 0)
 		return (rc);
-	if ((rc = store_op_key_instance_ok(st, wt, &r)) != 0)
+	if ((rc = key_instance_ok(st, wt, &r)) != 0)
 		goto out;
 	store_w_init(&k);
 	for (i = 0; i < a->n && rc == STORE_OK; i++) {

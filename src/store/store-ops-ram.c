@@ -111,12 +111,10 @@ account_refers(struct store *st, MDB_txn *txn, const char *account,
 
 	store_w_init(&k);
 	store_key(&k, account, "", NULL);
-	for (kind = 0; kind < 3 && rc == STORE_OK; kind++) {
-		if (groups && kind != STORE_USER)
-			break;
+	/* Only users have groups. */
+	for (kind = 0; kind < (groups ? 1 : 3) && rc == STORE_OK; kind++) {
 		if ((mrc = mdb_cursor_open(txn,
-		    st->dbi[store_op_prin_dbi[kind]],
-		    &c)) != 0) {
+		    st->dbi[store_op_prin_dbi[kind]], &c)) != 0) {
 			rc = store_err_mdb(st, mrc, "principals");
 			break;
 		}
@@ -136,7 +134,7 @@ account_refers(struct store *st, MDB_txn *txn, const char *account,
 			    groups ? r.ngroups : r.npolicies, name) != -1) {
 				snprintf(who, wholen, "%s %.*s",
 				    store_op_prin_name[kind],
-				        (int)(ck.mv_size - k.len),
+				    (int)(ck.mv_size - k.len),
 				    (const char *)ck.mv_data + k.len);
 				rc = STORE_EINUSE;
 			}
@@ -280,8 +278,8 @@ store_detach(struct store *st, enum store_principal kind, const char *account,
 
 /* --- RAM policies ------------------------------------------------- */
 
-void
-store_op_pv_key(struct store_wbuf *k, const char *account, const char *name,
+static void
+pv_key(struct store_wbuf *k, const char *account, const char *name,
     uint32_t ver)
 {
 	store_key(k, account, name, "");
@@ -299,7 +297,7 @@ store_op_pv_put(struct store *st, MDB_txn *txn, const char *account,
 
 	store_w_init(&k);
 	store_w_init(&v);
-	store_op_pv_key(&k, account, name, ver);
+	pv_key(&k, account, name, ver);
 	store_pvrec_encode(&v, &r);
 	rc = store_op_db_put(st, txn, DBI_POLICYVERSIONS, &k, v.p, v.len,
 	    MDB_NOOVERWRITE);
@@ -476,7 +474,7 @@ pv_rotate(struct store *st, MDB_txn *txn, const struct pol_args *a,
 		return (store_seterr(st, STORE_ELIMIT, "policy %s has no "
 		    "version to rotate out", a->name));
 	store_w_init(&k);
-	store_op_pv_key(&k, a->account, a->name, id);
+	pv_key(&k, a->account, a->name, id);
 	rc = store_op_db_del(st, txn, DBI_POLICYVERSIONS, &k);
 	store_w_free(&k);
 	return (rc);
@@ -502,7 +500,7 @@ pv_get(struct store *st, MDB_txn *txn, const char *account,
 	int			 rc;
 
 	store_w_init(&k);
-	store_op_pv_key(&k, account, name, id);
+	pv_key(&k, account, name, id);
 	rc = store_op_db_get(st, txn, DBI_POLICYVERSIONS, &k, &v);
 	store_w_free(&k);
 	if (rc == STORE_ENOTFOUND)
@@ -624,7 +622,7 @@ op_version_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
 		    "version of policy %s; it cannot be deleted", a->version,
 		    a->name));
 	store_w_init(&k);
-	store_op_pv_key(&k, a->account, a->name, a->version);
+	pv_key(&k, a->account, a->name, a->version);
 	rc = store_op_db_del(st, txn, DBI_POLICYVERSIONS, &k);
 	store_w_free(&k);
 	if (rc == STORE_ENOTFOUND)

@@ -96,39 +96,9 @@ store_op_db_del(struct store *st, MDB_txn *txn, int dbi,
 }
 
 /*
- * One record by its composite key (a, b, c joined as store_key joins
- * them): read, write and delete.  STORE_ENOTFOUND comes back without a
- * message; the caller names what is missing.  rec_put consumes v.
+ * Deletes one record by its composite key (a, b, c joined as store_key
+ * joins them); STORE_ENOTFOUND comes back without a message.
  */
-int
-store_op_rec_get(struct store *st, MDB_txn *txn, int dbi, const char *a,
-    const char *b, const char *c, MDB_val *v)
-{
-	struct store_wbuf	 k;
-	int			 rc;
-
-	store_w_init(&k);
-	store_key(&k, a, b, c);
-	rc = store_op_db_get(st, txn, dbi, &k, v);
-	store_w_free(&k);
-	return (rc);
-}
-
-int
-store_op_rec_put(struct store *st, MDB_txn *txn, int dbi, const char *a,
-    const char *b, const char *c, struct store_wbuf *v, unsigned int flags)
-{
-	struct store_wbuf	 k;
-	int			 rc;
-
-	store_w_init(&k);
-	store_key(&k, a, b, c);
-	rc = store_op_db_put(st, txn, dbi, &k, v->p, v->len, flags);
-	store_w_free(&k);
-	store_w_free(v);
-	return (rc);
-}
-
 int
 store_op_rec_del(struct store *st, MDB_txn *txn, int dbi, const char *a,
     const char *b, const char *c)
@@ -383,8 +353,8 @@ op_rec_encode(int dbi, struct store_wbuf *w, const void *r)
 }
 
 /* The record (a, b) of dbi does not decode. */
-int
-store_op_malformed(struct store *st, int dbi, const char *a, const char *b)
+static int
+op_malformed(struct store *st, int dbi, const char *a, const char *b)
 {
 	return (store_seterr(st, STORE_ECORRUPT, "%s: %s \"%s%s%s\": "
 	    "malformed", st->dir, store_dbi_names[dbi], a, b != NULL ? "/" : "",
@@ -399,16 +369,20 @@ int
 store_op_get(struct store *st, MDB_txn *txn, int dbi, const char *a,
     const char *b, void *r)
 {
-	MDB_val	 v;
-	int	 rc;
+	struct store_wbuf	 k;
+	MDB_val			 v;
+	int			 rc;
 
-	rc = store_op_rec_get(st, txn, dbi, a, b, NULL, &v);
+	store_w_init(&k);
+	store_key(&k, a, b, NULL);
+	rc = store_op_db_get(st, txn, dbi, &k, &v);
+	store_w_free(&k);
 	if (rc == STORE_ENOTFOUND)
 		return (store_seterr(st, rc, "no such %s: %s%s%s",
 		    op_rec_name[dbi], b != NULL ? b : a,
 		    b != NULL ? " in account " : "", b != NULL ? a : ""));
 	if (rc == STORE_OK && op_rec_decode(dbi, &v, r) != 0)
-		return (store_op_malformed(st, dbi, a, b));
+		return (op_malformed(st, dbi, a, b));
 	return (rc);
 }
 
@@ -417,36 +391,21 @@ int
 store_op_put(struct store *st, MDB_txn *txn, int dbi, const char *a,
     const char *b, const void *r, unsigned int flags)
 {
-	struct store_wbuf	 v;
+	struct store_wbuf	 k, v;
 	int			 rc;
 
+	store_w_init(&k);
 	store_w_init(&v);
+	store_key(&k, a, b, NULL);
 	op_rec_encode(dbi, &v, r);
-	rc = store_op_rec_put(st, txn, dbi, a, b, NULL, &v, flags);
+	rc = store_op_db_put(st, txn, dbi, &k, v.p, v.len, flags);
+	store_w_free(&k);
+	store_w_free(&v);
 	if (rc == STORE_EEXIST)
 		return (store_seterr(st, rc, "%s %s already exists%s%s",
 		    op_rec_name[dbi], b != NULL ? b : a,
 		    b != NULL ? " in account " : "", b != NULL ? a : ""));
 	return (rc);
-}
-
-/* Key changes need the key's instance to be Enabled (section 5). */
-int
-store_op_key_instance_ok(struct store *st, struct world_txn *wt,
-    const struct store_keyrec *r)
-{
-	struct world_instance	 wi;
-
-	if (r->instance == NULL)
-		return (STORE_OK);
-	if (world_get_instance(world_txn_view(wt), r->instance,
-	    strlen(r->instance), &wi) != 0)
-		return (store_seterr(st, STORE_ECORRUPT, "%s: instance %s of "
-		    "a key is missing", st->dir, r->instance));
-	if (wi.state != WORLD_INSTANCE_ENABLED)
-		return (store_seterr(st, STORE_ESTATE, "instance %s is %s",
-		    r->instance, world_instance_state_name(wi.state)));
-	return (STORE_OK);
 }
 
 int
@@ -461,37 +420,6 @@ store_op_kp_put(struct store *st, MDB_txn *txn, const char *id,
 	r.text = text;
 	r.len = len;
 	return (store_op_put(st, txn, DBI_KEYPOLICIES, id, NULL, &r, 0));
-}
-
-/*
- * The share quota of instance with key skip's policy replaced by extra
- * (O(accounts the two name): the world's per-instance index).  A policy
- * that names no foreign account the key's current one does not cannot
- * raise the count and is not counted.
- */
-int
-store_op_share_check(struct store *st, struct world_txn *wt,
-    const char *instance, const char *skip, const struct cpolicy *extra,
-    const char *account, uint32_t quota)
-{
-	size_t	 n;
-	int	 grows;
-
-	if (skip != NULL && extra != NULL) {
-		if ((grows = world_key_share_grows(world_txn_view(wt), skip,
-		    extra, account)) == -1)
-			return (store_op_nomem(st));
-		if (!grows)
-			return (STORE_OK);
-	}
-	if (world_instance_share_count(world_txn_view(wt), instance, skip,
-	    extra, account, &n) != 0)
-		return (store_op_nomem(st));
-	if (n > quota)
-		return (store_seterr(st, STORE_EQUOTA, "instance %s: %zu "
-		    "foreign accounts would exceed its share quota of %u",
-		    instance, n, quota));
-	return (STORE_OK);
 }
 
 int

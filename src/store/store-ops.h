@@ -43,10 +43,6 @@ int	store_op_db_put(struct store *st, MDB_txn *txn, int dbi,
     const struct store_wbuf *k, const void *v, size_t vlen, unsigned int flags);
 int	store_op_db_del(struct store *st, MDB_txn *txn, int dbi,
     const struct store_wbuf *k);
-int	store_op_rec_get(struct store *st, MDB_txn *txn, int dbi,
-    const char *a, const char *b, const char *c, MDB_val *v);
-int	store_op_rec_put(struct store *st, MDB_txn *txn, int dbi, const char *a,
-    const char *b, const char *c, struct store_wbuf *v, unsigned int flags);
 /*
  * The typed records (a key of one or two parts, a, b; r the DBI's
  * record structure, an int64_t for a deletion): read and decoded
@@ -57,8 +53,6 @@ int	store_op_get(struct store *st, MDB_txn *txn, int dbi, const char *a,
     const char *b, void *r);
 int	store_op_put(struct store *st, MDB_txn *txn, int dbi, const char *a,
     const char *b, const void *r, unsigned int flags);
-int	store_op_malformed(struct store *st, int dbi, const char *a,
-    const char *b);
 int	store_op_rec_del(struct store *st, MDB_txn *txn, int dbi, const char *a,
     const char *b, const char *c);
 /*
@@ -76,13 +70,8 @@ int	store_op_db_del_prefix(struct store *st, MDB_txn *txn, int dbi,
 int	store_op_db_count_prefix(struct store *st, MDB_txn *txn, int dbi,
     const void *prefix, size_t plen, size_t *np);
 int	store_op_nomem(struct store *st);
-int	store_op_key_instance_ok(struct store *st, struct world_txn *wt,
-    const struct store_keyrec *r);
 int	store_op_kp_put(struct store *st, MDB_txn *txn, const char *id,
     uint64_t version, const char *text, size_t len);
-int	store_op_share_check(struct store *st, struct world_txn *wt,
-    const char *instance, const char *skip, const struct cpolicy *extra,
-        const char *account, uint32_t quota);
 int	store_op_compile(struct store *st, enum policy_kind kind,
     const char *text, size_t len, struct policy_diags *diags,
         struct cpolicy **cpp);
@@ -90,8 +79,6 @@ int	store_op_state_ok(struct store *st, int state);
 int	store_op_key_state_ok(struct store *st, int state);
 int	store_op_tag_ok(struct store *st, const char *tag, const char *value);
 int	store_op_alias_name_ok(struct store *st, const char *name);
-void	store_op_pv_key(struct store_wbuf *k, const char *account,
-    const char *name, uint32_t ver);
 int	store_op_pv_put(struct store *st, MDB_txn *txn, const char *account,
     const char *name, uint32_t ver, int64_t time_ms, const char *text,
     size_t len);
