@@ -49,6 +49,8 @@ struct alias_args {
 	int		 update;	/* UpdateAlias: it must exist */
 };
 
+static int	key_ok(struct store *, struct op *);
+
 /* Key changes need the key's instance to be Enabled (section 5). */
 static int
 key_instance_ok(struct store *st, struct world_txn *wt,
@@ -114,49 +116,6 @@ op_instance_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	    MDB_NOOVERWRITE));
 }
 
-int
-store_op_state_ok(struct store *st, int state)
-{
-	if (world_instance_state_name(state) == NULL)
-		return (store_seterr(st, STORE_EINVAL, "invalid instance "
-		    "state %d", state));
-	return (STORE_OK);
-}
-
-/* What the instance changes check first (store_op_change's prep). */
-static int
-inst_id_ok(struct store *st, struct op *o)
-{
-	const struct inst_args	*a = o->args;
-
-	return (store_op_id_ok(st, "instance id", a->id));
-}
-
-static int
-inst_ok(struct store *st, struct op *o)
-{
-	const struct inst_args	*a = o->args;
-	int			 rc;
-
-	if ((rc = inst_id_ok(st, o)) || (rc = store_op_state_ok(st, a->state)))
-		return (rc);
-	if (a->account != NULL && (!ident_account(a->account,
-	    strlen(a->account)) || strlen(a->account) >=
-	    sizeof(((struct store_instrec *)0)->account)))
-		return (store_seterr(st, STORE_EINVAL, "instance %s: account "
-		    "%s is not an account id", a->id, a->account));
-	return (STORE_OK);
-}
-
-int
-store_instance_create(struct store *st, const char *id, int state,
-    uint32_t quota, const char *account, uint64_t *genp)
-{
-	struct inst_args a = { id, state, quota, account };
-
-	return (store_op_change(st, inst_ok, op_instance_create, &a, genp));
-}
-
 static int
 op_instance_state(struct store *st, MDB_txn *txn, struct world_txn *wt,
     struct op *o)
@@ -187,24 +146,6 @@ op_instance_quota(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	return (store_op_put(st, txn, DBI_INSTANCES, a->id, NULL, &r, 0));
 }
 
-int
-store_instance_state_set(struct store *st, const char *id, int state,
-    uint64_t *genp)
-{
-	struct inst_args a = { .id = id, .state = state };
-
-	return (store_op_change(st, inst_ok, op_instance_state, &a, genp));
-}
-
-int
-store_instance_quota_set(struct store *st, const char *id, uint32_t quota,
-    uint64_t *genp)
-{
-	struct inst_args a = { .id = id, .quota = quota };
-
-	return (store_op_change(st, inst_id_ok, op_instance_quota, &a, genp));
-}
-
 static int
 inst_has_key(const struct world_key *k, void *arg)
 {
@@ -229,11 +170,70 @@ op_instance_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
 }
 
 int
+store_op_state_ok(struct store *st, int state)
+{
+	if (world_instance_state_name(state) == NULL)
+		return (store_seterr(st, STORE_EINVAL, "invalid instance "
+		    "state %d", state));
+	return (STORE_OK);
+}
+
+/*
+ * What the instance changes check first (store_op_change's prep): the
+ * id, and the state and owner where the call sets them.
+ */
+static int
+inst_ok(struct store *st, struct op *o)
+{
+	const struct inst_args	*a = o->args;
+	int			 rc;
+
+	if ((rc = store_op_id_ok(st, "instance id", a->id)) ||
+	    (o->plan != op_instance_create && o->plan != op_instance_state))
+		return (rc);
+	if ((rc = store_op_state_ok(st, a->state)))
+		return (rc);
+	if (a->account != NULL && (!ident_account(a->account,
+	    strlen(a->account)) || strlen(a->account) >=
+	    sizeof(((struct store_instrec *)0)->account)))
+		return (store_seterr(st, STORE_EINVAL, "instance %s: account "
+		    "%s is not an account id", a->id, a->account));
+	return (STORE_OK);
+}
+
+int
+store_instance_create(struct store *st, const char *id, int state,
+    uint32_t quota, const char *account, uint64_t *genp)
+{
+	struct inst_args a = { id, state, quota, account };
+
+	return (store_op_change(st, inst_ok, op_instance_create, &a, genp));
+}
+
+int
+store_instance_state_set(struct store *st, const char *id, int state,
+    uint64_t *genp)
+{
+	struct inst_args a = { .id = id, .state = state };
+
+	return (store_op_change(st, inst_ok, op_instance_state, &a, genp));
+}
+
+int
+store_instance_quota_set(struct store *st, const char *id, uint32_t quota,
+    uint64_t *genp)
+{
+	struct inst_args a = { .id = id, .quota = quota };
+
+	return (store_op_change(st, inst_ok, op_instance_quota, &a, genp));
+}
+
+int
 store_instance_delete(struct store *st, const char *id, uint64_t *genp)
 {
 	struct inst_args a = { .id = id };
 
-	return (store_op_change(st, inst_id_ok, op_instance_delete, &a, genp));
+	return (store_op_change(st, inst_ok, op_instance_delete, &a, genp));
 }
 
 /* --- keys --------------------------------------------------------- */
@@ -282,18 +282,9 @@ store_op_key_state_ok(struct store *st, int state)
 }
 
 /*
- * What the key changes check first: the key's id, and what the call
- * sets; a key created in an instance gets its creator's default key
- * policy, compiled here.
+ * What a new key checks first (store_op_change's prep); in an instance
+ * it gets its creator's default key policy, compiled here.
  */
-static int
-key_id_ok(struct store *st, struct op *o)
-{
-	const struct key_args	*a = o->args;
-
-	return (store_op_id_ok(st, "key id", a->id));
-}
-
 static int
 key_new_ok(struct store *st, struct op *o)
 {
@@ -301,7 +292,7 @@ key_new_ok(struct store *st, struct op *o)
 	char			*text;
 	int			 rc;
 
-	if ((rc = key_id_ok(st, o)) ||
+	if ((rc = store_op_id_ok(st, "key id", a->id)) ||
 	    (rc = store_op_id_ok(st, "region", a->region)) ||
 	    (rc = store_op_id_ok(st, "creator account", a->creator)) ||
 	    (a->instance != NULL && (rc = store_op_id_ok(st, "instance id",
@@ -320,47 +311,6 @@ key_new_ok(struct store *st, struct op *o)
 	    &o->cp);
 	free(text);
 	return (rc);
-}
-
-static int
-key_state_set_ok(struct store *st, struct op *o)
-{
-	const struct key_args	*a = o->args;
-	int			 rc;
-
-	if ((rc = key_id_ok(st, o)))
-		return (rc);
-	return (store_op_key_state_ok(st, a->state));
-}
-
-static int
-key_policy_ok(struct store *st, struct op *o)
-{
-	const struct key_args	*a = o->args;
-	int			 rc;
-
-	if ((rc = key_id_ok(st, o)))
-		return (rc);
-	return (store_op_compile(st, POLICY_KIND_KEY, a->text, a->len,
-	    a->diags, &o->cp));
-}
-
-static int
-tags_ok(struct store *st, struct op *o)
-{
-	const struct key_args	*a = o->args;
-	size_t			 i;
-	int			 rc;
-
-	if ((rc = key_id_ok(st, o)))
-		return (rc);
-	if (a->n == 0)
-		return (store_seterr(st, STORE_EINVAL, "no tags"));
-	for (i = 0; i < a->n; i++)
-		if ((rc = store_op_tag_ok(st, a->tags[i].key,
-		    a->tags[i].value)))
-			return (rc);
-	return (STORE_OK);
 }
 
 int
@@ -405,7 +355,7 @@ store_key_state_set(struct store *st, const char *id, int state,
 {
 	struct key_args	 a = { .id = id, .state = state };
 
-	return (store_op_change(st, key_state_set_ok, op_key_state, &a, genp));
+	return (store_op_change(st, key_ok, op_key_state, &a, genp));
 }
 
 /*
@@ -535,7 +485,7 @@ store_key_schedule_deletion(struct store *st, const char *id,
 	struct key_args	 a = { .id = id, .step = DEL_SCHEDULE,
 			    .when_ms = when_ms };
 
-	return (store_op_change(st, key_id_ok, op_deletion, &a, genp));
+	return (store_op_change(st, key_ok, op_deletion, &a, genp));
 }
 
 int
@@ -543,7 +493,7 @@ store_key_cancel_deletion(struct store *st, const char *id, uint64_t *genp)
 {
 	struct key_args	 a = { .id = id, .step = DEL_CANCEL };
 
-	return (store_op_change(st, key_id_ok, op_deletion, &a, genp));
+	return (store_op_change(st, key_ok, op_deletion, &a, genp));
 }
 
 int
@@ -553,7 +503,7 @@ store_key_expire(struct store *st, const char *id, int64_t now_ms,
 	struct key_args	 a = { .id = id, .step = DEL_EXPIRE,
 			    .when_ms = now_ms };
 
-	return (store_op_change(st, key_id_ok, op_deletion, &a, genp));
+	return (store_op_change(st, key_ok, op_deletion, &a, genp));
 }
 
 int
@@ -785,7 +735,7 @@ store_key_policy_set(struct store *st, const char *key_id, const char *text,
 	struct key_args	 a = { .id = key_id, .text = text, .len = len,
 			    .diags = diags };
 
-	return (store_op_change(st, key_policy_ok, op_key_policy, &a, genp));
+	return (store_op_change(st, key_ok, op_key_policy, &a, genp));
 }
 
 int
@@ -912,13 +862,43 @@ out:
 	return (rc);
 }
 
+/*
+ * What the changes of an existing key check first (store_op_change's
+ * prep): its id, then what the call sets (a state, a key policy, which
+ * is compiled here, tags).
+ */
+static int
+key_ok(struct store *st, struct op *o)
+{
+	const struct key_args	*a = o->args;
+	size_t			 i;
+	int			 rc;
+
+	if ((rc = store_op_id_ok(st, "key id", a->id)))
+		return (rc);
+	if (o->plan == op_key_state)
+		return (store_op_key_state_ok(st, a->state));
+	if (o->plan == op_key_policy)
+		return (store_op_compile(st, POLICY_KIND_KEY, a->text, a->len,
+		    a->diags, &o->cp));
+	if (o->plan != op_tags)
+		return (STORE_OK);
+	if (a->n == 0)
+		return (store_seterr(st, STORE_EINVAL, "no tags"));
+	for (i = 0; i < a->n; i++)
+		if ((rc = store_op_tag_ok(st, a->tags[i].key,
+		    a->tags[i].value)))
+			return (rc);
+	return (STORE_OK);
+}
+
 int
 store_tags_change(struct store *st, const char *key_id,
     const struct store_tag *tags, size_t n, uint64_t *genp)
 {
 	struct key_args	 a = { .id = key_id, .tags = tags, .n = n };
 
-	return (store_op_change(st, tags_ok, op_tags, &a, genp));
+	return (store_op_change(st, key_ok, op_tags, &a, genp));
 }
 
 /* --- aliases ------------------------------------------------------ */

@@ -55,47 +55,6 @@ op_prin_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
 }
 
 /*
- * What the principal changes check first (store_op_change's prep): the
- * principal, and the name a list change adds or removes.
- */
-static int
-prin_ok(struct store *st, struct op *o)
-{
-	const struct prin_args	*a = o->args;
-	int			 rc;
-
-	if (a->kind != STORE_USER && a->kind != STORE_ROLE &&
-	    a->kind != STORE_GROUP)
-		return (store_seterr(st, STORE_EINVAL, "invalid principal "
-		    "kind %d", (int)a->kind));
-	if ((rc = store_op_id_ok(st, "account", a->account)) != STORE_OK)
-		return (rc);
-	return (store_op_id_ok(st, "name", a->principal));
-}
-
-static int
-list_ok(struct store *st, struct op *o)
-{
-	const struct prin_args	*a = o->args;
-	int			 rc;
-
-	if ((rc = prin_ok(st, o)))
-		return (rc);
-	return (store_op_id_ok(st, a->list == LIST_GROUPS ? "group" :
-	    "policy name", a->name));
-}
-
-int
-store_principal_create(struct store *st, enum store_principal kind,
-    const char *account, const char *name, uint64_t *genp)
-{
-	struct prin_args a = { .kind = kind, .account = account,
-			    .principal = name };
-
-	return (store_op_change(st, prin_ok, op_prin_create, &a, genp));
-}
-
-/*
  * Is name (a group when groups, else a policy) still named by a
  * principal of account?  Scans that account's principals only.
  */
@@ -176,16 +135,6 @@ op_prin_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	    NULL));
 }
 
-int
-store_principal_delete(struct store *st, enum store_principal kind,
-    const char *account, const char *name, uint64_t *genp)
-{
-	struct prin_args a = { .kind = kind, .account = account,
-			    .principal = name };
-
-	return (store_op_change(st, prin_ok, op_prin_delete, &a, genp));
-}
-
 /*
  * Adds or removes a name in a principal's list: a group of a user
  * (membership) or a policy of a principal (attachment).
@@ -234,6 +183,48 @@ op_list(struct store *st, MDB_txn *txn, struct world_txn *wt, struct op *o)
 	return (rc);
 }
 
+/*
+ * What the principal changes check first (store_op_change's prep): the
+ * principal, and the name a list change adds or removes.
+ */
+static int
+prin_ok(struct store *st, struct op *o)
+{
+	const struct prin_args	*a = o->args;
+	int			 rc;
+
+	if (a->kind != STORE_USER && a->kind != STORE_ROLE &&
+	    a->kind != STORE_GROUP)
+		return (store_seterr(st, STORE_EINVAL, "invalid principal "
+		    "kind %d", (int)a->kind));
+	if ((rc = store_op_id_ok(st, "account", a->account)) ||
+	    (rc = store_op_id_ok(st, "name", a->principal)) ||
+	    o->plan != op_list)
+		return (rc);
+	return (store_op_id_ok(st, a->list == LIST_GROUPS ? "group" :
+	    "policy name", a->name));
+}
+
+int
+store_principal_create(struct store *st, enum store_principal kind,
+    const char *account, const char *name, uint64_t *genp)
+{
+	struct prin_args a = { .kind = kind, .account = account,
+			    .principal = name };
+
+	return (store_op_change(st, prin_ok, op_prin_create, &a, genp));
+}
+
+int
+store_principal_delete(struct store *st, enum store_principal kind,
+    const char *account, const char *name, uint64_t *genp)
+{
+	struct prin_args a = { .kind = kind, .account = account,
+			    .principal = name };
+
+	return (store_op_change(st, prin_ok, op_prin_delete, &a, genp));
+}
+
 static int
 list_change(struct store *st, enum store_principal kind, const char *account,
     const char *principal, const char *name, enum list_of list, int add,
@@ -241,7 +232,7 @@ list_change(struct store *st, enum store_principal kind, const char *account,
 {
 	struct prin_args a = { kind, account, principal, name, list, add };
 
-	return (store_op_change(st, list_ok, op_list, &a, genp));
+	return (store_op_change(st, prin_ok, op_list, &a, genp));
 }
 
 int
@@ -350,7 +341,7 @@ store_op_policy_name_ok(struct store *st, const char *account,
 /*
  * What the policy changes check first (store_op_change's prep): the
  * policy's account and name (a new policy's name by the rule for
- * names), then the document it adds, compiled.
+ * names), then the document a change adds, compiled.
  */
 static int
 pol_ok(struct store *st, struct op *o)
@@ -361,24 +352,13 @@ pol_ok(struct store *st, struct op *o)
 }
 
 static int
-pol_new_ok(struct store *st, struct op *o)
+pol_doc_ok(struct store *st, struct op *o)
 {
 	const struct pol_args	*a = o->args;
 	int			 rc;
 
-	if ((rc = store_op_policy_name_ok(st, a->account, a->name)))
-		return (rc);
-	return (store_op_compile(st, POLICY_KIND_RAM, a->text, a->len,
-	    a->diags, &o->cp));
-}
-
-static int
-pol_version_ok(struct store *st, struct op *o)
-{
-	const struct pol_args	*a = o->args;
-	int			 rc;
-
-	if ((rc = pol_ok(st, o)))
+	if ((rc = o->plan == op_policy_create ? store_op_policy_name_ok(st,
+	    a->account, a->name) : pol_ok(st, o)))
 		return (rc);
 	return (store_op_compile(st, POLICY_KIND_RAM, a->text, a->len,
 	    a->diags, &o->cp));
@@ -391,7 +371,7 @@ store_policy_create(struct store *st, const char *account, const char *name,
 {
 	struct pol_args	 a = { account, name, text, len, diags, 1, 1, 0 };
 
-	return (store_op_change(st, pol_new_ok, op_policy_create, &a, genp));
+	return (store_op_change(st, pol_doc_ok, op_policy_create, &a, genp));
 }
 
 static int
@@ -564,7 +544,7 @@ store_policy_version_create(struct store *st, const char *account,
 			    (how & STORE_VERSION_ROTATE) != 0 };
 	int		 rc;
 
-	rc = store_op_change(st, pol_version_ok, op_version_create, &a, genp);
+	rc = store_op_change(st, pol_doc_ok, op_version_create, &a, genp);
 	if (rc == STORE_OK && versionp != NULL)
 		*versionp = a.version;
 	return (rc);
