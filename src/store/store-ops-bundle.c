@@ -48,8 +48,8 @@ pol_put(struct store *st, MDB_txn *txn, const struct bundle_policy *p)
 	if (pr.def == 0)
 		return (store_seterr(st, STORE_EINVAL, "policy %s: no default "
 		    "version", p->name));
-	if ((rc = store_op_put(st, txn, DBI_POLICIES, p->account, p->name, &pr,
-	    MDB_NOOVERWRITE)) != 0)
+	if ((rc = store_op_rec_put(st, txn, DBI_POLICIES, p->account, p->name,
+	    &pr, MDB_NOOVERWRITE)) != 0)
 		return (rc);
 	if (p->versions == NULL)
 		return (store_op_pv_put(st, txn, p->account, p->name, 1,
@@ -92,8 +92,8 @@ op_replace_all(struct store *st, MDB_txn *txn, struct world_txn *wt,
 		snprintf(ir.account, sizeof(ir.account), "%s",
 		    b->instances[i].account != NULL ?
 		    b->instances[i].account : "");
-		rc = store_op_put(st, txn, DBI_INSTANCES, b->instances[i].id,
-		    NULL, &ir, MDB_NOOVERWRITE);
+		rc = store_op_rec_put(st, txn, DBI_INSTANCES,
+		    b->instances[i].id, NULL, &ir, MDB_NOOVERWRITE);
 	}
 	for (i = 0; i < b->nkeys && rc == STORE_OK; i++) {
 		const struct bundle_key	*bk = &b->keys[i];
@@ -102,12 +102,12 @@ op_replace_all(struct store *st, MDB_txn *txn, struct world_txn *wt,
 		kr.region = bk->region;
 		kr.creator = bk->creator;
 		kr.instance = bk->instance;
-		if ((rc = store_op_put(st, txn, DBI_KEYS, bk->id, NULL, &kr,
+		if ((rc = store_op_rec_put(st, txn, DBI_KEYS, bk->id, NULL, &kr,
 		    MDB_NOOVERWRITE)))
 			break;
 		/* A bundle carries no deletion time (STORE_DELETION_...). */
 		if (kr.state == WORLD_KEY_PENDING_DELETION &&
-		    (rc = store_op_put(st, txn, DBI_DELETIONS, bk->id, NULL,
+		    (rc = store_op_rec_put(st, txn, DBI_DELETIONS, bk->id, NULL,
 		    &when, 0)))
 			break;
 		for (j = 0; j < bk->ntags && rc == STORE_OK; j++) {
@@ -129,7 +129,7 @@ op_replace_all(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	for (i = 0; i < b->naliases && rc == STORE_OK; i++) {
 		const char		*kid = b->aliases[i].key_id;
 
-		if (store_op_get(st, txn, DBI_KEYS, kid, NULL, &kr) != 0) {
+		if (store_op_rec_get(st, txn, DBI_KEYS, kid, NULL, &kr) != 0) {
 			rc = store_seterr(st, STORE_EINVAL, "alias %s: no such "
 			    "key: %s", b->aliases[i].name, kid);
 			break;
@@ -154,7 +154,7 @@ op_replace_all(struct store *st, MDB_txn *txn, struct world_txn *wt,
 			prr.ngroups = kind == STORE_USER ? bp->ngroups : 0;
 			prr.policies = bp->policies;
 			prr.npolicies = bp->npolicies;
-			rc = store_op_put(st, txn, store_op_prin_dbi[kind],
+			rc = store_op_rec_put(st, txn, store_op_prin_dbi[kind],
 			    bp->account, bp->name, &prr, MDB_NOOVERWRITE);
 		}
 	}

@@ -112,7 +112,7 @@ op_instance_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
 
 	if (a->account != NULL)
 		snprintf(r.account, sizeof(r.account), "%s", a->account);
-	return (store_op_put(st, txn, DBI_INSTANCES, a->id, NULL, &r,
+	return (store_op_rec_put(st, txn, DBI_INSTANCES, a->id, NULL, &r,
 	    MDB_NOOVERWRITE));
 }
 
@@ -124,10 +124,11 @@ op_instance_state(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	struct store_instrec	 r;
 	int			 rc;
 
-	if ((rc = store_op_get(st, txn, DBI_INSTANCES, a->id, NULL, &r)) != 0)
+	if ((rc = store_op_rec_get(st, txn, DBI_INSTANCES, a->id, NULL,
+	    &r)) != 0)
 		return (rc);
 	r.state = a->state;
-	return (store_op_put(st, txn, DBI_INSTANCES, a->id, NULL, &r, 0));
+	return (store_op_rec_put(st, txn, DBI_INSTANCES, a->id, NULL, &r, 0));
 }
 
 static int
@@ -138,12 +139,12 @@ op_instance_quota(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	struct store_instrec	 r;
 	int			 rc;
 
-	if ((rc = store_op_get(st, txn, DBI_INSTANCES, a->id, NULL, &r)) != 0 ||
-	    (rc = share_check(st, wt, a->id, NULL, NULL, NULL,
+	if ((rc = store_op_rec_get(st, txn, DBI_INSTANCES, a->id, NULL,
+	    &r)) != 0 || (rc = share_check(st, wt, a->id, NULL, NULL, NULL,
 	    a->quota)) != 0)
 		return (rc);
 	r.quota = a->quota;
-	return (store_op_put(st, txn, DBI_INSTANCES, a->id, NULL, &r, 0));
+	return (store_op_rec_put(st, txn, DBI_INSTANCES, a->id, NULL, &r, 0));
 }
 
 static int
@@ -160,7 +161,8 @@ op_instance_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	struct store_instrec	 r;
 	int			 rc;
 
-	if ((rc = store_op_get(st, txn, DBI_INSTANCES, a->id, NULL, &r)) != 0)
+	if ((rc = store_op_rec_get(st, txn, DBI_INSTANCES, a->id, NULL,
+	    &r)) != 0)
 		return (rc);
 	if (world_foreach_key(world_txn_view(wt), inst_has_key,
 	    (void *)a->id) != 0)
@@ -253,13 +255,13 @@ op_key_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	r.creator = (char *)a->creator;
 	r.instance = (char *)a->instance;
 	if (r.instance != NULL) {
-		if ((rc = store_op_get(st, txn, DBI_INSTANCES, r.instance,
+		if ((rc = store_op_rec_get(st, txn, DBI_INSTANCES, r.instance,
 		    NULL, &ir)) != 0)
 			return (rc);
 		if ((rc = key_instance_ok(st, wt, &r)) != 0)
 			return (rc);
 	}
-	if ((rc = store_op_put(st, txn, DBI_KEYS, a->id, NULL, &r,
+	if ((rc = store_op_rec_put(st, txn, DBI_KEYS, a->id, NULL, &r,
 	    MDB_NOOVERWRITE)) != 0)
 		return (rc);
 	if (r.instance != NULL) {
@@ -332,7 +334,7 @@ op_key_state(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	struct store_keyrec	 r;
 	int			 rc;
 
-	if ((rc = store_op_get(st, txn, DBI_KEYS, a->id, NULL, &r)) != 0)
+	if ((rc = store_op_rec_get(st, txn, DBI_KEYS, a->id, NULL, &r)) != 0)
 		return (rc);
 	if (r.state == WORLD_KEY_PENDING_DELETION ||
 	    a->state == WORLD_KEY_PENDING_DELETION) {
@@ -344,7 +346,7 @@ op_key_state(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	}
 	r.state = a->state;
 	if ((rc = key_instance_ok(st, wt, &r)) == 0)
-		rc = store_op_put(st, txn, DBI_KEYS, a->id, NULL, &r, 0);
+		rc = store_op_rec_put(st, txn, DBI_KEYS, a->id, NULL, &r, 0);
 	store_keyrec_free(&r);
 	return (rc);
 }
@@ -430,7 +432,7 @@ op_deletion(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	int64_t			 when = 0;
 	int			 rc, pending;
 
-	if ((rc = store_op_get(st, txn, DBI_KEYS, a->id, NULL, &r)) != 0)
+	if ((rc = store_op_rec_get(st, txn, DBI_KEYS, a->id, NULL, &r)) != 0)
 		return (rc);
 	pending = r.state == WORLD_KEY_PENDING_DELETION;
 	if (a->step == DEL_SCHEDULE && pending)
@@ -440,7 +442,7 @@ op_deletion(struct store *st, MDB_txn *txn, struct world_txn *wt,
 		rc = store_seterr(st, STORE_EINVAL, "key %s is not "
 		    "PendingDeletion", a->id);
 	else if (a->step == DEL_EXPIRE && (!pending ||
-	    (rc = store_op_get(st, txn, DBI_DELETIONS, a->id, NULL,
+	    (rc = store_op_rec_get(st, txn, DBI_DELETIONS, a->id, NULL,
 	    &when)) == STORE_ENOTFOUND))
 		rc = store_seterr(st, STORE_ENOTFOUND, "no deletion of key %s "
 		    "is scheduled", a->id);
@@ -454,14 +456,14 @@ op_deletion(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	switch (a->step) {
 	case DEL_SCHEDULE:
 		r.state = WORLD_KEY_PENDING_DELETION;
-		if ((rc = store_op_put(st, txn, DBI_KEYS, a->id, NULL, &r,
+		if ((rc = store_op_rec_put(st, txn, DBI_KEYS, a->id, NULL, &r,
 		    0)) == STORE_OK)
-			rc = store_op_put(st, txn, DBI_DELETIONS, a->id,
+			rc = store_op_rec_put(st, txn, DBI_DELETIONS, a->id,
 			    NULL, &a->when_ms, 0);
 		break;
 	case DEL_CANCEL:
 		r.state = WORLD_KEY_ENABLED;
-		if ((rc = store_op_put(st, txn, DBI_KEYS, a->id, NULL, &r,
+		if ((rc = store_op_rec_put(st, txn, DBI_KEYS, a->id, NULL, &r,
 		    0)) == STORE_OK &&
 		    (rc = store_op_rec_del(st, txn, DBI_DELETIONS, a->id, NULL,
 		    NULL)) == STORE_ENOTFOUND)
@@ -515,7 +517,7 @@ store_key_deletion_get(struct store *st, const char *id, int64_t *whenp)
 	if ((rc = store_op_id_ok(st, "key id", id)) || (rc = store_rtxn(st,
 	    &txn)))
 		return (rc);
-	if ((rc = store_op_get(st, txn, DBI_DELETIONS, id, NULL,
+	if ((rc = store_op_rec_get(st, txn, DBI_DELETIONS, id, NULL,
 	    whenp)) == STORE_ENOTFOUND)
 		store_seterr(st, rc, "no deletion of key %s is scheduled", id);
 	mdb_txn_abort(txn);
@@ -699,7 +701,7 @@ op_key_policy(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	struct store_kprec	 kp;
 	int			 rc;
 
-	if ((rc = store_op_get(st, txn, DBI_KEYS, a->id, NULL, &r)) != 0)
+	if ((rc = store_op_rec_get(st, txn, DBI_KEYS, a->id, NULL, &r)) != 0)
 		return (rc);
 	if (r.instance == NULL) {
 		rc = store_seterr(st, STORE_EUNSUPPORTED, "key %s is outside "
@@ -707,14 +709,14 @@ op_key_policy(struct store *st, MDB_txn *txn, struct world_txn *wt,
 		goto out;
 	}
 	if ((rc = key_instance_ok(st, wt, &r)) != 0 ||
-	    (rc = store_op_get(st, txn, DBI_INSTANCES, r.instance, NULL,
+	    (rc = store_op_rec_get(st, txn, DBI_INSTANCES, r.instance, NULL,
 	    &ir)) != 0)
 		goto out;
 	if ((rc = share_check(st, wt, r.instance, a->id, o->cp,
 	    r.creator,
 	    ir.quota)) != 0)
 		goto out;
-	rc = store_op_get(st, txn, DBI_KEYPOLICIES, a->id, NULL, &kp);
+	rc = store_op_rec_get(st, txn, DBI_KEYPOLICIES, a->id, NULL, &kp);
 	if (rc == STORE_ENOTFOUND)
 		rc = store_seterr(st, STORE_ECORRUPT, "%s: key %s has no "
 		    "key policy record", st->dir, a->id);
@@ -751,12 +753,12 @@ store_key_policy_get(struct store *st, const char *key_id,
 	if ((rc = store_op_id_ok(st, "key id", key_id)) || (rc = store_rtxn(st,
 	    &txn)))
 		return (rc);
-	if ((rc = store_op_get(st, txn, DBI_KEYS, key_id, NULL, &r)) != 0) {
+	if ((rc = store_op_rec_get(st, txn, DBI_KEYS, key_id, NULL, &r)) != 0) {
 		mdb_txn_abort(txn);
 		return (rc);
 	}
 	store_keyrec_free(&r);
-	rc = store_op_get(st, txn, DBI_KEYPOLICIES, key_id, NULL, &kp);
+	rc = store_op_rec_get(st, txn, DBI_KEYPOLICIES, key_id, NULL, &kp);
 	if (rc == STORE_ENOTFOUND)
 		rc = store_seterr(st, STORE_EUNSUPPORTED, "key %s is outside "
 		    "any KMS instance and has no key policy", key_id);
@@ -829,7 +831,7 @@ op_tags(struct store *st, MDB_txn *txn, struct world_txn *wt, struct op *o)
 	size_t			 i, n;
 	int			 rc;
 
-	if ((rc = store_op_get(st, txn, DBI_KEYS, a->id, NULL, &r)) != 0)
+	if ((rc = store_op_rec_get(st, txn, DBI_KEYS, a->id, NULL, &r)) != 0)
 		return (rc);
 	if ((rc = key_instance_ok(st, wt, &r)) != 0)
 		goto out;
@@ -912,7 +914,8 @@ op_alias(struct store *st, MDB_txn *txn, struct world_txn *wt, struct op *o)
 	MDB_val			 v;
 	int			 rc;
 
-	if ((rc = store_op_get(st, txn, DBI_KEYS, a->key_id, NULL, &r)) != 0)
+	if ((rc = store_op_rec_get(st, txn, DBI_KEYS, a->key_id, NULL,
+	    &r)) != 0)
 		return (rc);
 	store_w_init(&k);
 	store_key(&k, r.region, r.creator, a->name);

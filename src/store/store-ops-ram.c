@@ -50,8 +50,8 @@ op_prin_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	struct store_prinrec	 r;
 
 	memset(&r, 0, sizeof(r));
-	return (store_op_put(st, txn, store_op_prin_dbi[a->kind], a->account,
-	    a->principal, &r, MDB_NOOVERWRITE));
+	return (store_op_rec_put(st, txn, store_op_prin_dbi[a->kind],
+	    a->account, a->principal, &r, MDB_NOOVERWRITE));
 }
 
 /*
@@ -119,7 +119,7 @@ op_prin_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	char			 who[300];
 	int			 rc, dbi = store_op_prin_dbi[a->kind];
 
-	if ((rc = store_op_get(st, txn, dbi, a->account, a->principal,
+	if ((rc = store_op_rec_get(st, txn, dbi, a->account, a->principal,
 	    &r)) != 0)
 		return (rc);
 	store_prinrec_free(&r);
@@ -150,17 +150,17 @@ op_list(struct store *st, MDB_txn *txn, struct world_txn *wt, struct op *o)
 	int			 rc, groups = a->list == LIST_GROUPS;
 	int			 dbi = store_op_prin_dbi[a->kind];
 
-	if ((rc = store_op_get(st, txn, dbi, a->account, a->principal,
+	if ((rc = store_op_rec_get(st, txn, dbi, a->account, a->principal,
 	    &r)) != 0)
 		return (rc);
 	list = groups ? &r.groups : &r.policies;
 	n = groups ? &r.ngroups : &r.npolicies;
 	if (a->add) {
-		if (groups && (rc = store_op_get(st, txn, DBI_GROUPS,
+		if (groups && (rc = store_op_rec_get(st, txn, DBI_GROUPS,
 		    a->account, a->name, &g)) == STORE_OK)
 			store_prinrec_free(&g);
 		else if (!groups)
-			rc = store_op_get(st, txn, DBI_POLICIES, a->account,
+			rc = store_op_rec_get(st, txn, DBI_POLICIES, a->account,
 			    a->name, &pr);
 		if (rc == STORE_OK && store_list_find(*list, *n, a->name) != -1)
 			rc = store_seterr(st, STORE_EEXIST, "%s %s already "
@@ -177,8 +177,8 @@ op_list(struct store *st, MDB_txn *txn, struct world_txn *wt, struct op *o)
 		    store_op_prin_name[a->kind], a->principal, groups ?
 		    "does not belong to group" : "has no policy", a->name);
 	if (rc == STORE_OK)
-		rc = store_op_put(st, txn, dbi, a->account, a->principal, &r,
-		    0);
+		rc = store_op_rec_put(st, txn, dbi, a->account, a->principal,
+		    &r, 0);
 	store_prinrec_free(&r);
 	return (rc);
 }
@@ -205,41 +205,38 @@ prin_ok(struct store *st, struct op *o)
 	    "policy name", a->name));
 }
 
+/* A change of a principal: its plan, and for a list change the name. */
+static int
+prin_change(struct store *st, store_op_fn plan, enum store_principal kind,
+    const char *account, const char *principal, const char *name,
+    enum list_of list, int add, uint64_t *genp)
+{
+	struct prin_args a = { kind, account, principal, name, list, add };
+
+	return (store_op_change(st, prin_ok, plan, &a, genp));
+}
+
 int
 store_principal_create(struct store *st, enum store_principal kind,
     const char *account, const char *name, uint64_t *genp)
 {
-	struct prin_args a = { .kind = kind, .account = account,
-			    .principal = name };
-
-	return (store_op_change(st, prin_ok, op_prin_create, &a, genp));
+	return (prin_change(st, op_prin_create, kind, account, name, NULL, 0,
+	    0, genp));
 }
 
 int
 store_principal_delete(struct store *st, enum store_principal kind,
     const char *account, const char *name, uint64_t *genp)
 {
-	struct prin_args a = { .kind = kind, .account = account,
-			    .principal = name };
-
-	return (store_op_change(st, prin_ok, op_prin_delete, &a, genp));
-}
-
-static int
-list_change(struct store *st, enum store_principal kind, const char *account,
-    const char *principal, const char *name, enum list_of list, int add,
-    uint64_t *genp)
-{
-	struct prin_args a = { kind, account, principal, name, list, add };
-
-	return (store_op_change(st, prin_ok, op_list, &a, genp));
+	return (prin_change(st, op_prin_delete, kind, account, name, NULL, 0,
+	    0, genp));
 }
 
 int
 store_membership_add(struct store *st, const char *account, const char *user,
     const char *group, uint64_t *genp)
 {
-	return (list_change(st, STORE_USER, account, user, group,
+	return (prin_change(st, op_list, STORE_USER, account, user, group,
 	    LIST_GROUPS, 1, genp));
 }
 
@@ -247,7 +244,7 @@ int
 store_membership_remove(struct store *st, const char *account,
     const char *user, const char *group, uint64_t *genp)
 {
-	return (list_change(st, STORE_USER, account, user, group,
+	return (prin_change(st, op_list, STORE_USER, account, user, group,
 	    LIST_GROUPS, 0, genp));
 }
 
@@ -255,7 +252,7 @@ int
 store_attach(struct store *st, enum store_principal kind, const char *account,
     const char *principal, const char *policy, uint64_t *genp)
 {
-	return (list_change(st, kind, account, principal, policy,
+	return (prin_change(st, op_list, kind, account, principal, policy,
 	    LIST_POLICIES, 1, genp));
 }
 
@@ -263,7 +260,7 @@ int
 store_detach(struct store *st, enum store_principal kind, const char *account,
     const char *principal, const char *policy, uint64_t *genp)
 {
-	return (list_change(st, kind, account, principal, policy,
+	return (prin_change(st, op_list, kind, account, principal, policy,
 	    LIST_POLICIES, 0, genp));
 }
 
@@ -305,8 +302,8 @@ op_policy_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	struct store_polrec	 r = { 1, 1 };
 	int			 rc;
 
-	if ((rc = store_op_put(st, txn, DBI_POLICIES, a->account, a->name, &r,
-	    MDB_NOOVERWRITE)) != 0 || (rc = store_op_pv_put(st, txn,
+	if ((rc = store_op_rec_put(st, txn, DBI_POLICIES, a->account, a->name,
+	    &r, MDB_NOOVERWRITE)) != 0 || (rc = store_op_pv_put(st, txn,
 	    a->account, a->name, 1, store_now_ms(), a->text, a->len)) != 0)
 		return (rc);
 	store_op_seed(o, POLICY_KIND_RAM, a->text, a->len);
@@ -384,7 +381,7 @@ op_policy_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	char			 who[300];
 	int			 rc;
 
-	if ((rc = store_op_get(st, txn, DBI_POLICIES, a->account, a->name,
+	if ((rc = store_op_rec_get(st, txn, DBI_POLICIES, a->account, a->name,
 	    &r)) != 0)
 		return (rc);
 	if ((rc = account_refers(st, txn, a->account, a->name, 0, who,
@@ -481,13 +478,13 @@ pv_get(struct store *st, MDB_txn *txn, const char *account,
 
 	store_w_init(&k);
 	pv_key(&k, account, name, id);
-	rc = store_op_db_get(st, txn, DBI_POLICYVERSIONS, &k, &v);
-	store_w_free(&k);
-	if (rc == STORE_ENOTFOUND)
-		return (store_seterr(st, rc, "policy %s has no version v%u",
-		    name, id));
-	if (rc == STORE_OK)
+	if ((rc = store_op_db_get(st, txn, DBI_POLICYVERSIONS, &k,
+	    &v)) == STORE_ENOTFOUND)
+		rc = store_seterr(st, rc, "policy %s has no version v%u", name,
+		    id);
+	else if (rc == STORE_OK)
 		rc = pv_decode(st, &v, account, name, id, pv);
+	store_w_free(&k);
 	return (rc);
 }
 
@@ -501,7 +498,7 @@ op_version_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	size_t			 n;
 	int			 rc;
 
-	if ((rc = store_op_get(st, txn, DBI_POLICIES, a->account, a->name,
+	if ((rc = store_op_rec_get(st, txn, DBI_POLICIES, a->account, a->name,
 	    &r)) != 0)
 		return (rc);
 	store_w_init(&k);
@@ -525,7 +522,7 @@ op_version_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	if (a->set_default)
 		r.def = r.last;
 	if ((rc = store_op_pv_put(st, txn, a->account, a->name, r.last,
-	    store_now_ms(), a->text, a->len)) || (rc = store_op_put(st, txn,
+	    store_now_ms(), a->text, a->len)) || (rc = store_op_rec_put(st, txn,
 	    DBI_POLICIES, a->account, a->name, &r, 0)))
 		return (rc);
 	a->version = r.last;
@@ -560,7 +557,7 @@ op_version_default(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	struct cpolicy		*cp;
 	int			 rc;
 
-	if ((rc = store_op_get(st, txn, DBI_POLICIES, a->account, a->name,
+	if ((rc = store_op_rec_get(st, txn, DBI_POLICIES, a->account, a->name,
 	    &r)) != 0 || (rc = pv_get(st, txn, a->account, a->name,
 	    a->version, &pv)) != 0)
 		return (rc);
@@ -571,7 +568,7 @@ op_version_default(struct store *st, MDB_txn *txn, struct world_txn *wt,
 		return (rc);
 	cpolicy_unref(cp);
 	r.def = a->version;
-	return (store_op_put(st, txn, DBI_POLICIES, a->account, a->name, &r,
+	return (store_op_rec_put(st, txn, DBI_POLICIES, a->account, a->name, &r,
 	    0));
 }
 
@@ -594,7 +591,7 @@ op_version_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	struct store_wbuf	 k;
 	int			 rc;
 
-	if ((rc = store_op_get(st, txn, DBI_POLICIES, a->account, a->name,
+	if ((rc = store_op_rec_get(st, txn, DBI_POLICIES, a->account, a->name,
 	    &r)) != 0)
 		return (rc);
 	if (r.def == a->version)
@@ -649,7 +646,7 @@ store_policy_version_get(struct store *st, const char *account,
 	if ((rc = pol_ids_ok(st, account, name)) || (rc = store_rtxn(st,
 	    &txn)))
 		return (rc);
-	if ((rc = store_op_get(st, txn, DBI_POLICIES, account, name,
+	if ((rc = store_op_rec_get(st, txn, DBI_POLICIES, account, name,
 	    &r)) == STORE_OK) {
 		if (version == 0)
 			version = r.def;
@@ -686,7 +683,7 @@ store_policy_versions_list(struct store *st, const char *account,
 	out = xcalloc(STORE_POLICY_VERSIONS_MAX + 1, sizeof(*out));
 	store_w_init(&k);
 	store_key(&k, account, name, "");
-	if ((rc = store_op_get(st, txn, DBI_POLICIES, account, name,
+	if ((rc = store_op_rec_get(st, txn, DBI_POLICIES, account, name,
 	    &r)) != STORE_OK)
 		goto done;
 	if ((mrc = mdb_cursor_open(txn, st->dbi[DBI_POLICYVERSIONS],

@@ -317,22 +317,19 @@ op_rec_decode(int dbi, const MDB_val *v, void *r)
 {
 	struct store_rbuf	 b;
 
-	switch (dbi) {
-	case DBI_INSTANCES:
+	if (dbi == DBI_INSTANCES)
 		return (store_instrec_decode(v, r));
-	case DBI_KEYS:
+	if (dbi == DBI_KEYS)
 		return (store_keyrec_decode(v, r));
-	case DBI_KEYPOLICIES:
+	if (dbi == DBI_KEYPOLICIES)
 		return (store_kprec_decode(v, r));
-	case DBI_POLICIES:
+	if (dbi == DBI_POLICIES)
 		return (store_polrec_decode(v, r));
-	case DBI_DELETIONS:
-		store_r_init(&b, v->mv_data, v->mv_size);
-		*(int64_t *)r = (int64_t)store_r_u64(&b);
-		return (store_r_end(&b));
-	default:
+	if (dbi != DBI_DELETIONS)
 		return (store_prinrec_decode(v, dbi == DBI_USERS, r));
-	}
+	store_r_init(&b, v->mv_data, v->mv_size);
+	*(int64_t *)r = (int64_t)store_r_u64(&b);
+	return (store_r_end(&b));
 }
 
 static void
@@ -366,7 +363,7 @@ op_malformed(struct store *st, int dbi, const char *a, const char *b)
  * is missing ("no such user: b in account a", "no such key: a").
  */
 int
-store_op_get(struct store *st, MDB_txn *txn, int dbi, const char *a,
+store_op_rec_get(struct store *st, MDB_txn *txn, int dbi, const char *a,
     const char *b, void *r)
 {
 	struct store_wbuf	 k;
@@ -388,7 +385,7 @@ store_op_get(struct store *st, MDB_txn *txn, int dbi, const char *a,
 
 /* Record r as (a, b) of dbi ("key k already exists": STORE_EEXIST). */
 int
-store_op_put(struct store *st, MDB_txn *txn, int dbi, const char *a,
+store_op_rec_put(struct store *st, MDB_txn *txn, int dbi, const char *a,
     const char *b, const void *r, unsigned int flags)
 {
 	struct store_wbuf	 k, v;
@@ -419,7 +416,7 @@ store_op_kp_put(struct store *st, MDB_txn *txn, const char *id,
 	store_digest(text, len, r.digest);
 	r.text = text;
 	r.len = len;
-	return (store_op_put(st, txn, DBI_KEYPOLICIES, id, NULL, &r, 0));
+	return (store_op_rec_put(st, txn, DBI_KEYPOLICIES, id, NULL, &r, 0));
 }
 
 int

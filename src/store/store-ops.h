@@ -49,9 +49,9 @@ int	store_op_db_del(struct store *st, MDB_txn *txn, int dbi,
  * (STORE_ENOTFOUND naming what is missing), encoded and written
  * (STORE_EEXIST naming what exists).
  */
-int	store_op_get(struct store *st, MDB_txn *txn, int dbi, const char *a,
+int	store_op_rec_get(struct store *st, MDB_txn *txn, int dbi, const char *a,
     const char *b, void *r);
-int	store_op_put(struct store *st, MDB_txn *txn, int dbi, const char *a,
+int	store_op_rec_put(struct store *st, MDB_txn *txn, int dbi, const char *a,
     const char *b, const void *r, unsigned int flags);
 int	store_op_rec_del(struct store *st, MDB_txn *txn, int dbi, const char *a,
     const char *b, const char *c);
