@@ -20,24 +20,25 @@
 /* --- the whole state ---------------------------------------------- */
 
 /*
- * A bundle policy in the Versions form (bundle_parse checked the rules:
- * 1 to 5, ids unique, one default): each version with its id and
- * CreateDate (the time of import without one); the last id given is
- * the highest.
+ * A bundle policy: its one document as v1, the default, or its
+ * Versions (bundle_parse checked the rules: 1 to 5, ids unique, one
+ * default), each with its id and CreateDate (the time of import
+ * without one); the last id given is the highest.
  */
 static int
-pv_put_versions(struct store *st, MDB_txn *txn, const struct bundle_policy *p)
+pol_put(struct store *st, MDB_txn *txn, const struct bundle_policy *p)
 {
 	const struct bundle_policy_version	*v;
-	struct store_polrec	 pr = { 0, 0 };
-	struct store_pvrec	 r;
-	struct store_wbuf	 k, w;
+	struct store_polrec	 pr = { 1, 1 };
 	size_t			 j;
-	int			 rc = STORE_OK;
+	int			 rc;
 
-	if (p->nversions == 0 || p->nversions > STORE_POLICY_VERSIONS_MAX)
+	if (p->versions != NULL && (p->nversions == 0 ||
+	    p->nversions > STORE_POLICY_VERSIONS_MAX))
 		return (store_seterr(st, STORE_ELIMIT, "policy %s: not 1 to "
 		    "%d versions", p->name, STORE_POLICY_VERSIONS_MAX));
+	if (p->versions != NULL)
+		pr.def = pr.last = 0;
 	for (j = 0; j < p->nversions; j++) {
 		if (p->versions[j].is_default == 1)
 			pr.def = p->versions[j].id;
@@ -47,29 +48,20 @@ pv_put_versions(struct store *st, MDB_txn *txn, const struct bundle_policy *p)
 	if (pr.def == 0)
 		return (store_seterr(st, STORE_EINVAL, "policy %s: no default "
 		    "version", p->name));
-	if ((rc = store_op_pol_put(st, txn, p->account, p->name, &pr,
-	    MDB_NOOVERWRITE)) != 0)
+	if ((rc = store_op_rec_put(st, txn, DBI_POLICIES, p->account, p->name,
+	    &pr, MDB_NOOVERWRITE)) != 0)
 		return (rc);
-	store_w_init(&k);
-	store_w_init(&w);
+	if (p->versions == NULL)
+		return (store_op_pv_put(st, txn, p->account, p->name, 1,
+		    store_now_ms(), p->text, p->len));
 	for (j = 0; j < p->nversions && rc == STORE_OK; j++) {
 		v = &p->versions[j];
-		r.time_ms = v->has_date ? v->create_ms : store_now_ms();
-		r.text = v->text;
-		r.len = v->len;
-		store_w_free(&k);	/* empties it for the next */
-		store_w_free(&w);
-		store_op_pv_key(&k, p->account, p->name, v->id);
-		store_pvrec_encode(&w, &r);
-		rc = store_op_db_put(st, txn, DBI_POLICYVERSIONS, &k, w.p,
-		    w.len,
-		    MDB_NOOVERWRITE);
-		if (rc == STORE_EEXIST)
-			rc = store_seterr(st, rc, "policy %s: version v%u twice",
-			    p->name, (unsigned)v->id);
+		if ((rc = store_op_pv_put(st, txn, p->account, p->name, v->id,
+		    v->has_date ? v->create_ms : store_now_ms(), v->text,
+		    v->len)) == STORE_EEXIST)
+			rc = store_seterr(st, rc, "policy %s: version v%u "
+			    "twice", p->name, (unsigned)v->id);
 	}
-	store_w_free(&k);
-	store_w_free(&w);
 	return (rc);
 }
 
@@ -80,11 +72,11 @@ op_replace_all(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	const struct bundle	*b = o->args;
 	struct store_instrec	 ir;
 	struct store_keyrec	 kr;
-	struct store_polrec	 pr = { 1, 1 };
 	struct store_prinrec	 prr;
 	struct store_wbuf	 k;
-	MDB_val			 v;
 	const struct bundle_principal *bp;
+	int64_t			 when = store_now_ms() +
+			    (int64_t)STORE_DELETION_UNKNOWN_DAYS * 86400 * 1000;
 	size_t			 i, j, n;
 	int			 d, rc = STORE_OK, kind;
 
@@ -100,8 +92,8 @@ op_replace_all(struct store *st, MDB_txn *txn, struct world_txn *wt,
 		snprintf(ir.account, sizeof(ir.account), "%s",
 		    b->instances[i].account != NULL ?
 		    b->instances[i].account : "");
-		rc = store_op_inst_put(st, txn, b->instances[i].id, &ir,
-		    MDB_NOOVERWRITE);
+		rc = store_op_rec_put(st, txn, DBI_INSTANCES,
+		    b->instances[i].id, NULL, &ir, MDB_NOOVERWRITE);
 	}
 	for (i = 0; i < b->nkeys && rc == STORE_OK; i++) {
 		const struct bundle_key	*bk = &b->keys[i];
@@ -110,24 +102,19 @@ op_replace_all(struct store *st, MDB_txn *txn, struct world_txn *wt,
 		kr.region = bk->region;
 		kr.creator = bk->creator;
 		kr.instance = bk->instance;
-		if ((rc = store_op_key_put(st, txn, bk->id, &kr,
+		if ((rc = store_op_rec_put(st, txn, DBI_KEYS, bk->id, NULL, &kr,
 		    MDB_NOOVERWRITE)))
 			break;
 		/* A bundle carries no deletion time (STORE_DELETION_...). */
 		if (kr.state == WORLD_KEY_PENDING_DELETION &&
-		    (rc = store_op_del_put(st, txn, bk->id, store_now_ms() +
-		    (int64_t)STORE_DELETION_UNKNOWN_DAYS * 86400 * 1000)))
+		    (rc = store_op_rec_put(st, txn, DBI_DELETIONS, bk->id, NULL,
+		    &when, 0)))
 			break;
-		if (bk->ntags > STORE_TAGS_MAX) {
-			rc = store_seterr(st, STORE_ELIMIT, "key %s: more than "
-			    "%d tags", bk->id, STORE_TAGS_MAX);
-			break;
-		}
 		for (j = 0; j < bk->ntags && rc == STORE_OK; j++) {
 			store_key(&k, bk->id, bk->tags[j].key, NULL);
 			rc = store_op_db_put(st, txn, DBI_TAGS, &k,
-			    bk->tags[j].value,
-			    strlen(bk->tags[j].value), MDB_NOOVERWRITE);
+			    bk->tags[j].value, strlen(bk->tags[j].value),
+			    MDB_NOOVERWRITE);
 		}
 		if (rc == STORE_OK && bk->instance != NULL) {
 			if (bk->policy == NULL) {
@@ -142,8 +129,7 @@ op_replace_all(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	for (i = 0; i < b->naliases && rc == STORE_OK; i++) {
 		const char		*kid = b->aliases[i].key_id;
 
-		if (store_op_rec_get(st, txn, DBI_KEYS, kid, NULL, NULL,
-		    &v) != STORE_OK || store_keyrec_decode(&v, &kr) != 0) {
+		if (store_op_rec_get(st, txn, DBI_KEYS, kid, NULL, &kr) != 0) {
 			rc = store_seterr(st, STORE_EINVAL, "alias %s: no such "
 			    "key: %s", b->aliases[i].name, kid);
 			break;
@@ -156,41 +142,20 @@ op_replace_all(struct store *st, MDB_txn *txn, struct world_txn *wt,
 			rc = store_seterr(st, rc, "alias %s twice",
 			    b->aliases[i].name);
 	}
-	for (i = 0; i < b->npolicies && rc == STORE_OK; i++) {
-		const struct bundle_policy *p = &b->policies[i];
-
-		if (p->versions != NULL) {
-			/* The Versions form: every version. */
-			if ((rc = pv_put_versions(st, txn, p)) != 0)
-				break;
-		} else if ((rc = store_op_pol_put(st, txn, p->account, p->name,
-		    &pr,
-		    MDB_NOOVERWRITE)) != 0 ||
-		    (rc = store_op_pv_put(st, txn, p->account, p->name, 1,
-		        p->text,
-		    p->len)) != 0)
-			break;
-	}
+	for (i = 0; i < b->npolicies && rc == STORE_OK; i++)
+		rc = pol_put(st, txn, &b->policies[i]);
 	for (kind = 0; kind < 3 && rc == STORE_OK; kind++) {
 		n = kind == STORE_USER ? b->nusers : kind == STORE_ROLE ?
 		    b->nroles : b->ngroups;
 		for (i = 0; i < n && rc == STORE_OK; i++) {
 			bp = kind == STORE_USER ? &b->users[i] :
 			    kind == STORE_ROLE ? &b->roles[i] : &b->groups[i];
-			if (bp->ngroups > STORE_LIST_MAX ||
-			    bp->npolicies > STORE_LIST_MAX) {
-				rc = store_seterr(st, STORE_ELIMIT, "%s %s: "
-				    "more than %d groups or policies",
-				    store_op_prin_name[kind], bp->name,
-				        STORE_LIST_MAX);
-				break;
-			}
 			prr.groups = kind == STORE_USER ? bp->groups : NULL;
 			prr.ngroups = kind == STORE_USER ? bp->ngroups : 0;
 			prr.policies = bp->policies;
 			prr.npolicies = bp->npolicies;
-			rc = store_op_prin_put(st, txn, kind, bp->account,
-			    bp->name, &prr, MDB_NOOVERWRITE);
+			rc = store_op_rec_put(st, txn, store_op_prin_dbi[kind],
+			    bp->account, bp->name, &prr, MDB_NOOVERWRITE);
 		}
 	}
 	store_w_free(&k);
@@ -260,8 +225,7 @@ store_op_bundle_ok(struct store *st, const struct bundle *b)
 			    "%s", i, why));
 		}
 		BOK(store_op_id_ok(st, w, b->aliases[i].key_id),
-		    "Aliases[%zu].KeyId",
-		    i);
+		    "Aliases[%zu].KeyId", i);
 	}
 	for (i = 0; i < b->npolicies; i++) {
 		if ((rc = store_op_policy_name_ok(st, b->policies[i].account,
@@ -278,11 +242,9 @@ store_op_bundle_ok(struct store *st, const struct bundle *b)
 			bp = kind == STORE_USER ? &b->users[i] :
 			    kind == STORE_ROLE ? &b->roles[i] : &b->groups[i];
 			BOK(store_op_id_ok(st, w, bp->account),
-			    "%s[%zu].Account",
-			    kname[kind], i);
+			    "%s[%zu].Account", kname[kind], i);
 			BOK(store_op_id_ok(st, w, bp->name), "%s[%zu].%s",
-			    kname[kind],
-			    i, nname[kind]);
+			    kname[kind], i, nname[kind]);
 			if (bp->ngroups > STORE_LIST_MAX ||
 			    bp->npolicies > STORE_LIST_MAX)
 				return (store_seterr(st, STORE_ELIMIT, "%s[%zu]: "
@@ -300,9 +262,18 @@ store_op_bundle_ok(struct store *st, const struct bundle *b)
 	return (STORE_OK);
 }
 
+/* A bundle replaces the whole state: its plan starts from nothing. */
+static int
+replace_prep(struct store *st, struct op *o)
+{
+	o->replace = 1;
+	return (STORE_OK);
+}
+
 int
 store_replace_all(struct store *st, const struct bundle *b, uint64_t *genp)
 {
-	return (store_op_change(st, op_replace_all, (void *)b, NULL, 1, genp));
+	return (store_op_change(st, replace_prep, op_replace_all, (void *)b,
+	    genp));
 }
 

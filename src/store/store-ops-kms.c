@@ -19,34 +19,26 @@
 #include "store/store-int.h"
 #include "store/store-ops.h"
 
-/* The plans' arguments. */
+/* The plans' arguments (a key's changes share one structure). */
 struct inst_args {
 	const char	*id;
 	int		 state;
 	uint32_t	 quota;
 	const char	*account;
 };
-struct key_args {
-	const char	*id;
-	const char	*region;
-	const char	*creator;
-	const char	*instance;
-	int		 state;
-};
 enum del_step { DEL_SCHEDULE, DEL_CANCEL, DEL_EXPIRE };
-struct del_args {
-	const char	*id;
-	enum del_step	 step;
-	int64_t		 when_ms;	/* the time; for DEL_EXPIRE, now */
-};
-struct doc_args {
-	const char	*id;
-	const char	*text;
-	size_t		 len;
-};
-struct tag_args {
+struct key_args {
 	const char		*id;
-	const struct store_tag	*tags;
+	const char		*region;	/* create */
+	const char		*creator;	/* create */
+	const char		*instance;	/* create */
+	int			 state;		/* create, state */
+	enum del_step		 step;		/* deletion */
+	int64_t			 when_ms;	/* the time; expire: now */
+	const char		*text;		/* key policy */
+	size_t			 len;
+	struct policy_diags	*diags;
+	const struct store_tag	*tags;		/* tags */
 	size_t			 n;
 };
 struct alias_args {
@@ -57,40 +49,59 @@ struct alias_args {
 	int		 update;	/* UpdateAlias: it must exist */
 };
 
-/* --- instances ---------------------------------------------------- */
+static int	key_ok(struct store *, struct op *);
 
+/* Key changes need the key's instance to be Enabled (section 5). */
 static int
-inst_get(struct store *st, MDB_txn *txn, const char *id,
-    struct store_instrec *r)
+key_instance_ok(struct store *st, struct world_txn *wt,
+    const struct store_keyrec *r)
 {
-	MDB_val			 v;
-	int			 rc;
+	struct world_instance	 wi;
 
-	rc = store_op_rec_get(st, txn, DBI_INSTANCES, id, NULL, NULL, &v);
-	if (rc == STORE_ENOTFOUND)
-		return (store_seterr(st, rc, "no such instance: %s", id));
-	if (rc == STORE_OK && store_instrec_decode(&v, r) != 0)
-		rc = store_seterr(st, STORE_ECORRUPT, "%s: instances \"%s\": "
-		    "malformed", st->dir, id);
-	return (rc);
+	if (r->instance == NULL)
+		return (STORE_OK);
+	if (world_get_instance(world_txn_view(wt), r->instance,
+	    strlen(r->instance), &wi) != 0)
+		return (store_seterr(st, STORE_ECORRUPT, "%s: instance %s of "
+		    "a key is missing", st->dir, r->instance));
+	if (wi.state != WORLD_INSTANCE_ENABLED)
+		return (store_seterr(st, STORE_ESTATE, "instance %s is %s",
+		    r->instance, world_instance_state_name(wi.state)));
+	return (STORE_OK);
 }
 
-int
-store_op_inst_put(struct store *st, MDB_txn *txn, const char *id,
-    const struct store_instrec *r, unsigned int flags)
+/*
+ * The share quota of instance with key skip's policy replaced by extra
+ * (O(accounts the two name): the world's per-instance index).  A policy
+ * that names no foreign account the key's current one does not cannot
+ * raise the count and is not counted.
+ */
+static int
+share_check(struct store *st, struct world_txn *wt,
+    const char *instance, const char *skip, const struct cpolicy *extra,
+    const char *account, uint32_t quota)
 {
-	struct store_wbuf	 v;
-	int			 rc;
+	size_t	 n;
+	int	 grows;
 
-	store_w_init(&v);
-	store_instrec_encode(&v, r);
-	rc = store_op_rec_put(st, txn, DBI_INSTANCES, id, NULL, NULL, &v,
-	    flags);
-	if (rc == STORE_EEXIST)
-		return (store_seterr(st, rc, "instance %s already exists",
-		    id));
-	return (rc);
+	if (skip != NULL && extra != NULL) {
+		if ((grows = world_key_share_grows(world_txn_view(wt), skip,
+		    extra, account)) == -1)
+			return (store_op_nomem(st));
+		if (!grows)
+			return (STORE_OK);
+	}
+	if (world_instance_share_count(world_txn_view(wt), instance, skip,
+	    extra, account, &n) != 0)
+		return (store_op_nomem(st));
+	if (n > quota)
+		return (store_seterr(st, STORE_EQUOTA, "instance %s: %zu "
+		    "foreign accounts would exceed its share quota of %u",
+		    instance, n, quota));
+	return (STORE_OK);
 }
+
+/* --- instances ---------------------------------------------------- */
 
 static int
 op_instance_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
@@ -101,33 +112,8 @@ op_instance_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
 
 	if (a->account != NULL)
 		snprintf(r.account, sizeof(r.account), "%s", a->account);
-	return (store_op_inst_put(st, txn, a->id, &r, MDB_NOOVERWRITE));
-}
-
-int
-store_op_state_ok(struct store *st, int state)
-{
-	if (world_instance_state_name(state) == NULL)
-		return (store_seterr(st, STORE_EINVAL, "invalid instance "
-		    "state %d", state));
-	return (STORE_OK);
-}
-
-int
-store_instance_create(struct store *st, const char *id, int state,
-    uint32_t quota, const char *account, uint64_t *genp)
-{
-	struct inst_args a = { id, state, quota, account };
-	int		 rc;
-
-	if ((rc = store_op_id_ok(st, "instance id",
-	    id)) || (rc = store_op_state_ok(st, state)))
-		return (rc);
-	if (account != NULL && (!ident_account(account, strlen(account)) ||
-	    strlen(account) >= sizeof(((struct store_instrec *)0)->account)))
-		return (store_seterr(st, STORE_EINVAL, "instance %s: account "
-		    "%s is not an account id", id, account));
-	return (store_op_change(st, op_instance_create, &a, NULL, 0, genp));
+	return (store_op_rec_put(st, txn, DBI_INSTANCES, a->id, NULL, &r,
+	    MDB_NOOVERWRITE));
 }
 
 static int
@@ -138,10 +124,11 @@ op_instance_state(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	struct store_instrec	 r;
 	int			 rc;
 
-	if ((rc = inst_get(st, txn, a->id, &r)) != 0)
+	if ((rc = store_op_rec_get(st, txn, DBI_INSTANCES, a->id, NULL,
+	    &r)) != 0)
 		return (rc);
 	r.state = a->state;
-	return (store_op_inst_put(st, txn, a->id, &r, 0));
+	return (store_op_rec_put(st, txn, DBI_INSTANCES, a->id, NULL, &r, 0));
 }
 
 static int
@@ -152,37 +139,12 @@ op_instance_quota(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	struct store_instrec	 r;
 	int			 rc;
 
-	if ((rc = inst_get(st, txn, a->id, &r)) != 0 ||
-	    (rc = store_op_share_check(st, wt, a->id, NULL, NULL, NULL,
+	if ((rc = store_op_rec_get(st, txn, DBI_INSTANCES, a->id, NULL,
+	    &r)) != 0 || (rc = share_check(st, wt, a->id, NULL, NULL, NULL,
 	    a->quota)) != 0)
 		return (rc);
 	r.quota = a->quota;
-	return (store_op_inst_put(st, txn, a->id, &r, 0));
-}
-
-int
-store_instance_state_set(struct store *st, const char *id, int state,
-    uint64_t *genp)
-{
-	struct inst_args a = { .id = id, .state = state };
-	int		 rc;
-
-	if ((rc = store_op_id_ok(st, "instance id",
-	    id)) || (rc = store_op_state_ok(st, state)))
-		return (rc);
-	return (store_op_change(st, op_instance_state, &a, NULL, 0, genp));
-}
-
-int
-store_instance_quota_set(struct store *st, const char *id, uint32_t quota,
-    uint64_t *genp)
-{
-	struct inst_args a = { .id = id, .quota = quota };
-	int		 rc;
-
-	if ((rc = store_op_id_ok(st, "instance id", id)))
-		return (rc);
-	return (store_op_change(st, op_instance_quota, &a, NULL, 0, genp));
+	return (store_op_rec_put(st, txn, DBI_INSTANCES, a->id, NULL, &r, 0));
 }
 
 static int
@@ -199,7 +161,8 @@ op_instance_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	struct store_instrec	 r;
 	int			 rc;
 
-	if ((rc = inst_get(st, txn, a->id, &r)) != 0)
+	if ((rc = store_op_rec_get(st, txn, DBI_INSTANCES, a->id, NULL,
+	    &r)) != 0)
 		return (rc);
 	if (world_foreach_key(world_txn_view(wt), inst_has_key,
 	    (void *)a->id) != 0)
@@ -209,14 +172,70 @@ op_instance_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
 }
 
 int
+store_op_state_ok(struct store *st, int state)
+{
+	if (world_instance_state_name(state) == NULL)
+		return (store_seterr(st, STORE_EINVAL, "invalid instance "
+		    "state %d", state));
+	return (STORE_OK);
+}
+
+/*
+ * What the instance changes check first (store_op_change's prep): the
+ * id, and the state and owner where the call sets them.
+ */
+static int
+inst_ok(struct store *st, struct op *o)
+{
+	const struct inst_args	*a = o->args;
+	int			 rc;
+
+	if ((rc = store_op_id_ok(st, "instance id", a->id)) ||
+	    (o->plan != op_instance_create && o->plan != op_instance_state))
+		return (rc);
+	if ((rc = store_op_state_ok(st, a->state)))
+		return (rc);
+	if (a->account != NULL && (!ident_account(a->account,
+	    strlen(a->account)) || strlen(a->account) >=
+	    sizeof(((struct store_instrec *)0)->account)))
+		return (store_seterr(st, STORE_EINVAL, "instance %s: account "
+		    "%s is not an account id", a->id, a->account));
+	return (STORE_OK);
+}
+
+int
+store_instance_create(struct store *st, const char *id, int state,
+    uint32_t quota, const char *account, uint64_t *genp)
+{
+	struct inst_args a = { id, state, quota, account };
+
+	return (store_op_change(st, inst_ok, op_instance_create, &a, genp));
+}
+
+int
+store_instance_state_set(struct store *st, const char *id, int state,
+    uint64_t *genp)
+{
+	struct inst_args a = { .id = id, .state = state };
+
+	return (store_op_change(st, inst_ok, op_instance_state, &a, genp));
+}
+
+int
+store_instance_quota_set(struct store *st, const char *id, uint32_t quota,
+    uint64_t *genp)
+{
+	struct inst_args a = { .id = id, .quota = quota };
+
+	return (store_op_change(st, inst_ok, op_instance_quota, &a, genp));
+}
+
+int
 store_instance_delete(struct store *st, const char *id, uint64_t *genp)
 {
 	struct inst_args a = { .id = id };
-	int		 rc;
 
-	if ((rc = store_op_id_ok(st, "instance id", id)))
-		return (rc);
-	return (store_op_change(st, op_instance_delete, &a, NULL, 0, genp));
+	return (store_op_change(st, inst_ok, op_instance_delete, &a, genp));
 }
 
 /* --- keys --------------------------------------------------------- */
@@ -236,12 +255,14 @@ op_key_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	r.creator = (char *)a->creator;
 	r.instance = (char *)a->instance;
 	if (r.instance != NULL) {
-		if ((rc = inst_get(st, txn, r.instance, &ir)) != 0)
+		if ((rc = store_op_rec_get(st, txn, DBI_INSTANCES, r.instance,
+		    NULL, &ir)) != 0)
 			return (rc);
-		if ((rc = store_op_key_instance_ok(st, wt, &r)) != 0)
+		if ((rc = key_instance_ok(st, wt, &r)) != 0)
 			return (rc);
 	}
-	if ((rc = store_op_key_put(st, txn, a->id, &r, MDB_NOOVERWRITE)) != 0)
+	if ((rc = store_op_rec_put(st, txn, DBI_KEYS, a->id, NULL, &r,
+	    MDB_NOOVERWRITE)) != 0)
 		return (rc);
 	if (r.instance != NULL) {
 		if ((text = policy_default_key_policy(r.creator)) == NULL)
@@ -262,37 +283,47 @@ store_op_key_state_ok(struct store *st, int state)
 	return (STORE_OK);
 }
 
+/*
+ * What a new key checks first (store_op_change's prep); in an instance
+ * it gets its creator's default key policy, compiled here.
+ */
+static int
+key_new_ok(struct store *st, struct op *o)
+{
+	const struct key_args	*a = o->args;
+	char			*text;
+	int			 rc;
+
+	if ((rc = store_op_id_ok(st, "key id", a->id)) ||
+	    (rc = store_op_id_ok(st, "region", a->region)) ||
+	    (rc = store_op_id_ok(st, "creator account", a->creator)) ||
+	    (a->instance != NULL && (rc = store_op_id_ok(st, "instance id",
+	    a->instance))) || (rc = store_op_key_state_ok(st, a->state)))
+		return (rc);
+	/* A deletion time comes only with store_key_schedule_deletion. */
+	if (a->state == WORLD_KEY_PENDING_DELETION)
+		return (store_seterr(st, STORE_EINVAL, "key %s: a key is not "
+		    "created PendingDeletion (that state needs a deletion "
+		    "time: schedule the deletion after creating it)", a->id));
+	if (a->instance == NULL)
+		return (STORE_OK);
+	if ((text = policy_default_key_policy(a->creator)) == NULL)
+		return (store_op_nomem(st));
+	rc = store_op_compile(st, POLICY_KIND_KEY, text, strlen(text), NULL,
+	    &o->cp);
+	free(text);
+	return (rc);
+}
+
 int
 store_key_create(struct store *st, const char *id, const char *region,
     const char *creator, const char *instance, int state, uint64_t *genp)
 {
-	struct key_args	 a = { id, region, creator, instance, state };
-	struct cpolicy	*cp = NULL;
-	char		*text;
-	int		 rc;
+	struct key_args	 a = { .id = id, .region = region,
+			    .creator = creator, .instance = instance,
+			    .state = state };
 
-	if ((rc = store_op_id_ok(st, "key id", id)) ||
-	    (rc = store_op_id_ok(st, "region", region)) ||
-	    (rc = store_op_id_ok(st, "creator account", creator)) ||
-	    (instance != NULL && (rc = store_op_id_ok(st, "instance id",
-	        instance))) ||
-	    (rc = store_op_key_state_ok(st, state)))
-		return (rc);
-	/* A deletion time comes only with store_key_schedule_deletion. */
-	if (state == WORLD_KEY_PENDING_DELETION)
-		return (store_seterr(st, STORE_EINVAL, "key %s: a key is not "
-		    "created PendingDeletion (that state needs a deletion "
-		    "time: schedule the deletion after creating it)", id));
-	if (instance != NULL) {
-		if ((text = policy_default_key_policy(creator)) == NULL)
-			return (store_op_nomem(st));
-		rc = store_op_compile(st, POLICY_KIND_KEY, text, strlen(text),
-		    NULL, &cp);
-		free(text);
-		if (rc != 0)
-			return (rc);
-	}
-	return (store_op_change(st, op_key_create, &a, cp, 0, genp));
+	return (store_op_change(st, key_new_ok, op_key_create, &a, genp));
 }
 
 static int
@@ -303,7 +334,7 @@ op_key_state(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	struct store_keyrec	 r;
 	int			 rc;
 
-	if ((rc = store_op_key_get(st, txn, a->id, &r)) != 0)
+	if ((rc = store_op_rec_get(st, txn, DBI_KEYS, a->id, NULL, &r)) != 0)
 		return (rc);
 	if (r.state == WORLD_KEY_PENDING_DELETION ||
 	    a->state == WORLD_KEY_PENDING_DELETION) {
@@ -314,8 +345,8 @@ op_key_state(struct store *st, MDB_txn *txn, struct world_txn *wt,
 		    "left by cancelling it", a->id));
 	}
 	r.state = a->state;
-	if ((rc = store_op_key_instance_ok(st, wt, &r)) == 0)
-		rc = store_op_key_put(st, txn, a->id, &r, 0);
+	if ((rc = key_instance_ok(st, wt, &r)) == 0)
+		rc = store_op_rec_put(st, txn, DBI_KEYS, a->id, NULL, &r, 0);
 	store_keyrec_free(&r);
 	return (rc);
 }
@@ -325,22 +356,19 @@ store_key_state_set(struct store *st, const char *id, int state,
     uint64_t *genp)
 {
 	struct key_args	 a = { .id = id, .state = state };
-	int		 rc;
 
-	if ((rc = store_op_id_ok(st, "key id",
-	    id)) || (rc = store_op_key_state_ok(st, state)))
-		return (rc);
-	return (store_op_change(st, op_key_state, &a, NULL, 0, genp));
+	return (store_op_change(st, key_ok, op_key_state, &a, genp));
 }
 
 /*
- * Removes key id (record r) with its key policy, tags and deletion
- * time.  Its aliases refuse the removal (STORE_EINUSE), or with
- * aliases_too go with it.
+ * Removes key id (record r) with its aliases, key policy, tags and
+ * deletion time.
  */
 static int
-key_remove(struct store *st, MDB_txn *txn, const char *id, const struct store_keyrec *r, int aliases_too)
+key_remove(struct store *st, MDB_txn *txn, const char *id,
+    const struct store_keyrec *r)
 {
+	static const int	 own[] = { DBI_KEYPOLICIES, DBI_DELETIONS };
 	struct store_wbuf	 k;
 	MDB_cursor		*c;
 	MDB_val			 ck, cv;
@@ -364,12 +392,6 @@ key_remove(struct store *st, MDB_txn *txn, const char *id, const struct store_ke
 		if (cv.mv_size != strlen(id) ||
 		    memcmp(cv.mv_data, id, cv.mv_size) != 0)
 			continue;
-		if (!aliases_too) {
-			rc = store_seterr(st, STORE_EINUSE, "key %s still has "
-			    "an alias (%.*s)", id, (int)(ck.mv_size - plen),
-			    (const char *)ck.mv_data + plen);
-			break;
-		}
 		/* Names cannot hold NUL: the rest of the key is one. */
 		names = xreallocarray(names, nnames + 1, sizeof(*names));
 		names[nnames] = xmalloc(ck.mv_size - plen + 1);
@@ -378,25 +400,19 @@ key_remove(struct store *st, MDB_txn *txn, const char *id, const struct store_ke
 		names[nnames++][ck.mv_size - plen] = '\0';
 	}
 	mdb_cursor_close(c);
-	for (i = 0; i < nnames && rc == STORE_OK; i++) {
+	for (i = 0; i < nnames && rc == STORE_OK; i++)
 		rc = store_op_rec_del(st, txn, DBI_ALIASES, r->region,
 		    r->creator, names[i]);
-	}
 	for (i = 0; i < nnames; i++)
 		free(names[i]);
 	free(names);
-	if (rc == STORE_OK &&
-	    (rc = store_op_rec_del(st, txn, DBI_KEYS, id, NULL,
-	        NULL)) == STORE_OK) {
-		rc = store_op_rec_del(st, txn, DBI_KEYPOLICIES, id, NULL, NULL);
-		if (rc == STORE_ENOTFOUND)
+	if (rc == STORE_OK)
+		rc = store_op_rec_del(st, txn, DBI_KEYS, id, NULL, NULL);
+	/* Its key policy and deletion time, where it has them. */
+	for (i = 0; i < 2 && rc == STORE_OK; i++)
+		if ((rc = store_op_rec_del(st, txn, own[i], id, NULL,
+		    NULL)) == STORE_ENOTFOUND)
 			rc = STORE_OK;
-	}
-	if (rc == STORE_OK) {
-		rc = store_op_rec_del(st, txn, DBI_DELETIONS, id, NULL, NULL);
-		if (rc == STORE_ENOTFOUND)
-			rc = STORE_OK;
-	}
 	if (rc == STORE_OK) {
 		store_key(&k, id, "", NULL);
 		rc = store_op_db_del_prefix(st, txn, DBI_TAGS, k.p, k.len);
@@ -405,75 +421,18 @@ key_remove(struct store *st, MDB_txn *txn, const char *id, const struct store_ke
 	return (rc);
 }
 
-static int
-op_key_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
-    struct op *o)
-{
-	const struct key_args	*a = o->args;
-	struct store_keyrec	 r;
-	int			 rc;
-
-	if ((rc = store_op_key_get(st, txn, a->id, &r)) != 0)
-		return (rc);
-	if ((rc = store_op_key_instance_ok(st, wt, &r)) == STORE_OK)
-		rc = key_remove(st, txn, a->id, &r, 0);
-	store_keyrec_free(&r);
-	return (rc);
-}
-
-int
-store_key_delete(struct store *st, const char *id, uint64_t *genp)
-{
-	struct key_args	 a = { .id = id };
-	int		 rc;
-
-	if ((rc = store_op_id_ok(st, "key id", id)))
-		return (rc);
-	return (store_op_change(st, op_key_delete, &a, NULL, 0, genp));
-}
-
 /* --- scheduled deletions ----------------------------------------- */
-
-int
-store_op_del_put(struct store *st, MDB_txn *txn, const char *id, int64_t when)
-{
-	struct store_wbuf	 v;
-
-	store_w_init(&v);
-	store_w_u64(&v, (uint64_t)when);
-	return (store_op_rec_put(st, txn, DBI_DELETIONS, id, NULL, NULL, &v,
-	    0));
-}
-
-/* The deletion time of id; STORE_ENOTFOUND without a message. */
-static int
-del_get(struct store *st, MDB_txn *txn, const char *id, int64_t *whenp)
-{
-	struct store_rbuf	 b;
-	MDB_val			 v;
-	int			 rc;
-
-	if ((rc = store_op_rec_get(st, txn, DBI_DELETIONS, id, NULL, NULL,
-	    &v)) != 0)
-		return (rc);
-	store_r_init(&b, v.mv_data, v.mv_size);
-	*whenp = (int64_t)store_r_u64(&b);
-	if (store_r_end(&b) != 0)
-		return (store_seterr(st, STORE_ECORRUPT, "%s: deletions "
-		    "\"%s\": malformed", st->dir, id));
-	return (STORE_OK);
-}
 
 static int
 op_deletion(struct store *st, MDB_txn *txn, struct world_txn *wt,
     struct op *o)
 {
-	const struct del_args	*a = o->args;
+	const struct key_args	*a = o->args;
 	struct store_keyrec	 r;
 	int64_t			 when = 0;
 	int			 rc, pending;
 
-	if ((rc = store_op_key_get(st, txn, a->id, &r)) != 0)
+	if ((rc = store_op_rec_get(st, txn, DBI_KEYS, a->id, NULL, &r)) != 0)
 		return (rc);
 	pending = r.state == WORLD_KEY_PENDING_DELETION;
 	if (a->step == DEL_SCHEDULE && pending)
@@ -483,25 +442,28 @@ op_deletion(struct store *st, MDB_txn *txn, struct world_txn *wt,
 		rc = store_seterr(st, STORE_EINVAL, "key %s is not "
 		    "PendingDeletion", a->id);
 	else if (a->step == DEL_EXPIRE && (!pending ||
-	    (rc = del_get(st, txn, a->id, &when)) == STORE_ENOTFOUND))
+	    (rc = store_op_rec_get(st, txn, DBI_DELETIONS, a->id, NULL,
+	    &when)) == STORE_ENOTFOUND))
 		rc = store_seterr(st, STORE_ENOTFOUND, "no deletion of key %s "
 		    "is scheduled", a->id);
 	else if (a->step == DEL_EXPIRE && rc == STORE_OK && when > a->when_ms)
 		rc = store_seterr(st, STORE_EINVAL, "the deletion of key %s "
 		    "is not due before %lld ms", a->id, (long long)when);
 	if (rc == STORE_OK)
-		rc = store_op_key_instance_ok(st, wt, &r);
+		rc = key_instance_ok(st, wt, &r);
 	if (rc != STORE_OK)
 		goto out;
 	switch (a->step) {
 	case DEL_SCHEDULE:
 		r.state = WORLD_KEY_PENDING_DELETION;
-		if ((rc = store_op_key_put(st, txn, a->id, &r, 0)) == STORE_OK)
-			rc = store_op_del_put(st, txn, a->id, a->when_ms);
+		if ((rc = store_op_rec_put(st, txn, DBI_KEYS, a->id, NULL, &r,
+		    0)) == STORE_OK)
+			rc = store_op_rec_put(st, txn, DBI_DELETIONS, a->id,
+			    NULL, &a->when_ms, 0);
 		break;
 	case DEL_CANCEL:
 		r.state = WORLD_KEY_ENABLED;
-		if ((rc = store_op_key_put(st, txn, a->id, &r,
+		if ((rc = store_op_rec_put(st, txn, DBI_KEYS, a->id, NULL, &r,
 		    0)) == STORE_OK &&
 		    (rc = store_op_rec_del(st, txn, DBI_DELETIONS, a->id, NULL,
 		    NULL)) == STORE_ENOTFOUND)
@@ -510,7 +472,7 @@ op_deletion(struct store *st, MDB_txn *txn, struct world_txn *wt,
 			    a->id);
 		break;
 	case DEL_EXPIRE:
-		rc = key_remove(st, txn, a->id, &r, 1);
+		rc = key_remove(st, txn, a->id, &r);
 		break;
 	}
 out:
@@ -522,35 +484,28 @@ int
 store_key_schedule_deletion(struct store *st, const char *id,
     int64_t when_ms, uint64_t *genp)
 {
-	struct del_args	 a = { id, DEL_SCHEDULE, when_ms };
-	int		 rc;
+	struct key_args	 a = { .id = id, .step = DEL_SCHEDULE,
+			    .when_ms = when_ms };
 
-	if ((rc = store_op_id_ok(st, "key id", id)))
-		return (rc);
-	return (store_op_change(st, op_deletion, &a, NULL, 0, genp));
+	return (store_op_change(st, key_ok, op_deletion, &a, genp));
 }
 
 int
 store_key_cancel_deletion(struct store *st, const char *id, uint64_t *genp)
 {
-	struct del_args	 a = { id, DEL_CANCEL, 0 };
-	int		 rc;
+	struct key_args	 a = { .id = id, .step = DEL_CANCEL };
 
-	if ((rc = store_op_id_ok(st, "key id", id)))
-		return (rc);
-	return (store_op_change(st, op_deletion, &a, NULL, 0, genp));
+	return (store_op_change(st, key_ok, op_deletion, &a, genp));
 }
 
 int
 store_key_expire(struct store *st, const char *id, int64_t now_ms,
     uint64_t *genp)
 {
-	struct del_args	 a = { id, DEL_EXPIRE, now_ms };
-	int		 rc;
+	struct key_args	 a = { .id = id, .step = DEL_EXPIRE,
+			    .when_ms = now_ms };
 
-	if ((rc = store_op_id_ok(st, "key id", id)))
-		return (rc);
-	return (store_op_change(st, op_deletion, &a, NULL, 0, genp));
+	return (store_op_change(st, key_ok, op_deletion, &a, genp));
 }
 
 int
@@ -562,7 +517,8 @@ store_key_deletion_get(struct store *st, const char *id, int64_t *whenp)
 	if ((rc = store_op_id_ok(st, "key id", id)) || (rc = store_rtxn(st,
 	    &txn)))
 		return (rc);
-	if ((rc = del_get(st, txn, id, whenp)) == STORE_ENOTFOUND)
+	if ((rc = store_op_rec_get(st, txn, DBI_DELETIONS, id, NULL,
+	    whenp)) == STORE_ENOTFOUND)
 		store_seterr(st, rc, "no deletion of key %s is scheduled", id);
 	mdb_txn_abort(txn);
 	return (rc);
@@ -739,32 +695,29 @@ static int
 op_key_policy(struct store *st, MDB_txn *txn, struct world_txn *wt,
     struct op *o)
 {
-	const struct doc_args	*a = o->args;
+	const struct key_args	*a = o->args;
 	struct store_keyrec	 r;
 	struct store_instrec	 ir;
 	struct store_kprec	 kp;
-	MDB_val			 v;
 	int			 rc;
 
-	if ((rc = store_op_key_get(st, txn, a->id, &r)) != 0)
+	if ((rc = store_op_rec_get(st, txn, DBI_KEYS, a->id, NULL, &r)) != 0)
 		return (rc);
 	if (r.instance == NULL) {
 		rc = store_seterr(st, STORE_EUNSUPPORTED, "key %s is outside "
 		    "any KMS instance and has no key policy", a->id);
 		goto out;
 	}
-	if ((rc = store_op_key_instance_ok(st, wt, &r)) != 0 ||
-	    (rc = inst_get(st, txn, r.instance, &ir)) != 0)
+	if ((rc = key_instance_ok(st, wt, &r)) != 0 ||
+	    (rc = store_op_rec_get(st, txn, DBI_INSTANCES, r.instance, NULL,
+	    &ir)) != 0)
 		goto out;
-	if ((rc = store_op_share_check(st, wt, r.instance, a->id, o->cp,
+	if ((rc = share_check(st, wt, r.instance, a->id, o->cp,
 	    r.creator,
 	    ir.quota)) != 0)
 		goto out;
-	rc = store_op_rec_get(st, txn, DBI_KEYPOLICIES, a->id, NULL, NULL, &v);
-	if (rc == STORE_OK && store_kprec_decode(&v, &kp) != 0)
-		rc = store_seterr(st, STORE_ECORRUPT, "%s: keypolicies "
-		    "\"%s\": malformed", st->dir, a->id);
-	else if (rc == STORE_ENOTFOUND)
+	rc = store_op_rec_get(st, txn, DBI_KEYPOLICIES, a->id, NULL, &kp);
+	if (rc == STORE_ENOTFOUND)
 		rc = store_seterr(st, STORE_ECORRUPT, "%s: key %s has no "
 		    "key policy record", st->dir, a->id);
 	if (rc == STORE_OK) {
@@ -781,15 +734,10 @@ int
 store_key_policy_set(struct store *st, const char *key_id, const char *text,
     size_t len, struct policy_diags *diags, uint64_t *genp)
 {
-	struct doc_args	 a = { key_id, text, len };
-	struct cpolicy	*cp;
-	int		 rc;
+	struct key_args	 a = { .id = key_id, .text = text, .len = len,
+			    .diags = diags };
 
-	if ((rc = store_op_id_ok(st, "key id", key_id)) ||
-	    (rc = store_op_compile(st, POLICY_KIND_KEY, text, len, diags,
-	        &cp)))
-		return (rc);
-	return (store_op_change(st, op_key_policy, &a, cp, 0, genp));
+	return (store_op_change(st, key_ok, op_key_policy, &a, genp));
 }
 
 int
@@ -799,25 +747,21 @@ store_key_policy_get(struct store *st, const char *key_id,
 	struct store_kprec	 kp;
 	struct store_keyrec	 r;
 	MDB_txn			*txn;
-	MDB_val			 v;
 	int			 rc;
 
 	memset(out, 0, sizeof(*out));
 	if ((rc = store_op_id_ok(st, "key id", key_id)) || (rc = store_rtxn(st,
 	    &txn)))
 		return (rc);
-	if ((rc = store_op_key_get(st, txn, key_id, &r)) != 0) {
+	if ((rc = store_op_rec_get(st, txn, DBI_KEYS, key_id, NULL, &r)) != 0) {
 		mdb_txn_abort(txn);
 		return (rc);
 	}
 	store_keyrec_free(&r);
-	rc = store_op_rec_get(st, txn, DBI_KEYPOLICIES, key_id, NULL, NULL, &v);
+	rc = store_op_rec_get(st, txn, DBI_KEYPOLICIES, key_id, NULL, &kp);
 	if (rc == STORE_ENOTFOUND)
 		rc = store_seterr(st, STORE_EUNSUPPORTED, "key %s is outside "
 		    "any KMS instance and has no key policy", key_id);
-	else if (rc == STORE_OK && store_kprec_decode(&v, &kp) != 0)
-		rc = store_seterr(st, STORE_ECORRUPT, "%s: keypolicies "
-		    "\"%s\": malformed", st->dir, key_id);
 	if (rc == STORE_OK) {
 		out->text = xmalloc(kp.len + 1);
 		memcpy(out->text, kp.text, kp.len);
@@ -863,86 +807,6 @@ tags_case_ok(struct store *st, MDB_txn *txn, const char *id)
 	return (rc);
 }
 
-static int
-op_tag(struct store *st, MDB_txn *txn, struct world_txn *wt, struct op *o)
-{
-	const struct tag_args	*a = o->args;
-	const char		*tag = a->tags[0].key, *value = a->tags[0].value;
-	struct store_keyrec	 r;
-	struct store_wbuf	 k;
-	MDB_val			 v;
-	size_t			 n;
-	int			 rc;
-
-	if ((rc = store_op_key_get(st, txn, a->id, &r)) != 0)
-		return (rc);
-	if ((rc = store_op_key_instance_ok(st, wt, &r)) != 0)
-		goto out;
-	store_w_init(&k);
-	store_key(&k, a->id, tag, NULL);
-	if (value == NULL) {
-		if ((rc = store_op_db_del(st, txn, DBI_TAGS,
-		    &k)) == STORE_ENOTFOUND)
-			rc = store_seterr(st, rc, "key %s has no tag %s",
-			    a->id, tag);
-	} else {
-		rc = store_op_db_get(st, txn, DBI_TAGS, &k, &v);
-		if (rc == STORE_ENOTFOUND) {
-			store_key(&k, a->id, "", NULL);
-			rc = store_op_db_count_prefix(st, txn, DBI_TAGS, k.p,
-			    k.len, &n);
-			if (rc == STORE_OK && n >= STORE_TAGS_MAX)
-				rc = store_seterr(st, STORE_ELIMIT, "key %s "
-				    "has %d tags already", a->id,
-				    STORE_TAGS_MAX);
-			store_key(&k, a->id, tag, NULL);
-		}
-		if (rc == STORE_OK)
-			rc = store_op_db_put(st, txn, DBI_TAGS, &k, value,
-			    strlen(value),
-			    0);
-		if (rc == STORE_OK)
-			rc = tags_case_ok(st, txn, a->id);
-	}
-	store_w_free(&k);
-out:
-	store_keyrec_free(&r);
-	return (rc);
-}
-
-int
-store_tag_set(struct store *st, const char *key_id, const char *tag,
-    const char *value, uint64_t *genp)
-{
-	struct store_tag t = { tag, value };
-	struct tag_args	 a = { key_id, &t, 1 };
-	int		 rc;
-
-	if ((rc = store_op_id_ok(st, "key id", key_id)))
-		return (rc);
-	if (value == NULL)
-		return (store_seterr(st, STORE_EINVAL, "tag %s: no value",
-		    tag != NULL ? tag : ""));
-	if ((rc = store_op_tag_ok(st, tag, value)))
-		return (rc);
-	return (store_op_change(st, op_tag, &a, NULL, 0, genp));
-}
-
-int
-store_tag_unset(struct store *st, const char *key_id, const char *tag,
-    uint64_t *genp)
-{
-	struct store_tag t = { tag, NULL };
-	struct tag_args	 a = { key_id, &t, 1 };
-	int		 rc;
-
-	if ((rc = store_op_id_ok(st, "key id",
-	    key_id)) || (rc = store_op_id_ok(st, "tag key",
-	    tag)))
-		return (rc);
-	return (store_op_change(st, op_tag, &a, NULL, 0, genp));
-}
-
 int
 store_op_tag_ok(struct store *st, const char *tag, const char *value)
 {
@@ -961,15 +825,15 @@ store_op_tag_ok(struct store *st, const char *tag, const char *value)
 static int
 op_tags(struct store *st, MDB_txn *txn, struct world_txn *wt, struct op *o)
 {
-	const struct tag_args	*a = o->args;
+	const struct key_args	*a = o->args;
 	struct store_keyrec	 r;
 	struct store_wbuf	 k;
 	size_t			 i, n;
 	int			 rc;
 
-	if ((rc = store_op_key_get(st, txn, a->id, &r)) != 0)
+	if ((rc = store_op_rec_get(st, txn, DBI_KEYS, a->id, NULL, &r)) != 0)
 		return (rc);
-	if ((rc = store_op_key_instance_ok(st, wt, &r)) != 0)
+	if ((rc = key_instance_ok(st, wt, &r)) != 0)
 		goto out;
 	store_w_init(&k);
 	for (i = 0; i < a->n && rc == STORE_OK; i++) {
@@ -1000,22 +864,43 @@ out:
 	return (rc);
 }
 
+/*
+ * What the changes of an existing key check first (store_op_change's
+ * prep): its id, then what the call sets (a state, a key policy, which
+ * is compiled here, tags).
+ */
+static int
+key_ok(struct store *st, struct op *o)
+{
+	const struct key_args	*a = o->args;
+	size_t			 i;
+	int			 rc;
+
+	if ((rc = store_op_id_ok(st, "key id", a->id)))
+		return (rc);
+	if (o->plan == op_key_state)
+		return (store_op_key_state_ok(st, a->state));
+	if (o->plan == op_key_policy)
+		return (store_op_compile(st, POLICY_KIND_KEY, a->text, a->len,
+		    a->diags, &o->cp));
+	if (o->plan != op_tags)
+		return (STORE_OK);
+	if (a->n == 0)
+		return (store_seterr(st, STORE_EINVAL, "no tags"));
+	for (i = 0; i < a->n; i++)
+		if ((rc = store_op_tag_ok(st, a->tags[i].key,
+		    a->tags[i].value)))
+			return (rc);
+	return (STORE_OK);
+}
+
 int
 store_tags_change(struct store *st, const char *key_id,
     const struct store_tag *tags, size_t n, uint64_t *genp)
 {
-	struct tag_args	 a = { key_id, tags, n };
-	size_t		 i;
-	int		 rc;
+	struct key_args	 a = { .id = key_id, .tags = tags, .n = n };
 
-	if ((rc = store_op_id_ok(st, "key id", key_id)))
-		return (rc);
-	if (n == 0)
-		return (store_seterr(st, STORE_EINVAL, "no tags"));
-	for (i = 0; i < n; i++)
-		if ((rc = store_op_tag_ok(st, tags[i].key, tags[i].value)))
-			return (rc);
-	return (store_op_change(st, op_tags, &a, NULL, 0, genp));
+	return (store_op_change(st, key_ok, op_tags, &a, genp));
 }
 
 /* --- aliases ------------------------------------------------------ */
@@ -1029,7 +914,8 @@ op_alias(struct store *st, MDB_txn *txn, struct world_txn *wt, struct op *o)
 	MDB_val			 v;
 	int			 rc;
 
-	if ((rc = store_op_key_get(st, txn, a->key_id, &r)) != 0)
+	if ((rc = store_op_rec_get(st, txn, DBI_KEYS, a->key_id, NULL,
+	    &r)) != 0)
 		return (rc);
 	store_w_init(&k);
 	store_key(&k, r.region, r.creator, a->name);
@@ -1063,34 +949,6 @@ store_op_alias_name_ok(struct store *st, const char *name)
 	return (STORE_OK);
 }
 
-int
-store_alias_create(struct store *st, const char *name, const char *key_id,
-    uint64_t *genp)
-{
-	struct alias_args a = { .name = name, .key_id = key_id };
-	int		 rc;
-
-	if ((rc = store_op_alias_name_ok(st, name)) || (rc = store_op_id_ok(st,
-	    "key id",
-	    key_id)))
-		return (rc);
-	return (store_op_change(st, op_alias, &a, NULL, 0, genp));
-}
-
-int
-store_alias_update(struct store *st, const char *name, const char *key_id,
-    uint64_t *genp)
-{
-	struct alias_args a = { .name = name, .key_id = key_id, .update = 1 };
-	int		 rc;
-
-	if ((rc = store_op_alias_name_ok(st, name)) || (rc = store_op_id_ok(st,
-	    "key id",
-	    key_id)))
-		return (rc);
-	return (store_op_change(st, op_alias, &a, NULL, 0, genp));
-}
-
 static int
 op_alias_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
     struct op *o)
@@ -1106,18 +964,50 @@ op_alias_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	return (rc);
 }
 
+/*
+ * What the alias changes check first: its name, then its key's id, or
+ * for a delete the region and account it is in.
+ */
+static int
+alias_ok(struct store *st, struct op *o)
+{
+	const struct alias_args	*a = o->args;
+	int			 rc;
+
+	if ((rc = store_op_alias_name_ok(st, a->name)))
+		return (rc);
+	if (o->plan != op_alias_delete)
+		return (store_op_id_ok(st, "key id", a->key_id));
+	if ((rc = store_op_id_ok(st, "region", a->region)))
+		return (rc);
+	return (store_op_id_ok(st, "account", a->account));
+}
+
+int
+store_alias_create(struct store *st, const char *name, const char *key_id,
+    uint64_t *genp)
+{
+	struct alias_args a = { .name = name, .key_id = key_id };
+
+	return (store_op_change(st, alias_ok, op_alias, &a, genp));
+}
+
+int
+store_alias_update(struct store *st, const char *name, const char *key_id,
+    uint64_t *genp)
+{
+	struct alias_args a = { .name = name, .key_id = key_id, .update = 1 };
+
+	return (store_op_change(st, alias_ok, op_alias, &a, genp));
+}
+
 int
 store_alias_delete(struct store *st, const char *region, const char *account,
     const char *name, uint64_t *genp)
 {
 	struct alias_args a = { .name = name, .region = region,
 			    .account = account };
-	int		 rc;
 
-	if ((rc = store_op_alias_name_ok(st, name)) || (rc = store_op_id_ok(st,
-	    "region",
-	    region)) || (rc = store_op_id_ok(st, "account", account)))
-		return (rc);
-	return (store_op_change(st, op_alias_delete, &a, NULL, 0, genp));
+	return (store_op_change(st, alias_ok, op_alias_delete, &a, genp));
 }
 

@@ -18,70 +18,29 @@
 #include "store/store-ops.h"
 
 /* The plans' arguments. */
+enum list_of { LIST_POLICIES, LIST_GROUPS };
 struct prin_args {
 	enum store_principal	 kind;
 	const char		*account;
-	const char		*name;
-};
-/* A name added to or removed from one of a principal's lists. */
-enum list_of { LIST_POLICIES, LIST_GROUPS };
-struct list_args {
-	enum store_principal	 kind;
-	const char		*account;
 	const char		*principal;
+	/* A name added to or removed from one of the principal's lists. */
 	const char		*name;
 	enum list_of		 list;
 	int			 add;
 };
 struct pol_args {
-	const char	*account;
-	const char	*name;
-	const char	*text;
-	size_t		 len;
-	int		 set_default;
-	uint32_t	 version;	/* in: the version; out: the new one */
-	int		 rotate;	/* at the limit, the oldest goes */
+	const char		*account;
+	const char		*name;
+	const char		*text;
+	size_t			 len;
+	struct policy_diags	*diags;
+	int			 set_default;
+	uint32_t		 version;	/* in; out: the new one */
+	/* At the limit of versions, the oldest goes. */
+	int			 rotate;
 };
 
 /* --- users, roles, groups ---------------------------------------- */
-
-static int
-prin_get(struct store *st, MDB_txn *txn, enum store_principal kind,
-    const char *account, const char *name, struct store_prinrec *r)
-{
-	MDB_val			 v;
-	int			 rc;
-
-	rc = store_op_rec_get(st, txn, store_op_prin_dbi[kind], account, name,
-	    NULL, &v);
-	if (rc == STORE_ENOTFOUND)
-		return (store_seterr(st, rc, "no such %s: %s in account %s",
-		    store_op_prin_name[kind], name, account));
-	if (rc == STORE_OK && store_prinrec_decode(&v, kind == STORE_USER,
-	    r) != 0)
-		rc = store_seterr(st, STORE_ECORRUPT, "%s: %ss \"%s/%s\": "
-		    "malformed", st->dir, store_op_prin_name[kind], account,
-		        name);
-	return (rc);
-}
-
-int
-store_op_prin_put(struct store *st, MDB_txn *txn, enum store_principal kind,
-    const char *account, const char *name, const struct store_prinrec *r,
-    unsigned int flags)
-{
-	struct store_wbuf	 v;
-	int			 rc;
-
-	store_w_init(&v);
-	store_prinrec_encode(&v, kind == STORE_USER, r);
-	rc = store_op_rec_put(st, txn, store_op_prin_dbi[kind], account, name,
-	    NULL, &v, flags);
-	if (rc == STORE_EEXIST)
-		return (store_seterr(st, rc, "%s %s already exists in account "
-		    "%s", store_op_prin_name[kind], name, account));
-	return (rc);
-}
 
 static int
 op_prin_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
@@ -91,34 +50,8 @@ op_prin_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	struct store_prinrec	 r;
 
 	memset(&r, 0, sizeof(r));
-	return (store_op_prin_put(st, txn, a->kind, a->account, a->name, &r,
-	    MDB_NOOVERWRITE));
-}
-
-static int
-principal_ok(struct store *st, enum store_principal kind,
-    const char *account, const char *name)
-{
-	int	 rc;
-
-	if (kind != STORE_USER && kind != STORE_ROLE && kind != STORE_GROUP)
-		return (store_seterr(st, STORE_EINVAL, "invalid principal "
-		    "kind %d", (int)kind));
-	if ((rc = store_op_id_ok(st, "account", account)) != STORE_OK)
-		return (rc);
-	return (store_op_id_ok(st, "name", name));
-}
-
-int
-store_principal_create(struct store *st, enum store_principal kind,
-    const char *account, const char *name, uint64_t *genp)
-{
-	struct prin_args a = { kind, account, name };
-	int		 rc;
-
-	if ((rc = principal_ok(st, kind, account, name)) != STORE_OK)
-		return (rc);
-	return (store_op_change(st, op_prin_create, &a, NULL, 0, genp));
+	return (store_op_rec_put(st, txn, store_op_prin_dbi[a->kind],
+	    a->account, a->principal, &r, MDB_NOOVERWRITE));
 }
 
 /*
@@ -137,12 +70,10 @@ account_refers(struct store *st, MDB_txn *txn, const char *account,
 
 	store_w_init(&k);
 	store_key(&k, account, "", NULL);
-	for (kind = 0; kind < 3 && rc == STORE_OK; kind++) {
-		if (groups && kind != STORE_USER)
-			break;
+	/* Only users have groups. */
+	for (kind = 0; kind < (groups ? 1 : 3) && rc == STORE_OK; kind++) {
 		if ((mrc = mdb_cursor_open(txn,
-		    st->dbi[store_op_prin_dbi[kind]],
-		    &c)) != 0) {
+		    st->dbi[store_op_prin_dbi[kind]], &c)) != 0) {
 			rc = store_err_mdb(st, mrc, "principals");
 			break;
 		}
@@ -162,7 +93,7 @@ account_refers(struct store *st, MDB_txn *txn, const char *account,
 			    groups ? r.ngroups : r.npolicies, name) != -1) {
 				snprintf(who, wholen, "%s %.*s",
 				    store_op_prin_name[kind],
-				        (int)(ck.mv_size - k.len),
+				    (int)(ck.mv_size - k.len),
 				    (const char *)ck.mv_data + k.len);
 				rc = STORE_EINUSE;
 			}
@@ -186,33 +117,22 @@ op_prin_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	const struct prin_args	*a = o->args;
 	struct store_prinrec	 r;
 	char			 who[300];
-	int			 rc;
+	int			 rc, dbi = store_op_prin_dbi[a->kind];
 
-	if ((rc = prin_get(st, txn, a->kind, a->account, a->name, &r)) != 0)
+	if ((rc = store_op_rec_get(st, txn, dbi, a->account, a->principal,
+	    &r)) != 0)
 		return (rc);
 	store_prinrec_free(&r);
 	if (a->kind == STORE_GROUP &&
-	    (rc = account_refers(st, txn, a->account, a->name, 1, who,
+	    (rc = account_refers(st, txn, a->account, a->principal, 1, who,
 	    sizeof(who))) != 0) {
 		if (rc == STORE_EINUSE)
 			store_seterr(st, rc, "group %s still has members (%s)",
-			    a->name, who);
+			    a->principal, who);
 		return (rc);
 	}
-	return (store_op_rec_del(st, txn, store_op_prin_dbi[a->kind], a->account,
-	    a->name, NULL));
-}
-
-int
-store_principal_delete(struct store *st, enum store_principal kind,
-    const char *account, const char *name, uint64_t *genp)
-{
-	struct prin_args a = { kind, account, name };
-	int		 rc;
-
-	if ((rc = principal_ok(st, kind, account, name)) != STORE_OK)
-		return (rc);
-	return (store_op_change(st, op_prin_delete, &a, NULL, 0, genp));
+	return (store_op_rec_del(st, txn, dbi, a->account, a->principal,
+	    NULL));
 }
 
 /*
@@ -222,40 +142,30 @@ store_principal_delete(struct store *st, enum store_principal kind,
 static int
 op_list(struct store *st, MDB_txn *txn, struct world_txn *wt, struct op *o)
 {
-	const struct list_args	*a = o->args;
+	const struct prin_args	*a = o->args;
 	struct store_prinrec	 r, g;
 	struct store_polrec	 pr;
-	MDB_val			 v;
 	char			***list;
 	size_t			*n;
 	int			 rc, groups = a->list == LIST_GROUPS;
+	int			 dbi = store_op_prin_dbi[a->kind];
 
-	if ((rc = prin_get(st, txn, a->kind, a->account, a->principal, &r)) != 0)
+	if ((rc = store_op_rec_get(st, txn, dbi, a->account, a->principal,
+	    &r)) != 0)
 		return (rc);
 	list = groups ? &r.groups : &r.policies;
 	n = groups ? &r.ngroups : &r.npolicies;
 	if (a->add) {
-		if (groups) {
-			rc = prin_get(st, txn, STORE_GROUP, a->account, a->name, &g);
-			if (rc == STORE_OK)
-				store_prinrec_free(&g);
-		} else {
-			rc = store_op_rec_get(st, txn, DBI_POLICIES, a->account, a->name,
-			    NULL,
-			    &v);
-			if (rc == STORE_OK && store_polrec_decode(&v, &pr) != 0)
-				rc = store_seterr(st, STORE_ECORRUPT, "%s: "
-				    "policies \"%s/%s\": malformed", st->dir,
-				    a->account, a->name);
-			if (rc == STORE_ENOTFOUND)
-				store_seterr(st, rc, "no such policy: %s in "
-				    "account %s", a->name, a->account);
-		}
+		if (groups && (rc = store_op_rec_get(st, txn, DBI_GROUPS,
+		    a->account, a->name, &g)) == STORE_OK)
+			store_prinrec_free(&g);
+		else if (!groups)
+			rc = store_op_rec_get(st, txn, DBI_POLICIES, a->account,
+			    a->name, &pr);
 		if (rc == STORE_OK && store_list_find(*list, *n, a->name) != -1)
 			rc = store_seterr(st, STORE_EEXIST, "%s %s already "
 			    "%s %s", store_op_prin_name[a->kind], a->principal,
-			        groups ?
-			    "belongs to group" : "has policy", a->name);
+			    groups ? "belongs to group" : "has policy", a->name);
 		if (rc == STORE_OK && *n >= STORE_LIST_MAX)
 			rc = store_seterr(st, STORE_ELIMIT, "%s %s has %d %s "
 			    "already", store_op_prin_name[a->kind], a->principal,
@@ -267,96 +177,97 @@ op_list(struct store *st, MDB_txn *txn, struct world_txn *wt, struct op *o)
 		    store_op_prin_name[a->kind], a->principal, groups ?
 		    "does not belong to group" : "has no policy", a->name);
 	if (rc == STORE_OK)
-		rc = store_op_prin_put(st, txn, a->kind, a->account, a->principal, &r, 0);
+		rc = store_op_rec_put(st, txn, dbi, a->account, a->principal,
+		    &r, 0);
 	store_prinrec_free(&r);
 	return (rc);
 }
 
+/*
+ * What the principal changes check first (store_op_change's prep): the
+ * principal, and the name a list change adds or removes.
+ */
 static int
-list_change(struct store *st, enum store_principal kind, const char *account,
-    const char *principal, const char *name, enum list_of list, int add,
-    uint64_t *genp)
+prin_ok(struct store *st, struct op *o)
 {
-	struct list_args a = { kind, account, principal, name, list, add };
-	int		 rc;
+	const struct prin_args	*a = o->args;
+	int			 rc;
 
-	if ((rc = principal_ok(st, kind, account, principal)) ||
-	    (rc = store_op_id_ok(st, list == LIST_GROUPS ? "group" :
-	    "policy name", name)))
+	if (a->kind != STORE_USER && a->kind != STORE_ROLE &&
+	    a->kind != STORE_GROUP)
+		return (store_seterr(st, STORE_EINVAL, "invalid principal "
+		    "kind %d", (int)a->kind));
+	if ((rc = store_op_id_ok(st, "account", a->account)) ||
+	    (rc = store_op_id_ok(st, "name", a->principal)) ||
+	    o->plan != op_list)
 		return (rc);
-	return (store_op_change(st, op_list, &a, NULL, 0, genp));
+	return (store_op_id_ok(st, a->list == LIST_GROUPS ? "group" :
+	    "policy name", a->name));
+}
+
+/* A change of a principal: its plan, and for a list change the name. */
+static int
+prin_change(struct store *st, store_op_fn plan, enum store_principal kind,
+    const char *account, const char *principal, const char *name,
+    enum list_of list, int add, uint64_t *genp)
+{
+	struct prin_args a = { kind, account, principal, name, list, add };
+
+	return (store_op_change(st, prin_ok, plan, &a, genp));
+}
+
+int
+store_principal_create(struct store *st, enum store_principal kind,
+    const char *account, const char *name, uint64_t *genp)
+{
+	return (prin_change(st, op_prin_create, kind, account, name, NULL, 0,
+	    0, genp));
+}
+
+int
+store_principal_delete(struct store *st, enum store_principal kind,
+    const char *account, const char *name, uint64_t *genp)
+{
+	return (prin_change(st, op_prin_delete, kind, account, name, NULL, 0,
+	    0, genp));
 }
 
 int
 store_membership_add(struct store *st, const char *account, const char *user,
     const char *group, uint64_t *genp)
 {
-	return (list_change(st, STORE_USER, account, user, group, LIST_GROUPS, 1,
-	    genp));
+	return (prin_change(st, op_list, STORE_USER, account, user, group,
+	    LIST_GROUPS, 1, genp));
 }
 
 int
 store_membership_remove(struct store *st, const char *account,
     const char *user, const char *group, uint64_t *genp)
 {
-	return (list_change(st, STORE_USER, account, user, group, LIST_GROUPS, 0,
-	    genp));
+	return (prin_change(st, op_list, STORE_USER, account, user, group,
+	    LIST_GROUPS, 0, genp));
 }
 
 int
 store_attach(struct store *st, enum store_principal kind, const char *account,
     const char *principal, const char *policy, uint64_t *genp)
 {
-	return (list_change(st, kind, account, principal, policy, LIST_POLICIES, 1,
-	    genp));
+	return (prin_change(st, op_list, kind, account, principal, policy,
+	    LIST_POLICIES, 1, genp));
 }
 
 int
 store_detach(struct store *st, enum store_principal kind, const char *account,
     const char *principal, const char *policy, uint64_t *genp)
 {
-	return (list_change(st, kind, account, principal, policy, LIST_POLICIES, 0,
-	    genp));
+	return (prin_change(st, op_list, kind, account, principal, policy,
+	    LIST_POLICIES, 0, genp));
 }
 
 /* --- RAM policies ------------------------------------------------- */
 
-static int
-pol_get(struct store *st, MDB_txn *txn, const char *account,
-    const char *name, struct store_polrec *r)
-{
-	MDB_val			 v;
-	int			 rc;
-
-	rc = store_op_rec_get(st, txn, DBI_POLICIES, account, name, NULL, &v);
-	if (rc == STORE_ENOTFOUND)
-		return (store_seterr(st, rc, "no such policy: %s in account "
-		    "%s", name, account));
-	if (rc == STORE_OK && store_polrec_decode(&v, r) != 0)
-		rc = store_seterr(st, STORE_ECORRUPT, "%s: policies "
-		    "\"%s/%s\": malformed", st->dir, account, name);
-	return (rc);
-}
-
-int
-store_op_pol_put(struct store *st, MDB_txn *txn, const char *account,
-    const char *name, const struct store_polrec *r, unsigned int flags)
-{
-	struct store_wbuf	 v;
-	int			 rc;
-
-	store_w_init(&v);
-	store_polrec_encode(&v, r);
-	rc = store_op_rec_put(st, txn, DBI_POLICIES, account, name, NULL, &v,
-	    flags);
-	if (rc == STORE_EEXIST)
-		return (store_seterr(st, rc, "policy %s already exists in "
-		    "account %s", name, account));
-	return (rc);
-}
-
-void
-store_op_pv_key(struct store_wbuf *k, const char *account, const char *name,
+static void
+pv_key(struct store_wbuf *k, const char *account, const char *name,
     uint32_t ver)
 {
 	store_key(k, account, name, "");
@@ -365,15 +276,16 @@ store_op_pv_key(struct store_wbuf *k, const char *account, const char *name,
 
 int
 store_op_pv_put(struct store *st, MDB_txn *txn, const char *account,
-    const char *name, uint32_t ver, const char *text, size_t len)
+    const char *name, uint32_t ver, int64_t time_ms, const char *text,
+    size_t len)
 {
-	struct store_pvrec	 r = { store_now_ms(), text, len };
+	struct store_pvrec	 r = { time_ms, text, len };
 	struct store_wbuf	 k, v;
 	int			 rc;
 
 	store_w_init(&k);
 	store_w_init(&v);
-	store_op_pv_key(&k, account, name, ver);
+	pv_key(&k, account, name, ver);
 	store_pvrec_encode(&v, &r);
 	rc = store_op_db_put(st, txn, DBI_POLICYVERSIONS, &k, v.p, v.len,
 	    MDB_NOOVERWRITE);
@@ -390,22 +302,32 @@ op_policy_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	struct store_polrec	 r = { 1, 1 };
 	int			 rc;
 
-	if ((rc = store_op_pol_put(st, txn, a->account, a->name, &r,
-	    MDB_NOOVERWRITE)) != 0 ||
-	    (rc = store_op_pv_put(st, txn, a->account, a->name, 1, a->text,
-	        a->len)) != 0)
+	if ((rc = store_op_rec_put(st, txn, DBI_POLICIES, a->account, a->name,
+	    &r, MDB_NOOVERWRITE)) != 0 || (rc = store_op_pv_put(st, txn,
+	    a->account, a->name, 1, store_now_ms(), a->text, a->len)) != 0)
 		return (rc);
 	store_op_seed(o, POLICY_KIND_RAM, a->text, a->len);
 	return (STORE_OK);
 }
 
-int
-store_op_policy_name_ok(struct store *st, const char *account, const char *name)
+/* A policy's account and name, as every call on one checks them first. */
+static int
+pol_ids_ok(struct store *st, const char *account, const char *name)
 {
 	int	 rc;
 
-	if ((rc = store_op_id_ok(st, "account", account)) ||
-	    (rc = store_op_id_ok(st, "policy name", name)))
+	if ((rc = store_op_id_ok(st, "account", account)))
+		return (rc);
+	return (store_op_id_ok(st, "policy name", name));
+}
+
+int
+store_op_policy_name_ok(struct store *st, const char *account,
+    const char *name)
+{
+	int	 rc;
+
+	if ((rc = pol_ids_ok(st, account, name)))
 		return (rc);
 	if (!ident_policy_name(name, strlen(name)))
 		return (store_seterr(st, STORE_EINVAL, "policy name %s: 1-%d "
@@ -413,20 +335,40 @@ store_op_policy_name_ok(struct store *st, const char *account, const char *name)
 	return (STORE_OK);
 }
 
+/*
+ * What the policy changes check first (store_op_change's prep): the
+ * policy's account and name (a new policy's name by the rule for
+ * names), then the document a change adds, compiled.
+ */
+static int
+pol_ok(struct store *st, struct op *o)
+{
+	const struct pol_args	*a = o->args;
+
+	return (pol_ids_ok(st, a->account, a->name));
+}
+
+static int
+pol_doc_ok(struct store *st, struct op *o)
+{
+	const struct pol_args	*a = o->args;
+	int			 rc;
+
+	if ((rc = o->plan == op_policy_create ? store_op_policy_name_ok(st,
+	    a->account, a->name) : pol_ok(st, o)))
+		return (rc);
+	return (store_op_compile(st, POLICY_KIND_RAM, a->text, a->len,
+	    a->diags, &o->cp));
+}
+
 int
 store_policy_create(struct store *st, const char *account, const char *name,
     const char *text, size_t len, struct policy_diags *diags,
     uint64_t *genp)
 {
-	struct pol_args	 a = { account, name, text, len, 1, 1, 0 };
-	struct cpolicy	*cp;
-	int		 rc;
+	struct pol_args	 a = { account, name, text, len, diags, 1, 1, 0 };
 
-	if ((rc = store_op_policy_name_ok(st, account, name)) ||
-	    (rc = store_op_compile(st, POLICY_KIND_RAM, text, len, diags,
-	        &cp)))
-		return (rc);
-	return (store_op_change(st, op_policy_create, &a, cp, 0, genp));
+	return (store_op_change(st, pol_doc_ok, op_policy_create, &a, genp));
 }
 
 static int
@@ -439,7 +381,8 @@ op_policy_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	char			 who[300];
 	int			 rc;
 
-	if ((rc = pol_get(st, txn, a->account, a->name, &r)) != 0)
+	if ((rc = store_op_rec_get(st, txn, DBI_POLICIES, a->account, a->name,
+	    &r)) != 0)
 		return (rc);
 	if ((rc = account_refers(st, txn, a->account, a->name, 0, who,
 	    sizeof(who))) != 0) {
@@ -465,12 +408,8 @@ store_policy_delete(struct store *st, const char *account, const char *name,
     uint64_t *genp)
 {
 	struct pol_args	 a = { .account = account, .name = name };
-	int		 rc;
 
-	if ((rc = store_op_id_ok(st, "account", account)) ||
-	    (rc = store_op_id_ok(st, "policy name", name)))
-		return (rc);
-	return (store_op_change(st, op_policy_delete, &a, NULL, 0, genp));
+	return (store_op_change(st, pol_ok, op_policy_delete, &a, genp));
 }
 
 /*
@@ -512,8 +451,39 @@ pv_rotate(struct store *st, MDB_txn *txn, const struct pol_args *a,
 		return (store_seterr(st, STORE_ELIMIT, "policy %s has no "
 		    "version to rotate out", a->name));
 	store_w_init(&k);
-	store_op_pv_key(&k, a->account, a->name, id);
+	pv_key(&k, a->account, a->name, id);
 	rc = store_op_db_del(st, txn, DBI_POLICYVERSIONS, &k);
+	store_w_free(&k);
+	return (rc);
+}
+
+static int
+pv_decode(struct store *st, const MDB_val *v, const char *account,
+    const char *name, uint32_t id, struct store_pvrec *pv)
+{
+	if (store_pvrec_decode(v, pv) != 0)
+		return (store_seterr(st, STORE_ECORRUPT, "%s: policyversions "
+		    "\"%s/%s/v%u\": malformed", st->dir, account, name, id));
+	return (STORE_OK);
+}
+
+/* Version id of a policy, decoded (STORE_ENOTFOUND with a message). */
+static int
+pv_get(struct store *st, MDB_txn *txn, const char *account,
+    const char *name, uint32_t id, struct store_pvrec *pv)
+{
+	struct store_wbuf	 k;
+	MDB_val			 v;
+	int			 rc;
+
+	store_w_init(&k);
+	pv_key(&k, account, name, id);
+	if ((rc = store_op_db_get(st, txn, DBI_POLICYVERSIONS, &k,
+	    &v)) == STORE_ENOTFOUND)
+		rc = store_seterr(st, rc, "policy %s has no version v%u", name,
+		    id);
+	else if (rc == STORE_OK)
+		rc = pv_decode(st, &v, account, name, id, pv);
 	store_w_free(&k);
 	return (rc);
 }
@@ -528,7 +498,8 @@ op_version_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	size_t			 n;
 	int			 rc;
 
-	if ((rc = pol_get(st, txn, a->account, a->name, &r)) != 0)
+	if ((rc = store_op_rec_get(st, txn, DBI_POLICIES, a->account, a->name,
+	    &r)) != 0)
 		return (rc);
 	store_w_init(&k);
 	store_key(&k, a->account, a->name, "");
@@ -550,9 +521,9 @@ op_version_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	r.last++;
 	if (a->set_default)
 		r.def = r.last;
-	if ((rc = store_op_pv_put(st, txn, a->account, a->name, r.last, a->text,
-	    a->len)) ||
-	    (rc = store_op_pol_put(st, txn, a->account, a->name, &r, 0)))
+	if ((rc = store_op_pv_put(st, txn, a->account, a->name, r.last,
+	    store_now_ms(), a->text, a->len)) || (rc = store_op_rec_put(st, txn,
+	    DBI_POLICIES, a->account, a->name, &r, 0)))
 		return (rc);
 	a->version = r.last;
 	if (a->set_default)
@@ -565,18 +536,12 @@ store_policy_version_create(struct store *st, const char *account,
     const char *name, const char *text, size_t len, int how,
     struct policy_diags *diags, uint32_t *versionp, uint64_t *genp)
 {
-	struct pol_args	 a = { account, name, text, len,
+	struct pol_args	 a = { account, name, text, len, diags,
 			    (how & STORE_VERSION_DEFAULT) != 0, 0,
 			    (how & STORE_VERSION_ROTATE) != 0 };
-	struct cpolicy	*cp;
 	int		 rc;
 
-	if ((rc = store_op_id_ok(st, "account", account)) ||
-	    (rc = store_op_id_ok(st, "policy name", name)) ||
-	    (rc = store_op_compile(st, POLICY_KIND_RAM, text, len, diags,
-	        &cp)))
-		return (rc);
-	rc = store_op_change(st, op_version_create, &a, cp, 0, genp);
+	rc = store_op_change(st, pol_doc_ok, op_version_create, &a, genp);
 	if (rc == STORE_OK && versionp != NULL)
 		*versionp = a.version;
 	return (rc);
@@ -589,24 +554,12 @@ op_version_default(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	struct pol_args		*a = o->args;
 	struct store_polrec	 r;
 	struct store_pvrec	 pv;
-	struct store_wbuf	 k;
 	struct cpolicy		*cp;
-	MDB_val			 v;
 	int			 rc;
 
-	if ((rc = pol_get(st, txn, a->account, a->name, &r)) != 0)
-		return (rc);
-	store_w_init(&k);
-	store_op_pv_key(&k, a->account, a->name, a->version);
-	rc = store_op_db_get(st, txn, DBI_POLICYVERSIONS, &k, &v);
-	store_w_free(&k);
-	if (rc == STORE_ENOTFOUND)
-		return (store_seterr(st, rc, "policy %s has no version v%u",
-		    a->name, a->version));
-	if (rc == STORE_OK && store_pvrec_decode(&v, &pv) != 0)
-		rc = store_seterr(st, STORE_ECORRUPT, "%s: policyversions "
-		    "\"%s/%s/v%u\": malformed", st->dir, a->account, a->name, a->version);
-	if (rc != STORE_OK)
+	if ((rc = store_op_rec_get(st, txn, DBI_POLICIES, a->account, a->name,
+	    &r)) != 0 || (rc = pv_get(st, txn, a->account, a->name,
+	    a->version, &pv)) != 0)
 		return (rc);
 	/* The one policy whose default changes is recompiled. */
 	cp = pcache_compile(st, &o->cache, POLICY_KIND_RAM, pv.text, pv.len,
@@ -615,7 +568,8 @@ op_version_default(struct store *st, MDB_txn *txn, struct world_txn *wt,
 		return (rc);
 	cpolicy_unref(cp);
 	r.def = a->version;
-	return (store_op_pol_put(st, txn, a->account, a->name, &r, 0));
+	return (store_op_rec_put(st, txn, DBI_POLICIES, a->account, a->name, &r,
+	    0));
 }
 
 int
@@ -624,12 +578,8 @@ store_policy_version_set_default(struct store *st, const char *account,
 {
 	struct pol_args	 a = { .account = account, .name = name,
 			    .version = version };
-	int		 rc;
 
-	if ((rc = store_op_id_ok(st, "account", account)) ||
-	    (rc = store_op_id_ok(st, "policy name", name)))
-		return (rc);
-	return (store_op_change(st, op_version_default, &a, NULL, 0, genp));
+	return (store_op_change(st, pol_ok, op_version_default, &a, genp));
 }
 
 static int
@@ -641,14 +591,15 @@ op_version_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	struct store_wbuf	 k;
 	int			 rc;
 
-	if ((rc = pol_get(st, txn, a->account, a->name, &r)) != 0)
+	if ((rc = store_op_rec_get(st, txn, DBI_POLICIES, a->account, a->name,
+	    &r)) != 0)
 		return (rc);
 	if (r.def == a->version)
 		return (store_seterr(st, STORE_EINUSE, "v%u is the default "
 		    "version of policy %s; it cannot be deleted", a->version,
 		    a->name));
 	store_w_init(&k);
-	store_op_pv_key(&k, a->account, a->name, a->version);
+	pv_key(&k, a->account, a->name, a->version);
 	rc = store_op_db_del(st, txn, DBI_POLICYVERSIONS, &k);
 	store_w_free(&k);
 	if (rc == STORE_ENOTFOUND)
@@ -663,34 +614,23 @@ store_policy_version_delete(struct store *st, const char *account,
 {
 	struct pol_args	 a = { .account = account, .name = name,
 			    .version = version };
-	int		 rc;
 
-	if ((rc = store_op_id_ok(st, "account", account)) ||
-	    (rc = store_op_id_ok(st, "policy name", name)))
-		return (rc);
-	return (store_op_change(st, op_version_delete, &a, NULL, 0, genp));
+	return (store_op_change(st, pol_ok, op_version_delete, &a, genp));
 }
 
 /* --- reads of policy versions ------------------------------------ */
 
-static int
-pv_copy(struct store *st, const MDB_val *v, const char *account,
-    const char *name, uint32_t id, uint32_t def,
+static void
+pv_copy(const struct store_pvrec *pv, uint32_t id, uint32_t def,
     struct store_policy_version *out)
 {
-	struct store_pvrec	 pv;
-
-	if (store_pvrec_decode(v, &pv) != 0)
-		return (store_seterr(st, STORE_ECORRUPT, "%s: policyversions "
-		    "\"%s/%s/v%u\": malformed", st->dir, account, name, id));
 	out->id = id;
 	out->is_default = id == def;
-	out->create_ms = pv.time_ms;
-	out->text = xmalloc(pv.len + 1);
-	memcpy(out->text, pv.text, pv.len);
-	out->text[pv.len] = '\0';
-	out->len = pv.len;
-	return (STORE_OK);
+	out->create_ms = pv->time_ms;
+	out->text = xmalloc(pv->len + 1);
+	memcpy(out->text, pv->text, pv->len);
+	out->text[pv->len] = '\0';
+	out->len = pv->len;
 }
 
 int
@@ -698,29 +638,21 @@ store_policy_version_get(struct store *st, const char *account,
     const char *name, uint32_t version, struct store_policy_version *out)
 {
 	struct store_polrec	 r;
-	struct store_wbuf	 k;
+	struct store_pvrec	 pv;
 	MDB_txn			*txn;
-	MDB_val			 v;
 	int			 rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = store_op_id_ok(st, "account", account)) ||
-	    (rc = store_op_id_ok(st, "policy name", name)) ||
-	    (rc = store_rtxn(st, &txn)))
+	if ((rc = pol_ids_ok(st, account, name)) || (rc = store_rtxn(st,
+	    &txn)))
 		return (rc);
-	if ((rc = pol_get(st, txn, account, name, &r)) == STORE_OK) {
+	if ((rc = store_op_rec_get(st, txn, DBI_POLICIES, account, name,
+	    &r)) == STORE_OK) {
 		if (version == 0)
 			version = r.def;
-		store_w_init(&k);
-		store_op_pv_key(&k, account, name, version);
-		rc = store_op_db_get(st, txn, DBI_POLICYVERSIONS, &k, &v);
-		store_w_free(&k);
-		if (rc == STORE_ENOTFOUND)
-			rc = store_seterr(st, rc, "policy %s has no version "
-			    "v%u", name, version);
-		else if (rc == STORE_OK)
-			rc = pv_copy(st, &v, account, name, version, r.def,
-			    out);
+		if ((rc = pv_get(st, txn, account, name, version,
+		    &pv)) == STORE_OK)
+			pv_copy(&pv, version, r.def, out);
 	}
 	mdb_txn_abort(txn);
 	return (rc);
@@ -732,6 +664,7 @@ store_policy_versions_list(struct store *st, const char *account,
 {
 	struct store_policy_version	*out;
 	struct store_polrec		 r;
+	struct store_pvrec		 pv;
 	struct store_rbuf		 rb;
 	struct store_wbuf		 k;
 	MDB_cursor			*c = NULL;
@@ -743,15 +676,15 @@ store_policy_versions_list(struct store *st, const char *account,
 
 	*vp = NULL;
 	*np = 0;
-	if ((rc = store_op_id_ok(st, "account", account)) ||
-	    (rc = store_op_id_ok(st, "policy name", name)) ||
-	    (rc = store_rtxn(st, &txn)))
+	if ((rc = pol_ids_ok(st, account, name)) || (rc = store_rtxn(st,
+	    &txn)))
 		return (rc);
 	/* A sane store has 1-5; one more slot tells a corrupt one. */
 	out = xcalloc(STORE_POLICY_VERSIONS_MAX + 1, sizeof(*out));
 	store_w_init(&k);
 	store_key(&k, account, name, "");
-	if ((rc = pol_get(st, txn, account, name, &r)) != STORE_OK)
+	if ((rc = store_op_rec_get(st, txn, DBI_POLICIES, account, name,
+	    &r)) != STORE_OK)
 		goto done;
 	if ((mrc = mdb_cursor_open(txn, st->dbi[DBI_POLICYVERSIONS],
 	    &c)) != 0) {
@@ -773,10 +706,10 @@ store_policy_versions_list(struct store *st, const char *account,
 			    STORE_POLICY_VERSIONS_MAX);
 			goto done;
 		}
-		if ((rc = pv_copy(st, &cv, account, name, id, r.def,
-		    &out[n])) != STORE_OK)
+		if ((rc = pv_decode(st, &cv, account, name, id,
+		    &pv)) != STORE_OK)
 			goto done;
-		n++;
+		pv_copy(&pv, id, r.def, &out[n++]);
 	}
 	if (mrc != 0 && mrc != MDB_NOTFOUND)
 		rc = store_err_mdb(st, mrc, "policyversions");

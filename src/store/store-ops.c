@@ -20,9 +20,6 @@
 #include "store/store-int.h"
 #include "store/store-ops.h"
 
-
-
-
 const int store_op_prin_dbi[] = { DBI_USERS, DBI_ROLES, DBI_GROUPS };
 const char *const store_op_prin_name[] = { "user", "role", "group" };
 
@@ -41,8 +38,7 @@ store_op_id_ok(struct store *st, const char *what, const char *s)
 
 int
 store_op_db_get(struct store *st, MDB_txn *txn, int dbi,
-    const struct store_wbuf *k,
-    MDB_val *v)
+    const struct store_wbuf *k, MDB_val *v)
 {
 	MDB_val	 kv;
 	int	 rc;
@@ -63,8 +59,7 @@ store_op_db_get(struct store *st, MDB_txn *txn, int dbi,
 
 int
 store_op_db_put(struct store *st, MDB_txn *txn, int dbi,
-    const struct store_wbuf *k,
-    const void *v, size_t vlen, unsigned int flags)
+    const struct store_wbuf *k, const void *v, size_t vlen, unsigned int flags)
 {
 	MDB_val	 kv, vv;
 	int	 rc;
@@ -101,39 +96,9 @@ store_op_db_del(struct store *st, MDB_txn *txn, int dbi,
 }
 
 /*
- * One record by its composite key (a, b, c joined as store_key joins
- * them): read, write and delete.  STORE_ENOTFOUND comes back without a
- * message; the caller names what is missing.  rec_put consumes v.
+ * Deletes one record by its composite key (a, b, c joined as store_key
+ * joins them); STORE_ENOTFOUND comes back without a message.
  */
-int
-store_op_rec_get(struct store *st, MDB_txn *txn, int dbi, const char *a,
-    const char *b, const char *c, MDB_val *v)
-{
-	struct store_wbuf	 k;
-	int			 rc;
-
-	store_w_init(&k);
-	store_key(&k, a, b, c);
-	rc = store_op_db_get(st, txn, dbi, &k, v);
-	store_w_free(&k);
-	return (rc);
-}
-
-int
-store_op_rec_put(struct store *st, MDB_txn *txn, int dbi, const char *a,
-    const char *b, const char *c, struct store_wbuf *v, unsigned int flags)
-{
-	struct store_wbuf	 k;
-	int			 rc;
-
-	store_w_init(&k);
-	store_key(&k, a, b, c);
-	rc = store_op_db_put(st, txn, dbi, &k, v->p, v->len, flags);
-	store_w_free(&k);
-	store_w_free(v);
-	return (rc);
-}
-
 int
 store_op_rec_del(struct store *st, MDB_txn *txn, int dbi, const char *a,
     const char *b, const char *c)
@@ -236,8 +201,8 @@ store_op_sink(struct store *st, struct op *o, uint64_t *genp)
 }
 
 int
-store_op_change(struct store *st, store_op_fn plan, void *args,
-    struct cpolicy *cp, int replace, uint64_t *genp)
+store_op_change(struct store *st, store_op_prep_fn prep, store_op_fn plan,
+    void *args, uint64_t *genp)
 {
 	struct op	 o;
 	int		 rc;
@@ -245,13 +210,12 @@ store_op_change(struct store *st, store_op_fn plan, void *args,
 	memset(&o, 0, sizeof(o));
 	o.plan = plan;
 	o.args = args;
-	o.cp = cp;
-	o.replace = replace;
 	store_cset_init(&o.cs);
-	if (st->sink != NULL && !st->readonly)
+	rc = prep != NULL ? prep(st, &o) : STORE_OK;
+	if (rc == STORE_OK && st->sink != NULL && !st->readonly)
 		rc = store_op_sink(st, &o, genp);
-	else
-		rc = store_write(st, store_op_plan_apply, &o, replace, genp);
+	else if (rc == STORE_OK)
+		rc = store_write(st, store_op_plan_apply, &o, o.replace, genp);
 	if (rc == STORE_OK && st->committed != NULL)
 		st->committed(&o.cs, st->generation, st->committed_arg);
 	store_cset_free(&o.cs);
@@ -279,8 +243,7 @@ store_op_seed(struct op *o, int kind, const char *text, size_t len)
 /* Deletes every record whose key starts with prefix (plen bytes). */
 int
 store_op_db_del_prefix(struct store *st, MDB_txn *txn, int dbi,
-    const void *prefix,
-    size_t plen)
+    const void *prefix, size_t plen)
 {
 	MDB_cursor	*c;
 	MDB_val		 k, v;
@@ -310,8 +273,7 @@ store_op_db_del_prefix(struct store *st, MDB_txn *txn, int dbi,
 /* Counts records with the prefix (up to max + 1). */
 int
 store_op_db_count_prefix(struct store *st, MDB_txn *txn, int dbi,
-    const void *prefix,
-    size_t plen, size_t *np)
+    const void *prefix, size_t plen, size_t *np)
 {
 	MDB_cursor	*c;
 	MDB_val		 k, v;
@@ -339,108 +301,122 @@ store_op_nomem(struct store *st)
 	return (store_seterr(st, STORE_ENOMEM, "out of memory"));
 }
 
-/* The key record of id (STORE_ENOTFOUND with a message). */
-int
-store_op_key_get(struct store *st, MDB_txn *txn, const char *id,
-    struct store_keyrec *r)
+/*
+ * The typed records by DBI: what one is called in errors, and its codec
+ * (r: the DBI's record structure; a deletion's is an int64_t).
+ */
+static const char *const op_rec_name[DBI_COUNT] = {
+	[DBI_INSTANCES] = "instance", [DBI_KEYS] = "key",
+	[DBI_KEYPOLICIES] = "key policy", [DBI_POLICIES] = "policy",
+	[DBI_USERS] = "user", [DBI_ROLES] = "role", [DBI_GROUPS] = "group",
+	[DBI_DELETIONS] = "deletion"
+};
+
+static int
+op_rec_decode(int dbi, const MDB_val *v, void *r)
 {
+	struct store_rbuf	 b;
+
+	if (dbi == DBI_INSTANCES)
+		return (store_instrec_decode(v, r));
+	if (dbi == DBI_KEYS)
+		return (store_keyrec_decode(v, r));
+	if (dbi == DBI_KEYPOLICIES)
+		return (store_kprec_decode(v, r));
+	if (dbi == DBI_POLICIES)
+		return (store_polrec_decode(v, r));
+	if (dbi != DBI_DELETIONS)
+		return (store_prinrec_decode(v, dbi == DBI_USERS, r));
+	store_r_init(&b, v->mv_data, v->mv_size);
+	*(int64_t *)r = (int64_t)store_r_u64(&b);
+	return (store_r_end(&b));
+}
+
+static void
+op_rec_encode(int dbi, struct store_wbuf *w, const void *r)
+{
+	if (dbi == DBI_INSTANCES)
+		store_instrec_encode(w, r);
+	else if (dbi == DBI_KEYS)
+		store_keyrec_encode(w, r);
+	else if (dbi == DBI_KEYPOLICIES)
+		store_kprec_encode(w, r);
+	else if (dbi == DBI_POLICIES)
+		store_polrec_encode(w, r);
+	else if (dbi == DBI_DELETIONS)
+		store_w_u64(w, (uint64_t)*(const int64_t *)r);
+	else
+		store_prinrec_encode(w, dbi == DBI_USERS, r);
+}
+
+/* The record (a, b) of dbi does not decode. */
+static int
+op_malformed(struct store *st, int dbi, const char *a, const char *b)
+{
+	return (store_seterr(st, STORE_ECORRUPT, "%s: %s \"%s%s%s\": "
+	    "malformed", st->dir, store_dbi_names[dbi], a, b != NULL ? "/" : "",
+	    b != NULL ? b : ""));
+}
+
+/*
+ * The record (a, b) of dbi decoded into r: STORE_ENOTFOUND names what
+ * is missing ("no such user: b in account a", "no such key: a").
+ */
+int
+store_op_rec_get(struct store *st, MDB_txn *txn, int dbi, const char *a,
+    const char *b, void *r)
+{
+	struct store_wbuf	 k;
 	MDB_val			 v;
 	int			 rc;
 
-	rc = store_op_rec_get(st, txn, DBI_KEYS, id, NULL, NULL, &v);
+	store_w_init(&k);
+	store_key(&k, a, b, NULL);
+	rc = store_op_db_get(st, txn, dbi, &k, &v);
+	store_w_free(&k);
 	if (rc == STORE_ENOTFOUND)
-		return (store_seterr(st, rc, "no such key: %s", id));
-	if (rc != STORE_OK)
-		return (rc);
-	if (store_keyrec_decode(&v, r) != 0)
-		return (store_seterr(st, STORE_ECORRUPT, "%s: keys \"%s\": "
-		    "malformed", st->dir, id));
-	return (STORE_OK);
-}
-
-int
-store_op_key_put(struct store *st, MDB_txn *txn, const char *id,
-    const struct store_keyrec *r, unsigned int flags)
-{
-	struct store_wbuf	 v;
-	int			 rc;
-
-	store_w_init(&v);
-	store_keyrec_encode(&v, r);
-	rc = store_op_rec_put(st, txn, DBI_KEYS, id, NULL, NULL, &v, flags);
-	if (rc == STORE_EEXIST)
-		return (store_seterr(st, rc, "key %s already exists", id));
+		return (store_seterr(st, rc, "no such %s: %s%s%s",
+		    op_rec_name[dbi], b != NULL ? b : a,
+		    b != NULL ? " in account " : "", b != NULL ? a : ""));
+	if (rc == STORE_OK && op_rec_decode(dbi, &v, r) != 0)
+		return (op_malformed(st, dbi, a, b));
 	return (rc);
 }
 
-/* Key changes need the key's instance to be Enabled (section 5). */
+/* Record r as (a, b) of dbi ("key k already exists": STORE_EEXIST). */
 int
-store_op_key_instance_ok(struct store *st, struct world_txn *wt,
-    const struct store_keyrec *r)
+store_op_rec_put(struct store *st, MDB_txn *txn, int dbi, const char *a,
+    const char *b, const void *r, unsigned int flags)
 {
-	struct world_instance	 wi;
+	struct store_wbuf	 k, v;
+	int			 rc;
 
-	if (r->instance == NULL)
-		return (STORE_OK);
-	if (world_get_instance(world_txn_view(wt), r->instance,
-	    strlen(r->instance), &wi) != 0)
-		return (store_seterr(st, STORE_ECORRUPT, "%s: instance %s of "
-		    "a key is missing", st->dir, r->instance));
-	if (wi.state != WORLD_INSTANCE_ENABLED)
-		return (store_seterr(st, STORE_ESTATE, "instance %s is %s",
-		    r->instance, world_instance_state_name(wi.state)));
-	return (STORE_OK);
+	store_w_init(&k);
+	store_w_init(&v);
+	store_key(&k, a, b, NULL);
+	op_rec_encode(dbi, &v, r);
+	rc = store_op_db_put(st, txn, dbi, &k, v.p, v.len, flags);
+	store_w_free(&k);
+	store_w_free(&v);
+	if (rc == STORE_EEXIST)
+		return (store_seterr(st, rc, "%s %s already exists%s%s",
+		    op_rec_name[dbi], b != NULL ? b : a,
+		    b != NULL ? " in account " : "", b != NULL ? a : ""));
+	return (rc);
 }
 
 int
 store_op_kp_put(struct store *st, MDB_txn *txn, const char *id,
-    uint64_t version,
-    const char *text, size_t len)
+    uint64_t version, const char *text, size_t len)
 {
 	struct store_kprec	 r;
-	struct store_wbuf	 v;
 
 	r.version = version;
 	r.time_ms = store_now_ms();
 	store_digest(text, len, r.digest);
 	r.text = text;
 	r.len = len;
-	store_w_init(&v);
-	store_kprec_encode(&v, &r);
-	return (store_op_rec_put(st, txn, DBI_KEYPOLICIES, id, NULL, NULL, &v,
-	    0));
-}
-
-/*
- * The share quota of instance with key skip's policy replaced by extra
- * (O(accounts the two name): the world's per-instance index).  A policy
- * that names no foreign account the key's current one does not cannot
- * raise the count and is not counted.
- */
-int
-store_op_share_check(struct store *st, struct world_txn *wt,
-    const char *instance,
-    const char *skip, const struct cpolicy *extra, const char *account,
-    uint32_t quota)
-{
-	size_t	 n;
-	int	 grows;
-
-	if (skip != NULL && extra != NULL) {
-		if ((grows = world_key_share_grows(world_txn_view(wt), skip,
-		    extra, account)) == -1)
-			return (store_op_nomem(st));
-		if (!grows)
-			return (STORE_OK);
-	}
-	if (world_instance_share_count(world_txn_view(wt), instance, skip,
-	    extra, account, &n) != 0)
-		return (store_op_nomem(st));
-	if (n > quota)
-		return (store_seterr(st, STORE_EQUOTA, "instance %s: %zu "
-		    "foreign accounts would exceed its share quota of %u",
-		    instance, n, quota));
-	return (STORE_OK);
+	return (store_op_rec_put(st, txn, DBI_KEYPOLICIES, id, NULL, &r, 0));
 }
 
 int

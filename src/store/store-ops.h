@@ -43,55 +43,45 @@ int	store_op_db_put(struct store *st, MDB_txn *txn, int dbi,
     const struct store_wbuf *k, const void *v, size_t vlen, unsigned int flags);
 int	store_op_db_del(struct store *st, MDB_txn *txn, int dbi,
     const struct store_wbuf *k);
-int	store_op_rec_get(struct store *st, MDB_txn *txn, int dbi,
-    const char *a, const char *b, const char *c, MDB_val *v);
+/*
+ * The typed records (a key of one or two parts, a, b; r the DBI's
+ * record structure, an int64_t for a deletion): read and decoded
+ * (STORE_ENOTFOUND naming what is missing), encoded and written
+ * (STORE_EEXIST naming what exists).
+ */
+int	store_op_rec_get(struct store *st, MDB_txn *txn, int dbi, const char *a,
+    const char *b, void *r);
 int	store_op_rec_put(struct store *st, MDB_txn *txn, int dbi, const char *a,
-    const char *b, const char *c, struct store_wbuf *v, unsigned int flags);
+    const char *b, const void *r, unsigned int flags);
 int	store_op_rec_del(struct store *st, MDB_txn *txn, int dbi, const char *a,
     const char *b, const char *c);
 /*
- * Plans and applies one change (args: the plan's; cp: the document it
- * checks, compiled, whose reference passes; replace: a whole bundle).
+ * Plans and applies one change (args: the plan's).  prep, when not
+ * NULL, runs first, before the change's own checks (the read-only
+ * store's refusal): it checks the arguments, compiles a document the
+ * plan checks into o->cp, marks a whole bundle (o->replace).
  */
-int	store_op_change(struct store *st, store_op_fn plan, void *args,
-    struct cpolicy *cp, int replace, uint64_t *genp);
+typedef int (*store_op_prep_fn)(struct store *, struct op *);
+int	store_op_change(struct store *st, store_op_prep_fn prep,
+    store_op_fn plan, void *args, uint64_t *genp);
 void	store_op_seed(struct op *o, int kind, const char *text, size_t len);
 int	store_op_db_del_prefix(struct store *st, MDB_txn *txn, int dbi,
     const void *prefix, size_t plen);
 int	store_op_db_count_prefix(struct store *st, MDB_txn *txn, int dbi,
     const void *prefix, size_t plen, size_t *np);
 int	store_op_nomem(struct store *st);
-int	store_op_key_get(struct store *st, MDB_txn *txn, const char *id,
-    struct store_keyrec *r);
-int	store_op_key_put(struct store *st, MDB_txn *txn, const char *id,
-    const struct store_keyrec *r, unsigned int flags);
-int	store_op_key_instance_ok(struct store *st, struct world_txn *wt,
-    const struct store_keyrec *r);
 int	store_op_kp_put(struct store *st, MDB_txn *txn, const char *id,
     uint64_t version, const char *text, size_t len);
-int	store_op_share_check(struct store *st, struct world_txn *wt,
-    const char *instance, const char *skip, const struct cpolicy *extra,
-        const char *account, uint32_t quota);
 int	store_op_compile(struct store *st, enum policy_kind kind,
     const char *text, size_t len, struct policy_diags *diags,
         struct cpolicy **cpp);
-int	store_op_inst_put(struct store *st, MDB_txn *txn,
-    const char *id, const struct store_instrec *r, unsigned int flags);
 int	store_op_state_ok(struct store *st, int state);
 int	store_op_key_state_ok(struct store *st, int state);
-int	store_op_del_put(struct store *st, MDB_txn *txn, const char *id,
-    int64_t when);
 int	store_op_tag_ok(struct store *st, const char *tag, const char *value);
 int	store_op_alias_name_ok(struct store *st, const char *name);
-int	store_op_prin_put(struct store *st, MDB_txn *txn,
-    enum store_principal kind, const char *account, const char *name,
-        const struct store_prinrec *r, unsigned int flags);
-int	store_op_pol_put(struct store *st, MDB_txn *txn, const char *account,
-    const char *name, const struct store_polrec *r, unsigned int flags);
-void	store_op_pv_key(struct store_wbuf *k, const char *account,
-    const char *name, uint32_t ver);
 int	store_op_pv_put(struct store *st, MDB_txn *txn, const char *account,
-    const char *name, uint32_t ver, const char *text, size_t len);
+    const char *name, uint32_t ver, int64_t time_ms, const char *text,
+    size_t len);
 int	store_op_policy_name_ok(struct store *st, const char *account,
     const char *name);
 int	store_op_bundle_ok(struct store *st, const struct bundle *b);

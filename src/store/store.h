@@ -223,7 +223,6 @@ int	store_key_create(struct store *, const char *id, const char *region,
 	    uint64_t *genp);
 int	store_key_state_set(struct store *, const char *id, int state,
 	    uint64_t *genp);
-int	store_key_delete(struct store *, const char *id, uint64_t *genp);
 
 /*
  * Scheduled deletion.  A key is PendingDeletion exactly when the
@@ -268,12 +267,8 @@ int	store_key_policy_get(struct store *, const char *key_id,
 	    struct store_key_policy *);
 void	store_key_policy_free(struct store_key_policy *);
 
-int	store_tag_set(struct store *, const char *key_id, const char *tag,
-	    const char *value, uint64_t *genp);
-int	store_tag_unset(struct store *, const char *key_id, const char *tag,
-	    uint64_t *genp);
 /*
- * Several tags of one key in one change: each entry sets its tag (value
+ * Tags of one key, in one change: each entry sets its tag (value
  * not NULL) or removes it (value NULL; removing an absent tag is no
  * error), in order; the key may end with at most STORE_TAGS_MAX tags.
  */

@@ -86,7 +86,8 @@ change(struct store *st, unsigned long long n, uint64_t *genp)
 	default:
 		snprintf(id, sizeof(id), "k%llu", n - 2);
 		snprintf(val, sizeof(val), "%llu", n);
-		return (store_tag_set(st, id, "t", val, genp));
+		return (store_tags_change(st, id, &(struct store_tag){ "t",
+		    val }, 1, genp));
 	}
 }
 

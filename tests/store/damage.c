@@ -155,7 +155,8 @@ dmg_build(const char *dir)
 	for (i = 0; i < 60; i++) {
 		snprintf(id, sizeof(id), "key-dmg%016zu", i * 17 % NKEYS);
 		snprintf(val, sizeof(val), "v%zu", i);
-		if (store_tag_set(st, id, "t", val, NULL) != STORE_OK)
+		if (store_tags_change(st, id, &(struct store_tag){ "t", val },
+		    1, NULL) != STORE_OK)
 			die("%s", store_errmsg(st));
 	}
 	bundle_free(b);

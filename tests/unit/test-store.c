@@ -172,6 +172,15 @@ cur(struct store *st)
 	return (w);
 }
 
+/* One tag of key id set (value) or removed (NULL), in one change. */
+static int
+tag1(struct store *st, const char *id, const char *key, const char *value)
+{
+	struct store_tag	 t = { key, value };
+
+	return (store_tags_change(st, id, &t, 1, NULL));
+}
+
 static const char *
 stmt0_sid(const struct cpolicy *cp)
 {
@@ -209,7 +218,8 @@ t_instances(void **state)
 	OK(st, store_key_create(st, "k1", "cn-hangzhou", "111", "kst-1", 0,
 	    NULL));
 	FAILS(st, STORE_EINUSE, store_instance_delete(st, "kst-1", NULL));
-	OK(st, store_key_delete(st, "k1", NULL));
+	OK(st, store_key_schedule_deletion(st, "k1", store_now_ms(), NULL));
+	OK(st, store_key_expire(st, "k1", store_now_ms(), NULL));
 	OK(st, store_instance_delete(st, "kst-1", NULL));
 	FAILS(st, STORE_ENOTFOUND, store_instance_delete(st, "kst-1", NULL));
 	assert_int_equal(world_get_instance(cur(st), "kst-1", 5, &wi), -1);
@@ -299,8 +309,9 @@ t_keys(void **state)
 	FAILS(st, STORE_ESTATE, store_key_policy_set(st, "k1", text,
 	    strlen(text), NULL, NULL));
 	FAILS(st, STORE_ESTATE, store_key_state_set(st, "k1", 1, NULL));
-	FAILS(st, STORE_ESTATE, store_tag_set(st, "k1", "a", "b", NULL));
-	FAILS(st, STORE_ESTATE, store_key_delete(st, "k1", NULL));
+	FAILS(st, STORE_ESTATE, tag1(st, "k1", "a", "b"));
+	FAILS(st, STORE_ESTATE, store_key_schedule_deletion(st, "k1",
+	    store_now_ms(), NULL));
 	OK(st, store_instance_state_set(st, "kst-1", 0, NULL));
 
 	/* PendingDeletion only with a deletion time. */
@@ -314,17 +325,16 @@ t_keys(void **state)
 	assert_non_null(wk.policy);	/* kept */
 	FAILS(st, STORE_EINVAL, store_key_state_set(st, "k1", 99, NULL));
 	FAILS(st, STORE_ENOTFOUND, store_key_state_set(st, "zz", 0, NULL));
-	OK(st, store_tag_set(st, "k1", "env", "prod", NULL));
+	OK(st, tag1(st, "k1", "env", "prod"));
 	OK(st, store_alias_create(st, "alias/one", "k1", NULL));
-	FAILS(st, STORE_EINUSE, store_key_delete(st, "k1", NULL));
 	OK(st, store_alias_delete(st, "cn-hangzhou", "111", "alias/one",
 	    NULL));
-	OK(st, store_key_delete(st, "k1", NULL));
+	OK(st, store_key_expire(st, "k1", INT64_MAX, NULL));
 	assert_int_equal(world_get_key(cur(st), "k1", 2, &wk), -1);
 	/* Its deletion time went with it. */
 	assert_int_equal(store_key_deletion_get(st, "k1", &t), STORE_ENOTFOUND);
 	assert_int_equal(store_key_policy_get(st, "k1", &kp), STORE_ENOTFOUND);
-	FAILS(st, STORE_ENOTFOUND, store_key_delete(st, "k1", NULL));
+	FAILS(st, STORE_ENOTFOUND, store_key_expire(st, "k1", INT64_MAX, NULL));
 	assert_int_equal(store_check(st), 0);
 }
 
@@ -339,27 +349,29 @@ t_tags(void **state)
 
 	OK(st, store_instance_create(st, "i", 0, 0, NULL, NULL));
 	OK(st, store_key_create(st, "k", "r", "1", "i", 0, NULL));
-	OK(st, store_tag_set(st, "k", "b", "2", NULL));
-	OK(st, store_tag_set(st, "k", "a", "1", NULL));
-	OK(st, store_tag_set(st, "k", "a", "one", NULL));
+	OK(st, tag1(st, "k", "b", "2"));
+	OK(st, tag1(st, "k", "a", "1"));
+	OK(st, tag1(st, "k", "a", "one"));
 	assert_int_equal(world_get_key(cur(st), "k", 1, &wk), 0);
 	assert_int_equal(wk.ntags, 2);
 	assert_string_equal(wk.tags[0].key, "a");
 	assert_string_equal(wk.tags[0].value, "one");
 	assert_non_null(wk.policy);
-	OK(st, store_tag_unset(st, "k", "a", NULL));
-	FAILS(st, STORE_ENOTFOUND, store_tag_unset(st, "k", "a", NULL));
-	FAILS(st, STORE_ENOTFOUND, store_tag_set(st, "zz", "a", "1", NULL));
-	FAILS(st, STORE_EINVAL, store_tag_set(st, "k", "", "1", NULL));
+	OK(st, tag1(st, "k", "a", NULL));
+	OK(st, tag1(st, "k", "a", NULL));	/* absent: no error */
+	assert_int_equal(world_get_key(cur(st), "k", 1, &wk), 0);
+	assert_int_equal(wk.ntags, 1);
+	FAILS(st, STORE_ENOTFOUND, tag1(st, "zz", "a", "1"));
+	FAILS(st, STORE_EINVAL, tag1(st, "k", "", "1"));
 	memset(big, 'v', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	FAILS(st, STORE_EINVAL, store_tag_set(st, "k", "x", big, NULL));
+	FAILS(st, STORE_EINVAL, tag1(st, "k", "x", big));
 	for (i = 1; i < STORE_TAGS_MAX; i++) {
 		snprintf(name, sizeof(name), "t%02d", i);
-		OK(st, store_tag_set(st, "k", name, "v", NULL));
+		OK(st, tag1(st, "k", name, "v"));
 	}
-	FAILS(st, STORE_ELIMIT, store_tag_set(st, "k", "one-more", "v", NULL));
-	OK(st, store_tag_set(st, "k", "t01", "changed", NULL));
+	FAILS(st, STORE_ELIMIT, tag1(st, "k", "one-more", "v"));
+	OK(st, tag1(st, "k", "t01", "changed"));
 	assert_int_equal(world_get_key(cur(st), "k", 1, &wk), 0);
 	assert_int_equal(wk.ntags, STORE_TAGS_MAX);
 	assert_int_equal(store_check(st), 0);
@@ -386,7 +398,7 @@ t_deletions(void **state)
 	OK(st, store_instance_create(st, "i", 0, 0, NULL, NULL));
 	OK(st, store_key_create(st, "k1", "r", "1", "i", 0, NULL));
 	OK(st, store_key_create(st, "k2", "r", "1", NULL, 0, NULL));
-	OK(st, store_tag_set(st, "k1", "t", "v", NULL));
+	OK(st, tag1(st, "k1", "t", "v"));
 	OK(st, store_alias_create(st, "alias/a", "k1", NULL));
 	OK(st, store_alias_create(st, "alias/b", "k1", NULL));
 	OK(st, store_alias_create(st, "alias/c", "k2", NULL));
@@ -526,8 +538,8 @@ t_tags_case(void **state)
 
 	OK(st, store_instance_create(st, "i", 0, 0, NULL, NULL));
 	OK(st, store_key_create(st, "k", "r", "1", "i", 0, NULL));
-	OK(st, store_tag_set(st, "k", "Env", "prod", NULL));
-	FAILS(st, STORE_EINVAL, store_tag_set(st, "k", "ENV", "x", NULL));
+	OK(st, tag1(st, "k", "Env", "prod"));
+	FAILS(st, STORE_EINVAL, tag1(st, "k", "ENV", "x"));
 	assert_non_null(strstr(store_errmsg(st), "differ only in case"));
 	t[0].key = "Team";
 	t[0].value = "a";
@@ -542,7 +554,7 @@ t_tags_case(void **state)
 	assert_string_equal(wk.tags[0].key, "Env");
 	assert_string_equal(wk.tags[0].value, "prod");
 	/* The same key, same case: a new value, as before. */
-	OK(st, store_tag_set(st, "k", "Env", "test", NULL));
+	OK(st, tag1(st, "k", "Env", "test"));
 	/* Renaming the case: untag, then tag, in one change. */
 	t[0].key = "Env";
 	t[0].value = NULL;
@@ -855,7 +867,7 @@ t_reload(void **state)
 	OK(st, store_key_create(st, "k", "r", "1", "i", 0, NULL));
 	OK(st, store_key_policy_set(st, "k", KP("2"), strlen(KP("2")), NULL,
 	    NULL));
-	OK(st, store_tag_set(st, "k", "t", "v", NULL));
+	OK(st, tag1(st, "k", "t", "v"));
 	OK(st, store_alias_create(st, "alias/k", "k", NULL));
 	OK(st, store_policy_create(st, "1", "P", RP("a"), strlen(RP("a")),
 	    NULL, NULL));
@@ -1103,9 +1115,9 @@ t_limits(void **state)
 	    WORLD_KEY_PENDING_DELETION, NULL));
 
 	/* Tags: keys 1-128 bytes, values 0-256. */
-	OK(st, store_tag_set(st, id255, t128, v256, NULL));
-	FAILS(st, STORE_EINVAL, store_tag_set(st, id255, t129, "v", NULL));
-	FAILS(st, STORE_EINVAL, store_tag_set(st, id255, "t", v257, NULL));
+	OK(st, tag1(st, id255, t128, v256));
+	FAILS(st, STORE_EINVAL, tag1(st, id255, t129, "v"));
+	FAILS(st, STORE_EINVAL, tag1(st, id255, "t", v257));
 	{
 		struct store_tag	 t[2] = { { "a", "b" }, { t129, "c" } };
 
@@ -1121,7 +1133,8 @@ t_limits(void **state)
 	FAILS(st, STORE_ELIMIT, store_alias_create(st, "alias/a", "klong",
 	    NULL));
 	assert_non_null(strstr(store_errmsg(st), "511"));
-	OK(st, store_key_delete(st, "klong", NULL));
+	OK(st, store_key_schedule_deletion(st, "klong", store_now_ms(), NULL));
+	OK(st, store_key_expire(st, "klong", store_now_ms(), NULL));
 
 	/* 256 groups and 256 policies on a principal, then no more. */
 	b = calloc(1, sizeof(*b));
@@ -1175,8 +1188,9 @@ t_limits(void **state)
 	/* Malformed records met by a change: ECORRUPT, nothing changed. */
 	forge(st, DBI_KEYS, "kbad", 4, "\1", 1);
 	FAILS(st, STORE_ECORRUPT, store_key_state_set(st, "kbad", 1, NULL));
-	FAILS(st, STORE_ECORRUPT, store_tag_set(st, "kbad", "a", "b", NULL));
-	FAILS(st, STORE_ECORRUPT, store_key_delete(st, "kbad", NULL));
+	FAILS(st, STORE_ECORRUPT, tag1(st, "kbad", "a", "b"));
+	FAILS(st, STORE_ECORRUPT, store_key_expire(st, "kbad", INT64_MAX,
+	    NULL));
 	FAILS(st, STORE_ECORRUPT, store_alias_create(st, "alias/b", "kbad",
 	    NULL));
 	assert_non_null(strstr(store_errmsg(st), "malformed"));
@@ -1493,7 +1507,7 @@ t_cset_mirror(void **state)
 	OK(st, store_instance_create(st, "kst-2", 0, 3, "123", NULL));
 	OK(st, store_key_create(st, "kx", "cn-hangzhou", "123", "kst-2", 0,
 	    NULL));
-	OK(st, store_tag_set(st, "kx", "Env", "prod", NULL));
+	OK(st, tag1(st, "kx", "Env", "prod"));
 	OK(st, store_key_policy_set(st, "kx", KP("123"), strlen(KP("123")),
 	    NULL, NULL));
 	OK(st, store_alias_create(st, "alias/x", "kx", NULL));
