@@ -1593,6 +1593,65 @@ t_cset_json_refused(void **state)
 	free(k);
 }
 
+/*
+ * A range's path: the whole parts and '/', a part begun, the whole type;
+ * every path of a key with the prefix starts with it.
+ */
+static void
+t_json_prefix(void **state)
+{
+	static const struct {
+		int		 type;
+		const char	*prefix;
+		size_t		 plen;
+		const char	*path;
+	} v[] = {
+		{ STORE_RT_TAG, "key-1", 6, "tags/key-1/" },
+		{ STORE_RT_TAG, "key-1", 5, "tags/key-1" },
+		{ STORE_RT_KEY, "", 0, "keys/" },
+		{ STORE_RT_ALIAS, "cn\0" "1%2\0", 7, "aliases/cn/1%252/" },
+		{ STORE_RT_ALIAS, "cn\0" "1\0al/", 8, "aliases/cn/1/al%2F" },
+		{ STORE_RT_POLICYVERSION, "1\0p q\0", 6, "policyversions/1/"
+		    "p%20q/" },
+		{ STORE_RT_POLICYVERSION, "1\0p\0\0\0", 6,
+		    "policyversions/1/p/" },
+		{ STORE_RT_USER, "1\0", 2, "users/1/" },
+	};
+	static const struct {
+		int		 type;
+		const char	*prefix;
+		size_t		 plen;
+	} bad[] = {
+		{ STORE_RT_META, "", 0 }, { STORE_RT_TAG, "\0", 1 },
+		{ STORE_RT_TAG, "k\0t\0", 4 }, { STORE_RT_KEY, "k\0", 2 },
+		{ STORE_RT_COUNT, "", 0 },
+	};
+	unsigned char	 k[] = "cn\0" "1%2\0alias/x";
+	char		*p, *full;
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		p = store_json_prefix(v[i].type, v[i].prefix, v[i].plen);
+		if (p == NULL || strcmp(p, v[i].path) != 0)
+			fail_msg("%s: %s", v[i].path, p ? p : "NULL");
+		free(p);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if ((p = store_json_prefix(bad[i].type, bad[i].prefix,
+		    bad[i].plen)) != NULL)
+			fail_msg("%zu: %s", i, p);
+	for (i = 0; i <= sizeof(k) - 1; i++) {
+		assert_non_null(p = store_json_prefix(STORE_RT_ALIAS, k, i));
+		assert_non_null(full = store_json_path(STORE_RT_ALIAS, k,
+		    sizeof(k) - 1));
+		if (strncmp(full, p, strlen(p)) != 0)
+			fail_msg("%s does not start with %s", full, p);
+		free(p);
+		free(full);
+	}
+}
+
 /* A sink that writes every change back into its own store (as a fleet's
  * etcd and mirror would), after refusing the first *conflicts tries. */
 struct loop {
@@ -1688,6 +1747,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_growth, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_cset_mirror, setup, teardown),
 		cmocka_unit_test(t_cset_json_refused),
+		cmocka_unit_test(t_json_prefix),
 		cmocka_unit_test_setup_teardown(t_cset_sink, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_ceiling, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_check_corrupt, setup,
