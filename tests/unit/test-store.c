@@ -1657,7 +1657,25 @@ t_json_prefix(void **state)
 struct loop {
 	int	conflicts;
 	int	calls;
+	char	seen[512];	/* the last change's reads, then its ranges */
 };
+
+/* The paths of n records (keys, or prefixes when ranges), after out. */
+static void
+loop_paths(char *out, size_t len, const struct store_crec *v, size_t n,
+    int ranges)
+{
+	char	*p;
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		p = ranges ? store_json_prefix(v[i].type, v[i].key, v[i].klen) :
+		    store_json_path(v[i].type, v[i].key, v[i].klen);
+		snprintf(out + strlen(out), len - strlen(out), "%s%s ",
+		    ranges && i == 0 ? "| " : "", p ? p : "?");
+		free(p);
+	}
+}
 
 static int
 loop_sink(struct store *st, const struct store_cset *cs, uint64_t gen,
@@ -1665,6 +1683,9 @@ loop_sink(struct store *st, const struct store_cset *cs, uint64_t gen,
 {
 	struct loop	*l = arg;
 
+	l->seen[0] = '\0';
+	loop_paths(l->seen, sizeof(l->seen), cs->r, cs->nr, 0);
+	loop_paths(l->seen, sizeof(l->seen), cs->g, cs->ng, 1);
 	l->calls++;
 	assert_true(gen == store_generation(st));
 	if (l->conflicts > 0) {
@@ -1679,7 +1700,7 @@ t_cset_sink(void **state)
 {
 	struct fx	*fx = *state;
 	struct store	*st = fx->st;
-	struct loop	 l = { 2, 0 };
+	struct loop	 l = { 2, 0, "" };
 	struct bundle	*b;
 	char		*before;
 	uint64_t	 g0, g;
@@ -1695,6 +1716,18 @@ t_cset_sink(void **state)
 	assert_int_equal(store_replace_all(st, b, &g), 0);
 	bundle_free(b);
 	assert_int_equal(store_check(st), 0);
+	/*
+	 * What a plan scanned reaches the sink beside what it read: a tag
+	 * change counts and reads back the key's tags, and reads the
+	 * instance whose state it needs; a new version counts the policy's.
+	 */
+	assert_int_equal(store_tags_change(st, "key-000001", &(struct
+	    store_tag){ "env", "prod" }, 1, &g), 0);
+	assert_string_equal(l.seen, "keys/key-000001 instances/kst-1 | "
+	    "tags/key-000001/ ");
+	assert_int_equal(store_policy_version_create(st, "111", "P", RP("q"),
+	    strlen(RP("q")), 0, NULL, NULL, &g), 0);
+	assert_string_equal(l.seen, "policies/111/P | policyversions/111/P/ ");
 	/* A change refused by its plan never reaches the sink. */
 	l.calls = 0;
 	FAILS(st, STORE_EEXIST, store_user_create(st, "111", "alice", NULL));
