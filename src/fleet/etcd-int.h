@@ -146,6 +146,9 @@ int	etcd_auth_refresh(struct etcd_client *, struct etcd_error *);
 void	etcd_watch_free_all(struct etcd_client *);
 void	etcd_client_drop(struct etcd_client *);
 
+/* etcd-kv.c: a txn request as the gateway's JSON (NULL: refused, err). */
+json_object *etcd_txn_json(const struct etcd_txn_req *, struct etcd_error *);
+
 /* etcd-json.c */
 void	etcd_seterr(struct etcd_error *, enum etcd_errkind, const char *, ...)
 	    __attribute__((__format__(printf, 3, 4)));

@@ -312,7 +312,7 @@ etcd_ops_json(json_object *o, const char *name, const struct etcd_op *ops,
 	return (0);
 }
 
-static json_object *
+json_object *
 etcd_txn_json(const struct etcd_txn_req *q, struct etcd_error *err)
 {
 	const struct etcd_compare	*cmp;
@@ -336,6 +336,9 @@ etcd_txn_json(const struct etcd_txn_req *q, struct etcd_error *err)
 		}
 		co = json_object_new_object();
 		etcd_json_bytes(co, "key", cmp->key, cmp->keylen);
+		if (cmp->range_end != NULL)
+			etcd_json_bytes(co, "range_end", cmp->range_end,
+			    cmp->range_end_len);
 		json_object_object_add(co, "target",
 		    json_object_new_string(etcd_targets[cmp->target]));
 		json_object_object_add(co, "result",

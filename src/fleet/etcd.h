@@ -178,6 +178,13 @@ struct etcd_compare {
 	int64_t			 number;	/* VERSION, CREATE, MOD */
 	const void		*value;		/* VALUE */
 	size_t			 valuelen;
+	/*
+	 * Not NULL: the compare holds for every key of [key, range_end)
+	 * (etcd_prefix_end: every key under a prefix); an empty range is
+	 * compared as one key at its defaults (version, revisions 0).
+	 */
+	const void		*range_end;
+	size_t			 range_end_len;
 };
 
 enum etcd_op_type { ETCD_OP_PUT, ETCD_OP_DELETE };

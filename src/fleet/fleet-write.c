@@ -8,7 +8,8 @@
  *
  *	compares	"current" unchanged; every record the plan read:
  *			present (mod_revision <= R, version > 0) or absent
- *			(version 0)
+ *			(version 0); every range it scanned: each key
+ *			under the range's path at mod_revision <= R
  *	success		a put or a delete per record written
  *
  * and the admin thread waits until the mirror has applied the
@@ -41,7 +42,7 @@ struct fleet_txn {
 	size_t			 ncmp;
 	struct etcd_op		 ops[ETCD_TXN_OPS_MAX];
 	size_t			 nops;
-	char			*mem[3 * ETCD_TXN_OPS_MAX];
+	char			*mem[4 * ETCD_TXN_OPS_MAX + 4];
 	size_t			 nmem;
 	size_t			 bytes;
 	uint8_t			 end[FLEET_PREFIX_MAX + 64];
@@ -129,6 +130,35 @@ fleet_op(struct fleet_txn *t, const char *key, const char *value,
 	o->range_end = range_end;
 	o->range_end_len = relen;
 	t->bytes += o->keylen + o->valuelen;
+}
+
+/*
+ * A range the plan scanned, as it saw it: no key under its path created
+ * or changed past R (rev, R + 1).  A key deleted from it leaves no
+ * trace a compare can see; every plan's use of a range is such that
+ * fewer records cannot make it wrong (docs/fleet.md, "Conflicts").
+ */
+static void
+fleet_cmp_range(struct fleet_txn *t, const char *dp,
+    const struct store_crec *g, int64_t rev)
+{
+	struct etcd_compare	*c;
+	uint8_t			*end;
+	char			*p, *key;
+	size_t			 n;
+
+	if ((p = store_json_prefix(g->type, g->key, g->klen)) == NULL)
+		return;		/* a prefix no key can have */
+	if (asprintf(&key, "%s%s", dp, p) == -1)
+		fatal("asprintf");
+	free(p);
+	n = strlen(key) + 1;
+	end = xmalloc(n);
+	n = etcd_prefix_end(key, strlen(key), end, n);
+	fleet_cmp(t, fleet_txn_keep(t, key), ETCD_CMP_MOD, ETCD_CMP_LESS, rev);
+	c = &t->cmp[t->ncmp - 1];
+	c->range_end = fleet_txn_keep(t, (char *)end);
+	c->range_end_len = n;
 }
 
 /* "current" as the change was planned: unchanged, or still absent. */
@@ -234,6 +264,11 @@ fleet_single(struct fleet *f, struct fleet_req *r, struct fleet_txn *t,
 			    0);
 		}
 	}
+	for (i = 0; i < cs->ng && r->data[0] != '\0'; i++) {
+		if (t->ncmp == ETCD_TXN_OPS_MAX)
+			goto big;
+		fleet_cmp_range(t, dp, &cs->g[i], (int64_t)r->gen + 1);
+	}
 	for (i = 0; i < cs->nw; i++) {
 		if (t->nops == ETCD_TXN_OPS_MAX)
 			goto big;
@@ -245,9 +280,10 @@ fleet_single(struct fleet *f, struct fleet_req *r, struct fleet_txn *t,
 	}
 	return (STORE_OK);
 big:
-	snprintf(why, whylen, "this change reads %zu and writes %zu records; "
-	    "one etcd transaction takes at most %d of each", cs->nr, cs->nw,
-	    ETCD_TXN_OPS_MAX);
+	snprintf(why, whylen, "this change reads %zu records and %zu ranges "
+	    "and writes %zu records; one etcd transaction takes at most %d "
+	    "comparisons (1 or 2 a record read, 1 a range) and %d writes",
+	    cs->nr, cs->ng, cs->nw, ETCD_TXN_OPS_MAX, ETCD_TXN_OPS_MAX);
 	return (STORE_ELIMIT);
 }
 

@@ -93,6 +93,7 @@ store_cset_free(struct store_cset *cs)
 {
 	store_crecs_free(cs->w, cs->nw);
 	store_crecs_free(cs->r, cs->nr);
+	store_crecs_free(cs->g, cs->ng);
 	store_cset_init(cs);
 }
 
@@ -161,6 +162,28 @@ store_cset_read(struct store *st, int dbi, const void *k, size_t klen,
 		return;
 	store_crec_set(store_crec_push(&cs->r, &cs->nr, &cs->rcap), dbi, k,
 	    klen, v != NULL ? v->mv_data : NULL, v != NULL ? v->mv_size : 0);
+}
+
+/*
+ * A scan while planning: the records of dbi under prefix, whatever the
+ * plan made of them (counted, searched, deleted).  A range inside one
+ * recorded already adds nothing.  A local plan has no use for them (its
+ * transaction is the only writer); a fleet compares them.
+ */
+void
+store_cset_range(struct store *st, int dbi, const void *prefix, size_t plen)
+{
+	struct store_cset	*cs = st->cs;
+	size_t			 i;
+
+	if (cs == NULL || cs->replace)
+		return;
+	for (i = 0; i < cs->ng; i++)
+		if (cs->g[i].type == dbi && cs->g[i].klen <= plen &&
+		    memcmp(cs->g[i].key, prefix, cs->g[i].klen) == 0)
+			return;
+	store_crec_set(store_crec_push(&cs->g, &cs->ng, &cs->gcap), dbi,
+	    prefix, plen, NULL, 0);
 }
 
 /* A write while planning; a record written twice keeps its last value. */

@@ -6,7 +6,8 @@
  * A change is planned against the records as they are: the plan reads
  * records and checks them, then writes and deletes records.  The
  * change-set is what the plan did, as records: the writes in order,
- * and the reads, each with the value it saw (or "absent"): the
+ * the reads, each with the value it saw (or "absent"), and the ranges
+ * it scanned (a key's tags counted, the members of an account): the
  * preconditions under which the writes are right.  Applying a
  * change-set writes its records in one transaction and brings the
  * compiled world in step with them, entity by entity, through the same
@@ -69,6 +70,13 @@ struct store_cset {
 	struct store_crec	*r;	/* reads: the preconditions */
 	size_t			 nr;
 	size_t			 rcap;
+	/*
+	 * Range reads, preconditions too: every record of the type whose
+	 * key starts with key (klen bytes; val NULL), as the plan saw them.
+	 */
+	struct store_crec	*g;
+	size_t			 ng;
+	size_t			 gcap;
 	int			 replace; /* every record replaced (bulk) */
 };
 

@@ -291,12 +291,15 @@ int	store_load_entity(struct store *, MDB_txn *, struct world_txn *,
 
 /*
  * Change-sets (store-apply.c).  While a change is planned st->cs
- * records what it reads (store_cset_read) and writes (store_cset_write);
+ * records what it reads (store_cset_read), the key prefixes it scans
+ * (store_cset_range) and what it writes (store_cset_write);
  * store_cset_refresh then brings the world transaction in step with
  * the records the change-set wrote.
  */
 void	store_cset_read(struct store *, int dbi, const void *k, size_t klen,
 	    const MDB_val *v);
+void	store_cset_range(struct store *, int dbi, const void *prefix,
+	    size_t plen);
 void	store_cset_write(struct store *, int dbi, const void *k, size_t klen,
 	    const void *v, size_t vlen, int del);
 int	store_cset_refresh(struct store *, MDB_txn *, struct world_txn *,

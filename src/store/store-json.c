@@ -89,6 +89,44 @@ bad:
 	return (NULL);
 }
 
+/*
+ * The path under which every record of type whose key starts with
+ * prefix lies: the whole parts, each followed by '/', then a part's
+ * start when the prefix ends inside one.  A policy version's id is
+ * binary: a prefix into it is taken as the policy's (coarser, never
+ * narrower).
+ */
+char *
+store_json_prefix(int type, const void *prefix, size_t plen)
+{
+	const unsigned char	*k = prefix, *end = k + plen, *z;
+	struct store_wbuf	 w;
+	int			 i, parts = store_rtype_parts(type);
+
+	if (parts <= 0)
+		return (NULL);
+	store_w_init(&w);
+	store_w_bytes(&w, store_rtype_name(type),
+	    strlen(store_rtype_name(type)));
+	store_w_u8(&w, '/');
+	for (i = 0; k < end; i++) {
+		if (type == DBI_POLICYVERSIONS && i == 2)
+			break;
+		z = memchr(k, 0, (size_t)(end - k));
+		if (i == parts || z == k || (z != NULL && i == parts - 1)) {
+			store_w_free(&w);
+			return (NULL);
+		}
+		sj_part(&w, k, (size_t)((z != NULL ? z : end) - k));
+		if (z == NULL)
+			break;
+		store_w_u8(&w, '/');
+		k = z + 1;
+	}
+	store_w_u8(&w, 0);
+	return ((char *)w.p);
+}
+
 static int
 sj_hex(int c)
 {

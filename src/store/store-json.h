@@ -12,6 +12,12 @@
 
 /* "keys/key-1", "aliases/cn-hangzhou/123/alias%2Fa"; NULL: malformed. */
 char	*store_json_path(int type, const void *key, size_t klen);
+/*
+ * Every record of type whose key starts with prefix lies under this
+ * path: "tags/key-1/" (the key's tags), "keys/" (every key); NULL: no
+ * key has that prefix.
+ */
+char	*store_json_prefix(int type, const void *prefix, size_t plen);
 /* The type and key bytes (malloc'd) of a path; 0, or -1. */
 int	 store_json_unpath(const char *path, int *typep, unsigned char **keyp,
 	    size_t *klenp);

@@ -108,6 +108,7 @@ store_tags_read(struct store *st, MDB_txn *txn, const char *id,
 	store_w_init(&w);
 	store_key(&w, id, "", NULL);
 	plen = w.len;
+	store_cset_range(st, DBI_TAGS, w.p, plen);	/* a plan's check */
 	if ((rc = mdb_cursor_open(txn, st->dbi[DBI_TAGS], &c)) != 0) {
 		store_w_free(&w);
 		return (store_err_mdb(st, rc, "reading tags"));

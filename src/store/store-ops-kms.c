@@ -51,23 +51,26 @@ struct alias_args {
 
 static int	key_ok(struct store *, struct op *);
 
-/* Key changes need the key's instance to be Enabled (section 5). */
+/*
+ * Key changes need the key's instance to be Enabled (section 5): its
+ * record read, so that the change-set holds what the state came from.
+ */
 static int
-key_instance_ok(struct store *st, struct world_txn *wt,
-    const struct store_keyrec *r)
+key_instance_ok(struct store *st, MDB_txn *txn, const struct store_keyrec *r)
 {
-	struct world_instance	 wi;
+	struct store_instrec	 ir;
+	int			 rc;
 
 	if (r->instance == NULL)
 		return (STORE_OK);
-	if (world_get_instance(world_txn_view(wt), r->instance,
-	    strlen(r->instance), &wi) != 0)
+	if ((rc = store_op_rec_get(st, txn, DBI_INSTANCES, r->instance, NULL,
+	    &ir)) == STORE_ENOTFOUND)
 		return (store_seterr(st, STORE_ECORRUPT, "%s: instance %s of "
 		    "a key is missing", st->dir, r->instance));
-	if (wi.state != WORLD_INSTANCE_ENABLED)
+	if (rc == STORE_OK && ir.state != WORLD_INSTANCE_ENABLED)
 		return (store_seterr(st, STORE_ESTATE, "instance %s is %s",
-		    r->instance, world_instance_state_name(wi.state)));
-	return (STORE_OK);
+		    r->instance, world_instance_state_name(ir.state)));
+	return (rc);
 }
 
 /*
@@ -91,6 +94,8 @@ share_check(struct store *st, struct world_txn *wt,
 		if (!grows)
 			return (STORE_OK);
 	}
+	/* The world's index counts every key policy of the instance. */
+	store_cset_range(st, DBI_KEYPOLICIES, "", 0);
 	if (world_instance_share_count(world_txn_view(wt), instance, skip,
 	    extra, account, &n) != 0)
 		return (store_op_nomem(st));
@@ -164,6 +169,7 @@ op_instance_delete(struct store *st, MDB_txn *txn, struct world_txn *wt,
 	if ((rc = store_op_rec_get(st, txn, DBI_INSTANCES, a->id, NULL,
 	    &r)) != 0)
 		return (rc);
+	store_cset_range(st, DBI_KEYS, "", 0);	/* the world's, from them */
 	if (world_foreach_key(world_txn_view(wt), inst_has_key,
 	    (void *)a->id) != 0)
 		return (store_seterr(st, STORE_EINUSE, "instance %s still "
@@ -258,7 +264,7 @@ op_key_create(struct store *st, MDB_txn *txn, struct world_txn *wt,
 		if ((rc = store_op_rec_get(st, txn, DBI_INSTANCES, r.instance,
 		    NULL, &ir)) != 0)
 			return (rc);
-		if ((rc = key_instance_ok(st, wt, &r)) != 0)
+		if ((rc = key_instance_ok(st, txn, &r)) != 0)
 			return (rc);
 	}
 	if ((rc = store_op_rec_put(st, txn, DBI_KEYS, a->id, NULL, &r,
@@ -345,7 +351,7 @@ op_key_state(struct store *st, MDB_txn *txn, struct world_txn *wt,
 		    "left by cancelling it", a->id));
 	}
 	r.state = a->state;
-	if ((rc = key_instance_ok(st, wt, &r)) == 0)
+	if ((rc = key_instance_ok(st, txn, &r)) == 0)
 		rc = store_op_rec_put(st, txn, DBI_KEYS, a->id, NULL, &r, 0);
 	store_keyrec_free(&r);
 	return (rc);
@@ -380,6 +386,7 @@ key_remove(struct store *st, MDB_txn *txn, const char *id,
 	store_w_init(&k);
 	store_key(&k, r->region, r->creator, "");
 	plen = k.len;
+	store_cset_range(st, DBI_ALIASES, k.p, plen);
 	if ((mrc = mdb_cursor_open(txn, st->dbi[DBI_ALIASES], &c)) != 0) {
 		store_w_free(&k);
 		return (store_err_mdb(st, mrc, "aliases"));
@@ -450,7 +457,7 @@ op_deletion(struct store *st, MDB_txn *txn, struct world_txn *wt,
 		rc = store_seterr(st, STORE_EINVAL, "the deletion of key %s "
 		    "is not due before %lld ms", a->id, (long long)when);
 	if (rc == STORE_OK)
-		rc = key_instance_ok(st, wt, &r);
+		rc = key_instance_ok(st, txn, &r);
 	if (rc != STORE_OK)
 		goto out;
 	switch (a->step) {
@@ -708,7 +715,7 @@ op_key_policy(struct store *st, MDB_txn *txn, struct world_txn *wt,
 		    "any KMS instance and has no key policy", a->id);
 		goto out;
 	}
-	if ((rc = key_instance_ok(st, wt, &r)) != 0 ||
+	if ((rc = key_instance_ok(st, txn, &r)) != 0 ||
 	    (rc = store_op_rec_get(st, txn, DBI_INSTANCES, r.instance, NULL,
 	    &ir)) != 0)
 		goto out;
@@ -833,7 +840,7 @@ op_tags(struct store *st, MDB_txn *txn, struct world_txn *wt, struct op *o)
 
 	if ((rc = store_op_rec_get(st, txn, DBI_KEYS, a->id, NULL, &r)) != 0)
 		return (rc);
-	if ((rc = key_instance_ok(st, wt, &r)) != 0)
+	if ((rc = key_instance_ok(st, txn, &r)) != 0)
 		goto out;
 	store_w_init(&k);
 	for (i = 0; i < a->n && rc == STORE_OK; i++) {

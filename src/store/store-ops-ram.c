@@ -72,6 +72,7 @@ account_refers(struct store *st, MDB_txn *txn, const char *account,
 	store_key(&k, account, "", NULL);
 	/* Only users have groups. */
 	for (kind = 0; kind < (groups ? 1 : 3) && rc == STORE_OK; kind++) {
+		store_cset_range(st, store_op_prin_dbi[kind], k.p, k.len);
 		if ((mrc = mdb_cursor_open(txn,
 		    st->dbi[store_op_prin_dbi[kind]], &c)) != 0) {
 			rc = store_err_mdb(st, mrc, "principals");
@@ -429,6 +430,7 @@ pv_rotate(struct store *st, MDB_txn *txn, const struct pol_args *a,
 
 	store_w_init(&k);
 	store_key(&k, a->account, a->name, "");
+	store_cset_range(st, DBI_POLICYVERSIONS, k.p, k.len);
 	if ((mrc = mdb_cursor_open(txn, st->dbi[DBI_POLICYVERSIONS], &c)) != 0) {
 		store_w_free(&k);
 		return (store_err_mdb(st, mrc, "policyversions"));

@@ -249,6 +249,8 @@ store_op_db_del_prefix(struct store *st, MDB_txn *txn, int dbi,
 	MDB_val		 k, v;
 	int		 rc;
 
+	/* A record put under prefix meanwhile would be left behind. */
+	store_cset_range(st, dbi, prefix, plen);
 	if ((rc = mdb_cursor_open(txn, st->dbi[dbi], &c)) != 0)
 		return (store_err_mdb(st, rc, store_dbi_names[dbi]));
 	k.mv_data = (void *)prefix;
@@ -280,6 +282,7 @@ store_op_db_count_prefix(struct store *st, MDB_txn *txn, int dbi,
 	int		 rc, op = MDB_SET_RANGE;
 
 	*np = 0;
+	store_cset_range(st, dbi, prefix, plen);
 	if ((rc = mdb_cursor_open(txn, st->dbi[dbi], &c)) != 0)
 		return (store_err_mdb(st, rc, store_dbi_names[dbi]));
 	k.mv_data = (void *)prefix;

@@ -5,11 +5,11 @@
 # answer size limit, a paged walk of 2,500 keys at one revision while
 # another client writes, a watch that resumes after the member
 # restarts, compaction reported to a watcher, and an endpoint that
-# refuses connections.
+# refuses connections; comparisons over a range of keys.
 . "${top_srcdir:-.}/tests/regress/lib.sh"
 . "${top_srcdir:-.}/tests/fleet/lib-etcd.sh"
 etcd_available || skip_all "etcd, etcdctl, curl or python3 missing"
-plan 25
+plan 28
 
 # 1-2: endpoint lists, good and bad (each bad one named, and why).
 "$ETCDPROBE" parse 'http://127.0.0.1:2379, https://[::1]:2379,http://etcd.example:1' >"$tmp/out"
@@ -132,6 +132,20 @@ ok $? "a watch from the compact revision works"
 ETCD_REV=$crev probe get fleet/c/x
 grep -q "^error compacted: $E: /v3/kv/range: HTTP 400: etcdserver: mvcc: required revision has been compacted" "$tmp/out"
 ok $? "a range at a compacted revision: compacted"
+
+# 24-26: a comparison over a range: its range_end in base64 beside the
+# key; it holds on an empty range, fails once a key under the prefix is
+# at or past the revision, and a key at the range end is outside.
+"$ETCDPROBE" rjson fleet/r/ >"$tmp/out" 2>&1 &&
+    grep -q '^{"compare":\[{"key":"ZmxlZXQvci8=","range_end":"ZmxlZXQvcjA=","target":"MOD","result":"LESS","mod_revision":"7"}\],"success":\[{"request_put":{"key":"ZmxlZXQvci8=","value":"dg=="}}\]}$' "$tmp/out"
+ok $? "a range comparison's JSON: key, range_end (the prefix's end), MOD LESS ($(cat "$tmp/out"))"
+probe rcas fleet/r/ 1 fleet/r/a 1 && grep -q '^rev=[0-9]* succeeded=1$' "$tmp/out"
+ok $? "MOD < 1 over an empty range holds (a key at its defaults)"
+rrev=$(sed -n 's/^rev=\([0-9]*\).*/\1/p' "$tmp/out")
+probe put fleet/r0 outside &&
+    probe rcas fleet/r/ "$rrev" fleet/r/b 1 && grep -q '^rev=[0-9]* succeeded=0$' "$tmp/out" &&
+    probe rcas fleet/r/ "$((rrev + 1))" fleet/r/b 1 && grep -q '^rev=[0-9]* succeeded=1$' "$tmp/out"
+ok $? "MOD < R over the range fails with a key changed at R, holds below it; the key at the range end is not in it"
 
 probe_clean "$tmp/watch"
 ok $? "no sanitizer report from the probe"

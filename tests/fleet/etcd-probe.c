@@ -16,6 +16,11 @@
  *                               client writes between pages; checks
  *                               exactly N keys, in order, all "v0"
  *   cas KEY MODREV VALUE        put if the key's mod_revision is MODREV
+ *   rcas PREFIX MODREV KEY VAL  put KEY if every key under PREFIX has a
+ *                               mod_revision below MODREV (a range
+ *                               compare; an empty range holds)
+ *   rjson PREFIX                the txn JSON of rcas PREFIX 7 PREFIX v
+ *                               (no etcd needed)
  *   watch PREFIX REV COUNT      print revisions from REV until COUNT
  *                               events or the watch's end
  *   status | auth | compact REV
@@ -33,7 +38,7 @@
 
 #include <event2/event.h>
 
-#include "fleet/etcd.h"
+#include "fleet/etcd-int.h"
 
 static struct etcd_config	 conf;
 static char			 password[ETCD_PASSWORD_MAX];
@@ -83,20 +88,28 @@ sync_new(void)
 	return (s);
 }
 
+/* One txn, its revision and outcome printed. */
+static int
+txn(struct etcd_sync *s, const struct etcd_txn_req *q)
+{
+	struct etcd_txn_res	r;
+	struct etcd_error	err;
+
+	if (etcd_sync_txn(s, q, &r, &err) == -1)
+		return (fail(&err));
+	printf("rev=%lld succeeded=%d\n", (long long)r.header.revision,
+	    r.succeeded);
+	return (0);
+}
+
 static int
 put(struct etcd_sync *s, const char *key, const char *value)
 {
 	struct etcd_op		op = { ETCD_OP_PUT, key, strlen(key), value,
 				    strlen(value), NULL, 0 };
 	struct etcd_txn_req	q = { NULL, 0, &op, 1, NULL, 0 };
-	struct etcd_txn_res	r;
-	struct etcd_error	err;
 
-	if (etcd_sync_txn(s, &q, &r, &err) == -1)
-		return (fail(&err));
-	printf("rev=%lld succeeded=%d\n", (long long)r.header.revision,
-	    r.succeeded);
-	return (0);
+	return (txn(s, &q));
 }
 
 static int
@@ -261,17 +274,72 @@ cmd_cas(struct etcd_sync *s, const char *key, const char *rev,
     const char *value)
 {
 	struct etcd_compare	cmp = { key, strlen(key), ETCD_CMP_MOD,
-				    ETCD_CMP_EQUAL, atoll(rev), NULL, 0 };
+				    ETCD_CMP_EQUAL, atoll(rev), NULL, 0, NULL,
+				    0 };
 	struct etcd_op		op = { ETCD_OP_PUT, key, strlen(key), value,
 				    strlen(value), NULL, 0 };
 	struct etcd_txn_req	q = { &cmp, 1, &op, 1, NULL, 0 };
-	struct etcd_txn_res	r;
-	struct etcd_error	err;
 
-	if (etcd_sync_txn(s, &q, &r, &err) == -1)
+	return (txn(s, &q));
+}
+
+/* A txn: put key=value if every key under prefix has MOD < rev. */
+static void
+rcas_req(const char *prefix, const char *rev, const char *key,
+    const char *value, struct etcd_txn_req *q, struct etcd_compare *cmp,
+    struct etcd_op *op, uint8_t *end, size_t endlen)
+{
+	memset(cmp, 0, sizeof(*cmp));
+	cmp->key = prefix;
+	cmp->keylen = strlen(prefix);
+	cmp->target = ETCD_CMP_MOD;
+	cmp->result = ETCD_CMP_LESS;
+	cmp->number = atoll(rev);
+	cmp->range_end = end;
+	cmp->range_end_len = etcd_prefix_end(prefix, strlen(prefix), end,
+	    endlen);
+	memset(op, 0, sizeof(*op));
+	op->type = ETCD_OP_PUT;
+	op->key = key;
+	op->keylen = strlen(key);
+	op->value = value;
+	op->valuelen = strlen(value);
+	memset(q, 0, sizeof(*q));
+	q->cmp = cmp;
+	q->ncmp = 1;
+	q->success = op;
+	q->nsuccess = 1;
+}
+
+static int
+cmd_rcas(struct etcd_sync *s, const char *prefix, const char *rev,
+    const char *key, const char *value)
+{
+	struct etcd_compare	cmp;
+	struct etcd_op		op;
+	struct etcd_txn_req	q;
+	uint8_t			end[512];
+
+	rcas_req(prefix, rev, key, value, &q, &cmp, &op, end, sizeof(end));
+	return (txn(s, &q));
+}
+
+static int
+cmd_rjson(const char *prefix)
+{
+	struct etcd_compare	cmp;
+	struct etcd_op		op;
+	struct etcd_txn_req	q;
+	struct etcd_error	err;
+	json_object		*o;
+	uint8_t			end[512];
+
+	rcas_req(prefix, "7", prefix, "v", &q, &cmp, &op, end, sizeof(end));
+	if ((o = etcd_txn_json(&q, &err)) == NULL)
 		return (fail(&err));
-	printf("rev=%lld succeeded=%d\n", (long long)r.header.revision,
-	    r.succeeded);
+	printf("%s\n", json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
 	return (0);
 }
 
@@ -404,6 +472,8 @@ cmd_sync(struct etcd_sync *s, int argc, char **argv)
 		return (cmd_putn(s, argv[1], atoi(argv[2])));
 	if (strcmp(argv[0], "cas") == 0 && argc == 4)
 		return (cmd_cas(s, argv[1], argv[2], argv[3]));
+	if (strcmp(argv[0], "rcas") == 0 && argc == 5)
+		return (cmd_rcas(s, argv[1], argv[2], argv[3], argv[4]));
 	fprintf(stderr, "etcd-probe: unknown command %s\n", argv[0]);
 	return (64);
 }
@@ -431,6 +501,8 @@ main(int argc, char **argv)
 		printf("ok %zu\n", n);
 		return (0);
 	}
+	if (strcmp(argv[1], "rjson") == 0 && argc == 3)
+		return (cmd_rjson(argv[2]));
 	config();
 	if (strcmp(argv[1], "walk") == 0 && argc == 5)
 		return (cmd_walk(argv[2], atoi(argv[3]),

@@ -25,6 +25,16 @@ bindings/python, found through PYTHONPATH).
     fleetload.py after OUT TIME                  per host: acknowledged and
                                                  refused after TIME
     fleetload.py proposals                       etcd's committed proposals
+    fleetload.py race SEED ASOCK CALL JSON...    the calls (one a triple:
+                                                 admin socket, call, its
+                                                 parameters as a JSON
+                                                 object) at once, each
+                                                 through its own client; a
+                                                 line each, in order: "OK"
+                                                 or the code and detail
+    fleetload.py invariants < EXPORT             an ExportBundle answer:
+                                                 every reference resolves,
+                                                 no limit or quota passed
 
 etcd is reached through its JSON gateway ($FLEET_ETCD: the client URLs,
 comma-separated, plain http; the first that answers).  Admin changes are
@@ -472,6 +482,91 @@ def readable():
     return 1 if bad or not kvs else 0
 
 
+# --- races and invariants (111) -------------------------------------------
+
+def race(seed, triples):
+    """Each call on a thread of its own, connected beforehand and let go
+    by one barrier, in an order the seed shuffles."""
+    calls = [(triples[i], triples[i + 1], json.loads(triples[i + 2]))
+             for i in range(0, len(triples), 3)]
+    clients = [admin(c[0]) for c in calls]
+    gate = threading.Barrier(len(calls))
+    out = [None] * len(calls)
+
+    def one(i):
+        gate.wait()
+        try:
+            ans = clients[i].call(calls[i][1], **calls[i][2])
+            out[i] = "OK %s" % ans.get("Generation")
+        except kmsauthz.AdminError as e:
+            out[i] = "%s %s" % (e.code, e.detail)
+    ts = [threading.Thread(target=one, args=(i,))
+          for i in range(len(calls))]
+    random.Random(seed).shuffle(ts)
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    for c in clients:
+        c.close()
+    for line in out:
+        print(line)
+    return 0
+
+
+def foreign(doc, owner):
+    """The accounts other than owner a key policy's principals name."""
+    doc = json.loads(doc) if isinstance(doc, str) else doc
+    accts = set()
+    for st in doc.get("Statement", []):
+        ps = st.get("Principal", {})
+        ps = ps.get("RAM", []) if isinstance(ps, dict) else [ps]
+        for p in [ps] if isinstance(ps, str) else ps:
+            f = p.split(":")
+            if len(f) >= 4 and f[0] == "acs" and f[3] not in ("", owner):
+                accts.add(f[3])
+    return accts
+
+
+def invariants():
+    o = json.load(sys.stdin)
+    b = o["Bundle"] if isinstance(o["Bundle"], dict) else \
+        json.loads(o["Bundle"])
+    bad = []
+    groups = {(g["Account"], g["GroupName"]) for g in b.get("Groups", [])}
+    pols = {(p["Account"], p["PolicyName"]) for p in b.get("Policies", [])}
+    for kind, name in (("Users", "UserName"), ("Roles", "RoleName"),
+                       ("Groups", "GroupName")):
+        for r in b.get(kind, []):
+            for g in r.get("Groups", []):
+                if (r["Account"], g) not in groups:
+                    bad.append("%s %s: no group %s" % (kind, r[name], g))
+            for p in r.get("Policies", []):
+                if (r["Account"], p) not in pols:
+                    bad.append("%s %s: no policy %s" % (kind, r[name], p))
+    for p in b.get("Policies", []):
+        if len(p.get("Versions", [])) > 5:
+            bad.append("policy %s: %d versions" % (p["PolicyName"],
+                                                  len(p["Versions"])))
+    quota = {i["InstanceId"]: i["ShareQuota"]
+             for i in b.get("Instances", [])}
+    shared = {}
+    for k in b.get("Keys", []):
+        if len(k.get("Tags", {})) > 20:
+            bad.append("key %s: %d tags" % (k["KeyId"], len(k["Tags"])))
+        inst = k.get("DKMSInstanceId")
+        if inst is not None and "KeyPolicy" in k:
+            shared.setdefault(inst, set()).update(
+                foreign(k["KeyPolicy"], k["Creator"]))
+    for inst, accts in shared.items():
+        if len(accts) > quota.get(inst, 0):
+            bad.append("instance %s: %d foreign accounts, quota %d"
+                       % (inst, len(accts), quota.get(inst, 0)))
+    for line in bad:
+        diag(line)
+    return 1 if bad else 0
+
+
 def main(argv):
     cmd = argv[1] if len(argv) > 1 else ""
     if cmd == "setup":
@@ -489,6 +584,10 @@ def main(argv):
         return readable()
     if cmd == "after":
         return after(argv[2], float(argv[3]))
+    if cmd == "race":
+        return race(int(argv[2]), argv[3:])
+    if cmd == "invariants":
+        return invariants()
     if cmd == "proposals":
         print(proposals())
         return 0

@@ -1593,12 +1593,89 @@ t_cset_json_refused(void **state)
 	free(k);
 }
 
+/*
+ * A range's path: the whole parts and '/', a part begun, the whole type;
+ * every path of a key with the prefix starts with it.
+ */
+static void
+t_json_prefix(void **state)
+{
+	static const struct {
+		int		 type;
+		const char	*prefix;
+		size_t		 plen;
+		const char	*path;
+	} v[] = {
+		{ STORE_RT_TAG, "key-1", 6, "tags/key-1/" },
+		{ STORE_RT_TAG, "key-1", 5, "tags/key-1" },
+		{ STORE_RT_KEY, "", 0, "keys/" },
+		{ STORE_RT_ALIAS, "cn\0" "1%2\0", 7, "aliases/cn/1%252/" },
+		{ STORE_RT_ALIAS, "cn\0" "1\0al/", 8, "aliases/cn/1/al%2F" },
+		{ STORE_RT_POLICYVERSION, "1\0p q\0", 6, "policyversions/1/"
+		    "p%20q/" },
+		{ STORE_RT_POLICYVERSION, "1\0p\0\0\0", 6,
+		    "policyversions/1/p/" },
+		{ STORE_RT_USER, "1\0", 2, "users/1/" },
+	};
+	static const struct {
+		int		 type;
+		const char	*prefix;
+		size_t		 plen;
+	} bad[] = {
+		{ STORE_RT_META, "", 0 }, { STORE_RT_TAG, "\0", 1 },
+		{ STORE_RT_TAG, "k\0t\0", 4 }, { STORE_RT_KEY, "k\0", 2 },
+		{ STORE_RT_COUNT, "", 0 },
+	};
+	unsigned char	 k[] = "cn\0" "1%2\0alias/x";
+	char		*p, *full;
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		p = store_json_prefix(v[i].type, v[i].prefix, v[i].plen);
+		if (p == NULL || strcmp(p, v[i].path) != 0)
+			fail_msg("%s: %s", v[i].path, p ? p : "NULL");
+		free(p);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if ((p = store_json_prefix(bad[i].type, bad[i].prefix,
+		    bad[i].plen)) != NULL)
+			fail_msg("%zu: %s", i, p);
+	for (i = 0; i <= sizeof(k) - 1; i++) {
+		assert_non_null(p = store_json_prefix(STORE_RT_ALIAS, k, i));
+		assert_non_null(full = store_json_path(STORE_RT_ALIAS, k,
+		    sizeof(k) - 1));
+		if (strncmp(full, p, strlen(p)) != 0)
+			fail_msg("%s does not start with %s", full, p);
+		free(p);
+		free(full);
+	}
+}
+
 /* A sink that writes every change back into its own store (as a fleet's
  * etcd and mirror would), after refusing the first *conflicts tries. */
 struct loop {
 	int	conflicts;
 	int	calls;
+	char	seen[512];	/* the last change's reads, then its ranges */
 };
+
+/* The paths of n records (keys, or prefixes when ranges), after out. */
+static void
+loop_paths(char *out, size_t len, const struct store_crec *v, size_t n,
+    int ranges)
+{
+	char	*p;
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		p = ranges ? store_json_prefix(v[i].type, v[i].key, v[i].klen) :
+		    store_json_path(v[i].type, v[i].key, v[i].klen);
+		snprintf(out + strlen(out), len - strlen(out), "%s%s ",
+		    ranges && i == 0 ? "| " : "", p ? p : "?");
+		free(p);
+	}
+}
 
 static int
 loop_sink(struct store *st, const struct store_cset *cs, uint64_t gen,
@@ -1606,6 +1683,9 @@ loop_sink(struct store *st, const struct store_cset *cs, uint64_t gen,
 {
 	struct loop	*l = arg;
 
+	l->seen[0] = '\0';
+	loop_paths(l->seen, sizeof(l->seen), cs->r, cs->nr, 0);
+	loop_paths(l->seen, sizeof(l->seen), cs->g, cs->ng, 1);
 	l->calls++;
 	assert_true(gen == store_generation(st));
 	if (l->conflicts > 0) {
@@ -1620,7 +1700,7 @@ t_cset_sink(void **state)
 {
 	struct fx	*fx = *state;
 	struct store	*st = fx->st;
-	struct loop	 l = { 2, 0 };
+	struct loop	 l = { 2, 0, "" };
 	struct bundle	*b;
 	char		*before;
 	uint64_t	 g0, g;
@@ -1636,6 +1716,18 @@ t_cset_sink(void **state)
 	assert_int_equal(store_replace_all(st, b, &g), 0);
 	bundle_free(b);
 	assert_int_equal(store_check(st), 0);
+	/*
+	 * What a plan scanned reaches the sink beside what it read: a tag
+	 * change counts and reads back the key's tags, and reads the
+	 * instance whose state it needs; a new version counts the policy's.
+	 */
+	assert_int_equal(store_tags_change(st, "key-000001", &(struct
+	    store_tag){ "env", "prod" }, 1, &g), 0);
+	assert_string_equal(l.seen, "keys/key-000001 instances/kst-1 | "
+	    "tags/key-000001/ ");
+	assert_int_equal(store_policy_version_create(st, "111", "P", RP("q"),
+	    strlen(RP("q")), 0, NULL, NULL, &g), 0);
+	assert_string_equal(l.seen, "policies/111/P | policyversions/111/P/ ");
 	/* A change refused by its plan never reaches the sink. */
 	l.calls = 0;
 	FAILS(st, STORE_EEXIST, store_user_create(st, "111", "alice", NULL));
@@ -1688,6 +1780,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(t_growth, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_cset_mirror, setup, teardown),
 		cmocka_unit_test(t_cset_json_refused),
+		cmocka_unit_test(t_json_prefix),
 		cmocka_unit_test_setup_teardown(t_cset_sink, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_ceiling, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_check_corrupt, setup,
