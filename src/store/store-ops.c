@@ -82,9 +82,16 @@ int
 store_op_db_del(struct store *st, MDB_txn *txn, int dbi,
     const struct store_wbuf *k)
 {
-	MDB_val	 kv;
+	MDB_val	 kv, v;
 	int	 rc;
 
+	/*
+	 * A delete relies on the record being there (the second of two
+	 * deletes of one record is refused): read first, so that the
+	 * change-set holds it as a precondition.
+	 */
+	if ((rc = store_op_db_get(st, txn, dbi, k, &v)) != STORE_OK)
+		return (rc);
 	kv.mv_data = k->p;
 	kv.mv_size = k->len;
 	if ((rc = mdb_del(txn, st->dbi[dbi], &kv, NULL)) == MDB_NOTFOUND)

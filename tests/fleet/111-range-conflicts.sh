@@ -13,7 +13,9 @@
 #  - two keys of an instance whose share quota is 1, each given a key
 #    policy naming another foreign account: exactly one is accepted;
 #  - a policy with 4 versions (the limit is 5), a version through each
-#    host: exactly one is accepted.
+#    host: exactly one is accepted;
+#  - one version of that policy deleted through each host at once:
+#    exactly one is accepted, the others find it gone.
 # After each round every host and etcd hold the same state, and every
 # host's ExportBundle resolves every reference and passes no limit or
 # quota.  The order the calls start in comes from a fixed seed
@@ -24,7 +26,7 @@
 etcd_available || skip_all "etcd, etcdctl, curl or python3 missing"
 ROUNDS=${FLEET_RACE_ROUNDS:-6}
 SEED=${FLEET_RACE_SEED:-111}
-plan $((2 + 6 * ROUNDS + 1))
+plan $((2 + 7 * ROUNDS + 1))
 
 fleet_up 3 A B C
 wait_until 20 hosts_in_step A B C
@@ -165,6 +167,15 @@ while [ $round -lt "$ROUNDS" ]; do
 	    [ "$(grep -c '^InvalidParameter .*5 versions already' "$tmp/race")" = 2 ] &&
 	    every_host && [ "$(etcd_count "policyversions/$ACCT/vp-$r/")" = 5 ]
 	ok $? "round $r: the fifth policy version three times at once: one accepted, two refused at the limit; 5 versions everywhere ($(cat "$tmp/codes"))"
+
+	# One version deleted three times at once.
+	race A DeletePolicyVersion "$(j PolicyName vp-$r VersionId v2)" \
+	    B DeletePolicyVersion "$(j PolicyName vp-$r VersionId v2)" \
+	    C DeletePolicyVersion "$(j PolicyName vp-$r VersionId v2)"
+	[ "$(count OK)" = 1 ] &&
+	    [ "$(grep -c 'has no version v2' "$tmp/race")" = 2 ] &&
+	    every_host && [ "$(etcd_count "policyversions/$ACCT/vp-$r/")" = 4 ]
+	ok $? "round $r: one policy version deleted three times at once: one accepted, two find it gone; 4 versions everywhere ($(cat "$tmp/codes"))"
 done
 
 fleet_finish
