@@ -122,10 +122,12 @@ log_count() {
 	grep -c -E "$1" "$tmp/daemon.err" 2>/dev/null || true
 }
 
-# Poll until the daemon answers PING (10 s at most).
+# Poll until the daemon answers PING: KMSAUTHZ_START_TIMEOUT seconds
+# (30) at most, or until the daemon exits; a loaded machine (sanitizers,
+# the stress run) may take far longer than usual to start one.
 wait_for_socket() {
-	i=0
-	while [ $i -lt 200 ]; do
+	_wfs_end=$(($(date +%s) + ${KMSAUTHZ_START_TIMEOUT:-30}))
+	while [ "$(date +%s)" -le "$_wfs_end" ]; do
 		if "$KZCLIENT" ping "$1" 2>/dev/null; then
 			return 0
 		fi
@@ -134,7 +136,6 @@ wait_for_socket() {
 			return 1
 		fi
 		sleep 0.05
-		i=$((i + 1))
 	done
 	return 1
 }
