@@ -65,11 +65,13 @@ fleet_reclaim_free(struct fleet *f)
 static const char *
 fleet_reclaim_id(const struct etcd_kv *kv, const char *base)
 {
-	const char	*id = (const char *)kv->key + strlen(base);
-	size_t		 n = kv->keylen - strlen(base);
+	const char	*id;
+	size_t		 n, b = strlen(base);
 
-	if (kv->keylen <= strlen(base) || n >= FLEET_DATA_ID_MAX ||
-	    strlen(id) != n ||
+	if (kv->keylen <= b || (n = kv->keylen - b) >= FLEET_DATA_ID_MAX)
+		return (NULL);
+	id = (const char *)kv->key + b;
+	if (strlen(id) != n ||
 	    strspn(id, "0123456789abcdefghijklmnopqrstuvwxyz") != n)
 		return (NULL);
 	return (id);
