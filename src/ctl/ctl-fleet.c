@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
@@ -73,6 +74,7 @@ struct ctl_push {
 	const char		*password_file;
 	char			 password[ETCD_PASSWORD_MAX];
 	int			 force;
+	int64_t			 ttl;	/* the staged set's lease */
 };
 
 static int
@@ -89,6 +91,7 @@ ctl_push_args(int argc, char **argv, struct ctl_push *p)
 		{ "password-file", required_argument, NULL, 'w' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "stage-ttl", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 }
 	};
 	char	 err[512];
@@ -96,6 +99,7 @@ ctl_push_args(int argc, char **argv, struct ctl_push *p)
 
 	memset(p, 0, sizeof(*p));
 	p->prefix = FLEET_PREFIX_DEFAULT;
+	p->ttl = FLEET_STAGE_TTL_DEFAULT;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
@@ -109,10 +113,12 @@ ctl_push_args(int argc, char **argv, struct ctl_push *p)
 		case 'w': p->password_file = optarg; break;
 		case 't': p->ec.timeout = atoi(optarg); break;
 		case 'f': p->force = 1; break;
+		case 's': p->ttl = atoi(optarg); break;
 		default: goto usage;
 		}
 	}
-	if (optind != argc || p->db == NULL || p->ec.endpoints == NULL)
+	if (optind != argc || p->db == NULL || p->ec.endpoints == NULL ||
+	    p->ttl < 2 || p->ttl > 3600)
 		goto usage;
 	if (p->password_file != NULL) {
 		if (etcd_password_read(p->password_file, p->password,
@@ -126,7 +132,8 @@ ctl_push_args(int argc, char **argv, struct ctl_push *p)
 usage:
 	fprintf(stderr, "usage: kmsauthzctl fleet push --db DIR --endpoints "
 	    "URLS [--prefix /P/] [--cacert F] [--cert F --key F] [--user U "
-	    "--password-file F] [--timeout S] [--force]\n");
+	    "--password-file F] [--timeout S] [--stage-ttl 2..3600] "
+	    "[--force]\n");
 	return (-1);
 }
 
@@ -166,7 +173,70 @@ ctl_push_current(struct etcd_sync *s, const char *key, int64_t *modp,
 	return (0);
 }
 
-/* Every record of the store as a new data set, then the switch. */
+/*
+ * The batches of the staged set, then the switch, its lease kept alive
+ * between them: 0 with the switch's result, or -1 (said).
+ */
+static int
+ctl_push_batches(struct etcd_sync *s, struct fleet_stage *sg,
+    const struct store_cset *cs, int64_t mod, const char *old, int64_t ttl,
+    struct etcd_txn_res *res)
+{
+	struct fleet_txn	*t = fleet_txn_new();
+	struct etcd_txn_req	 q;
+	struct etcd_lease	 l;
+	struct etcd_error	 err;
+	time_t			 kept = time(NULL);
+	size_t			 next = 0;
+	int			 rc = -1, switching;
+
+	for (;;) {
+		if (time(NULL) - kept >= ttl / 3) {
+			if (etcd_sync_lease(s, sg->lease, 0, &l, &err) != 0 ||
+			    l.ttl <= 0) {
+				fprintf(stderr, "kmsauthzctl: fleet push: the "
+				    "staged set's lease: %s\n", l.ttl <= 0 ?
+				    "ended" : err.msg);
+				goto out;
+			}
+			kept = time(NULL);
+		}
+		fleet_txn_reset(t);
+		if ((next = fleet_txn_stage(t, sg, cs, next)) == SIZE_MAX) {
+			fprintf(stderr, "kmsauthzctl: fleet push: a record "
+			    "of the store does not encode\n");
+			goto out;
+		}
+		fleet_txn_req(t, &q);
+		/* Everything staged: switch "current" to it. */
+		if ((switching = q.nsuccess == 0)) {
+			fleet_txn_switch(t, sg, mod, old);
+			fleet_txn_req(t, &q);
+		}
+		if (etcd_sync_txn(s, &q, res, &err) != 0) {
+			fprintf(stderr, "kmsauthzctl: fleet push: %s\n",
+			    err.msg);
+			goto out;
+		}
+		if (switching)
+			break;
+		if (!res->succeeded) {
+			fprintf(stderr, "kmsauthzctl: fleet push: the staged "
+			    "set's lease ended and the set was reclaimed\n");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	fleet_txn_free(t);
+	return (rc);
+}
+
+/*
+ * Every record of the store as a new data set, then the switch.  The
+ * set is staged on a lease of its own, revoked at the end: a push that
+ * fails or dies leaves a set that the fleet's hosts reclaim.
+ */
 static int
 ctl_fleet_push(int argc, char **argv)
 {
@@ -175,15 +245,14 @@ ctl_fleet_push(int argc, char **argv)
 	struct store		*st = NULL;
 	struct store_cset	 cs;
 	struct etcd_sync	*s = NULL;
-	struct etcd_txn_req	 q;
 	struct etcd_txn_res	 res;
+	struct etcd_lease	 l;
 	struct etcd_error	 err;
-	struct fleet_txn	*t = fleet_txn_new();
-	char			 staged[FLEET_DATA_ID_MAX], cur[64], msg[512];
+	struct fleet_stage	 sg;
+	char			 cur[64], msg[512], who[320];
 	char			*cause = NULL, *key = NULL;
 	int64_t			 mod;
-	size_t			 next = 0;
-	int			 rc = CTL_EXIT_ERROR, switching;
+	int			 rc = CTL_EXIT_ERROR, r;
 
 	store_cset_init(&cs);
 	if (ctl_push_args(argc, argv, &p) != 0)
@@ -212,30 +281,21 @@ ctl_fleet_push(int argc, char **argv)
 		rc = CTL_EXIT_NO;
 		goto out;
 	}
-	fleet_data_id(staged);
-	for (;;) {
-		fleet_txn_reset(t);
-		if ((next = fleet_txn_stage(t, p.prefix, staged, &cs,
-		    next)) == SIZE_MAX) {
-			fprintf(stderr, "kmsauthzctl: fleet push: a record of "
-			    "%s does not encode\n", p.db);
-			goto out;
-		}
-		fleet_txn_req(t, &q);
-		/* Everything staged: switch "current" to it. */
-		if ((switching = q.nsuccess == 0)) {
-			fleet_txn_switch(t, p.prefix, mod, staged,
-			    cur[0] != '?' ? cur : NULL);
-			fleet_txn_req(t, &q);
-		}
-		if (etcd_sync_txn(s, &q, &res, &err) != 0) {
-			fprintf(stderr, "kmsauthzctl: fleet push: %s\n",
-			    err.msg);
-			goto out;
-		}
-		if (switching)
-			break;
+	if (etcd_sync_lease(s, 0, p.ttl, &l, &err) != 0) {
+		fprintf(stderr, "kmsauthzctl: fleet push: %s\n", err.msg);
+		goto out;
 	}
+	memset(&sg, 0, sizeof(sg));
+	fleet_data_id(sg.id);
+	fleet_who("kmsauthzctl fleet push", who, sizeof(who));
+	sg.prefix = p.prefix;
+	sg.who = who;
+	sg.lease = l.id;
+	r = ctl_push_batches(s, &sg, &cs, mod, cur[0] != '?' ? cur : NULL,
+	    p.ttl, &res);
+	(void)etcd_sync_lease(s, sg.lease, -1, &l, &err);
+	if (r != 0)
+		goto out;
 	if (!res.succeeded) {
 		fprintf(stderr, "kmsauthzctl: fleet push: %s changed while "
 		    "pushing: nothing switched (run it again)\n", key);
@@ -243,12 +303,11 @@ ctl_fleet_push(int argc, char **argv)
 		goto out;
 	}
 	printf("{\"Records\":%zu,\"DataSet\":\"%s\",\"Revision\":%" PRId64
-	    "}\n", cs.nw, staged, res.header.revision);
+	    "}\n", cs.nw, sg.id, res.header.revision);
 	rc = CTL_EXIT_OK;
 out:
 	free(key);
 	free(cause);
-	fleet_txn_free(t);
 	store_cset_free(&cs);
 	if (s != NULL)
 		etcd_sync_free(s);

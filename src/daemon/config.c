@@ -112,6 +112,10 @@ static const struct config_key config_keys[] = {
 	    fleet.etcd_timeout), sizeof(unsigned), 1, 3600, NULL },
 	{ "fleet_max_staleness", CONFIG_UINT, offsetof(struct config,
 	    fleet.fleet_max_staleness), sizeof(unsigned), 1, 86400, NULL },
+	{ "etcd_stage_ttl", CONFIG_UINT, offsetof(struct config,
+	    fleet.etcd_stage_ttl), sizeof(unsigned), 2, 3600, NULL },
+	{ "etcd_reclaim_interval", CONFIG_UINT, offsetof(struct config,
+	    fleet.etcd_reclaim_interval), sizeof(unsigned), 1, 86400, NULL },
 };
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 _Static_assert(CONFIG_NKEYS <= CONFIG_KEYS_MAX, "CONFIG_KEYS_MAX");
@@ -166,6 +170,8 @@ config_defaults(struct config *cfg)
 	    FLEET_PREFIX_DEFAULT);
 	cfg->fleet.etcd_timeout = ETCD_TIMEOUT_DEFAULT;
 	cfg->fleet.fleet_max_staleness = FLEET_STALENESS_DEFAULT;
+	cfg->fleet.etcd_stage_ttl = FLEET_STAGE_TTL_DEFAULT;
+	cfg->fleet.etcd_reclaim_interval = FLEET_RECLAIM_DEFAULT;
 }
 
 static const struct config_key *
@@ -695,4 +701,7 @@ config_print(const struct config *cfg)
 	printf("etcd_password_file = %s\n", cfg->fleet.etcd_password_file);
 	printf("etcd_timeout = %u\n", cfg->fleet.etcd_timeout);
 	printf("fleet_max_staleness = %u\n", cfg->fleet.fleet_max_staleness);
+	printf("etcd_stage_ttl = %u\n", cfg->fleet.etcd_stage_ttl);
+	printf("etcd_reclaim_interval = %u\n",
+	    cfg->fleet.etcd_reclaim_interval);
 }

@@ -84,6 +84,8 @@ struct config {
 		char	 etcd_password_file[CONFIG_PATH_MAX];
 		unsigned etcd_timeout;			/* seconds */
 		unsigned fleet_max_staleness;		/* seconds */
+		unsigned etcd_stage_ttl;		/* seconds */
+		unsigned etcd_reclaim_interval;		/* seconds */
 	} fleet;
 	/* Where each key was set, for errors that involve two keys. */
 	char	 source[CONFIG_PATH_MAX];		/* the file read */

@@ -223,6 +223,8 @@ server_admin_fleet(struct server *srv, const struct config *cfg)
 	fc.password_file = FLEET_OPT(c->etcd_password_file);
 	fc.timeout = c->etcd_timeout;
 	fc.max_staleness = c->fleet_max_staleness;
+	fc.stage_ttl = c->etcd_stage_ttl;
+	fc.reclaim_interval = c->etcd_reclaim_interval;
 #undef FLEET_OPT
 	if ((srv->admin.fleet = fleet_start(&fc, srv->admin.store,
 	    server_admin_fleet_published, srv, err, sizeof(err))) == NULL) {

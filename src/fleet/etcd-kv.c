@@ -278,6 +278,8 @@ etcd_op_json(const struct etcd_op *op)
 	etcd_json_bytes(r, "key", op->key, op->keylen);
 	if (op->type == ETCD_OP_PUT) {
 		etcd_json_bytes(r, "value", op->value, op->valuelen);
+		if (op->lease != 0)
+			etcd_json_int64(r, "lease", op->lease);
 		json_object_object_add(o, "request_put", r);
 	} else {
 		if (op->range_end != NULL)
@@ -359,6 +361,25 @@ etcd_txn_json(const struct etcd_txn_req *q, struct etcd_error *err)
 	return (o);
 }
 
+/* What the txn's range deletes removed ("deleted" of each response). */
+static int64_t
+etcd_txn_deleted(json_object *o)
+{
+	json_object	*a, *d;
+	int64_t		 n, sum = 0;
+	size_t		 i;
+
+	if (!json_object_object_get_ex(o, "responses", &a) ||
+	    !json_object_is_type(a, json_type_array))
+		return (0);
+	for (i = 0; i < json_object_array_length(a); i++)
+		if (json_object_object_get_ex(json_object_array_get_idx(a, i),
+		    "response_delete_range", &d) &&
+		    etcd_json_get_int64(d, "deleted", &n) == 0)
+			sum += n;
+	return (sum);
+}
+
 static void
 etcd_txn_done(struct etcd_call *call, const struct etcd_error *err,
     json_object *o)
@@ -375,6 +396,8 @@ etcd_txn_done(struct etcd_call *call, const struct etcd_error *err,
 	}
 	if (err == NULL && json_object_object_get_ex(o, "succeeded", &f))
 		r.succeeded = json_object_get_boolean(f);
+	if (err == NULL)
+		r.deleted = etcd_txn_deleted(o);
 	((etcd_txn_cb *)call->cb)(err, err == NULL ? &r : NULL, call->arg);
 }
 

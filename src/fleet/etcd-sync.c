@@ -27,6 +27,7 @@ struct etcd_sync_wait {
 	struct etcd_txn_res	*txn;
 	struct etcd_status	*status;
 	struct etcd_header	*header;
+	struct etcd_lease	*lease;
 };
 
 struct etcd_sync *
@@ -230,6 +231,37 @@ etcd_sync_authenticate(struct etcd_sync *s, struct etcd_error *err)
 	struct etcd_sync_wait	w = { .err = err };
 
 	if (etcd_authenticate(s->c, etcd_sync_done_cb, &w, err) == -1)
+		return (-1);
+	return (etcd_sync_run(s, &w));
+}
+
+static void
+etcd_sync_lease_cb(const struct etcd_error *err, const struct etcd_lease *l,
+    void *arg)
+{
+	struct etcd_sync_wait	*w = arg;
+
+	etcd_sync_note(w, err);
+	if (l != NULL)
+		*w->lease = *l;
+}
+
+int
+etcd_sync_lease(struct etcd_sync *s, int64_t id, int64_t ttl,
+    struct etcd_lease *out, struct etcd_error *err)
+{
+	struct etcd_sync_wait	w = { .err = err, .lease = out };
+	int			rc;
+
+	memset(out, 0, sizeof(*out));
+	if (ttl > 0)
+		rc = etcd_lease_grant(s->c, ttl, etcd_sync_lease_cb, &w, err);
+	else if (ttl == 0)
+		rc = etcd_lease_keepalive(s->c, id, etcd_sync_lease_cb, &w,
+		    err);
+	else
+		rc = etcd_lease_revoke(s->c, id, etcd_sync_lease_cb, &w, err);
+	if (rc == -1)
 		return (-1);
 	return (etcd_sync_run(s, &w));
 }

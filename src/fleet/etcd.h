@@ -197,6 +197,7 @@ struct etcd_op {
 	size_t			 valuelen;
 	const void		*range_end;	/* DELETE: NULL for one key */
 	size_t			 range_end_len;
+	int64_t			 lease;		/* PUT: 0, or the key's lease */
 };
 
 struct etcd_txn_req {
@@ -211,6 +212,7 @@ struct etcd_txn_req {
 struct etcd_txn_res {
 	struct etcd_header	 header;
 	int			 succeeded;
+	int64_t			 deleted;	/* keys its deletes removed */
 };
 
 typedef void etcd_txn_cb(const struct etcd_error *,
@@ -245,6 +247,25 @@ int	etcd_compact(struct etcd_client *, int64_t, int, etcd_header_cb *,
 typedef void etcd_done_cb(const struct etcd_error *, void *);
 int	etcd_authenticate(struct etcd_client *, etcd_done_cb *, void *,
 	    struct etcd_error *);
+
+/*
+ * Leases: granted for ttl seconds, kept alive, revoked (its keys go
+ * with it).  A keep-alive's ttl is 0 when the lease is gone.
+ */
+struct etcd_lease {
+	struct etcd_header	 header;
+	int64_t			 id;
+	int64_t			 ttl;
+};
+
+typedef void etcd_lease_cb(const struct etcd_error *,
+	    const struct etcd_lease *, void *);
+int	etcd_lease_grant(struct etcd_client *, int64_t ttl, etcd_lease_cb *,
+	    void *, struct etcd_error *);
+int	etcd_lease_keepalive(struct etcd_client *, int64_t id,
+	    etcd_lease_cb *, void *, struct etcd_error *);
+int	etcd_lease_revoke(struct etcd_client *, int64_t id, etcd_lease_cb *,
+	    void *, struct etcd_error *);
 
 enum etcd_event_type { ETCD_EV_PUT, ETCD_EV_DELETE };
 
@@ -312,5 +333,8 @@ int	etcd_sync_status(struct etcd_sync *, struct etcd_status *,
 int	etcd_sync_compact(struct etcd_sync *, int64_t, struct etcd_header *,
 	    struct etcd_error *);
 int	etcd_sync_authenticate(struct etcd_sync *, struct etcd_error *);
+/* grant (ttl > 0, id 0), keep alive (id, ttl 0) or revoke (id, ttl -1). */
+int	etcd_sync_lease(struct etcd_sync *, int64_t id, int64_t ttl,
+	    struct etcd_lease *, struct etcd_error *);
 
 #endif

@@ -21,6 +21,7 @@
 
 struct event;
 struct event_base;
+struct fleet_reclaim;
 
 /* A change handed to the mirror's thread (fleet-write.c). */
 struct fleet_req {
@@ -35,7 +36,7 @@ struct fleet_req {
 	int64_t			 revision;	/* of the write, or etcd's */
 	char			 why[ETCD_ERR_MAX];
 	/* The mirror's thread: a bulk write in progress. */
-	char			 staged[FLEET_DATA_ID_MAX];
+	struct fleet_stage	 stage;
 	size_t			 next;		/* records written so far */
 };
 
@@ -47,6 +48,9 @@ struct fleet {
 	char			 password[ETCD_PASSWORD_MAX];
 	unsigned		 timeout;
 	unsigned		 max_staleness;
+	unsigned		 stage_ttl;	/* seconds */
+	unsigned		 reclaim_interval; /* seconds */
+	char			 who[320];	/* this daemon, as a stager */
 	char			*key_current;	/* PREFIX current */
 	struct store		*st;
 	void			(*published)(void *);
@@ -74,6 +78,12 @@ struct fleet {
 	char			 rs_data[FLEET_DATA_ID_MAX]; /* this set */
 	char			*rs_prefix;	/*   whose keys start so */
 	struct fleet_req	*active;	/* the write in progress */
+	struct event		*stage_ka;	/* keeps its lease alive */
+	int64_t			 stage_lease;	/*   that lease; 0: none */
+	int			 ka_busy;	/* a keep-alive in flight */
+	time_t			 reclaim_at;	/* the next reclaim round */
+	int			 reclaiming;	/* calls of a round in flight */
+	struct fleet_reclaim	*rc;		/*   and what it found */
 
 	/* Shared (mu). */
 	pthread_mutex_t		 mu;
@@ -90,6 +100,7 @@ struct fleet {
 	char			 degraded[ETCD_ERR_MAX]; /* why, or "" */
 	char			 last_error[ETCD_ERR_MAX];
 	struct fleet_req	*pending;	/* handed over, not taken */
+	uint64_t		 reclaimed;	/* data sets this host removed */
 };
 
 /* fleet.c */
@@ -102,10 +113,16 @@ void	fleet_mirror_connect(struct fleet *);
 void	fleet_mirror_tick(struct fleet *);
 void	fleet_mirror_stop(struct fleet *);
 
+/* fleet-reclaim.c: data sets neither current nor staged, removed. */
+void	fleet_reclaim_tick(struct fleet *);
+void	fleet_reclaim_soon(struct fleet *);
+void	fleet_reclaim_free(struct fleet *);
+
 /* fleet-write.c */
 int	fleet_sink(struct store *, const struct store_cset *, uint64_t gen,
 	    void *arg, uint64_t *genp);
 void	fleet_write_run(struct fleet *);	/* the mirror's thread */
 void	fleet_write_abort(struct fleet *);
+void	fleet_stage_keepalive(struct fleet *);
 
 #endif

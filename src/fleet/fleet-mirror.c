@@ -369,6 +369,7 @@ fleet_watch_events(int64_t rev, const struct etcd_event *ev, size_t n,
 		if (ev[i].kv.keylen == kl &&
 		    memcmp(ev[i].kv.key, f->key_current, kl) == 0) {
 			/* Another data set: read it whole. */
+			fleet_reclaim_soon(f);
 			etcd_watch_cancel(f->watch);
 			f->watch = NULL;
 			f->force_resync = 1;

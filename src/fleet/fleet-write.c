@@ -246,9 +246,12 @@ fleet_single(struct fleet *f, struct fleet_req *r, struct fleet_txn *t,
 		snprintf(id, sizeof(id), "%s", r->data);
 	dp = fleet_txn_keep(t, fleet_key_data(f->prefix, id));
 	fleet_cmp_current(t, f->key_current, r->current_mod);
-	if (r->data[0] == '\0')
-		fleet_op(t, f->key_current, fleet_txn_keep(t,
-		    fleet_current_json(id)), NULL, 0);
+	if (r->data[0] == '\0') {
+		key = fleet_txn_keep(t, fleet_current_json(id));
+		fleet_op(t, f->key_current, key, NULL, 0);
+		fleet_op(t, fleet_txn_keep(t, fleet_key_set(f->prefix, id)),
+		    key, NULL, 0);
+	}
 	for (i = 0; i < cs->nr && r->data[0] != '\0'; i++) {
 		if (t->ncmp + 2 > ETCD_TXN_OPS_MAX)
 			goto big;
@@ -292,33 +295,92 @@ big:
 static void	fleet_bulk_next(struct fleet *);
 
 static void
-fleet_bulk_cleanup_cb(const struct etcd_error *err,
+fleet_bulk_ignore_cb(const struct etcd_error *err,
     const struct etcd_txn_res *res, void *arg)
 {
-	/* Best effort: a staged set left behind is only space. */
+	/* Best effort: a set left behind is reclaimed once unstaged. */
 }
 
-/* Drops the staged set (after a failure). */
 static void
-fleet_bulk_cleanup(struct fleet *f, const char *staged)
+fleet_lease_ignore_cb(const struct etcd_error *err,
+    const struct etcd_lease *l, void *arg)
+{
+}
+
+/* Drops the staged set (after a failure): its records and its entry. */
+static void
+fleet_bulk_cleanup(struct fleet *f, const struct fleet_stage *sg)
 {
 	struct etcd_txn_req	 q;
-	struct etcd_op		 op;
+	struct etcd_op		 op[2];
 	struct etcd_error	 err;
 	uint8_t			 end[FLEET_PREFIX_MAX + 64];
-	char			*dp = fleet_key_data(f->prefix, staged);
+	char			*dp = fleet_key_data(f->prefix, sg->id);
+	char			*sk = fleet_key_set(f->prefix, sg->id);
 
 	memset(&q, 0, sizeof(q));
-	memset(&op, 0, sizeof(op));
-	op.type = ETCD_OP_DELETE;
-	op.key = dp;
-	op.keylen = strlen(dp);
-	op.range_end = end;
-	op.range_end_len = etcd_prefix_end(dp, strlen(dp), end, sizeof(end));
-	q.success = &op;
-	q.nsuccess = 1;
-	(void)etcd_txn(f->cli, &q, fleet_bulk_cleanup_cb, f, &err);
+	memset(op, 0, sizeof(op));
+	op[0].type = op[1].type = ETCD_OP_DELETE;
+	op[0].key = dp;
+	op[0].keylen = strlen(dp);
+	op[0].range_end = end;
+	op[0].range_end_len = etcd_prefix_end(dp, strlen(dp), end,
+	    sizeof(end));
+	op[1].key = sk;
+	op[1].keylen = strlen(sk);
+	q.success = op;
+	q.nsuccess = 2;
+	(void)etcd_txn(f->cli, &q, fleet_bulk_ignore_cb, f, &err);
 	free(dp);
+	free(sk);
+}
+
+/*
+ * The bulk write ends: its lease is no longer kept alive and is revoked
+ * (staging/ID goes with it; after a switch it holds nothing), and the
+ * staged set, after a failure, is dropped.
+ */
+static void
+fleet_bulk_end(struct fleet *f, struct fleet_req *r, int failed, int rc,
+    int64_t rev, const char *why)
+{
+	struct etcd_error	 err;
+
+	event_del(f->stage_ka);
+	if (failed)
+		fleet_bulk_cleanup(f, &r->stage);
+	if (f->stage_lease != 0)
+		(void)etcd_lease_revoke(f->cli, f->stage_lease,
+		    fleet_lease_ignore_cb, f, &err);
+	f->stage_lease = 0;
+	fleet_finish(f, r, rc, rev, why);
+}
+
+static void
+fleet_stage_ka_cb(const struct etcd_error *err, const struct etcd_lease *l,
+    void *arg)
+{
+	struct fleet	*f = arg;
+
+	f->ka_busy = 0;
+	if (err != NULL && err->kind != ETCD_E_NONE)
+		log_warnx("fleet: the staged set's lease: %s", err->msg);
+	else if (l->ttl <= 0 && f->stage_lease == l->id)
+		log_warnx("fleet: the staged set's lease %" PRId64 " has "
+		    "ended: the import will fail", l->id);
+}
+
+/* Every third of the TTL: the lease of the set staged lives on. */
+void
+fleet_stage_keepalive(struct fleet *f)
+{
+	struct etcd_error	 err;
+
+	if (f->stage_lease == 0 || f->ka_busy)
+		return;
+	if (etcd_lease_keepalive(f->cli, f->stage_lease, fleet_stage_ka_cb,
+	    f, &err) == 0)
+		f->ka_busy = 1;
 }
 
 static void
@@ -329,21 +391,25 @@ fleet_bulk_cb(const struct etcd_error *err, const struct etcd_txn_res *res,
 	struct fleet_req *r = f->active;
 
 	if (err != NULL && err->kind != ETCD_E_NONE) {
-		fleet_bulk_cleanup(f, r->staged);
-		fleet_finish(f, r, fleet_etcd_rc(f, err), 0, err->msg);
+		fleet_bulk_end(f, r, 1, fleet_etcd_rc(f, err), 0, err->msg);
 		return;
 	}
 	fleet_contact(f, 1, NULL);
 	if (r->next == SIZE_MAX - 1) {	/* the switch */
-		if (!res->succeeded)
-			fleet_bulk_cleanup(f, r->staged);
-		else
+		if (res->succeeded)
 			log_info("fleet: data set %s is current at revision "
-			    "%" PRId64 " (%zu records)", r->staged,
+			    "%" PRId64 " (%zu records)", r->stage.id,
 			    res->header.revision, r->cs->nw);
-		fleet_finish(f, r, res->succeeded ? STORE_OK : STORE_ECONFLICT,
-		    res->header.revision, res->succeeded ? NULL : "the "
-		    "fleet's state was replaced through another host");
+		fleet_bulk_end(f, r, !res->succeeded, res->succeeded ?
+		    STORE_OK : STORE_ECONFLICT, res->header.revision,
+		    res->succeeded ? NULL : "the fleet's state was replaced "
+		    "through another host, or the staged set's lease ended");
+		return;
+	}
+	if (!res->succeeded) {
+		fleet_bulk_end(f, r, 1, STORE_EUNAVAIL, 0, "the staged set's "
+		    "lease ended (staging stalled past etcd_stage_ttl) and "
+		    "the set was reclaimed");
 		return;
 	}
 	fleet_bulk_next(f);
@@ -352,14 +418,26 @@ fleet_bulk_cb(const struct etcd_error *err, const struct etcd_txn_res *res,
 /*
  * Records of cs from index from on, as puts under the data set staged,
  * until a transaction's bound (operations, bytes); the index after the
- * last one taken, or SIZE_MAX when one does not encode.
+ * last one taken, or SIZE_MAX when one does not encode.  The first
+ * batch registers the set; each holds only while it is staged.
  */
 size_t
-fleet_txn_stage(struct fleet_txn *t, const char *prefix, const char *staged,
+fleet_txn_stage(struct fleet_txn *t, struct fleet_stage *sg,
     const struct store_cset *cs, size_t from)
 {
-	char	*dp = fleet_txn_keep(t, fleet_key_data(prefix, staged));
+	char	*dp = fleet_txn_keep(t, fleet_key_data(sg->prefix, sg->id));
+	char	*sk = fleet_txn_keep(t, fleet_key_staging(sg->prefix, sg->id));
+	char	*v;
 
+	if (sg->batches++ == 0) {
+		v = fleet_txn_keep(t, fleet_stage_json(sg->who));
+		fleet_cmp(t, sk, ETCD_CMP_VERSION, ETCD_CMP_EQUAL, 0);
+		fleet_op(t, sk, v, NULL, 0);
+		t->ops[t->nops - 1].lease = sg->lease;
+		fleet_op(t, fleet_txn_keep(t, fleet_key_set(sg->prefix,
+		    sg->id)), v, NULL, 0);
+	} else
+		fleet_cmp(t, sk, ETCD_CMP_VERSION, ETCD_CMP_GREATER, 0);
 	while (from < cs->nw && t->nops < ETCD_TXN_OPS_MAX &&
 	    t->bytes < FLEET_TXN_BYTES)
 		if (fleet_put_rec(t, dp, &cs->w[from++]) != 0)
@@ -369,22 +447,50 @@ fleet_txn_stage(struct fleet_txn *t, const char *prefix, const char *staged,
 
 /*
  * The switch: "current" (still as planned: mod, 0 when absent) names
- * the data set staged, and the set old (NULL: none) goes.
+ * the data set staged, which is staged no more, and the set old (NULL:
+ * none) goes with its entry.
  */
 void
-fleet_txn_switch(struct fleet_txn *t, const char *prefix, int64_t mod,
-    const char *staged, const char *old)
+fleet_txn_switch(struct fleet_txn *t, const struct fleet_stage *sg,
+    int64_t mod, const char *old)
 {
-	char	*cur = fleet_txn_keep(t, fleet_key_current(prefix)), *dp;
+	char	*cur = fleet_txn_keep(t, fleet_key_current(sg->prefix)), *dp;
 
 	fleet_cmp_current(t, cur, mod);
-	fleet_op(t, cur, fleet_txn_keep(t, fleet_current_json(staged)), NULL,
+	fleet_op(t, cur, fleet_txn_keep(t, fleet_current_json(sg->id)), NULL,
 	    0);
+	fleet_op(t, fleet_txn_keep(t, fleet_key_staging(sg->prefix, sg->id)),
+	    NULL, NULL, 0);
 	if (old != NULL && old[0] != '\0') {
-		dp = fleet_txn_keep(t, fleet_key_data(prefix, old));
+		dp = fleet_txn_keep(t, fleet_key_data(sg->prefix, old));
 		fleet_op(t, dp, NULL, (const char *)t->end,
 		    etcd_prefix_end(dp, strlen(dp), t->end, sizeof(t->end)));
+		fleet_op(t, fleet_txn_keep(t, fleet_key_set(sg->prefix, old)),
+		    NULL, NULL, 0);
 	}
+}
+
+/*
+ * The removal of a data set nobody stages (fleet-reclaim.c): it holds
+ * while "current" is as read (mod; naming another set, or absent when
+ * 0), the set is registered and no staging/ID is there; its records go
+ * with its entry.
+ */
+void
+fleet_txn_reclaim(struct fleet_txn *t, const char *prefix, const char *id,
+    int64_t mod)
+{
+	char	*dp = fleet_txn_keep(t, fleet_key_data(prefix, id));
+	char	*sk = fleet_txn_keep(t, fleet_key_set(prefix, id));
+
+	fleet_cmp_current(t, fleet_txn_keep(t, fleet_key_current(prefix)),
+	    mod);
+	fleet_cmp(t, sk, ETCD_CMP_VERSION, ETCD_CMP_GREATER, 0);
+	fleet_cmp(t, fleet_txn_keep(t, fleet_key_staging(prefix, id)),
+	    ETCD_CMP_VERSION, ETCD_CMP_EQUAL, 0);
+	fleet_op(t, dp, NULL, (const char *)t->end, etcd_prefix_end(dp,
+	    strlen(dp), t->end, sizeof(t->end)));
+	fleet_op(t, sk, NULL, NULL, 0);
 }
 
 /* The next batch of the staged set, or, when all is there, the switch. */
@@ -397,25 +503,56 @@ fleet_bulk_next(struct fleet *f)
 	struct etcd_error	 err;
 	size_t			 next;
 
-	next = fleet_txn_stage(t, f->prefix, r->staged, r->cs, r->next);
+	next = fleet_txn_stage(t, &r->stage, r->cs, r->next);
 	if (next != SIZE_MAX && t->nops == 0) {
-		fleet_txn_switch(t, f->prefix, r->current_mod, r->staged,
-		    r->data);
+		fleet_txn_switch(t, &r->stage, r->current_mod, r->data);
 		next = SIZE_MAX - 1;	/* the switch is on its way */
 	}
 	fleet_txn_req(t, &q);
-	if (next == SIZE_MAX) {
-		fleet_bulk_cleanup(f, r->staged);
-		fleet_finish(f, r, STORE_EINVAL, 0, "a record that does not "
-		    "encode");
-	} else {
+	if (next == SIZE_MAX)
+		fleet_bulk_end(f, r, 1, STORE_EINVAL, 0, "a record that does "
+		    "not encode");
+	else {
 		r->next = next;
-		if (etcd_txn(f->cli, &q, fleet_bulk_cb, f, &err) != 0) {
-			fleet_bulk_cleanup(f, r->staged);
-			fleet_finish(f, r, fleet_etcd_rc(f, &err), 0, err.msg);
-		}
+		if (etcd_txn(f->cli, &q, fleet_bulk_cb, f, &err) != 0)
+			fleet_bulk_end(f, r, 1, fleet_etcd_rc(f, &err), 0,
+			    err.msg);
 	}
 	fleet_txn_free(t);
+}
+
+/* The lease came: staging starts, kept alive every third of its TTL. */
+static void
+fleet_bulk_granted(const struct etcd_error *err, const struct etcd_lease *l,
+    void *arg)
+{
+	struct fleet		*f = arg;
+	struct fleet_req	*r = f->active;
+	struct timeval		 tv;
+
+	if (err != NULL && err->kind != ETCD_E_NONE) {
+		fleet_finish(f, r, fleet_etcd_rc(f, err), 0, err->msg);
+		return;
+	}
+	r->stage.lease = f->stage_lease = l->id;
+	tv.tv_sec = f->stage_ttl / 3 > 0 ? f->stage_ttl / 3 : 1;
+	tv.tv_usec = 0;
+	event_add(f->stage_ka, &tv);
+	fleet_bulk_next(f);
+}
+
+static void
+fleet_bulk_start(struct fleet *f, struct fleet_req *r)
+{
+	struct etcd_error	 err;
+
+	fleet_data_id(r->stage.id);
+	r->stage.prefix = f->prefix;
+	r->stage.who = f->who;
+	r->next = 0;
+	if (etcd_lease_grant(f->cli, f->stage_ttl, fleet_bulk_granted, f,
+	    &err) != 0)
+		fleet_finish(f, r, fleet_etcd_rc(f, &err), 0, err.msg);
 }
 
 /* --- the mirror's thread: take the change handed over ------------- */
@@ -438,9 +575,7 @@ fleet_write_run(struct fleet *f)
 		return;
 	f->active = r;
 	if (r->cs->replace) {
-		fleet_data_id(r->staged);
-		r->next = 0;
-		fleet_bulk_next(f);
+		fleet_bulk_start(f, r);
 		return;
 	}
 	t = fleet_txn_new();
@@ -460,6 +595,7 @@ fleet_write_abort(struct fleet *f)
 {
 	struct fleet_req	*r;
 
+	/* A set being staged is left to its lease, then reclaimed. */
 	if (f->active != NULL)
 		fleet_finish(f, f->active, STORE_EUNAVAIL, 0, "stopping");
 	pthread_mutex_lock(&f->mu);

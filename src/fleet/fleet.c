@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -48,6 +49,59 @@ fleet_key_data(const char *prefix, const char *id)
 	if (asprintf(&k, "%sdata/%s/", prefix, id) == -1)
 		fatal("asprintf");
 	return (k);
+}
+
+/* "PREFIX DIR/ID" (NULL id: "PREFIX DIR/"): the registry's keys. */
+static char *
+fleet_key_id(const char *prefix, const char *dir, const char *id)
+{
+	char	*k;
+
+	if (asprintf(&k, "%s%s/%s", prefix, dir, id != NULL ? id : "") == -1)
+		fatal("asprintf");
+	return (k);
+}
+
+char *
+fleet_key_set(const char *prefix, const char *id)
+{
+	return (fleet_key_id(prefix, "sets", id));
+}
+
+char *
+fleet_key_staging(const char *prefix, const char *id)
+{
+	return (fleet_key_id(prefix, "staging", id));
+}
+
+char *
+fleet_stage_json(const char *who)
+{
+	struct json_object	*o = json_object_new_object();
+	struct tm		 tm;
+	time_t			 now = time(NULL);
+	char			 since[32] = "", *s;
+
+	if (gmtime_r(&now, &tm) != NULL)
+		(void)strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ",
+		    &tm);
+	json_object_object_add(o, "By", json_object_new_string(who));
+	json_object_object_add(o, "Since", json_object_new_string(since));
+	s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	return (s);
+}
+
+void
+fleet_who(const char *what, char *out, size_t outlen)
+{
+	char	host[256];
+
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "?");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(out, outlen, "%s on %s (pid %ld)", what, host,
+	    (long)getpid());
 }
 
 void
@@ -210,6 +264,8 @@ fleet_status_json(struct fleet *f)
 	if (!f->connected && f->last_error[0] != '\0')
 		json_object_object_add(o, "LastError",
 		    json_object_new_string(f->last_error));
+	json_object_object_add(o, "ReclaimedSets",
+	    json_object_new_int64((int64_t)f->reclaimed));
 	pthread_mutex_unlock(&f->mu);
 	return (o);
 }
@@ -217,7 +273,14 @@ fleet_status_json(struct fleet *f)
 static void
 fleet_tick_cb(evutil_socket_t fd, short ev, void *arg)
 {
+	fleet_reclaim_tick(arg);
 	fleet_mirror_tick(arg);
+}
+
+static void
+fleet_stage_ka_tick(evutil_socket_t fd, short ev, void *arg)
+{
+	fleet_stage_keepalive(arg);
 }
 
 static void
@@ -288,6 +351,10 @@ fleet_config_copy(struct fleet *f, const struct fleet_config *c, char *err,
 	f->timeout = c->timeout;
 	f->max_staleness = c->max_staleness ? c->max_staleness :
 	    FLEET_STALENESS_DEFAULT;
+	f->stage_ttl = c->stage_ttl ? c->stage_ttl : FLEET_STAGE_TTL_DEFAULT;
+	f->reclaim_interval = c->reclaim_interval ? c->reclaim_interval :
+	    FLEET_RECLAIM_DEFAULT;
+	fleet_who("kmsauthzd", f->who, sizeof(f->who));
 	f->key_current = fleet_key_current(f->prefix);
 	return (0);
 }
@@ -301,6 +368,9 @@ fleet_free(struct fleet *f)
 		event_free(f->tick);
 	if (f->wake != NULL)
 		event_free(f->wake);
+	if (f->stage_ka != NULL)
+		event_free(f->stage_ka);
+	fleet_reclaim_free(f);
 	if (f->base != NULL)
 		event_base_free(f->base);
 	store_cset_free(&f->rs);
@@ -359,8 +429,10 @@ fleet_start(const struct fleet_config *c, struct store *st,
 	    (f->cli = etcd_client_new(f->base, &ec, err, errlen)) == NULL ||
 	    (f->tick = event_new(f->base, -1, EV_PERSIST, fleet_tick_cb,
 	    f)) == NULL || (f->wake = event_new(f->base, -1, 0, fleet_wake_cb,
-	    f)) == NULL) {
-		if (f->base == NULL || f->tick == NULL || f->wake == NULL)
+	    f)) == NULL || (f->stage_ka = event_new(f->base, -1, EV_PERSIST,
+	    fleet_stage_ka_tick, f)) == NULL) {
+		if (f->base == NULL || f->tick == NULL || f->wake == NULL ||
+		    f->stage_ka == NULL)
 			snprintf(err, errlen, "fleet: out of memory");
 		fleet_free(f);
 		return (NULL);

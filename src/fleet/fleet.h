@@ -7,9 +7,13 @@
  *
  *	PREFIX current			{"Data":"ID"}: the live data set
  *	PREFIX data/ID/TYPE/KEY...	one record (store-json.h), as JSON
+ *	PREFIX sets/ID			every data set there is (who made it)
+ *	PREFIX staging/ID		a set being staged, on the stager's
+ *					lease: gone when it stops
  *
  * A bulk import writes a new data set beside the live one and switches
  * "current" in one small transaction, so no host ever sees half of it.
+ * A set that is neither current nor staged is reclaimed by any host.
  */
 #ifndef KMSAUTHZ_FLEET_H
 #define KMSAUTHZ_FLEET_H
@@ -26,6 +30,9 @@ struct json_object;
 #define FLEET_DATA_ID_MAX	40
 /* Keys read or written in one page of a resync. */
 #define FLEET_PAGE		1000
+/* The lease of a set being staged, and the pause between reclaims. */
+#define FLEET_STAGE_TTL_DEFAULT	30	/* seconds */
+#define FLEET_RECLAIM_DEFAULT	60	/* seconds */
 
 struct fleet_config {
 	const char	*endpoints;	/* NULL or "": standalone */
@@ -37,6 +44,8 @@ struct fleet_config {
 	const char	*password_file;
 	unsigned	 timeout;	/* seconds; 0: the client's default */
 	unsigned	 max_staleness;	/* seconds; 0: the default */
+	unsigned	 stage_ttl;	/* seconds; 0: the default */
+	unsigned	 reclaim_interval; /* seconds; 0: the default */
 };
 
 enum fleet_state {
@@ -69,9 +78,18 @@ void		 fleet_stop(struct fleet *);
 struct json_object *fleet_status_json(struct fleet *);
 enum fleet_state fleet_state(struct fleet *);
 
-/* The prefix's keys (fleet.c): "PREFIX current", "PREFIX data/ID/". */
+/*
+ * The prefix's keys (fleet.c): "PREFIX current", "PREFIX data/ID/",
+ * "PREFIX sets/ID" (NULL id: "PREFIX sets/"), "PREFIX staging/ID".
+ */
 char	*fleet_key_current(const char *prefix);
 char	*fleet_key_data(const char *prefix, const char *id);
+char	*fleet_key_set(const char *prefix, const char *id);
+char	*fleet_key_staging(const char *prefix, const char *id);
+/* A set's registry value: {"By":who,"Since":"now, UTC"}. */
+char	*fleet_stage_json(const char *who);
+/* Who this process is, for a set's registry value. */
+void	 fleet_who(const char *what, char *out, size_t outlen);
 /* A new data set id: 16 random hex digits. */
 void	 fleet_data_id(char out[FLEET_DATA_ID_MAX]);
 /* The JSON of "current" and its data id back (0, or -1). */
@@ -82,17 +100,34 @@ int	 fleet_current_parse(const void *, size_t, char *id, size_t);
  * Transactions of the layout, for this host's writes and for tools
  * (kmsauthzctl fleet push): puts of a change-set's records into a data
  * set staged beside the live one, then the switch of "current" to it.
+ * The first batch registers the set (sets/ID) and puts staging/ID on
+ * the stager's lease; every later batch, and the switch, holds only
+ * while staging/ID is there, so a set reclaimed once its lease ended
+ * is never written again nor made current.
  */
+struct fleet_stage {
+	const char	*prefix;
+	char		 id[FLEET_DATA_ID_MAX];
+	int64_t		 lease;		/* staging/ID's */
+	const char	*who;		/* its registry value's "By" */
+	size_t		 batches;	/* transactions made so far */
+};
+
 struct fleet_txn;
 struct etcd_txn_req;
 struct store_cset;
 struct fleet_txn *fleet_txn_new(void);
 void	 fleet_txn_reset(struct fleet_txn *);
 void	 fleet_txn_free(struct fleet_txn *);
-size_t	 fleet_txn_stage(struct fleet_txn *, const char *prefix,
-	    const char *staged, const struct store_cset *, size_t from);
-void	 fleet_txn_switch(struct fleet_txn *, const char *prefix,
-	    int64_t current_mod, const char *staged, const char *old);
+size_t	 fleet_txn_stage(struct fleet_txn *, struct fleet_stage *,
+	    const struct store_cset *, size_t from);
+/* After fleet_txn_stage found nothing left to put, on the same txn. */
+void	 fleet_txn_switch(struct fleet_txn *, const struct fleet_stage *,
+	    int64_t current_mod, const char *old);
+/* The removal of a set neither current (mod: "current" as read) nor
+ * staged, with its entry. */
+void	 fleet_txn_reclaim(struct fleet_txn *, const char *prefix,
+	    const char *id, int64_t current_mod);
 /* The request the transaction makes (valid while it lives). */
 void	 fleet_txn_req(const struct fleet_txn *, struct etcd_txn_req *);
 

@@ -9,7 +9,7 @@
 . "${top_srcdir:-.}/tests/regress/lib.sh"
 . "${top_srcdir:-.}/tests/fleet/lib-etcd.sh"
 etcd_available || skip_all "etcd, etcdctl, curl or python3 missing"
-plan 28
+plan 30
 
 # 1-2: endpoint lists, good and bad (each bad one named, and why).
 "$ETCDPROBE" parse 'http://127.0.0.1:2379, https://[::1]:2379,http://etcd.example:1' >"$tmp/out"
@@ -146,6 +146,19 @@ probe put fleet/r0 outside &&
     probe rcas fleet/r/ "$rrev" fleet/r/b 1 && grep -q '^rev=[0-9]* succeeded=0$' "$tmp/out" &&
     probe rcas fleet/r/ "$((rrev + 1))" fleet/r/b 1 && grep -q '^rev=[0-9]* succeeded=1$' "$tmp/out"
 ok $? "MOD < R over the range fails with a key changed at R, holds below it; the key at the range end is not in it"
+
+# 27-28: a lease: granted, a key put on it, kept alive, revoked (the
+# key goes with it), then gone: a keep-alive answers no TTL and a put
+# on it is refused with etcd's reason.
+probe lease fleet/l/k v 30
+rc=$?
+grep -q '^granted ttl=30$' "$tmp/out" && grep -q '^put rev=' "$tmp/out" &&
+    grep -q '^kept ttl=30 same=1$' "$tmp/out" && grep -q '^revoked rev=' "$tmp/out" &&
+    grep -q '^kept ttl=0$' "$tmp/out" && [ $rc -eq 2 ] &&
+    grep -q "^error .*: $E: /v3/kv/txn: .*requested lease not found" "$tmp/out"
+ok $? "a lease granted, kept alive, revoked; then gone: no TTL, a put on it refused ($(tail -1 "$tmp/out"))"
+probe get fleet/l/k && ! grep -q 'fleet/l/k' "$tmp/out"
+ok $? "the key put on the lease went with it"
 
 probe_clean "$tmp/watch"
 ok $? "no sanitizer report from the probe"

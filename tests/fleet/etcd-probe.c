@@ -27,6 +27,9 @@
  *   get2 KEY FILE               a range, then another on the same client
  *                               once FILE exists (its token may have
  *                               expired in between)
+ *   lease KEY VALUE TTL         a lease granted, KEY put on it, kept
+ *                               alive, revoked, kept alive again (gone),
+ *                               then KEY put on it again (refused)
  */
 #include <sys/stat.h>
 
@@ -106,7 +109,7 @@ static int
 put(struct etcd_sync *s, const char *key, const char *value)
 {
 	struct etcd_op		op = { ETCD_OP_PUT, key, strlen(key), value,
-				    strlen(value), NULL, 0 };
+				    strlen(value), NULL, 0, 0 };
 	struct etcd_txn_req	q = { NULL, 0, &op, 1, NULL, 0 };
 
 	return (txn(s, &q));
@@ -166,7 +169,7 @@ cmd_putn(struct etcd_sync *s, const char *prefix, int n)
 			snprintf(keys[k], sizeof(keys[k]), "%s%05d", prefix,
 			    i);
 			ops[k] = (struct etcd_op){ ETCD_OP_PUT, keys[k],
-			    strlen(keys[k]), "v0", 2, NULL, 0 };
+			    strlen(keys[k]), "v0", 2, NULL, 0, 0 };
 		}
 		q = (struct etcd_txn_req){ NULL, 0, ops, (size_t)k, NULL, 0 };
 		if (etcd_sync_txn(s, &q, &r, &err) == -1)
@@ -277,7 +280,7 @@ cmd_cas(struct etcd_sync *s, const char *key, const char *rev,
 				    ETCD_CMP_EQUAL, atoll(rev), NULL, 0, NULL,
 				    0 };
 	struct etcd_op		op = { ETCD_OP_PUT, key, strlen(key), value,
-				    strlen(value), NULL, 0 };
+				    strlen(value), NULL, 0, 0 };
 	struct etcd_txn_req	q = { &cmp, 1, &op, 1, NULL, 0 };
 
 	return (txn(s, &q));
@@ -424,6 +427,52 @@ cmd_watch(const char *prefix, const char *rev, long count)
 	return (w.rc);
 }
 
+/* A put of key on a lease: its revision, or -1 and err. */
+static int64_t
+lease_put(struct etcd_sync *s, const char *key, const char *value,
+    int64_t lease, struct etcd_error *err)
+{
+	struct etcd_op		op = { ETCD_OP_PUT, key, strlen(key), value,
+				    strlen(value), NULL, 0, lease };
+	struct etcd_txn_req	q = { NULL, 0, &op, 1, NULL, 0 };
+	struct etcd_txn_res	r;
+
+	if (etcd_sync_txn(s, &q, &r, err) == -1)
+		return (-1);
+	return (r.header.revision);
+}
+
+static int
+cmd_lease(struct etcd_sync *s, const char *key, const char *value,
+    int64_t ttl)
+{
+	struct etcd_lease	l;
+	struct etcd_error	err;
+	int64_t			id, rev;
+
+	if (etcd_sync_lease(s, 0, ttl, &l, &err) == -1)
+		return (fail(&err));
+	id = l.id;
+	printf("granted ttl=%lld\n", (long long)l.ttl);
+	if ((rev = lease_put(s, key, value, id, &err)) == -1)
+		return (fail(&err));
+	printf("put rev=%lld\n", (long long)rev);
+	if (etcd_sync_lease(s, id, 0, &l, &err) == -1)
+		return (fail(&err));
+	printf("kept ttl=%lld same=%d\n", (long long)l.ttl, l.id == id);
+	if (etcd_sync_lease(s, id, -1, &l, &err) == -1)
+		return (fail(&err));
+	printf("revoked rev=%lld\n", (long long)l.header.revision);
+	if (etcd_sync_lease(s, id, 0, &l, &err) == -1)
+		return (fail(&err));
+	printf("kept ttl=%lld\n", (long long)l.ttl);
+	if (lease_put(s, key, value, id, &err) != -1) {
+		printf("put on a revoked lease: accepted\n");
+		return (1);
+	}
+	return (fail(&err));
+}
+
 static int
 cmd_sync(struct etcd_sync *s, int argc, char **argv)
 {
@@ -474,6 +523,8 @@ cmd_sync(struct etcd_sync *s, int argc, char **argv)
 		return (cmd_cas(s, argv[1], argv[2], argv[3]));
 	if (strcmp(argv[0], "rcas") == 0 && argc == 5)
 		return (cmd_rcas(s, argv[1], argv[2], argv[3], argv[4]));
+	if (strcmp(argv[0], "lease") == 0 && argc == 4)
+		return (cmd_lease(s, argv[1], argv[2], atoll(argv[3])));
 	fprintf(stderr, "etcd-probe: unknown command %s\n", argv[0]);
 	return (64);
 }

@@ -21,6 +21,8 @@ bindings/python, found through PYTHONPATH).
     fleetload.py readable                        every key of the prefix is
                                                  readable JSON
     fleetload.py etcdput KEY VALUE / etcddel KEY
+    fleetload.py bundle PATH N TAG               a bundle of N keys and N
+                                                 users named after TAG
     fleetload.py current                         the live data set's id
     fleetload.py after OUT TIME                  per host: acknowledged and
                                                  refused after TIME
@@ -567,6 +569,22 @@ def invariants():
     return 1 if bad else 0
 
 
+def bundle(path, n, tag):
+    """A state of n keys and n users (names carry tag, so that two such
+    states differ), written compact: a bulk import of many records."""
+    keys = [{"KeyId": "key-%s%06d" % (tag, i), "Region": REGION,
+             "Creator": ACCT, "DKMSInstanceId": "kst-" + tag,
+             "KeyState": "Enabled"} for i in range(n)]
+    users = [{"Account": ACCT, "UserName": "%s%06d" % (tag, i),
+              "Groups": [], "Policies": []} for i in range(n)]
+    doc = {"FormatVersion": 1, "Keys": keys, "Users": users,
+           "Instances": [{"InstanceId": "kst-" + tag, "State": "Enabled",
+                          "ShareQuota": 1}]}
+    with open(path, "w") as f:
+        json.dump(doc, f, separators=(",", ":"))
+    return 0
+
+
 def main(argv):
     cmd = argv[1] if len(argv) > 1 else ""
     if cmd == "setup":
@@ -594,6 +612,8 @@ def main(argv):
     if cmd == "current":
         print(current())
         return 0
+    if cmd == "bundle":
+        return bundle(argv[2], int(argv[3]), argv[4])
     if cmd == "etcdput":
         gateway("/v3/kv/put", {"key": b64(argv[2]), "value": b64(argv[3])})
         return 0

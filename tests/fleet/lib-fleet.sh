@@ -30,6 +30,11 @@
 #   etcd_rev                        etcd's current revision
 #   hosts_in_step NAME...           every host serving at etcd_rev
 #   host_log NAME REGEX             lines of the host's stderr that match
+#   ecount PREFIX                   how many keys etcd holds under PREFIX
+#   stop_at_staging PID REV         SIGSTOP PID at the first data set
+#                                   staged after revision REV (a watch
+#                                   from REV + 1: no race); the set's id
+#                                   and its staging value in $tmp/staged
 #   ok_todo STATUS DESC REASON      a TAP TODO test (a known bug)
 #   ok_racy_todo STATUS DESC REASON the same for a bug a race shows: a
 #                                   pass is a plain ok (no XPASS)
@@ -220,6 +225,33 @@ fleetload() {
 etcd_rev() {
 	etcd_ctl get /kmsauthz/current -w json 2>/dev/null |
 	    sed -n 's/.*"revision":\([0-9]*\).*/\1/p'
+}
+
+ecount() {
+	_ec=$(etcd_ctl get --prefix "$1" --keys-only --limit 1 -w json \
+	    2>/dev/null | sed -n 's/.*"count":\([0-9]*\).*/\1/p')
+	echo "${_ec:-0}"
+}
+
+stop_at_staging() {
+	rm -f "$tmp/staged" "$tmp/watch.fifo"
+	mkfifo "$tmp/watch.fifo"
+	ETCDCTL_API=3 "$ETCDCTL" --endpoints "$ETCD_ALL" watch --prefix \
+	    /kmsauthz/staging/ --rev $(($2 + 1)) >"$tmp/watch.fifo" 2>/dev/null &
+	_sw=$!
+	fleet_pids="$fleet_pids $_sw"
+	{
+		read -r _ev && read -r _sk && read -r _sv &&
+		    kill -STOP "$1" && echo "${_sk#/kmsauthz/staging/} $_sv" \
+		    >"$tmp/staged.new" && mv "$tmp/staged.new" "$tmp/staged"
+		cat >/dev/null
+	} <"$tmp/watch.fifo" &
+	_sr=$!
+	wait_until 60 test -s "$tmp/staged"
+	_ss=$?
+	kill "$_sw" 2>/dev/null
+	wait "$_sw" "$_sr" 2>/dev/null
+	return $_ss
 }
 
 host_log() {
