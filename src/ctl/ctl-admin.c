@@ -214,8 +214,11 @@ ctl_admin_send(const char *sockpath, const char *sk_b64, const char *body,
 	proto_admin_encode(&wr, &a);
 	proto_frame_end(&wr, start);
 	if (wr.err != 0) {
-		fprintf(stderr, "kmsauthzctl: request too large (%zu bytes, "
-		    "at most %d)\n", len, KMSAUTHZ_MAX_ADMIN_BODY);
+		fprintf(stderr, "kmsauthzctl: request too large: %zu bytes of "
+		    "JSON, and one admin frame carries at most %d bytes; a "
+		    "larger bundle goes in with kmsauthzctl import --db DIR "
+		    "(the daemon stopped), or fleet push --db DIR\n", len,
+		    KMSAUTHZ_MAX_ADMIN_BODY);
 		return (NULL);
 	}
 	n = wr.off;

@@ -48,12 +48,38 @@
 
 static int	server_admin_respond(struct conn *, uint32_t,
 		    struct json_object *);
+static int	server_admin_too_large(struct conn *, uint32_t,
+		    struct json_object *, size_t);
 static void	server_admin_status(struct json_object *, void *);
 static void	server_admin_sync(struct server *);
 static void	server_admin_timer_cb(evutil_socket_t, short, void *);
 static void	server_admin_reload_cb(evutil_socket_t, short, void *);
 static void	server_admin_count(const struct proto_admin *,
 		    struct json_object *, uint64_t);
+
+/*
+ * An answer larger than one admin response carries (only ExportBundle
+ * of a very large state can be): the call's own error, naming the size
+ * and the way round, instead of a bare protocol error.
+ */
+static int
+server_admin_too_large(struct conn *c, uint32_t id, struct json_object *o,
+    size_t len)
+{
+	struct json_object	*rid = NULL, *e;
+	char			 detail[256];
+
+	snprintf(detail, sizeof(detail), "the answer is %zu bytes, more "
+	    "than the %d bytes one admin response carries; a state this "
+	    "large is exported with kmsauthzctl export --db DIR", len,
+	    KMSAUTHZ_MAX_ADMIN_REPLY_BODY);
+	log_warnx("admin: %s", detail);
+	json_object_object_get_ex(o, "RequestId", &rid);
+	e = admin_err_json(ADMIN_E_INTERNAL, json_object_get_string(rid),
+	    detail);
+	json_object_put(o);
+	return (server_admin_respond(c, id, e));
+}
 
 static int
 server_admin_respond(struct conn *c, uint32_t id, struct json_object *o)
@@ -68,6 +94,8 @@ server_admin_respond(struct conn *c, uint32_t id, struct json_object *o)
 	text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE,
 	    &len);
+	if (len > KMSAUTHZ_MAX_ADMIN_REPLY_BODY - 64)
+		return (server_admin_too_large(c, id, o, len));
 	r = conn_reply(c, KMSAUTHZ_MSG_ADMIN_RESPONSE, id, text, len);
 	json_object_put(o);
 	if (r == -1)

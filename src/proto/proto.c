@@ -129,6 +129,7 @@ proto_wr_init(struct proto_wr *wr, void *p, size_t cap)
 	wr->cap = p == NULL ? SIZE_MAX : cap;
 	wr->off = 0;
 	wr->err = 0;
+	wr->ftype = 0;
 }
 
 static void
@@ -366,6 +367,7 @@ proto_frame_begin(struct proto_wr *wr, uint16_t type, uint32_t id)
 	hdr.version = KMSAUTHZ_PROTO_VERSION;
 	hdr.type = type;
 	hdr.id = id;
+	wr->ftype = type;
 	if ((q = proto_wr_take(wr, KMSAUTHZ_HDR_SIZE)) != NULL)
 		proto_hdr_encode(q, &hdr);
 	return (start);
@@ -376,18 +378,17 @@ proto_frame_end(struct proto_wr *wr, size_t start)
 {
 	uint32_t	len;
 	size_t		body;
-	uint16_t	type;
 
 	if (wr->err != 0 || start + KMSAUTHZ_HDR_SIZE > wr->off)
 		return;
 	body = wr->off - start - KMSAUTHZ_HDR_SIZE;
-	if (wr->p == NULL)
-		return;
-	memcpy(&type, wr->p + start + 4, sizeof(type));
-	if (body > proto_body_max(be16toh(type))) {
+	/* When counting too: a sender learns it before it builds one. */
+	if (body > proto_body_max(wr->ftype)) {
 		proto_wr_fail(wr, KMSAUTHZ_ETOOBIG);
 		return;
 	}
+	if (wr->p == NULL)
+		return;
 	len = htobe32((uint32_t)body);
 	memcpy(wr->p + start + 12, &len, sizeof(len));
 }

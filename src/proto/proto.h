@@ -53,6 +53,7 @@ struct proto_wr {
 	size_t		 cap;
 	size_t		 off;
 	int		 err;
+	uint16_t	 ftype;	/* the frame begun last (its body limit) */
 };
 
 void	proto_rd_init(struct proto_rd *, const void *, size_t);

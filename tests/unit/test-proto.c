@@ -210,6 +210,42 @@ test_frame_begin_end(void **state)
 	assert_int_equal(w.err, KMSAUTHZ_ETOOBIG);
 }
 
+/*
+ * A body over its type's limit fails in the counting pass too, so a
+ * sender learns it before building the frame (an ADMIN_REQUEST of one
+ * byte more than KMSAUTHZ_MAX_ADMIN_BODY; one at the limit passes).
+ */
+static void
+test_frame_limit_counting(void **state)
+{
+	struct proto_wr		 w;
+	struct proto_admin	 a;
+	size_t			 start, fixed = 8;
+	char			*json;
+
+	(void)state;
+	json = malloc(KMSAUTHZ_MAX_ADMIN_BODY);
+	assert_non_null(json);
+	memset(json, ' ', KMSAUTHZ_MAX_ADMIN_BODY);
+	memset(&a, 0, sizeof(a));
+	a.json.ptr = json;
+	a.json.len = KMSAUTHZ_MAX_ADMIN_BODY - fixed;
+	proto_wr_init(&w, NULL, 0);
+	start = proto_frame_begin(&w, KMSAUTHZ_MSG_ADMIN_REQUEST, 1);
+	proto_admin_encode(&w, &a);
+	proto_frame_end(&w, start);
+	assert_int_equal(w.err, 0);
+	assert_int_equal(w.off, KMSAUTHZ_HDR_SIZE + KMSAUTHZ_MAX_ADMIN_BODY);
+
+	a.json.len++;
+	proto_wr_init(&w, NULL, 0);
+	start = proto_frame_begin(&w, KMSAUTHZ_MSG_ADMIN_REQUEST, 1);
+	proto_admin_encode(&w, &a);
+	proto_frame_end(&w, start);
+	assert_int_equal(w.err, KMSAUTHZ_ETOOBIG);
+	free(json);
+}
+
 static void
 test_check_layout(void **state)
 {
@@ -1344,6 +1380,7 @@ main(void)
 		cmocka_unit_test(test_header_errors),
 		cmocka_unit_test(test_types),
 		cmocka_unit_test(test_frame_begin_end),
+		cmocka_unit_test(test_frame_limit_counting),
 		cmocka_unit_test(test_check_layout),
 		cmocka_unit_test(test_check_roundtrip),
 		cmocka_unit_test(test_check_bad_fields),
