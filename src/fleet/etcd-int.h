@@ -148,6 +148,8 @@ void	etcd_client_drop(struct etcd_client *);
 
 /* etcd-kv.c: a txn request as the gateway's JSON (NULL: refused, err). */
 json_object *etcd_txn_json(const struct etcd_txn_req *, struct etcd_error *);
+/* etcd-kv.c: a changed request as the gateway's JSON. */
+json_object *etcd_changed_json(const struct etcd_changed_req *);
 
 /* etcd-json.c */
 void	etcd_seterr(struct etcd_error *, enum etcd_errkind, const char *, ...)

@@ -143,6 +143,44 @@ etcd_range(struct etcd_client *c, const struct etcd_range_req *q,
 	    etcd_range_done, (void *)cb, arg, err));
 }
 
+/*
+ * The first key last changed in (after, upto]: keys_only, limit 1 and
+ * the mod_revision bounds.  Not count_only: etcd counts the whole range
+ * and filters only the keys it returns (etcd-io/etcd#18267).
+ */
+json_object *
+etcd_changed_json(const struct etcd_changed_req *q)
+{
+	struct etcd_range_req	 r;
+	json_object		*o;
+
+	memset(&r, 0, sizeof(r));
+	r.key = q->key;
+	r.keylen = q->keylen;
+	r.range_end = q->range_end;
+	r.range_end_len = q->range_end_len;
+	r.limit = 1;
+	r.keys_only = 1;
+	o = etcd_range_json(&r);
+	etcd_json_int64(o, "min_mod_revision", q->after + 1);
+	etcd_json_int64(o, "max_mod_revision", q->upto);
+	return (o);
+}
+
+int
+etcd_range_changed(struct etcd_client *c, const struct etcd_changed_req *q,
+    etcd_range_cb *cb, void *arg, struct etcd_error *err)
+{
+	if (q->key == NULL || q->keylen == 0 || q->after < 0 ||
+	    q->upto <= q->after) {
+		etcd_seterr(err, ETCD_E_INVALID, "changed: no key, or not "
+		    "0 <= after < upto");
+		return (-1);
+	}
+	return (etcd_call_start(c, "/v3/kv/range", etcd_changed_json(q), 0,
+	    etcd_range_done, (void *)cb, arg, err));
+}
+
 static void
 etcd_walk_free(void *arg)
 {

@@ -151,6 +151,28 @@ int	etcd_range(struct etcd_client *, const struct etcd_range_req *,
 	    etcd_range_cb *, void *, struct etcd_error *);
 
 /*
+ * Whether a key of [key, range_end) was last changed in (after, upto]:
+ * a range at the newest revision, bounded by mod_revision
+ * (min_mod_revision after + 1, max_mod_revision upto), of one key
+ * without its value: nkvs 1 (that key, its mod_revision) or 0.  Whether
+ * a watch over the range missed a change (a key deleted since is not
+ * seen, nor one changed again past upto).  etcd reads the whole range
+ * to filter it.
+ */
+struct etcd_changed_req {
+	const void	*key;
+	size_t		 keylen;
+	const void	*range_end;
+	size_t		 range_end_len;
+	int64_t		 after;
+	int64_t		 upto;
+};
+
+int	etcd_range_changed(struct etcd_client *,
+	    const struct etcd_changed_req *, etcd_range_cb *, void *,
+	    struct etcd_error *);
+
+/*
  * A walk: every key of [key, range_end) at one revision (the newest
  * when 0, then fixed at the first page's), in pages of at most limit
  * keys.  page is called for each page that has keys; returning -1

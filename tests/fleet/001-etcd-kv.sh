@@ -5,11 +5,12 @@
 # answer size limit, a paged walk of 2,500 keys at one revision while
 # another client writes, a watch that resumes after the member
 # restarts, compaction reported to a watcher, and an endpoint that
-# refuses connections; comparisons over a range of keys.
+# refuses connections; comparisons over a range of keys; whether a key
+# of a range changed between two revisions.
 . "${top_srcdir:-.}/tests/regress/lib.sh"
 . "${top_srcdir:-.}/tests/fleet/lib-etcd.sh"
 etcd_available || skip_all "etcd, etcdctl, curl or python3 missing"
-plan 30
+plan 33
 
 # 1-2: endpoint lists, good and bad (each bad one named, and why).
 "$ETCDPROBE" parse 'http://127.0.0.1:2379, https://[::1]:2379,http://etcd.example:1' >"$tmp/out"
@@ -159,6 +160,33 @@ grep -q '^granted ttl=30$' "$tmp/out" && grep -q '^put rev=' "$tmp/out" &&
 ok $? "a lease granted, kept alive, revoked; then gone: no TTL, a put on it refused ($(tail -1 "$tmp/out"))"
 probe get fleet/l/k && ! grep -q 'fleet/l/k' "$tmp/out"
 ok $? "the key put on the lease went with it"
+
+# 29-31: whether a key of a range changed in (AFTER, UPTO]: one key,
+# without its value, of a range bounded by mod_revision (the fields as
+# etcd 3.4's RangeRequest names them; not count_only, whose count etcd
+# does not filter); keys outside the range, changed past UPTO or at
+# AFTER are not seen; a bad request is refused before it is sent.
+"$ETCDPROBE" cjson fleet/m/ >"$tmp/out" 2>&1 &&
+    grep -q '^{"key":"ZmxlZXQvbS8=","range_end":"ZmxlZXQvbTA=","limit":"1","keys_only":true,"min_mod_revision":"7","max_mod_revision":"9"}$' "$tmp/out"
+ok $? "a changed range's JSON: limit 1, keys_only, min_mod_revision AFTER + 1, max_mod_revision UPTO ($(cat "$tmp/out"))"
+probe put fleet/m/a 1 && m1=$(sed -n 's/^rev=\([0-9]*\).*/\1/p' "$tmp/out")
+probe put fleet/m0 outside && probe put fleet/m/b 1 && probe put fleet/m/b 2 &&
+    m2=$(sed -n 's/^rev=\([0-9]*\).*/\1/p' "$tmp/out") && probe put fleet/m/c 1 &&
+    m3=$(sed -n 's/^rev=\([0-9]*\).*/\1/p' "$tmp/out")
+bad=0
+for c in "$((m1 - 1)) $m3 1 fleet/m/a@$m1" "$((m1 - 1)) $m1 1 fleet/m/a@$m1" \
+    "$m1 $m2 1 fleet/m/b@$m2" "$m1 $((m2 - 1)) 0 -@0" "$m2 $m3 1 fleet/m/c@$m3" \
+    "$m3 $((m3 + 5)) 0 -@0"; do
+	set -- $c
+	probe changed fleet/m/ "$1" "$2" &&
+	    grep -q "^rev=$m3 kvs=$3 first=$4 value=0\$" "$tmp/out" ||
+	    { bad=1; diag "($1, $2]: want $3 $4: $(cat "$tmp/out")"; }
+done
+[ $bad -eq 0 ]
+ok $? "keys of fleet/m/ changed in (AFTER, UPTO] (revisions $m1..$m3): the first found, none outside the range, past UPTO or at AFTER"
+probe changed fleet/m/ 5 5
+[ $? -eq 2 ] && grep -q '^error invalid: changed: no key, or not 0 <= after < upto$' "$tmp/out"
+ok $? "an empty span is refused: $(cat "$tmp/out")"
 
 probe_clean "$tmp/watch"
 ok $? "no sanitizer report from the probe"

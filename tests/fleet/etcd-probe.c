@@ -21,6 +21,10 @@
  *                               compare; an empty range holds)
  *   rjson PREFIX                the txn JSON of rcas PREFIX 7 PREFIX v
  *                               (no etcd needed)
+ *   changed PREFIX AFTER UPTO   the first key under PREFIX last changed
+ *                               in (AFTER, UPTO], if any
+ *   cjson PREFIX                the JSON of changed PREFIX 6 9 (no etcd
+ *                               needed)
  *   watch PREFIX REV COUNT      print revisions from REV until COUNT
  *                               events or the watch's end
  *   status | auth | compact REV
@@ -89,6 +93,20 @@ sync_new(void)
 		exit(2);
 	}
 	return (s);
+}
+
+/* An asynchronous client on base (walk, changed, watch). */
+static struct etcd_client *
+client_new(struct event_base *base)
+{
+	struct etcd_client	*c;
+	char			 err[ETCD_ERR_MAX];
+
+	if ((c = etcd_client_new(base, &conf, err, sizeof(err))) == NULL) {
+		printf("error config: %s\n", err);
+		exit(2);
+	}
+	return (c);
 }
 
 /* One txn, its revision and outcome printed. */
@@ -240,17 +258,13 @@ cmd_walk(const char *prefix, int page, size_t expect)
 	struct etcd_error	 err;
 	struct walk		 w;
 	uint8_t			 end[1024];
-	char			 e[ETCD_ERR_MAX];
 
 	memset(&w, 0, sizeof(w));
 	w.base = event_base_new();
 	w.writer = sync_new();
 	w.prefix = prefix;
 	w.expect = expect;
-	if ((c = etcd_client_new(w.base, &conf, e, sizeof(e))) == NULL) {
-		printf("error config: %s\n", e);
-		return (2);
-	}
+	c = client_new(w.base);
 	memset(&q, 0, sizeof(q));
 	q.key = prefix;
 	q.keylen = strlen(prefix);
@@ -346,6 +360,78 @@ cmd_rjson(const char *prefix)
 	return (0);
 }
 
+static void
+changed_req(const char *prefix, const char *after, const char *upto,
+    struct etcd_changed_req *q, uint8_t *end, size_t endlen)
+{
+	memset(q, 0, sizeof(*q));
+	q->key = prefix;
+	q->keylen = strlen(prefix);
+	q->range_end = end;
+	q->range_end_len = etcd_prefix_end(prefix, q->keylen, end, endlen);
+	q->after = atoll(after);
+	q->upto = atoll(upto);
+}
+
+static int
+cmd_cjson(const char *prefix)
+{
+	struct etcd_changed_req	 q;
+	json_object		*o;
+	uint8_t			 end[512];
+
+	changed_req(prefix, "6", "9", &q, end, sizeof(end));
+	o = etcd_changed_json(&q);
+	printf("%s\n", json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return (0);
+}
+
+struct changed {
+	struct event_base	*base;
+	int			 done, rc;
+};
+
+static void
+changed_cb(const struct etcd_error *err, const struct etcd_range_res *r,
+    void *arg)
+{
+	struct changed	*w = arg;
+
+	if (err != NULL)
+		w->rc = fail(err);
+	else
+		printf("rev=%lld kvs=%zu first=%s@%lld value=%zu\n",
+		    (long long)r->header.revision, r->nkvs,
+		    r->nkvs ? (char *)r->kvs[0].key : "-",
+		    r->nkvs ? (long long)r->kvs[0].mod_revision : 0LL,
+		    r->nkvs ? r->kvs[0].valuelen : 0);
+	w->done = 1;
+	event_base_loopbreak(w->base);
+}
+
+static int
+cmd_changed(const char *prefix, const char *after, const char *upto)
+{
+	struct etcd_client	*c;
+	struct etcd_changed_req	 q;
+	struct etcd_error	 err;
+	struct changed		 w = { event_base_new(), 0, 0 };
+	uint8_t			 end[512];
+
+	c = client_new(w.base);
+	changed_req(prefix, after, upto, &q, end, sizeof(end));
+	if (etcd_range_changed(c, &q, changed_cb, &w, &err) == -1)
+		w.rc = fail(&err);
+	else
+		while (!w.done)
+			event_base_dispatch(w.base);
+	etcd_client_free(c);
+	event_base_free(w.base);
+	return (w.rc);
+}
+
 struct watch {
 	struct event_base	*base;
 	long			 want, seen;
@@ -398,13 +484,9 @@ cmd_watch(const char *prefix, const char *rev, long count)
 	struct etcd_error	 err;
 	struct watch		 w = { NULL, count, 0, 0 };
 	uint8_t			 end[1024];
-	char			 e[ETCD_ERR_MAX];
 
 	w.base = event_base_new();
-	if ((c = etcd_client_new(w.base, &conf, e, sizeof(e))) == NULL) {
-		printf("error config: %s\n", e);
-		return (2);
-	}
+	c = client_new(w.base);
 	memset(&q, 0, sizeof(q));
 	q.key = prefix;
 	q.keylen = strlen(prefix);
@@ -554,12 +636,16 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "rjson") == 0 && argc == 3)
 		return (cmd_rjson(argv[2]));
+	if (strcmp(argv[1], "cjson") == 0 && argc == 3)
+		return (cmd_cjson(argv[2]));
 	config();
 	if (strcmp(argv[1], "walk") == 0 && argc == 5)
 		return (cmd_walk(argv[2], atoi(argv[3]),
 		    strtoul(argv[4], NULL, 10)));
 	if (strcmp(argv[1], "watch") == 0 && argc == 5)
 		return (cmd_watch(argv[2], argv[3], atol(argv[4])));
+	if (strcmp(argv[1], "changed") == 0 && argc == 5)
+		return (cmd_changed(argv[2], argv[3], argv[4]));
 	s = sync_new();
 	rc = cmd_sync(s, argc - 1, argv + 1);
 	etcd_sync_free(s);
