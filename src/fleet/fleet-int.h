@@ -84,6 +84,10 @@ struct fleet {
 	time_t			 reclaim_at;	/* the next reclaim round */
 	int			 reclaiming;	/* calls of a round in flight */
 	struct fleet_reclaim	*rc;		/*   and what it found */
+	int64_t			 probe_rev;	/* the last probe's revision */
+	int64_t			 silent_from;	/* a silent watch's check: */
+	int64_t			 silent_upto;	/*   (seen, probe_rev] */
+	int64_t			 silent_wrev;	/*   the watch's revision */
 
 	/* Shared (mu). */
 	pthread_mutex_t		 mu;
@@ -101,6 +105,7 @@ struct fleet {
 	char			 last_error[ETCD_ERR_MAX];
 	struct fleet_req	*pending;	/* handed over, not taken */
 	uint64_t		 reclaimed;	/* data sets this host removed */
+	uint64_t		 watch_restarts; /* silent watches reopened */
 };
 
 /* fleet.c */

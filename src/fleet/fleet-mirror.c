@@ -460,6 +460,93 @@ fleet_watch_start(struct fleet *f, int64_t from)
 	}
 }
 
+/* A probe or a check answered (err NONE) or not: the contact it was. */
+static int
+fleet_probe_answered(struct fleet *f, const struct etcd_error *err)
+{
+	f->busy = 0;
+	if (err != NULL && err->kind != ETCD_E_NONE) {
+		fleet_contact(f, 0, err->msg);
+		return (-1);
+	}
+	fleet_contact(f, 1, NULL);
+	return (0);
+}
+
+/* --- a silent watch ----------------------------------------------- */
+
+/*
+ * A watch stream can go silent with its connection open (a half-open
+ * connection after a partition, a stuck member, a middlebox dropping
+ * one flow): the probes, each a request of its own, still answer, and
+ * the host would say it is current while it applies nothing until the
+ * stream's idle timeout.  So each probe's revision is kept, and at the
+ * next probe (a probe interval later at least) a watch that has not
+ * reached it is checked: when a key under the prefix was last changed
+ * in (seen, that revision], the watch missed a change it should have
+ * delivered long ago, and it is opened again after the last revision it
+ * delivered (nothing is lost).  Other keys of etcd move its revision
+ * with none of ours changed: the range finds nothing, nothing is done.
+ */
+static void
+fleet_silent_cb(const struct etcd_error *err,
+    const struct etcd_range_res *res, void *arg)
+{
+	struct fleet	*f = arg;
+
+	if (fleet_probe_answered(f, err) != 0)
+		return;
+	/* Nothing missed, or the watch moved meanwhile: it is alive. */
+	if (res->nkvs == 0 || f->watch == NULL ||
+	    etcd_watch_revision(f->watch) != f->silent_wrev)
+		return;
+	log_warnx("fleet: the watch is silent: its last revision is %"
+	    PRId64 ", %.*s changed at %" PRId64 " (etcd was at %" PRId64
+	    " a probe ago): the watch is opened again", f->silent_from,
+	    (int)(res->kvs[0].keylen > 300 ? 300 : res->kvs[0].keylen),
+	    (const char *)res->kvs[0].key, res->kvs[0].mod_revision,
+	    f->silent_upto);
+	pthread_mutex_lock(&f->mu);
+	f->watch_restarts++;
+	pthread_mutex_unlock(&f->mu);
+	etcd_watch_cancel(f->watch);
+	f->watch = NULL;
+	f->retry_at = 0;
+	fleet_mirror_connect(f);
+}
+
+/* A probe answered at rev: check the watch against the last probe's. */
+static void
+fleet_silent_check(struct fleet *f, int64_t rev)
+{
+	struct etcd_changed_req	 q;
+	struct etcd_error	 err;
+	uint8_t			 end[FLEET_PREFIX_MAX + 64];
+	int64_t			 seen, mark = f->probe_rev;
+
+	f->probe_rev = rev;
+	pthread_mutex_lock(&f->mu);
+	seen = f->seen;
+	pthread_mutex_unlock(&f->mu);
+	if (f->watch == NULL || mark <= seen)
+		return;
+	memset(&q, 0, sizeof(q));
+	q.key = f->prefix;
+	q.keylen = strlen(f->prefix);
+	q.range_end = end;
+	q.range_end_len = etcd_prefix_end(q.key, q.keylen, end, sizeof(end));
+	q.after = seen;
+	q.upto = mark;
+	f->silent_from = seen;
+	f->silent_upto = mark;
+	f->silent_wrev = etcd_watch_revision(f->watch);
+	f->busy = 1;
+	if (etcd_range_changed(f->cli, &q, fleet_silent_cb, f, &err) != 0) {
+		f->busy = 0;
+		fleet_contact(f, 0, err.msg);
+	}
+}
+
 /* --- every second ------------------------------------------------- */
 
 static void
@@ -469,12 +556,8 @@ fleet_status_cb(const struct etcd_error *err, const struct etcd_status *s,
 	struct fleet	*f = arg;
 	uint64_t	 cluster;
 
-	f->busy = 0;
-	if (err != NULL && err->kind != ETCD_E_NONE) {
-		fleet_contact(f, 0, err->msg);
+	if (fleet_probe_answered(f, err) != 0)
 		return;
-	}
-	fleet_contact(f, 1, NULL);
 	pthread_mutex_lock(&f->mu);
 	cluster = f->cluster_id;
 	pthread_mutex_unlock(&f->mu);
@@ -485,6 +568,7 @@ fleet_status_cb(const struct etcd_error *err, const struct etcd_status *s,
 		f->force_resync = 1;
 		f->retry_at = 0;
 	}
+	fleet_silent_check(f, s->header.revision);
 }
 
 void

@@ -266,6 +266,8 @@ fleet_status_json(struct fleet *f)
 		    json_object_new_string(f->last_error));
 	json_object_object_add(o, "ReclaimedSets",
 	    json_object_new_int64((int64_t)f->reclaimed));
+	json_object_object_add(o, "WatchRestarts",
+	    json_object_new_int64((int64_t)f->watch_restarts));
 	pthread_mutex_unlock(&f->mu);
 	return (o);
 }

@@ -24,8 +24,8 @@ ok $? "A, B and C start on an empty fleet and serve at revision $(etcd_rev)"
 st=$(host_status B)
 cid=$(etcd_ctl endpoint status -w json | sed -n 's/.*"cluster_id":\([0-9]*\).*/\1/p')
 hex=$(printf '%016x' "$cid")
-echo "$st" | grep -q "\"Fleet\":{\"State\":\"serving\",\"Endpoints\":\[\"$ETCD_ALL\"\],\"Prefix\":\"/kmsauthz/\",\"Connected\":true,\"ClusterId\":\"$hex\",\"AppliedRevision\":[0-9]*,\"DataSet\":null,\"LastContact\":\"20[0-9-]*T[0-9:]*Z\",\"ReclaimedSets\":0}"
-ok $? "Status Fleet: serving, endpoints, prefix, connected, cluster $hex, no data set yet ($(echo "$st" | sed 's/.*"Fleet"://' | cut -c1-220))"
+echo "$st" | grep -q "\"Fleet\":{\"State\":\"serving\",\"Endpoints\":\[\"$ETCD_ALL\"\],\"Prefix\":\"/kmsauthz/\",\"Connected\":true,\"ClusterId\":\"$hex\",\"AppliedRevision\":[0-9]*,\"DataSet\":null,\"LastContact\":\"20[0-9-]*T[0-9:]*Z\",\"ReclaimedSets\":0,\"WatchRestarts\":0}"
+ok $? "Status Fleet: serving, endpoints, prefix, connected, cluster $hex, no data set yet, no watch restarted ($(echo "$st" | sed 's/.*"Fleet"://' | cut -c1-220))"
 
 ACCT=$FLEET_ACCT
 K1=acs:kms:cn-hangzhou:$ACCT:key/key-1
