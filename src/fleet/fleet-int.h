@@ -88,6 +88,8 @@ struct fleet {
 	int64_t			 silent_from;	/* a silent watch's check: */
 	int64_t			 silent_upto;	/*   (seen, probe_rev] */
 	int64_t			 silent_wrev;	/*   the watch's revision */
+	int64_t			 own_rev;	/* this host's last write */
+	struct timespec		 own_at;	/*   when etcd took it */
 
 	/* Shared (mu). */
 	pthread_mutex_t		 mu;

@@ -26,6 +26,7 @@
 #define FLEET_BACKOFF_MAX	10	/* seconds between tries */
 
 static void	fleet_watch_start(struct fleet *, int64_t);
+static void	fleet_watch_reopen(struct fleet *);
 
 /* Retry later: the next tick at or after retry_at connects again. */
 static void
@@ -506,6 +507,13 @@ fleet_silent_cb(const struct etcd_error *err,
 	    (int)(res->kvs[0].keylen > 300 ? 300 : res->kvs[0].keylen),
 	    (const char *)res->kvs[0].key, res->kvs[0].mod_revision,
 	    f->silent_upto);
+	fleet_watch_reopen(f);
+}
+
+/* Opened again after the last revision it delivered: nothing is lost. */
+static void
+fleet_watch_reopen(struct fleet *f)
+{
 	pthread_mutex_lock(&f->mu);
 	f->watch_restarts++;
 	pthread_mutex_unlock(&f->mu);
@@ -513,6 +521,37 @@ fleet_silent_cb(const struct etcd_error *err,
 	f->watch = NULL;
 	f->retry_at = 0;
 	fleet_mirror_connect(f);
+}
+
+/*
+ * This host's own write, taken by etcd at own_rev, is a change of the
+ * prefix the watch must deliver within milliseconds: not delivered a
+ * second on, the watch is silent (no probe interval to wait for, no
+ * range to ask), and the writer, waiting for its revision for
+ * etcd_timeout, is answered in time.  A watch only slow is opened again
+ * for nothing, and loses nothing.
+ */
+static int
+fleet_own_write_check(struct fleet *f)
+{
+	struct timespec	 now;
+
+	if (f->own_rev == 0 || f->watch == NULL)
+		return (0);
+	if (etcd_watch_revision(f->watch) >= f->own_rev) {
+		f->own_rev = 0;
+		return (0);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if ((now.tv_sec - f->own_at.tv_sec) * 1000 +
+	    (now.tv_nsec - f->own_at.tv_nsec) / 1000000 < 1000)
+		return (0);
+	log_warnx("fleet: the watch is silent: its last revision is %"
+	    PRId64 ", this host's own write is at %" PRId64 ": the watch is "
+	    "opened again", etcd_watch_revision(f->watch), f->own_rev);
+	f->own_rev = 0;
+	fleet_watch_reopen(f);
+	return (1);
 }
 
 /* A probe answered at rev: check the watch against the last probe's. */
@@ -585,6 +624,8 @@ fleet_mirror_tick(struct fleet *f)
 			fleet_mirror_connect(f);
 		return;
 	}
+	if (fleet_own_write_check(f))
+		return;
 	/* A quiet watch says nothing: ask, so staleness means something. */
 	pthread_mutex_lock(&f->mu);
 	last = f->last_contact;

@@ -191,6 +191,10 @@ static void
 fleet_finish(struct fleet *f, struct fleet_req *r, int rc, int64_t rev,
     const char *why)
 {
+	if (rc == STORE_OK && rev > 0) {
+		f->own_rev = rev;	/* its watch must bring it soon */
+		clock_gettime(CLOCK_MONOTONIC, &f->own_at);
+	}
 	pthread_mutex_lock(&f->mu);
 	r->rc = rc;
 	r->revision = rev;

@@ -3,12 +3,16 @@
 # Fleet mode across partitions and slow links: a 3-member etcd cluster,
 # host A reaching it only through TCP proxies (tests/fleet/tcpproxy.py,
 # one per member: A's etcd_endpoints), host B directly; both with
-# fleet_max_staleness 3.  A checker queries A throughout.
+# fleet_max_staleness 3; host C through the proxies too, with the
+# default staleness (30 s: a probe every 10 s).  A checker queries A
+# throughout.
 #   a) A's open connections frozen (a silent watch stream whose
 #      connection stays open; new connections pass): keys outside the
 #      fleet's prefix changing restart nothing; a change through B is
 #      applied at A within 4 x fleet_max_staleness, A's Status counts
-#      the watch restart, and no query at A errs.
+#      the watch restart, and no query at A errs.  Frozen again, a
+#      change through C is answered within etcd_timeout: its own write
+#      finds its watch silent a second on, long before a probe would.
 #   b) A cut off (every connection, new ones too): A turns stale within
 #      the bound, answers queries and admin reads from its last state,
 #      refuses changes with ServiceUnavailable naming the cause; healed,
@@ -19,7 +23,7 @@
 . "${top_srcdir:-.}/tests/fleet/lib-etcd.sh"
 . "${top_srcdir:-.}/tests/fleet/lib-fleet.sh"
 etcd_available || skip_all "etcd, etcdctl, curl or python3 missing"
-plan 18
+plan 19
 
 TCPPROXY=$top_srcdir/tests/fleet/tcpproxy.py
 STALE=3
@@ -54,8 +58,12 @@ ok $? "three proxies in front of the members accept ($aeps)"
 
 host_config A "etcd_endpoints = $aeps" "fleet_max_staleness = $STALE"
 host_config B "fleet_max_staleness = $STALE"
-start_host A && start_host B || { ok 1 "hosts start"; fleet_finish; }
-fleetload setup "$tmp/B/a.sock" && wait_until 30 hosts_in_step A B &&
+# C: through the proxies too, with the default staleness (a probe every
+# 10 s), so that only its own writes can find its watch silent in time.
+host_config C "etcd_endpoints = $aeps"
+start_host A && start_host B && start_host C ||
+    { ok 1 "hosts start"; fleet_finish; }
+fleetload setup "$tmp/B/a.sock" && wait_until 30 hosts_in_step A B C &&
     pctl conns && grep -q '^ok [1-9]' "$tmp/pctl"
 ok $? "A (through the proxies: $(cat "$tmp/pctl")) and B serving the storm's names at revision $(etcd_rev)"
 
@@ -111,8 +119,26 @@ ok $rc "a change through B (revision $ga) is applied at A within $BOUND s ($(ela
 ok $? "A's Status counts the watch restart ($r0 -> $(restarts)); its log says why ($(host_log A 'watch .*silent' | tail -1 | cut -c1-200))"
 pctl heal
 
-# 6-11 (b): A cut off.
-wait_until 20 host_at A "$ga"
+# 7 (a'): a silent watch and a change through the host itself (C, whose
+# probes come every 10 s): its own write is a change its watch must
+# bring; not brought a second on, the watch is opened again, and the
+# call is answered within etcd_timeout (3 s), not refused as written
+# but not applied.
+wait_until 20 host_at A "$ga" && wait_until 20 host_at C "$ga"
+r1=$(hjson C 'd["Fleet"].get("WatchRestarts")')
+pctl freeze
+t0=$(date +%s%N)
+actl C TagResource --KeyId tk-1 --Tags '[{"TagKey":"own","TagValue":"c"}]'
+gc=$(agen)
+[ "$(acode)" = OK ] && host_at C "$gc" &&
+    [ "$(hjson C 'd["Fleet"].get("WatchRestarts")')" -gt "$r1" ] &&
+    host_log C "watch is silent.*own write" >/dev/null
+rc=$?
+[ $rc -eq 0 ] || diag "C: $(cat "$tmp/ans")"
+ok $rc "a change through C while its watch is silent: answered in $(elapsed "$t0") ms at revision $gc, the watch opened again ($r1 -> $(hjson C 'd["Fleet"].get("WatchRestarts")'))"
+pctl heal
+
+# (b): A cut off.
 pctl blackhole
 t0=$(date +%s%N)
 wait_until $BOUND host_state_is A stale &&
